@@ -1,0 +1,79 @@
+//! Sign-in and the identity behind a token.
+
+use crate::app::App;
+use crate::body::Request;
+use crate::db::users;
+use crate::error::{Code, Error, Result};
+use crate::{ids, time, wechat};
+
+pub struct Login {
+    pub token: String,
+    pub openid: String,
+    pub first_login: bool,
+}
+
+/// Exchanges a `wx.login` code for a token, creating the user on their first login.
+pub async fn login(app: &App, code: &str) -> Result<Login> {
+    let code = code.trim();
+    if code.is_empty() || code.len() > 256 {
+        return Err(Error::param("code"));
+    }
+    let openid = wechat::openid_for_code(app, code).await?;
+    let candidate = ids::new_user_id()?;
+    let nickname = default_nickname(&candidate);
+    let (user_id, first_login) = app.db.tx(|conn| {
+        let created = users::insert_if_new(conn, &candidate, &openid, &nickname, time::now())?;
+        let id = match created {
+            true => candidate.clone(),
+            false => users::id_by_openid(conn, &openid)?
+                .ok_or_else(|| anyhow::anyhow!("user of an openid vanished during login"))?,
+        };
+        Ok((id, created))
+    })?;
+    Ok(Login {
+        token: app.tokens.issue(&user_id)?,
+        openid,
+        first_login,
+    })
+}
+
+/// The nickname of a new user, until they choose one.
+fn default_nickname(user_id: &str) -> String {
+    format!("用户{}", user_id[..6].to_ascii_uppercase())
+}
+
+/// The token of a request: the `token` header, or the `token` query parameter (GET endpoints serve
+/// `<image src>`, which cannot set headers).
+pub fn token_of(req: &Request) -> Option<String> {
+    if let Some(token) = req.headers().get("token").and_then(|v| v.to_str().ok()) {
+        if !token.trim().is_empty() {
+            return Some(token.trim().to_owned());
+        }
+    }
+    form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+        .find(|(k, v)| k == "token" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+/// The user a request acts as: 113 without a token, 111/112 for a bad one, 112 when its user no
+/// longer exists.
+pub fn authenticate(app: &App, req: &Request) -> Result<String> {
+    let token = token_of(req).ok_or_else(|| Error::new(Code::TokenMissing))?;
+    let user_id = app.tokens.verify(&token)?;
+    if !app.db.run(|c| Ok(users::exists(c, &user_id)?))? {
+        return Err(Error::new(Code::TokenInvalid));
+    }
+    Ok(user_id)
+}
+
+/// Whether a request's token is valid now (`/auth/checkLogin`); only a missing token is an error.
+pub fn check(app: &App, req: &Request) -> Result<bool> {
+    match authenticate(app, req) {
+        Ok(_) => Ok(true),
+        Err(Error::Api {
+            code: Code::TokenExpired | Code::TokenInvalid,
+            ..
+        }) => Ok(false),
+        Err(other) => Err(other),
+    }
+}

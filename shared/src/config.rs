@@ -1,0 +1,107 @@
+//! Settings, read through one trait: environment variables natively (`ZUDUI_JWT_SECRET`), Spin
+//! variables of the same name in lower case without the prefix (`jwt_secret`) in components.
+
+use crate::error::Result;
+use crate::sendable::MaybeSend;
+
+/// A source of raw setting values, keyed by the lower-case name without prefix (`jwt_secret`).
+pub trait Config: MaybeSend {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// Group types of the contract, used until the database holds its own list.
+pub const DEFAULT_GROUP_TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
+
+/// Every setting, parsed and checked.
+#[derive(Clone)]
+pub struct Settings {
+    pub jwt_secret: Vec<u8>,
+    pub token_ttl_hours: u64,
+    pub wechat_appid: Option<String>,
+    pub wechat_secret: Option<String>,
+    pub wechat_api_base: String,
+    pub dev_login: bool,
+    pub admin_token: Option<String>,
+    pub relay_url: Option<String>,
+    pub relay_secret: Option<String>,
+    pub tz_offset_hours: i32,
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so that secrets can never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("token_ttl_hours", &self.token_ttl_hours)
+            .field("wechat_appid", &self.wechat_appid)
+            .field("wechat_api_base", &self.wechat_api_base)
+            .field("dev_login", &self.dev_login)
+            .field("admin_console", &self.admin_token.is_some())
+            .field("relay_url", &self.relay_url)
+            .field("tz_offset_hours", &self.tz_offset_hours)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub fn load(config: &dyn Config) -> Result<Settings> {
+        let get = |name: &str| config.get(name).filter(|v| !v.trim().is_empty());
+        let jwt_secret = get("jwt_secret")
+            .ok_or_else(|| anyhow::anyhow!("the jwt_secret setting is required"))?
+            .into_bytes();
+        if jwt_secret.len() < 16 {
+            return Err(anyhow::anyhow!("the jwt_secret setting must be at least 16 bytes").into());
+        }
+        Ok(Settings {
+            jwt_secret,
+            token_ttl_hours: parse(get("token_ttl_hours"), "token_ttl_hours", 168)?,
+            wechat_appid: get("wechat_appid"),
+            wechat_secret: get("wechat_secret"),
+            wechat_api_base: get("wechat_api_base")
+                .unwrap_or_else(|| "https://api.weixin.qq.com".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            dev_login: get("dev_login").is_some_and(|v| matches!(v.trim(), "1" | "true")),
+            admin_token: get("admin_token"),
+            relay_url: get("relay_url"),
+            relay_secret: get("relay_secret"),
+            tz_offset_hours: parse(get("tz_offset_hours"), "tz_offset_hours", 8)?,
+        })
+    }
+}
+
+fn parse<T: std::str::FromStr>(raw: Option<String>, name: &str, default: T) -> Result<T> {
+    match raw {
+        None => Ok(default),
+        Some(v) => Ok(v
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("the {name} setting is not a valid number: {v:?}"))?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    impl Config for HashMap<&'static str, &'static str> {
+        fn get(&self, name: &str) -> Option<String> {
+            HashMap::get(self, name).map(|v| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_apply_and_secret_is_required() {
+        let mut cfg = HashMap::new();
+        assert!(Settings::load(&cfg).is_err());
+        cfg.insert("jwt_secret", "0123456789abcdef0123");
+        let s = Settings::load(&cfg).unwrap();
+        assert_eq!(s.token_ttl_hours, 168);
+        assert_eq!(s.tz_offset_hours, 8);
+        assert_eq!(s.wechat_api_base, "https://api.weixin.qq.com");
+        assert!(!s.dev_login);
+        assert!(!format!("{s:?}").contains("0123456789"));
+        cfg.insert("tz_offset_hours", "x");
+        assert!(Settings::load(&cfg).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! The `users` table.
+
+use crate::params;
+use crate::storage::{Row, Sql};
+
+pub struct User {
+    pub id: String,
+    pub nickname: String,
+    pub info: String,
+    pub rating_sum: f64,
+    pub rating_count: i64,
+    pub created_at: i64,
+}
+
+impl User {
+    /// Mean of the ratings received, one decimal; 0 without ratings.
+    pub fn star_rating(&self) -> f64 {
+        if self.rating_count == 0 {
+            return 0.0;
+        }
+        (self.rating_sum / self.rating_count as f64 * 10.0).round() / 10.0
+    }
+}
+
+/// Where a user's avatar is kept, when they uploaded one.
+pub struct AvatarRef {
+    pub blob: String,
+    pub content_type: String,
+    pub etag: String,
+}
+
+const COLUMNS: &str = "id, nickname, info, rating_sum, rating_count, created_at";
+
+fn user(row: &Row) -> anyhow::Result<User> {
+    Ok(User {
+        id: row.text(0)?,
+        nickname: row.text(1)?,
+        info: row.text(2)?,
+        rating_sum: row.real(3)?,
+        rating_count: row.int(4)?,
+        created_at: row.int(5)?,
+    })
+}
+
+/// Creates the user of `openid` unless it exists; true when it was created.
+pub fn insert_if_new(
+    conn: &dyn Sql,
+    id: &str,
+    openid: &str,
+    nickname: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let changed = conn.execute(
+        "INSERT INTO users (id, openid, nickname, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (openid) DO NOTHING",
+        params![id, openid, nickname, now],
+    )?;
+    Ok(changed == 1)
+}
+
+pub fn id_by_openid(conn: &dyn Sql, openid: &str) -> anyhow::Result<Option<String>> {
+    let rows = conn.query("SELECT id FROM users WHERE openid = ?", params![openid])?;
+    rows.first().map(|r| r.text(0)).transpose()
+}
+
+pub fn exists(conn: &dyn Sql, id: &str) -> anyhow::Result<bool> {
+    Ok(!conn
+        .query("SELECT 1 FROM users WHERE id = ?", params![id])?
+        .is_empty())
+}
+
+pub fn get(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<User>> {
+    let rows = conn.query(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?"),
+        params![id],
+    )?;
+    rows.first().map(user).transpose()
+}
+
+pub fn set_info(conn: &dyn Sql, id: &str, info: &str) -> anyhow::Result<u64> {
+    conn.execute("UPDATE users SET info = ? WHERE id = ?", params![info, id])
+}
+
+pub fn set_nickname(conn: &dyn Sql, id: &str, nickname: &str) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE users SET nickname = ? WHERE id = ?",
+        params![nickname, id],
+    )
+}
+
+/// The avatar of a user: `None` when the user does not exist, `Some(None)` when they have none.
+pub fn avatar(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<Option<AvatarRef>>> {
+    let rows = conn.query(
+        "SELECT avatar_blob, avatar_type, avatar_etag FROM users WHERE id = ?",
+        params![id],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(match row.opt_text(0)? {
+        None => None,
+        Some(blob) => Some(AvatarRef {
+            blob,
+            content_type: row.text(1)?,
+            etag: row.text(2)?,
+        }),
+    }))
+}
+
+pub fn set_avatar(conn: &dyn Sql, id: &str, avatar: &AvatarRef) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE users SET avatar_blob = ?, avatar_type = ?, avatar_etag = ? WHERE id = ?",
+        params![&avatar.blob, &avatar.content_type, &avatar.etag, id],
+    )
+}

@@ -1,0 +1,203 @@
+//! Pictures uploaded by users: verified by decoding, turned upright (EXIF orientation), shrunk and
+//! re-encoded, which also drops every metadata block (EXIF and GPS included).
+
+use std::io::Cursor;
+
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, Rgb, RgbImage};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Code, Error, Result};
+
+/// Largest picture accepted for upload.
+pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
+/// Longest side of a stored avatar or picture.
+pub const MAX_SIDE: u32 = 512;
+/// Largest picture dimensions we agree to decode (guards against decompression bombs).
+const MAX_DECODE_SIDE: u32 = 12_000;
+const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// An image ready to serve.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    /// A strong validator of the bytes, quoted as HTTP wants it.
+    pub etag: String,
+}
+
+impl Picture {
+    pub fn new(bytes: Vec<u8>, content_type: &'static str) -> Picture {
+        let etag = etag_of(&bytes);
+        Picture {
+            bytes,
+            content_type,
+            etag,
+        }
+    }
+}
+
+/// The content type of a stored picture, as one of the two we produce.
+pub fn served_type(stored: &str) -> &'static str {
+    if stored == "image/png" {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}
+
+/// The quoted strong ETag of some bytes.
+pub fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..12]))
+}
+
+/// Decodes a JPEG, PNG, WebP or GIF (first frame), applies its EXIF orientation, fits it into
+/// `max_side` and re-encodes it: JPEG when opaque, PNG when it has transparency. Anything else,
+/// or a file that does not decode, is 333.
+pub fn normalize(input: &[u8], max_side: u32) -> Result<Picture> {
+    let bad = |why: &str| Error::with_message(Code::BadPicture, format!("图片无法解码: {why}"));
+    if input.len() > MAX_UPLOAD {
+        return Err(Error::with_message(Code::BadPicture, "图片超过 5MB"));
+    }
+    let mut reader = ImageReader::new(Cursor::new(input))
+        .with_guessed_format()
+        .map_err(|_| bad("无法识别格式"))?;
+    match reader.format() {
+        Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif) => {}
+        _ => return Err(bad("仅支持 JPEG、PNG、WebP、GIF")),
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DECODE_SIDE);
+    limits.max_image_height = Some(MAX_DECODE_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|_| bad("文件已损坏"))?;
+    let orientation = decoder.orientation().ok();
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| bad("文件已损坏"))?;
+    if let Some(orientation) = orientation {
+        img.apply_orientation(orientation);
+    }
+    if img.width() > max_side || img.height() > max_side {
+        img = img.resize(max_side, max_side, FilterType::Triangle);
+    }
+    encode(&img)
+}
+
+fn encode(img: &DynamicImage) -> Result<Picture> {
+    let mut out = Cursor::new(Vec::new());
+    let opaque = !img.color().has_alpha() || img.to_rgba8().pixels().all(|p| p.0[3] == 255);
+    if opaque {
+        let rgb = img.to_rgb8();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .encode_image(&rgb)
+            .map_err(anyhow::Error::from)?;
+        Ok(Picture::new(out.into_inner(), "image/jpeg"))
+    } else {
+        img.to_rgba8()
+            .write_to(&mut out, ImageFormat::Png)
+            .map_err(anyhow::Error::from)?;
+        Ok(Picture::new(out.into_inner(), "image/png"))
+    }
+}
+
+/// A default avatar for someone without one: a symmetric 5×5 identicon in a colour taken from
+/// `seed`, the same every time for the same seed.
+pub fn identicon(seed: &str) -> Result<Picture> {
+    const CELLS: u32 = 5;
+    const CELL: u32 = 48;
+    const MARGIN: u32 = 24;
+    let hash = Sha256::digest(seed.as_bytes());
+    let colour = Rgb([64 + hash[0] / 2, 64 + hash[1] / 2, 64 + hash[2] / 2]);
+    let background = Rgb([240, 240, 240]);
+    let side = CELLS * CELL + 2 * MARGIN;
+    let mut img = RgbImage::from_pixel(side, side, background);
+    for row in 0..CELLS {
+        for col in 0..3 {
+            let bit = row * 3 + col;
+            if hash[3 + (bit / 8) as usize] >> (bit % 8) & 1 == 0 {
+                continue;
+            }
+            for mirror in [col, CELLS - 1 - col] {
+                for y in 0..CELL {
+                    for x in 0..CELL {
+                        img.put_pixel(MARGIN + mirror * CELL + x, MARGIN + row * CELL + y, colour);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png)
+        .map_err(anyhow::Error::from)?;
+    Ok(Picture::new(out.into_inner(), "image/png"))
+}
+
+/// True when an `If-None-Match` header value names `etag` (or is `*`).
+pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgba};
+
+    fn png(w: u32, h: u32, alpha: u8) -> Vec<u8> {
+        let img = ImageBuffer::from_pixel(w, h, Rgba([200u8, 10, 10, alpha]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn large_opaque_images_become_small_jpegs() {
+        let pic = normalize(&png(2000, 1000, 255), MAX_SIDE).unwrap();
+        assert_eq!(pic.content_type, "image/jpeg");
+        let back = image::load_from_memory(&pic.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (512, 256));
+    }
+
+    #[test]
+    fn transparent_images_stay_png() {
+        let pic = normalize(&png(10, 10, 100), MAX_SIDE).unwrap();
+        assert_eq!(pic.content_type, "image/png");
+    }
+
+    #[test]
+    fn garbage_and_other_formats_are_333() {
+        assert_eq!(
+            normalize(b"not an image", 512).unwrap_err().code(),
+            Code::BadPicture
+        );
+        // A BMP header is recognised but not accepted.
+        assert_eq!(
+            normalize(b"BM\x3a\0\0\0\0\0\0\0", 512).unwrap_err().code(),
+            Code::BadPicture
+        );
+        let mut truncated = png(100, 100, 255);
+        truncated.truncate(60);
+        assert_eq!(
+            normalize(&truncated, 512).unwrap_err().code(),
+            Code::BadPicture
+        );
+    }
+
+    #[test]
+    fn identicons_are_stable_per_seed() {
+        let a = identicon("user-a").unwrap();
+        assert_eq!(a.etag, identicon("user-a").unwrap().etag);
+        assert_ne!(a.etag, identicon("user-b").unwrap().etag);
+        assert!(image::load_from_memory(&a.bytes).is_ok());
+    }
+
+    #[test]
+    fn etags_match_lists_and_weak_forms() {
+        assert!(etag_matches("\"a\", \"b\"", "\"b\""));
+        assert!(etag_matches("W/\"b\"", "\"b\""));
+        assert!(etag_matches("*", "\"b\""));
+        assert!(!etag_matches("\"c\"", "\"b\""));
+    }
+}

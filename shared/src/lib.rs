@@ -1,0 +1,29 @@
+//! Zudui's shared core: the domain logic, errors, authentication, storage traits and the HTTP
+//! handlers that both hosts (the Spin components and the native server) run unchanged.
+
+pub mod accounts;
+pub mod app;
+pub mod body;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod imaging;
+pub mod migrate;
+pub mod multipart;
+pub mod outbound;
+pub mod params;
+pub mod profiles;
+pub mod routes;
+pub mod sendable;
+pub mod storage;
+pub mod time;
+pub mod token;
+pub mod wechat;
+
+#[cfg(feature = "native")]
+pub mod native;
+
+pub use app::App;
+pub use body::{Body, Request, Response};
+pub use error::{Code, Error, Result};

@@ -1,0 +1,174 @@
+//! A small pool of rusqlite connections to one database file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::Connection;
+
+use crate::storage::{Database, Row, Sql, Value};
+
+/// Idle connections kept for reuse; more are opened under load and closed afterwards.
+const POOL_SIZE: usize = 16;
+
+pub struct SqliteDb {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteDb {
+    pub fn open(path: &Path) -> anyhow::Result<SqliteDb> {
+        let db = SqliteDb {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        };
+        // Open one now so that a bad path fails at start-up, and WAL mode is set once.
+        let conn = db.connect()?;
+        db.idle.lock().expect("pool lock").push(conn);
+        Ok(db)
+    }
+
+    fn connect(&self) -> anyhow::Result<Connection> {
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(128);
+        Ok(conn)
+    }
+}
+
+impl Database for SqliteDb {
+    fn with_conn(&self, f: &mut dyn FnMut(&dyn Sql) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let pooled = self.idle.lock().expect("pool lock").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let out = f(&NativeConn(&conn));
+        // A connection left inside a transaction (a panic mid-way) must not be reused.
+        if conn.is_autocommit() {
+            let mut idle = self.idle.lock().expect("pool lock");
+            if idle.len() < POOL_SIZE {
+                idle.push(conn);
+            }
+        }
+        out
+    }
+}
+
+struct NativeConn<'a>(&'a Connection);
+
+impl Sql for NativeConn<'_> {
+    fn execute(&self, sql: &str, params: &[Value]) -> anyhow::Result<u64> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let changed = stmt.execute(rusqlite::params_from_iter(params.iter().map(to_sql)))?;
+        Ok(changed as u64)
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> anyhow::Result<Vec<Row>> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(to_sql)))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(from_sql(row.get_ref(i)?));
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+}
+
+fn to_sql(value: &Value) -> ToSqlOutput<'_> {
+    match value {
+        Value::Null => ToSqlOutput::Owned(SqlValue::Null),
+        Value::Integer(v) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
+        Value::Real(v) => ToSqlOutput::Owned(SqlValue::Real(*v)),
+        Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+        Value::Blob(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
+    }
+}
+
+fn from_sql(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(v) => Value::Integer(v),
+        ValueRef::Real(v) => Value::Real(v),
+        ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
+        ValueRef::Blob(v) => Value::Blob(v.to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Code, Error};
+    use crate::params;
+
+    fn db() -> (tempdir::Dir, SqliteDb) {
+        let dir = tempdir::Dir::new();
+        let db = SqliteDb::open(&dir.0.join("t.sqlite")).unwrap();
+        (dir, db)
+    }
+
+    /// A throwaway directory, removed on drop.
+    mod tempdir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                let bytes = crate::ids::random_bytes::<8>().unwrap();
+                let path = std::env::temp_dir().join(format!("zudui-test-{}", hex::encode(bytes)));
+                std::fs::create_dir_all(&path).unwrap();
+                Dir(path)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn transactions_commit_or_roll_back_whole() {
+        let (_dir, db) = db();
+        let db: &dyn Database = &db;
+        db.run(|c| Ok(c.execute("CREATE TABLE t (x INTEGER)", &[])?))
+            .unwrap();
+        db.tx(|c| {
+            c.execute("INSERT INTO t VALUES (?)", params![1i64])?;
+            Ok(())
+        })
+        .unwrap();
+        let failed: Result<(), Error> = db.tx(|c| {
+            c.execute("INSERT INTO t VALUES (?)", params![2i64])?;
+            Err(Error::new(Code::BadParam))
+        });
+        assert!(failed.is_err());
+        let rows = db
+            .run(|c| Ok(c.query("SELECT x FROM t ORDER BY x", &[])?))
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].int(0).unwrap(), 1);
+    }
+
+    #[test]
+    fn migrations_apply_once() {
+        let (_dir, db) = db();
+        crate::migrate::ensure(&db).unwrap();
+        crate::migrate::ensure(&db).unwrap();
+        let db: &dyn Database = &db;
+        let rows = db
+            .run(|c| Ok(c.query("SELECT COUNT(*) FROM schema_migrations", &[])?))
+            .unwrap();
+        assert_eq!(
+            rows[0].int(0).unwrap(),
+            crate::migrate::MIGRATIONS.len() as i64
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! User profiles: intro, nickname, personal tags and avatar.
+
+use crate::app::App;
+use crate::db::user_tags::{self, UserTag};
+use crate::db::users::{self, AvatarRef, User};
+use crate::error::{Code, Error, Result};
+use crate::imaging::{self, Picture};
+use crate::params::trimmed_text;
+use crate::time;
+
+pub const NICKNAME_MAX: usize = 32;
+pub const INFO_MAX: usize = 500;
+pub const TAG_MAX: usize = 20;
+/// Personal tags one user may have (213 beyond).
+pub const TAGS_PER_USER: i64 = 20;
+
+/// A user's profile; 202 when there is no such user.
+pub fn profile(app: &App, user_id: &str) -> Result<User> {
+    app.db
+        .run(|c| Ok(users::get(c, user_id)?))?
+        .ok_or_else(|| Error::new(Code::UserNotFound))
+}
+
+/// 202 unless the user exists.
+pub fn require_user(app: &App, user_id: &str) -> Result<()> {
+    match app.db.run(|c| Ok(users::exists(c, user_id)?))? {
+        true => Ok(()),
+        false => Err(Error::new(Code::UserNotFound)),
+    }
+}
+
+pub fn edit_info(app: &App, user_id: &str, text: &str) -> Result<()> {
+    let text = text.trim();
+    if text.chars().count() > INFO_MAX {
+        return Err(Error::param_why("text", &format!("最多 {INFO_MAX} 个字符")));
+    }
+    app.db.run(|c| Ok(users::set_info(c, user_id, text)?))?;
+    Ok(())
+}
+
+pub fn set_nickname(app: &App, user_id: &str, nickname: &str) -> Result<()> {
+    let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
+    app.db
+        .run(|c| Ok(users::set_nickname(c, user_id, &nickname)?))?;
+    Ok(())
+}
+
+pub fn tags(app: &App, user_id: &str) -> Result<Vec<UserTag>> {
+    require_user(app, user_id)?;
+    app.db.run(|c| Ok(user_tags::list(c, user_id)?))
+}
+
+fn tag_text(text: &str) -> Result<String> {
+    trimmed_text(text, "tag_text", TAG_MAX, Code::UserTagEmpty)
+}
+
+fn duplicate_tag() -> Error {
+    Error::param_why("tag_text", "已有相同的标签")
+}
+
+pub fn add_tag(app: &App, user_id: &str, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    app.db.tx(|c| {
+        if user_tags::count(c, user_id)? >= TAGS_PER_USER {
+            return Err(Error::new(Code::UserTagsFull));
+        }
+        if user_tags::text_taken(c, user_id, &text, 0)? {
+            return Err(duplicate_tag());
+        }
+        user_tags::insert(c, user_id, &text, time::now())?;
+        Ok(())
+    })
+}
+
+pub fn edit_tag(app: &App, user_id: &str, tag_id: i64, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    app.db.tx(|c| {
+        if user_tags::text_taken(c, user_id, &text, tag_id)? {
+            return Err(duplicate_tag());
+        }
+        match user_tags::update(c, user_id, tag_id, &text)? {
+            0 => Err(Error::new(Code::UserTagNotFound)),
+            _ => Ok(()),
+        }
+    })
+}
+
+pub fn remove_tag(app: &App, user_id: &str, tag_id: i64) -> Result<()> {
+    match app.db.run(|c| Ok(user_tags::delete(c, user_id, tag_id)?))? {
+        0 => Err(Error::new(Code::UserTagNotFound)),
+        _ => Ok(()),
+    }
+}
+
+/// Verifies, normalizes and stores a new avatar, then forgets the old one.
+pub fn set_avatar(app: &App, user_id: &str, upload: &[u8]) -> Result<()> {
+    let picture = imaging::normalize(upload, imaging::MAX_SIDE)?;
+    let avatar = AvatarRef {
+        blob: format!("avatar/user/{user_id}/{}", picture.etag.trim_matches('"')),
+        content_type: picture.content_type.to_owned(),
+        etag: picture.etag.clone(),
+    };
+    // The blob goes first: a row never points at bytes that are not there.
+    app.blobs().put(&avatar.blob, &picture.bytes)?;
+    let old = app.db.tx(|c| {
+        let old = users::avatar(c, user_id)?.flatten();
+        users::set_avatar(c, user_id, &avatar)?;
+        Ok(old)
+    })?;
+    if let Some(old) = old.filter(|old| old.blob != avatar.blob) {
+        if let Err(err) = app.blobs().delete(&old.blob) {
+            log::warn!("could not delete replaced avatar {}: {err:#}", old.blob);
+        }
+    }
+    Ok(())
+}
+
+/// Which avatar a user shows, known before any image bytes are read so that a revalidation
+/// (`If-None-Match`) costs one indexed query.
+pub struct AvatarSource {
+    pub etag: String,
+    stored: Option<AvatarRef>,
+}
+
+/// The avatar source of a user; 202 when there is no such user.
+pub fn avatar_source(app: &App, user_id: &str) -> Result<AvatarSource> {
+    let stored = app
+        .db
+        .run(|c| Ok(users::avatar(c, user_id)?))?
+        .ok_or_else(|| Error::new(Code::UserNotFound))?;
+    Ok(match stored {
+        Some(avatar) => AvatarSource {
+            etag: avatar.etag.clone(),
+            stored: Some(avatar),
+        },
+        None => AvatarSource {
+            etag: imaging::etag_of(format!("identicon-v1:{user_id}").as_bytes()),
+            stored: None,
+        },
+    })
+}
+
+/// The avatar image itself: the uploaded one, or a default generated from the user id.
+pub fn load_avatar(app: &App, user_id: &str, source: AvatarSource) -> Result<Picture> {
+    if let Some(avatar) = source.stored {
+        match app.blobs().get(&avatar.blob)? {
+            Some(bytes) => {
+                let content_type = imaging::served_type(&avatar.content_type);
+                return Ok(Picture {
+                    bytes,
+                    content_type,
+                    etag: avatar.etag,
+                });
+            }
+            None => {
+                log::error!("avatar blob {} of user {user_id} is missing", avatar.blob);
+                return imaging::identicon(user_id);
+            }
+        }
+    }
+    Ok(Picture {
+        etag: source.etag,
+        ..imaging::identicon(user_id)?
+    })
+}

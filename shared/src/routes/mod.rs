@@ -1,0 +1,130 @@
+//! The HTTP API: one module per area, each with a `route` function that a Spin component calls
+//! on its own, and [`all`] for the native server. Handlers parse, call the domain, shape the answer.
+
+pub mod auth;
+pub mod chat;
+pub mod debug;
+pub mod files;
+pub mod group;
+pub mod user;
+
+use http::{header, HeaderValue, Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::body::{Body, Request, Response};
+use crate::error::{Code, Error, Result};
+use crate::imaging::{etag_matches, Picture};
+use crate::params::{Params, JSON_LIMIT};
+
+/// Routes a request of any area (the native server).
+pub async fn all(app: &App, req: Request) -> Result<Response> {
+    let path = req.uri().path();
+    if path.starts_with("/group/internal/files/") {
+        files::route(app, req).await
+    } else if path.starts_with("/group/") {
+        group::route(app, req).await
+    } else if path.starts_with("/user/") {
+        user::route(app, req).await
+    } else if path.starts_with("/auth/") {
+        auth::route(app, req).await
+    } else if path.starts_with("/chat/") {
+        chat::route(app, req).await
+    } else if path == "/debug" || path.starts_with("/debug/") {
+        debug::route(app, req).await
+    } else {
+        Err(Error::new(Code::NoEndpoint))
+    }
+}
+
+/// The response for a handler's result: errors become the contract's envelope, and internal
+/// errors are logged here (and only here) without reaching the client.
+pub fn finish(result: Result<Response>) -> Response {
+    result.unwrap_or_else(|err| {
+        if let Error::Internal(cause) = &err {
+            log::error!("internal error: {cause:#}");
+        }
+        json_response(err.code().status(), &err.envelope())
+    })
+}
+
+/// 103 unless the request uses `method`.
+pub fn allow(req: &Request, method: Method) -> Result<()> {
+    match *req.method() == method {
+        true => Ok(()),
+        false => Err(Error::new(Code::MethodNotAllowed)),
+    }
+}
+
+/// The JSON object body of a POST request.
+pub async fn json_params(req: Request) -> Result<Params> {
+    let body = req.into_body().collect(JSON_LIMIT).await?;
+    Params::from_json(&body)
+}
+
+/// The query parameters of a GET request.
+pub fn query_params(req: &Request) -> Params {
+    Params::from_query(req.uri().query().unwrap_or_default())
+}
+
+pub fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut res = Response::new(Body::from(value.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    res
+}
+
+/// `{"code": 0, "msg": "success", ...fields}`.
+pub fn ok(fields: Value) -> Response {
+    let mut body = json!({ "code": 0, "msg": "success" });
+    if let (Value::Object(body), Value::Object(fields)) = (&mut body, fields) {
+        body.extend(fields);
+    }
+    json_response(StatusCode::OK, &body)
+}
+
+/// The contract's `success_msg_response`.
+pub fn success() -> Response {
+    ok(json!({}))
+}
+
+/// Serves a picture with its validator; answers 304 when the client already has these bytes.
+/// `load` only runs when the bytes are needed.
+pub fn picture(
+    req: &Request,
+    etag: &str,
+    load: impl FnOnce() -> Result<Picture>,
+) -> Result<Response> {
+    let cached = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| etag_matches(v, etag));
+    let mut res = if cached {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let pic = load()?;
+        let mut res = Response::new(Body::from(pic.bytes));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(pic.content_type),
+        );
+        res
+    };
+    let headers = res.headers_mut();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(etag).map_err(anyhow::Error::from)?,
+    );
+    // Tokens ride in the URL of these GETs: shared caches must not keep the images.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(res)
+}

@@ -1,0 +1,71 @@
+//! Settings of the native server: `ZUDUI_*` environment variables, with the JWT secret generated
+//! once and kept in the data directory when none is given.
+
+use std::path::{Path, PathBuf};
+
+use zudui_shared::config::Config;
+
+pub struct EnvConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    jwt_secret: String,
+}
+
+impl EnvConfig {
+    pub fn from_env() -> anyhow::Result<EnvConfig> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(var("ZUDUI_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        std::fs::create_dir_all(&data_dir)?;
+        let jwt_secret = match var("ZUDUI_JWT_SECRET") {
+            Some(secret) => secret,
+            None => stored_secret(&data_dir)?,
+        };
+        Ok(EnvConfig {
+            listen: var("ZUDUI_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir,
+            jwt_secret,
+        })
+    }
+}
+
+impl Config for EnvConfig {
+    fn get(&self, name: &str) -> Option<String> {
+        if name == "jwt_secret" {
+            return Some(self.jwt_secret.clone());
+        }
+        std::env::var(format!("ZUDUI_{}", name.to_ascii_uppercase())).ok()
+    }
+}
+
+/// The secret in `<data>/jwt_secret`, made on first start and readable by the owner only.
+fn stored_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        if secret.trim().len() >= 16 {
+            return Ok(secret.trim().to_owned());
+        }
+    }
+    let secret = hex::encode(zudui_shared::ids::random_bytes::<32>()?);
+    write_private(&path, &secret)?;
+    log::info!("generated a new token signing key in {}", path.display());
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    Ok(std::fs::write(path, text)?)
+}
