@@ -3,8 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::HttpBody;
 use axum::extract::State;
-use futures_util::TryStreamExt;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use std::sync::atomic::{AtomicBool, Ordering};
 use zudui_shared::config::Settings;
 use zudui_shared::native::{SqliteDb, SqliteKv};
 use zudui_shared::{routes, App, Body};
@@ -53,9 +56,28 @@ async fn handle(
     // The path only: query strings may carry tokens.
     let path = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let stream = body
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .chain(futures_util::stream::once({
+            let finished = finished.clone();
+            async move {
+                finished.store(true, Ordering::Relaxed);
+                Ok(Bytes::new())
+            }
+        }))
+        .try_filter(|chunk| std::future::ready(!chunk.is_empty()));
     let request = http::Request::from_parts(parts, Body::stream(stream));
-    let response = routes::finish(routes::all(&app, request).await);
+    let mut response = routes::finish(routes::all(&app, request).await);
+    if !finished.load(Ordering::Relaxed) {
+        // The handler answered before reading the whole body (an early refusal): the rest of it
+        // is still on the wire, so this connection cannot carry another request.
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
     log::info!(
         "{method} {path} {} {:.1}ms",
         response.status().as_u16(),

@@ -1,1 +1,153 @@
+//! The Spin host of Zudui: Spin's SQLite, key-value store, variables and outbound HTTP behind the
+//! shared crate's traits, and [`serve`], which each component's `#[http_component]` calls with its
+//! own area's router. Nothing here knows any business rule.
 
+mod storage;
+
+use futures_util::{SinkExt, StreamExt};
+use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
+use zudui_shared::config::{Config, Settings};
+use zudui_shared::outbound::HttpClient;
+use zudui_shared::sendable::BoxFuture;
+use zudui_shared::{migrate, App, Body, Request, Response, Result};
+
+pub use zudui_shared::routes;
+
+/// Serves one request with `route`, the router of the component's area.
+pub async fn serve<F>(req: IncomingRequest, out: ResponseOutparam, route: F)
+where
+    F: for<'a> FnOnce(&'a App, Request) -> BoxFuture<'a, Result<Response>>,
+{
+    install_logger();
+    let response = match open_app() {
+        Ok(app) => match into_request(req) {
+            Ok(request) => routes::finish(route(&app, request).await),
+            Err(err) => routes::finish(Err(err.into())),
+        },
+        Err(err) => routes::finish(Err(err)),
+    };
+    send_response(response, out).await;
+}
+
+/// A new component instance serves each request: open the stores, read the variables, and make
+/// sure the schema is current (one indexed read once it is).
+fn open_app() -> Result<App> {
+    let db = storage::SpinDb::open()?;
+    migrate::ensure(&db)?;
+    let settings = Settings::load(&SpinConfig)?;
+    Ok(App::new(
+        Box::new(db),
+        Box::new(storage::SpinKv::open()?),
+        Box::new(SpinHttp),
+        settings,
+    ))
+}
+
+fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
+    let method: http::Method = spin_sdk::http::Method::from(req.method()).into();
+    let uri = req.path_with_query().unwrap_or_else(|| "/".into());
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    for (name, value) in req.headers().entries() {
+        builder = builder.header(name, value);
+    }
+    let stream = SingleThreaded(Box::pin(req.into_body_stream().map(|chunk| {
+        chunk
+            .map(bytes::Bytes::from)
+            .map_err(|e| std::io::Error::other(format!("{e:?}")))
+    })));
+    Ok(builder.body(Body::stream(stream))?)
+}
+
+async fn send_response(response: Response, out: ResponseOutparam) {
+    let (parts, body) = response.into_parts();
+    let headers: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let outgoing =
+        OutgoingResponse::new(Fields::from_list(&headers).unwrap_or_else(|_| Fields::new()));
+    let _ = outgoing.set_status_code(parts.status.as_u16());
+    let mut sink = outgoing.take_body();
+    out.set(outgoing);
+    let mut stream = body.into_stream();
+    while let Some(chunk) = stream.next().await {
+        let sent = match chunk {
+            Ok(chunk) => sink.send(chunk.to_vec()).await,
+            Err(err) => {
+                log::error!("response body failed mid-stream: {err}");
+                return;
+            }
+        };
+        if let Err(err) = sent {
+            log::warn!("client went away: {err:?}");
+            return;
+        }
+    }
+}
+
+/// A component instance runs on one thread, so its streams may be handed to code that asks for
+/// `Send` (the multipart parser).
+struct SingleThreaded<S>(std::pin::Pin<Box<S>>);
+
+// SAFETY: wasm32-wasip2 components have exactly one thread; nothing can move the value to another.
+unsafe impl<S> Send for SingleThreaded<S> {}
+
+impl<S: futures_util::Stream> futures_util::Stream for SingleThreaded<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.as_mut().poll_next(cx)
+    }
+}
+
+/// Spin variables: the same names as the native `ZUDUI_*` settings, lower case, no prefix.
+struct SpinConfig;
+
+impl Config for SpinConfig {
+    fn get(&self, name: &str) -> Option<String> {
+        spin_sdk::variables::get(name).ok()
+    }
+}
+
+/// Spin's outbound HTTP, limited by `allowed_outbound_hosts` in `spin.toml`.
+struct SpinHttp;
+
+impl HttpClient for SpinHttp {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> BoxFuture<'_, anyhow::Result<http::Response<Vec<u8>>>> {
+        Box::pin(async move {
+            let response: spin_sdk::http::Response = spin_sdk::http::send(request).await?;
+            let mut out = http::Response::builder().status(*response.status());
+            for (name, value) in response.headers() {
+                out = out.header(name, value.as_bytes());
+            }
+            Ok(out.body(response.into_body())?)
+        })
+    }
+}
+
+/// Log lines go to stderr, which Spin keeps in the component's log.
+fn install_logger() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, metadata: &log::Metadata) -> bool {
+            metadata.level() <= log::Level::Info
+        }
+        fn log(&self, record: &log::Record) {
+            if self.enabled(record.metadata()) {
+                eprintln!("[{} {}] {}", record.level(), record.target(), record.args());
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+}

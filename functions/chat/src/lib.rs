@@ -1,1 +1,11 @@
+//! The `chat` Spin component: a thin adapter that hands each request to the shared `chat` router.
 
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
+#[spin_sdk::http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    zudui_spin::serve(req, out, |app, req| {
+        Box::pin(zudui_spin::routes::chat::route(app, req))
+    })
+    .await
+}

@@ -1,1 +1,11 @@
+//! The `files` Spin component: a thin adapter that hands each request to the shared `files` router.
 
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
+#[spin_sdk::http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    zudui_spin::serve(req, out, |app, req| {
+        Box::pin(zudui_spin::routes::files::route(app, req))
+    })
+    .await
+}

@@ -1,0 +1,212 @@
+//! Test harness: starts the real `zudui` binary on a free loopback port with a temporary data
+//! directory, a fake WeChat server, and an HTTP client with the contract's conventions.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub mod wechat;
+
+pub const JWT_SECRET: &str = "integration-test-secret-0123456789";
+
+pub struct Server {
+    pub base: String,
+    pub client: reqwest::Client,
+    child: Child,
+    _data: tempfile::TempDir,
+}
+
+/// How to start a server: extra environment variables on top of the test defaults.
+#[derive(Default)]
+pub struct Options {
+    pub env: Vec<(String, String)>,
+}
+
+impl Options {
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The development login: the code is the openid.
+    pub fn dev_login() -> Self {
+        Options::default().env("ZUDUI_DEV_LOGIN", "1")
+    }
+}
+
+impl Server {
+    /// A server with the development login, for tests that only need users.
+    pub async fn start() -> Server {
+        Server::with(Options::dev_login()).await
+    }
+
+    pub async fn with(options: Options) -> Server {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zudui"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("ZUDUI_LISTEN", "127.0.0.1:0")
+            .env("ZUDUI_DATA_DIR", data.path())
+            .env("ZUDUI_JWT_SECRET", JWT_SECRET)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in &options.env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start zudui");
+        let stderr = child.stderr.take().expect("stderr");
+        // The server logs its real address once it listens; read it, then keep draining the log
+        // (echoed for failing tests) so the pipe never fills.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("server: {line}");
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+                    }
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server did not start");
+        Server {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            child,
+            _data: data,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a JSON body with an optional `token` header; returns the status and the JSON answer.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            req = req.header("token", token);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{path} answered non-JSON: {text}"));
+        (status, value)
+    }
+
+    /// A POST that must succeed; returns the answer.
+    pub async fn ok(&self, path: &str, token: &str, body: Value) -> Value {
+        let (status, value) = self.post(path, Some(token), body).await;
+        assert_eq!(
+            (status, &value["code"]),
+            (200, &json!(0)),
+            "{path}: {value}"
+        );
+        assert_eq!(value["msg"], "success");
+        value
+    }
+
+    /// A POST that must fail with `code` and `status`.
+    pub async fn fails(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+        code: u16,
+        status: u16,
+    ) -> Value {
+        let (got_status, value) = self.post(path, token, body).await;
+        assert_eq!(value["code"], json!(code), "{path}: {value}");
+        assert_eq!(got_status, status, "{path}: {value}");
+        assert!(
+            value["errorMsg"].as_str().is_some_and(|m| !m.is_empty()),
+            "{value}"
+        );
+        value
+    }
+
+    /// Signs in with the development login; returns the token.
+    pub async fn login(&self, openid: &str) -> String {
+        let (status, value) = self
+            .post("/auth/login", None, json!({ "code": openid }))
+            .await;
+        assert_eq!(status, 200, "{value}");
+        value["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The user id behind a token.
+    pub async fn user_id(&self, token: &str) -> String {
+        let info = self.ok("/user/info/text/getInfo", token, json!({})).await;
+        info["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Uploads a file as `wx.uploadFile` does: one file part named `file_field`, plus text fields.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        file_field: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form = form.part(
+            file_field.to_string(),
+            reqwest::multipart::Part::bytes(bytes).file_name("wxfile://tmp_upload.jpg"),
+        );
+        let mut req = self.client.post(self.url(path)).multipart(form);
+        if let Some(token) = token {
+            req = req.header("token", token);
+        }
+        let res = req.send().await.expect("upload");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("json answer"))
+    }
+
+    /// A GET with query parameters; returns the raw response.
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .query(query)
+            .send()
+            .await
+            .expect("get")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A PNG of the given size and opacity.
+pub fn png(width: u32, height: u32, alpha: u8) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, alpha])
+    });
+    encode(
+        image::DynamicImage::ImageRgba8(img),
+        image::ImageFormat::Png,
+    )
+}
+
+pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode");
+    out.into_inner()
+}
