@@ -44,7 +44,7 @@ fn open_app() -> Result<App> {
 }
 
 fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
-    let method: http::Method = spin_sdk::http::Method::from(req.method()).into();
+    let method: http::Method = req.method().into();
     let uri = req.path_with_query().unwrap_or_else(|| "/".into());
     let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in req.headers().entries() {

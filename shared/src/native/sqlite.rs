@@ -158,6 +158,33 @@ mod tests {
     }
 
     #[test]
+    fn migrations_are_safe_when_instances_start_together() {
+        let dir = tempdir::Dir::new();
+        let path = dir.0.join("race.sqlite");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let db = SqliteDb::open(&path).unwrap();
+                    crate::migrate::ensure(&db).unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let db = SqliteDb::open(&path).unwrap();
+        let db: &dyn Database = &db;
+        let rows = db
+            .run(|c| Ok(c.query("SELECT COUNT(*) FROM schema_migrations", &[])?))
+            .unwrap();
+        assert_eq!(
+            rows[0].int(0).unwrap(),
+            crate::migrate::MIGRATIONS.len() as i64
+        );
+    }
+
+    #[test]
     fn migrations_apply_once() {
         let (_dir, db) = db();
         crate::migrate::ensure(&db).unwrap();
