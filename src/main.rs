@@ -3,20 +3,24 @@
 
 mod client;
 mod env_config;
+mod seed;
 mod server;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: zudui [serve]
+       zudui seed [--users N] [--groups M] [--seed S]
 
-Serves the Zudui API on ZUDUI_LISTEN (default 127.0.0.1:8080) with data in ZUDUI_DATA_DIR
-(default ./data). Every setting is an environment variable; see README.md.";
+serve (the default) serves the Zudui API on ZUDUI_LISTEN (default 127.0.0.1:8080) with data in
+ZUDUI_DATA_DIR (default ./data). seed fills ZUDUI_DATA_DIR with realistic users and groups for
+demos and benchmarks. Every setting is an environment variable; see README.md.";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
+        Some("seed") => seed(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -40,4 +44,19 @@ fn serve() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(server::run(env_config::EnvConfig::from_env()?))
+}
+
+fn seed(args: &[String]) -> anyhow::Result<()> {
+    let args = seed::SeedArgs::parse(args)?;
+    let data_dir = std::path::PathBuf::from(
+        std::env::var("ZUDUI_DATA_DIR").unwrap_or_else(|_| "./data".into()),
+    );
+    let started = std::time::Instant::now();
+    let (users, groups, memberships) = seed::run(&data_dir, &args)?;
+    log::info!(
+        "seeded {users} users, {groups} groups, {memberships} memberships into {} in {:.1}s",
+        data_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -9,7 +9,10 @@ use crate::params;
 use crate::storage::{Database, Sql};
 
 /// Every migration, in order. The version is the number in the file name.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_users.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_users.sql")),
+    (2, include_str!("../../migrations/0002_groups.sql")),
+];
 
 pub fn latest() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.0)

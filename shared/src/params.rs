@@ -30,6 +30,11 @@ impl Params {
         }
     }
 
+    /// Parameters from an object nested in a request (an entry of an array).
+    pub fn from_map(map: Map<String, Value>) -> Params {
+        Params(map)
+    }
+
     /// Parses a URL query string; every value is a string.
     pub fn from_query(query: &str) -> Params {
         Self::from_pairs(form_urlencoded::parse(query.as_bytes()).into_owned())

@@ -2,11 +2,12 @@
 
 use crate::app::App;
 use crate::db::user_tags::{self, UserTag};
-use crate::db::users::{self, AvatarRef, User};
+use crate::db::users::{self, User};
+use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
 use crate::imaging::{self, Picture};
 use crate::params::trimmed_text;
-use crate::time;
+use crate::{pictures, time};
 
 pub const NICKNAME_MAX: usize = 32;
 pub const INFO_MAX: usize = 500;
@@ -94,24 +95,14 @@ pub fn remove_tag(app: &App, user_id: &str, tag_id: i64) -> Result<()> {
 
 /// Verifies, normalizes and stores a new avatar, then forgets the old one.
 pub fn set_avatar(app: &App, user_id: &str, upload: &[u8]) -> Result<()> {
-    let picture = imaging::normalize(upload, imaging::MAX_SIDE)?;
-    let avatar = AvatarRef {
-        blob: format!("avatar/user/{user_id}/{}", picture.etag.trim_matches('"')),
-        content_type: picture.content_type.to_owned(),
-        etag: picture.etag.clone(),
-    };
     // The blob goes first: a row never points at bytes that are not there.
-    app.blobs().put(&avatar.blob, &picture.bytes)?;
+    let avatar = pictures::store(app, &format!("avatar/user/{user_id}"), upload)?;
     let old = app.db.tx(|c| {
         let old = users::avatar(c, user_id)?.flatten();
         users::set_avatar(c, user_id, &avatar)?;
         Ok(old)
     })?;
-    if let Some(old) = old.filter(|old| old.blob != avatar.blob) {
-        if let Err(err) = app.blobs().delete(&old.blob) {
-            log::warn!("could not delete replaced avatar {}: {err:#}", old.blob);
-        }
-    }
+    pictures::discard(app, old.as_ref(), Some(&avatar));
     Ok(())
 }
 
@@ -119,7 +110,7 @@ pub fn set_avatar(app: &App, user_id: &str, upload: &[u8]) -> Result<()> {
 /// (`If-None-Match`) costs one indexed query.
 pub struct AvatarSource {
     pub etag: String,
-    stored: Option<AvatarRef>,
+    stored: Option<StoredPicture>,
 }
 
 /// The avatar source of a user; 202 when there is no such user.
@@ -128,38 +119,38 @@ pub fn avatar_source(app: &App, user_id: &str) -> Result<AvatarSource> {
         .db
         .run(|c| Ok(users::avatar(c, user_id)?))?
         .ok_or_else(|| Error::new(Code::UserNotFound))?;
-    Ok(match stored {
-        Some(avatar) => AvatarSource {
-            etag: avatar.etag.clone(),
-            stored: Some(avatar),
+    Ok(AvatarSource {
+        etag: match &stored {
+            Some(avatar) => avatar.etag.clone(),
+            None => pictures::default_etag(user_id),
         },
-        None => AvatarSource {
-            etag: imaging::etag_of(format!("identicon-v1:{user_id}").as_bytes()),
-            stored: None,
-        },
+        stored,
     })
 }
 
 /// The avatar image itself: the uploaded one, or a default generated from the user id.
 pub fn load_avatar(app: &App, user_id: &str, source: AvatarSource) -> Result<Picture> {
-    if let Some(avatar) = source.stored {
-        match app.blobs().get(&avatar.blob)? {
-            Some(bytes) => {
-                let content_type = imaging::served_type(&avatar.content_type);
-                return Ok(Picture {
-                    bytes,
-                    content_type,
-                    etag: avatar.etag,
-                });
-            }
+    load_or_default(app, user_id, source.stored.as_ref(), source.etag)
+}
+
+/// A stored picture, or the identicon of `seed` when there is none (or its blob is lost).
+pub fn load_or_default(
+    app: &App,
+    seed: &str,
+    stored: Option<&StoredPicture>,
+    etag: String,
+) -> Result<Picture> {
+    if let Some(stored) = stored {
+        match pictures::load(app, stored)? {
+            Some(picture) => return Ok(picture),
             None => {
-                log::error!("avatar blob {} of user {user_id} is missing", avatar.blob);
-                return imaging::identicon(user_id);
+                log::error!("picture blob {} is missing", stored.blob);
+                return imaging::identicon(seed);
             }
         }
     }
     Ok(Picture {
-        etag: source.etag,
-        ..imaging::identicon(user_id)?
+        etag,
+        ..imaging::identicon(seed)?
     })
 }

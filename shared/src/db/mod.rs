@@ -1,4 +1,34 @@
 //! SQL, one module per table. Nothing else in the crate writes SQL for these tables.
 
+pub mod announcements;
+pub mod group_pictures;
+pub mod group_search;
+pub mod group_tags;
+pub mod group_types;
+pub mod groups;
+pub mod join_requests;
+pub mod members;
+pub mod ratings;
 pub mod user_tags;
 pub mod users;
+
+use crate::storage::Row;
+
+/// A picture kept in the blob store, as a row points at it.
+#[derive(Debug, Clone)]
+pub struct StoredPicture {
+    pub blob: String,
+    pub content_type: String,
+    pub etag: String,
+}
+
+impl StoredPicture {
+    /// Reads `(blob, content type, etag)` from the first three columns.
+    pub fn from_row(row: &Row) -> anyhow::Result<StoredPicture> {
+        Ok(StoredPicture {
+            blob: row.text(0)?,
+            content_type: row.text(1)?,
+            etag: row.text(2)?,
+        })
+    }
+}

@@ -3,6 +3,8 @@
 use crate::params;
 use crate::storage::{Row, Sql};
 
+use super::StoredPicture;
+
 pub struct User {
     pub id: String,
     pub nickname: String,
@@ -20,13 +22,6 @@ impl User {
         }
         (self.rating_sum / self.rating_count as f64 * 10.0).round() / 10.0
     }
-}
-
-/// Where a user's avatar is kept, when they uploaded one.
-pub struct AvatarRef {
-    pub blob: String,
-    pub content_type: String,
-    pub etag: String,
 }
 
 const COLUMNS: &str = "id, nickname, info, rating_sum, rating_count, created_at";
@@ -89,7 +84,7 @@ pub fn set_nickname(conn: &dyn Sql, id: &str, nickname: &str) -> anyhow::Result<
 }
 
 /// The avatar of a user: `None` when the user does not exist, `Some(None)` when they have none.
-pub fn avatar(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<Option<AvatarRef>>> {
+pub fn avatar(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<Option<StoredPicture>>> {
     let rows = conn.query(
         "SELECT avatar_blob, avatar_type, avatar_etag FROM users WHERE id = ?",
         params![id],
@@ -99,15 +94,11 @@ pub fn avatar(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<Option<AvatarRe
     };
     Ok(Some(match row.opt_text(0)? {
         None => None,
-        Some(blob) => Some(AvatarRef {
-            blob,
-            content_type: row.text(1)?,
-            etag: row.text(2)?,
-        }),
+        Some(_) => Some(StoredPicture::from_row(row)?),
     }))
 }
 
-pub fn set_avatar(conn: &dyn Sql, id: &str, avatar: &AvatarRef) -> anyhow::Result<u64> {
+pub fn set_avatar(conn: &dyn Sql, id: &str, avatar: &StoredPicture) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE users SET avatar_blob = ?, avatar_type = ?, avatar_etag = ? WHERE id = ?",
         params![&avatar.blob, &avatar.content_type, &avatar.etag, id],

@@ -1,0 +1,114 @@
+//! The `announcements` table.
+
+use crate::params;
+use crate::storage::Sql;
+
+use super::StoredPicture;
+
+pub struct Announcement {
+    pub id: i64,
+    pub title: String,
+    pub text: String,
+    pub author_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub has_pic: bool,
+}
+
+const COLUMNS: &str = "id, title, text, author_id, created_at, updated_at, pic_blob IS NOT NULL";
+
+fn from_row(r: &crate::storage::Row) -> anyhow::Result<Announcement> {
+    Ok(Announcement {
+        id: r.int(0)?,
+        title: r.text(1)?,
+        text: r.text(2)?,
+        author_id: r.text(3)?,
+        created_at: r.int(4)?,
+        updated_at: r.int(5)?,
+        has_pic: r.bool(6)?,
+    })
+}
+
+/// Every announcement of a group, newest first.
+pub fn list(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Announcement>> {
+    conn.query(
+        &format!("SELECT {COLUMNS} FROM announcements WHERE group_id = ? ORDER BY id DESC"),
+        params![group_id],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Announcement>> {
+    let rows = conn.query(
+        &format!("SELECT {COLUMNS} FROM announcements WHERE id = ? AND group_id = ?"),
+        params![id, group_id],
+    )?;
+    rows.first().map(from_row).transpose()
+}
+
+pub fn insert(
+    conn: &dyn Sql,
+    group_id: i64,
+    title: &str,
+    text: &str,
+    author: &str,
+    now: i64,
+) -> anyhow::Result<i64> {
+    conn.query(
+        "INSERT INTO announcements (group_id, title, text, author_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        params![group_id, title, text, author, now, now],
+    )?[0]
+        .int(0)
+}
+
+pub fn update(
+    conn: &dyn Sql,
+    group_id: i64,
+    id: i64,
+    title: &str,
+    text: &str,
+    now: i64,
+) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE announcements SET title = ?, text = ?, updated_at = ? WHERE id = ? AND group_id = ?",
+        params![title, text, now, id, group_id],
+    )
+}
+
+pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "DELETE FROM announcements WHERE id = ? AND group_id = ?",
+        params![id, group_id],
+    )
+}
+
+pub fn picture(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+    let rows = conn.query(
+        "SELECT pic_blob, pic_type, pic_etag FROM announcements
+         WHERE id = ? AND group_id = ? AND pic_blob IS NOT NULL",
+        params![id, group_id],
+    )?;
+    rows.first().map(StoredPicture::from_row).transpose()
+}
+
+/// Sets (or with `None` removes) the picture of an announcement.
+pub fn set_picture(
+    conn: &dyn Sql,
+    group_id: i64,
+    id: i64,
+    pic: Option<&StoredPicture>,
+) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE announcements SET pic_blob = ?, pic_type = ?, pic_etag = ? WHERE id = ? AND group_id = ?",
+        params![
+            pic.map(|p| p.blob.clone()),
+            pic.map(|p| p.content_type.clone()),
+            pic.map(|p| p.etag.clone()),
+            id,
+            group_id
+        ],
+    )
+}

@@ -1,0 +1,40 @@
+//! The `group_pictures` table: intro pictures of a group.
+
+use crate::params;
+use crate::storage::Sql;
+
+use super::StoredPicture;
+
+pub fn ids(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<i64>> {
+    conn.query(
+        "SELECT id FROM group_pictures WHERE group_id = ? ORDER BY id",
+        params![group_id],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+    let rows = conn.query(
+        "SELECT blob, content_type, etag FROM group_pictures WHERE id = ? AND group_id = ?",
+        params![id, group_id],
+    )?;
+    rows.first().map(StoredPicture::from_row).transpose()
+}
+
+pub fn insert(conn: &dyn Sql, group_id: i64, pic: &StoredPicture, now: i64) -> anyhow::Result<i64> {
+    conn.query(
+        "INSERT INTO group_pictures (group_id, blob, content_type, etag, created_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+        params![group_id, &pic.blob, &pic.content_type, &pic.etag, now],
+    )?[0]
+        .int(0)
+}
+
+pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "DELETE FROM group_pictures WHERE id = ? AND group_id = ?",
+        params![id, group_id],
+    )
+}

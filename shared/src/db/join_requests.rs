@@ -1,0 +1,100 @@
+//! The `join_requests` table.
+
+use crate::params;
+use crate::storage::Sql;
+
+pub struct JoinRequest {
+    pub id: i64,
+    pub group_id: i64,
+    pub user_id: String,
+    pub created_at: i64,
+}
+
+/// A pending request of a user to a group, if any.
+pub fn pending_of(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<Option<i64>> {
+    let rows = conn.query(
+        "SELECT id FROM join_requests WHERE group_id = ? AND user_id = ? AND status = 'pending'",
+        params![group_id, user_id],
+    )?;
+    rows.first().map(|r| r.int(0)).transpose()
+}
+
+pub fn insert(conn: &dyn Sql, group_id: i64, user_id: &str, now: i64) -> anyhow::Result<i64> {
+    conn.query(
+        "INSERT INTO join_requests (group_id, user_id, created_at) VALUES (?, ?, ?) RETURNING id",
+        params![group_id, user_id, now],
+    )?[0]
+        .int(0)
+}
+
+/// A pending request by id.
+pub fn get_pending(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<JoinRequest>> {
+    let rows = conn.query(
+        "SELECT id, group_id, user_id, created_at FROM join_requests WHERE id = ? AND status = 'pending'",
+        params![id],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(JoinRequest {
+                id: r.int(0)?,
+                group_id: r.int(1)?,
+                user_id: r.text(2)?,
+                created_at: r.int(3)?,
+            })
+        })
+        .transpose()
+}
+
+/// Closes a pending request with `status` (approved, rejected, closed).
+pub fn finish(conn: &dyn Sql, id: i64, status: &str, by: &str, now: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE join_requests SET status = ?, processed_by = ?, processed_at = ?
+         WHERE id = ? AND status = 'pending'",
+        params![status, by, now, id],
+    )
+}
+
+/// Closes every pending request to a group (it was dismissed).
+pub fn close_all(conn: &dyn Sql, group_id: i64, now: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE join_requests SET status = 'closed', processed_at = ?
+         WHERE group_id = ? AND status = 'pending'",
+        params![now, group_id],
+    )
+}
+
+/// A pending request as the managers' inbox shows it.
+pub struct Inbox {
+    pub id: i64,
+    pub user_id: String,
+    pub nickname: String,
+    pub group_id: i64,
+    pub group_name: String,
+    pub created_at: i64,
+}
+
+/// Pending requests to every active group that `manager` manages (creator or admin), oldest first.
+pub fn inbox(conn: &dyn Sql, manager: &str) -> anyhow::Result<Vec<Inbox>> {
+    conn.query(
+        "SELECT r.id, r.user_id, COALESCE(u.nickname, ''), r.group_id, g.name, r.created_at
+         FROM group_members m
+         JOIN groups g ON g.id = m.group_id AND g.dismissed_at IS NULL
+         JOIN join_requests r ON r.group_id = m.group_id AND r.status = 'pending'
+         LEFT JOIN users u ON u.id = r.user_id
+         WHERE m.user_id = ? AND (m.is_admin = 1 OR g.creator_id = m.user_id)
+         ORDER BY r.id",
+        params![manager],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Inbox {
+            id: r.int(0)?,
+            user_id: r.text(1)?,
+            nickname: r.text(2)?,
+            group_id: r.int(3)?,
+            group_name: r.text(4)?,
+            created_at: r.int(5)?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,123 @@
+//! The `group_members` table.
+
+use crate::params;
+use crate::storage::Sql;
+
+/// A member as `member/get` shows them.
+pub struct Member {
+    pub user_id: String,
+    pub nickname: String,
+    pub is_admin: bool,
+    pub joined_at: i64,
+}
+
+/// `(is_admin, has_rated)` of a member, `None` for a non-member.
+pub fn membership(
+    conn: &dyn Sql,
+    group_id: i64,
+    user_id: &str,
+) -> anyhow::Result<Option<(bool, bool)>> {
+    let rows = conn.query(
+        "SELECT is_admin, has_rated FROM group_members WHERE group_id = ? AND user_id = ?",
+        params![group_id, user_id],
+    )?;
+    rows.first()
+        .map(|r| Ok((r.bool(0)?, r.bool(1)?)))
+        .transpose()
+}
+
+pub fn insert(
+    conn: &dyn Sql,
+    group_id: i64,
+    user_id: &str,
+    is_admin: bool,
+    now: i64,
+) -> anyhow::Result<u64> {
+    conn.execute(
+        "INSERT INTO group_members (group_id, user_id, is_admin, joined_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO NOTHING",
+        params![group_id, user_id, is_admin, now],
+    )
+}
+
+pub fn delete(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<u64> {
+    conn.execute(
+        "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
+        params![group_id, user_id],
+    )
+}
+
+/// Every member, the creator first, then by join time; nicknames fall back to the account's.
+pub fn list(conn: &dyn Sql, group_id: i64, creator_id: &str) -> anyhow::Result<Vec<Member>> {
+    conn.query(
+        "SELECT m.user_id, COALESCE(m.nickname, u.nickname, ''), m.is_admin, m.joined_at
+         FROM group_members m LEFT JOIN users u ON u.id = m.user_id
+         WHERE m.group_id = ?
+         ORDER BY m.user_id <> ?, m.joined_at, m.user_id",
+        params![group_id, creator_id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Member {
+            user_id: r.text(0)?,
+            nickname: r.text(1)?,
+            is_admin: r.bool(2)?,
+            joined_at: r.int(3)?,
+        })
+    })
+    .collect()
+}
+
+/// User ids of the members.
+pub fn ids(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+    conn.query(
+        "SELECT user_id FROM group_members WHERE group_id = ?",
+        params![group_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
+pub fn set_nickname(
+    conn: &dyn Sql,
+    group_id: i64,
+    user_id: &str,
+    nickname: &str,
+) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_members SET nickname = ? WHERE group_id = ? AND user_id = ?",
+        params![nickname, group_id, user_id],
+    )
+}
+
+pub fn set_admin(
+    conn: &dyn Sql,
+    group_id: i64,
+    user_id: &str,
+    is_admin: bool,
+) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_members SET is_admin = ? WHERE group_id = ? AND user_id = ?",
+        params![is_admin, group_id, user_id],
+    )
+}
+
+/// Marks the member's one rating call as used; 0 when it already was.
+pub fn mark_rated(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_members SET has_rated = 1 WHERE group_id = ? AND user_id = ? AND has_rated = 0",
+        params![group_id, user_id],
+    )
+}
+
+/// Ids of the groups a user belongs to.
+pub fn groups_of(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<i64>> {
+    conn.query(
+        "SELECT group_id FROM group_members WHERE user_id = ?",
+        params![user_id],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}

@@ -1,0 +1,129 @@
+//! Announcements of a group: members read them, managers write them.
+
+use super::{Access, Role};
+use crate::app::App;
+use crate::db::announcements::{self, Announcement};
+use crate::db::StoredPicture;
+use crate::error::{Code, Error, Result};
+use crate::params::trimmed_text;
+use crate::{pictures, time};
+
+pub const TITLE_MAX: usize = 50;
+pub const TEXT_MAX: usize = 5000;
+
+fn not_found() -> Error {
+    Error::with_message(Code::BadParam, "公告不存在: announcement_id")
+}
+
+fn checked(title: &str, text: &str) -> Result<(String, String)> {
+    let title = trimmed_text(title, "title", TITLE_MAX, Code::BadParam)
+        .map_err(|_| Error::param_why("title", "应为 1 到 50 个字符"))?;
+    let text = trimmed_text(text, "text", TEXT_MAX, Code::BadParam)
+        .map_err(|_| Error::param_why("text", "应为 1 到 5000 个字符"))?;
+    Ok((title, text))
+}
+
+pub fn list(app: &App, me: &str, group_id: i64) -> Result<Vec<Announcement>> {
+    app.db.run(|c| {
+        Access::load(c, group_id, me)?.read()?;
+        Ok(announcements::list(c, group_id)?)
+    })
+}
+
+pub fn get(app: &App, me: &str, group_id: i64, id: i64) -> Result<Announcement> {
+    app.db.run(|c| {
+        Access::load(c, group_id, me)?.read()?;
+        announcements::get(c, group_id, id)?.ok_or_else(not_found)
+    })
+}
+
+pub fn add(app: &App, me: &str, group_id: i64, title: &str, text: &str) -> Result<i64> {
+    let (title, text) = checked(title, text)?;
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        Ok(announcements::insert(
+            c,
+            group_id,
+            &title,
+            &text,
+            me,
+            time::now(),
+        )?)
+    })
+}
+
+pub fn edit(app: &App, me: &str, group_id: i64, id: i64, title: &str, text: &str) -> Result<()> {
+    let (title, text) = checked(title, text)?;
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        match announcements::update(c, group_id, id, &title, &text, time::now())? {
+            0 => Err(not_found()),
+            _ => Ok(()),
+        }
+    })
+}
+
+pub fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+    let picture = app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        let picture = announcements::picture(c, group_id, id)?;
+        match announcements::delete(c, group_id, id)? {
+            0 => Err(not_found()),
+            _ => Ok(picture),
+        }
+    })?;
+    pictures::discard(app, picture.as_ref(), None);
+    Ok(())
+}
+
+/// Sets the picture of an announcement, replacing any earlier one.
+pub fn set_picture(app: &App, me: &str, group_id: i64, id: i64, upload: &[u8]) -> Result<()> {
+    app.db.run(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        announcements::get(c, group_id, id)?
+            .ok_or_else(not_found)
+            .map(drop)
+    })?;
+    let stored = pictures::store(app, &format!("picture/announcement/{id}"), upload)?;
+    let old = app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        let old = announcements::picture(c, group_id, id)?;
+        match announcements::set_picture(c, group_id, id, Some(&stored))? {
+            0 => Err(not_found()),
+            _ => Ok(old),
+        }
+    });
+    match old {
+        Ok(old) => {
+            pictures::discard(app, old.as_ref(), Some(&stored));
+            Ok(())
+        }
+        Err(err) => {
+            pictures::discard(app, Some(&stored), None);
+            Err(err)
+        }
+    }
+}
+
+/// Removes the picture of an announcement; 332 when it has none.
+pub fn delete_picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+    let old = app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        announcements::get(c, group_id, id)?.ok_or_else(not_found)?;
+        let old = announcements::picture(c, group_id, id)?
+            .ok_or_else(|| Error::new(Code::PictureNotFound))?;
+        announcements::set_picture(c, group_id, id, None)?;
+        Ok(old)
+    })?;
+    pictures::discard(app, Some(&old), None);
+    Ok(())
+}
+
+/// The stored picture of an announcement (members only); 332 when it has none.
+pub fn picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<StoredPicture> {
+    app.db.run(|c| {
+        Access::load(c, group_id, me)?.read()?;
+        announcements::get(c, group_id, id)?.ok_or_else(not_found)?;
+        announcements::picture(c, group_id, id)?.ok_or_else(|| Error::new(Code::PictureNotFound))
+    })
+}

@@ -1,0 +1,130 @@
+//! Members of a group: the list, removal, in-group nicknames, admins, and the rating round after
+//! a group is dismissed.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::{Access, Role};
+use crate::app::App;
+use crate::db::members::{self, Member};
+use crate::db::{groups, ratings};
+use crate::error::{Code, Error, Result};
+use crate::params::{trimmed_text, Params};
+use crate::profiles::NICKNAME_MAX;
+use crate::time;
+
+/// The members (members only), creator first; the creator id comes along to mark them.
+pub fn list(app: &App, me: &str, group_id: i64) -> Result<(Vec<Member>, String)> {
+    app.db.run(|c| {
+        let access = Access::load(c, group_id, me)?;
+        access.read()?;
+        let creator = access.group.creator_id;
+        Ok((members::list(c, group_id, &creator)?, creator))
+    })
+}
+
+/// The role of another member: 302 when they are not in the group.
+fn role_of(c: &dyn crate::storage::Sql, access: &Access, user_id: &str) -> Result<Role> {
+    match members::membership(c, access.group.id, user_id)? {
+        None => Err(Error::new(Code::GroupUserNotFound)),
+        Some(_) if access.group.creator_id == user_id => Ok(Role::Creator),
+        Some((true, _)) => Ok(Role::Admin),
+        Some((false, _)) => Ok(Role::Member),
+    }
+}
+
+/// Removes a member. Managers remove ordinary members; only the creator removes admins; nobody
+/// removes the creator or themselves (that is `exit`).
+pub fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
+    app.db.tx(|c| {
+        let access = Access::load(c, group_id, me)?;
+        let my_role = access.write(Role::Admin)?;
+        let their_role = role_of(c, &access, target)?;
+        if target == me || their_role >= my_role {
+            return Err(Error::new(Code::NoPermission));
+        }
+        members::delete(c, group_id, target)?;
+        groups::add_members(c, group_id, -1)?;
+        Ok(())
+    })
+}
+
+pub fn set_nickname(app: &App, me: &str, group_id: i64, nickname: &str) -> Result<()> {
+    let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Member)?;
+        members::set_nickname(c, group_id, me, &nickname)?;
+        Ok(())
+    })
+}
+
+/// Toggles a member's admin flag (creator only); returns the new flag.
+pub fn switch_admin(app: &App, me: &str, group_id: i64, target: &str) -> Result<bool> {
+    app.db.tx(|c| {
+        let access = Access::load(c, group_id, me)?;
+        access.write(Role::Creator)?;
+        let admin = match role_of(c, &access, target)? {
+            Role::Creator => return Err(Error::new(Code::NoPermission)),
+            Role::Admin => false,
+            Role::Member => true,
+        };
+        members::set_admin(c, group_id, target, admin)?;
+        Ok(admin)
+    })
+}
+
+/// Rates other members of a dismissed group, once. Everything is checked before anything is
+/// written, so a refused call changes nothing and does not use up the one call.
+pub fn rate(app: &App, me: &str, group_id: i64, rates: &[Value]) -> Result<()> {
+    if rates.is_empty() {
+        return Err(Error::param_why("rates", "不能为空"));
+    }
+    let mut parsed = Vec::with_capacity(rates.len());
+    for item in rates {
+        let Value::Object(fields) = item else {
+            return Err(Error::param_why("rates", "应为对象数组"));
+        };
+        let entry = Params::from_map(fields.clone());
+        let user_id = entry.user_id("user_id")?;
+        let raw = fields
+            .get("star_rating")
+            .ok_or_else(|| Error::param("star_rating"))?;
+        let stars = Params::number(raw, "star_rating")?;
+        if !(0.0..=10.0).contains(&stars) {
+            return Err(Error::new(Code::RatingOutOfRange));
+        }
+        parsed.push((user_id, stars));
+    }
+    app.db.tx(|c| {
+        let access = Access::load(c, group_id, me)?;
+        access.read()?;
+        if !access.group.is_dismissed() {
+            return Err(Error::with_message(
+                Code::NoPermission,
+                "只能在解散后的群组中评分",
+            ));
+        }
+        if access.has_rated {
+            return Err(Error::new(Code::AlreadyRated));
+        }
+        let mut seen = HashSet::new();
+        for (target, _) in &parsed {
+            let member = members::membership(c, group_id, target)?.is_some();
+            if target == me || !member || !seen.insert(target.as_str()) {
+                return Err(Error::with_message(
+                    Code::BadRatingTarget,
+                    format!("评分对象不合法: {target}"),
+                ));
+            }
+        }
+        if members::mark_rated(c, group_id, me)? == 0 {
+            return Err(Error::new(Code::AlreadyRated));
+        }
+        let now = time::now();
+        for (target, stars) in &parsed {
+            ratings::insert(c, group_id, me, target, *stars, now)?;
+        }
+        Ok(())
+    })
+}

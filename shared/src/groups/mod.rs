@@ -1,0 +1,82 @@
+//! Groups: who may do what (this module), and the operations on them.
+//!
+//! Every check runs inside the transaction of the write it guards, so a role or a member count
+//! cannot change between the check and the write.
+
+pub mod announcements;
+pub mod lifecycle;
+pub mod members;
+pub mod profile;
+
+use crate::db::groups::{self, Group};
+use crate::db::members as member_rows;
+use crate::error::{Code, Error, Result};
+use crate::storage::Sql;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Member,
+    Admin,
+    Creator,
+}
+
+impl Role {
+    pub fn is_manager(self) -> bool {
+        self >= Role::Admin
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Creator => "creator",
+        }
+    }
+}
+
+/// A group and the caller's place in it.
+pub struct Access {
+    pub group: Group,
+    pub role: Option<Role>,
+    pub has_rated: bool,
+}
+
+impl Access {
+    /// 301 when there is no such group.
+    pub fn load(conn: &dyn Sql, group_id: i64, user_id: &str) -> Result<Access> {
+        let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
+        let membership = member_rows::membership(conn, group_id, user_id)?;
+        let role = membership.map(|(is_admin, _)| {
+            if group.creator_id == user_id {
+                Role::Creator
+            } else if is_admin {
+                Role::Admin
+            } else {
+                Role::Member
+            }
+        });
+        Ok(Access {
+            group,
+            role,
+            has_rated: membership.is_some_and(|(_, rated)| rated),
+        })
+    }
+
+    /// Reading what only members see: 303 for outsiders.
+    pub fn read(&self) -> Result<Role> {
+        self.role.ok_or_else(|| Error::new(Code::NoPermission))
+    }
+
+    /// Writing with at least role `need`: 303 for outsiders, 304 once dismissed, then 303 when
+    /// the caller's role is too low.
+    pub fn write(&self, need: Role) -> Result<Role> {
+        let role = self.read()?;
+        if self.group.is_dismissed() {
+            return Err(Error::new(Code::GroupDismissed));
+        }
+        if role < need {
+            return Err(Error::new(Code::NoPermission));
+        }
+        Ok(role)
+    }
+}

@@ -1,0 +1,241 @@
+//! What a group shows about itself: intro, name, avatar, intro pictures and tags. Anyone signed in
+//! may read it (a group's page is what people look at before asking to join); managers edit it,
+//! and only the creator renames the group.
+
+use super::lifecycle::group_name;
+use super::{Access, Role};
+use crate::app::App;
+use crate::db::group_tags::{self, GroupTag};
+use crate::db::groups::{self, Group};
+use crate::db::{group_pictures, group_search, StoredPicture};
+use crate::error::{Code, Error, Result};
+use crate::imaging::Picture;
+use crate::params::trimmed_text;
+use crate::{pictures, profiles, time};
+
+pub const INFO_MAX: usize = 1000;
+pub const PICTURES_MAX: usize = 9;
+pub const TAG_MAX: usize = 20;
+pub const TAGS_MAX: i64 = 10;
+
+/// A group and the caller's role in it (`None` for outsiders); 301 when there is no such group.
+pub fn info(app: &App, me: &str, group_id: i64) -> Result<(Group, Option<Role>)> {
+    let access = app.db.run(|c| Access::load(c, group_id, me))?;
+    Ok((access.group, access.role))
+}
+
+pub fn edit_info(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
+    let text = text.trim();
+    if text.chars().count() > INFO_MAX {
+        return Err(Error::param_why("text", "最多 1000 个字符"));
+    }
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        groups::set_info(c, group_id, text)?;
+        group_search::refresh(c, group_id)?;
+        Ok(())
+    })
+}
+
+pub fn set_name(app: &App, me: &str, group_id: i64, name: &str) -> Result<()> {
+    let name = group_name(name)?;
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Creator)?;
+        groups::set_name(c, group_id, &name)?;
+        group_search::refresh(c, group_id)?;
+        Ok(())
+    })
+}
+
+/// Checks a manager's right before the (costly) image work, then again inside the write.
+fn check_manager(app: &App, me: &str, group_id: i64) -> Result<()> {
+    app.db
+        .run(|c| Access::load(c, group_id, me)?.write(Role::Admin).map(drop))
+}
+
+/// Stores a picture, runs `write` with it in a transaction, and drops the picture if that fails.
+fn with_new_picture<T>(
+    app: &App,
+    prefix: &str,
+    upload: &[u8],
+    write: impl FnOnce(&dyn crate::storage::Sql, &StoredPicture) -> Result<T>,
+) -> Result<T> {
+    let stored = pictures::store(app, prefix, upload)?;
+    let out = app.db.tx(|c| write(c, &stored));
+    if out.is_err() {
+        pictures::discard(app, Some(&stored), None);
+    }
+    out
+}
+
+pub fn set_avatar(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<()> {
+    check_manager(app, me, group_id)?;
+    let prefix = format!("avatar/group/{group_id}");
+    let (old, new) = with_new_picture(app, &prefix, upload, |c, stored| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        let old = groups::avatar(c, group_id)?;
+        groups::set_avatar(c, group_id, stored)?;
+        Ok((old, stored.clone()))
+    })?;
+    pictures::discard(app, old.as_ref(), Some(&new));
+    Ok(())
+}
+
+/// The avatar of a group: the uploaded one or a generated default, with its validator first so
+/// that a revalidation reads no image. 301 when there is no such group.
+pub fn avatar(app: &App, group_id: i64) -> Result<(String, Option<StoredPicture>)> {
+    app.db.run(|c| {
+        if groups::get(c, group_id)?.is_none() {
+            return Err(Error::new(Code::GroupNotFound));
+        }
+        let stored = groups::avatar(c, group_id)?;
+        let etag = match &stored {
+            Some(s) => s.etag.clone(),
+            None => pictures::default_etag(&seed(group_id)),
+        };
+        Ok((etag, stored))
+    })
+}
+
+pub fn load_avatar(
+    app: &App,
+    group_id: i64,
+    stored: Option<StoredPicture>,
+    etag: String,
+) -> Result<Picture> {
+    profiles::load_or_default(app, &seed(group_id), stored.as_ref(), etag)
+}
+
+fn seed(group_id: i64) -> String {
+    format!("group:{group_id}")
+}
+
+/// 301 unless the group exists.
+fn require_group(c: &dyn crate::storage::Sql, group_id: i64) -> Result<()> {
+    match groups::get(c, group_id)? {
+        Some(_) => Ok(()),
+        None => Err(Error::new(Code::GroupNotFound)),
+    }
+}
+
+pub fn picture_ids(app: &App, group_id: i64) -> Result<Vec<i64>> {
+    app.db.run(|c| {
+        require_group(c, group_id)?;
+        Ok(group_pictures::ids(c, group_id)?)
+    })
+}
+
+/// A stored intro picture; 301 or 332 when missing.
+pub fn picture(app: &App, group_id: i64, pic_id: i64) -> Result<StoredPicture> {
+    app.db.run(|c| {
+        require_group(c, group_id)?;
+        group_pictures::get(c, group_id, pic_id)?.ok_or_else(|| Error::new(Code::PictureNotFound))
+    })
+}
+
+/// The bytes of a picture whose row exists; a lost blob is reported as a missing picture.
+pub fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> {
+    pictures::load(app, stored)?.ok_or_else(|| {
+        log::error!("picture blob {} is missing", stored.blob);
+        Error::new(Code::PictureNotFound)
+    })
+}
+
+/// Adds an intro picture (at most 9, 331); returns its id.
+pub fn add_picture(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<i64> {
+    let full = || Error::new(Code::PicturesFull);
+    check_manager(app, me, group_id)?;
+    if app.db.run(|c| Ok(group_pictures::ids(c, group_id)?))?.len() >= PICTURES_MAX {
+        return Err(full());
+    }
+    let prefix = format!("picture/group/{group_id}");
+    with_new_picture(app, &prefix, upload, |c, stored| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        if group_pictures::ids(c, group_id)?.len() >= PICTURES_MAX {
+            return Err(full());
+        }
+        Ok(group_pictures::insert(c, group_id, stored, time::now())?)
+    })
+}
+
+pub fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result<()> {
+    let stored = app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        let stored = group_pictures::get(c, group_id, pic_id)?
+            .ok_or_else(|| Error::new(Code::PictureNotFound))?;
+        group_pictures::delete(c, group_id, pic_id)?;
+        Ok(stored)
+    })?;
+    pictures::discard(app, Some(&stored), None);
+    Ok(())
+}
+
+pub fn tags(app: &App, group_id: i64) -> Result<Vec<GroupTag>> {
+    app.db.run(|c| {
+        require_group(c, group_id)?;
+        Ok(group_tags::list(c, group_id)?)
+    })
+}
+
+fn tag_text(text: &str) -> Result<String> {
+    trimmed_text(text, "tag_text", TAG_MAX, Code::GroupTagEmpty)
+}
+
+fn duplicate_tag() -> Error {
+    Error::param_why("tag_text", "已有相同的标签")
+}
+
+/// Runs a tag change of a manager, then brings the search index and tag popularity up to date
+/// for the texts it touched.
+fn change_tags(
+    app: &App,
+    me: &str,
+    group_id: i64,
+    change: impl FnOnce(&dyn crate::storage::Sql) -> Result<Vec<String>>,
+) -> Result<()> {
+    app.db.tx(|c| {
+        let access = Access::load(c, group_id, me)?;
+        access.write(Role::Admin)?;
+        for text in change(c)? {
+            group_tags::refresh_stats(c, &access.group.kind, &text)?;
+        }
+        group_search::refresh(c, group_id)?;
+        Ok(())
+    })
+}
+
+pub fn add_tag(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    change_tags(app, me, group_id, |c| {
+        if group_tags::count(c, group_id)? >= TAGS_MAX {
+            return Err(Error::new(Code::GroupTagsFull));
+        }
+        if group_tags::text_taken(c, group_id, &text, 0)? {
+            return Err(duplicate_tag());
+        }
+        group_tags::insert(c, group_id, &text, time::now())?;
+        Ok(vec![text])
+    })
+}
+
+pub fn edit_tag(app: &App, me: &str, group_id: i64, tag_id: i64, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    change_tags(app, me, group_id, |c| {
+        let old = group_tags::text_of(c, group_id, tag_id)?
+            .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
+        if group_tags::text_taken(c, group_id, &text, tag_id)? {
+            return Err(duplicate_tag());
+        }
+        group_tags::update(c, group_id, tag_id, &text)?;
+        Ok(vec![old, text])
+    })
+}
+
+pub fn remove_tag(app: &App, me: &str, group_id: i64, tag_id: i64) -> Result<()> {
+    change_tags(app, me, group_id, |c| {
+        let old = group_tags::text_of(c, group_id, tag_id)?
+            .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
+        group_tags::delete(c, group_id, tag_id)?;
+        Ok(vec![old])
+    })
+}
