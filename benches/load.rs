@@ -1,28 +1,71 @@
-//! Load benchmark of the native server: starts the release `zudui` binary on loopback with a
-//! temporary data directory, fills it, then drives one endpoint from many concurrent connections
-//! for a fixed time and prints throughput, latency percentiles and the server's peak RSS.
+//! Load benchmarks of the native server. Each scenario starts the release `zudui` binary on
+//! loopback, prepares its data, drives one kind of request from many concurrent connections for a
+//! fixed time, and prints a table row: throughput, latency percentiles and the server's peak RSS.
 //!
-//! `cargo bench --bench load -- [getinfo] [--connections N] [--seconds S] [--users U]`
+//! ```text
+//! cargo bench --bench load -- [SCENARIO...] [--connections N] [--seconds S]
+//! scenarios: getinfo (64 connections), search, hints, members (16 connections; 100,000 groups and
+//! 50,000 users made by `zudui seed`, cached under target/bench-data), or all
+//! ```
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use zudui_shared::native::SqliteDb;
+use zudui_shared::storage::Database;
+
+const SEED_USERS: usize = 50_000;
+const SEED_GROUPS: usize = 100_000;
+const SEED: u64 = 42;
+const TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
+/// Search keys of one, two, three and more characters, and several words.
+const KEYS: [&str; 16] = [
+    "数",
+    "球",
+    "夜",
+    "考研",
+    "篮球",
+    "周末",
+    "杭州",
+    "羽毛球",
+    "王者荣耀",
+    "数学建模",
+    "读书会",
+    "新手友好",
+    "周末 夜跑",
+    "考研 打卡",
+    "互助",
+    "",
+];
+const HINT_KEYS: [&str; 10] = [
+    "",
+    "考",
+    "球",
+    "夜",
+    "周末",
+    "王者",
+    "数学",
+    "摄",
+    "拼",
+    "俱乐部",
+];
+const SORTS: [&str; 4] = ["COMPREHENSIVE", "RELATIVE", "TIME", "MEMBER"];
 
 struct Args {
-    scenario: String,
-    connections: usize,
+    scenarios: Vec<String>,
+    connections: Option<usize>,
     seconds: u64,
-    users: usize,
 }
 
 fn parse_args() -> Args {
     let mut args = Args {
-        scenario: "getinfo".into(),
-        connections: 64,
+        scenarios: Vec::new(),
+        connections: None,
         seconds: 10,
-        users: 1000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -34,16 +77,21 @@ fn parse_args() -> Args {
         match arg.as_str() {
             // `cargo bench` passes this to every bench binary.
             "--bench" => {}
-            "--connections" => args.connections = number("--connections") as usize,
+            "--connections" => args.connections = Some(number("--connections") as usize),
             "--seconds" => args.seconds = number("--seconds"),
-            "--users" => args.users = number("--users") as usize,
             "-h" | "--help" => {
-                println!("cargo bench --bench load -- [getinfo] [--connections N] [--seconds S] [--users U]");
+                println!("cargo bench --bench load -- [getinfo|search|hints|members|all]... [--connections N] [--seconds S]");
                 std::process::exit(0);
             }
-            other if !other.starts_with('-') => args.scenario = other.to_owned(),
+            "all" => args
+                .scenarios
+                .extend(["getinfo", "search", "hints", "members"].map(String::from)),
+            other if !other.starts_with('-') => args.scenarios.push(other.to_owned()),
             other => panic!("unknown option {other}"),
         }
+    }
+    if args.scenarios.is_empty() {
+        args.scenarios.push("getinfo".into());
     }
     args
 }
@@ -51,15 +99,13 @@ fn parse_args() -> Args {
 struct Server {
     base: String,
     child: Child,
-    _data: tempfile::TempDir,
 }
 
 impl Server {
-    fn start() -> Server {
-        let data = tempfile::tempdir().expect("temp dir");
+    fn start(data_dir: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zudui"))
             .env("ZUDUI_LISTEN", "127.0.0.1:0")
-            .env("ZUDUI_DATA_DIR", data.path())
+            .env("ZUDUI_DATA_DIR", data_dir)
             .env("ZUDUI_DEV_LOGIN", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -79,12 +125,11 @@ impl Server {
             }
         });
         let addr = rx
-            .recv_timeout(Duration::from_secs(30))
+            .recv_timeout(Duration::from_secs(60))
             .expect("server start");
         Server {
             base: format!("http://{addr}"),
             child,
-            _data: data,
         }
     }
 
@@ -107,6 +152,36 @@ impl Drop for Server {
     }
 }
 
+/// The seeded data directory, made once with `zudui seed` and reused by later runs.
+fn seeded_data() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("seed-{SEED}-{SEED_USERS}-{SEED_GROUPS}"));
+    if dir.join("seeded").exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "seeding {SEED_USERS} users and {SEED_GROUPS} groups into {}",
+        dir.display()
+    );
+    let status = Command::new(env!("CARGO_BIN_EXE_zudui"))
+        .args([
+            "seed",
+            "--users",
+            &SEED_USERS.to_string(),
+            "--groups",
+            &SEED_GROUPS.to_string(),
+        ])
+        .args(["--seed", &SEED.to_string()])
+        .env("ZUDUI_DATA_DIR", &dir)
+        .status()
+        .expect("run zudui seed");
+    assert!(status.success(), "zudui seed failed");
+    std::fs::write(dir.join("seeded"), b"").expect("mark seeded");
+    dir
+}
+
 async fn login(client: &reqwest::Client, base: &str, openid: &str) -> String {
     let res: Value = client
         .post(format!("{base}/auth/login"))
@@ -120,6 +195,86 @@ async fn login(client: &reqwest::Client, base: &str, openid: &str) -> String {
     res["token"].as_str().expect("token").to_owned()
 }
 
+/// One request to send: path, token and JSON body.
+type Call = (&'static str, usize, String);
+
+/// What a scenario needs: tokens, and a generator of the n-th request.
+struct Plan {
+    tokens: Vec<String>,
+    calls: Box<dyn Fn(usize) -> Call + Send + Sync>,
+}
+
+async fn plan(scenario: &str, base: &str, data_dir: &Path) -> Plan {
+    let client = reqwest::Client::new();
+    match scenario {
+        "getinfo" => {
+            let mut tokens = Vec::new();
+            for i in 0..1000 {
+                tokens.push(login(&client, base, &format!("bench-user-{i}")).await);
+            }
+            Plan {
+                tokens,
+                calls: Box::new(|n| ("/user/info/text/getInfo", n, "{}".into())),
+            }
+        }
+        "search" => Plan {
+            tokens: vec![login(&client, base, "bench-searcher").await],
+            calls: Box::new(|n| {
+                let body = json!({
+                    "type": TYPES[n % TYPES.len()],
+                    "key": KEYS[(n / 7) % KEYS.len()],
+                    "sort_method": SORTS[(n / 3) % SORTS.len()],
+                    "page": 1 + (n / 11) % 3,
+                });
+                ("/group/external/search/group", 0, body.to_string())
+            }),
+        },
+        "hints" => Plan {
+            tokens: vec![login(&client, base, "bench-searcher").await],
+            calls: Box::new(|n| {
+                let path = if n % 2 == 0 {
+                    "/group/external/search/name_hint"
+                } else {
+                    "/group/external/search/tag_hint"
+                };
+                let body = json!({ "type": TYPES[(n / 2) % TYPES.len()], "key": HINT_KEYS[(n / 5) % HINT_KEYS.len()] });
+                (path, 0, body.to_string())
+            }),
+        },
+        "members" => {
+            // Creators of random groups, signed in with the development login.
+            let db = SqliteDb::open(&data_dir.join("zudui.sqlite")).expect("open seeded db");
+            let pairs = (&db as &dyn Database)
+                .run(|c| {
+                    Ok(c.query(
+                        "SELECT g.id, u.openid FROM groups g JOIN users u ON u.id = g.creator_id
+                         ORDER BY random() LIMIT 500",
+                        &[],
+                    )?)
+                })
+                .expect("pick groups");
+            let mut tokens = Vec::new();
+            let mut groups = Vec::new();
+            for row in pairs {
+                groups.push(row.int(0).unwrap());
+                tokens.push(login(&client, base, &row.text(1).unwrap()).await);
+            }
+            Plan {
+                tokens,
+                calls: Box::new(move |n| {
+                    let i = n % groups.len();
+                    (
+                        "/group/internal/member/get",
+                        i,
+                        json!({ "group_id": groups[i] }).to_string(),
+                    )
+                }),
+            }
+        }
+        other => panic!("unknown scenario {other:?} (known: getinfo, search, hints, members, all)"),
+    }
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -128,26 +283,22 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[rank] as f64 / 1000.0
 }
 
-#[tokio::main]
-async fn main() {
-    let args = parse_args();
-    if args.scenario != "getinfo" {
-        panic!("unknown scenario {:?} (known: getinfo)", args.scenario);
-    }
-    let server = Server::start();
-    let setup = reqwest::Client::new();
-    let mut tokens = Vec::with_capacity(args.users);
-    for i in 0..args.users {
-        tokens.push(login(&setup, &server.base, &format!("bench-user-{i}")).await);
-    }
-    let tokens = std::sync::Arc::new(tokens);
-    let url = format!("{}/user/info/text/getInfo", server.base);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+async fn run(scenario: &str, connections: usize, seconds: u64) {
+    let temp;
+    let data_dir = if scenario == "getinfo" {
+        temp = tempfile::tempdir().expect("temp dir");
+        temp.path().to_owned()
+    } else {
+        seeded_data()
+    };
+    let server = Server::start(&data_dir);
+    let plan = Arc::new(plan(scenario, &server.base, &data_dir).await);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let workers: Vec<_> = (0..args.connections)
+    let workers: Vec<_> = (0..connections)
         .map(|worker| {
-            let tokens = tokens.clone();
-            let url = url.clone();
+            let plan = plan.clone();
+            let base = server.base.clone();
             tokio::spawn(async move {
                 // One client per worker, one kept-alive connection each.
                 let client = reqwest::Client::builder()
@@ -158,18 +309,22 @@ async fn main() {
                 let mut errors = 0u64;
                 let mut n = worker;
                 while Instant::now() < deadline {
-                    let token = &tokens[n % tokens.len()];
-                    n += args.connections;
+                    let (path, token, body) = (plan.calls)(n);
+                    n += connections;
+                    let token = &plan.tokens[token % plan.tokens.len()];
                     let sent = Instant::now();
                     let ok = match client
-                        .post(&url)
+                        .post(format!("{base}{path}"))
                         .header("token", token)
                         .header("content-type", "application/json")
-                        .body("{}")
+                        .body(body)
                         .send()
                         .await
                     {
-                        Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
+                        Ok(res) => match res.bytes().await {
+                            Ok(bytes) => bytes.starts_with(b"{\"code\":0"),
+                            Err(_) => false,
+                        },
                         Err(_) => false,
                     };
                     if ok {
@@ -192,13 +347,9 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     println!(
-        "| scenario | connections | requests | errors | req/s | p50 ms | p99 ms | max ms | server peak RSS MiB |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    println!(
         "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
-        args.scenario,
-        args.connections,
+        scenario,
+        connections,
         latencies.len(),
         errors,
         latencies.len() as f64 / elapsed,
@@ -207,4 +358,17 @@ async fn main() {
         percentile(&latencies, 100.0),
         server.peak_rss_mib(),
     );
+}
+
+#[tokio::main]
+async fn main() {
+    let args = parse_args();
+    println!("| scenario | connections | requests | errors | req/s | p50 ms | p99 ms | max ms | server peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for scenario in &args.scenarios {
+        let connections = args
+            .connections
+            .unwrap_or(if scenario == "getinfo" { 64 } else { 16 });
+        run(scenario, connections, args.seconds).await;
+    }
 }

@@ -21,9 +21,19 @@ CREATE TABLE groups (
     dismissed_at INTEGER,             -- NULL while active
     avatar_blob TEXT,
     avatar_type TEXT,
-    avatar_etag TEXT
+    avatar_etag TEXT,
+    -- The time-independent part of the COMPREHENSIVE sort (see shared/src/search/mod.rs): up to 2
+    -- points for members, one point per 30 days of creation time, half a point while not full.
+    -- Later groups start higher instead of older ones decaying, so the order needs no clock and
+    -- can be indexed.
+    hot REAL GENERATED ALWAYS AS (
+        2.0 * user_cnt / (user_cnt + 10.0) + created_at / 2592000.0 + 0.5 * (user_cnt < user_limit)
+    ) VIRTUAL
 );
+-- Searches without a key walk one of these in order and stop after the page.
 CREATE INDEX groups_active_by_time ON groups (type, created_at) WHERE dismissed_at IS NULL;
+CREATE INDEX groups_active_by_members ON groups (type, user_cnt) WHERE dismissed_at IS NULL;
+CREATE INDEX groups_active_by_hot ON groups (type, hot) WHERE dismissed_at IS NULL;
 -- Name hints scan this in popularity order and stop at the tenth match.
 CREATE INDEX groups_active_by_size ON groups (type, user_cnt DESC, name) WHERE dismissed_at IS NULL;
 
@@ -103,5 +113,6 @@ CREATE TABLE ratings (
 
 -- Full-text index of active groups (rowid = group id). Text is indexed one character per token
 -- (see shared/src/search/text.rs), so a phrase query finds any substring, Chinese included, from
--- a single character up; bm25 weighs name above tags above intro.
-CREATE VIRTUAL TABLE group_search USING fts5 (name, intro, tags, tokenize = 'unicode61');
+-- a single character up. `kind` holds one token for the group type, so that the index itself
+-- narrows a search to one type.
+CREATE VIRTUAL TABLE group_search USING fts5 (name, intro, tags, kind, tokenize = 'unicode61');

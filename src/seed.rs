@@ -321,7 +321,9 @@ pub fn run(data_dir: &std::path::Path, args: &SeedArgs) -> anyhow::Result<(usize
                 )?;
                 groups::set_info(c, id, &intro(&mut rng, activity, other))?;
                 members::insert(c, id, creator, false, created)?;
-                let wanted = rng.skewed(limit as usize).min(user_ids.len());
+                // Most groups are small and a few are large (about a ninth of the limit on average).
+                let typical = rng.skewed(limit as usize);
+                let wanted = rng.skewed(typical).min(user_ids.len());
                 let mut count = 1;
                 for _ in 1..wanted {
                     let user = &user_ids[rng.below(user_ids.len())];

@@ -1,10 +1,16 @@
-//! The `group_search` full-text index (FTS5), and the search queries over it.
+//! The `group_search` full-text index (FTS5), and the search queries over it and `groups`.
 
 use crate::params;
 use crate::search::text::{spaced, spaced_list};
 use crate::storage::{Sql, Value};
 
 use super::groups::{self, Group, COLUMNS};
+
+/// The index token of a group type: `k` and the hex of its UTF-8, so any type name is one
+/// alphanumeric token.
+pub fn kind_token(kind: &str) -> String {
+    format!("k{}", hex::encode_upper(kind))
+}
 
 /// Re-indexes a group from its current name, intro and tags; a dismissed or deleted group leaves
 /// the index. Called in the same transaction as every write that changes those.
@@ -14,7 +20,7 @@ pub fn refresh(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
         params![group_id],
     )?;
     let rows = conn.query(
-        "SELECT name, info FROM groups WHERE id = ? AND dismissed_at IS NULL",
+        "SELECT name, info, type FROM groups WHERE id = ? AND dismissed_at IS NULL",
         params![group_id],
     )?;
     let Some(row) = rows.first() else {
@@ -25,96 +31,163 @@ pub fn refresh(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
         .map(|t| t.tag_text)
         .collect();
     conn.execute(
-        "INSERT INTO group_search (rowid, name, intro, tags) VALUES (?, ?, ?, ?)",
+        "INSERT INTO group_search (rowid, name, intro, tags, kind) VALUES (?, ?, ?, ?, ?)",
         params![
             group_id,
             spaced(&row.text(0)?),
             spaced(&row.text(1)?),
-            spaced_list(&tags)
+            spaced_list(&tags),
+            kind_token(&row.text(2)?)
         ],
     )?;
     Ok(())
+}
+
+/// How results are ordered: an SQL expression over `g` (the group) and, for keyed searches, `rel`.
+#[derive(Clone, Copy)]
+pub struct Order {
+    pub expr: &'static str,
+    pub descending: bool,
 }
 
 /// What `search/group` asks for, already validated.
 #[derive(Clone)]
 pub struct Query<'a> {
     pub kind: &'a str,
-    /// An FTS5 match expression, or `None` for every group.
-    pub matching: Option<String>,
+    /// FTS5 expressions over one column each: the words of the key. Empty for no key.
+    pub phrases: Option<String>,
     /// Tag texts a group must all carry.
     pub tags: &'a [String],
-    /// An SQL ordering expression over `g` and `rel` (relevance), from a fixed list; a `?` in it
-    /// stands for `now`.
-    pub order_by: &'static str,
-    pub descending: bool,
-    pub now: i64,
+    pub order: Order,
     pub limit: i64,
     pub offset: i64,
 }
 
-/// One page of matching active groups with their relevance, and the number of matches in all.
-pub fn search(conn: &dyn Sql, q: &Query) -> anyhow::Result<(Vec<(Group, f64)>, i64)> {
-    let mut params: Vec<Value> = Vec::new();
-    let mut sql = String::new();
-    match &q.matching {
-        Some(matching) => {
-            // bm25 is lower for better matches; negate it so that higher is more relevant.
-            // Weights: name 10, intro 2, tags 5.
-            sql.push_str(
-                "WITH hits AS (SELECT rowid AS id, -bm25(group_search, 10.0, 2.0, 5.0) AS rel
-                 FROM group_search WHERE group_search MATCH ?)
-                 SELECT {cols}, h.rel, COUNT(*) OVER () FROM hits h JOIN groups g ON g.id = h.id",
-            );
-            params.push(matching.clone().into());
-        }
-        None => sql.push_str("SELECT {cols}, 0.0 AS rel, COUNT(*) OVER () FROM groups g"),
+/// One page of matching active groups, and the number of matches in all.
+pub fn search(conn: &dyn Sql, q: &Query) -> anyhow::Result<(Vec<Group>, i64)> {
+    match &q.phrases {
+        Some(phrases) => search_text(conn, q, phrases),
+        None => search_all(conn, q),
     }
-    sql = sql.replace("{cols}", COLUMNS);
-    sql.push_str(" WHERE g.type = ? AND g.dismissed_at IS NULL");
-    params.push(q.kind.into());
-    if !q.tags.is_empty() {
-        let marks = vec!["?"; q.tags.len()].join(", ");
-        sql.push_str(&format!(
-            " AND g.id IN (SELECT group_id FROM group_tags WHERE tag_text IN ({marks})
-               GROUP BY group_id HAVING COUNT(DISTINCT tag_text) = ?)"
-        ));
-        params.extend(q.tags.iter().map(Value::from));
-        params.push((q.tags.len() as i64).into());
+}
+
+/// The tag filter as SQL and its parameters.
+fn tag_filter(tags: &[String], params: &mut Vec<Value>) -> String {
+    if tags.is_empty() {
+        return String::new();
     }
-    let dir = if q.descending { "DESC" } else { "ASC" };
-    sql.push_str(&format!(
+    let marks = vec!["?"; tags.len()].join(", ");
+    params.extend(tags.iter().map(Value::from));
+    params.push((tags.len() as i64).into());
+    format!(
+        " AND g.id IN (SELECT group_id FROM group_tags WHERE tag_text IN ({marks})
+           GROUP BY group_id HAVING COUNT(DISTINCT tag_text) = ?)"
+    )
+}
+
+fn order_by(order: Order) -> String {
+    let dir = if order.descending { "DESC" } else { "ASC" };
+    format!(
         " ORDER BY {} {dir}, g.id {dir} LIMIT ? OFFSET ?",
-        q.order_by
-    ));
-    if q.order_by.contains('?') {
-        params.push(q.now.into());
-    }
+        order.expr
+    )
+}
+
+/// With a key: every hit is found through the index (narrowed to the type by its token), scored,
+/// counted and sorted. The relevance `rel` weighs the columns the key was found in: name 10,
+/// tags 5, intro 2 (each when the column holds every word).
+fn search_text(conn: &dyn Sql, q: &Query, phrases: &str) -> anyhow::Result<(Vec<Group>, i64)> {
+    let kind = kind_token(q.kind);
+    let mut params: Vec<Value> =
+        vec![format!("{{name intro tags}} : ({phrases}) AND kind : {kind}").into()];
+    let rel = if q.order.expr.contains("rel") {
+        for column in ["name", "tags", "intro"] {
+            params.push(format!("{column} : ({phrases}) AND kind : {kind}").into());
+        }
+        "10 * (g.id IN (SELECT rowid FROM group_search WHERE group_search MATCH ?))
+         + 5 * (g.id IN (SELECT rowid FROM group_search WHERE group_search MATCH ?))
+         + 2 * (g.id IN (SELECT rowid FROM group_search WHERE group_search MATCH ?))"
+    } else {
+        "0"
+    };
+    let mut sql = format!(
+        "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM group_search WHERE group_search MATCH ?)
+         SELECT * FROM (SELECT {COLUMNS}, {rel} AS rel, COUNT(*) OVER () AS total, g.hot AS hot
+           FROM hits h JOIN groups g ON g.id = h.id
+           WHERE g.type = ? AND g.dismissed_at IS NULL"
+    );
+    params.push(q.kind.into());
+    sql.push_str(&tag_filter(q.tags, &mut params));
+    // The outer query orders by the columns of the inner one, which keep their names.
+    sql.push_str(") g");
+    sql.push_str(&order_by(q.order));
     params.push(q.limit.into());
     params.push(q.offset.into());
-
     let rows = conn.query(&sql, &params)?;
     let total = match rows.first() {
         Some(row) => row.int(COLUMN_COUNT + 1)?,
-        None if q.offset > 0 => count(conn, q)?,
+        None if q.offset > 0 => {
+            let everything = Query {
+                limit: 1,
+                offset: 0,
+                ..q.clone()
+            };
+            search_text(conn, &everything, phrases)?.1
+        }
         None => 0,
     };
     let page = rows
         .iter()
-        .map(|r| Ok((groups::from_row(r)?, r.real(COLUMN_COUNT)?)))
+        .map(groups::from_row)
         .collect::<anyhow::Result<_>>()?;
+    Ok((page, total))
+}
+
+/// Without a key: the page comes from walking an index in order (stopping after the page), and
+/// the total from counting the type's active groups.
+fn search_all(conn: &dyn Sql, q: &Query) -> anyhow::Result<(Vec<Group>, i64)> {
+    let mut params: Vec<Value> = vec![q.kind.into()];
+    let filter = tag_filter(q.tags, &mut params);
+    let count_params = params.clone();
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM groups g WHERE g.type = ? AND g.dismissed_at IS NULL{filter}"
+    );
+    sql.push_str(&order_by(q.order));
+    params.push(q.limit.into());
+    params.push(q.offset.into());
+    let page = conn
+        .query(&sql, &params)?
+        .iter()
+        .map(groups::from_row)
+        .collect::<anyhow::Result<_>>()?;
+    let total = conn.query(
+        &format!(
+            "SELECT COUNT(*) FROM groups g WHERE g.type = ? AND g.dismissed_at IS NULL{filter}"
+        ),
+        &count_params,
+    )?[0]
+        .int(0)?;
     Ok((page, total))
 }
 
 /// Columns of [`COLUMNS`].
 const COLUMN_COUNT: usize = 9;
 
-/// The number of matches when the requested page is past the end.
-fn count(conn: &dyn Sql, q: &Query) -> anyhow::Result<i64> {
-    let everything = Query {
-        limit: 1,
-        offset: 0,
-        ..q.clone()
-    };
-    Ok(search(conn, &everything)?.1)
+/// Ids of active groups of `kind` whose name contains `phrase` (an FTS5 phrase), at most `limit`.
+pub fn name_matches(
+    conn: &dyn Sql,
+    kind: &str,
+    phrase: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<i64>> {
+    conn.query(
+        "SELECT rowid FROM group_search WHERE group_search MATCH ? LIMIT ?",
+        params![
+            format!("name : {phrase} AND kind : {}", kind_token(kind)),
+            limit
+        ],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
 }

@@ -147,3 +147,23 @@ pub fn of_member(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<Group>> {
     .map(from_row)
     .collect()
 }
+
+/// Distinct names of the given active groups, largest groups first, at most `limit`.
+pub fn names_by_size(conn: &dyn Sql, ids: &[i64], limit: i64) -> anyhow::Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let mut params: Vec<crate::storage::Value> = ids.iter().map(|id| (*id).into()).collect();
+    params.push(limit.into());
+    conn.query(
+        &format!(
+            "SELECT name FROM groups WHERE id IN ({marks}) AND dismissed_at IS NULL
+             GROUP BY name ORDER BY MAX(user_cnt) DESC, name LIMIT ?"
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}

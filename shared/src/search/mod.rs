@@ -1,13 +1,15 @@
 //! Group search and suggestions, Chinese first.
 //!
-//! Sort methods (`sort_order` flips any of them; the default is descending):
-//! - `RELATIVE`: text relevance — bm25 over name (weight 10), tags (5) and intro (2).
+//! Relevance `r` (0 to 17) weighs where the key was found: 10 when the name holds every word of
+//! it, 5 for the tags, 2 for the intro. Sort methods (`sort_order` flips any of them; the default
+//! is descending; ties fall back to the group id in the same direction, so paging is stable):
+//! - `RELATIVE`: relevance, then the comprehensive score. Without a key, the comprehensive order.
 //! - `TIME`: creation time. `MEMBER`: member count.
-//! - `COMPREHENSIVE` (default): `0.5·r/(r+5) + 0.2·n/(n+10) + 0.2·1/(1+d/30) + 0.1·room`, where
-//!   `r` is the relevance (0 without a key), `n` the member count, `d` the age in days and `room`
-//!   1 while the group is not full. Each term lies in [0, 1].
-//!
-//! Ties fall back to the group id in the same direction, so paging is stable.
+//! - `COMPREHENSIVE` (default): `hot + 3·r/17`, where `hot = 2·n/(n+10) + t/30d + 0.5·room`
+//!   (`n` members, `t` the creation time, `room` 1 while not full; stored as the generated column
+//!   `groups.hot`). A newer group starts higher rather than older ones decaying, so the order needs
+//!   no clock and searches without a key walk an index: one more member of ten is worth about
+//!   three days of age, a name hit about twenty-one days.
 
 pub mod text;
 
@@ -18,7 +20,6 @@ use crate::db::groups::Group;
 use crate::db::{group_search, group_tags, group_types, groups};
 use crate::error::{Code, Error, Result};
 use crate::params::Params;
-use crate::time;
 
 pub const HINTS: i64 = 10;
 pub const PAGE_SIZE_DEFAULT: i64 = 20;
@@ -43,34 +44,28 @@ impl SortMethod {
         }
     }
 
-    /// The ordering expression in SQL (over `g` and `rel`); `?` is the current time.
-    fn sql(self) -> &'static str {
-        match self {
-            SortMethod::Relative => "rel",
-            SortMethod::Time => "g.created_at",
-            SortMethod::Member => "g.user_cnt",
-            SortMethod::Comprehensive => {
-                "(0.5 * rel / (rel + 5.0) + 0.2 * g.user_cnt / (g.user_cnt + 10.0)
-                  + 0.2 / (1.0 + (? - g.created_at) / 2592000.0)
-                  + 0.1 * (g.user_cnt < g.user_limit))"
-            }
+    /// The ordering expression in SQL, over `g` and (with a key) `rel`.
+    fn sql(self, keyed: bool) -> &'static str {
+        match (self, keyed) {
+            (SortMethod::Time, _) => "g.created_at",
+            (SortMethod::Member, _) => "g.user_cnt",
+            (SortMethod::Relative, true) => "rel * 1000.0 + g.hot",
+            (SortMethod::Comprehensive, true) => "g.hot + 3.0 * rel / 17.0",
+            (SortMethod::Relative | SortMethod::Comprehensive, false) => "g.hot",
         }
     }
 
     /// The same ordering key computed in Rust, for searches outside the index.
-    fn key(self, group: &Group, rel: f64, now: i64) -> f64 {
+    fn key(self, group: &Group, rel: f64) -> f64 {
         let n = group.user_cnt as f64;
+        let hot = 2.0 * n / (n + 10.0)
+            + group.created_at as f64 / 2_592_000.0
+            + if group.is_full() { 0.0 } else { 0.5 };
         match self {
-            SortMethod::Relative => rel,
+            SortMethod::Relative => rel * 1000.0 + hot,
             SortMethod::Time => group.created_at as f64,
             SortMethod::Member => n,
-            SortMethod::Comprehensive => {
-                let days = (now - group.created_at) as f64 / 86_400.0;
-                0.5 * rel / (rel + 5.0)
-                    + 0.2 * n / (n + 10.0)
-                    + 0.2 / (1.0 + days / 30.0)
-                    + if group.is_full() { 0.0 } else { 0.1 }
-            }
+            SortMethod::Comprehensive => hot + 3.0 * rel / 17.0,
         }
     }
 }
@@ -141,23 +136,23 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
     let method = SortMethod::parse(params.opt_str("sort_method")?)?;
     let descending = descending(params.opt_str("sort_order")?)?;
     let (limit, offset) = paging(params)?;
-    let words = text::words(key);
-    if !key.trim().is_empty() && words.is_empty() {
+    let phrases = text::match_expression(key);
+    if !key.trim().is_empty() && phrases.is_none() {
         // A key of only punctuation matches nothing, rather than everything.
         return Ok((Vec::new(), 0));
     }
     let query = group_search::Query {
         kind,
-        matching: text::match_expression(key),
+        order: group_search::Order {
+            expr: method.sql(phrases.is_some()),
+            descending,
+        },
+        phrases,
         tags: &tags,
-        order_by: method.sql(),
-        descending,
-        now: time::now(),
         limit,
         offset,
     };
-    let (page, total) = app.db.run(|c| Ok(group_search::search(c, &query)?))?;
-    Ok((page.into_iter().map(|(g, _)| g).collect(), total))
+    app.db.run(|c| Ok(group_search::search(c, &query)?))
 }
 
 /// `search/my_group`: the caller's active groups (one page, and the total) and their dismissed
@@ -175,7 +170,6 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
     let (limit, offset) = paging(params)?;
     let words = text::words(key);
     let no_words = !key.trim().is_empty() && words.is_empty();
-    let now = time::now();
 
     let mut scored = Vec::new();
     app.db.run(|c| {
@@ -191,7 +185,7 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
                 continue;
             }
             if let Some(rel) = relevance(&group, &group_tags, &words) {
-                let sort_key = method.key(&group, rel, now);
+                let sort_key = method.key(&group, rel);
                 scored.push((sort_key, group));
             }
         }
@@ -214,22 +208,25 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
     Ok((page, total, dismissed))
 }
 
-/// A term-count relevance (name 10, tags 5, intro 2 per hit), or `None` when a word is missing.
+/// The relevance of the index (name 10, tags 5, intro 2, each when that field holds every word),
+/// or `None` when some word is found nowhere.
 fn relevance(group: &Group, tags: &[String], words: &[Vec<char>]) -> Option<f64> {
     let name = text::normalize(&group.name);
     let intro = text::normalize(&group.info);
     let tags: Vec<Vec<char>> = tags.iter().map(|t| text::normalize(t)).collect();
-    let mut score = 0.0;
-    for word in words {
-        let in_name = text::occurrences(&name, word);
-        let in_intro = text::occurrences(&intro, word);
-        let in_tags: usize = tags.iter().map(|t| text::occurrences(t, word)).sum();
-        if in_name + in_intro + in_tags == 0 {
-            return None;
-        }
-        score += 10.0 * in_name as f64 + 5.0 * in_tags as f64 + 2.0 * in_intro as f64;
-    }
-    Some(score)
+    let has = |field: &dyn Fn(&[char]) -> bool| words.iter().all(|w| field(w));
+    let in_name = has(&|w| text::occurrences(&name, w) > 0);
+    let in_tags = has(&|w| tags.iter().any(|t| text::occurrences(t, w) > 0));
+    let in_intro = has(&|w| text::occurrences(&intro, w) > 0);
+    let anywhere = words.iter().all(|w| {
+        text::occurrences(&name, w) + text::occurrences(&intro, w) > 0
+            || tags.iter().any(|t| text::occurrences(t, w) > 0)
+    });
+    anywhere.then(|| {
+        10.0 * f64::from(u8::from(in_name))
+            + 5.0 * f64::from(u8::from(in_tags))
+            + 2.0 * f64::from(u8::from(in_intro))
+    })
 }
 
 /// `name_hint`: names of active groups of the type containing `key`, most members first.

@@ -63,15 +63,15 @@ pub fn words(key: &str) -> Vec<Vec<char>> {
 /// An FTS5 expression matching rows that contain every word of `key` as a substring, or `None`
 /// when the key has no searchable word.
 pub fn match_expression(key: &str) -> Option<String> {
-    let phrases: Vec<String> = words(key)
-        .iter()
-        .map(|w| {
-            let chars: Vec<String> = w.iter().map(char::to_string).collect();
-            // Only letters and digits reach here, so the phrase needs no escaping.
-            format!("\"{}\"", chars.join(" "))
-        })
-        .collect();
+    let phrases: Vec<String> = words(key).iter().map(|w| phrase(w)).collect();
     (!phrases.is_empty()).then(|| phrases.join(" AND "))
+}
+
+/// One normalized word as an FTS5 phrase of its characters. Only letters and digits reach here,
+/// so the phrase needs no escaping.
+pub fn phrase(word: &[char]) -> String {
+    let chars: Vec<String> = word.iter().map(char::to_string).collect();
+    format!("\"{}\"", chars.join(" "))
 }
 
 /// How often `word` occurs in `text` (both normalized): relevance outside the index.
