@@ -93,13 +93,14 @@ fn order_by(order: Order) -> String {
     )
 }
 
-/// With a key: every hit is found through the index (narrowed to the type by its token), scored,
-/// counted and sorted. The relevance `rel` weighs the columns the key was found in: name 10,
-/// tags 5, intro 2 (each when the column holds every word).
+/// With a key: every hit is found through the index (narrowed to the type by its token) and
+/// ranked on the narrow `groups_rank` index; only the page's rows are read whole. The relevance
+/// `rel` weighs the columns the key was found in: name 10, tags 5, intro 2 (each when the column
+/// holds every word).
 fn search_text(conn: &dyn Sql, q: &Query, phrases: &str) -> anyhow::Result<(Vec<Group>, i64)> {
     let kind = kind_token(q.kind);
-    let mut params: Vec<Value> =
-        vec![format!("{{name intro tags}} : ({phrases}) AND kind : {kind}").into()];
+    let everywhere = format!("{{name intro tags}} : ({phrases}) AND kind : {kind}");
+    let mut params: Vec<Value> = Vec::new();
     let rel = if q.order.expr.contains("rel") {
         for column in ["name", "tags", "intro"] {
             params.push(format!("{column} : ({phrases}) AND kind : {kind}").into());
@@ -110,37 +111,28 @@ fn search_text(conn: &dyn Sql, q: &Query, phrases: &str) -> anyhow::Result<(Vec<
     } else {
         "0"
     };
-    let mut sql = format!(
-        "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM group_search WHERE group_search MATCH ?)
-         SELECT * FROM (SELECT {COLUMNS}, {rel} AS rel, COUNT(*) OVER () AS total, g.hot AS hot
-           FROM hits h JOIN groups g ON g.id = h.id
-           WHERE g.type = ? AND g.dismissed_at IS NULL"
+    params.push(everywhere.clone().into());
+    let mut from = String::from(
+        " FROM group_search s JOIN groups g INDEXED BY groups_rank ON g.id = s.rowid
+          WHERE s.group_search MATCH ?",
     );
-    params.push(q.kind.into());
-    sql.push_str(&tag_filter(q.tags, &mut params));
-    // The outer query orders by the columns of the inner one, which keep their names.
-    sql.push_str(") g");
+    let mut count_params = vec![Value::from(everywhere)];
+    if !q.tags.is_empty() {
+        from.push_str(&tag_filter(q.tags, &mut params));
+        tag_filter(q.tags, &mut count_params);
+    }
+    let mut sql = format!("SELECT g.id, {rel} AS rel{from}");
     sql.push_str(&order_by(q.order));
     params.push(q.limit.into());
     params.push(q.offset.into());
-    let rows = conn.query(&sql, &params)?;
-    let total = match rows.first() {
-        Some(row) => row.int(COLUMN_COUNT + 1)?,
-        None if q.offset > 0 => {
-            let everything = Query {
-                limit: 1,
-                offset: 0,
-                ..q.clone()
-            };
-            search_text(conn, &everything, phrases)?.1
-        }
-        None => 0,
-    };
-    let page = rows
+    let ids: Vec<i64> = conn
+        .query(&sql, &params)?
         .iter()
-        .map(groups::from_row)
+        .map(|r| r.int(0))
         .collect::<anyhow::Result<_>>()?;
-    Ok((page, total))
+    // Dismissed groups are not in the index, and its kind token already picked the type.
+    let total = conn.query(&format!("SELECT COUNT(*){from}"), &count_params)?[0].int(0)?;
+    Ok((groups::by_ids(conn, &ids)?, total))
 }
 
 /// Without a key: the page comes from walking an index in order (stopping after the page), and
@@ -169,9 +161,6 @@ fn search_all(conn: &dyn Sql, q: &Query) -> anyhow::Result<(Vec<Group>, i64)> {
         .int(0)?;
     Ok((page, total))
 }
-
-/// Columns of [`COLUMNS`].
-const COLUMN_COUNT: usize = 9;
 
 /// Ids of active groups of `kind` whose name contains `phrase` (an FTS5 phrase), at most `limit`.
 pub fn name_matches(

@@ -167,3 +167,22 @@ pub fn names_by_size(conn: &dyn Sql, ids: &[i64], limit: i64) -> anyhow::Result<
     .map(|r| r.text(0))
     .collect()
 }
+
+/// The groups of `ids`, in that order (missing ones left out).
+pub fn by_ids(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<Vec<Group>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let params: Vec<crate::storage::Value> = ids.iter().map(|id| (*id).into()).collect();
+    let mut found: Vec<Group> = conn
+        .query(
+            &format!("SELECT {COLUMNS} FROM groups g WHERE g.id IN ({marks})"),
+            &params,
+        )?
+        .iter()
+        .map(from_row)
+        .collect::<anyhow::Result<_>>()?;
+    found.sort_by_key(|g| ids.iter().position(|id| *id == g.id));
+    Ok(found)
+}

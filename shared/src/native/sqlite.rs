@@ -33,7 +33,10 @@ impl SqliteDb {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
+            // Reads through a memory map skip a system call per page; the cache holds the hot
+            // index pages of each pooled connection.
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
+             PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -8192;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
         Ok(conn)

@@ -229,11 +229,25 @@ fn relevance(group: &Group, tags: &[String], words: &[Vec<char>]) -> Option<f64>
     })
 }
 
+/// Rare keys are looked up in the index; a key with more name hits than this is common enough
+/// that walking the groups from the largest down finds ten matches quickly.
+const RARE_NAME_HITS: i64 = 200;
+
 /// `name_hint`: names of active groups of the type containing `key`, most members first.
 pub fn name_hints(app: &App, kind: &str, key: Option<&str>) -> Result<Vec<String>> {
     require_type(app, kind)?;
     let key = key.map(str::trim).unwrap_or("");
-    app.db.run(|c| Ok(groups::name_hints(c, kind, key, HINTS)?))
+    let words = text::words(key);
+    app.db.run(|c| {
+        if let [word] = words.as_slice() {
+            let phrase = text::phrase(word);
+            let ids = group_search::name_matches(c, kind, &phrase, RARE_NAME_HITS + 1)?;
+            if ids.len() as i64 <= RARE_NAME_HITS {
+                return Ok(groups::names_by_size(c, &ids, HINTS)?);
+            }
+        }
+        Ok(groups::name_hints(c, kind, key, HINTS)?)
+    })
 }
 
 /// `tag_hint`: tag texts of active groups of the type containing `key`, most used first.
