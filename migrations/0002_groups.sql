@@ -30,11 +30,12 @@ CREATE TABLE groups (
         2.0 * user_cnt / (user_cnt + 10.0) + created_at / 2592000.0 + 0.5 * (user_cnt < user_limit)
     ) VIRTUAL
 );
--- Searches without a key walk one of these in order and stop after the page.
-CREATE INDEX groups_active_by_time ON groups (type, created_at) WHERE dismissed_at IS NULL;
-CREATE INDEX groups_active_by_members ON groups (type, user_cnt) WHERE dismissed_at IS NULL;
-CREATE INDEX groups_active_by_hot ON groups (type, hot) WHERE dismissed_at IS NULL;
--- Keyed searches rank every hit by these few columns, without reading the wide rows.
+-- Searches walk one of these in order and stop once the page is known (dismissed groups sort
+-- apart, under a non-NULL dismissed_at).
+CREATE INDEX groups_by_time ON groups (type, dismissed_at, created_at);
+CREATE INDEX groups_by_members ON groups (type, dismissed_at, user_cnt);
+CREATE INDEX groups_by_hot ON groups (type, dismissed_at, hot);
+-- Searches with few hits rank them by these few columns, without reading the wide rows.
 CREATE INDEX groups_rank ON groups (id, created_at, user_cnt, hot);
 -- Name hints scan this in popularity order and stop at the tenth match.
 CREATE INDEX groups_active_by_size ON groups (type, user_cnt DESC, name) WHERE dismissed_at IS NULL;
@@ -113,8 +114,12 @@ CREATE TABLE ratings (
     PRIMARY KEY (group_id, rater_id, target_id)
 ) WITHOUT ROWID;
 
--- Full-text index of active groups (rowid = group id). Text is indexed one character per token
--- (see shared/src/search/text.rs), so a phrase query finds any substring, Chinese included, from
--- a single character up. `kind` holds one token for the group type, so that the index itself
--- narrows a search to one type.
-CREATE VIRTUAL TABLE group_search USING fts5 (name, intro, tags, kind, tokenize = 'unicode61');
+-- Full-text index of active groups (rowid = group id). Text is indexed one character per token,
+-- and again one pair of neighbouring characters per token in the `_bi` columns (see
+-- shared/src/search/text.rs), so that any substring, Chinese included, is found from a single
+-- character up. `kind` holds one token for the group type, so that the index itself narrows a
+-- search to one type; `kind_name` repeats the name with every token qualified by the type, so
+-- that name hints read only their type's positions.
+CREATE VIRTUAL TABLE group_search USING fts5 (
+    name, intro, tags, name_bi, intro_bi, tags_bi, kind, kind_name, tokenize = 'unicode61'
+);

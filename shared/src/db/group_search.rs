@@ -1,7 +1,7 @@
 //! The `group_search` full-text index (FTS5), and the search queries over it and `groups`.
 
 use crate::params;
-use crate::search::text::{spaced, spaced_list};
+use crate::search::text::{pairs, pairs_list, phrase_with, spaced, spaced_list, spaced_with};
 use crate::storage::{Sql, Value};
 
 use super::groups::{self, Group, COLUMNS};
@@ -30,45 +30,162 @@ pub fn refresh(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
         .into_iter()
         .map(|t| t.tag_text)
         .collect();
+    let (name, intro, kind) = (row.text(0)?, row.text(1)?, kind_token(&row.text(2)?));
     conn.execute(
-        "INSERT INTO group_search (rowid, name, intro, tags, kind) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO group_search
+         (rowid, name, intro, tags, name_bi, intro_bi, tags_bi, kind, kind_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             group_id,
-            spaced(&row.text(0)?),
-            spaced(&row.text(1)?),
+            spaced(&name),
+            spaced(&intro),
             spaced_list(&tags),
-            kind_token(&row.text(2)?)
+            pairs(&name),
+            pairs(&intro),
+            pairs_list(&tags),
+            kind.clone(),
+            spaced_with(&name, &kind)
         ],
     )?;
     Ok(())
 }
 
-/// How results are ordered: an SQL expression over `g` (the group) and, for keyed searches, `rel`.
-#[derive(Clone, Copy)]
-pub struct Order {
-    pub expr: &'static str,
-    pub descending: bool,
+/// A column that searches sort by, each with an index over `(type, dismissed_at, column)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SortColumn {
+    CreatedAt,
+    UserCnt,
+    Hot,
 }
 
-/// What `search/group` asks for, already validated.
-#[derive(Clone)]
-pub struct Query<'a> {
-    pub kind: &'a str,
-    /// FTS5 expressions over one column each: the words of the key. Empty for no key.
-    pub phrases: Option<String>,
-    /// Tag texts a group must all carry.
-    pub tags: &'a [String],
-    pub order: Order,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// One page of matching active groups, and the number of matches in all.
-pub fn search(conn: &dyn Sql, q: &Query) -> anyhow::Result<(Vec<Group>, i64)> {
-    match &q.phrases {
-        Some(phrases) => search_text(conn, q, phrases),
-        None => search_all(conn, q),
+impl SortColumn {
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            SortColumn::CreatedAt => ("created_at", "groups_by_time"),
+            SortColumn::UserCnt => ("user_cnt", "groups_by_members"),
+            SortColumn::Hot => ("hot", "groups_by_hot"),
+        }
     }
+}
+
+/// Ids of active groups of `kind` that match `expression` (from
+/// [`crate::search::text::match_expression`]). Dismissed groups are not in the index.
+pub fn matches(conn: &dyn Sql, kind: &str, expression: &str) -> anyhow::Result<Vec<i64>> {
+    conn.query(
+        "SELECT rowid FROM group_search WHERE group_search MATCH ?",
+        params![format!("({expression}) AND kind : {}", kind_token(kind))],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+/// The sort keys of some groups: `(id, created_at, user_cnt, hot)`.
+pub fn sort_keys(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<Vec<(i64, f64, f64, f64)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Well under SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+        let rows = conn.query(
+            &format!(
+                "SELECT id, created_at, user_cnt, hot FROM groups INDEXED BY groups_rank
+                 WHERE id IN ({marks})"
+            ),
+            &params,
+        )?;
+        for r in rows {
+            out.push((r.int(0)?, r.real(1)?, r.real(2)?, r.real(3)?));
+        }
+    }
+    Ok(out)
+}
+
+/// One batch of active groups of `kind` in the order of `column` (then id, the same way), starting
+/// after `after` (a previous batch's last `(value, id)`): `(id, value)` pairs.
+pub fn walk(
+    conn: &dyn Sql,
+    kind: &str,
+    column: SortColumn,
+    descending: bool,
+    after: Option<(f64, i64)>,
+    batch: i64,
+) -> anyhow::Result<Vec<(i64, f64)>> {
+    let (col, index) = column.sql();
+    let (dir, past) = if descending {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let mut params: Vec<Value> = vec![kind.into()];
+    let mut sql = format!(
+        "SELECT id, {col} FROM groups INDEXED BY {index} WHERE type = ? AND dismissed_at IS NULL"
+    );
+    if let Some((value, id)) = after {
+        sql.push_str(&format!(
+            " AND ({col} {past} ? OR ({col} = ? AND id {past} ?))"
+        ));
+        params.extend([value.into(), value.into(), id.into()]);
+    }
+    sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ?"));
+    params.push(batch.into());
+    conn.query(&sql, &params)?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.real(1)?)))
+        .collect()
+}
+
+/// One page of active groups of `kind` without a key, in the order of `column`, and how many
+/// there are.
+pub fn page_all(
+    conn: &dyn Sql,
+    kind: &str,
+    tags: &[String],
+    column: SortColumn,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<(Vec<Group>, i64)> {
+    let (col, index) = column.sql();
+    let dir = if descending { "DESC" } else { "ASC" };
+    let mut params: Vec<Value> = vec![kind.into()];
+    let filter = tag_filter(tags, &mut params);
+    let count_params = params.clone();
+    params.push(limit.into());
+    params.push(offset.into());
+    let page = conn
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM groups g INDEXED BY {index}
+                 WHERE g.type = ? AND g.dismissed_at IS NULL{filter}
+                 ORDER BY g.{col} {dir}, g.id {dir} LIMIT ? OFFSET ?"
+            ),
+            &params,
+        )?
+        .iter()
+        .map(groups::from_row)
+        .collect::<anyhow::Result<_>>()?;
+    let total = conn.query(
+        &format!(
+            "SELECT COUNT(*) FROM groups g WHERE g.type = ? AND g.dismissed_at IS NULL{filter}"
+        ),
+        &count_params,
+    )?[0]
+        .int(0)?;
+    Ok((page, total))
+}
+
+/// Ids of groups of `kind` that carry every tag of `tags`.
+pub fn tagged(conn: &dyn Sql, kind: &str, tags: &[String]) -> anyhow::Result<Vec<i64>> {
+    let mut params: Vec<Value> = vec![kind.into()];
+    let filter = tag_filter(tags, &mut params);
+    conn.query(
+        &format!("SELECT g.id FROM groups g WHERE g.type = ? AND g.dismissed_at IS NULL{filter}"),
+        &params,
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
 }
 
 /// The tag filter as SQL and its parameters.
@@ -85,96 +202,18 @@ fn tag_filter(tags: &[String], params: &mut Vec<Value>) -> String {
     )
 }
 
-fn order_by(order: Order) -> String {
-    let dir = if order.descending { "DESC" } else { "ASC" };
-    format!(
-        " ORDER BY {} {dir}, g.id {dir} LIMIT ? OFFSET ?",
-        order.expr
-    )
-}
-
-/// With a key: every hit is found through the index (narrowed to the type by its token) and
-/// ranked on the narrow `groups_rank` index; only the page's rows are read whole. The relevance
-/// `rel` weighs the columns the key was found in: name 10, tags 5, intro 2 (each when the column
-/// holds every word).
-fn search_text(conn: &dyn Sql, q: &Query, phrases: &str) -> anyhow::Result<(Vec<Group>, i64)> {
-    let kind = kind_token(q.kind);
-    let everywhere = format!("{{name intro tags}} : ({phrases}) AND kind : {kind}");
-    let mut params: Vec<Value> = Vec::new();
-    let rel = if q.order.expr.contains("rel") {
-        for column in ["name", "tags", "intro"] {
-            params.push(format!("{column} : ({phrases}) AND kind : {kind}").into());
-        }
-        "10 * (g.id IN (SELECT rowid FROM group_search WHERE group_search MATCH ?))
-         + 5 * (g.id IN (SELECT rowid FROM group_search WHERE group_search MATCH ?))
-         + 2 * (g.id IN (SELECT rowid FROM group_search WHERE group_search MATCH ?))"
-    } else {
-        "0"
-    };
-    params.push(everywhere.clone().into());
-    let mut from = String::from(
-        " FROM group_search s JOIN groups g INDEXED BY groups_rank ON g.id = s.rowid
-          WHERE s.group_search MATCH ?",
-    );
-    let mut count_params = vec![Value::from(everywhere)];
-    if !q.tags.is_empty() {
-        from.push_str(&tag_filter(q.tags, &mut params));
-        tag_filter(q.tags, &mut count_params);
-    }
-    let mut sql = format!("SELECT g.id, {rel} AS rel{from}");
-    sql.push_str(&order_by(q.order));
-    params.push(q.limit.into());
-    params.push(q.offset.into());
-    let ids: Vec<i64> = conn
-        .query(&sql, &params)?
-        .iter()
-        .map(|r| r.int(0))
-        .collect::<anyhow::Result<_>>()?;
-    // Dismissed groups are not in the index, and its kind token already picked the type.
-    let total = conn.query(&format!("SELECT COUNT(*){from}"), &count_params)?[0].int(0)?;
-    Ok((groups::by_ids(conn, &ids)?, total))
-}
-
-/// Without a key: the page comes from walking an index in order (stopping after the page), and
-/// the total from counting the type's active groups.
-fn search_all(conn: &dyn Sql, q: &Query) -> anyhow::Result<(Vec<Group>, i64)> {
-    let mut params: Vec<Value> = vec![q.kind.into()];
-    let filter = tag_filter(q.tags, &mut params);
-    let count_params = params.clone();
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM groups g WHERE g.type = ? AND g.dismissed_at IS NULL{filter}"
-    );
-    sql.push_str(&order_by(q.order));
-    params.push(q.limit.into());
-    params.push(q.offset.into());
-    let page = conn
-        .query(&sql, &params)?
-        .iter()
-        .map(groups::from_row)
-        .collect::<anyhow::Result<_>>()?;
-    let total = conn.query(
-        &format!(
-            "SELECT COUNT(*) FROM groups g WHERE g.type = ? AND g.dismissed_at IS NULL{filter}"
-        ),
-        &count_params,
-    )?[0]
-        .int(0)?;
-    Ok((page, total))
-}
-
-/// Ids of active groups of `kind` whose name contains `phrase` (an FTS5 phrase), at most `limit`.
+/// Ids of active groups of `kind` whose name contains `word`, at most `limit`. The name is also
+/// indexed with tokens qualified by the type, so this reads only that type's positions.
 pub fn name_matches(
     conn: &dyn Sql,
     kind: &str,
-    phrase: &str,
+    word: &[char],
     limit: i64,
 ) -> anyhow::Result<Vec<i64>> {
+    let phrase = phrase_with(word, &kind_token(kind));
     conn.query(
         "SELECT rowid FROM group_search WHERE group_search MATCH ? LIMIT ?",
-        params![
-            format!("name : {phrase} AND kind : {}", kind_token(kind)),
-            limit
-        ],
+        params![format!("kind_name : {phrase}"), limit],
     )?
     .iter()
     .map(|r| r.int(0))

@@ -11,11 +11,15 @@
 //!   no clock and searches without a key walk an index: one more member of ten is worth about
 //!   three days of age, a name hit about twenty-one days.
 
+pub mod rank;
 pub mod text;
+
+use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::db::group_search::SortColumn;
 use crate::db::groups::Group;
 use crate::db::{group_search, group_tags, group_types, groups};
 use crate::error::{Code, Error, Result};
@@ -44,14 +48,13 @@ impl SortMethod {
         }
     }
 
-    /// The ordering expression in SQL, over `g` and (with a key) `rel`.
-    fn sql(self, keyed: bool) -> &'static str {
-        match (self, keyed) {
-            (SortMethod::Time, _) => "g.created_at",
-            (SortMethod::Member, _) => "g.user_cnt",
-            (SortMethod::Relative, true) => "rel * 1000.0 + g.hot",
-            (SortMethod::Comprehensive, true) => "g.hot + 3.0 * rel / 17.0",
-            (SortMethod::Relative | SortMethod::Comprehensive, false) => "g.hot",
+    /// The indexed column that orders groups when there is no key (relevance is then 0 for all,
+    /// so `RELATIVE` and `COMPREHENSIVE` both come down to `hot`).
+    fn column(self) -> SortColumn {
+        match self {
+            SortMethod::Time => SortColumn::CreatedAt,
+            SortMethod::Member => SortColumn::UserCnt,
+            SortMethod::Relative | SortMethod::Comprehensive => SortColumn::Hot,
         }
     }
 
@@ -136,23 +139,48 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
     let method = SortMethod::parse(params.opt_str("sort_method")?)?;
     let descending = descending(params.opt_str("sort_order")?)?;
     let (limit, offset) = paging(params)?;
-    let phrases = text::match_expression(key);
-    if !key.trim().is_empty() && phrases.is_none() {
-        // A key of only punctuation matches nothing, rather than everything.
-        return Ok((Vec::new(), 0));
-    }
-    let query = group_search::Query {
-        kind,
-        order: group_search::Order {
-            expr: method.sql(phrases.is_some()),
-            descending,
-        },
-        phrases,
-        tags: &tags,
-        limit,
-        offset,
+    let Some(everywhere) = text::match_expression(key, text::Field::All) else {
+        if !key.trim().is_empty() {
+            // A key of only punctuation matches nothing, rather than everything.
+            return Ok((Vec::new(), 0));
+        }
+        let column = method.column();
+        return app.db.run(|c| {
+            Ok(group_search::page_all(
+                c, kind, &tags, column, descending, limit, offset,
+            )?)
+        });
     };
-    app.db.run(|c| Ok(group_search::search(c, &query)?))
+    let one_word = text::words(key).len() == 1;
+    app.db.run(|c| {
+        let relevance = match method {
+            SortMethod::Relative | SortMethod::Comprehensive => {
+                Some(rank::Relevance::load(c, kind, key)?)
+            }
+            SortMethod::Time | SortMethod::Member => None,
+        };
+        // A single word is a hit wherever it is found, so its relevance already lists the hits.
+        let mut hits: HashSet<i64> = match &relevance {
+            Some(rel) if one_word => rel.ids().collect(),
+            _ => group_search::matches(c, kind, &everywhere)?
+                .into_iter()
+                .collect(),
+        };
+        if !tags.is_empty() {
+            let tagged: HashSet<i64> = group_search::tagged(c, kind, &tags)?.into_iter().collect();
+            hits.retain(|id| tagged.contains(id));
+        }
+        let ids = rank::page(
+            c,
+            kind,
+            &hits,
+            relevance.as_ref(),
+            rank::Order { method, descending },
+            limit as usize,
+            offset as usize,
+        )?;
+        Ok((groups::by_ids(c, &ids)?, hits.len() as i64))
+    })
 }
 
 /// `search/my_group`: the caller's active groups (one page, and the total) and their dismissed
@@ -240,8 +268,7 @@ pub fn name_hints(app: &App, kind: &str, key: Option<&str>) -> Result<Vec<String
     let words = text::words(key);
     app.db.run(|c| {
         if let [word] = words.as_slice() {
-            let phrase = text::phrase(word);
-            let ids = group_search::name_matches(c, kind, &phrase, RARE_NAME_HITS + 1)?;
+            let ids = group_search::name_matches(c, kind, word, RARE_NAME_HITS + 1)?;
             if ids.len() as i64 <= RARE_NAME_HITS {
                 return Ok(groups::names_by_size(c, &ids, HINTS)?);
             }

@@ -1,10 +1,13 @@
-//! Text as the search index sees it: one character per token.
+//! Text as the search index sees it: one token per character, and one per pair of characters.
 //!
 //! SQLite's tokenizers split Chinese poorly (unicode61 makes a whole run of Han characters one
-//! token; trigram cannot find keys shorter than three characters). Indexing every letter, digit
-//! or Han character as its own token and searching a key as a phrase of its characters finds any
-//! substring of any length, and bm25 still ranks the hits. Runs of other characters (spaces,
-//! punctuation, emoji) become one boundary token, so a phrase never matches across them.
+//! token; trigram cannot find keys shorter than three characters). So every letter, digit or Han
+//! character is indexed as its own token (columns `name`, `intro`, `tags`), and every pair of
+//! neighbouring ones as a token too (`name_bi`, `intro_bi`, `tags_bi`). A one-character word of a
+//! key is looked up as a character; a longer word as the phrase of its pairs (`周末夜跑` is
+//! `"周末 末夜 夜跑"`), which finds exactly the texts holding it, from lists far shorter than
+//! those of single characters. Runs of other characters (spaces, punctuation, emoji) become one
+//! boundary token, so a phrase never matches across them.
 
 /// A private-use character: a token for the tokenizer, never produced from a search key.
 const BOUNDARY: char = '\u{E000}';
@@ -35,6 +38,18 @@ pub fn spaced(text: &str) -> String {
     out
 }
 
+/// `text` as indexed with every token prefixed by `prefix` (an alphanumeric word): the index then
+/// holds separate, short lists of positions per prefix, such as per group type.
+pub fn spaced_with(text: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(text.len() * (prefix.len() + 2));
+    for c in normalize(text) {
+        out.push_str(prefix);
+        out.push(c);
+        out.push(' ');
+    }
+    out
+}
+
 /// Several texts (tags) as indexed, with a boundary between each two.
 pub fn spaced_list(items: &[String]) -> String {
     let boundary = format!("{BOUNDARY} ");
@@ -43,6 +58,58 @@ pub fn spaced_list(items: &[String]) -> String {
         .map(|item| spaced(item))
         .collect::<Vec<_>>()
         .join(&boundary)
+}
+
+/// `text` as pairs of neighbouring characters, separated by spaces; a boundary stays a boundary.
+pub fn pairs(text: &str) -> String {
+    let chars = normalize(text);
+    let mut out = String::with_capacity(text.len() * 3);
+    for (i, c) in chars.iter().enumerate() {
+        if *c == BOUNDARY {
+            out.push(BOUNDARY);
+            out.push(' ');
+        } else if let Some(next) = chars.get(i + 1).filter(|n| **n != BOUNDARY) {
+            out.push(*c);
+            out.push(*next);
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// Several texts (tags) as pairs, with a boundary between each two.
+pub fn pairs_list(items: &[String]) -> String {
+    let boundary = format!("{BOUNDARY} ");
+    items
+        .iter()
+        .map(|item| pairs(item))
+        .collect::<Vec<_>>()
+        .join(&boundary)
+}
+
+/// Which indexed text a search looks in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Field {
+    All,
+    Name,
+    Tags,
+    Intro,
+}
+
+impl Field {
+    /// The FTS5 column filter for words of one character (`pairs` false) or more.
+    fn columns(self, pairs: bool) -> &'static str {
+        match (self, pairs) {
+            (Field::All, false) => "{name intro tags}",
+            (Field::All, true) => "{name_bi intro_bi tags_bi}",
+            (Field::Name, false) => "name",
+            (Field::Name, true) => "name_bi",
+            (Field::Tags, false) => "tags",
+            (Field::Tags, true) => "tags_bi",
+            (Field::Intro, false) => "intro",
+            (Field::Intro, true) => "intro_bi",
+        }
+    }
 }
 
 /// The words of a search key, normalized: split at whitespace, each kept only if it has a
@@ -60,18 +127,32 @@ pub fn words(key: &str) -> Vec<Vec<char>> {
         .collect()
 }
 
-/// An FTS5 expression matching rows that contain every word of `key` as a substring, or `None`
-/// when the key has no searchable word.
-pub fn match_expression(key: &str) -> Option<String> {
-    let phrases: Vec<String> = words(key).iter().map(|w| phrase(w)).collect();
-    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+/// An FTS5 expression matching rows whose `field` contains every word of `key` as a substring, or
+/// `None` when the key has no searchable word. With [`Field::All`], each word may be in any field.
+pub fn match_expression(key: &str, field: Field) -> Option<String> {
+    let terms: Vec<String> = words(key)
+        .iter()
+        .map(|w| match w.as_slice() {
+            [c] => format!("{} : {}", field.columns(false), phrase(&[*c])),
+            _ => {
+                let pairs: Vec<String> = w.windows(2).map(|p| p.iter().collect()).collect();
+                format!("{} : \"{}\"", field.columns(true), pairs.join(" "))
+            }
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
 /// One normalized word as an FTS5 phrase of its characters. Only letters and digits reach here,
 /// so the phrase needs no escaping.
 pub fn phrase(word: &[char]) -> String {
-    let chars: Vec<String> = word.iter().map(char::to_string).collect();
-    format!("\"{}\"", chars.join(" "))
+    phrase_with(word, "")
+}
+
+/// The phrase of a word indexed by [`spaced_with`] with `prefix`.
+pub fn phrase_with(word: &[char], prefix: &str) -> String {
+    let tokens: Vec<String> = word.iter().map(|c| format!("{prefix}{c}")).collect();
+    format!("\"{}\"", tokens.join(" "))
 }
 
 /// How often `word` occurs in `text` (both normalized): relevance outside the index.
@@ -99,17 +180,30 @@ mod tests {
 
     #[test]
     fn keys_become_phrases() {
-        assert_eq!(match_expression("学").as_deref(), Some("\"学\""));
+        let all = |k| match_expression(k, Field::All);
+        assert_eq!(all("学").as_deref(), Some("{name intro tags} : \"学\""));
         assert_eq!(
-            match_expression(" 学习  Go ").as_deref(),
-            Some("\"学 习\" AND \"g o\"")
+            all(" 学习  Go ").as_deref(),
+            Some("{name_bi intro_bi tags_bi} : \"学习\" AND {name_bi intro_bi tags_bi} : \"go\"")
         );
         assert_eq!(
-            match_expression("c++/java").as_deref(),
-            Some("\"c\" AND \"j a v a\"")
+            match_expression("周末夜跑", Field::Name).as_deref(),
+            Some("name_bi : \"周末 末夜 夜跑\"")
         );
-        assert_eq!(match_expression("  !!  "), None);
-        assert_eq!(match_expression("\"x"), Some("\"x\"".into()));
+        assert_eq!(
+            all("c++/java").as_deref(),
+            Some("{name intro tags} : \"c\" AND {name_bi intro_bi tags_bi} : \"ja av va\"")
+        );
+        assert_eq!(all("  !!  "), None);
+        assert_eq!(all("\"x").as_deref(), Some("{name intro tags} : \"x\""));
+    }
+
+    #[test]
+    fn pairs_stop_at_boundaries() {
+        assert_eq!(pairs("周末夜跑"), "周末 末夜 夜跑 ");
+        assert_eq!(pairs("ab, cd"), "ab \u{E000} cd ");
+        assert_eq!(pairs("a"), "");
+        assert_eq!(pairs_list(&["篮球".into(), "跑".into()]), "篮球 \u{E000} ");
     }
 
     #[test]
