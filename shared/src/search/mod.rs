@@ -130,15 +130,42 @@ pub fn card(app: &App, g: &Group) -> Value {
     })
 }
 
+/// What both searches take besides the type: key, tags, order and page.
+struct Criteria<'a> {
+    key: &'a str,
+    tags: Vec<String>,
+    method: SortMethod,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+}
+
+impl<'a> Criteria<'a> {
+    fn parse(params: &'a Params) -> Result<Criteria<'a>> {
+        let (limit, offset) = paging(params)?;
+        Ok(Criteria {
+            key: params.opt_str("key")?.unwrap_or(""),
+            tags: tag_filter(params)?,
+            method: SortMethod::parse(params.opt_str("sort_method")?)?,
+            descending: descending(params.opt_str("sort_order")?)?,
+            limit,
+            offset,
+        })
+    }
+}
+
 /// `search/group`: one page of active groups of a type, and the total.
 pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
     let kind = params.str("type")?;
     require_type(app, kind)?;
-    let key = params.opt_str("key")?.unwrap_or("");
-    let tags = tag_filter(params)?;
-    let method = SortMethod::parse(params.opt_str("sort_method")?)?;
-    let descending = descending(params.opt_str("sort_order")?)?;
-    let (limit, offset) = paging(params)?;
+    let Criteria {
+        key,
+        tags,
+        method,
+        descending,
+        limit,
+        offset,
+    } = Criteria::parse(params)?;
     let Some(everywhere) = text::match_expression(key, text::Field::All) else {
         if !key.trim().is_empty() {
             // A key of only punctuation matches nothing, rather than everything.
@@ -191,11 +218,14 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
     if !kind.is_empty() {
         require_type(app, kind)?;
     }
-    let key = params.opt_str("key")?.unwrap_or("");
-    let tags = tag_filter(params)?;
-    let method = SortMethod::parse(params.opt_str("sort_method")?)?;
-    let descending = descending(params.opt_str("sort_order")?)?;
-    let (limit, offset) = paging(params)?;
+    let Criteria {
+        key,
+        tags,
+        method,
+        descending,
+        limit,
+        offset,
+    } = Criteria::parse(params)?;
     let words = text::words(key);
     let no_words = !key.trim().is_empty() && words.is_empty();
 
