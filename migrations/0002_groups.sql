@@ -115,11 +115,9 @@ CREATE TABLE ratings (
 ) WITHOUT ROWID;
 
 -- Full-text index of active groups (rowid = group id). Text is indexed one character per token,
--- and again one pair of neighbouring characters per token in the `_bi` columns (see
--- shared/src/search/text.rs), so that any substring, Chinese included, is found from a single
--- character up. `kind` holds one token for the group type, so that the index itself narrows a
--- search to one type; `kind_name` repeats the name with every token qualified by the type, so
--- that name hints read only their type's positions.
+-- and again one pair of neighbouring characters per token in the `_bi` columns, every token
+-- prefixed by its group's type (see shared/src/search/text.rs): any substring, Chinese included,
+-- is found from a single character up, and a search reads only its type's lists.
 CREATE VIRTUAL TABLE group_search USING fts5 (
-    name, intro, tags, name_bi, intro_bi, tags_bi, kind, kind_name, tokenize = 'unicode61'
+    name, intro, tags, name_bi, intro_bi, tags_bi, tokenize = 'unicode61'
 );

@@ -1,13 +1,14 @@
 //! The `group_search` full-text index (FTS5), and the search queries over it and `groups`.
 
 use crate::params;
-use crate::search::text::{pairs, pairs_list, phrase_with, spaced, spaced_list, spaced_with};
+use crate::search::text::{self, pairs, pairs_list, spaced, spaced_list, Field};
 use crate::storage::{Sql, Value};
 
 use super::groups::{self, Group, COLUMNS};
 
-/// The index token of a group type: `k` and the hex of its UTF-8, so any type name is one
-/// alphanumeric token.
+/// The prefix of every indexed token of a group type: `k` and the hex of the type's UTF-8, so
+/// that any type name makes an alphanumeric prefix. Each type then has its own short lists of
+/// positions, and a search reads only its type's.
 pub fn kind_token(kind: &str) -> String {
     format!("k{}", hex::encode_upper(kind))
 }
@@ -32,19 +33,16 @@ pub fn refresh(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
         .collect();
     let (name, intro, kind) = (row.text(0)?, row.text(1)?, kind_token(&row.text(2)?));
     conn.execute(
-        "INSERT INTO group_search
-         (rowid, name, intro, tags, name_bi, intro_bi, tags_bi, kind, kind_name)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO group_search (rowid, name, intro, tags, name_bi, intro_bi, tags_bi)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
         params![
             group_id,
-            spaced(&name),
-            spaced(&intro),
-            spaced_list(&tags),
-            pairs(&name),
-            pairs(&intro),
-            pairs_list(&tags),
-            kind.clone(),
-            spaced_with(&name, &kind)
+            spaced(&name, &kind),
+            spaced(&intro, &kind),
+            spaced_list(&tags, &kind),
+            pairs(&name, &kind),
+            pairs(&intro, &kind),
+            pairs_list(&tags, &kind)
         ],
     )?;
     Ok(())
@@ -68,13 +66,16 @@ impl SortColumn {
     }
 }
 
-/// Ids of active groups of `kind` that match `expression` (from
-/// [`crate::search::text::match_expression`]). Dismissed groups are not in the index.
-pub fn matches(conn: &dyn Sql, kind: &str, expression: &str) -> anyhow::Result<Vec<i64>> {
+/// Ids of active groups of `kind` whose `field` holds every word of `key` (see
+/// [`text::match_expression`]). Dismissed groups are not in the index.
+pub fn matches(conn: &dyn Sql, kind: &str, key: &str, field: Field) -> anyhow::Result<Vec<i64>> {
+    let Some(expression) = text::match_expression(key, field, &kind_token(kind)) else {
+        return Ok(Vec::new());
+    };
     // One text of ids rather than a row per hit: a common key has thousands.
     let rows = conn.query(
         "SELECT group_concat(rowid) FROM group_search WHERE group_search MATCH ?",
-        params![format!("({expression}) AND kind : {}", kind_token(kind))],
+        params![expression],
     )?;
     let Some(ids) = rows.first().map(|r| r.opt_text(0)).transpose()?.flatten() else {
         return Ok(Vec::new());
@@ -204,18 +205,14 @@ fn tag_filter(tags: &[String], params: &mut Vec<Value>) -> String {
     )
 }
 
-/// Ids of active groups of `kind` whose name contains `word`, at most `limit`. The name is also
-/// indexed with tokens qualified by the type, so this reads only that type's positions.
-pub fn name_matches(
-    conn: &dyn Sql,
-    kind: &str,
-    word: &[char],
-    limit: i64,
-) -> anyhow::Result<Vec<i64>> {
-    let phrase = phrase_with(word, &kind_token(kind));
+/// Ids of active groups of `kind` whose name contains `key`, at most `limit`.
+pub fn name_matches(conn: &dyn Sql, kind: &str, key: &str, limit: i64) -> anyhow::Result<Vec<i64>> {
+    let Some(expression) = text::match_expression(key, Field::Name, &kind_token(kind)) else {
+        return Ok(Vec::new());
+    };
     conn.query(
         "SELECT rowid FROM group_search WHERE group_search MATCH ? LIMIT ?",
-        params![format!("kind_name : {phrase}"), limit],
+        params![expression, limit],
     )?
     .iter()
     .map(|r| r.int(0))

@@ -166,7 +166,8 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
         limit,
         offset,
     } = Criteria::parse(params)?;
-    let Some(everywhere) = text::match_expression(key, text::Field::All) else {
+    let words = text::words(key).len();
+    if words == 0 {
         if !key.trim().is_empty() {
             // A key of only punctuation matches nothing, rather than everything.
             return Ok((Vec::new(), 0));
@@ -177,8 +178,7 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
                 c, kind, &tags, column, descending, limit, offset,
             )?)
         });
-    };
-    let one_word = text::words(key).len() == 1;
+    }
     app.db.run(|c| {
         let relevance = match method {
             SortMethod::Relative | SortMethod::Comprehensive => {
@@ -188,8 +188,8 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
         };
         // A single word is a hit wherever it is found, so its relevance already lists the hits.
         let mut hits: HashSet<i64> = match &relevance {
-            Some(rel) if one_word => rel.ids().collect(),
-            _ => group_search::matches(c, kind, &everywhere)?
+            Some(rel) if words == 1 => rel.ids().collect(),
+            _ => group_search::matches(c, kind, key, text::Field::All)?
                 .into_iter()
                 .collect(),
         };
@@ -297,8 +297,8 @@ pub fn name_hints(app: &App, kind: &str, key: Option<&str>) -> Result<Vec<String
     let key = key.map(str::trim).unwrap_or("");
     let words = text::words(key);
     app.db.run(|c| {
-        if let [word] = words.as_slice() {
-            let ids = group_search::name_matches(c, kind, word, RARE_NAME_HITS + 1)?;
+        if words.len() == 1 {
+            let ids = group_search::name_matches(c, kind, key, RARE_NAME_HITS + 1)?;
             if ids.len() as i64 <= RARE_NAME_HITS {
                 return Ok(groups::names_by_size(c, &ids, HINTS)?);
             }

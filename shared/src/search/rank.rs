@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::text::{self, Field};
+use super::text::Field;
 use super::SortMethod;
 use crate::db::group_search::{self, SortColumn};
 use crate::storage::Sql;
@@ -29,10 +29,7 @@ impl Relevance {
     pub fn load(conn: &dyn Sql, kind: &str, key: &str) -> anyhow::Result<Relevance> {
         let mut rel = HashMap::new();
         for (field, weight) in [(Field::Name, 10.0), (Field::Tags, 5.0), (Field::Intro, 2.0)] {
-            let Some(expression) = text::match_expression(key, field) else {
-                continue;
-            };
-            for id in group_search::matches(conn, kind, &expression)? {
+            for id in group_search::matches(conn, kind, key, field)? {
                 *rel.entry(id).or_insert(0.0) += weight;
             }
         }
@@ -130,7 +127,8 @@ pub fn page(
                 hits,
                 want,
                 |id, hot| hot + MAX_BONUS * rel(id) / 17.0,
-                MAX_BONUS,
+                // Without relevance (a tier of RELATIVE) the score is `hot` itself.
+                if relevance.is_some() { MAX_BONUS } else { 0.0 },
             )?,
             SortMethod::Relative => tiers(conn, kind, hits, &rel, descending, want)?,
         }
@@ -316,8 +314,7 @@ mod tests {
         let conn: &dyn Database = &db;
         conn.run(|c| {
             for key in ["学", "学习", "习 小"] {
-                let everywhere = text::match_expression(key, Field::All).unwrap();
-                let hits: HashSet<i64> = group_search::matches(c, "学习", &everywhere)?
+                let hits: HashSet<i64> = group_search::matches(c, "学习", key, Field::All)?
                     .into_iter()
                     .collect();
                 assert!(hits.len() > FEW, "{key}: {} hits", hits.len());

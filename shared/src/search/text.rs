@@ -28,22 +28,15 @@ pub fn normalize(text: &str) -> Vec<char> {
     out
 }
 
-/// `text` as indexed: its normalized characters separated by spaces.
-pub fn spaced(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in normalize(text) {
-        out.push(c);
-        out.push(' ');
-    }
-    out
-}
-
-/// `text` as indexed with every token prefixed by `prefix` (an alphanumeric word): the index then
-/// holds separate, short lists of positions per prefix, such as per group type.
-pub fn spaced_with(text: &str, prefix: &str) -> String {
+/// `text` as indexed: its normalized characters separated by spaces, each prefixed by `prefix`
+/// (an alphanumeric word, such as the group type's token) so that the index keeps separate,
+/// short lists per prefix. A boundary stays unprefixed: no search asks for it.
+pub fn spaced(text: &str, prefix: &str) -> String {
     let mut out = String::with_capacity(text.len() * (prefix.len() + 2));
     for c in normalize(text) {
-        out.push_str(prefix);
+        if c != BOUNDARY {
+            out.push_str(prefix);
+        }
         out.push(c);
         out.push(' ');
     }
@@ -51,24 +44,26 @@ pub fn spaced_with(text: &str, prefix: &str) -> String {
 }
 
 /// Several texts (tags) as indexed, with a boundary between each two.
-pub fn spaced_list(items: &[String]) -> String {
+pub fn spaced_list(items: &[String], prefix: &str) -> String {
     let boundary = format!("{BOUNDARY} ");
     items
         .iter()
-        .map(|item| spaced(item))
+        .map(|item| spaced(item, prefix))
         .collect::<Vec<_>>()
         .join(&boundary)
 }
 
-/// `text` as pairs of neighbouring characters, separated by spaces; a boundary stays a boundary.
-pub fn pairs(text: &str) -> String {
+/// `text` as prefixed pairs of neighbouring characters, separated by spaces; a boundary stays a
+/// boundary.
+pub fn pairs(text: &str, prefix: &str) -> String {
     let chars = normalize(text);
-    let mut out = String::with_capacity(text.len() * 3);
+    let mut out = String::with_capacity(text.len() * (prefix.len() + 3));
     for (i, c) in chars.iter().enumerate() {
         if *c == BOUNDARY {
             out.push(BOUNDARY);
             out.push(' ');
         } else if let Some(next) = chars.get(i + 1).filter(|n| **n != BOUNDARY) {
+            out.push_str(prefix);
             out.push(*c);
             out.push(*next);
             out.push(' ');
@@ -78,11 +73,11 @@ pub fn pairs(text: &str) -> String {
 }
 
 /// Several texts (tags) as pairs, with a boundary between each two.
-pub fn pairs_list(items: &[String]) -> String {
+pub fn pairs_list(items: &[String], prefix: &str) -> String {
     let boundary = format!("{BOUNDARY} ");
     items
         .iter()
-        .map(|item| pairs(item))
+        .map(|item| pairs(item, prefix))
         .collect::<Vec<_>>()
         .join(&boundary)
 }
@@ -127,32 +122,27 @@ pub fn words(key: &str) -> Vec<Vec<char>> {
         .collect()
 }
 
-/// An FTS5 expression matching rows whose `field` contains every word of `key` as a substring, or
-/// `None` when the key has no searchable word. With [`Field::All`], each word may be in any field.
-pub fn match_expression(key: &str, field: Field) -> Option<String> {
+/// An FTS5 expression matching rows whose `field` contains every word of `key` as a substring, in
+/// text indexed with `prefix`, or `None` when the key has no searchable word. With [`Field::All`],
+/// each word may be in any field.
+pub fn match_expression(key: &str, field: Field, prefix: &str) -> Option<String> {
     let terms: Vec<String> = words(key)
         .iter()
-        .map(|w| match w.as_slice() {
-            [c] => format!("{} : {}", field.columns(false), phrase(&[*c])),
-            _ => {
-                let pairs: Vec<String> = w.windows(2).map(|p| p.iter().collect()).collect();
-                format!("{} : \"{}\"", field.columns(true), pairs.join(" "))
-            }
+        .map(|w| {
+            let (columns, tokens): (_, Vec<String>) = match w.as_slice() {
+                [c] => (field.columns(false), vec![format!("{prefix}{c}")]),
+                _ => (
+                    field.columns(true),
+                    w.windows(2)
+                        .map(|p| format!("{prefix}{}{}", p[0], p[1]))
+                        .collect(),
+                ),
+            };
+            // Only letters and digits reach here, so the phrase needs no escaping.
+            format!("{columns} : \"{}\"", tokens.join(" "))
         })
         .collect();
     (!terms.is_empty()).then(|| terms.join(" AND "))
-}
-
-/// One normalized word as an FTS5 phrase of its characters. Only letters and digits reach here,
-/// so the phrase needs no escaping.
-pub fn phrase(word: &[char]) -> String {
-    phrase_with(word, "")
-}
-
-/// The phrase of a word indexed by [`spaced_with`] with `prefix`.
-pub fn phrase_with(word: &[char], prefix: &str) -> String {
-    let tokens: Vec<String> = word.iter().map(|c| format!("{prefix}{c}")).collect();
-    format!("\"{}\"", tokens.join(" "))
 }
 
 /// How often `word` occurs in `text` (both normalized): relevance outside the index.
@@ -169,26 +159,27 @@ mod tests {
 
     #[test]
     fn spacing_and_boundaries() {
-        assert_eq!(spaced("Rust学习"), "r u s t 学 习 ");
-        assert_eq!(spaced("a, b"), "a \u{E000} b ");
-        assert_eq!(spaced("  周末！"), "周 末 ");
+        assert_eq!(spaced("Rust学习", ""), "r u s t 学 习 ");
+        assert_eq!(spaced("a, b", ""), "a \u{E000} b ");
+        assert_eq!(spaced("  周末！", ""), "周 末 ");
+        assert_eq!(spaced("夜 跑!", "k1"), "k1夜 \u{E000} k1跑 ");
         assert_eq!(
-            spaced_list(&["篮球".into(), "夜跑".into()]),
+            spaced_list(&["篮球".into(), "夜跑".into()], ""),
             "篮 球 \u{E000} 夜 跑 "
         );
     }
 
     #[test]
     fn keys_become_phrases() {
-        let all = |k| match_expression(k, Field::All);
+        let all = |k| match_expression(k, Field::All, "");
         assert_eq!(all("学").as_deref(), Some("{name intro tags} : \"学\""));
         assert_eq!(
             all(" 学习  Go ").as_deref(),
             Some("{name_bi intro_bi tags_bi} : \"学习\" AND {name_bi intro_bi tags_bi} : \"go\"")
         );
         assert_eq!(
-            match_expression("周末夜跑", Field::Name).as_deref(),
-            Some("name_bi : \"周末 末夜 夜跑\"")
+            match_expression("周末夜跑", Field::Name, "k1").as_deref(),
+            Some("name_bi : \"k1周末 k1末夜 k1夜跑\"")
         );
         assert_eq!(
             all("c++/java").as_deref(),
@@ -200,10 +191,13 @@ mod tests {
 
     #[test]
     fn pairs_stop_at_boundaries() {
-        assert_eq!(pairs("周末夜跑"), "周末 末夜 夜跑 ");
-        assert_eq!(pairs("ab, cd"), "ab \u{E000} cd ");
-        assert_eq!(pairs("a"), "");
-        assert_eq!(pairs_list(&["篮球".into(), "跑".into()]), "篮球 \u{E000} ");
+        assert_eq!(pairs("周末夜跑", ""), "周末 末夜 夜跑 ");
+        assert_eq!(pairs("ab, cd", "k1"), "k1ab \u{E000} k1cd ");
+        assert_eq!(pairs("a", ""), "");
+        assert_eq!(
+            pairs_list(&["篮球".into(), "跑".into()], ""),
+            "篮球 \u{E000} "
+        );
     }
 
     #[test]
