@@ -8,8 +8,8 @@
 //! - `COMPREHENSIVE` (default): `hot + 3·r/17`, where `hot = 2·n/(n+10) + t/30d + 0.5·room`
 //!   (`n` members, `t` the creation time, `room` 1 while not full; stored as the generated column
 //!   `groups.hot`). A newer group starts higher rather than older ones decaying, so the order needs
-//!   no clock and searches without a key walk an index: one more member of ten is worth about
-//!   three days of age, a name hit about twenty-one days.
+//!   no clock and searches without a key walk an index: at ten members one more member is worth
+//!   about a day and a half of age, and a name hit (relevance 10) about 53 days.
 
 pub mod rank;
 pub mod text;

@@ -7,7 +7,8 @@
 //! key is looked up as a character; a longer word as the phrase of its pairs (`周末夜跑` is
 //! `"周末 末夜 夜跑"`), which finds exactly the texts holding it, from lists far shorter than
 //! those of single characters. Runs of other characters (spaces, punctuation, emoji) become one
-//! boundary token, so a phrase never matches across them.
+//! boundary token, so a phrase never matches across them. Every token is prefixed by its group's
+//! type, so that a search reads only its type's lists.
 
 /// A private-use character: a token for the tokenizer, never produced from a search key.
 const BOUNDARY: char = '\u{E000}';
