@@ -160,6 +160,17 @@ mod tests {
         assert_eq!(rows[0].int(0).unwrap(), 1);
     }
 
+    /// Every migration is recorded exactly once.
+    fn assert_applied_once(db: &dyn Database) {
+        let rows = db
+            .run(|c| Ok(c.query("SELECT COUNT(*) FROM schema_migrations", &[])?))
+            .unwrap();
+        assert_eq!(
+            rows[0].int(0).unwrap(),
+            crate::migrate::MIGRATIONS.len() as i64
+        );
+    }
+
     #[test]
     fn migrations_are_safe_when_instances_start_together() {
         let dir = tempdir::Dir::new();
@@ -176,15 +187,7 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        let db = SqliteDb::open(&path).unwrap();
-        let db: &dyn Database = &db;
-        let rows = db
-            .run(|c| Ok(c.query("SELECT COUNT(*) FROM schema_migrations", &[])?))
-            .unwrap();
-        assert_eq!(
-            rows[0].int(0).unwrap(),
-            crate::migrate::MIGRATIONS.len() as i64
-        );
+        assert_applied_once(&SqliteDb::open(&path).unwrap());
     }
 
     #[test]
@@ -192,13 +195,6 @@ mod tests {
         let (_dir, db) = db();
         crate::migrate::ensure(&db).unwrap();
         crate::migrate::ensure(&db).unwrap();
-        let db: &dyn Database = &db;
-        let rows = db
-            .run(|c| Ok(c.query("SELECT COUNT(*) FROM schema_migrations", &[])?))
-            .unwrap();
-        assert_eq!(
-            rows[0].int(0).unwrap(),
-            crate::migrate::MIGRATIONS.len() as i64
-        );
+        assert_applied_once(&db);
     }
 }

@@ -158,14 +158,8 @@ impl<'a> Criteria<'a> {
 pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
     let kind = params.str("type")?;
     require_type(app, kind)?;
-    let Criteria {
-        key,
-        tags,
-        method,
-        descending,
-        limit,
-        offset,
-    } = Criteria::parse(params)?;
+    let criteria = Criteria::parse(params)?;
+    let (key, method, descending) = (criteria.key, criteria.method, criteria.descending);
     let words = text::words(key).len();
     if words == 0 {
         if !key.trim().is_empty() {
@@ -175,7 +169,13 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
         let column = method.column();
         return app.db.run(|c| {
             Ok(group_search::page_all(
-                c, kind, &tags, column, descending, limit, offset,
+                c,
+                kind,
+                &criteria.tags,
+                column,
+                descending,
+                criteria.limit,
+                criteria.offset,
             )?)
         });
     }
@@ -193,8 +193,10 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
                 .into_iter()
                 .collect(),
         };
-        if !tags.is_empty() {
-            let tagged: HashSet<i64> = group_search::tagged(c, kind, &tags)?.into_iter().collect();
+        if !criteria.tags.is_empty() {
+            let tagged: HashSet<i64> = group_search::tagged(c, kind, &criteria.tags)?
+                .into_iter()
+                .collect();
             hits.retain(|id| tagged.contains(id));
         }
         let ids = rank::page(
@@ -203,8 +205,8 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
             &hits,
             relevance.as_ref(),
             rank::Order { method, descending },
-            limit as usize,
-            offset as usize,
+            criteria.limit as usize,
+            criteria.offset as usize,
         )?;
         Ok((groups::by_ids(c, &ids)?, hits.len() as i64))
     })
@@ -218,14 +220,8 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
     if !kind.is_empty() {
         require_type(app, kind)?;
     }
-    let Criteria {
-        key,
-        tags,
-        method,
-        descending,
-        limit,
-        offset,
-    } = Criteria::parse(params)?;
+    let criteria = Criteria::parse(params)?;
+    let (key, method, descending) = (criteria.key, criteria.method, criteria.descending);
     let words = text::words(key);
     let no_words = !key.trim().is_empty() && words.is_empty();
 
@@ -239,7 +235,7 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
                 .into_iter()
                 .map(|t| t.tag_text)
                 .collect();
-            if !tags.iter().all(|t| group_tags.contains(t)) {
+            if !criteria.tags.iter().all(|t| group_tags.contains(t)) {
                 continue;
             }
             if let Some(rel) = relevance(&group, &group_tags, &words) {
@@ -260,8 +256,8 @@ pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i6
     let total = active.len() as i64;
     let page = active
         .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
+        .skip(criteria.offset as usize)
+        .take(criteria.limit as usize)
         .collect();
     Ok((page, total, dismissed))
 }

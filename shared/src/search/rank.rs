@@ -172,6 +172,10 @@ fn walk(
         if (batch.len() as i64) < BATCH {
             break;
         }
+        if found.len() >= want && slack == 0.0 {
+            // The walk's order is the final order: the first `want` hits are the page.
+            break;
+        }
         if found.len() >= want {
             sort(&mut found, descending);
             // Every group not walked yet scores within `slack` of `last_value`, on the far side.
