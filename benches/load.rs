@@ -8,15 +8,17 @@
 //! 50,000 users made by `zudui seed`, cached under target/bench-data), or all
 //! ```
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
+use support::{login, Server};
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
+
+mod support;
 
 const SEED_USERS: usize = 50_000;
 const SEED_GROUPS: usize = 100_000;
@@ -96,62 +98,6 @@ fn parse_args() -> Args {
     args
 }
 
-struct Server {
-    base: String,
-    child: Child,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zudui"))
-            .env("ZUDUI_LISTEN", "127.0.0.1:0")
-            .env("ZUDUI_DATA_DIR", data_dir)
-            .env("ZUDUI_DEV_LOGIN", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start zudui");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Read the address, then keep draining the per-request log so the pipe never blocks.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("server start");
-        Server {
-            base: format!("http://{addr}"),
-            child,
-        }
-    }
-
-    /// Peak resident set size of the server process, in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The seeded data directory, made once with `zudui seed` and reused by later runs.
 fn seeded_data() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -180,19 +126,6 @@ fn seeded_data() -> PathBuf {
     assert!(status.success(), "zudui seed failed");
     std::fs::write(dir.join("seeded"), b"").expect("mark seeded");
     dir
-}
-
-async fn login(client: &reqwest::Client, base: &str, openid: &str) -> String {
-    let res: Value = client
-        .post(format!("{base}/auth/login"))
-        .json(&json!({ "code": openid }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login json");
-    res["token"].as_str().expect("token").to_owned()
 }
 
 /// One request to send: path, token and JSON body.

@@ -11,7 +11,7 @@ impl NativeHttp {
     pub fn new() -> anyhow::Result<NativeHttp> {
         Ok(NativeHttp(
             reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(60))
                 .connect_timeout(Duration::from_secs(5))
                 .build()?,
         ))

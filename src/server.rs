@@ -1,15 +1,18 @@
 //! The HTTP front of the native server: axum hands every request to the shared router.
 
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::body::HttpBody;
+use axum::body::{BodyDataStream, HttpBody};
 use axum::extract::State;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 use zudui_shared::config::Settings;
-use zudui_shared::native::{SqliteDb, SqliteKv};
+use zudui_shared::native::{DirKv, SqliteDb};
+use zudui_shared::storage::{Database, KeyValue};
 use zudui_shared::{routes, App, Body};
 
 use crate::client::NativeHttp;
@@ -19,19 +22,46 @@ use crate::env_config::EnvConfig;
 pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
     let db = SqliteDb::open(&config.data_dir.join("zudui.sqlite"))?;
     zudui_shared::migrate::ensure(&db).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    let kv = SqliteKv::open(&config.data_dir.join("kv.sqlite"))?;
+    let kv = DirKv::open(&config.data_dir.join("kv"))?;
+    import_legacy_kv(&config.data_dir, &kv)?;
     let settings = Settings::load(config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     log::info!("settings: {settings:?}");
-    Ok(App::new(
+    App::new(
         Box::new(db),
         Box::new(kv),
         Box::new(NativeHttp::new()?),
         settings,
-    ))
+    )
+}
+
+/// Data directories made before the key-value store became a directory kept it in `kv.sqlite`
+/// (pictures only): move its entries over once.
+fn import_legacy_kv(data_dir: &std::path::Path, kv: &DirKv) -> anyhow::Result<()> {
+    let legacy = data_dir.join("kv.sqlite");
+    if !legacy.exists() {
+        return Ok(());
+    }
+    let db = SqliteDb::open(&legacy)?;
+    let rows = (&db as &dyn Database)
+        .run(|c| Ok(c.query("SELECT key, value FROM kv", &[])?))
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", legacy.display()))?;
+    for row in &rows {
+        let (Ok(key), Some(zudui_shared::storage::Value::Blob(value))) =
+            (row.text(0), row.0.get(1))
+        else {
+            continue;
+        };
+        kv.set(&key, value)?;
+    }
+    drop(db);
+    std::fs::rename(&legacy, data_dir.join("kv.sqlite.imported"))?;
+    log::info!("moved {} entries from kv.sqlite into kv/", rows.len());
+    Ok(())
 }
 
 pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     let app = Arc::new(open_app(&config)?);
+    tokio::spawn(sweep_blobs(app.clone()));
     let router = axum::Router::new().fallback(handle).with_state(app);
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
@@ -57,8 +87,8 @@ async fn handle(
     let path = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
     let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
-    let stream = body
-        .into_data_stream()
+    let slot: BodySlot = Arc::new(Mutex::new(Some(body.into_data_stream())));
+    let stream = SlotStream(slot.clone())
         .map_err(std::io::Error::other)
         .chain(futures_util::stream::once({
             let finished = finished.clone();
@@ -77,6 +107,10 @@ async fn handle(
             http::header::CONNECTION,
             http::HeaderValue::from_static("close"),
         );
+        let rest = slot.lock().expect("body slot").take();
+        if let Some(rest) = rest {
+            tokio::spawn(linger(rest));
+        }
     }
     log::info!(
         "{method} {path} {} {:.1}ms",
@@ -89,6 +123,64 @@ async fn handle(
         None => axum::body::Body::from_stream(body.into_stream()),
     };
     axum::response::Response::from_parts(parts, body)
+}
+
+/// The request body, where the server can take back what a handler left unread.
+type BodySlot = Arc<Mutex<Option<BodyDataStream>>>;
+
+struct SlotStream(BodySlot);
+
+impl futures_util::Stream for SlotStream {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.0.lock().expect("body slot").as_mut() {
+            Some(body) => body.poll_next_unpin(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// Reads and drops what a refused request is still sending, for a while: a client busy sending
+/// an upload then reads the refusal instead of a reset connection. Bounded in time and bytes.
+async fn linger(mut rest: BodyDataStream) {
+    const LIMIT: usize = 64 << 20;
+    let drain = async {
+        let mut drained = 0;
+        while let Some(Ok(chunk)) = rest.next().await {
+            drained += chunk.len();
+            if drained > LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+}
+
+/// Collects the chunks of uploads that cannot finish: at start, everything a crash left behind
+/// (nothing is in flight yet); then hourly, whatever stayed pending for a day.
+async fn sweep_blobs(app: Arc<App>) {
+    let mut age = 0;
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        loop {
+            match zudui_shared::files::content::sweep(&app, age, 1000).await {
+                Ok(n) if n < 1000 => {
+                    if n > 0 {
+                        log::info!("collected {n} orphaned blobs");
+                    }
+                    break;
+                }
+                Ok(n) => log::info!("collected {n} orphaned blobs"),
+                Err(err) => {
+                    log::warn!("blob sweep failed: {err}");
+                    break;
+                }
+            }
+        }
+        age = zudui_shared::files::resumable::LIFETIME;
+    }
 }
 
 async fn shutdown_signal() {

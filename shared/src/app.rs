@@ -1,33 +1,47 @@
 //! Everything a handler needs from its host, behind traits.
 
+use std::sync::Arc;
+
 use crate::config::Settings;
 use crate::outbound::HttpClient;
-use crate::storage::{Blobs, Database, KeyValue};
+use crate::storage::{Blobs, ChunkStore, Database, KeyValue, KvChunks, S3Chunks};
 use crate::token::Tokens;
 
 pub struct App {
     pub db: Box<dyn Database>,
-    pub kv: Box<dyn KeyValue>,
-    pub http: Box<dyn HttpClient>,
+    pub kv: Arc<dyn KeyValue>,
+    pub http: Arc<dyn HttpClient>,
+    /// File contents (group files, chat files). Shared so that a download stream can outlive the
+    /// handler that started it.
+    pub chunks: Arc<dyn ChunkStore>,
     pub settings: Settings,
     pub tokens: Tokens,
 }
 
 impl App {
+    // A Spin component has one thread: there the stores are not `Send`, and need not be.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(
         db: Box<dyn Database>,
         kv: Box<dyn KeyValue>,
         http: Box<dyn HttpClient>,
         settings: Settings,
-    ) -> App {
+    ) -> anyhow::Result<App> {
         let tokens = Tokens::new(&settings.jwt_secret, settings.token_ttl_hours);
-        App {
+        let kv: Arc<dyn KeyValue> = Arc::from(kv);
+        let http: Arc<dyn HttpClient> = Arc::from(http);
+        let chunks: Arc<dyn ChunkStore> = match &settings.s3 {
+            Some(s3) => Arc::new(S3Chunks::new(s3, http.clone())?),
+            None => Arc::new(KvChunks(kv.clone())),
+        };
+        Ok(App {
             db,
             kv,
             http,
+            chunks,
             settings,
             tokens,
-        }
+        })
     }
 
     pub fn blobs(&self) -> Blobs<'_> {

@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::sendable::MaybeSend;
+use crate::storage::S3Settings;
 
 /// A source of raw setting values, keyed by the lower-case name without prefix (`jwt_secret`).
 pub trait Config: MaybeSend {
@@ -25,6 +26,11 @@ pub struct Settings {
     pub relay_url: Option<String>,
     pub relay_secret: Option<String>,
     pub tz_offset_hours: i32,
+    /// Bytes a group's file space may hold (the contract's 5 GiB; tests set less).
+    pub group_quota_bytes: u64,
+    /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
+    /// store.
+    pub s3: Option<S3Settings>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -38,6 +44,8 @@ impl std::fmt::Debug for Settings {
             .field("admin_console", &self.admin_token.is_some())
             .field("relay_url", &self.relay_url)
             .field("tz_offset_hours", &self.tz_offset_hours)
+            .field("group_quota_bytes", &self.group_quota_bytes)
+            .field("s3", &self.s3)
             .finish_non_exhaustive()
     }
 }
@@ -65,8 +73,33 @@ impl Settings {
             relay_url: get("relay_url"),
             relay_secret: get("relay_secret"),
             tz_offset_hours: parse(get("tz_offset_hours"), "tz_offset_hours", 8)?,
+            group_quota_bytes: parse(get("group_quota_bytes"), "group_quota_bytes", 5 << 30)?,
+            s3: s3_settings(&get)?,
         })
     }
+}
+
+/// `blob_store`: `kv` (the default) or `s3`, which needs the `s3_*` settings.
+fn s3_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<S3Settings>> {
+    match get("blob_store").as_deref().map(str::trim) {
+        None | Some("kv") => return Ok(None),
+        Some("s3") => {}
+        Some(other) => {
+            return Err(anyhow::anyhow!("blob_store must be kv or s3, not {other:?}").into());
+        }
+    }
+    let required = |name: &str| {
+        get(name).ok_or_else(|| anyhow::anyhow!("blob_store = s3 needs the {name} setting"))
+    };
+    Ok(Some(S3Settings {
+        endpoint: required("s3_endpoint")?,
+        bucket: required("s3_bucket")?,
+        region: get("s3_region").unwrap_or_else(|| "us-east-1".into()),
+        access_key: required("s3_access_key")?,
+        secret_key: required("s3_secret_key")?,
+        path_style: !get("s3_path_style").is_some_and(|v| matches!(v.trim(), "0" | "false")),
+        prefix: get("s3_prefix").unwrap_or_default(),
+    }))
 }
 
 fn parse<T: std::str::FromStr>(raw: Option<String>, name: &str, default: T) -> Result<T> {

@@ -55,10 +55,35 @@ pub fn etag_of(bytes: &[u8]) -> String {
 /// `max_side` and re-encodes it: JPEG when opaque, PNG when it has transparency. Anything else,
 /// or a file that does not decode, is 333.
 pub fn normalize(input: &[u8], max_side: u32) -> Result<Picture> {
-    let bad = |why: &str| Error::with_message(Code::BadPicture, format!("图片无法解码: {why}"));
     if input.len() > MAX_UPLOAD {
         return Err(Error::with_message(Code::BadPicture, "图片超过 5MB"));
     }
+    encode(&fit(decode(input)?, max_side))
+}
+
+/// Longest side of a file's thumbnail.
+pub const THUMBNAIL_SIDE: u32 = 256;
+
+/// A JPEG of at most [`THUMBNAIL_SIDE`] pixels, upright, transparency laid on white; 333 when
+/// `input` is not a picture we decode.
+pub fn thumbnail(input: &[u8]) -> Result<Vec<u8>> {
+    let img = fit(decode(input)?, THUMBNAIL_SIDE);
+    let mut rgb = RgbImage::from_pixel(img.width(), img.height(), Rgb([255, 255, 255]));
+    for (x, y, p) in img.to_rgba8().enumerate_pixels() {
+        let a = u16::from(p.0[3]);
+        let blend = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        rgb.put_pixel(x, y, Rgb([blend(p.0[0]), blend(p.0[1]), blend(p.0[2])]));
+    }
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&rgb)
+        .map_err(anyhow::Error::from)?;
+    Ok(out.into_inner())
+}
+
+/// Decodes a JPEG, PNG, WebP or GIF (first frame) within the decoding limits, upright.
+fn decode(input: &[u8]) -> Result<DynamicImage> {
+    let bad = |why: &str| Error::with_message(Code::BadPicture, format!("图片无法解码: {why}"));
     let mut reader = ImageReader::new(Cursor::new(input))
         .with_guessed_format()
         .map_err(|_| bad("无法识别格式"))?;
@@ -77,10 +102,15 @@ pub fn normalize(input: &[u8], max_side: u32) -> Result<Picture> {
     if let Some(orientation) = orientation {
         img.apply_orientation(orientation);
     }
+    Ok(img)
+}
+
+fn fit(img: DynamicImage, max_side: u32) -> DynamicImage {
     if img.width() > max_side || img.height() > max_side {
-        img = img.resize(max_side, max_side, FilterType::Triangle);
+        img.resize(max_side, max_side, FilterType::Triangle)
+    } else {
+        img
     }
-    encode(&img)
 }
 
 fn encode(img: &DynamicImage) -> Result<Picture> {

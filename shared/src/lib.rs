@@ -7,6 +7,7 @@ pub mod body;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod groups;
 pub mod ids;
 pub mod imaging;

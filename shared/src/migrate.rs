@@ -12,6 +12,7 @@ use crate::storage::{Database, Sql};
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_users.sql")),
     (2, include_str!("../../migrations/0002_groups.sql")),
+    (3, include_str!("../../migrations/0003_files.sql")),
 ];
 
 pub fn latest() -> i64 {

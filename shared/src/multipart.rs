@@ -7,9 +7,9 @@ use crate::error::{Code, Error, Result};
 use crate::params::Params;
 
 /// Largest text field of a form.
-const FIELD_LIMIT: usize = 64 * 1024;
+pub const FIELD_LIMIT: usize = 64 * 1024;
 /// Room for the form fields and part headers around the file.
-const FORM_OVERHEAD: u64 = 1 << 20;
+pub const FORM_OVERHEAD: u64 = 1 << 20;
 
 /// A form read into memory: for small files such as pictures.
 pub struct Upload {
@@ -74,9 +74,7 @@ pub async fn read_small(
         } else if is_file {
             while field.chunk().await.map_err(form_error)?.is_some() {}
         } else {
-            let value = read_field(&mut field, FIELD_LIMIT, Code::TooLarge).await?;
-            let value = String::from_utf8(value.to_vec()).map_err(|_| Error::param(&name))?;
-            fields.push((name, value));
+            fields.push((name, text_field(&mut field).await?));
         }
     }
     Ok(Upload {
@@ -85,7 +83,19 @@ pub async fn read_small(
     })
 }
 
-async fn read_field(field: &mut multer::Field<'_>, limit: usize, too_large: Code) -> Result<Bytes> {
+/// A text field of the form (at most [`FIELD_LIMIT`] bytes of UTF-8).
+pub async fn text_field(field: &mut multer::Field<'_>) -> Result<String> {
+    let name = field.name().unwrap_or_default().to_owned();
+    let value = read_field(field, FIELD_LIMIT, Code::TooLarge).await?;
+    String::from_utf8(value.to_vec()).map_err(|_| Error::param(&name))
+}
+
+/// A whole part of at most `limit` bytes; a longer one is `too_large`.
+pub async fn read_field(
+    field: &mut multer::Field<'_>,
+    limit: usize,
+    too_large: Code,
+) -> Result<Bytes> {
     let mut buf = BytesMut::new();
     while let Some(chunk) = field.chunk().await.map_err(form_error)? {
         if buf.len() + chunk.len() > limit {

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use zudui_shared::config::{Config, Settings};
 use zudui_shared::outbound::HttpClient;
-use zudui_shared::sendable::BoxFuture;
+use zudui_shared::sendable::{send_stream, BoxFuture};
 use zudui_shared::{migrate, App, Body, Request, Response, Result};
 
 pub use zudui_shared::routes;
@@ -40,7 +40,7 @@ fn open_app() -> Result<App> {
         Box::new(storage::SpinKv::open()?),
         Box::new(SpinHttp),
         settings,
-    ))
+    )?)
 }
 
 fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
@@ -50,11 +50,11 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
     for (name, value) in req.headers().entries() {
         builder = builder.header(name, value);
     }
-    let stream = SingleThreaded(Box::pin(req.into_body_stream().map(|chunk| {
+    let stream = send_stream(req.into_body_stream().map(|chunk| {
         chunk
             .map(bytes::Bytes::from)
             .map_err(|e| std::io::Error::other(format!("{e:?}")))
-    })));
+    }));
     Ok(builder.body(Body::stream(stream))?)
 }
 
@@ -83,24 +83,6 @@ async fn send_response(response: Response, out: ResponseOutparam) {
             log::warn!("client went away: {err:?}");
             return;
         }
-    }
-}
-
-/// A component instance runs on one thread, so its streams may be handed to code that asks for
-/// `Send` (the multipart parser).
-struct SingleThreaded<S>(std::pin::Pin<Box<S>>);
-
-// SAFETY: wasm32-wasip2 components have exactly one thread; nothing can move the value to another.
-unsafe impl<S> Send for SingleThreaded<S> {}
-
-impl<S: futures_util::Stream> futures_util::Stream for SingleThreaded<S> {
-    type Item = S::Item;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.as_mut().poll_next(cx)
     }
 }
 

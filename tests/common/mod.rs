@@ -86,6 +86,11 @@ impl Server {
         }
     }
 
+    /// The server's data directory (`zudui.sqlite`, `kv/`), for checking what is stored.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,6 +1,10 @@
 //! SQL, one module per table. Nothing else in the crate writes SQL for these tables.
 
 pub mod announcements;
+pub mod blob_pending;
+pub mod chat_messages;
+pub mod file_uploads;
+pub mod group_files;
 pub mod group_pictures;
 pub mod group_search;
 pub mod group_tags;

@@ -1,57 +1,120 @@
-//! The key-value store as a SQLite table in its own file, so that blob chunks do not bloat the
-//! main database.
+//! The key-value store as a directory of files, one per key: file chunks are written once with
+//! one copy into the page cache and read back with one `read`, and a damaged file loses one key,
+//! never the store. Keys are percent-escaped into file names, spread over 256 subdirectories.
+//!
+//! A value is written to a temporary file and renamed into place, so a reader (or a crash) sees
+//! the old value or the new one, never a mix. Writes are not fsynced, like the database's WAL
+//! commits: a killed process loses nothing; a power cut may lose the last moments of writes.
 
-use std::path::Path;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 
-use super::SqliteDb;
-use crate::params;
-use crate::storage::{Database, KeyValue};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::{Digest, Sha256};
 
-pub struct SqliteKv(SqliteDb);
+use crate::storage::KeyValue;
 
-impl SqliteKv {
-    pub fn open(path: &Path) -> anyhow::Result<SqliteKv> {
-        let db = SqliteDb::open(path)?;
-        (&db as &dyn Database).run(|c| {
-            Ok(c.execute(
-                "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
-                &[],
-            )?)
-        })?;
-        Ok(SqliteKv(db))
+/// Everything but letters, digits, `-` and `_` is escaped, so names are portable and `.tmp`
+/// suffixes cannot collide with keys.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+
+pub struct DirKv {
+    root: PathBuf,
+}
+
+impl DirKv {
+    pub fn open(root: &Path) -> anyhow::Result<DirKv> {
+        std::fs::create_dir_all(root)?;
+        Ok(DirKv {
+            root: root.to_owned(),
+        })
     }
 
-    fn db(&self) -> &dyn Database {
-        &self.0
+    fn path(&self, key: &str) -> PathBuf {
+        let shard = hex::encode(&Sha256::digest(key.as_bytes())[..1]);
+        self.root
+            .join(shard)
+            .join(utf8_percent_encode(key, ESCAPED).to_string())
+    }
+
+    /// Every key, for tests and maintenance.
+    pub fn keys(&self) -> anyhow::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        for shard in std::fs::read_dir(&self.root)? {
+            for file in std::fs::read_dir(shard?.path())? {
+                let name = file?.file_name();
+                let name = name.to_string_lossy();
+                if !name.contains('.') {
+                    keys.push(percent_decode_str(&name).decode_utf8()?.into_owned());
+                }
+            }
+        }
+        Ok(keys)
     }
 }
 
-impl KeyValue for SqliteKv {
+impl KeyValue for DirKv {
     fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        let rows = self
-            .db()
-            .run(|c| Ok(c.query("SELECT value FROM kv WHERE key = ?", params![key])?))?;
-        match rows.first().map(|r| r.0.first().cloned()) {
-            Some(Some(crate::storage::Value::Blob(v))) => Ok(Some(v)),
-            Some(other) => anyhow::bail!("kv value of {key} is not a blob: {other:?}"),
-            None => Ok(None),
+        match std::fs::read(self.path(key)) {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(anyhow::anyhow!("kv get {key}: {err}")),
         }
     }
 
     fn set(&self, key: &str, value: &[u8]) -> anyhow::Result<()> {
-        self.db().run(|c| {
-            Ok(c.execute(
-                "INSERT INTO kv (key, value) VALUES (?, ?)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value.to_vec()],
-            )?)
-        })?;
-        Ok(())
+        let path = self.path(key);
+        let suffix = hex::encode(crate::ids::random_bytes::<6>()?);
+        let temp = path.with_extension(format!("tmp{suffix}"));
+        let written = match std::fs::write(&temp, value) {
+            Err(err) if err.kind() == ErrorKind::NotFound => {
+                if let Some(shard) = path.parent() {
+                    std::fs::create_dir_all(shard)?;
+                }
+                std::fs::write(&temp, value)
+            }
+            other => other,
+        };
+        written
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|err| {
+                let _ = std::fs::remove_file(&temp);
+                anyhow::anyhow!("kv set {key}: {err}")
+            })
     }
 
     fn delete(&self, key: &str) -> anyhow::Result<()> {
-        self.db()
-            .run(|c| Ok(c.execute("DELETE FROM kv WHERE key = ?", params![key])?))?;
-        Ok(())
+        match std::fs::remove_file(self.path(key)) {
+            Err(err) if err.kind() != ErrorKind::NotFound => {
+                Err(anyhow::anyhow!("kv delete {key}: {err}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_keys_are_listed_unescaped() {
+        let dir = std::env::temp_dir().join(format!(
+            "zudui-kv-test-{}",
+            hex::encode(crate::ids::random_bytes::<4>().unwrap())
+        ));
+        let kv = DirKv::open(&dir).unwrap();
+        assert_eq!(kv.get("file/ab/0").unwrap(), None);
+        kv.set("file/ab/0", b"one").unwrap();
+        kv.set("file/ab.thumb", b"two").unwrap();
+        kv.set("file/ab/0", b"three").unwrap();
+        assert_eq!(kv.get("file/ab/0").unwrap().unwrap(), b"three");
+        let mut keys = kv.keys().unwrap();
+        keys.sort();
+        assert_eq!(keys, ["file/ab.thumb", "file/ab/0"]);
+        kv.delete("file/ab/0").unwrap();
+        kv.delete("file/ab/0").unwrap();
+        assert_eq!(kv.get("file/ab/0").unwrap(), None);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

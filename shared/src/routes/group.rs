@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{allow, json_params, ok, picture, query_params, success};
+use super::{allow, get, ok, picture, post, success};
 use crate::accounts::authenticate;
 use crate::app::App;
 use crate::body::{Request, Response};
@@ -59,19 +59,6 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/group/internal/announcement/getPic" => get_announcement_picture(app, req),
         _ => Err(Error::new(Code::NoEndpoint)),
     }
-}
-
-/// A JSON POST by a signed-in user: who they are and what they sent.
-async fn post(app: &App, req: Request) -> Result<(String, Params)> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    Ok((me, json_params(req).await?))
-}
-
-/// A GET by a signed-in user (token in the query string): who they are and the query.
-fn get(app: &App, req: &Request) -> Result<(String, Params)> {
-    allow(req, Method::GET)?;
-    Ok((authenticate(app, req)?, query_params(req)))
 }
 
 /// A `wx.uploadFile` picture upload: who sent it, its form fields, and the picture in `field`.

@@ -11,6 +11,7 @@ pub mod user;
 use http::{header, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::accounts::authenticate;
 use crate::app::App;
 use crate::body::{Body, Request, Response};
 use crate::error::{Code, Error, Result};
@@ -60,6 +61,19 @@ pub fn allow(req: &Request, method: Method) -> Result<()> {
 pub async fn json_params(req: Request) -> Result<Params> {
     let body = req.into_body().collect(JSON_LIMIT).await?;
     Params::from_json(&body)
+}
+
+/// A JSON POST by a signed-in user: who they are and what they sent.
+pub async fn post(app: &App, req: Request) -> Result<(String, Params)> {
+    allow(&req, Method::POST)?;
+    let me = authenticate(app, &req)?;
+    Ok((me, json_params(req).await?))
+}
+
+/// A GET by a signed-in user (token in the query string): who they are and the query.
+pub fn get(app: &App, req: &Request) -> Result<(String, Params)> {
+    allow(req, Method::GET)?;
+    Ok((authenticate(app, req)?, query_params(req)))
 }
 
 /// The query parameters of a GET request.

@@ -2,9 +2,13 @@
 //! host) and natively (rusqlite and a local key-value file).
 
 mod blob;
+mod chunks;
 mod kv;
+mod s3;
 mod sql;
 
 pub use blob::Blobs;
+pub use chunks::{ChunkKey, ChunkStore, KvChunks, KV_CHUNK_SIZE};
 pub use kv::KeyValue;
+pub use s3::{S3Chunks, S3Settings, S3_CHUNK_SIZE};
 pub use sql::{Database, Row, Sql, Value};

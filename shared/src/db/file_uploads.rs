@@ -1,0 +1,104 @@
+//! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
+
+use crate::params;
+use crate::storage::{Row, Sql};
+
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub id: i64,
+    pub group_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub size: i64,
+    pub part_size: i64,
+    pub uploader_id: String,
+    pub blob: String,
+    pub expires_at: i64,
+}
+
+fn from_row(r: &Row) -> anyhow::Result<Upload> {
+    Ok(Upload {
+        id: r.int(0)?,
+        group_id: r.int(1)?,
+        parent_id: r.opt_int(2)?,
+        name: r.text(3)?,
+        size: r.int(4)?,
+        part_size: r.int(5)?,
+        uploader_id: r.text(6)?,
+        blob: r.text(7)?,
+        expires_at: r.int(8)?,
+    })
+}
+
+pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
+    conn.query(
+        "SELECT id, group_id, parent_id, name, size, part_size, uploader_id, blob, expires_at
+         FROM file_uploads WHERE id = ?",
+        params![id],
+    )?
+    .first()
+    .map(from_row)
+    .transpose()
+}
+
+pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
+    conn.query(
+        "INSERT INTO file_uploads
+             (group_id, parent_id, name, size, part_size, uploader_id, blob, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![
+            u.group_id,
+            u.parent_id,
+            &u.name,
+            u.size,
+            u.part_size,
+            &u.uploader_id,
+            &u.blob,
+            now,
+            u.expires_at
+        ],
+    )?[0]
+        .int(0)
+}
+
+pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO file_upload_parts (upload_id, part, size) VALUES (?, ?, ?)",
+        params![id, part, size],
+    )?;
+    Ok(())
+}
+
+/// The parts received so far, in order.
+pub fn parts(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
+    conn.query(
+        "SELECT part FROM file_upload_parts WHERE upload_id = ? ORDER BY part",
+        params![id],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "DELETE FROM file_upload_parts WHERE upload_id = ?",
+        params![id],
+    )?;
+    conn.execute("DELETE FROM file_uploads WHERE id = ?", params![id])?;
+    Ok(())
+}
+
+/// Uploads past their expiry: their blobs stay pending, so the sweep collects the parts.
+pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "DELETE FROM file_upload_parts WHERE upload_id IN
+             (SELECT id FROM file_uploads WHERE expires_at < ?)",
+        params![now],
+    )?;
+    conn.execute(
+        "DELETE FROM file_uploads WHERE expires_at < ?",
+        params![now],
+    )?;
+    Ok(())
+}

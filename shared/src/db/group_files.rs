@@ -1,0 +1,250 @@
+//! The `group_files` table: the folder tree of each group and the files in it.
+
+use crate::params;
+use crate::storage::{Row, Sql};
+
+/// Where a file's bytes are and what they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    pub blob: String,
+    pub chunk_size: i64,
+    pub size: i64,
+    pub file_type: String,
+    pub content_type: String,
+    pub duration: f64,
+    pub etag: String,
+    pub thumbnail: Thumbnail,
+}
+
+/// The state of a file's thumbnail (the `thumbnail` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thumbnail {
+    NotMade = 0,
+    Stored = 1,
+    None = 2,
+}
+
+impl Thumbnail {
+    fn from_column(v: i64) -> Thumbnail {
+        match v {
+            1 => Thumbnail::Stored,
+            2 => Thumbnail::None,
+            _ => Thumbnail::NotMade,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: i64,
+    pub group_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub uploader_id: String,
+    pub created_at: i64,
+    /// `None` for a folder.
+    pub content: Option<Content>,
+}
+
+impl Entry {
+    pub fn is_dir(&self) -> bool {
+        self.content.is_none()
+    }
+}
+
+const COLUMNS: &str = "id, group_id, parent_id, name, uploader_id, created_at, is_dir, blob, \
+                       chunk_size, size, file_type, content_type, duration, etag, thumbnail";
+
+fn from_row(r: &Row) -> anyhow::Result<Entry> {
+    let content = match r.bool(6)? {
+        true => None,
+        false => Some(Content {
+            blob: r.text(7)?,
+            chunk_size: r.int(8)?,
+            size: r.int(9)?,
+            file_type: r.text(10)?,
+            content_type: r.text(11)?,
+            duration: r.real(12)?,
+            etag: r.text(13)?,
+            thumbnail: Thumbnail::from_column(r.int(14)?),
+        }),
+    };
+    Ok(Entry {
+        id: r.int(0)?,
+        group_id: r.int(1)?,
+        parent_id: r.opt_int(2)?,
+        name: r.text(3)?,
+        uploader_id: r.text(4)?,
+        created_at: r.int(5)?,
+        content,
+    })
+}
+
+/// An entry of a group (a file or a folder).
+pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Entry>> {
+    conn.query(
+        &format!("SELECT {COLUMNS} FROM group_files WHERE id = ? AND group_id = ?"),
+        params![id, group_id],
+    )?
+    .first()
+    .map(from_row)
+    .transpose()
+}
+
+/// The entries of a folder (`None`: the root), folders first, then by name.
+pub fn children(conn: &dyn Sql, group_id: i64, parent: Option<i64>) -> anyhow::Result<Vec<Entry>> {
+    conn.query(
+        &format!(
+            "SELECT {COLUMNS} FROM group_files WHERE group_id = ? AND ifnull(parent_id, 0) = ?
+             ORDER BY is_dir DESC, name"
+        ),
+        params![group_id, parent.unwrap_or(0)],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// A folder and everything under it, the folder first.
+pub fn subtree(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Vec<Entry>> {
+    conn.query(
+        &format!(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT id FROM group_files WHERE id = ?1 AND group_id = ?2
+                 UNION ALL
+                 SELECT f.id FROM group_files f JOIN tree t ON f.parent_id = t.id
+             )
+             SELECT {COLUMNS} FROM group_files WHERE id IN (SELECT id FROM tree)"
+        ),
+        params![id, group_id],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The folders from `id` up to the root, `id` first.
+pub fn ancestors(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
+    conn.query(
+        "WITH RECURSIVE up(id, parent_id) AS (
+             SELECT id, parent_id FROM group_files WHERE id = ?
+             UNION ALL
+             SELECT f.id, f.parent_id FROM group_files f JOIN up ON f.id = up.parent_id
+         )
+         SELECT id FROM up",
+        params![id],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+pub fn name_taken(
+    conn: &dyn Sql,
+    group_id: i64,
+    parent: Option<i64>,
+    name: &str,
+) -> anyhow::Result<bool> {
+    Ok(!conn
+        .query(
+            "SELECT 1 FROM group_files WHERE group_id = ? AND ifnull(parent_id, 0) = ? AND name = ?",
+            params![group_id, parent.unwrap_or(0), name],
+        )?
+        .is_empty())
+}
+
+/// Bytes held by a group's files.
+pub fn used_bytes(conn: &dyn Sql, group_id: i64) -> anyhow::Result<u64> {
+    let rows = conn.query(
+        "SELECT ifnull(SUM(size), 0) FROM group_files WHERE group_id = ?",
+        params![group_id],
+    )?;
+    Ok(rows[0].int(0)?.max(0) as u64)
+}
+
+pub fn insert_dir(
+    conn: &dyn Sql,
+    group_id: i64,
+    parent: Option<i64>,
+    name: &str,
+    maker: &str,
+    now: i64,
+) -> anyhow::Result<i64> {
+    conn.query(
+        "INSERT INTO group_files (group_id, parent_id, name, is_dir, uploader_id, created_at)
+         VALUES (?, ?, ?, 1, ?, ?) RETURNING id",
+        params![group_id, parent, name, maker, now],
+    )?[0]
+        .int(0)
+}
+
+pub fn insert_file(
+    conn: &dyn Sql,
+    group_id: i64,
+    parent: Option<i64>,
+    name: &str,
+    uploader: &str,
+    now: i64,
+    c: &Content,
+) -> anyhow::Result<i64> {
+    conn.query(
+        "INSERT INTO group_files (group_id, parent_id, name, is_dir, uploader_id, created_at,
+             blob, chunk_size, size, file_type, content_type, duration, etag, thumbnail)
+         VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![
+            group_id,
+            parent,
+            name,
+            uploader,
+            now,
+            &c.blob,
+            c.chunk_size,
+            c.size,
+            &c.file_type,
+            &c.content_type,
+            c.duration,
+            &c.etag,
+            c.thumbnail as i64
+        ],
+    )?[0]
+        .int(0)
+}
+
+pub fn rename(conn: &dyn Sql, id: i64, name: &str) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_files SET name = ? WHERE id = ?",
+        params![name, id],
+    )
+}
+
+pub fn set_parent(conn: &dyn Sql, id: i64, parent: Option<i64>) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_files SET parent_id = ? WHERE id = ?",
+        params![parent, id],
+    )
+}
+
+pub fn set_thumbnail(conn: &dyn Sql, id: i64, state: Thumbnail) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_files SET thumbnail = ? WHERE id = ?",
+        params![state as i64, id],
+    )
+}
+
+pub fn delete(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<()> {
+    for id in ids {
+        conn.execute("DELETE FROM group_files WHERE id = ?", params![*id])?;
+    }
+    Ok(())
+}
+
+/// The blobs of every file of a group, for removing the group's storage.
+pub fn blobs_of_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+    conn.query(
+        "SELECT blob FROM group_files WHERE group_id = ? AND blob IS NOT NULL",
+        params![group_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}

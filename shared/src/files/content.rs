@@ -1,0 +1,279 @@
+//! File contents in the chunk store: written while an upload arrives, read while a download
+//! leaves, discarded in full when something fails. A blob is listed in `blob_pending` from before
+//! its first chunk is written until a file row owns it (or its last chunk is gone), so a crash at
+//! any point leaves nothing the sweep cannot find.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use sha2::{Digest, Sha256};
+
+use crate::app::App;
+use crate::db::blob_pending;
+use crate::error::{Code, Error, Result};
+use crate::storage::{ChunkKey, ChunkStore};
+use crate::{ids, sendable, time};
+
+/// How much of a file's start and end is kept for recognising it (type, duration).
+pub const SAMPLE: usize = 1 << 20;
+
+/// A new blob, written chunk by chunk as its bytes arrive.
+pub struct Writer {
+    store: Arc<dyn ChunkStore>,
+    blob: String,
+    chunk_size: usize,
+    buf: BytesMut,
+    chunks: u64,
+    size: u64,
+    limit: u64,
+    hasher: Sha256,
+    head: Bytes,
+    prev: Bytes,
+    last: Bytes,
+}
+
+/// A blob fully written: what it holds, and samples of its start and end.
+pub struct Written {
+    pub blob: String,
+    pub chunk_size: usize,
+    pub chunks: u64,
+    pub size: u64,
+    pub etag: String,
+    pub sample: Sample,
+}
+
+/// The first and last [`SAMPLE`] bytes (or fewer) of a file of `len` bytes.
+#[derive(Clone, Default)]
+pub struct Sample {
+    pub head: Bytes,
+    pub tail: Bytes,
+    pub len: u64,
+}
+
+impl Writer {
+    /// Registers a new blob as pending. Writing more than `limit` bytes fails with 344.
+    pub fn begin(app: &App, limit: u64) -> Result<Writer> {
+        let blob = new_blob_id()?;
+        app.db
+            .run(|c| Ok(blob_pending::add(c, &blob, time::now())?))?;
+        Ok(Writer::for_blob(app.chunks.clone(), blob, 0, limit))
+    }
+
+    /// A writer for a blob that is already registered as pending, starting at chunk `first`.
+    pub fn for_blob(store: Arc<dyn ChunkStore>, blob: String, first: u64, limit: u64) -> Writer {
+        let chunk_size = store.chunk_size();
+        Writer {
+            store,
+            blob,
+            chunk_size,
+            buf: BytesMut::with_capacity(chunk_size),
+            chunks: first,
+            size: 0,
+            limit,
+            hasher: Sha256::new(),
+            head: Bytes::new(),
+            prev: Bytes::new(),
+            last: Bytes::new(),
+        }
+    }
+
+    pub fn blob(&self) -> &str {
+        &self.blob
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        self.size += data.len() as u64;
+        if self.size > self.limit {
+            return Err(Error::new(Code::SpaceFull));
+        }
+        self.hasher.update(data);
+        while !data.is_empty() {
+            let take = data.len().min(self.chunk_size - self.buf.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buf.len() == self.chunk_size {
+                self.flush().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        let chunk = self.buf.split().freeze();
+        self.buf.reserve(self.chunk_size);
+        if self.head.is_empty() {
+            self.head = chunk.slice(..chunk.len().min(SAMPLE));
+        }
+        self.store
+            .put(ChunkKey::Chunk(&self.blob, self.chunks), chunk.clone())
+            .await?;
+        self.chunks += 1;
+        self.prev = std::mem::replace(&mut self.last, chunk);
+        Ok(())
+    }
+
+    /// Writes what is buffered. The blob stays pending until the caller's row owns it; on
+    /// failure the writer can still [`abort`](Writer::abort).
+    pub async fn finish(&mut self) -> Result<Written> {
+        if !self.buf.is_empty() {
+            self.flush().await?;
+        }
+        Ok(Written {
+            etag: format!("\"{}\"", hex::encode(self.hasher.clone().finalize())),
+            sample: Sample {
+                head: self.head.clone(),
+                tail: tail_of(&self.prev, &self.last),
+                len: self.size,
+            },
+            blob: self.blob.clone(),
+            chunk_size: self.chunk_size,
+            chunks: self.chunks,
+            size: self.size,
+        })
+    }
+
+    /// Gives up: removes every chunk written so far and the pending entry.
+    pub async fn abort(self, app: &App) {
+        discard(app, &self.blob, Some(self.chunks)).await;
+    }
+}
+
+/// The last [`SAMPLE`] bytes of a blob whose last two chunks are `prev` and `last`.
+pub fn tail_of(prev: &Bytes, last: &Bytes) -> Bytes {
+    if last.len() >= SAMPLE || prev.is_empty() {
+        return last.slice(last.len() - last.len().min(SAMPLE)..);
+    }
+    let from_prev = (SAMPLE - last.len()).min(prev.len());
+    let mut tail = BytesMut::with_capacity(from_prev + last.len());
+    tail.extend_from_slice(&prev[prev.len() - from_prev..]);
+    tail.extend_from_slice(last);
+    tail.freeze()
+}
+
+/// A fresh random blob name.
+pub fn new_blob_id() -> Result<String> {
+    Ok(hex::encode(ids::random_bytes::<16>()?))
+}
+
+/// Removes a blob's chunks (newest first, so that what remains after a crash is always a prefix)
+/// and its companions, then its pending entry. `chunks` is the count when known; otherwise the
+/// chunks are probed. Failures are logged: the pending entry stays, and the sweep retries.
+pub async fn discard(app: &App, blob: &str, chunks: Option<u64>) -> bool {
+    match try_discard(app, blob, chunks).await {
+        Ok(()) => true,
+        Err(err) => {
+            log::warn!("could not discard blob {blob}: {err:#}");
+            false
+        }
+    }
+}
+
+async fn try_discard(app: &App, blob: &str, chunks: Option<u64>) -> Result<()> {
+    let store = &app.chunks;
+    let count = match chunks {
+        Some(n) => n,
+        None => {
+            let mut n = 0;
+            while store.get(ChunkKey::Chunk(blob, n)).await?.is_some() {
+                n += 1;
+            }
+            n
+        }
+    };
+    store.delete(ChunkKey::Part(blob, THUMBNAIL)).await?;
+    for n in (0..count).rev() {
+        store.delete(ChunkKey::Chunk(blob, n)).await?;
+    }
+    app.db.run(|c| Ok(blob_pending::remove(c, blob)?))
+}
+
+/// Marks blobs as pending inside the caller's transaction (the rows owning them are about to go);
+/// [`discard`] them once it commits.
+pub fn release(conn: &dyn crate::storage::Sql, blobs: &[String]) -> Result<()> {
+    let now = time::now();
+    for blob in blobs {
+        blob_pending::add(conn, blob, now)?;
+    }
+    Ok(())
+}
+
+/// Discards up to `limit` pending blobs older than `age_seconds` (a crash's leftovers, uploads
+/// that expired); returns how many went.
+pub async fn sweep(app: &App, age_seconds: i64, limit: i64) -> Result<usize> {
+    let stale = app
+        .db
+        .run(|c| Ok(blob_pending::stale(c, time::now() - age_seconds, limit)?))?;
+    let mut gone = 0;
+    for blob in &stale {
+        gone += usize::from(discard(app, blob, None).await);
+    }
+    Ok(gone)
+}
+
+/// The companion object holding a file's thumbnail.
+pub const THUMBNAIL: &str = "thumb";
+
+/// Bytes `range` of a blob, as a stream of chunk slices.
+pub fn read(
+    store: Arc<dyn ChunkStore>,
+    blob: String,
+    chunk_size: u64,
+    range: Range<u64>,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let chunks = futures_util::stream::unfold(range.start, move |pos| {
+        let store = store.clone();
+        let blob = blob.clone();
+        async move {
+            if pos >= range.end {
+                return None;
+            }
+            let n = pos / chunk_size;
+            let start = n * chunk_size;
+            let item = match store.get(ChunkKey::Chunk(&blob, n)).await {
+                Ok(Some(chunk)) => {
+                    let from = (pos - start) as usize;
+                    let to = ((range.end - start) as usize).min(chunk.len());
+                    if from >= to {
+                        Err(std::io::Error::other(format!(
+                            "blob {blob}: chunk {n} is short"
+                        )))
+                    } else {
+                        Ok(chunk.slice(from..to))
+                    }
+                }
+                Ok(None) => Err(std::io::Error::other(format!(
+                    "blob {blob}: chunk {n} missing"
+                ))),
+                Err(err) => Err(std::io::Error::other(format!("blob {blob}: {err:#}"))),
+            };
+            // After an error the stream ends: the client sees a body shorter than announced.
+            let next = match &item {
+                Ok(slice) => pos + slice.len() as u64,
+                Err(_) => range.end,
+            };
+            Some((item, next))
+        }
+    });
+    sendable::send_stream(chunks)
+}
+
+/// Reads a whole blob of at most `limit` bytes into memory (thumbnails of images).
+pub async fn read_all(store: &dyn ChunkStore, blob: &str, size: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(size as usize);
+    let mut n = 0;
+    while (out.len() as u64) < size {
+        let chunk = store
+            .get(ChunkKey::Chunk(blob, n))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("blob {blob}: chunk {n} missing"))?;
+        out.extend_from_slice(&chunk);
+        n += 1;
+    }
+    Ok(out)
+}

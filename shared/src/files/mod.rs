@@ -1,0 +1,125 @@
+//! The group file space: a folder tree per group (`tree`), contents streamed into and out of the
+//! chunk store (`content`, `upload`, `download`, `resumable`), recognised from their bytes
+//! (`probe`), with thumbnails (`thumbnails`), and shared into the group chat (`share`).
+//!
+//! Members read, upload and make folders; managers change anything; a member changes what they
+//! made themselves. Every check runs inside the transaction of the write it guards.
+
+pub mod content;
+pub mod download;
+pub mod probe;
+pub mod resumable;
+pub mod share;
+pub mod thumbnails;
+pub mod tree;
+pub mod upload;
+
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::db::group_files::{self, Entry};
+use crate::error::{Code, Error, Result};
+use crate::groups::Role;
+use crate::storage::Sql;
+
+/// Longest file or folder name, in bytes.
+pub const NAME_LIMIT: usize = 255;
+
+/// A name as stored: trimmed; empty, `/`, `.`/`..`, control characters or too long are 101.
+pub fn valid_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let why = if name.is_empty() {
+        Some("名称为空")
+    } else if name.len() > NAME_LIMIT {
+        Some("名称超过 255 字节")
+    } else if name.contains('/') || name.contains('\\') || name.chars().any(char::is_control) {
+        Some("名称不能包含 / \\ 或控制字符")
+    } else if name == "." || name == ".." {
+        Some("名称不能是 . 或 ..")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Error::param_why("name", why)),
+        None => Ok(name.to_owned()),
+    }
+}
+
+/// A folder id as clients send it: absent or 0 is the root.
+pub fn folder_param(raw: Option<i64>) -> Option<i64> {
+    raw.filter(|&id| id != 0)
+}
+
+/// The folder `parent` of a group (the root when `None`); 342 when it is not a folder there.
+pub fn folder(conn: &dyn Sql, group_id: i64, parent: Option<i64>) -> Result<Option<i64>> {
+    let Some(id) = parent else { return Ok(None) };
+    match group_files::get(conn, group_id, id)? {
+        Some(entry) if entry.is_dir() => Ok(Some(id)),
+        _ => Err(Error::new(Code::FolderNotFound)),
+    }
+}
+
+/// An entry of a group; 341 when there is none.
+pub fn entry(conn: &dyn Sql, group_id: i64, id: i64) -> Result<Entry> {
+    group_files::get(conn, group_id, id)?.ok_or_else(|| Error::new(Code::FileNotFound))
+}
+
+/// 343 when `name` is taken in the folder.
+pub fn name_free(conn: &dyn Sql, group_id: i64, parent: Option<i64>, name: &str) -> Result<()> {
+    match group_files::name_taken(conn, group_id, parent, name)? {
+        true => Err(Error::new(Code::FileExists)),
+        false => Ok(()),
+    }
+}
+
+/// Managers change any entry; members only what they made (303 otherwise).
+pub fn may_change(role: Role, entry: &Entry, me: &str) -> Result<()> {
+    match role.is_manager() || entry.uploader_id == me {
+        true => Ok(()),
+        false => Err(Error::new(Code::NoPermission)),
+    }
+}
+
+/// The extension with its dot (`.pdf`, lower case), `""` without one, `dir` for a folder.
+pub fn type_of(entry: &Entry) -> String {
+    if entry.is_dir() {
+        return "dir".into();
+    }
+    extension(&entry.name)
+}
+
+pub fn extension(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() => {
+            format!(".{}", ext.to_lowercase())
+        }
+        _ => String::new(),
+    }
+}
+
+/// An entry as `get_dir` lists it.
+pub fn listed(app: &App, entry: &Entry) -> Value {
+    let content = entry.content.as_ref();
+    json!({
+        "id": entry.id,
+        "parent_id": entry.parent_id.unwrap_or(0),
+        "name": entry.name,
+        "type": type_of(entry),
+        "size": content.map_or(0, |c| c.size),
+        "time": app.format_time(entry.created_at),
+        "duration": content.map_or(0.0, |c| c.duration),
+        "file_type": content.map_or("file", |c| c.file_type.as_str()),
+    })
+}
+
+/// A file as a chat message's `file_info` describes it; `duration` only for voice and video.
+pub fn file_info(app: &App, entry: &Entry) -> Value {
+    let mut info = listed(app, entry);
+    if let Value::Object(map) = &mut info {
+        map.remove("parent_id");
+        if !matches!(map["file_type"].as_str(), Some("voice" | "video")) {
+            map.remove("duration");
+        }
+    }
+    info
+}

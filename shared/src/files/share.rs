@@ -1,0 +1,35 @@
+//! Sharing a group file into the group's chat: a file message, stored like any chat message.
+
+use crate::app::App;
+use crate::db::chat_messages::{self, NewMessage, Room};
+use crate::error::{Code, Error, Result};
+use crate::groups::{Access, Role};
+use crate::time;
+
+use super::{entry, file_info};
+
+/// Posts a message of the file's type (`image`, `voice`, `video` or `file`) carrying `file_id`
+/// and `file_info` into the group room; returns the message id. A folder cannot be shared (345).
+pub fn share(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<i64> {
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Member)?;
+        let file = entry(c, group_id, file_id)?;
+        let msg_type = match &file.content {
+            Some(content) => content.file_type.clone(),
+            None => return Err(Error::new(Code::FolderDownload)),
+        };
+        Ok(chat_messages::insert(
+            c,
+            &NewMessage {
+                room: Room::Group(group_id),
+                user_id: me,
+                msg_type: &msg_type,
+                content: None,
+                file_id: Some(file_id),
+                file_info: Some(file_info(app, &file).to_string()),
+                at: None,
+                created_at: time::now(),
+            },
+        )?)
+    })
+}

@@ -1,0 +1,58 @@
+//! Thumbnails of files: a JPEG of at most 256 px kept beside the file's blob. An image's is made
+//! on its first request and kept; a video's is the picture uploaded with it.
+
+use bytes::Bytes;
+
+use crate::app::App;
+use crate::db::group_files::{self, Content, Thumbnail};
+use crate::error::{Code, Error, Result};
+use crate::imaging;
+use crate::storage::ChunkKey;
+
+use super::content::{self, THUMBNAIL};
+
+/// Largest image a thumbnail is made of; bigger ones have none.
+pub const SOURCE_LIMIT: i64 = 32 << 20;
+/// Largest thumbnail picture accepted beside a video upload.
+pub const UPLOAD_LIMIT: usize = 5 << 20;
+
+/// The thumbnail of file `id`; 341 when there is none.
+pub async fn get(app: &App, id: i64, file: &Content) -> Result<Bytes> {
+    let none = || Error::with_message(Code::FileNotFound, "该文件没有缩略图");
+    match file.thumbnail {
+        Thumbnail::None => Err(none()),
+        Thumbnail::Stored => app
+            .chunks
+            .get(ChunkKey::Part(&file.blob, THUMBNAIL))
+            .await?
+            .ok_or_else(none),
+        Thumbnail::NotMade if file.file_type != "image" || file.size > SOURCE_LIMIT => Err(none()),
+        Thumbnail::NotMade => {
+            let source = content::read_all(&*app.chunks, &file.blob, file.size as u64).await?;
+            let (state, made) = match imaging::thumbnail(&source) {
+                Ok(jpeg) => {
+                    let jpeg = Bytes::from(jpeg);
+                    store(app, &file.blob, jpeg.clone()).await?;
+                    (Thumbnail::Stored, Some(jpeg))
+                }
+                Err(_) => (Thumbnail::None, None),
+            };
+            app.db
+                .run(|c| Ok(group_files::set_thumbnail(c, id, state)?))?;
+            made.ok_or_else(none)
+        }
+    }
+}
+
+/// Keeps a thumbnail beside `blob`.
+pub async fn store(app: &App, blob: &str, jpeg: Bytes) -> Result<()> {
+    Ok(app
+        .chunks
+        .put(ChunkKey::Part(blob, THUMBNAIL), jpeg)
+        .await?)
+}
+
+/// The thumbnail of an uploaded picture: 333 when it is not an image.
+pub fn from_upload(picture: &[u8]) -> Result<Bytes> {
+    Ok(imaging::thumbnail(picture)?.into())
+}

@@ -1,0 +1,195 @@
+//! Uploads into a group's space. The multipart stream is written to the chunk store as it
+//! arrives, so memory does not grow with the file; the quota is enforced while it streams; and a
+//! file that fails at any point (cut off, over quota, a name taken meanwhile) leaves nothing.
+
+use bytes::Bytes;
+use http::header;
+
+use crate::app::App;
+use crate::body::Request;
+use crate::db::blob_pending;
+use crate::db::group_files::{self, Content, Thumbnail};
+use crate::error::{Code, Error, Result};
+use crate::groups::{Access, Role};
+use crate::multipart::{self, form_error, FORM_OVERHEAD};
+use crate::params::Params;
+use crate::storage::Sql;
+use crate::time;
+
+use super::content::{self, Writer, Written};
+use super::{folder, folder_param, name_free, probe, thumbnails, valid_name};
+
+/// Where a new file goes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub group_id: i64,
+    pub parent: Option<i64>,
+    pub name: String,
+}
+
+impl Target {
+    /// From the request's parameters: `group_id`, optional `parent_id`, and the name from the
+    /// optional `file_name` field, else the uploaded file's own name.
+    pub fn from_params(params: &Params, file_name: Option<&str>) -> Result<Target> {
+        let group_id = params.id("group_id")?;
+        let parent = folder_param(params.opt_id("parent_id")?);
+        let given = params.opt_str("file_name")?;
+        // Clients may send a path; only its last component names the file.
+        let from_part = file_name.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
+        let name = valid_name(given.or(from_part).unwrap_or("file"))?;
+        Ok(Target {
+            group_id,
+            parent,
+            name,
+        })
+    }
+}
+
+/// Checks that `me` may put a file at `target` now (303/304, 342, 343, 344), and returns the
+/// bytes left in the group's quota.
+pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64> {
+    Access::load(conn, target.group_id, me)?.write(Role::Member)?;
+    let parent = folder(conn, target.group_id, target.parent)?;
+    name_free(conn, target.group_id, parent, &target.name)?;
+    let used = group_files::used_bytes(conn, target.group_id)?;
+    match app.settings.group_quota_bytes.checked_sub(used) {
+        Some(left) if left > 0 => Ok(left),
+        _ => Err(Error::new(Code::SpaceFull)),
+    }
+}
+
+/// A `wx.uploadFile` upload: form fields (or query parameters) first, then the `file` part, and
+/// for videos an optional `thumbnail` part before or after it. Returns the new file's id.
+pub async fn receive(app: &App, me: &str, req: Request) -> Result<i64> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let mut fields: Vec<(String, String)> =
+        form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let mut form = multipart::parser(req, app.settings.group_quota_bytes + FORM_OVERHEAD)?;
+    let mut file = None;
+    let received = read_form(app, me, &mut form, &mut fields, declared, &mut file).await;
+    let Some((target, mut writer)) = file else {
+        return Err(received
+            .err()
+            .unwrap_or_else(|| Error::param_why("file", "缺少文件")));
+    };
+    let written = match received {
+        Ok(thumb) => writer.finish().await.map(|w| (w, thumb)),
+        Err(err) => Err(err),
+    };
+    match written {
+        Ok((written, thumb)) => commit(app, me, &target, written, thumb).await,
+        Err(err) => {
+            writer.abort(app).await;
+            Err(err)
+        }
+    }
+}
+
+/// Reads the form. The file part's target is checked when it starts, and its bytes go through a
+/// writer left in `file`, so that the caller can abort it whatever happens next. Fields after
+/// the file cannot change where it goes. Returns the thumbnail part, if any.
+async fn read_form(
+    app: &App,
+    me: &str,
+    form: &mut multer::Multipart<'static>,
+    fields: &mut Vec<(String, String)>,
+    declared: Option<u64>,
+    file: &mut Option<(Target, Writer)>,
+) -> Result<Option<Bytes>> {
+    let mut thumb = None;
+    while let Some(mut field) = form.next_field().await.map_err(form_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" && file.is_none() {
+            let params = Params::from_pairs(fields.clone());
+            let target = Target::from_params(&params, field.file_name())?;
+            let left = app.db.run(|c| check(c, app, me, &target))?;
+            if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
+                return Err(Error::new(Code::SpaceFull));
+            }
+            let (_, writer) = file.insert((target, Writer::begin(app, left)?));
+            while let Some(chunk) = field.chunk().await.map_err(form_error)? {
+                writer.write(&chunk).await?;
+            }
+        } else if name == "thumbnail" {
+            let picture =
+                multipart::read_field(&mut field, thumbnails::UPLOAD_LIMIT, Code::BadPicture)
+                    .await?;
+            thumb = Some(thumbnails::from_upload(&picture)?);
+        } else if field.file_name().is_some() {
+            while field.chunk().await.map_err(form_error)?.is_some() {}
+        } else {
+            let value = multipart::text_field(&mut field).await?;
+            if file.is_none() {
+                fields.push((name, value));
+            }
+        }
+    }
+    Ok(thumb)
+}
+
+/// Makes a written blob a file at `target`, checking everything again inside the transaction
+/// (the quota with the real size). On failure the blob is discarded.
+pub async fn commit(
+    app: &App,
+    me: &str,
+    target: &Target,
+    written: Written,
+    thumb: Option<Bytes>,
+) -> Result<i64> {
+    let result = store(app, me, target, &written, thumb).await;
+    if result.is_err() {
+        content::discard(app, &written.blob, Some(written.chunks)).await;
+    }
+    result
+}
+
+async fn store(
+    app: &App,
+    me: &str,
+    target: &Target,
+    written: &Written,
+    thumb: Option<Bytes>,
+) -> Result<i64> {
+    let kind = probe::classify(&written.sample.head, &target.name);
+    let duration = probe::duration(&kind, &written.sample, &target.name);
+    let thumbnail = match (kind.file_type, thumb) {
+        ("image", _) => Thumbnail::NotMade,
+        ("video", Some(jpeg)) => {
+            thumbnails::store(app, &written.blob, jpeg).await?;
+            Thumbnail::Stored
+        }
+        _ => Thumbnail::None,
+    };
+    let file = Content {
+        blob: written.blob.clone(),
+        chunk_size: written.chunk_size as i64,
+        size: written.size as i64,
+        file_type: kind.file_type.to_owned(),
+        content_type: kind.content_type,
+        duration,
+        etag: written.etag.clone(),
+        thumbnail,
+    };
+    app.db.tx(|c| {
+        let left = check(c, app, me, target)?;
+        if written.size > left {
+            return Err(Error::new(Code::SpaceFull));
+        }
+        let id = group_files::insert_file(
+            c,
+            target.group_id,
+            target.parent,
+            &target.name,
+            me,
+            time::now(),
+            &file,
+        )?;
+        blob_pending::remove(c, &written.blob)?;
+        Ok(id)
+    })
+}

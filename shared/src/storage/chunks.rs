@@ -1,0 +1,64 @@
+//! Where file contents live: numbered chunks of a blob, in the key-value store (the default) or in
+//! S3-compatible object storage. Files are read and written one chunk at a time, so memory never
+//! grows with a file's size.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::KeyValue;
+use crate::sendable::{BoxFuture, MaybeSend};
+
+/// A store of blob chunks. Chunk `n` of blob `b` holds bytes `n * chunk_size ..` of the blob;
+/// `part` names a blob's companion object (a thumbnail), kept and deleted with it.
+pub trait ChunkStore: MaybeSend {
+    /// The chunk size new blobs are written with; a blob remembers its own in its row.
+    fn chunk_size(&self) -> usize;
+    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'_, anyhow::Result<()>>;
+    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<Option<Bytes>>>;
+    /// Deleting a chunk that does not exist succeeds.
+    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<()>>;
+}
+
+/// One object of a blob: a numbered chunk, or a named companion.
+#[derive(Debug, Clone, Copy)]
+pub enum ChunkKey<'a> {
+    Chunk(&'a str, u64),
+    Part(&'a str, &'a str),
+}
+
+impl ChunkKey<'_> {
+    /// The object's key: `file/<blob>/<n>` or `file/<blob>.<part>`.
+    pub fn path(&self) -> String {
+        match self {
+            ChunkKey::Chunk(blob, n) => format!("file/{blob}/{n}"),
+            ChunkKey::Part(blob, part) => format!("file/{blob}.{part}"),
+        }
+    }
+}
+
+/// Chunks as key-value entries: no setup, and within hosted Spin KV's value size.
+pub struct KvChunks(pub Arc<dyn KeyValue>);
+
+/// Spin's hosted key-value store takes values of about 1 MB.
+pub const KV_CHUNK_SIZE: usize = 1 << 20;
+
+impl ChunkStore for KvChunks {
+    fn chunk_size(&self) -> usize {
+        KV_CHUNK_SIZE
+    }
+
+    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(std::future::ready(self.0.set(&key.path(), &data)))
+    }
+
+    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<Option<Bytes>>> {
+        Box::pin(std::future::ready(
+            self.0.get(&key.path()).map(|v| v.map(Bytes::from)),
+        ))
+    }
+
+    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(std::future::ready(self.0.delete(&key.path())))
+    }
+}

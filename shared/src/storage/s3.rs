@@ -1,0 +1,164 @@
+//! Chunks as objects in S3-compatible storage (AWS S3, Tencent COS, Cloudflare R2, MinIO), for
+//! deployments whose key-value store is too small for files. Requests are signed here (rusty-s3,
+//! sans-IO, so it works in wasm) and sent through the host's outbound HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
+
+use super::{ChunkKey, ChunkStore};
+use crate::outbound::HttpClient;
+use crate::sendable::BoxFuture;
+
+/// Larger objects mean fewer requests; a resumable upload's part is a whole number of them.
+pub const S3_CHUNK_SIZE: usize = 8 << 20;
+/// Signed URLs are used at once; a short life keeps a leaked one useless.
+const SIGNATURE_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Where the objects go.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// `https://endpoint/bucket/key` (MinIO, most self-hosted servers) rather than
+    /// `https://bucket.endpoint/key` (AWS, COS, R2 all accept the latter).
+    pub path_style: bool,
+    /// Prepended to every object key, so that one bucket can serve several deployments.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    // The secret key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct S3Chunks {
+    bucket: Bucket,
+    credentials: Credentials,
+    prefix: String,
+    http: Arc<dyn HttpClient>,
+}
+
+impl S3Chunks {
+    pub fn new(settings: &S3Settings, http: Arc<dyn HttpClient>) -> anyhow::Result<S3Chunks> {
+        let endpoint = settings
+            .endpoint
+            .parse()
+            .map_err(|e| anyhow::anyhow!("s3_endpoint is not a URL: {e}"))?;
+        let style = match settings.path_style {
+            true => UrlStyle::Path,
+            false => UrlStyle::VirtualHost,
+        };
+        let bucket = Bucket::new(
+            endpoint,
+            style,
+            settings.bucket.clone(),
+            settings.region.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("s3 bucket settings: {e}"))?;
+        Ok(S3Chunks {
+            bucket,
+            credentials: Credentials::new(&settings.access_key, &settings.secret_key),
+            prefix: settings.prefix.clone(),
+            http,
+        })
+    }
+
+    fn object(&self, key: ChunkKey<'_>) -> String {
+        format!("{}{}", self.prefix, key.path())
+    }
+
+    /// Sends a signed request; the URL (which carries the signature) never appears in errors.
+    async fn send(
+        &self,
+        method: http::Method,
+        url: url::Url,
+        object: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<http::Response<Vec<u8>>> {
+        let request = http::Request::builder()
+            .method(method.clone())
+            .uri(url.as_str())
+            .body(body)?;
+        self.http
+            .send(request)
+            .await
+            .map_err(|e| anyhow::anyhow!("s3 {method} {object}: {e:#}"))
+    }
+}
+
+fn failed(method: &str, object: &str, res: &http::Response<Vec<u8>>) -> anyhow::Error {
+    let detail = String::from_utf8_lossy(&res.body()[..res.body().len().min(300)]).into_owned();
+    anyhow::anyhow!("s3 {method} {object}: HTTP {}: {detail}", res.status())
+}
+
+impl ChunkStore for S3Chunks {
+    fn chunk_size(&self) -> usize {
+        S3_CHUNK_SIZE
+    }
+
+    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'_, anyhow::Result<()>> {
+        let object = self.object(key);
+        Box::pin(async move {
+            let url = self
+                .bucket
+                .put_object(Some(&self.credentials), &object)
+                .sign(SIGNATURE_LIFETIME);
+            let res = self
+                .send(http::Method::PUT, url, &object, data.to_vec())
+                .await?;
+            match res.status().is_success() {
+                true => Ok(()),
+                false => Err(failed("PUT", &object, &res)),
+            }
+        })
+    }
+
+    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<Option<Bytes>>> {
+        let object = self.object(key);
+        Box::pin(async move {
+            let url = self
+                .bucket
+                .get_object(Some(&self.credentials), &object)
+                .sign(SIGNATURE_LIFETIME);
+            let res = self
+                .send(http::Method::GET, url, &object, Vec::new())
+                .await?;
+            match res.status() {
+                s if s.is_success() => Ok(Some(Bytes::from(res.into_body()))),
+                http::StatusCode::NOT_FOUND => Ok(None),
+                _ => Err(failed("GET", &object, &res)),
+            }
+        })
+    }
+
+    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<()>> {
+        let object = self.object(key);
+        Box::pin(async move {
+            let url = self
+                .bucket
+                .delete_object(Some(&self.credentials), &object)
+                .sign(SIGNATURE_LIFETIME);
+            let res = self
+                .send(http::Method::DELETE, url, &object, Vec::new())
+                .await?;
+            match res.status() {
+                s if s.is_success() || s == http::StatusCode::NOT_FOUND => Ok(()),
+                _ => Err(failed("DELETE", &object, &res)),
+            }
+        })
+    }
+}

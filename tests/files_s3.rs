@@ -1,0 +1,310 @@
+//! The group file space on S3-compatible object storage: the same endpoints with
+//! `ZUDUI_BLOB_STORE=s3`, against a real S3 server (`s3s-fs`, which `.ci/run` installs) started
+//! on loopback for each test, with its own bucket directory.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Options, Server};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+const ACCESS_KEY: &str = "zudui-test-access";
+const SECRET_KEY: &str = "zudui-test-secret-key-0123";
+const BUCKET: &str = "zudui-files";
+
+/// An `s3s-fs` server on a free loopback port, storing under a temporary directory.
+struct S3 {
+    endpoint: String,
+    root: tempfile::TempDir,
+    child: Child,
+}
+
+fn s3s_fs() -> PathBuf {
+    let installed = Path::new(
+        &std::env::var("CARGO_HOME")
+            .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default())),
+    )
+    .join("bin/s3s-fs");
+    if installed.exists() {
+        return installed;
+    }
+    PathBuf::from("s3s-fs")
+}
+
+impl S3 {
+    async fn start() -> S3 {
+        let root = tempfile::tempdir().expect("s3 root");
+        std::fs::create_dir(root.path().join(BUCKET)).expect("bucket dir");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(s3s_fs())
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+            .arg(root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "s3s-fs is not installed: cargo install s3s-fs@0.14.1 --features binary --locked",
+            );
+        // Built first, so that its Drop stops the server whatever happens next.
+        let s3 = S3 {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            root,
+            child,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return s3;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("s3s-fs did not start");
+    }
+
+    /// The objects stored in the bucket, as keys.
+    fn objects(&self) -> Vec<String> {
+        fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, base, out);
+                } else {
+                    out.push(
+                        path.strip_prefix(base)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let bucket = self.root.path().join(BUCKET);
+        walk(&bucket, &bucket, &mut out);
+        out.sort();
+        out
+    }
+
+    async fn server(&self, quota: Option<&str>) -> Server {
+        let mut options = Options::dev_login()
+            .env("ZUDUI_BLOB_STORE", "s3")
+            .env("ZUDUI_S3_ENDPOINT", &self.endpoint)
+            .env("ZUDUI_S3_BUCKET", BUCKET)
+            .env("ZUDUI_S3_ACCESS_KEY", ACCESS_KEY)
+            .env("ZUDUI_S3_SECRET_KEY", SECRET_KEY)
+            .env("ZUDUI_S3_PREFIX", "app/");
+        if let Some(quota) = quota {
+            options = options.env("ZUDUI_GROUP_QUOTA_BYTES", quota);
+        }
+        Server::with(options).await
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn group(s: &Server, token: &str) -> i64 {
+    let created = s
+        .ok(
+            "/group/external/group/create",
+            token,
+            json!({ "type": "学习", "name": "s3 组", "user_limit": 10 }),
+        )
+        .await;
+    created["group_id"].as_i64().unwrap()
+}
+
+fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+async fn download(
+    s: &Server,
+    token: &str,
+    group: i64,
+    file: i64,
+    range: Option<&str>,
+) -> (u16, Vec<u8>) {
+    let mut req = s
+        .client
+        .get(s.url("/group/internal/files/download"))
+        .query(&[
+            ("token", token.to_owned()),
+            ("group_id", group.to_string()),
+            ("file_id", file.to_string()),
+        ]);
+    if let Some(range) = range {
+        req = req.header("range", range);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn files_round_trip_through_object_storage_in_chunks_and_leave_nothing_when_deleted() {
+    let s3 = S3::start().await;
+    let s = s3.server(None).await;
+    let t = s.login("s3-owner").await;
+    let g = group(&s, &t).await;
+    // 20 MB: three 8 MiB objects, the last one short.
+    let data = bytes(20_000_000, 7);
+    let (status, up) = s
+        .upload(
+            "/group/internal/files/upload",
+            Some(&t),
+            "file",
+            data.clone(),
+            &[("group_id", &g.to_string()), ("file_name", "大文件.bin")],
+        )
+        .await;
+    assert_eq!(status, 200, "{up}");
+    let file = up["file_id"].as_i64().unwrap();
+    let objects = s3.objects();
+    assert_eq!(objects.len(), 3, "{objects:?}");
+    assert!(
+        objects.iter().all(|o| o.starts_with("app/file/")),
+        "{objects:?}"
+    );
+
+    let (status, body) = download(&s, &t, g, file, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(Sha256::digest(&body), Sha256::digest(&data));
+    // A range across the boundary of the first and second object.
+    let start = (8 << 20) - 10;
+    let (status, body) = download(
+        &s,
+        &t,
+        g,
+        file,
+        Some(&format!("bytes={start}-{}", start + 19)),
+    )
+    .await;
+    assert_eq!(status, 206);
+    assert_eq!(body, data[start..start + 20]);
+
+    // An image's thumbnail is made once and kept beside its chunks.
+    let png = common::png(600, 300, 255);
+    let (_, up) = s
+        .upload(
+            "/group/internal/files/upload",
+            Some(&t),
+            "file",
+            png,
+            &[("group_id", &g.to_string()), ("file_name", "pic.png")],
+        )
+        .await;
+    let pic = up["file_id"].as_i64().unwrap();
+    let thumb = s
+        .get(
+            "/group/internal/files/download",
+            &[
+                ("token", &t),
+                ("group_id", &g.to_string()),
+                ("file_id", &pic.to_string()),
+                ("thumbnail", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(thumb.status(), 200);
+    let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 128));
+    assert!(s3.objects().iter().any(|o| o.ends_with(".thumb")));
+
+    for id in [file, pic] {
+        s.ok(
+            "/group/internal/files/delete",
+            &t,
+            json!({ "group_id": g, "file_id": id }),
+        )
+        .await;
+    }
+    assert_eq!(s3.objects(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn resumable_uploads_assemble_parts_in_object_storage() {
+    let s3 = S3::start().await;
+    let s = s3.server(None).await;
+    let t = s.login("s3-resumable").await;
+    let g = group(&s, &t).await;
+    let data = bytes(9 << 20, 11); // two parts: 8 MiB and 1 MiB
+    let begun = s
+        .ok(
+            "/group/internal/files/upload/begin",
+            &t,
+            json!({ "group_id": g, "name": "part.bin", "size": data.len() }),
+        )
+        .await;
+    let id = begun["upload_id"].as_i64().unwrap();
+    let part_size = begun["part_size"].as_u64().unwrap() as usize;
+    // The second part first, then the first one twice: order and repeats do not matter.
+    for part in [1usize, 0, 0] {
+        let end = ((part + 1) * part_size).min(data.len());
+        let res = s
+            .client
+            .put(s.url("/group/internal/files/upload/part"))
+            .query(&[("upload_id", id.to_string()), ("part", part.to_string())])
+            .header("token", &t)
+            .body(data[part * part_size..end].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let done = s
+        .ok(
+            "/group/internal/files/upload/complete",
+            &t,
+            json!({ "upload_id": id }),
+        )
+        .await;
+    let file = done["file_id"].as_i64().unwrap();
+    let (_, body) = download(&s, &t, g, file, None).await;
+    assert_eq!(Sha256::digest(&body), Sha256::digest(&data));
+}
+
+#[tokio::test]
+async fn quota_refusals_leave_no_objects_behind() {
+    let s3 = S3::start().await;
+    let s = s3.server(Some("10000000")).await;
+    let t = s.login("s3-quota").await;
+    let g = group(&s, &t).await;
+    let (status, answer) = s
+        .upload(
+            "/group/internal/files/upload",
+            Some(&t),
+            "file",
+            bytes(12_000_000, 3),
+            &[("group_id", &g.to_string())],
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_i64()),
+        (413, Some(344)),
+        "{answer}"
+    );
+    assert_eq!(s3.objects(), Vec::<String>::new());
+}
