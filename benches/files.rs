@@ -1,9 +1,9 @@
-//! File transfer benchmark of the native server: one large file uploaded through
-//! `/group/internal/files/upload` and downloaded back on loopback, with throughput each way and
-//! the server's peak RSS (which must not grow with the file).
+//! File transfer benchmark of the native server: a large file uploaded through
+//! `/group/internal/files/upload` and downloaded back on loopback, several times, with throughput
+//! each way and the server's peak RSS (which must not grow with the file).
 //!
 //! ```text
-//! cargo bench --bench files -- [--mib N]   (default 1024: a 1 GiB file)
+//! cargo bench --bench files -- [--mib N] [--runs R]   (default: a 1 GiB file, 3 runs)
 //! ```
 
 use std::path::PathBuf;
@@ -19,108 +19,173 @@ mod support;
 /// The upload is made of this block repeated, so the client spends no time making data.
 const BLOCK: usize = 1 << 20;
 
-fn parse_mib() -> u64 {
-    let mut args = std::env::args().skip(1);
-    let mut mib = 1024;
-    while let Some(arg) = args.next() {
+struct Args {
+    mib: u64,
+    runs: usize,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args { mib: 1024, runs: 3 };
+    let mut raw = std::env::args().skip(1);
+    while let Some(arg) = raw.next() {
+        let mut value = || raw.next().and_then(|v| v.parse().ok());
         match arg.as_str() {
-            "--mib" => mib = args.next().and_then(|v| v.parse().ok()).expect("--mib N"),
+            "--mib" => args.mib = value().expect("--mib N"),
+            "--runs" => args.runs = value().expect("--runs R") as usize,
             "--bench" => {}
             "--help" | "-h" => {
-                println!("cargo bench --bench files -- [--mib N]");
+                println!("cargo bench --bench files -- [--mib N] [--runs R]");
                 std::process::exit(0);
             }
             other => panic!("unknown argument {other:?}"),
         }
     }
-    mib
+    args
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    group_id: String,
+}
+
+impl Client {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("token", &self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect(path)
+            .json()
+            .await
+            .expect(path)
+    }
+
+    /// Uploads `mib` MiB; returns the file id and the seconds it took.
+    async fn upload(&self, mib: u64, block: Bytes) -> (String, f64) {
+        let blocks = futures_util::stream::iter(
+            (0..mib).map(move |_| Ok::<_, std::io::Error>(block.clone())),
+        );
+        let body = reqwest::Body::wrap_stream(blocks);
+        let part =
+            reqwest::multipart::Part::stream_with_length(body, mib << 20).file_name("big.bin");
+        let form = reqwest::multipart::Form::new()
+            .text("group_id", self.group_id.clone())
+            .part("file", part);
+        let started = Instant::now();
+        let answer: Value = self
+            .http
+            .post(format!("{}/group/internal/files/upload", self.base))
+            .header("token", &self.token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("upload json");
+        let seconds = started.elapsed().as_secs_f64();
+        let id = answer["file_id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("upload failed: {answer}"));
+        (id.to_string(), seconds)
+    }
+
+    /// Downloads a file, counting its bytes; returns them and the seconds it took.
+    async fn download(&self, file_id: &str) -> (u64, f64) {
+        let started = Instant::now();
+        let res = self
+            .http
+            .get(format!("{}/group/internal/files/download", self.base))
+            .query(&[
+                ("token", self.token.as_str()),
+                ("group_id", &self.group_id),
+                ("file_id", file_id),
+            ])
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(res.status(), 200);
+        let mut body = res.bytes_stream();
+        let mut received = 0u64;
+        while let Some(chunk) = body.next().await {
+            received += chunk.expect("download chunk").len() as u64;
+        }
+        (received, started.elapsed().as_secs_f64())
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 #[tokio::main]
 async fn main() {
-    let mib = parse_mib();
-    let size = mib << 20;
+    let args = parse_args();
+    let size = args.mib << 20;
     // On disk, not in a tmpfs: the data would otherwise sit in memory.
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/files");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench data dir");
     let server = Server::start(&dir);
-    let client = reqwest::Client::new();
-    let token = login(&client, &server.base, "bench-files").await;
-    let created: Value = client
-        .post(format!("{}/group/external/group/create", server.base))
-        .header("token", &token)
-        .json(&json!({ "type": "学习", "name": "bench", "user_limit": 10 }))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("create json");
-    let group_id = created["group_id"].as_i64().expect("group id");
-    let rss_before = server.peak_rss_mib();
-
+    let http = reqwest::Client::new();
+    let token = login(&http, &server.base, "bench-files").await;
+    let mut client = Client {
+        http,
+        base: server.base.clone(),
+        token,
+        group_id: String::new(),
+    };
+    let created = client
+        .post(
+            "/group/external/group/create",
+            json!({ "type": "学习", "name": "bench", "user_limit": 10 }),
+        )
+        .await;
+    client.group_id = created["group_id"].as_i64().expect("group id").to_string();
     let block = Bytes::from(
         (0..BLOCK)
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect::<Vec<u8>>(),
     );
-    let blocks =
-        futures_util::stream::iter((0..mib).map(move |_| Ok::<_, std::io::Error>(block.clone())));
-    let part =
-        reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(blocks), size)
-            .file_name("big.bin");
-    let form = reqwest::multipart::Form::new()
-        .text("group_id", group_id.to_string())
-        .part("file", part);
-    let started = Instant::now();
-    let answer: Value = client
-        .post(format!("{}/group/internal/files/upload", server.base))
-        .header("token", &token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("upload json");
-    let up = started.elapsed().as_secs_f64();
-    let file_id = answer["file_id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("upload failed: {answer}"));
-    let rss_upload = server.peak_rss_mib();
-
-    let started = Instant::now();
-    let res = client
-        .get(format!("{}/group/internal/files/download", server.base))
-        .query(&[
-            ("token", token.as_str()),
-            ("group_id", &group_id.to_string()),
-            ("file_id", &file_id.to_string()),
-        ])
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(res.status(), 200);
-    let mut body = res.bytes_stream();
-    let mut received = 0u64;
-    while let Some(chunk) = body.next().await {
-        received += chunk.expect("download chunk").len() as u64;
-    }
-    let down = started.elapsed().as_secs_f64();
-    assert_eq!(received, size, "download length");
 
     let mb = size as f64 / 1e6;
-    println!("| direction | MiB | seconds | MB/s | server peak RSS MiB |");
-    println!("|---|---|---|---|---|");
-    println!("| start | | | | {rss_before:.1} |");
     println!(
-        "| upload | {mib} | {up:.2} | {:.0} | {rss_upload:.1} |",
-        mb / up
+        "| run | MiB | upload s | upload MB/s | download s | download MB/s | server peak RSS MiB |"
     );
+    println!("|---|---|---|---|---|---|---|");
+    println!("| before | | | | | | {:.1} |", server.peak_rss_mib());
+    let (mut ups, mut downs) = (Vec::new(), Vec::new());
+    for run in 1..=args.runs {
+        // No dirty pages left from the last run, which the kernel would make this one flush.
+        let _ = std::process::Command::new("sync").status();
+        let (file_id, up) = client.upload(args.mib, block.clone()).await;
+        let (received, down) = client.download(&file_id).await;
+        assert_eq!(received, size, "download length");
+        client
+            .post(
+                "/group/internal/files/delete",
+                json!({ "group_id": client.group_id, "file_id": file_id }),
+            )
+            .await;
+        println!(
+            "| {run} | {} | {up:.2} | {:.0} | {down:.2} | {:.0} | {:.1} |",
+            args.mib,
+            mb / up,
+            mb / down,
+            server.peak_rss_mib()
+        );
+        ups.push(mb / up);
+        downs.push(mb / down);
+    }
     println!(
-        "| download | {mib} | {down:.2} | {:.0} | {:.1} |",
-        mb / down,
+        "| median | | | {:.0} | | {:.0} | {:.1} |",
+        median(ups),
+        median(downs),
         server.peak_rss_mib()
     );
     drop(server);

@@ -1,6 +1,7 @@
 //! `zudui`: the native server. It serves every route of the API (and, later, the chat) on one port,
 //! with SQLite and local storage under a data directory, and needs no setup.
 
+mod chunks;
 mod client;
 mod env_config;
 mod seed;

@@ -15,6 +15,7 @@ use zudui_shared::native::{DirKv, SqliteDb};
 use zudui_shared::storage::{Database, KeyValue};
 use zudui_shared::{routes, App, Body};
 
+use crate::chunks::NativeChunks;
 use crate::client::NativeHttp;
 use crate::env_config::EnvConfig;
 
@@ -26,12 +27,16 @@ pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
     import_legacy_kv(&config.data_dir, &kv)?;
     let settings = Settings::load(config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     log::info!("settings: {settings:?}");
-    App::new(
+    let mut app = App::new(
         Box::new(db),
-        Box::new(kv),
+        Box::new(kv.clone()),
         Box::new(NativeHttp::new()?),
         settings,
-    )
+    )?;
+    if app.settings.s3.is_none() {
+        app.chunks = Arc::new(NativeChunks(kv));
+    }
+    Ok(app)
 }
 
 /// Data directories made before the key-value store became a directory kept it in `kv.sqlite`

@@ -19,8 +19,6 @@ pub struct App {
 }
 
 impl App {
-    // A Spin component has one thread: there the stores are not `Send`, and need not be.
-    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(
         db: Box<dyn Database>,
         kv: Box<dyn KeyValue>,

@@ -1,6 +1,10 @@
 //! Zudui's shared core: the domain logic, errors, authentication, storage traits and the HTTP
 //! handlers that both hosts (the Spin components and the native server) run unchanged.
 
+// Shared stores sit in `Arc`s so that response streams can own them. A Spin component has one
+// thread, so there they are neither `Send` nor `Sync`, and need not be.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 pub mod accounts;
 pub mod app;
 pub mod body;

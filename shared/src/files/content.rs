@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
-use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::db::blob_pending;
 use crate::error::{Code, Error, Result};
+use crate::sendable::BoxFuture;
 use crate::storage::{ChunkKey, ChunkStore};
 use crate::{ids, sendable, time};
 
@@ -28,10 +28,11 @@ pub struct Writer {
     chunks: u64,
     size: u64,
     limit: u64,
-    hasher: Sha256,
     head: Bytes,
     prev: Bytes,
     last: Bytes,
+    /// The put of the last full chunk, still running while the next one fills.
+    in_flight: Option<BoxFuture<'static, anyhow::Result<()>>>,
 }
 
 /// A blob fully written: what it holds, and samples of its start and end.
@@ -42,6 +43,12 @@ pub struct Written {
     pub size: u64,
     pub etag: String,
     pub sample: Sample,
+}
+
+/// A blob's validator: its name. Blobs never change and every upload gets a new one, so the name
+/// is as strong a validator as a hash of the content, and costs nothing to compute.
+pub fn etag_of(blob: &str) -> String {
+    format!("\"{blob}\"")
 }
 
 /// The first and last [`SAMPLE`] bytes (or fewer) of a file of `len` bytes.
@@ -72,10 +79,10 @@ impl Writer {
             chunks: first,
             size: 0,
             limit,
-            hasher: Sha256::new(),
             head: Bytes::new(),
             prev: Bytes::new(),
             last: Bytes::new(),
+            in_flight: None,
         }
     }
 
@@ -92,7 +99,6 @@ impl Writer {
         if self.size > self.limit {
             return Err(Error::new(Code::SpaceFull));
         }
-        self.hasher.update(data);
         while !data.is_empty() {
             let take = data.len().min(self.chunk_size - self.buf.len());
             self.buf.extend_from_slice(&data[..take]);
@@ -110,9 +116,15 @@ impl Writer {
         if self.head.is_empty() {
             self.head = chunk.slice(..chunk.len().min(SAMPLE));
         }
-        self.store
-            .put(ChunkKey::Chunk(&self.blob, self.chunks), chunk.clone())
-            .await?;
+        // One chunk in flight at most: memory stays at two chunks, and a slow store slows the
+        // upload down rather than piling chunks up.
+        if let Some(previous) = self.in_flight.take() {
+            previous.await?;
+        }
+        self.in_flight = Some(
+            self.store
+                .put(ChunkKey::Chunk(&self.blob, self.chunks), chunk.clone()),
+        );
         self.chunks += 1;
         self.prev = std::mem::replace(&mut self.last, chunk);
         Ok(())
@@ -124,8 +136,11 @@ impl Writer {
         if !self.buf.is_empty() {
             self.flush().await?;
         }
+        if let Some(last) = self.in_flight.take() {
+            last.await?;
+        }
         Ok(Written {
-            etag: format!("\"{}\"", hex::encode(self.hasher.clone().finalize())),
+            etag: etag_of(&self.blob),
             sample: Sample {
                 head: self.head.clone(),
                 tail: tail_of(&self.prev, &self.last),
@@ -139,7 +154,11 @@ impl Writer {
     }
 
     /// Gives up: removes every chunk written so far and the pending entry.
-    pub async fn abort(self, app: &App) {
+    pub async fn abort(mut self, app: &App) {
+        // A put still running must land before the chunks are deleted, or it would outlive them.
+        if let Some(last) = self.in_flight.take() {
+            let _ = last.await;
+        }
         discard(app, &self.blob, Some(self.chunks)).await;
     }
 }

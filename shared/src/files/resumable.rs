@@ -110,7 +110,7 @@ pub async fn complete(app: &App, me: &str, id: i64) -> Result<i64> {
             &format!("还有 {missing} 个分片未上传"),
         ));
     }
-    let written = reread(app, &up).await?;
+    let written = assembled(app, &up).await?;
     let target = Target {
         group_id: up.group_id,
         parent: up.parent_id,
@@ -131,41 +131,45 @@ pub async fn abort(app: &App, me: &str, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Reads the assembled blob once, for its validator and its samples.
-async fn reread(app: &App, up: &Upload) -> Result<Written> {
-    use sha2::{Digest, Sha256};
+/// The assembled blob, described by its first and last [`SAMPLE`] bytes (read back, so only
+/// those: the rest was counted when each part was put).
+async fn assembled(app: &App, up: &Upload) -> Result<Written> {
     let size = up.size as u64;
     let chunk_size = app.chunks.chunk_size() as u64;
-    let mut hasher = Sha256::new();
-    let mut head = Vec::new();
-    let (mut prev, mut last) = (bytes::Bytes::new(), bytes::Bytes::new());
-    let mut stream = Box::pin(content::read(
-        app.chunks.clone(),
-        up.blob.clone(),
-        chunk_size,
-        0..size,
-    ));
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(anyhow::Error::from)?;
-        hasher.update(&chunk);
-        if head.len() < SAMPLE {
-            let take = chunk.len().min(SAMPLE - head.len());
-            head.extend_from_slice(&chunk[..take]);
-        }
-        prev = std::mem::replace(&mut last, chunk);
-    }
+    let sample = SAMPLE as u64;
+    let head = read_range(app, up, chunk_size, 0..size.min(sample)).await?;
+    let tail = read_range(app, up, chunk_size, size.saturating_sub(sample)..size).await?;
     Ok(Written {
         blob: up.blob.clone(),
         chunk_size: chunk_size as usize,
         chunks: size.div_ceil(chunk_size),
         size,
-        etag: format!("\"{}\"", hex::encode(hasher.finalize())),
+        etag: content::etag_of(&up.blob),
         sample: Sample {
-            head: head.into(),
-            tail: content::tail_of(&prev, &last),
+            head,
+            tail,
             len: size,
         },
     })
+}
+
+async fn read_range(
+    app: &App,
+    up: &Upload,
+    chunk_size: u64,
+    range: std::ops::Range<u64>,
+) -> Result<bytes::Bytes> {
+    let mut out = bytes::BytesMut::new();
+    let mut stream = Box::pin(content::read(
+        app.chunks.clone(),
+        up.blob.clone(),
+        chunk_size,
+        range,
+    ));
+    while let Some(piece) = stream.next().await {
+        out.extend_from_slice(&piece.map_err(anyhow::Error::from)?);
+    }
+    Ok(out.freeze())
 }
 
 /// Ends uploads past their lifetime; their parts are collected by the sweep.

@@ -18,6 +18,7 @@ use crate::storage::KeyValue;
 /// suffixes cannot collide with keys.
 const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
 
+#[derive(Clone)]
 pub struct DirKv {
     root: PathBuf,
 }

@@ -11,13 +11,17 @@ use crate::sendable::{BoxFuture, MaybeSend};
 
 /// A store of blob chunks. Chunk `n` of blob `b` holds bytes `n * chunk_size ..` of the blob;
 /// `part` names a blob's companion object (a thumbnail), kept and deleted with it.
+///
+/// The futures own what they need, so a writer can keep one `put` in flight while it receives
+/// the next chunk; a store whose work starts when it is called (not when first polled) then
+/// writes and receives at once.
 pub trait ChunkStore: MaybeSend {
     /// The chunk size new blobs are written with; a blob remembers its own in its row.
     fn chunk_size(&self) -> usize;
-    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'_, anyhow::Result<()>>;
-    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<Option<Bytes>>>;
+    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'static, anyhow::Result<()>>;
+    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>>;
     /// Deleting a chunk that does not exist succeeds.
-    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<()>>;
+    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>>;
 }
 
 /// One object of a blob: a numbered chunk, or a named companion.
@@ -48,17 +52,17 @@ impl ChunkStore for KvChunks {
         KV_CHUNK_SIZE
     }
 
-    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'_, anyhow::Result<()>> {
+    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(std::future::ready(self.0.set(&key.path(), &data)))
     }
 
-    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<Option<Bytes>>> {
+    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
         Box::pin(std::future::ready(
             self.0.get(&key.path()).map(|v| v.map(Bytes::from)),
         ))
     }
 
-    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<()>> {
+    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(std::future::ready(self.0.delete(&key.path())))
     }
 }

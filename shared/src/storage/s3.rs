@@ -45,7 +45,9 @@ impl std::fmt::Debug for S3Settings {
     }
 }
 
-pub struct S3Chunks {
+pub struct S3Chunks(Arc<Client>);
+
+struct Client {
     bucket: Bucket,
     credentials: Credentials,
     prefix: String,
@@ -69,18 +71,21 @@ impl S3Chunks {
             settings.region.clone(),
         )
         .map_err(|e| anyhow::anyhow!("s3 bucket settings: {e}"))?;
-        Ok(S3Chunks {
+        Ok(S3Chunks(Arc::new(Client {
             bucket,
             credentials: Credentials::new(&settings.access_key, &settings.secret_key),
             prefix: settings.prefix.clone(),
             http,
-        })
+        })))
     }
 
-    fn object(&self, key: ChunkKey<'_>) -> String {
-        format!("{}{}", self.prefix, key.path())
+    /// The client and the object key, for a request's future to own.
+    fn object(&self, key: ChunkKey<'_>) -> (Arc<Client>, String) {
+        (self.0.clone(), format!("{}{}", self.0.prefix, key.path()))
     }
+}
 
+impl Client {
     /// Sends a signed request; the URL (which carries the signature) never appears in errors.
     async fn send(
         &self,
@@ -110,14 +115,14 @@ impl ChunkStore for S3Chunks {
         S3_CHUNK_SIZE
     }
 
-    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'_, anyhow::Result<()>> {
-        let object = self.object(key);
+    fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'static, anyhow::Result<()>> {
+        let (client, object) = self.object(key);
         Box::pin(async move {
-            let url = self
+            let url = client
                 .bucket
-                .put_object(Some(&self.credentials), &object)
+                .put_object(Some(&client.credentials), &object)
                 .sign(SIGNATURE_LIFETIME);
-            let res = self
+            let res = client
                 .send(http::Method::PUT, url, &object, data.to_vec())
                 .await?;
             match res.status().is_success() {
@@ -127,14 +132,14 @@ impl ChunkStore for S3Chunks {
         })
     }
 
-    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<Option<Bytes>>> {
-        let object = self.object(key);
+    fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
+        let (client, object) = self.object(key);
         Box::pin(async move {
-            let url = self
+            let url = client
                 .bucket
-                .get_object(Some(&self.credentials), &object)
+                .get_object(Some(&client.credentials), &object)
                 .sign(SIGNATURE_LIFETIME);
-            let res = self
+            let res = client
                 .send(http::Method::GET, url, &object, Vec::new())
                 .await?;
             match res.status() {
@@ -145,14 +150,14 @@ impl ChunkStore for S3Chunks {
         })
     }
 
-    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'_, anyhow::Result<()>> {
-        let object = self.object(key);
+    fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>> {
+        let (client, object) = self.object(key);
         Box::pin(async move {
-            let url = self
+            let url = client
                 .bucket
-                .delete_object(Some(&self.credentials), &object)
+                .delete_object(Some(&client.credentials), &object)
                 .sign(SIGNATURE_LIFETIME);
-            let res = self
+            let res = client
                 .send(http::Method::DELETE, url, &object, Vec::new())
                 .await?;
             match res.status() {
