@@ -4,6 +4,7 @@
 mod chunks;
 mod client;
 mod env_config;
+mod hub;
 mod seed;
 mod server;
 

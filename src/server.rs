@@ -18,6 +18,7 @@ use zudui_shared::{routes, App, Body};
 use crate::chunks::NativeChunks;
 use crate::client::NativeHttp;
 use crate::env_config::EnvConfig;
+use crate::hub::{self, Hub};
 
 /// Opens the data directory and builds the application the handlers run against.
 pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
@@ -67,7 +68,14 @@ fn import_legacy_kv(data_dir: &std::path::Path, kv: &DirKv) -> anyhow::Result<()
 pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     let app = Arc::new(open_app(&config)?);
     tokio::spawn(sweep_blobs(app.clone()));
-    let router = axum::Router::new().fallback(handle).with_state(app);
+    // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
+    let hub = Arc::new(Hub::default());
+    let chat = axum::routing::get(hub::connect).with_state((app.clone(), hub));
+    let router = axum::Router::new()
+        .route("/chat/group", chat.clone())
+        .route("/chat/private", chat)
+        .fallback(handle)
+        .with_state(app);
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
         "zudui listening on http://{} with data in {}",

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod app;
 pub mod body;
+pub mod chat;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_users.sql")),
     (2, include_str!("../../migrations/0002_groups.sql")),
     (3, include_str!("../../migrations/0003_files.sql")),
+    (4, include_str!("../../migrations/0004_chat.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -12,6 +12,7 @@ pub mod group_types;
 pub mod groups;
 pub mod join_requests;
 pub mod members;
+pub mod private_rooms;
 pub mod ratings;
 pub mod user_tags;
 pub mod users;

@@ -1,0 +1,170 @@
+//! Client messages, checked strictly as the contract asks: exactly the fields of their type,
+//! each of the right JSON type. Errors are the chat codes (405 type, 409 format, 411 length).
+
+use serde_json::{Map, Value};
+
+use crate::error::{Code, Error, Result};
+
+/// Longest text message, in characters.
+pub const TEXT_LIMIT: usize = 4000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    /// A text (`content`) or a file message (`file_id`), with the users it mentions.
+    Send {
+        msg_type: &'static str,
+        content: Option<String>,
+        file_id: Option<i64>,
+        at: Vec<String>,
+    },
+    /// The messages before `msg_id`.
+    History { msg_id: i64 },
+}
+
+fn bad(why: &str) -> Error {
+    Error::with_message(Code::BadMessage, format!("消息格式错误: {why}"))
+}
+
+/// Parses one text frame of a client in a group room (`group`) or a private one.
+pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
+    let value: Value = serde_json::from_str(text).map_err(|_| bad("不是 JSON"))?;
+    let Value::Object(fields) = value else {
+        return Err(bad("应为 JSON 对象"));
+    };
+    let msg_type = match fields.get("msg_type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err(bad("msg_type 应为字符串")),
+        None => return Err(bad("缺少 msg_type")),
+    };
+    let msg_type = match msg_type {
+        "text" => "text",
+        "image" => "image",
+        "voice" => "voice",
+        "video" => "video",
+        "file" => "file",
+        "history" => {
+            only(&fields, &["msg_type", "msg_id"])?;
+            return Ok(ClientMessage::History {
+                msg_id: integer(&fields, "msg_id")?,
+            });
+        }
+        _ => return Err(Error::new(Code::UnknownMsgType)),
+    };
+    let (content, file_id) = if msg_type == "text" {
+        only(&fields, &["msg_type", "content", "at"])?;
+        let content = match fields.get("content") {
+            Some(Value::String(c)) => c.clone(),
+            Some(_) => return Err(bad("content 应为字符串")),
+            None => return Err(bad("缺少 content")),
+        };
+        if content.trim().is_empty() {
+            return Err(bad("content 为空"));
+        }
+        if content.chars().count() > TEXT_LIMIT {
+            return Err(Error::new(Code::MessageTooLong));
+        }
+        (Some(content), None)
+    } else {
+        only(&fields, &["msg_type", "file_id", "at"])?;
+        (None, Some(integer(&fields, "file_id")?))
+    };
+    let at = match fields.get("at") {
+        None => Vec::new(),
+        Some(_) if !group => return Err(bad("私聊不能 @")),
+        Some(Value::Array(ids)) => {
+            let mut at = Vec::with_capacity(ids.len());
+            for id in ids {
+                let Value::String(id) = id else {
+                    return Err(bad("at 应为用户 id 字符串的数组"));
+                };
+                if !at.contains(id) {
+                    at.push(id.clone());
+                }
+            }
+            at
+        }
+        Some(_) => return Err(bad("at 应为数组")),
+    };
+    Ok(ClientMessage::Send {
+        msg_type,
+        content,
+        file_id,
+        at,
+    })
+}
+
+/// 409 when `fields` holds anything but `allowed`.
+fn only(fields: &Map<String, Value>, allowed: &[&str]) -> Result<()> {
+    match fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(extra) => Err(bad(&format!("多余字段 {extra}"))),
+        None => Ok(()),
+    }
+}
+
+fn integer(fields: &Map<String, Value>, name: &str) -> Result<i64> {
+    match fields.get(name) {
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| bad(&format!("{name} 应为整数"))),
+        Some(_) => Err(bad(&format!("{name} 应为整数"))),
+        None => Err(bad(&format!("缺少 {name}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str, group: bool) -> u16 {
+        parse(text, group).unwrap_err().code().number()
+    }
+
+    #[test]
+    fn accepts_exactly_the_documented_shapes() {
+        assert_eq!(
+            parse(
+                r#"{"msg_type":"text","content":"hi","at":["a","a","b"]}"#,
+                true
+            )
+            .unwrap(),
+            ClientMessage::Send {
+                msg_type: "text",
+                content: Some("hi".into()),
+                file_id: None,
+                at: vec!["a".into(), "b".into()],
+            }
+        );
+        assert_eq!(
+            parse(r#"{"msg_type":"history","msg_id":7}"#, false).unwrap(),
+            ClientMessage::History { msg_id: 7 }
+        );
+        assert!(parse(r#"{"msg_type":"image","file_id":3}"#, false).is_ok());
+    }
+
+    #[test]
+    fn refuses_everything_else_with_its_code() {
+        assert_eq!(code(r#"{"msg_type":"sticker","content":"x"}"#, true), 405);
+        assert_eq!(
+            code(r#"{"msg_type":"text","content":"x","extra":1}"#, true),
+            409
+        );
+        assert_eq!(code(r#"{"msg_type":"text"}"#, true), 409);
+        assert_eq!(code(r#"{"msg_type":"text","content":5}"#, true), 409);
+        assert_eq!(code(r#"{"msg_type":"text","content":"  "}"#, true), 409);
+        assert_eq!(
+            code(r#"{"msg_type":"text","content":"x","at":["a"]}"#, false),
+            409
+        );
+        assert_eq!(
+            code(r#"{"msg_type":"text","content":"x","at":[1]}"#, true),
+            409
+        );
+        assert_eq!(code(r#"{"msg_type":"image","file_id":"3"}"#, true), 409);
+        assert_eq!(code(r#"{"msg_type":"image","content":"x"}"#, true), 409);
+        assert_eq!(code(r#"{"msg_type":"history","msg_id":1.5}"#, true), 409);
+        assert_eq!(code(r#"[1]"#, true), 409);
+        assert_eq!(code(r#"nope"#, true), 409);
+        let long = format!(r#"{{"msg_type":"text","content":"{}"}}"#, "字".repeat(4001));
+        assert_eq!(code(&long, true), 411);
+        let max = format!(r#"{{"msg_type":"text","content":"{}"}}"#, "字".repeat(4000));
+        assert!(parse(&max, true).is_ok());
+    }
+}

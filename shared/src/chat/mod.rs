@@ -1,0 +1,175 @@
+//! Chat: rooms (a group's, or a private one per pair of users), strict client messages
+//! (`client`), storing and paging messages, and their JSON. Hosts hold the sockets and fan
+//! messages out; everything a message must satisfy is checked here, inside the transaction
+//! that stores it.
+
+pub mod client;
+
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::db::chat_messages::{self, Message, NewMessage, Room};
+use crate::db::{groups, members, private_rooms, users};
+use crate::error::{Code, Error, Result};
+use crate::storage::Sql;
+use crate::time;
+
+pub use client::ClientMessage;
+
+/// Messages sent on connect and per `history` request.
+pub const PAGE: i64 = 20;
+
+/// Who a connection wants to talk to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Group(i64),
+    /// Another user, by id.
+    Private(String),
+}
+
+/// Opens `target` for `me`: 402 for an unknown group, 403 for a non-member; 401 for an unknown
+/// user (or oneself). A private room is made on first contact.
+pub fn open(app: &App, me: &str, target: &Target) -> Result<Room> {
+    match target {
+        Target::Group(id) => app.db.run(|c| {
+            member_of(c, *id, me)?;
+            Ok(Room::Group(*id))
+        }),
+        Target::Private(other) => app.db.tx(|c| {
+            if other == me || !users::exists(c, other)? {
+                return Err(Error::new(Code::ChatUserNotFound));
+            }
+            Ok(Room::Private(private_rooms::get_or_create(
+                c,
+                me,
+                other,
+                time::now(),
+            )?))
+        }),
+    }
+}
+
+/// The group of a group room, checked: 402 unknown, 403 not a member.
+fn member_of(conn: &dyn Sql, group_id: i64, me: &str) -> Result<groups::Group> {
+    let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::ChatGroupNotFound))?;
+    if members::membership(conn, group_id, me)?.is_none() {
+        return Err(Error::new(Code::NotInGroup));
+    }
+    Ok(group)
+}
+
+/// The messages before `before` (the newest without it), oldest first.
+pub fn history(app: &App, room: Room, before: Option<i64>) -> Result<Vec<Message>> {
+    app.db
+        .run(|c| Ok(chat_messages::page(c, room, before, PAGE)?))
+}
+
+/// Stores a message from `me`; the checks that depend on the room happen here: membership (403)
+/// and a dismissed group (404) for group rooms, `at` naming members only (409), and `file_id`
+/// naming a temporary file of the room (406).
+pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
+    let ClientMessage::Send {
+        msg_type,
+        content,
+        file_id,
+        at,
+    } = message
+    else {
+        return Err(Error::with_message(
+            Code::BadMessage,
+            "history 不是可发送的消息",
+        ));
+    };
+    app.db.tx(|c| {
+        let now = time::now();
+        match room {
+            Room::Group(id) => {
+                if member_of(c, id, me)?.is_dismissed() {
+                    return Err(Error::new(Code::ChatGroupDismissed));
+                }
+                for user in at {
+                    if members::membership(c, id, user)?.is_none() {
+                        return Err(Error::with_message(
+                            Code::BadMessage,
+                            format!("被 @ 的用户 {user} 不在群组中"),
+                        ));
+                    }
+                }
+            }
+            Room::Private(id) => private_rooms::touch(c, id, now)?,
+        }
+        if file_id.is_some() {
+            // Temporary chat files arrive with `/chat/files/upload`; none matches until then.
+            return Err(Error::new(Code::TempFileNotFound));
+        }
+        let id = chat_messages::insert(
+            c,
+            &NewMessage {
+                room,
+                user_id: me,
+                msg_type,
+                content: content.as_deref(),
+                file_id: *file_id,
+                file_info: None,
+                at: (!at.is_empty()).then(|| json!(at).to_string()),
+                created_at: now,
+            },
+        )?;
+        chat_messages::get(c, room, id)?
+            .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
+    })
+}
+
+/// A message as clients receive it.
+pub fn shaped(app: &App, m: &Message, history: bool) -> Value {
+    let mut msg = json!({ "msg_type": m.msg_type });
+    if let Some(content) = &m.content {
+        msg["content"] = json!(content);
+    }
+    if let Some(file_id) = m.file_id {
+        msg["file_id"] = json!(file_id);
+    }
+    if let Some(info) = m
+        .file_info
+        .as_deref()
+        .and_then(|i| serde_json::from_str::<Value>(i).ok())
+    {
+        msg["file_info"] = info;
+    }
+    if let Some(at) =
+        m.at.as_deref()
+            .and_then(|a| serde_json::from_str::<Value>(a).ok())
+    {
+        msg["at"] = at;
+    }
+    json!({
+        "id": m.id,
+        "room_id": m.room.id(),
+        "user_id": m.user_id,
+        "nickname": m.nickname,
+        "msg": msg,
+        "time": app.format_time(m.created_at),
+        "history": history,
+    })
+}
+
+/// `/chat/getChat`: everyone `me` talks with privately, newest conversation first.
+pub fn partners(app: &App, me: &str) -> Result<Vec<Value>> {
+    app.db.run(|c| {
+        let mut out = Vec::new();
+        for (room_id, partner, last) in private_rooms::of_user(c, me)? {
+            let Some(user) = users::get(c, &partner)? else {
+                continue;
+            };
+            out.push(json!({
+                "id": user.id,
+                "nickname": user.nickname,
+                "info": user.info,
+                "star_rating": user.star_rating(),
+                "time": app.format_time(last),
+                "room_id": room_id,
+            }));
+        }
+        Ok(out)
+    })
+}

@@ -1,0 +1,61 @@
+//! The `private_rooms` table: one room per pair of users.
+
+use crate::params;
+use crate::storage::Sql;
+
+/// The pair as stored: the smaller id first.
+fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// The room of two users, made when it does not exist yet.
+pub fn get_or_create(conn: &dyn Sql, a: &str, b: &str, now: i64) -> anyhow::Result<i64> {
+    let (a, b) = ordered(a, b);
+    conn.execute(
+        "INSERT INTO private_rooms (user_a, user_b, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (user_a, user_b) DO NOTHING",
+        params![a, b, now],
+    )?;
+    conn.query(
+        "SELECT id FROM private_rooms WHERE user_a = ? AND user_b = ?",
+        params![a, b],
+    )?[0]
+        .int(0)
+}
+
+/// The two users of a room.
+pub fn users(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<(String, String)>> {
+    conn.query(
+        "SELECT user_a, user_b FROM private_rooms WHERE id = ?",
+        params![id],
+    )?
+    .first()
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .transpose()
+}
+
+pub fn touch(conn: &dyn Sql, id: i64, now: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE private_rooms SET last_message_at = ? WHERE id = ?",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+/// A user's rooms that hold messages, newest first: (room id, partner id, last message time).
+pub fn of_user(conn: &dyn Sql, me: &str) -> anyhow::Result<Vec<(i64, String, i64)>> {
+    conn.query(
+        "SELECT id, CASE WHEN user_a = ?1 THEN user_b ELSE user_a END, last_message_at
+         FROM private_rooms
+         WHERE (user_a = ?1 OR user_b = ?1) AND last_message_at IS NOT NULL
+         ORDER BY last_message_at DESC, id DESC",
+        params![me],
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.text(1)?, r.int(2)?)))
+    .collect()
+}

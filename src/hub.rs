@@ -1,0 +1,217 @@
+//! The chat hub of the native server: WebSocket sessions on `/chat/group` and `/chat/private`,
+//! one broadcast channel per room. Storing a message and publishing it happen under the room's
+//! lock, so every member receives a room's messages in id order; a session that falls too far
+//! behind (its channel lags, or a send stalls) is closed, and its client pages back with
+//! `history` when it reconnects.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::sync::broadcast;
+use tokio::time::{interval, timeout, Instant, MissedTickBehavior};
+use zudui_shared::chat::{self, ClientMessage, Target};
+use zudui_shared::db::chat_messages::{Message, Room};
+use zudui_shared::error::{Code, Error};
+use zudui_shared::params::Params;
+use zudui_shared::{accounts, routes, App, Body};
+
+/// The server pings this often; a connection silent for [`SILENCE`] is closed.
+const PING: Duration = Duration::from_secs(5);
+const SILENCE: Duration = Duration::from_secs(15);
+/// Live messages a session may be behind before it is closed.
+const BACKLOG: usize = 1024;
+/// A send to a client that takes longer than this closes the connection.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+pub struct Hub {
+    rooms: Mutex<HashMap<Room, Arc<Channel>>>,
+}
+
+struct Channel {
+    live: broadcast::Sender<Arc<Message>>,
+    /// Held while a message is stored and published, so that publishing follows id order.
+    order: tokio::sync::Mutex<()>,
+}
+
+impl Hub {
+    fn channel(&self, room: Room) -> Arc<Channel> {
+        let mut rooms = self.rooms.lock().expect("hub lock");
+        rooms
+            .entry(room)
+            .or_insert_with(|| {
+                Arc::new(Channel {
+                    live: broadcast::channel(BACKLOG).0,
+                    order: tokio::sync::Mutex::new(()),
+                })
+            })
+            .clone()
+    }
+
+    /// Forgets a room nobody listens to any more.
+    fn release(&self, room: Room) {
+        let mut rooms = self.rooms.lock().expect("hub lock");
+        if rooms
+            .get(&room)
+            .is_some_and(|c| c.live.receiver_count() == 0)
+        {
+            rooms.remove(&room);
+        }
+    }
+
+    /// Stores a message and publishes it to the room, in one order for everyone.
+    async fn post(
+        &self,
+        app: &App,
+        room: Room,
+        me: &str,
+        msg: &ClientMessage,
+    ) -> Result<(), Error> {
+        let channel = self.channel(room);
+        let _order = channel.order.lock().await;
+        let stored = chat::post(app, room, me, msg)?;
+        // No receiver is fine: the message is stored, and history will show it.
+        let _ = channel.live.send(Arc::new(stored));
+        Ok(())
+    }
+}
+
+/// `GET /chat/group?group_id=N` and `GET /chat/private?user_id=S` with a WebSocket upgrade. The
+/// token, the room and membership are checked before the upgrade: a refusal is the contract's
+/// JSON error with its HTTP status.
+pub async fn connect(
+    State((app, hub)): State<(Arc<App>, Arc<Hub>)>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    req: Request,
+) -> Response {
+    let (parts, _) = req.into_parts();
+    let shared = http::Request::from_parts(parts, Body::empty());
+    let opened = (|| {
+        let me = accounts::authenticate(&app, &shared)?;
+        let query = Params::from_query(shared.uri().query().unwrap_or_default());
+        let target = match shared.uri().path() {
+            "/chat/group" => Target::Group(query.id("group_id")?),
+            _ => Target::Private(query.user_id("user_id")?),
+        };
+        let room = chat::open(&app, &me, &target)?;
+        Ok::<_, Error>((me, room))
+    })();
+    let (me, room) = match opened {
+        Ok(opened) => opened,
+        Err(err) => return into_axum(routes::finish(Err(err))),
+    };
+    match upgrade {
+        Ok(upgrade) => upgrade
+            .on_upgrade(move |socket| session(app, hub, room, me, socket))
+            .into_response(),
+        Err(_) => into_axum(routes::finish(Err(Error::with_message(
+            Code::BadParam,
+            "需要 WebSocket 连接",
+        )))),
+    }
+}
+
+fn into_axum(res: zudui_shared::Response) -> Response {
+    let (parts, body) = res.into_parts();
+    let bytes = body.as_full().cloned().unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+async fn session(app: Arc<App>, hub: Arc<Hub>, room: Room, me: String, socket: WebSocket) {
+    let mut live = hub.channel(room).live.subscribe();
+    let (mut sink, mut incoming) = socket.split();
+    // Subscribed first, then the history read: a message stored in between comes both ways, and
+    // the live copy of anything the history already showed is skipped.
+    let mut seen = 0;
+    let greeting = match chat::history(&app, room, None) {
+        Ok(page) => {
+            seen = page.last().map_or(0, |m| m.id);
+            page.iter().map(|m| chat::shaped(&app, m, true)).collect()
+        }
+        Err(err) => vec![error_frame(err)],
+    };
+    let mut open = send_all(&mut sink, greeting).await;
+    let mut ping = interval(PING);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    while open {
+        open = tokio::select! {
+            _ = ping.tick() => {
+                heard.elapsed() < SILENCE && send(&mut sink, Frame::Ping(Default::default())).await
+            }
+            frame = incoming.next() => match frame {
+                Some(Ok(frame)) => {
+                    heard = Instant::now();
+                    match frame {
+                        Frame::Text(text) => {
+                            let replies = answer(&app, &hub, room, &me, text.as_str()).await;
+                            send_all(&mut sink, replies).await
+                        }
+                        Frame::Binary(_) => send_all(
+                            &mut sink,
+                            vec![error_frame(Error::with_message(Code::BadMessage, "消息应为 JSON 文本"))],
+                        )
+                        .await,
+                        Frame::Close(_) => false,
+                        Frame::Ping(_) | Frame::Pong(_) => true,
+                    }
+                }
+                _ => false,
+            },
+            message = live.recv() => match message {
+                Ok(m) if m.id <= seen => true,
+                Ok(m) => {
+                    seen = m.id;
+                    send_all(&mut sink, vec![chat::shaped(&app, &m, false)]).await
+                }
+                // Too far behind (or the room is gone): close; the client pages back on return.
+                Err(_) => false,
+            },
+        };
+    }
+    let _ = sink.close().await;
+    drop(live);
+    hub.release(room);
+}
+
+/// The frames answering one client message: nothing for a sent message (it comes back live, once
+/// stored), a page for `history`, or an error frame.
+async fn answer(app: &App, hub: &Hub, room: Room, me: &str, text: &str) -> Vec<Value> {
+    let outcome = match chat::client::parse(text, matches!(room, Room::Group(_))) {
+        Ok(ClientMessage::History { msg_id }) => chat::history(app, room, Some(msg_id))
+            .map(|page| page.iter().map(|m| chat::shaped(app, m, true)).collect()),
+        Ok(message) => hub.post(app, room, me, &message).await.map(|()| Vec::new()),
+        Err(err) => Err(err),
+    };
+    outcome.unwrap_or_else(|err| vec![error_frame(err)])
+}
+
+fn error_frame(err: Error) -> Value {
+    if let Error::Internal(cause) = &err {
+        log::error!("chat: internal error: {cause:#}");
+    }
+    err.envelope()
+}
+
+async fn send_all(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Frame>,
+    frames: Vec<Value>,
+) -> bool {
+    for frame in frames {
+        if !send(sink, Frame::Text(frame.to_string().into())).await {
+            return false;
+        }
+    }
+    true
+}
+
+async fn send(sink: &mut futures_util::stream::SplitSink<WebSocket, Frame>, frame: Frame) -> bool {
+    matches!(timeout(SEND_TIMEOUT, sink.send(frame)).await, Ok(Ok(())))
+}
