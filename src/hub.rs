@@ -41,18 +41,30 @@ struct Channel {
     order: tokio::sync::Mutex<()>,
 }
 
+impl Channel {
+    fn new() -> Arc<Channel> {
+        Arc::new(Channel {
+            live: broadcast::channel(BACKLOG).0,
+            order: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
 impl Hub {
     fn channel(&self, room: Room) -> Arc<Channel> {
         let mut rooms = self.rooms.lock().expect("hub lock");
+        rooms.entry(room).or_insert_with(Channel::new).clone()
+    }
+
+    /// Listens to a room. Under the map's lock, so that `release` cannot drop the channel between
+    /// finding it and subscribing.
+    fn subscribe(&self, room: Room) -> broadcast::Receiver<Arc<Message>> {
+        let mut rooms = self.rooms.lock().expect("hub lock");
         rooms
             .entry(room)
-            .or_insert_with(|| {
-                Arc::new(Channel {
-                    live: broadcast::channel(BACKLOG).0,
-                    order: tokio::sync::Mutex::new(()),
-                })
-            })
-            .clone()
+            .or_insert_with(Channel::new)
+            .live
+            .subscribe()
     }
 
     /// Forgets a room nobody listens to any more.
@@ -125,7 +137,7 @@ fn into_axum(res: zudui_shared::Response) -> Response {
 }
 
 async fn session(app: Arc<App>, hub: Arc<Hub>, room: Room, me: String, socket: WebSocket) {
-    let mut live = hub.channel(room).live.subscribe();
+    let mut live = hub.subscribe(room);
     let (mut sink, mut incoming) = socket.split();
     // Subscribed first, then the history read: a message stored in between comes both ways, and
     // the live copy of anything the history already showed is skipped.
