@@ -2,8 +2,12 @@
 -- numbered chunks of `chunk_size` bytes under the key `blob`. Quota is SUM(size) of a group's
 -- rows (covered by group_files_size), checked inside the write transaction, so it cannot drift.
 
+-- File ids come from one sequence for group files and temporary chat files, so that a file
+-- message's `file_id` names one file whichever space it is in.
+CREATE TABLE file_ids (id INTEGER PRIMARY KEY AUTOINCREMENT);
+
 CREATE TABLE group_files (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,           -- from file_ids
     group_id INTEGER NOT NULL,
     parent_id INTEGER,                -- NULL: the root folder
     name TEXT NOT NULL,

@@ -178,6 +178,9 @@ async fn sweep_blobs(app: Arc<App>) {
     loop {
         hourly.tick().await;
         loop {
+            if let Err(err) = zudui_shared::chat::files::sweep(&app).await {
+                log::warn!("chat file sweep failed: {err}");
+            }
             match zudui_shared::files::content::sweep(&app, age, 1000).await {
                 Ok(n) if n < 1000 => {
                     if n > 0 {

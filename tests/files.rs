@@ -7,16 +7,13 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{encode, png, Options, Server};
+use common::{admit, create_group, encode, png, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const CREATE: &str = "/group/external/group/create";
-const JOIN: &str = "/group/external/group/join";
-const PROCESS: &str = "/group/external/joinRequest/process";
 const SWITCH_ADMIN: &str = "/group/internal/member/switchAdmin";
 const DISMISS: &str = "/group/internal/setting/dismiss";
 
@@ -46,51 +43,6 @@ const MP4_2S_MOOV_AT_END: &[u8] = include_bytes!("fixtures/clip-2s-moov-at-end.m
 // ---------------------------------------------------------------------------------------------
 // Users and groups
 // ---------------------------------------------------------------------------------------------
-
-/// A signed-in user.
-struct User {
-    token: String,
-    id: String,
-}
-
-impl User {
-    fn t(&self) -> Option<&str> {
-        Some(&self.token)
-    }
-}
-
-async fn user(server: &Server, openid: &str) -> User {
-    let token = server.login(openid).await;
-    let id = server.user_id(&token).await;
-    User { token, id }
-}
-
-async fn create_group(server: &Server, owner: &User, name: &str) -> i64 {
-    let res = server
-        .ok(
-            CREATE,
-            &owner.token,
-            json!({ "type": "学习", "name": name, "user_limit": 20 }),
-        )
-        .await;
-    res["group_id"].as_i64().expect("group_id")
-}
-
-/// Brings `who` into the group: a join request approved by `manager`.
-async fn admit(server: &Server, manager: &User, who: &User, group: i64) {
-    let request = server
-        .ok(JOIN, &who.token, json!({ "group_id": group }))
-        .await["request_id"]
-        .as_i64()
-        .expect("request_id");
-    server
-        .ok(
-            PROCESS,
-            &manager.token,
-            json!({ "request_id": request, "action": true }),
-        )
-        .await;
-}
 
 /// A group with its creator, an admin, two plain members and an outsider.
 struct Team {

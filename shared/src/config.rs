@@ -28,6 +28,8 @@ pub struct Settings {
     pub tz_offset_hours: i32,
     /// Bytes a group's file space may hold (the contract's 5 GiB; tests set less).
     pub group_quota_bytes: u64,
+    /// Days a temporary chat file is kept.
+    pub chat_file_days: u32,
     /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
     /// store.
     pub s3: Option<S3Settings>,
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Settings {
             .field("relay_url", &self.relay_url)
             .field("tz_offset_hours", &self.tz_offset_hours)
             .field("group_quota_bytes", &self.group_quota_bytes)
+            .field("chat_file_days", &self.chat_file_days)
             .field("s3", &self.s3)
             .finish_non_exhaustive()
     }
@@ -74,6 +77,7 @@ impl Settings {
             relay_secret: get("relay_secret"),
             tz_offset_hours: parse(get("tz_offset_hours"), "tz_offset_hours", 8)?,
             group_quota_bytes: parse(get("group_quota_bytes"), "group_quota_bytes", 5 << 30)?,
+            chat_file_days: parse(get("chat_file_days"), "chat_file_days", 7)?,
             s3: s3_settings(&get)?,
         })
     }

@@ -215,3 +215,52 @@ pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     img.write_to(&mut out, format).expect("encode");
     out.into_inner()
 }
+
+/// A signed-in user.
+pub struct User {
+    pub token: String,
+    pub id: String,
+}
+
+impl User {
+    pub fn t(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
+pub async fn user(server: &Server, openid: &str) -> User {
+    let token = server.login(openid).await;
+    let id = server.user_id(&token).await;
+    User { token, id }
+}
+
+pub async fn create_group(server: &Server, owner: &User, name: &str) -> i64 {
+    let res = server
+        .ok(
+            "/group/external/group/create",
+            &owner.token,
+            json!({ "type": "学习", "name": name, "user_limit": 20 }),
+        )
+        .await;
+    res["group_id"].as_i64().expect("group_id")
+}
+
+/// Brings `who` into the group: a join request approved by `manager`.
+pub async fn admit(server: &Server, manager: &User, who: &User, group: i64) {
+    let request = server
+        .ok(
+            "/group/external/group/join",
+            &who.token,
+            json!({ "group_id": group }),
+        )
+        .await["request_id"]
+        .as_i64()
+        .expect("request_id");
+    server
+        .ok(
+            "/group/external/joinRequest/process",
+            &manager.token,
+            json!({ "request_id": request, "action": true }),
+        )
+        .await;
+}

@@ -4,6 +4,7 @@
 //! that stores it.
 
 pub mod client;
+pub mod files;
 
 use serde_json::{json, Value};
 
@@ -98,10 +99,22 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
             }
             Room::Private(id) => private_rooms::touch(c, id, now)?,
         }
-        if file_id.is_some() {
-            // Temporary chat files arrive with `/chat/files/upload`; none matches until then.
-            return Err(Error::new(Code::TempFileNotFound));
-        }
+        let file_info = match file_id {
+            Some(file_id) => {
+                let file = files::get(c, room, *file_id)?;
+                Some(
+                    crate::files::file_info(
+                        app,
+                        file.id,
+                        &file.name,
+                        file.created_at,
+                        &file.content,
+                    )
+                    .to_string(),
+                )
+            }
+            None => None,
+        };
         let id = chat_messages::insert(
             c,
             &NewMessage {
@@ -110,7 +123,7 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
                 msg_type,
                 content: content.as_deref(),
                 file_id: *file_id,
-                file_info: None,
+                file_info,
                 at: (!at.is_empty()).then(|| json!(at).to_string()),
                 created_at: now,
             },

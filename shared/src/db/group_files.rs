@@ -54,20 +54,32 @@ impl Entry {
 
 const COLUMNS: &str = "id, group_id, parent_id, name, uploader_id, created_at, is_dir, blob, \
                        chunk_size, size, file_type, content_type, duration, etag, thumbnail";
+// The tail of COLUMNS is CONTENT_COLUMNS, read by `Content::from_row(r, 7)`.
+
+/// The columns of [`Content`], in the order [`Content::from_row`] reads them.
+pub const CONTENT_COLUMNS: &str =
+    "blob, chunk_size, size, file_type, content_type, duration, etag, thumbnail";
+
+impl Content {
+    /// Reads [`CONTENT_COLUMNS`] starting at column `at`.
+    pub fn from_row(r: &Row, at: usize) -> anyhow::Result<Content> {
+        Ok(Content {
+            blob: r.text(at)?,
+            chunk_size: r.int(at + 1)?,
+            size: r.int(at + 2)?,
+            file_type: r.text(at + 3)?,
+            content_type: r.text(at + 4)?,
+            duration: r.real(at + 5)?,
+            etag: r.text(at + 6)?,
+            thumbnail: Thumbnail::from_column(r.int(at + 7)?),
+        })
+    }
+}
 
 fn from_row(r: &Row) -> anyhow::Result<Entry> {
     let content = match r.bool(6)? {
         true => None,
-        false => Some(Content {
-            blob: r.text(7)?,
-            chunk_size: r.int(8)?,
-            size: r.int(9)?,
-            file_type: r.text(10)?,
-            content_type: r.text(11)?,
-            duration: r.real(12)?,
-            etag: r.text(13)?,
-            thumbnail: Thumbnail::from_column(r.int(14)?),
-        }),
+        false => Some(Content::from_row(r, 7)?),
     };
     Ok(Entry {
         id: r.int(0)?,
@@ -162,6 +174,11 @@ pub fn used_bytes(conn: &dyn Sql, group_id: i64) -> anyhow::Result<u64> {
     Ok(rows[0].int(0)?.max(0) as u64)
 }
 
+/// A new file id, unique across group files and chat files.
+pub fn next_id(conn: &dyn Sql) -> anyhow::Result<i64> {
+    conn.query("INSERT INTO file_ids DEFAULT VALUES RETURNING id", &[])?[0].int(0)
+}
+
 pub fn insert_dir(
     conn: &dyn Sql,
     group_id: i64,
@@ -170,12 +187,13 @@ pub fn insert_dir(
     maker: &str,
     now: i64,
 ) -> anyhow::Result<i64> {
-    conn.query(
-        "INSERT INTO group_files (group_id, parent_id, name, is_dir, uploader_id, created_at)
-         VALUES (?, ?, ?, 1, ?, ?) RETURNING id",
-        params![group_id, parent, name, maker, now],
-    )?[0]
-        .int(0)
+    let id = next_id(conn)?;
+    conn.execute(
+        "INSERT INTO group_files (id, group_id, parent_id, name, is_dir, uploader_id, created_at)
+         VALUES (?, ?, ?, ?, 1, ?, ?)",
+        params![id, group_id, parent, name, maker, now],
+    )?;
+    Ok(id)
 }
 
 pub fn insert_file(
@@ -187,11 +205,13 @@ pub fn insert_file(
     now: i64,
     c: &Content,
 ) -> anyhow::Result<i64> {
-    conn.query(
-        "INSERT INTO group_files (group_id, parent_id, name, is_dir, uploader_id, created_at,
+    let id = next_id(conn)?;
+    conn.execute(
+        "INSERT INTO group_files (id, group_id, parent_id, name, is_dir, uploader_id, created_at,
              blob, chunk_size, size, file_type, content_type, duration, etag, thumbnail)
-         VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
+            id,
             group_id,
             parent,
             name,
@@ -206,8 +226,8 @@ pub fn insert_file(
             &c.etag,
             c.thumbnail as i64
         ],
-    )?[0]
-        .int(0)
+    )?;
+    Ok(id)
 }
 
 pub fn rename(conn: &dyn Sql, id: i64, name: &str) -> anyhow::Result<u64> {

@@ -2,6 +2,7 @@
 
 pub mod announcements;
 pub mod blob_pending;
+pub mod chat_files;
 pub mod chat_messages;
 pub mod file_uploads;
 pub mod group_files;

@@ -8,26 +8,31 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::body::{Body, Response};
-use crate::db::group_files::{Content, Entry};
+use crate::db::group_files::{Content, Entry, Thumbnail};
 use crate::error::{Code, Error, Result};
 use crate::imaging::etag_matches;
+use crate::storage::Sql;
 
 use super::{content, thumbnails};
 
-/// The response for a download of `entry` (a file), honouring `Range`, `If-Range` and
-/// `If-None-Match` in `headers`.
-pub fn file(app: &App, headers: &HeaderMap, entry: &Entry) -> Result<Response> {
-    let file = entry
+/// The content of a group entry; 345 for a folder.
+pub fn content_of(entry: &Entry) -> Result<&Content> {
+    entry
         .content
         .as_ref()
-        .ok_or_else(|| Error::new(Code::FolderDownload))?;
+        .ok_or_else(|| Error::new(Code::FolderDownload))
+}
+
+/// The response for a download of file `name`, honouring `Range`, `If-Range` and
+/// `If-None-Match` in `headers`.
+pub fn file(app: &App, headers: &HeaderMap, name: &str, file: &Content) -> Result<Response> {
     let len = file.size as u64;
     if header_str(headers, header::IF_NONE_MATCH).is_some_and(|v| etag_matches(v, &file.etag)) {
         return Ok(described(
             Response::new(Body::empty()),
             StatusCode::NOT_MODIFIED,
             file,
-            &entry.name,
+            name,
         ));
     }
     let range = match requested_range(headers, file) {
@@ -59,16 +64,18 @@ pub fn file(app: &App, headers: &HeaderMap, entry: &Entry) -> Result<Response> {
     let served = if len == 0 { 0 } else { end + 1 - start };
     res.headers_mut()
         .insert(header::CONTENT_LENGTH, header_value(&served.to_string()));
-    Ok(described(res, status, file, &entry.name))
+    Ok(described(res, status, file, name))
 }
 
-/// The thumbnail of a file as a JPEG; 345 for a folder, 341 when it has none.
-pub async fn thumbnail(app: &App, entry: &Entry) -> Result<Response> {
-    let file = entry
-        .content
-        .as_ref()
-        .ok_or_else(|| Error::new(Code::FolderDownload))?;
-    let jpeg = thumbnails::get(app, entry.id, file).await?;
+/// The thumbnail of a file as a JPEG; `none` when it has none. `record` keeps the state of a
+/// thumbnail made now in the file's row.
+pub async fn thumbnail(
+    app: &App,
+    file: &Content,
+    none: Code,
+    record: impl FnOnce(&dyn Sql, Thumbnail) -> anyhow::Result<u64>,
+) -> Result<Response> {
+    let jpeg = thumbnails::get(app, file, none, record).await?;
     let mut res = Response::new(Body::from(jpeg));
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));

@@ -17,7 +17,7 @@ pub mod upload;
 use serde_json::{json, Value};
 
 use crate::app::App;
-use crate::db::group_files::{self, Entry};
+use crate::db::group_files::{self, Content, Entry};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
 use crate::storage::Sql;
@@ -80,14 +80,7 @@ pub fn may_change(role: Role, entry: &Entry, me: &str) -> Result<()> {
     }
 }
 
-/// The extension with its dot (`.pdf`, lower case), `""` without one, `dir` for a folder.
-pub fn type_of(entry: &Entry) -> String {
-    if entry.is_dir() {
-        return "dir".into();
-    }
-    extension(&entry.name)
-}
-
+/// The extension with its dot (`.pdf`, lower case), `""` without one.
 pub fn extension(name: &str) -> String {
     match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() => {
@@ -99,27 +92,39 @@ pub fn extension(name: &str) -> String {
 
 /// An entry as `get_dir` lists it.
 pub fn listed(app: &App, entry: &Entry) -> Value {
-    let content = entry.content.as_ref();
-    json!({
-        "id": entry.id,
-        "parent_id": entry.parent_id.unwrap_or(0),
-        "name": entry.name,
-        "type": type_of(entry),
-        "size": content.map_or(0, |c| c.size),
-        "time": app.format_time(entry.created_at),
-        "duration": content.map_or(0.0, |c| c.duration),
-        "file_type": content.map_or("file", |c| c.file_type.as_str()),
-    })
+    let mut listed = described(
+        app,
+        entry.id,
+        &entry.name,
+        entry.created_at,
+        entry.content.as_ref(),
+    );
+    listed["parent_id"] = json!(entry.parent_id.unwrap_or(0));
+    if entry.is_dir() {
+        listed["type"] = json!("dir");
+    }
+    listed
 }
 
 /// A file as a chat message's `file_info` describes it; `duration` only for voice and video.
-pub fn file_info(app: &App, entry: &Entry) -> Value {
-    let mut info = listed(app, entry);
-    if let Value::Object(map) = &mut info {
-        map.remove("parent_id");
-        if !matches!(map["file_type"].as_str(), Some("voice" | "video")) {
+pub fn file_info(app: &App, id: i64, name: &str, created_at: i64, file: &Content) -> Value {
+    let mut info = described(app, id, name, created_at, Some(file));
+    if !matches!(file.file_type.as_str(), "voice" | "video") {
+        if let Value::Object(map) = &mut info {
             map.remove("duration");
         }
     }
     info
+}
+
+fn described(app: &App, id: i64, name: &str, created_at: i64, content: Option<&Content>) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "type": extension(name),
+        "size": content.map_or(0, |c| c.size),
+        "time": app.format_time(created_at),
+        "duration": content.map_or(0.0, |c| c.duration),
+        "file_type": content.map_or("file", |c| c.file_type.as_str()),
+    })
 }

@@ -14,19 +14,19 @@ pub fn share(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<i64> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Member)?;
         let file = entry(c, group_id, file_id)?;
-        let msg_type = match &file.content {
-            Some(content) => content.file_type.clone(),
-            None => return Err(Error::new(Code::FolderDownload)),
+        let Some(content) = &file.content else {
+            return Err(Error::new(Code::FolderDownload));
         };
+        let info = file_info(app, file.id, &file.name, file.created_at, content);
         Ok(chat_messages::insert(
             c,
             &NewMessage {
                 room: Room::Group(group_id),
                 user_id: me,
-                msg_type: &msg_type,
+                msg_type: &content.file_type,
                 content: None,
                 file_id: Some(file_id),
-                file_info: Some(file_info(app, &file).to_string()),
+                file_info: Some(info.to_string()),
                 at: None,
                 created_at: time::now(),
             },

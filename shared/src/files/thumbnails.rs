@@ -4,10 +4,11 @@
 use bytes::Bytes;
 
 use crate::app::App;
-use crate::db::group_files::{self, Content, Thumbnail};
+use crate::db::group_files::{Content, Thumbnail};
 use crate::error::{Code, Error, Result};
 use crate::imaging;
 use crate::storage::ChunkKey;
+use crate::storage::Sql;
 
 use super::content::{self, THUMBNAIL};
 
@@ -16,9 +17,15 @@ pub const SOURCE_LIMIT: i64 = 32 << 20;
 /// Largest thumbnail picture accepted beside a video upload.
 pub const UPLOAD_LIMIT: usize = 5 << 20;
 
-/// The thumbnail of file `id`; 341 when there is none.
-pub async fn get(app: &App, id: i64, file: &Content) -> Result<Bytes> {
-    let none = || Error::with_message(Code::FileNotFound, "该文件没有缩略图");
+/// The thumbnail of a file; `none` (the space's "not found") when there is none. A thumbnail
+/// made now is recorded with `record`.
+pub async fn get(
+    app: &App,
+    file: &Content,
+    none: Code,
+    record: impl FnOnce(&dyn Sql, Thumbnail) -> anyhow::Result<u64>,
+) -> Result<Bytes> {
+    let none = || Error::with_message(none, "该文件没有缩略图");
     match file.thumbnail {
         Thumbnail::None => Err(none()),
         Thumbnail::Stored => app
@@ -37,8 +44,7 @@ pub async fn get(app: &App, id: i64, file: &Content) -> Result<Bytes> {
                 }
                 Err(_) => (Thumbnail::None, None),
             };
-            app.db
-                .run(|c| Ok(group_files::set_thumbnail(c, id, state)?))?;
+            app.db.run(|c| Ok(record(c, state)?))?;
             made.ok_or_else(none)
         }
     }

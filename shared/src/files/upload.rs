@@ -33,16 +33,64 @@ impl Target {
     pub fn from_params(params: &Params, file_name: Option<&str>) -> Result<Target> {
         let group_id = params.id("group_id")?;
         let parent = folder_param(params.opt_id("parent_id")?);
-        let given = params.opt_str("file_name")?;
-        // Clients may send a path; only its last component names the file.
-        let from_part = file_name.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
-        let name = valid_name(given.or(from_part).unwrap_or("file"))?;
+        let name = self::file_name(params, file_name)?;
         Ok(Target {
             group_id,
             parent,
             name,
         })
     }
+}
+
+/// Where an upload goes: a folder of a group's space ([`Target`]) or a chat room.
+pub trait Destination: Sized {
+    /// From the form fields before the file part, and the part's own file name.
+    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<Self>;
+    fn name(&self) -> &str;
+    /// Checks that `me` may store a file here now; returns how many bytes it may hold.
+    fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64>;
+    /// The error for a file over that size.
+    fn too_large(&self) -> Error {
+        Error::new(Code::SpaceFull)
+    }
+    /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
+    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64>;
+}
+
+impl Destination for Target {
+    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<Target> {
+        Target::from_params(params, file_name)
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64> {
+        check(conn, app, me, self)
+    }
+
+    fn insert(&self, conn: &dyn Sql, _app: &App, me: &str, file: &Content) -> Result<i64> {
+        let parent = self.parent;
+        let now = time::now();
+        Ok(group_files::insert_file(
+            conn,
+            self.group_id,
+            parent,
+            &self.name,
+            me,
+            now,
+            file,
+        )?)
+    }
+}
+
+/// The name of an uploaded file: the `file_name` field, else the last path component of the
+/// part's file name, else `file`.
+pub fn file_name(params: &Params, from_part: Option<&str>) -> Result<String> {
+    let given = params.opt_str("file_name")?;
+    let from_part = from_part.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
+    valid_name(given.or(from_part).unwrap_or("file"))
 }
 
 /// Checks that `me` may put a file at `target` now (303/304, 342, 343, 344), and returns the
@@ -60,7 +108,7 @@ pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64
 
 /// A `wx.uploadFile` upload: form fields (or query parameters) first, then the `file` part, and
 /// for videos an optional `thumbnail` part before or after it. Returns the new file's id.
-pub async fn receive(app: &App, me: &str, req: Request) -> Result<i64> {
+pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Result<i64> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -71,7 +119,7 @@ pub async fn receive(app: &App, me: &str, req: Request) -> Result<i64> {
             .collect();
     let mut form = multipart::parser(req, app.settings.group_quota_bytes + FORM_OVERHEAD)?;
     let mut file = None;
-    let received = read_form(app, me, &mut form, &mut fields, declared, &mut file).await;
+    let received = read_form::<D>(app, me, &mut form, &mut fields, declared, &mut file).await;
     let Some((target, mut writer)) = file else {
         return Err(received
             .err()
@@ -93,27 +141,30 @@ pub async fn receive(app: &App, me: &str, req: Request) -> Result<i64> {
 /// Reads the form. The file part's target is checked when it starts, and its bytes go through a
 /// writer left in `file`, so that the caller can abort it whatever happens next. Fields after
 /// the file cannot change where it goes. Returns the thumbnail part, if any.
-async fn read_form(
+async fn read_form<D: Destination>(
     app: &App,
     me: &str,
     form: &mut multer::Multipart<'static>,
     fields: &mut Vec<(String, String)>,
     declared: Option<u64>,
-    file: &mut Option<(Target, Writer)>,
+    file: &mut Option<(D, Writer)>,
 ) -> Result<Option<Bytes>> {
     let mut thumb = None;
     while let Some(mut field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" && file.is_none() {
             let params = Params::from_pairs(fields.clone());
-            let target = Target::from_params(&params, field.file_name())?;
-            let left = app.db.run(|c| check(c, app, me, &target))?;
+            let target = D::from_fields(&params, field.file_name())?;
+            let left = app.db.run(|c| target.check(c, app, me))?;
             if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
-                return Err(Error::new(Code::SpaceFull));
+                return Err(target.too_large());
             }
-            let (_, writer) = file.insert((target, Writer::begin(app, left)?));
+            let (target, writer) = file.insert((target, Writer::begin(app, left)?));
             while let Some(chunk) = field.chunk().await.map_err(form_error)? {
-                writer.write(&chunk).await?;
+                writer.write(&chunk).await.map_err(|err| match err.code() {
+                    Code::SpaceFull => target.too_large(),
+                    _ => err,
+                })?;
             }
         } else if name == "thumbnail" {
             let picture =
@@ -134,10 +185,10 @@ async fn read_form(
 
 /// Makes a written blob a file at `target`, checking everything again inside the transaction
 /// (the quota with the real size). On failure the blob is discarded.
-pub async fn commit(
+pub async fn commit<D: Destination>(
     app: &App,
     me: &str,
-    target: &Target,
+    target: &D,
     written: Written,
     thumb: Option<Bytes>,
 ) -> Result<i64> {
@@ -148,15 +199,15 @@ pub async fn commit(
     result
 }
 
-async fn store(
+async fn store<D: Destination>(
     app: &App,
     me: &str,
-    target: &Target,
+    target: &D,
     written: &Written,
     thumb: Option<Bytes>,
 ) -> Result<i64> {
-    let kind = probe::classify(&written.sample.head, &target.name);
-    let duration = probe::duration(&kind, &written.sample, &target.name);
+    let kind = probe::classify(&written.sample.head, target.name());
+    let duration = probe::duration(&kind, &written.sample, target.name());
     let thumbnail = match (kind.file_type, thumb) {
         ("image", _) => Thumbnail::NotMade,
         ("video", Some(jpeg)) => {
@@ -176,19 +227,11 @@ async fn store(
         thumbnail,
     };
     app.db.tx(|c| {
-        let left = check(c, app, me, target)?;
+        let left = target.check(c, app, me)?;
         if written.size > left {
-            return Err(Error::new(Code::SpaceFull));
+            return Err(target.too_large());
         }
-        let id = group_files::insert_file(
-            c,
-            target.group_id,
-            target.parent,
-            &target.name,
-            me,
-            time::now(),
-            &file,
-        )?;
+        let id = target.insert(c, app, me, &file)?;
         blob_pending::remove(c, &written.blob)?;
         Ok(id)
     })

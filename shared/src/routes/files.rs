@@ -7,6 +7,7 @@ use super::{allow, get, ok, post, success};
 use crate::accounts::authenticate;
 use crate::app::App;
 use crate::body::{Request, Response};
+use crate::db::group_files;
 use crate::error::{Code, Error, Result};
 use crate::files::upload::Target;
 use crate::files::{
@@ -61,16 +62,22 @@ async fn download(app: &App, req: Request) -> Result<Response> {
         Access::load(c, group_id, &me)?.read()?;
         entry(c, group_id, file_id)
     })?;
+    let file = download::content_of(&wanted)?;
     match p.opt_str("thumbnail")?.is_some_and(|t| !t.is_empty()) {
-        true => download::thumbnail(app, &wanted).await,
-        false => download::file(app, req.headers(), &wanted),
+        true => {
+            download::thumbnail(app, file, Code::FileNotFound, |c, state| {
+                group_files::set_thumbnail(c, file_id, state)
+            })
+            .await
+        }
+        false => download::file(app, req.headers(), &wanted.name, file),
     }
 }
 
 async fn upload(app: &App, req: Request) -> Result<Response> {
     allow(&req, Method::POST)?;
     let me = authenticate(app, &req)?;
-    let id = upload::receive(app, &me, req).await?;
+    let id = upload::receive::<Target>(app, &me, req).await?;
     Ok(ok(json!({ "file_id": id })))
 }
 

@@ -1,0 +1,154 @@
+//! Temporary files of a chat room (`/chat/files/upload` and `/chat/files/download`): streamed
+//! like group files, kept for `chat_file_days` (7 by default), then swept with their blobs.
+
+use http::HeaderMap;
+
+use crate::app::App;
+use crate::body::{Request, Response};
+use crate::db::chat_files::{self, ChatFile};
+use crate::db::chat_messages::Room;
+use crate::db::group_files::{self, Content};
+use crate::db::{groups, members, private_rooms};
+use crate::error::{Code, Error, Result};
+use crate::files::upload::{self, Destination};
+use crate::files::{content, download};
+use crate::params::Params;
+use crate::storage::Sql;
+use crate::time;
+
+/// Largest temporary file.
+pub const FILE_LIMIT: u64 = 100 << 20;
+
+/// The room of `type` (`group` or `private`, else 410) and `room_id`.
+pub fn room_param(p: &Params) -> Result<Room> {
+    let id = p.id("room_id")?;
+    match p.str("type")? {
+        "group" => Ok(Room::Group(id)),
+        "private" => Ok(Room::Private(id)),
+        _ => Err(Error::new(Code::BadRoomType)),
+    }
+}
+
+/// `me` in `room`: 408 when the room does not exist (checked first), 407 when `me` is not in it.
+/// Returns whether the room is a dismissed group's.
+pub fn enter(conn: &dyn Sql, room: Room, me: &str) -> Result<bool> {
+    let (exists, inside, dismissed) = match room {
+        Room::Group(id) => match groups::get(conn, id)? {
+            Some(group) => (
+                true,
+                members::membership(conn, id, me)?.is_some(),
+                group.is_dismissed(),
+            ),
+            None => (false, false, false),
+        },
+        Room::Private(id) => match private_rooms::users(conn, id)? {
+            Some((a, b)) => (true, a == me || b == me, false),
+            None => (false, false, false),
+        },
+    };
+    if !exists {
+        return Err(Error::new(Code::RoomNotFound));
+    }
+    if !inside {
+        return Err(Error::new(Code::NotInRoom));
+    }
+    Ok(dismissed)
+}
+
+/// An upload into a room.
+pub struct ChatUpload {
+    room: Room,
+    name: String,
+}
+
+impl Destination for ChatUpload {
+    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<ChatUpload> {
+        Ok(ChatUpload {
+            room: room_param(params)?,
+            name: upload::file_name(params, file_name)?,
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn check(&self, conn: &dyn Sql, _app: &App, me: &str) -> Result<u64> {
+        if enter(conn, self.room, me)? {
+            return Err(Error::new(Code::ChatGroupDismissed));
+        }
+        Ok(FILE_LIMIT)
+    }
+
+    fn too_large(&self) -> Error {
+        Error::with_message(Code::TooLarge, "临时文件不能超过 100MB")
+    }
+
+    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64> {
+        let now = time::now();
+        let expires = now + i64::from(app.settings.chat_file_days) * 86_400;
+        Ok(chat_files::insert(
+            conn, self.room, &self.name, me, now, expires, file,
+        )?)
+    }
+}
+
+/// `/chat/files/upload`: the new file's id.
+pub async fn receive(app: &App, me: &str, req: Request) -> Result<i64> {
+    sweep(app).await?;
+    upload::receive::<ChatUpload>(app, me, req).await
+}
+
+/// A temporary file of `room` that has not expired; 406 otherwise.
+pub fn get(conn: &dyn Sql, room: Room, id: i64) -> Result<ChatFile> {
+    chat_files::get(conn, room, id, time::now())?.ok_or_else(|| Error::new(Code::TempFileNotFound))
+}
+
+/// `/chat/files/download`: a temporary file of the room, or in a group room a group file shared
+/// into it (406 for anything else), whole or as its thumbnail.
+pub async fn download(app: &App, me: &str, p: &Params, headers: &HeaderMap) -> Result<Response> {
+    let room = room_param(p)?;
+    let id = p.id("file_id")?;
+    let thumbnail = p.opt_str("thumbnail")?.is_some_and(|t| !t.is_empty());
+    let (name, file, temporary) = app.db.run(|c| {
+        enter(c, room, me)?;
+        if let Some(file) = chat_files::get(c, room, id, time::now())? {
+            return Ok((file.name, file.content, true));
+        }
+        match (room, group_files::get(c, room.id(), id)?) {
+            (Room::Group(_), Some(entry)) if !entry.is_dir() => {
+                let content = download::content_of(&entry)?.clone();
+                Ok((entry.name, content, false))
+            }
+            _ => Err(Error::new(Code::TempFileNotFound)),
+        }
+    })?;
+    if !thumbnail {
+        return download::file(app, headers, &name, &file);
+    }
+    download::thumbnail(
+        app,
+        &file,
+        Code::TempFileNotFound,
+        |c, state| match temporary {
+            true => chat_files::set_thumbnail(c, id, state),
+            false => group_files::set_thumbnail(c, id, state),
+        },
+    )
+    .await
+}
+
+/// Removes expired temporary files and their blobs (a few at a time: every upload does it).
+pub async fn sweep(app: &App) -> Result<usize> {
+    let expired = app.db.tx(|c| {
+        let expired = chat_files::take_expired(c, time::now(), 50)?;
+        let blobs: Vec<String> = expired.iter().map(|(blob, _, _)| blob.clone()).collect();
+        content::release(c, &blobs)?;
+        Ok(expired)
+    })?;
+    for (blob, size, chunk_size) in &expired {
+        let chunks = (*size as u64).div_ceil((*chunk_size).max(1) as u64);
+        content::discard(app, blob, Some(chunks)).await;
+    }
+    Ok(expired.len())
+}

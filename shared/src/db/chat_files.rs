@@ -1,0 +1,103 @@
+//! The `chat_files` table: temporary files uploaded into a chat room.
+
+use crate::params;
+use crate::storage::{Row, Sql};
+
+use super::chat_messages::Room;
+use super::group_files::{next_id, Content, Thumbnail, CONTENT_COLUMNS};
+
+#[derive(Debug, Clone)]
+pub struct ChatFile {
+    pub id: i64,
+    pub name: String,
+    pub uploader_id: String,
+    pub created_at: i64,
+    pub content: Content,
+}
+
+fn from_row(r: &Row) -> anyhow::Result<ChatFile> {
+    Ok(ChatFile {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        uploader_id: r.text(2)?,
+        created_at: r.int(3)?,
+        content: Content::from_row(r, 4)?,
+    })
+}
+
+/// A file of `room` that has not expired.
+pub fn get(conn: &dyn Sql, room: Room, id: i64, now: i64) -> anyhow::Result<Option<ChatFile>> {
+    conn.query(
+        &format!(
+            "SELECT id, name, uploader_id, created_at, {CONTENT_COLUMNS} FROM chat_files
+             WHERE id = ? AND room_kind = ? AND room_id = ? AND expires_at > ?"
+        ),
+        params![id, room.kind(), room.id(), now],
+    )?
+    .first()
+    .map(from_row)
+    .transpose()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert(
+    conn: &dyn Sql,
+    room: Room,
+    name: &str,
+    uploader: &str,
+    now: i64,
+    expires_at: i64,
+    c: &Content,
+) -> anyhow::Result<i64> {
+    let id = next_id(conn)?;
+    conn.execute(
+        &format!(
+            "INSERT INTO chat_files (id, room_kind, room_id, name, uploader_id, created_at,
+                 expires_at, {CONTENT_COLUMNS})
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        params![
+            id,
+            room.kind(),
+            room.id(),
+            name,
+            uploader,
+            now,
+            expires_at,
+            &c.blob,
+            c.chunk_size,
+            c.size,
+            &c.file_type,
+            &c.content_type,
+            c.duration,
+            &c.etag,
+            c.thumbnail as i64
+        ],
+    )?;
+    Ok(id)
+}
+
+pub fn set_thumbnail(conn: &dyn Sql, id: i64, state: Thumbnail) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE chat_files SET thumbnail = ? WHERE id = ?",
+        params![state as i64, id],
+    )
+}
+
+/// Removes up to `limit` expired files; returns their blobs and chunk counts' inputs
+/// (blob, size, chunk size).
+pub fn take_expired(
+    conn: &dyn Sql,
+    now: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<(String, i64, i64)>> {
+    let rows = conn.query(
+        "DELETE FROM chat_files WHERE id IN
+             (SELECT id FROM chat_files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)
+         RETURNING blob, size, chunk_size",
+        params![now, limit],
+    )?;
+    rows.iter()
+        .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
+        .collect()
+}

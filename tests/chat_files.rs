@@ -1,0 +1,315 @@
+//! Temporary chat files over HTTP: `/chat/files/upload` and `/chat/files/download`, their codes
+//! (410 type, 408 room before 407 membership, 404 dismissed, 406 unknown or expired, 104 size),
+//! group files shared into a room, and expiry with the blobs it frees.
+
+mod common;
+
+use common::{admit, create_group, png, user, Options, Server, User};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+const UPLOAD: &str = "/chat/files/upload";
+const DOWNLOAD: &str = "/chat/files/download";
+
+fn form(kind: &str, room: i64, name: &str, bytes: Vec<u8>) -> Form {
+    Form::new()
+        .text("type", kind.to_owned())
+        .text("room_id", room.to_string())
+        .part("file", Part::bytes(bytes).file_name(name.to_owned()))
+}
+
+async fn upload(server: &Server, who: &User, form: Form) -> (u16, Value) {
+    let res = server
+        .client
+        .post(server.url(UPLOAD))
+        .header("token", &who.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    (res.status().as_u16(), res.json().await.expect("json"))
+}
+
+async fn upload_ok(
+    server: &Server,
+    who: &User,
+    kind: &str,
+    room: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> i64 {
+    let (status, res) = upload(server, who, form(kind, room, name, bytes)).await;
+    assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
+    res["file_id"].as_i64().expect("file_id")
+}
+
+async fn refused(server: &Server, who: &User, form: Form, code: u16, status: u16) {
+    let (got, res) = upload(server, who, form).await;
+    assert_eq!(
+        (got, res["code"].as_u64()),
+        (status, Some(code.into())),
+        "{res}"
+    );
+}
+
+async fn download(
+    server: &Server,
+    who: &User,
+    kind: &str,
+    room: i64,
+    file: i64,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let (room, file) = (room.to_string(), file.to_string());
+    let mut query = vec![
+        ("token", who.token.as_str()),
+        ("type", kind),
+        ("room_id", &room),
+        ("file_id", &file),
+    ];
+    query.extend_from_slice(extra);
+    server.get(DOWNLOAD, &query).await
+}
+
+async fn download_fails(
+    server: &Server,
+    who: &User,
+    kind: &str,
+    room: i64,
+    file: i64,
+    code: u16,
+    status: u16,
+) {
+    let res = download(server, who, kind, room, file, &[]).await;
+    assert_eq!(res.status().as_u16(), status);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["code"], json!(code), "{body}");
+}
+
+/// A group with its creator and one member, and a user outside it.
+async fn room(server: &Server, prefix: &str) -> (i64, User, User, User) {
+    let owner = user(server, &format!("{prefix}-owner")).await;
+    let member = user(server, &format!("{prefix}-member")).await;
+    let outsider = user(server, &format!("{prefix}-outsider")).await;
+    let group = create_group(server, &owner, &format!("{prefix} 聊天")).await;
+    admit(server, &owner, &member, group).await;
+    (group, owner, member, outsider)
+}
+
+fn file_keys(server: &Server) -> usize {
+    zudui_shared::native::DirKv::open(&server.data_dir().join("kv"))
+        .expect("kv")
+        .keys()
+        .expect("keys")
+        .iter()
+        .filter(|k| k.starts_with("file/"))
+        .count()
+}
+
+#[tokio::test]
+async fn members_upload_and_download_temporary_files_of_their_room() {
+    let server = Server::start().await;
+    let (group, owner, member, _) = room(&server, "tmp").await;
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let id = upload_ok(
+        &server,
+        &member,
+        "group",
+        group,
+        "录音 1.bin",
+        bytes.clone(),
+    )
+    .await;
+    let res = download(&server, &owner, "group", group, id, &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-length"], "3000000");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("filename*=UTF-8''"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
+
+    // Images have thumbnails; other files do not (406, the chat's "no such file").
+    let pic = upload_ok(
+        &server,
+        &member,
+        "group",
+        group,
+        "p.png",
+        png(600, 300, 255),
+    )
+    .await;
+    let thumb = download(&server, &member, "group", group, pic, &[("thumbnail", "1")]).await;
+    assert_eq!(thumb.status(), 200);
+    let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 128));
+    let res = download(&server, &member, "group", group, id, &[("thumbnail", "1")]).await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn room_type_room_and_membership_are_checked_in_that_order() {
+    let server = Server::start().await;
+    let (group, _, member, outsider) = room(&server, "codes").await;
+    refused(
+        &server,
+        &member,
+        form("channel", group, "a", b"x".to_vec()),
+        410,
+        400,
+    )
+    .await;
+    refused(
+        &server,
+        &member,
+        form("group", group + 100, "a", b"x".to_vec()),
+        408,
+        404,
+    )
+    .await;
+    // An unknown room is 408 even for someone who is in no room at all.
+    refused(
+        &server,
+        &outsider,
+        form("private", 999, "a", b"x".to_vec()),
+        408,
+        404,
+    )
+    .await;
+    refused(
+        &server,
+        &outsider,
+        form("group", group, "a", b"x".to_vec()),
+        407,
+        403,
+    )
+    .await;
+    let missing_room = Form::new()
+        .text("type", "group")
+        .part("file", Part::bytes(b"x".to_vec()).file_name("a"));
+    refused(&server, &member, missing_room, 101, 400).await;
+
+    let id = upload_ok(&server, &member, "group", group, "a.txt", b"hello".to_vec()).await;
+    download_fails(&server, &outsider, "group", group, id, 407, 403).await;
+    download_fails(&server, &member, "private", group, id, 408, 404).await;
+    download_fails(&server, &member, "other", group, id, 410, 400).await;
+    download_fails(&server, &member, "group", group, id + 100, 406, 404).await;
+    // A file of one room is not a file of another.
+    let (other, other_owner, _, _) = room(&server, "codes2").await;
+    admit(&server, &other_owner, &member, other).await;
+    download_fails(&server, &member, "group", other, id, 406, 404).await;
+    let res = server
+        .client
+        .get(server.url(DOWNLOAD))
+        .query(&[
+            ("type", "group"),
+            ("room_id", &group.to_string()),
+            ("file_id", &id.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn dismissed_rooms_take_no_new_files_but_keep_theirs() {
+    let server = Server::start().await;
+    let (group, owner, member, _) = room(&server, "dismissed").await;
+    let id = upload_ok(&server, &member, "group", group, "a.txt", b"kept".to_vec()).await;
+    server
+        .ok(
+            "/group/internal/setting/dismiss",
+            &owner.token,
+            json!({ "group_id": group }),
+        )
+        .await;
+    refused(
+        &server,
+        &member,
+        form("group", group, "b.txt", b"new".to_vec()),
+        404,
+        403,
+    )
+    .await;
+    let res = download(&server, &member, "group", group, id, &[]).await;
+    assert_eq!(res.bytes().await.unwrap().to_vec(), b"kept");
+}
+
+#[tokio::test]
+async fn group_files_shared_into_the_room_download_through_the_chat() {
+    let server = Server::start().await;
+    let (group, owner, member, _) = room(&server, "shared").await;
+    let form = Form::new().text("group_id", group.to_string()).part(
+        "file",
+        Part::bytes(b"group file".to_vec()).file_name("g.txt"),
+    );
+    let res: Value = server
+        .client
+        .post(server.url("/group/internal/files/upload"))
+        .header("token", &owner.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = res["file_id"].as_i64().unwrap();
+    server
+        .ok(
+            "/group/internal/files/share",
+            &owner.token,
+            json!({ "group_id": group, "file_id": file }),
+        )
+        .await;
+    let res = download(&server, &member, "group", group, file, &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), b"group file");
+    // File ids are unique across both spaces: a chat file never takes a group file's id.
+    let temp = upload_ok(&server, &member, "group", group, "t.txt", b"temp".to_vec()).await;
+    assert_ne!(temp, file);
+}
+
+#[tokio::test]
+async fn files_over_100_mib_are_refused_and_leave_nothing() {
+    let server = Server::start().await;
+    let (group, _, member, _) = room(&server, "big").await;
+    let before = file_keys(&server);
+    let big = vec![7u8; (100 << 20) + 1];
+    refused(
+        &server,
+        &member,
+        form("group", group, "big.bin", big),
+        104,
+        413,
+    )
+    .await;
+    for _ in 0..50 {
+        if file_keys(&server) == before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(file_keys(&server), before);
+}
+
+#[tokio::test]
+async fn expired_files_are_gone_and_their_chunks_freed() {
+    let server = Server::with(Options::dev_login().env("ZUDUI_CHAT_FILE_DAYS", "0")).await;
+    let (group, _, member, _) = room(&server, "expiry").await;
+    let id = upload_ok(
+        &server,
+        &member,
+        "group",
+        group,
+        "old.bin",
+        vec![1u8; 2_500_000],
+    )
+    .await;
+    // Kept zero days: expired at once, and swept by the next upload.
+    download_fails(&server, &member, "group", group, id, 406, 404).await;
+    assert_eq!(file_keys(&server), 3);
+    upload_ok(&server, &member, "group", group, "new.bin", vec![2u8; 10]).await;
+    assert_eq!(file_keys(&server), 1);
+}
