@@ -50,29 +50,15 @@ pub fn insert(
     c: &Content,
 ) -> anyhow::Result<i64> {
     let id = next_id(conn)?;
+    let mut values = params![id, room.kind(), room.id(), name, uploader, now, expires_at].to_vec();
+    values.extend(c.values());
     conn.execute(
         &format!(
             "INSERT INTO chat_files (id, room_kind, room_id, name, uploader_id, created_at,
                  expires_at, {CONTENT_COLUMNS})
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        params![
-            id,
-            room.kind(),
-            room.id(),
-            name,
-            uploader,
-            now,
-            expires_at,
-            &c.blob,
-            c.chunk_size,
-            c.size,
-            &c.file_type,
-            &c.content_type,
-            c.duration,
-            &c.etag,
-            c.thumbnail as i64
-        ],
+        &values,
     )?;
     Ok(id)
 }

@@ -1,7 +1,7 @@
 //! The `group_files` table: the folder tree of each group and the files in it.
 
 use crate::params;
-use crate::storage::{Row, Sql};
+use crate::storage::{Row, Sql, Value};
 
 /// Where a file's bytes are and what they are.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,20 @@ pub const CONTENT_COLUMNS: &str =
     "blob, chunk_size, size, file_type, content_type, duration, etag, thumbnail";
 
 impl Content {
+    /// The values of [`CONTENT_COLUMNS`], in order.
+    pub fn values(&self) -> [Value; 8] {
+        [
+            self.blob.as_str().into(),
+            self.chunk_size.into(),
+            self.size.into(),
+            self.file_type.as_str().into(),
+            self.content_type.as_str().into(),
+            self.duration.into(),
+            self.etag.as_str().into(),
+            (self.thumbnail as i64).into(),
+        ]
+    }
+
     /// Reads [`CONTENT_COLUMNS`] starting at column `at`.
     pub fn from_row(r: &Row, at: usize) -> anyhow::Result<Content> {
         Ok(Content {
@@ -206,26 +220,15 @@ pub fn insert_file(
     c: &Content,
 ) -> anyhow::Result<i64> {
     let id = next_id(conn)?;
+    let mut values = params![id, group_id, parent, name, uploader, now].to_vec();
+    values.extend(c.values());
     conn.execute(
-        "INSERT INTO group_files (id, group_id, parent_id, name, is_dir, uploader_id, created_at,
-             blob, chunk_size, size, file_type, content_type, duration, etag, thumbnail)
-         VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![
-            id,
-            group_id,
-            parent,
-            name,
-            uploader,
-            now,
-            &c.blob,
-            c.chunk_size,
-            c.size,
-            &c.file_type,
-            &c.content_type,
-            c.duration,
-            &c.etag,
-            c.thumbnail as i64
-        ],
+        &format!(
+            "INSERT INTO group_files (id, group_id, parent_id, name, uploader_id, created_at,
+                 is_dir, {CONTENT_COLUMNS})
+             VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        &values,
     )?;
     Ok(id)
 }
