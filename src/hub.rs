@@ -33,6 +33,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<Room, Arc<Channel>>>,
+    /// Set when the server stops: every session says goodbye and ends, so that the graceful
+    /// shutdown does not wait on open sockets.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 struct Channel {
@@ -54,6 +57,11 @@ impl Hub {
     fn channel(&self, room: Room) -> Arc<Channel> {
         let mut rooms = self.rooms.lock().expect("hub lock");
         rooms.entry(room).or_insert_with(Channel::new).clone()
+    }
+
+    /// Ends every session (the server is stopping).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Listens to a room. Under the map's lock, so that `release` cannot drop the channel between
@@ -153,8 +161,10 @@ async fn session(app: Arc<App>, hub: Arc<Hub>, room: Room, me: String, socket: W
     let mut ping = interval(PING);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut heard = Instant::now();
-    while open {
+    let mut closing = hub.closing.subscribe();
+    while open && !*closing.borrow() {
         open = tokio::select! {
+            _ = closing.changed() => false,
             _ = ping.tick() => {
                 heard.elapsed() < SILENCE && send(&mut sink, Frame::Ping(Default::default())).await
             }

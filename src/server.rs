@@ -70,7 +70,7 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     tokio::spawn(sweep_blobs(app.clone()));
     // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
     let hub = Arc::new(Hub::default());
-    let chat = axum::routing::get(hub::connect).with_state((app.clone(), hub));
+    let chat = axum::routing::get(hub::connect).with_state((app.clone(), hub.clone()));
     let router = axum::Router::new()
         .route("/chat/group", chat.clone())
         .route("/chat/private", chat)
@@ -83,7 +83,10 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
         config.data_dir.display()
     );
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            hub.close_all();
+        })
         .await?;
     log::info!("zudui stopped");
     Ok(())
