@@ -128,9 +128,16 @@ pub async fn connect(
         Err(err) => return into_axum(routes::finish(Err(err))),
     };
     match upgrade {
-        Ok(upgrade) => upgrade
-            .on_upgrade(move |socket| session(app, hub, room, me, socket))
-            .into_response(),
+        Ok(upgrade) => {
+            // Listening starts, and the history is read, before the handshake is answered: what
+            // was stored before the client holds its socket comes as history, everything later
+            // live.
+            let live = hub.subscribe(room);
+            let greeting = chat::history(&app, room, None);
+            upgrade
+                .on_upgrade(move |socket| session(app, hub, room, me, live, greeting, socket))
+                .into_response()
+        }
         Err(_) => into_axum(routes::finish(Err(Error::with_message(
             Code::BadParam,
             "需要 WebSocket 连接",
@@ -144,13 +151,20 @@ fn into_axum(res: zudui_shared::Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-async fn session(app: Arc<App>, hub: Arc<Hub>, room: Room, me: String, socket: WebSocket) {
-    let mut live = hub.subscribe(room);
+async fn session(
+    app: Arc<App>,
+    hub: Arc<Hub>,
+    room: Room,
+    me: String,
+    mut live: broadcast::Receiver<Arc<Message>>,
+    greeting: Result<Vec<Message>, Error>,
+    socket: WebSocket,
+) {
     let (mut sink, mut incoming) = socket.split();
     // Subscribed first, then the history read: a message stored in between comes both ways, and
     // the live copy of anything the history already showed is skipped.
     let mut seen = 0;
-    let greeting = match chat::history(&app, room, None) {
+    let greeting = match greeting {
         Ok(page) => {
             seen = page.last().map_or(0, |m| m.id);
             page.iter().map(|m| chat::shaped(&app, m, true)).collect()
