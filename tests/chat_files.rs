@@ -240,21 +240,17 @@ async fn dismissed_rooms_take_no_new_files_but_keep_theirs() {
 async fn group_files_shared_into_the_room_download_through_the_chat() {
     let server = Server::start().await;
     let (group, owner, member, _) = room(&server, "shared").await;
-    let form = Form::new().text("group_id", group.to_string()).part(
-        "file",
-        Part::bytes(b"group file".to_vec()).file_name("g.txt"),
-    );
-    let res: Value = server
-        .client
-        .post(server.url("/group/internal/files/upload"))
-        .header("token", &owner.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let room = group.to_string();
+    let fields = [("group_id", room.as_str()), ("file_name", "g.txt")];
+    let (_, res) = server
+        .upload(
+            "/group/internal/files/upload",
+            Some(&owner.token),
+            "file",
+            b"group file".to_vec(),
+            &fields,
+        )
+        .await;
     let file = res["file_id"].as_i64().unwrap();
     server
         .ok(

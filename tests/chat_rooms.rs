@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use common::{admit, create_group, user, Server, User};
 use futures_util::{SinkExt, StreamExt};
-use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -392,24 +391,21 @@ async fn private_rooms_join_two_users_and_get_chat_lists_them() {
 async fn file_messages_carry_temporary_files_of_their_room() {
     let server = Server::start().await;
     let (g, owner, a, _, _) = group(&server, "filemsg").await;
-    let form = Form::new()
-        .text("type", "group")
-        .text("room_id", g.to_string())
-        .part(
+    let room = g.to_string();
+    let fields = [
+        ("type", "group"),
+        ("room_id", room.as_str()),
+        ("file_name", "pic.png"),
+    ];
+    let (_, up) = server
+        .upload(
+            "/chat/files/upload",
+            Some(&a.token),
             "file",
-            Part::bytes(common::png(40, 30, 255)).file_name("pic.png"),
-        );
-    let up: Value = server
-        .client
-        .post(server.url("/chat/files/upload"))
-        .header("token", &a.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            common::png(40, 30, 255),
+            &fields,
+        )
+        .await;
     let file = up["file_id"].as_i64().expect("file_id");
     let path = format!("/chat/group?group_id={g}");
     let mut s = connect(&server, &a, &path).await;
@@ -428,21 +424,16 @@ async fn file_messages_carry_temporary_files_of_their_room() {
     );
     assert!(info.get("duration").is_none(), "{info}");
     // A group file shared into the room arrives as a file message too.
-    let form = Form::new().text("group_id", g.to_string()).part(
-        "file",
-        Part::bytes(b"notes".to_vec()).file_name("notes.txt"),
-    );
-    let up: Value = server
-        .client
-        .post(server.url("/group/internal/files/upload"))
-        .header("token", &owner.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fields = [("group_id", room.as_str()), ("file_name", "notes.txt")];
+    let (_, up) = server
+        .upload(
+            "/group/internal/files/upload",
+            Some(&owner.token),
+            "file",
+            b"notes".to_vec(),
+            &fields,
+        )
+        .await;
     let shared = up["file_id"].as_i64().unwrap();
     server
         .ok(
