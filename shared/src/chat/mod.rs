@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod files;
+pub mod relay;
 
 use serde_json::{json, Value};
 
@@ -66,7 +67,7 @@ pub fn history(app: &App, room: Room, before: Option<i64>) -> Result<Vec<Message
 }
 
 /// Stores a message from `me`; the checks that depend on the room happen here: membership (403)
-/// and a dismissed group (404) for group rooms, `at` naming members only (409), and `file_id`
+/// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones, `at` naming members only (409), and `file_id`
 /// naming a temporary file of the room (406).
 pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
     let ClientMessage::Send {
@@ -97,7 +98,13 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
                     }
                 }
             }
-            Room::Private(id) => private_rooms::touch(c, id, now)?,
+            Room::Private(id) => {
+                let users = private_rooms::users(c, id)?;
+                if !users.is_some_and(|(a, b)| a == me || b == me) {
+                    return Err(Error::new(Code::NotInRoom));
+                }
+                private_rooms::touch(c, id, now)?;
+            }
         }
         let file_info = match file_id {
             Some(file_id) => {

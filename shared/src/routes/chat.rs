@@ -1,22 +1,26 @@
 //! `/chat` over HTTP: the list of private conversations and the rooms' temporary files. The WebSocket rooms (`/chat/group`,
 //! `/chat/private`) are held by the host: the native server's hub, or the relay before Spin.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use http::Method;
 
-use super::{allow, get, ok, post};
+use super::{allow, get, json_params, ok, post};
 use crate::accounts::authenticate;
 use crate::app::App;
 use crate::body::{Request, Response};
-use crate::chat;
+use crate::chat::{self, relay};
 use crate::error::{Code, Error, Result};
+use crate::params::Params;
 
 pub async fn route(app: &App, req: Request) -> Result<Response> {
     match req.uri().path() {
         "/chat/getChat" => get_chat(app, req).await,
         "/chat/files/upload" => upload(app, req).await,
         "/chat/files/download" => download(app, req).await,
+        "/chat/internal/open" => internal(app, req, relay::open_room).await,
+        "/chat/internal/history" => internal(app, req, relay::read_history).await,
+        "/chat/internal/post" => internal(app, req, relay::store).await,
         _ => Err(Error::new(Code::NoEndpoint)),
     }
 }
@@ -36,4 +40,21 @@ async fn upload(app: &App, req: Request) -> Result<Response> {
 async fn download(app: &App, req: Request) -> Result<Response> {
     let (me, p) = get(app, &req)?;
     chat::files::download(app, &me, &p, req.headers()).await
+}
+
+/// A relay call: refused as unknown (102) without the relay's secret, so that the routes cannot
+/// be found from outside.
+async fn internal(
+    app: &App,
+    req: Request,
+    call: fn(&App, &Params) -> Result<Value>,
+) -> Result<Response> {
+    let secret = req
+        .headers()
+        .get(relay::SECRET_HEADER)
+        .and_then(|v| v.to_str().ok());
+    relay::check_secret(app, secret)?;
+    allow(&req, Method::POST)?;
+    let p = json_params(req).await?;
+    Ok(ok(call(app, &p)?))
 }
