@@ -5,6 +5,7 @@ CREATE TABLE private_rooms (
     user_a TEXT NOT NULL,
     user_b TEXT NOT NULL,
     created_at INTEGER NOT NULL,
+    last_message_id INTEGER,          -- orders /chat/getChat, newest conversation first
     last_message_at INTEGER,
     UNIQUE (user_a, user_b)
 );

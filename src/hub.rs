@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::broadcast;
 use tokio::time::{interval, timeout, Instant, MissedTickBehavior};
+use zudui_shared::chat::live::Live;
 use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::{Message, Room};
 use zudui_shared::error::{Code, Error};
@@ -27,6 +28,9 @@ const PING: Duration = Duration::from_secs(5);
 const SILENCE: Duration = Duration::from_secs(15);
 /// Live messages a session may be behind before it is closed.
 const BACKLOG: usize = 1024;
+/// Largest client frame, well above a 4,000-character text in escaped JSON, so that longer texts
+/// get their 411 and the socket stays open; larger frames close it.
+const MAX_FRAME: usize = 1 << 20;
 /// A send to a client that takes longer than this closes the connection.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,17 +42,26 @@ pub struct Hub {
     closing: tokio::sync::watch::Sender<bool>,
 }
 
+/// What a room's sessions hear.
+enum Event {
+    /// A stored message as every member receives it live, rendered once for all of them.
+    Message { id: i64, text: Utf8Bytes },
+    /// A member left the group: their sessions end.
+    Left(String),
+}
+
 struct Channel {
-    live: broadcast::Sender<Arc<Message>>,
-    /// Held while a message is stored and published, so that publishing follows id order.
-    order: tokio::sync::Mutex<()>,
+    live: broadcast::Sender<Arc<Event>>,
+    /// Held while a message is stored and published, so that publishing follows id order. No
+    /// await happens under it: storing is one short transaction.
+    order: Mutex<()>,
 }
 
 impl Channel {
     fn new() -> Arc<Channel> {
         Arc::new(Channel {
             live: broadcast::channel(BACKLOG).0,
-            order: tokio::sync::Mutex::new(()),
+            order: Mutex::new(()),
         })
     }
 }
@@ -66,7 +79,7 @@ impl Hub {
 
     /// Listens to a room. Under the map's lock, so that `release` cannot drop the channel between
     /// finding it and subscribing.
-    fn subscribe(&self, room: Room) -> broadcast::Receiver<Arc<Message>> {
+    fn subscribe(&self, room: Room) -> broadcast::Receiver<Arc<Event>> {
         let mut rooms = self.rooms.lock().expect("hub lock");
         rooms
             .entry(room)
@@ -85,21 +98,37 @@ impl Hub {
             rooms.remove(&room);
         }
     }
+}
 
-    /// Stores a message and publishes it to the room, in one order for everyone.
-    async fn post(
+impl Live for Hub {
+    fn post(
         &self,
         app: &App,
         room: Room,
-        me: &str,
-        msg: &ClientMessage,
-    ) -> Result<(), Error> {
+        store: &mut dyn FnMut() -> Result<Message, Error>,
+    ) -> Result<Message, Error> {
         let channel = self.channel(room);
-        let _order = channel.order.lock().await;
-        let stored = chat::post(app, room, me, msg)?;
+        let _order = channel.order.lock().expect("room order");
+        let stored = store()?;
+        let event = Event::Message {
+            id: stored.id,
+            text: chat::shaped(app, &stored, false).to_string().into(),
+        };
         // No receiver is fine: the message is stored, and history will show it.
-        let _ = channel.live.send(Arc::new(stored));
-        Ok(())
+        let _ = channel.live.send(Arc::new(event));
+        Ok(stored)
+    }
+
+    fn left(&self, group: i64, user: &str) {
+        let channel = self
+            .rooms
+            .lock()
+            .expect("hub lock")
+            .get(&Room::Group(group))
+            .cloned();
+        if let Some(channel) = channel {
+            let _ = channel.live.send(Arc::new(Event::Left(user.to_owned())));
+        }
     }
 }
 
@@ -133,8 +162,14 @@ pub async fn connect(
             // was stored before the client holds its socket comes as history, everything later
             // live.
             let live = hub.subscribe(room);
-            let greeting = chat::history(&app, room, None);
+            let greeting = chat::history(&app, room, &me, None);
+            // Small buffers: tens of thousands of sockets are held at once, and client frames are
+            // at most a few kilobytes.
             upgrade
+                .read_buffer_size(4 << 10)
+                .write_buffer_size(4 << 10)
+                .max_message_size(MAX_FRAME)
+                .max_frame_size(MAX_FRAME)
                 .on_upgrade(move |socket| session(app, hub, room, me, live, greeting, socket))
                 .into_response()
         }
@@ -156,7 +191,7 @@ async fn session(
     hub: Arc<Hub>,
     room: Room,
     me: String,
-    mut live: broadcast::Receiver<Arc<Message>>,
+    mut live: broadcast::Receiver<Arc<Event>>,
     greeting: Result<Vec<Message>, Error>,
     socket: WebSocket,
 ) {
@@ -180,14 +215,17 @@ async fn session(
         open = tokio::select! {
             _ = closing.changed() => false,
             _ = ping.tick() => {
-                heard.elapsed() < SILENCE && send(&mut sink, Frame::Ping(Default::default())).await
+                // A member removed (or leaving) while connected stops hearing the room here.
+                heard.elapsed() < SILENCE
+                    && app.db.run(|c| chat::still_in(c, room, &me)).is_ok()
+                    && send(&mut sink, Frame::Ping(Default::default())).await
             }
             frame = incoming.next() => match frame {
                 Some(Ok(frame)) => {
                     heard = Instant::now();
                     match frame {
                         Frame::Text(text) => {
-                            let replies = answer(&app, &hub, room, &me, text.as_str()).await;
+                            let replies = answer(&app, room, &me, text.as_str()).await;
                             send_all(&mut sink, replies).await
                         }
                         Frame::Binary(_) => send_all(
@@ -201,12 +239,13 @@ async fn session(
                 }
                 _ => false,
             },
-            message = live.recv() => match message {
-                Ok(m) if m.id <= seen => true,
-                Ok(m) => {
-                    seen = m.id;
-                    send_all(&mut sink, vec![chat::shaped(&app, &m, false)]).await
+            event = live.recv() => match event.as_deref() {
+                Ok(Event::Message { id, .. }) if *id <= seen => true,
+                Ok(Event::Message { id, text }) => {
+                    seen = *id;
+                    send(&mut sink, Frame::Text(text.clone())).await
                 }
+                Ok(Event::Left(user)) => *user != me,
                 // Too far behind (or the room is gone): close; the client pages back on return.
                 Err(_) => false,
             },
@@ -219,11 +258,11 @@ async fn session(
 
 /// The frames answering one client message: nothing for a sent message (it comes back live, once
 /// stored), a page for `history`, or an error frame.
-async fn answer(app: &App, hub: &Hub, room: Room, me: &str, text: &str) -> Vec<Value> {
+async fn answer(app: &App, room: Room, me: &str, text: &str) -> Vec<Value> {
     let outcome = match chat::client::parse(text, matches!(room, Room::Group(_))) {
-        Ok(ClientMessage::History { msg_id }) => chat::history(app, room, Some(msg_id))
+        Ok(ClientMessage::History { msg_id }) => chat::history(app, room, me, Some(msg_id))
             .map(|page| page.iter().map(|m| chat::shaped(app, m, true)).collect()),
-        Ok(message) => hub.post(app, room, me, &message).await.map(|()| Vec::new()),
+        Ok(message) => chat::post(app, room, me, &message).map(|_| Vec::new()),
         Err(err) => Err(err),
     };
     outcome.unwrap_or_else(|err| vec![error_frame(err)])

@@ -66,10 +66,12 @@ fn import_legacy_kv(data_dir: &std::path::Path, kv: &DirKv) -> anyhow::Result<()
 }
 
 pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
-    let app = Arc::new(open_app(&config)?);
-    tokio::spawn(sweep_blobs(app.clone()));
     // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
     let hub = Arc::new(Hub::default());
+    let mut app = open_app(&config)?;
+    app.live = hub.clone();
+    let app = Arc::new(app);
+    tokio::spawn(sweep_blobs(app.clone()));
     let chat = axum::routing::get(hub::connect).with_state((app.clone(), hub.clone()));
     let router = axum::Router::new()
         .route("/chat/group", chat.clone())

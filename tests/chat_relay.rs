@@ -140,7 +140,7 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     let page = ok(
         &server,
         "/chat/internal/history",
-        json!({ "room_kind": "group", "room_id": g }),
+        json!({ "room_kind": "group", "room_id": g, "user_id": member.id }),
     )
     .await;
     let messages = page["messages"].as_array().unwrap();
@@ -150,7 +150,7 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     let before = ok(
         &server,
         "/chat/internal/history",
-        json!({ "room_kind": "group", "room_id": g, "before": message["id"] }),
+        json!({ "room_kind": "group", "room_id": g, "user_id": member.id, "before": message["id"] }),
     )
     .await;
     assert_eq!(before["messages"], json!([]));

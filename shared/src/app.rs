@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::chat::live::{Live, Offline};
 use crate::config::Settings;
 use crate::outbound::HttpClient;
 use crate::storage::{Blobs, ChunkStore, Database, KeyValue, KvChunks, S3Chunks};
@@ -14,6 +15,8 @@ pub struct App {
     /// File contents (group files, chat files). Shared so that a download stream can outlive the
     /// handler that started it.
     pub chunks: Arc<dyn ChunkStore>,
+    /// Where chat messages are delivered live (the native hub), besides being stored.
+    pub live: Arc<dyn Live>,
     pub settings: Settings,
     pub tokens: Tokens,
 }
@@ -37,6 +40,7 @@ impl App {
             kv,
             http,
             chunks,
+            live: Arc::new(Offline),
             settings,
             tokens,
         })

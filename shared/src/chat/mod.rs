@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod files;
+pub mod live;
 pub mod relay;
 
 use serde_json::{json, Value};
@@ -60,16 +61,40 @@ fn member_of(conn: &dyn Sql, group_id: i64, me: &str) -> Result<groups::Group> {
     Ok(group)
 }
 
-/// The messages before `before` (the newest without it), oldest first.
-pub fn history(app: &App, room: Room, before: Option<i64>) -> Result<Vec<Message>> {
-    app.db
-        .run(|c| Ok(chat_messages::page(c, room, before, PAGE)?))
+/// The messages before `before` (the newest without it), oldest first, for `me`, who must
+/// (still) be in the room: 403 for a group room, 407 for a private one.
+pub fn history(app: &App, room: Room, me: &str, before: Option<i64>) -> Result<Vec<Message>> {
+    app.db.run(|c| {
+        still_in(c, room, me)?;
+        Ok(chat_messages::page(c, room, before, PAGE)?)
+    })
+}
+
+/// Whether `me` is still in `room` (a member may be removed while connected): 403 or 407.
+pub fn still_in(conn: &dyn Sql, room: Room, me: &str) -> Result<()> {
+    match room {
+        Room::Group(id) => {
+            member_of(conn, id, me)?;
+        }
+        Room::Private(id) => {
+            let users = private_rooms::users(conn, id)?;
+            if !users.is_some_and(|(a, b)| a == me || b == me) {
+                return Err(Error::new(Code::NotInRoom));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stores a message from `me`; the checks that depend on the room happen here: membership (403)
 /// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones, `at` naming members only (409), and `file_id`
 /// naming a temporary file of the room (406).
 pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
+    app.live
+        .post(app, room, &mut || store(app, room, me, message))
+}
+
+fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
     let ClientMessage::Send {
         msg_type,
         content,
@@ -98,13 +123,7 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
                     }
                 }
             }
-            Room::Private(id) => {
-                let users = private_rooms::users(c, id)?;
-                if !users.is_some_and(|(a, b)| a == me || b == me) {
-                    return Err(Error::new(Code::NotInRoom));
-                }
-                private_rooms::touch(c, id, now)?;
-            }
+            Room::Private(_) => still_in(c, room, me)?,
         }
         let file_info = match file_id {
             Some(file_id) => {
@@ -135,6 +154,9 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
                 created_at: now,
             },
         )?;
+        if let Room::Private(room_id) = room {
+            private_rooms::touch(c, room_id, id, now)?;
+        }
         chat_messages::get(c, room, id)?
             .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
     })

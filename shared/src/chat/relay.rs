@@ -48,10 +48,11 @@ pub fn open_room(app: &App, p: &Params) -> Result<Value> {
     Ok(json!({ "room_kind": room.kind(), "room_id": room.id() }))
 }
 
-/// `{room_kind, room_id, before?}` → `{messages}`, oldest first, as clients receive them.
+/// `{room_kind, room_id, user_id, before?}` → `{messages}`, oldest first, as clients receive
+/// them.
 pub fn read_history(app: &App, p: &Params) -> Result<Value> {
     let room = room_of(p)?;
-    let page = history(app, room, p.opt_id("before")?)?;
+    let page = history(app, room, &p.user_id("user_id")?, p.opt_id("before")?)?;
     let messages: Vec<Value> = page.iter().map(|m| shaped(app, m, true)).collect();
     Ok(json!({ "messages": messages }))
 }

@@ -38,10 +38,11 @@ pub fn users(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<(String, String)>
     .transpose()
 }
 
-pub fn touch(conn: &dyn Sql, id: i64, now: i64) -> anyhow::Result<()> {
+/// Records message `message` (sent at `now`) as the room's latest.
+pub fn touch(conn: &dyn Sql, id: i64, message: i64, now: i64) -> anyhow::Result<()> {
     conn.execute(
-        "UPDATE private_rooms SET last_message_at = ? WHERE id = ?",
-        params![now, id],
+        "UPDATE private_rooms SET last_message_id = ?, last_message_at = ? WHERE id = ?",
+        params![message, now, id],
     )?;
     Ok(())
 }
@@ -51,8 +52,8 @@ pub fn of_user(conn: &dyn Sql, me: &str) -> anyhow::Result<Vec<(i64, String, i64
     conn.query(
         "SELECT id, CASE WHEN user_a = ?1 THEN user_b ELSE user_a END, last_message_at
          FROM private_rooms
-         WHERE (user_a = ?1 OR user_b = ?1) AND last_message_at IS NOT NULL
-         ORDER BY last_message_at DESC, id DESC",
+         WHERE (user_a = ?1 OR user_b = ?1) AND last_message_id IS NOT NULL
+         ORDER BY last_message_id DESC",
         params![me],
     )?
     .iter()

@@ -1,7 +1,7 @@
 //! Sharing a group file into the group's chat: a file message, stored like any chat message.
 
 use crate::app::App;
-use crate::db::chat_messages::{self, NewMessage, Room};
+use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
 use crate::time;
@@ -11,6 +11,14 @@ use super::{entry, file_info};
 /// Posts a message of the file's type (`image`, `voice`, `video` or `file`) carrying `file_id`
 /// and `file_info` into the group room; returns the message id. A folder cannot be shared (345).
 pub fn share(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<i64> {
+    let room = Room::Group(group_id);
+    let message = app
+        .live
+        .post(app, room, &mut || store(app, me, group_id, file_id))?;
+    Ok(message.id)
+}
+
+fn store(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<Message> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Member)?;
         let file = entry(c, group_id, file_id)?;
@@ -18,7 +26,7 @@ pub fn share(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<i64> {
             return Err(Error::new(Code::FolderDownload));
         };
         let info = file_info(app, file.id, &file.name, file.created_at, content);
-        Ok(chat_messages::insert(
+        let id = chat_messages::insert(
             c,
             &NewMessage {
                 room: Room::Group(group_id),
@@ -30,6 +38,8 @@ pub fn share(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<i64> {
                 at: None,
                 created_at: time::now(),
             },
-        )?)
+        )?;
+        chat_messages::get(c, Room::Group(group_id), id)?
+            .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
     })
 }

@@ -116,5 +116,7 @@ pub fn exit(app: &App, me: &str, group_id: i64) -> Result<()> {
         members::delete(c, group_id, me)?;
         groups::add_members(c, group_id, -1)?;
         Ok(())
-    })
+    })?;
+    app.live.left(group_id, me);
+    Ok(())
 }

@@ -47,7 +47,9 @@ pub fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
         members::delete(c, group_id, target)?;
         groups::add_members(c, group_id, -1)?;
         Ok(())
-    })
+    })?;
+    app.live.left(group_id, target);
+    Ok(())
 }
 
 pub fn set_nickname(app: &App, me: &str, group_id: i64, nickname: &str) -> Result<()> {
