@@ -1528,3 +1528,68 @@ async fn a_removed_member_cannot_post_403() {
     expect_error(&mut s_stays, 409, "at a removed member").await;
     say_acked(&mut s_stays, "继续").await;
 }
+
+#[tokio::test]
+async fn file_messages_carry_temporary_files_of_their_room() {
+    let server = Server::start().await;
+    let (g, users) = team(&server, "filemsg", 2).await;
+    let (owner, a) = (&users[0], &users[1]);
+    let room = g.to_string();
+    let fields = [
+        ("type", "group"),
+        ("room_id", room.as_str()),
+        ("file_name", "pic.png"),
+    ];
+    let (_, up) = server
+        .upload(
+            "/chat/files/upload",
+            Some(&a.token),
+            "file",
+            common::png(40, 30, 255),
+            &fields,
+        )
+        .await;
+    let file = up["file_id"].as_i64().expect("file_id");
+    let path = group_path(g);
+    let mut s = connect(&server, a, &path).await;
+    send(&mut s, json!({ "msg_type": "image", "file_id": file })).await;
+    let m = next(&mut s).await;
+    assert_eq!(m["msg"]["msg_type"], "image");
+    assert_eq!(m["msg"]["file_id"], file);
+    let info = &m["msg"]["file_info"];
+    assert_eq!(
+        (info["id"].as_i64(), info["name"].as_str()),
+        (Some(file), Some("pic.png"))
+    );
+    assert_eq!(
+        (info["type"].as_str(), info["file_type"].as_str()),
+        (Some(".png"), Some("image"))
+    );
+    assert!(info.get("duration").is_none(), "{info}");
+    // A group file shared into the room arrives as a file message too.
+    let fields = [("group_id", room.as_str()), ("file_name", "notes.txt")];
+    let (_, up) = server
+        .upload(
+            "/group/internal/files/upload",
+            Some(&owner.token),
+            "file",
+            b"notes".to_vec(),
+            &fields,
+        )
+        .await;
+    let shared = up["file_id"].as_i64().unwrap();
+    server
+        .ok(
+            "/group/internal/files/share",
+            &owner.token,
+            json!({ "group_id": g, "file_id": shared }),
+        )
+        .await;
+    let mut s = connect(&server, a, &path).await;
+    let first = next(&mut s).await;
+    let second = next(&mut s).await;
+    assert_eq!(first["msg"]["file_id"], file);
+    assert_eq!(second["msg"]["msg_type"], "file");
+    assert_eq!(second["msg"]["file_info"]["name"], "notes.txt");
+    assert_eq!(second["user_id"], owner.id.as_str());
+}
