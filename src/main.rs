@@ -1,10 +1,10 @@
 //! `zudui`: the native server. It serves every route of the API (and, later, the chat) on one port,
 //! with SQLite and local storage under a data directory, and needs no setup.
 
+mod chat;
 mod chunks;
 mod client;
 mod env_config;
-mod hub;
 mod seed;
 mod server;
 

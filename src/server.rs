@@ -10,15 +10,18 @@ use axum::extract::State;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use std::sync::atomic::{AtomicBool, Ordering};
+use zudui_relay::{Chat, Hub};
+use zudui_shared::chat::live::{Event, Live, RelayLink};
 use zudui_shared::config::Settings;
 use zudui_shared::native::{DirKv, SqliteDb};
+use zudui_shared::outbound::HttpClient;
 use zudui_shared::storage::{Database, KeyValue};
 use zudui_shared::{routes, App, Body};
 
+use crate::chat::InProcess;
 use crate::chunks::NativeChunks;
 use crate::client::NativeHttp;
 use crate::env_config::EnvConfig;
-use crate::hub::{self, Hub};
 
 /// Opens the data directory and builds the application the handlers run against.
 pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
@@ -67,17 +70,20 @@ fn import_legacy_kv(data_dir: &std::path::Path, kv: &DirKv) -> anyhow::Result<()
 
 pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
-    let hub = Arc::new(Hub::default());
+    let hub = Hub::new(None);
     let mut app = open_app(&config)?;
-    app.live = hub.clone();
+    app.live = match RelayLink::of(&app.settings) {
+        // Serving relays (as the Spin components do): live events go to them.
+        Some(relay) => Arc::new(Forward {
+            relay,
+            http: app.http.clone(),
+        }),
+        None => hub.clone(),
+    };
     let app = Arc::new(app);
     tokio::spawn(sweep_blobs(app.clone()));
-    let chat = axum::routing::get(hub::connect).with_state((app.clone(), hub.clone()));
-    let router = axum::Router::new()
-        .route("/chat/group", chat.clone())
-        .route("/chat/private", chat)
-        .fallback(handle)
-        .with_state(app);
+    let chat = Chat::new(Arc::new(InProcess(app.clone())), hub.clone());
+    let router = chat.routes().fallback(handle).with_state(app);
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
         "zudui listening on http://{} with data in {}",
@@ -86,12 +92,28 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     );
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            zudui_relay::service::stopped().await;
             hub.close_all();
         })
         .await?;
     log::info!("zudui stopped");
     Ok(())
+}
+
+/// Hands each live event to the relay before the handler answers, as the Spin host does: a
+/// member removed is gone from the relays before the removal is confirmed.
+struct Forward {
+    relay: RelayLink,
+    http: Arc<dyn HttpClient>,
+}
+
+impl Live for Forward {
+    fn publish(&self, event: Event) {
+        // Handlers are synchronous here; this worker waits while the others go on.
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(self.relay.send(&*self.http, &event))
+        });
+    }
 }
 
 /// Every request: convert, route through the shared handlers, convert back, log one line.
@@ -202,26 +224,4 @@ async fn sweep_blobs(app: Arc<App>) {
         }
         age = zudui_shared::files::resumable::LIFETIME;
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    log::info!("shutting down");
 }

@@ -7,23 +7,20 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{admit, create_group, user, Server, User};
+use common::ws::{
+    self, ask_history, contents, group_path, id, ids, next_or_closed, say, send, send_raw,
+    strictly_increasing, Socket,
+};
+use common::{
+    create_group, remove_member, share_group_file, team, upload_group_file, user, Server, User,
+};
 use futures_util::{SinkExt, StreamExt};
-use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use tokio_tungstenite::tungstenite::Message;
 
 const GET_CHAT: &str = "/chat/getChat";
 const NICKNAME: &str = "/group/internal/member/setNickname";
 const DISMISS: &str = "/group/internal/setting/dismiss";
-const REMOVE: &str = "/group/internal/member/remove";
-const FILE_UPLOAD: &str = "/group/internal/files/upload";
-const FILE_SHARE: &str = "/group/internal/files/share";
 const GET_DIR: &str = "/group/internal/files/get_dir";
 
 /// How long a frame that should come may take.
@@ -35,69 +32,25 @@ const QUIET: Duration = Duration::from_millis(400);
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn ws_url(server: &Server, path_and_query: &str) -> String {
-    format!(
-        "{}{path_and_query}",
-        server.base.replacen("http://", "ws://", 1)
-    )
-}
-
-fn group_path(group: i64) -> String {
-    format!("/chat/group?group_id={group}")
-}
-
 fn private_path(other: &User) -> String {
     format!("/chat/private?user_id={}", other.id)
 }
 
-/// Opens a socket; `header` goes in the `token` header, `query` is appended as `&token=`.
-async fn open(
-    server: &Server,
-    header: Option<&str>,
-    query: Option<&str>,
-    path_and_query: &str,
-) -> Result<Socket, tungstenite::Error> {
-    let mut url = ws_url(server, path_and_query);
-    if let Some(token) = query {
-        url.push_str(&format!("&token={token}"));
-    }
-    let mut req = url.into_client_request().expect("request");
-    if let Some(token) = header {
-        req.headers_mut()
-            .insert("token", token.parse().expect("header value"));
-    }
-    tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-        .await
-        .expect("handshake within 5 s")
-        .map(|(socket, _)| socket)
-}
-
 /// Connects with the token in the `token` header.
 async fn connect(server: &Server, who: &User, path_and_query: &str) -> Socket {
-    open(server, Some(&who.token), None, path_and_query)
-        .await
-        .unwrap_or_else(|e| panic!("{path_and_query}: handshake refused: {}", describe(e)))
+    ws::connect(&ws::ws_base(&server.base), who, path_and_query, WAIT).await
 }
 
 /// Connects with the token as the `token` query parameter.
 async fn connect_query(server: &Server, who: &User, path_and_query: &str) -> Socket {
-    open(server, None, Some(&who.token), path_and_query)
+    let base = ws::ws_base(&server.base);
+    ws::open(&base, None, Some(&who.token), path_and_query, WAIT)
         .await
-        .unwrap_or_else(|e| panic!("{path_and_query}: handshake refused: {}", describe(e)))
+        .unwrap_or_else(|e| panic!("{path_and_query}: handshake refused: {}", ws::describe(e)))
 }
 
-fn describe(err: tungstenite::Error) -> String {
-    match err {
-        tungstenite::Error::Http(res) => format!(
-            "HTTP {} {}",
-            res.status(),
-            String::from_utf8_lossy(res.body().as_deref().unwrap_or_default())
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// A handshake that must be refused with `code` and HTTP `status` and the JSON envelope.
+/// A handshake that must be refused with `code` and HTTP `status` and the JSON envelope;
+/// `header` goes in the `token` header, `query` is appended as `&token=`.
 async fn refused(
     server: &Server,
     header: Option<&str>,
@@ -106,56 +59,13 @@ async fn refused(
     code: u64,
     status: u16,
 ) {
-    match open(server, header, query, path_and_query).await {
-        Err(tungstenite::Error::Http(res)) => {
-            let body = res.body().clone().unwrap_or_default();
-            let value: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
-                panic!(
-                    "{path_and_query}: non-JSON refusal {:?}",
-                    String::from_utf8_lossy(&body)
-                )
-            });
-            assert_eq!(
-                (res.status().as_u16(), value["code"].as_u64()),
-                (status, Some(code)),
-                "{path_and_query} (header {header:?}, query {query:?}): {value}"
-            );
-            assert!(
-                value["errorMsg"].as_str().is_some_and(|m| !m.is_empty()),
-                "{value}"
-            );
-        }
-        Err(other) => panic!("{path_and_query}: unexpected error {other}"),
-        Ok(_) => panic!("{path_and_query} (header {header:?}, query {query:?}) was accepted"),
-    }
+    let base = ws::ws_base(&server.base);
+    ws::refused(&base, header, query, path_and_query, code, status, WAIT).await;
 }
 
-/// What the socket yields next, ignoring pings and pongs: a JSON text frame, or `None` when the
-/// socket closed. Panics when nothing comes within `wait`.
-async fn next_or_closed(socket: &mut Socket, wait: Duration) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let frame = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .unwrap_or_else(|_| panic!("no frame within {wait:?}"));
-        match frame {
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return None,
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Text(text))) => {
-                return Some(
-                    serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON frame {text}")),
-                )
-            }
-            Some(Ok(other)) => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
-
-/// The next JSON text frame within 5 s, skipping pings and pongs.
+/// The next JSON text frame within [`WAIT`], skipping pings and pongs.
 async fn next(socket: &mut Socket) -> Value {
-    next_or_closed(socket, WAIT)
-        .await
-        .expect("socket closed while a frame was expected")
+    ws::next_json(socket, WAIT).await
 }
 
 /// The next `n` frames.
@@ -167,17 +77,9 @@ async fn take(socket: &mut Socket, n: usize) -> Vec<Value> {
     out
 }
 
-/// No text frame arrives (and the socket stays open) for a short while.
+/// No text frame arrives (and the socket stays open) for [`QUIET`].
 async fn quiet(socket: &mut Socket) {
-    let deadline = tokio::time::Instant::now() + QUIET;
-    loop {
-        match tokio::time::timeout_at(deadline, socket.next()).await {
-            Err(_) => return,
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-            Ok(Some(Ok(Message::Text(text)))) => panic!("unexpected frame {text}"),
-            Ok(other) => panic!("unexpected end or frame {other:?}"),
-        }
-    }
+    ws::quiet(socket, QUIET, "a socket that should stay quiet").await;
 }
 
 /// Everything a socket says for `wait` (pings skipped), and whether it closed.
@@ -196,32 +98,9 @@ async fn frames_for(socket: &mut Socket, wait: Duration) -> (Vec<Value>, bool) {
     }
 }
 
-async fn send_raw(socket: &mut Socket, text: &str) {
-    socket
-        .send(Message::Text(text.to_owned().into()))
-        .await
-        .expect("send");
-}
-
-async fn send(socket: &mut Socket, value: Value) {
-    send_raw(socket, &value.to_string()).await;
-}
-
-async fn say(socket: &mut Socket, text: &str) {
-    send(socket, json!({ "msg_type": "text", "content": text })).await;
-}
-
-/// Sends a text and reads its acknowledgement (the message coming back); returns it.
+/// Sends a text and reads its acknowledgement (the message coming back live); returns it.
 async fn say_acked(socket: &mut Socket, text: &str) -> Value {
-    say(socket, text).await;
-    let echo = next(socket).await;
-    assert_eq!(echo["msg"]["content"], text, "{echo}");
-    assert_eq!(echo["history"], false, "{echo}");
-    echo
-}
-
-async fn ask_history(socket: &mut Socket, before: i64) {
-    send(socket, json!({ "msg_type": "history", "msg_id": before })).await;
+    ws::say_acked(socket, text, WAIT).await
 }
 
 /// The next frame must be the error `{"code": code, "errorMsg": ...}` and nothing else.
@@ -233,23 +112,6 @@ async fn expect_error(socket: &mut Socket, code: u64, what: &str) {
         "{what}: {frame}"
     );
     assert_eq!(frame.as_object().unwrap().len(), 2, "{what}: {frame}");
-}
-
-fn id(frame: &Value) -> i64 {
-    frame["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id: {frame}"))
-}
-
-fn ids(frames: &[Value]) -> Vec<i64> {
-    frames.iter().map(id).collect()
-}
-
-fn contents(frames: &[Value]) -> Vec<String> {
-    frames
-        .iter()
-        .map(|f| f["msg"]["content"].as_str().unwrap_or_default().to_owned())
-        .collect()
 }
 
 fn is_time(value: &Value) -> bool {
@@ -288,10 +150,6 @@ fn assert_message(frame: &Value, history: bool) {
     assert_eq!(frame["history"], history, "{frame}");
 }
 
-fn strictly_increasing(ids: &[i64]) -> bool {
-    ids.windows(2).all(|w| w[0] < w[1])
-}
-
 async fn account_nickname(server: &Server, who: &User) -> String {
     server
         .ok("/user/info/text/getInfo", &who.token, json!({}))
@@ -301,46 +159,9 @@ async fn account_nickname(server: &Server, who: &User) -> String {
         .to_owned()
 }
 
-/// A group whose creator is `users[0]`, with `n - 1` further approved members.
-async fn team(server: &Server, prefix: &str, n: usize) -> (i64, Vec<User>) {
-    let owner = user(server, &format!("{prefix}-owner")).await;
-    let group = create_group(server, &owner, &format!("{prefix} 聊天组")).await;
-    let mut users = vec![owner];
-    for i in 1..n {
-        let member = user(server, &format!("{prefix}-m{i}")).await;
-        admit(server, &users[0], &member, group).await;
-        users.push(member);
-    }
-    (group, users)
-}
-
 async fn get_chat(server: &Server, who: &User) -> Vec<Value> {
     let res = server.ok(GET_CHAT, &who.token, json!({})).await;
     res["private"].as_array().expect("private").clone()
-}
-
-async fn upload_group_file(
-    server: &Server,
-    who: &User,
-    group: i64,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    let form = Form::new()
-        .text("group_id", group.to_string())
-        .part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    let res = server
-        .client
-        .post(server.url(FILE_UPLOAD))
-        .header("token", &who.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let status = res.status().as_u16();
-    let value: Value = res.json().await.expect("upload answer");
-    assert_eq!((status, &value["code"]), (200, &json!(0)), "{value}");
-    value["file_id"].as_i64().expect("file_id")
 }
 
 /// Sleeps until just after the wall clock's next whole second.
@@ -1207,20 +1028,8 @@ async fn shared_group_files_appear_in_the_room_history() {
         b"plain text notes\n".repeat(10),
     )
     .await;
-    server
-        .ok(
-            FILE_SHARE,
-            &member.token,
-            json!({ "group_id": g, "file_id": pic }),
-        )
-        .await;
-    server
-        .ok(
-            FILE_SHARE,
-            &owner.token,
-            json!({ "group_id": g, "file_id": doc }),
-        )
-        .await;
+    share_group_file(&server, member, g, pic).await;
+    share_group_file(&server, owner, g, doc).await;
     let listed = server
         .ok(GET_DIR, &owner.token, json!({ "group_id": g }))
         .await["files"]
@@ -1284,13 +1093,7 @@ async fn shared_group_file_reaches_connected_members_live() {
     let mut watcher = connect(&server, owner, &group_path(g)).await;
     let mut sharer = connect(&server, member, &group_path(g)).await;
     let file = upload_group_file(&server, member, g, "live.png", common::png(4, 4, 255)).await;
-    server
-        .ok(
-            FILE_SHARE,
-            &member.token,
-            json!({ "group_id": g, "file_id": file }),
-        )
-        .await;
+    share_group_file(&server, member, g, file).await;
     let (frames, closed) = frames_for(&mut watcher, Duration::from_secs(2)).await;
     assert!(!closed);
     assert_eq!(
@@ -1450,13 +1253,7 @@ async fn a_removed_member_no_longer_hears_the_room() {
     let before = say_acked(&mut s_stays, "踢人之前").await;
     assert_eq!(next(&mut s_kicked).await, before);
 
-    server
-        .ok(
-            REMOVE,
-            &owner.token,
-            json!({ "group_id": g, "user_id": kicked.id }),
-        )
-        .await;
+    remove_member(&server, owner, g, kicked).await;
     // Reconnecting is refused.
     refused(&server, Some(&kicked.token), None, &group_path(g), 403, 403).await;
 
@@ -1506,13 +1303,7 @@ async fn a_removed_member_cannot_post_403() {
     let (g, users) = team(&server, "kickpost", 3).await;
     let (owner, stays, kicked) = (&users[0], &users[1], &users[2]);
     let mut s_kicked = connect(&server, kicked, &group_path(g)).await;
-    server
-        .ok(
-            REMOVE,
-            &owner.token,
-            json!({ "group_id": g, "user_id": kicked.id }),
-        )
-        .await;
+    remove_member(&server, owner, g, kicked).await;
     let mut s_stays = connect(&server, stays, &group_path(g)).await;
     say(&mut s_kicked, "我还在吗").await;
     if let Some(frame) = next_or_closed(&mut s_kicked, WAIT).await {

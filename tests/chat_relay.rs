@@ -67,10 +67,8 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
         json!({ "user_id": member.id, "group_id": g }),
     )
     .await;
-    assert_eq!(
-        (room["room_kind"].as_str(), room["room_id"].as_i64()),
-        (Some("group"), Some(g))
-    );
+    let group_room = format!("group:{g}");
+    assert_eq!(room["room"], json!(group_room));
     let open = "/chat/internal/open";
     fails(
         &server,
@@ -102,10 +100,14 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     let stored = ok(
         &server,
         post,
-        json!({ "room_kind": "group", "room_id": g, "user_id": member.id, "frame": frame }),
+        json!({ "room": group_room, "user_id": member.id, "frame": frame }),
     )
     .await;
-    let message = &stored["message"];
+    let posted = &stored["posted"];
+    assert_eq!(posted["room"], json!(group_room));
+    assert_eq!(posted["prev"], Value::Null, "the room's first message");
+    let message: Value = serde_json::from_str(posted["frame"].as_str().unwrap()).unwrap();
+    assert_eq!(posted["id"], message["id"]);
     assert_eq!(message["history"], false);
     assert_eq!(message["msg"]["content"], "经由中继");
     assert_eq!(message["msg"]["at"], json!([owner.id]));
@@ -113,7 +115,7 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     fails(
         &server,
         post,
-        json!({ "room_kind": "group", "room_id": g, "user_id": member.id, "frame": bad }),
+        json!({ "room": group_room, "user_id": member.id, "frame": bad }),
         409,
         400,
     )
@@ -122,7 +124,7 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     fails(
         &server,
         post,
-        json!({ "room_kind": "group", "room_id": g, "user_id": member.id, "frame": unknown }),
+        json!({ "room": group_room, "user_id": member.id, "frame": unknown }),
         405,
         400,
     )
@@ -131,7 +133,7 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     fails(
         &server,
         post,
-        json!({ "room_kind": "group", "room_id": g, "user_id": outsider.id, "frame": frame }),
+        json!({ "room": group_room, "user_id": outsider.id, "frame": frame }),
         403,
         403,
     )
@@ -140,20 +142,65 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
     let page = ok(
         &server,
         "/chat/internal/history",
-        json!({ "room_kind": "group", "room_id": g, "user_id": member.id }),
+        json!({ "room": group_room, "user_id": member.id }),
     )
     .await;
     let messages = page["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["id"], message["id"]);
-    assert_eq!(messages[0]["history"], true);
+    let shown: Value = serde_json::from_str(messages[0]["frame"].as_str().unwrap()).unwrap();
+    assert_eq!(shown["history"], true);
     let before = ok(
         &server,
         "/chat/internal/history",
-        json!({ "room_kind": "group", "room_id": g, "user_id": member.id, "before": message["id"] }),
+        json!({ "room": group_room, "user_id": member.id, "before": message["id"] }),
     )
     .await;
     assert_eq!(before["messages"], json!([]));
+    fails(
+        &server,
+        "/chat/internal/history",
+        json!({ "room": group_room, "user_id": outsider.id }),
+        403,
+        403,
+    )
+    .await;
+
+    // A relay that noticed a gap reads what follows a message, each naming its predecessor.
+    let second = json!({ "msg_type": "text", "content": "第二条" }).to_string();
+    let second = ok(
+        &server,
+        post,
+        json!({ "room": group_room, "user_id": owner.id, "frame": second }),
+    )
+    .await;
+    assert_eq!(second["posted"]["prev"], message["id"]);
+    let after = "/chat/internal/after";
+    let all = ok(&server, after, json!({ "room": group_room, "after": 0 })).await;
+    let ids: Vec<&Value> = all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["id"])
+        .collect();
+    assert_eq!(ids, vec![&message["id"], &second["posted"]["id"]]);
+    let rest = ok(
+        &server,
+        after,
+        json!({ "room": group_room, "after": message["id"] }),
+    )
+    .await;
+    assert_eq!(rest["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["messages"][0], second["posted"]);
+    fails(
+        &server,
+        after,
+        json!({ "room": "group:x", "after": 0 }),
+        101,
+        400,
+    )
+    .await;
+    fails(&server, after, json!({ "room": "room:1" }), 101, 400).await;
 
     // Private rooms are made on first contact and take no `at`.
     let private = ok(
@@ -162,17 +209,25 @@ async fn the_relay_opens_rooms_stores_frames_and_reads_history() {
         json!({ "user_id": member.id, "peer_id": owner.id }),
     )
     .await;
-    assert_eq!(private["room_kind"], "private");
+    let private_room = private["room"].as_str().unwrap().to_owned();
+    assert!(private_room.starts_with("private:"), "{private}");
     let again = ok(
         &server,
         open,
         json!({ "user_id": owner.id, "peer_id": member.id }),
     )
     .await;
-    assert_eq!(again["room_id"], private["room_id"]);
+    assert_eq!(again["room"], private["room"]);
     let hi = json!({ "msg_type": "text", "content": "hi" }).to_string();
-    let body = json!({ "room_kind": "private", "room_id": private["room_id"], "user_id": outsider.id, "frame": hi });
+    let body = json!({ "room": private_room, "user_id": outsider.id, "frame": hi });
     fails(&server, post, body, 407, 403).await;
     let at = json!({ "msg_type": "text", "content": "x", "at": [] }).to_string();
-    fails(&server, post, json!({ "room_kind": "private", "room_id": private["room_id"], "user_id": owner.id, "frame": at }), 409, 400).await;
+    fails(
+        &server,
+        post,
+        json!({ "room": private_room, "user_id": owner.id, "frame": at }),
+        409,
+        400,
+    )
+    .await;
 }

@@ -45,12 +45,17 @@ fn default_nickname(user_id: &str) -> String {
 /// The token of a request: the `token` header, or the `token` query parameter (GET endpoints serve
 /// `<image src>`, which cannot set headers).
 pub fn token_of(req: &Request) -> Option<String> {
-    if let Some(token) = req.headers().get("token").and_then(|v| v.to_str().ok()) {
+    token_in(req.headers(), req.uri().query())
+}
+
+/// The token of a request head: the `token` header, or the `token` query parameter.
+pub fn token_in(headers: &http::HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(token) = headers.get("token").and_then(|v| v.to_str().ok()) {
         if !token.trim().is_empty() {
             return Some(token.trim().to_owned());
         }
     }
-    form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, v)| k == "token" && !v.trim().is_empty())
         .map(|(_, v)| v.trim().to_owned())
 }
@@ -59,7 +64,12 @@ pub fn token_of(req: &Request) -> Option<String> {
 /// longer exists.
 pub fn authenticate(app: &App, req: &Request) -> Result<String> {
     let token = token_of(req).ok_or_else(|| Error::new(Code::TokenMissing))?;
-    let user_id = app.tokens.verify(&token)?;
+    user_of(app, &token)
+}
+
+/// The user a token names: 111/112 for a bad token, 112 when its user no longer exists.
+pub fn user_of(app: &App, token: &str) -> Result<String> {
+    let user_id = app.tokens.verify(token)?;
     if !app.db.run(|c| Ok(users::exists(c, &user_id)?))? {
         return Err(Error::new(Code::TokenInvalid));
     }

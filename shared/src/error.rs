@@ -6,9 +6,24 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
-/// Every error code of `api.zh.md` and `contract.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+/// Declares [`Code`] and the list of all its variants together, so that neither can miss one.
+macro_rules! codes {
+    ($($name:ident,)*) => {
+        /// Every error code of `api.zh.md` and `contract.md`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $($name,)*
+        }
+
+        impl Code {
+            /// Every code, for reading a code number back (a relay reading the chat component's
+            /// errors).
+            const ALL: &'static [Code] = &[$(Code::$name,)*];
+        }
+    };
+}
+
+codes! {
     Internal,
     BadParam,
     NoEndpoint,
@@ -135,6 +150,14 @@ impl Code {
         self.parts().0
     }
 
+    /// The code with this number.
+    pub fn from_number(number: u16) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.number() == number)
+    }
+
     pub const fn status(self) -> StatusCode {
         self.parts().2
     }
@@ -215,33 +238,18 @@ mod tests {
     #[test]
     fn codes_are_unique_and_statuses_fit_their_family() {
         use Code::*;
-        let all = [
-            Internal,
-            BadParam,
-            NoEndpoint,
-            MethodNotAllowed,
-            TooLarge,
-            TooManyRequests,
-            TokenExpired,
-            TokenInvalid,
-            TokenMissing,
-            WechatLogin,
-            NicknameEmpty,
-            UserNotFound,
-            UserTagNotFound,
-            UserTagEmpty,
-            UserTagsFull,
-            GroupNotFound,
-            NoPermission,
-            GroupDismissed,
-            MessageTooLong,
-        ];
+        let all = Code::ALL;
+        assert_eq!(all.len(), 53);
         let mut numbers: Vec<u16> = all.iter().map(|c| c.number()).collect();
         numbers.sort();
         numbers.dedup();
         assert_eq!(numbers.len(), all.len());
         assert_eq!(TokenExpired.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(GroupDismissed.status(), StatusCode::FORBIDDEN);
+        for &code in all {
+            assert_eq!(Code::from_number(code.number()), Some(code));
+        }
+        assert_eq!(Code::from_number(999), None);
     }
 
     #[test]

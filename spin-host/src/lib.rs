@@ -4,8 +4,11 @@
 
 mod storage;
 
+use std::sync::Arc;
+
 use futures_util::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
+use zudui_shared::chat::live::{Outbox, RelayLink};
 use zudui_shared::config::{Config, Settings};
 use zudui_shared::outbound::HttpClient;
 use zudui_shared::sendable::{send_stream, BoxFuture};
@@ -20,10 +23,23 @@ where
 {
     install_logger();
     let response = match open_app() {
-        Ok(app) => match into_request(req) {
-            Ok(request) => routes::finish(route(&app, request).await),
-            Err(err) => routes::finish(Err(err.into())),
-        },
+        Ok(mut app) => {
+            // Messages and departures a handler publishes go to the relay, which holds the
+            // sockets, once the handler is done.
+            let outbox = Arc::new(Outbox::default());
+            app.live = outbox.clone();
+            let response = match into_request(req) {
+                Ok(request) => routes::finish(route(&app, request).await),
+                Err(err) => routes::finish(Err(err.into())),
+            };
+            let events = outbox.take();
+            if let (false, Some(relay)) = (events.is_empty(), RelayLink::of(&app.settings)) {
+                for event in &events {
+                    relay.send(&*app.http, event).await;
+                }
+            }
+            response
+        }
         Err(err) => routes::finish(Err(err)),
     };
     send_response(response, out).await;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 pub mod wechat;
+pub mod ws;
 
 pub const JWT_SECRET: &str = "integration-test-secret-0123456789";
 
@@ -261,6 +262,73 @@ pub async fn admit(server: &Server, manager: &User, who: &User, group: i64) {
             "/group/external/joinRequest/process",
             &manager.token,
             json!({ "request_id": request, "action": true }),
+        )
+        .await;
+}
+
+/// `manager` removes `who` from the group.
+pub async fn remove_member(server: &Server, manager: &User, group: i64, who: &User) {
+    server
+        .ok(
+            "/group/internal/member/remove",
+            &manager.token,
+            json!({ "group_id": group, "user_id": who.id }),
+        )
+        .await;
+}
+
+/// A group whose creator is `users[0]`, with `n - 1` further approved members.
+pub async fn team(server: &Server, prefix: &str, n: usize) -> (i64, Vec<User>) {
+    let owner = user(server, &format!("{prefix}-owner")).await;
+    let group = create_group(server, &owner, &format!("{prefix} 聊天组")).await;
+    let mut users = vec![owner];
+    for i in 1..n {
+        let member = user(server, &format!("{prefix}-m{i}")).await;
+        admit(server, &users[0], &member, group).await;
+        users.push(member);
+    }
+    (group, users)
+}
+
+/// Uploads `bytes` as the group file `name` into `group`'s files; returns its file id.
+pub async fn upload_group_file(
+    server: &Server,
+    who: &User,
+    group: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> i64 {
+    let form = reqwest::multipart::Form::new()
+        .text("group_id", group.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    let res = server
+        .client
+        .post(server.url("/group/internal/files/upload"))
+        .header("token", &who.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let status = res.status().as_u16();
+    let value: Value = res.json().await.expect("upload answer");
+    assert_eq!(
+        (status, &value["code"]),
+        (200, &json!(0)),
+        "upload: {value}"
+    );
+    value["file_id"].as_i64().expect("file_id")
+}
+
+/// `who` shares the group file `file` into the group's chat room.
+pub async fn share_group_file(server: &Server, who: &User, group: i64, file: i64) {
+    server
+        .ok(
+            "/group/internal/files/share",
+            &who.token,
+            json!({ "group_id": group, "file_id": file }),
         )
         .await;
 }

@@ -86,15 +86,17 @@ pub fn still_in(conn: &dyn Sql, room: Room, me: &str) -> Result<()> {
     Ok(())
 }
 
-/// Stores a message from `me`; the checks that depend on the room happen here: membership (403)
-/// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones, `at` naming members only (409), and `file_id`
-/// naming a temporary file of the room (406).
+/// Stores a message from `me` and publishes it live.
 pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
-    app.live
-        .post(app, room, &mut || store(app, room, me, message))
+    let stored = store(app, room, me, message)?;
+    live::publish_message(app, &stored);
+    Ok(stored)
 }
 
-fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
+/// Stores a message from `me`; the checks that depend on the room happen here: membership (403)
+/// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones,
+/// `at` naming members only (409), and `file_id` naming a temporary file of the room (406).
+pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
     let ClientMessage::Send {
         msg_type,
         content,

@@ -5,9 +5,11 @@
 
 use serde_json::{json, Value};
 
-use super::{client, history, open, post, shaped, Target};
+use super::live::Posted;
+use super::{client, history, open, store, Target};
 use crate::app::App;
-use crate::db::chat_messages::Room;
+use crate::db::chat_messages::{self, Room};
+use crate::db::users;
 use crate::error::{Code, Error, Result};
 use crate::params::Params;
 
@@ -18,61 +20,77 @@ pub fn check_secret(app: &App, given: Option<&str>) -> Result<()> {
     let Some(secret) = app.settings.relay_secret.as_deref() else {
         return Err(Error::new(Code::NoEndpoint));
     };
-    match given.is_some_and(|g| constant_time_eq(g.as_bytes(), secret.as_bytes())) {
+    match given.is_some_and(|g| secrets_match(g, secret)) {
         true => Ok(()),
         false => Err(Error::new(Code::NoEndpoint)),
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `given` is `secret`, compared in constant time.
+pub fn secrets_match(given: &str, secret: &str) -> bool {
+    let (a, b) = (given.as_bytes(), secret.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn room_of(p: &Params) -> Result<Room> {
-    let id = p.id("room_id")?;
-    match p.str("room_kind")? {
-        "group" => Ok(Room::Group(id)),
-        "private" => Ok(Room::Private(id)),
-        _ => Err(Error::param("room_kind")),
-    }
+    Room::from_key(p.str("room")?).ok_or_else(|| Error::param("room"))
 }
 
-/// `{user_id, group_id}` or `{user_id, peer_id}` → `{room_kind, room_id}`.
+/// Most messages one `after` call returns.
+const AFTER_LIMIT: i64 = 200;
+
+/// `{user_id, group_id}` or `{user_id, peer_id}` → `{room}` (`group:5`, `private:7`). 112 when
+/// the token's user no longer exists.
 pub fn open_room(app: &App, p: &Params) -> Result<Value> {
     let me = p.user_id("user_id")?;
+    if !app.db.run(|c| Ok(users::exists(c, &me)?))? {
+        return Err(Error::new(Code::TokenInvalid));
+    }
     let target = match p.opt_id("group_id")? {
         Some(group) => Target::Group(group),
         None => Target::Private(p.user_id("peer_id")?),
     };
     let room = open(app, &me, &target)?;
-    Ok(json!({ "room_kind": room.kind(), "room_id": room.id() }))
+    Ok(json!({ "room": room }))
 }
 
-/// `{room_kind, room_id, user_id, before?}` → `{messages}`, oldest first, as clients receive
-/// them.
+/// `{room, user_id, before?}` → `{messages}`: a history page for the user, oldest first, each
+/// with its client frame (`history: true`).
 pub fn read_history(app: &App, p: &Params) -> Result<Value> {
     let room = room_of(p)?;
     let page = history(app, room, &p.user_id("user_id")?, p.opt_id("before")?)?;
-    let messages: Vec<Value> = page.iter().map(|m| shaped(app, m, true)).collect();
+    let messages: Vec<Posted> = page.iter().map(|m| Posted::of(app, m, true)).collect();
     Ok(json!({ "messages": messages }))
 }
 
-/// `{room_kind, room_id, user_id, frame}`: the client's frame, checked and stored →
-/// `{message}` to fan out (with `history: false`).
-pub fn store(app: &App, p: &Params) -> Result<Value> {
+/// `{room, user_id, frame}`: the client's frame, checked and stored → `{posted}`, which the
+/// relay fans out (`history: false`).
+pub fn store_frame(app: &App, p: &Params) -> Result<Value> {
     let room = room_of(p)?;
     let me = p.user_id("user_id")?;
     let message = client::parse(p.str("frame")?, matches!(room, Room::Group(_)))?;
-    let stored = post(app, room, &me, &message)?;
-    Ok(json!({ "message": shaped(app, &stored, false) }))
+    let stored = store(app, room, &me, &message)?;
+    Ok(json!({ "posted": Posted::of(app, &stored, false) }))
+}
+
+/// `{room, after}` → `{messages}`: the live frames of the messages stored after `after`, oldest
+/// first, for a relay that noticed a gap.
+pub fn read_after(app: &App, p: &Params) -> Result<Value> {
+    let room = room_of(p)?;
+    let after = p.opt_id("after")?.unwrap_or(0).max(0);
+    let page = app
+        .db
+        .run(|c| Ok(chat_messages::after(c, room, after, AFTER_LIMIT)?))?;
+    let messages: Vec<Posted> = page.iter().map(|m| Posted::of(app, m, false)).collect();
+    Ok(json!({ "messages": messages }))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn secrets_compare_whole() {
-        assert!(super::constant_time_eq(b"abc", b"abc"));
-        assert!(!super::constant_time_eq(b"abc", b"abd"));
-        assert!(!super::constant_time_eq(b"abc", b"abcd"));
+        assert!(super::secrets_match("abc", "abc"));
+        assert!(!super::secrets_match("abc", "abd"));
+        assert!(!super::secrets_match("abc", "abcd"));
     }
 }

@@ -23,6 +23,36 @@ impl Room {
             Room::Group(id) | Room::Private(id) => id,
         }
     }
+
+    /// `group:5` or `private:7`: the room's name between hosts (the relay's events, Redis
+    /// channels).
+    pub fn key(self) -> String {
+        format!("{}:{}", self.kind(), self.id())
+    }
+
+    /// The room named by [`Room::key`].
+    pub fn from_key(key: &str) -> Option<Room> {
+        let (kind, id) = key.split_once(':')?;
+        let id = id.parse().ok().filter(|id| *id > 0)?;
+        match kind {
+            "group" => Some(Room::Group(id)),
+            "private" => Some(Room::Private(id)),
+            _ => None,
+        }
+    }
+}
+
+impl serde::Serialize for Room {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Room {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Room, D::Error> {
+        let key = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Room::from_key(&key).ok_or_else(|| serde::de::Error::custom("not a room"))
+    }
 }
 
 /// A message to store; `file_info` and `at` are JSON.
@@ -62,6 +92,9 @@ pub fn insert(conn: &dyn Sql, m: &NewMessage<'_>) -> anyhow::Result<i64> {
 #[derive(Debug, Clone)]
 pub struct Message {
     pub id: i64,
+    /// The id of the room's message before this one: hosts that receive messages out of order
+    /// (relays, concurrent writers) use it to deliver them in order and to notice gaps.
+    pub prev: Option<i64>,
     pub room: Room,
     pub user_id: String,
     pub nickname: String,
@@ -81,22 +114,55 @@ pub fn page(
     before: Option<i64>,
     limit: i64,
 ) -> anyhow::Result<Vec<Message>> {
-    let rows = conn.query(
+    let mut page = select(
+        conn,
+        room,
+        "m.id < ? ORDER BY m.id DESC",
+        before.unwrap_or(i64::MAX),
+        limit,
+    )?;
+    page.reverse();
+    Ok(page)
+}
+
+/// Up to `limit` messages of a room after message `after`, oldest first.
+pub fn after(conn: &dyn Sql, room: Room, after: i64, limit: i64) -> anyhow::Result<Vec<Message>> {
+    select(conn, room, "m.id > ? ORDER BY m.id", after, limit)
+}
+
+/// One message of a room, as `page` reads it.
+pub fn get(conn: &dyn Sql, room: Room, id: i64) -> anyhow::Result<Option<Message>> {
+    Ok(page(conn, room, Some(id + 1), 1)?
+        .into_iter()
+        .find(|m| m.id == id))
+}
+
+/// The room's messages where `m.id` compares with `bound` as `order` says (a condition and an
+/// ORDER BY, both fixed strings of this module).
+fn select(
+    conn: &dyn Sql,
+    room: Room,
+    order: &str,
+    bound: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<Message>> {
+    let sql = format!(
         "SELECT m.id, m.user_id, coalesce(gm.nickname, u.nickname, ''), m.msg_type, m.content,
-                m.file_id, m.file_info, m.at, m.created_at
+                m.file_id, m.file_info, m.at, m.created_at,
+                (SELECT max(p.id) FROM chat_messages p
+                 WHERE p.room_kind = m.room_kind AND p.room_id = m.room_id AND p.id < m.id)
          FROM chat_messages m
          LEFT JOIN users u ON u.id = m.user_id
          LEFT JOIN group_members gm
              ON m.room_kind = 'group' AND gm.group_id = m.room_id AND gm.user_id = m.user_id
-         WHERE m.room_kind = ? AND m.room_id = ? AND m.id < ?
-         ORDER BY m.id DESC LIMIT ?",
-        params![room.kind(), room.id(), before.unwrap_or(i64::MAX), limit],
-    )?;
-    let mut page = rows
-        .iter()
+         WHERE m.room_kind = ? AND m.room_id = ? AND {order} LIMIT ?"
+    );
+    let rows = conn.query(&sql, params![room.kind(), room.id(), bound, limit])?;
+    rows.iter()
         .map(|r| {
             Ok(Message {
                 id: r.int(0)?,
+                prev: r.opt_int(9)?,
                 room,
                 user_id: r.text(1)?,
                 nickname: r.text(2)?,
@@ -108,14 +174,5 @@ pub fn page(
                 created_at: r.int(8)?,
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    page.reverse();
-    Ok(page)
-}
-
-/// One message of a room, as `page` reads it.
-pub fn get(conn: &dyn Sql, room: Room, id: i64) -> anyhow::Result<Option<Message>> {
-    Ok(page(conn, room, Some(id + 1), 1)?
-        .into_iter()
-        .find(|m| m.id == id))
+        .collect()
 }

@@ -11,10 +11,8 @@ use super::{entry, file_info};
 /// Posts a message of the file's type (`image`, `voice`, `video` or `file`) carrying `file_id`
 /// and `file_info` into the group room; returns the message id. A folder cannot be shared (345).
 pub fn share(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<i64> {
-    let room = Room::Group(group_id);
-    let message = app
-        .live
-        .post(app, room, &mut || store(app, me, group_id, file_id))?;
+    let message = store(app, me, group_id, file_id)?;
+    crate::chat::live::publish_message(app, &message);
     Ok(message.id)
 }
 

@@ -2,6 +2,7 @@
 
 use super::{Access, Role};
 use crate::app::App;
+use crate::chat::live::Event;
 use crate::db::join_requests::{self, Inbox};
 use crate::db::{group_search, group_tags, group_types, groups, members};
 use crate::error::{Code, Error, Result};
@@ -117,6 +118,9 @@ pub fn exit(app: &App, me: &str, group_id: i64) -> Result<()> {
         groups::add_members(c, group_id, -1)?;
         Ok(())
     })?;
-    app.live.left(group_id, me);
+    app.live.publish(Event::Left {
+        group_id,
+        user_id: me.to_owned(),
+    });
     Ok(())
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{Access, Role};
 use crate::app::App;
+use crate::chat::live::Event;
 use crate::db::members::{self, Member};
 use crate::db::{groups, ratings};
 use crate::error::{Code, Error, Result};
@@ -48,7 +49,10 @@ pub fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
         groups::add_members(c, group_id, -1)?;
         Ok(())
     })?;
-    app.live.left(group_id, target);
+    app.live.publish(Event::Left {
+        group_id,
+        user_id: target.to_owned(),
+    });
     Ok(())
 }
 

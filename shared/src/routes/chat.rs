@@ -20,7 +20,8 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/chat/files/download" => download(app, req).await,
         "/chat/internal/open" => internal(app, req, relay::open_room).await,
         "/chat/internal/history" => internal(app, req, relay::read_history).await,
-        "/chat/internal/post" => internal(app, req, relay::store).await,
+        "/chat/internal/post" => internal(app, req, relay::store_frame).await,
+        "/chat/internal/after" => internal(app, req, relay::read_after).await,
         _ => Err(Error::new(Code::NoEndpoint)),
     }
 }

@@ -1,0 +1,39 @@
+//! What the hub needs from the chat logic: the native server calls it in-process, the standalone
+//! relay over HTTP (the `chat` component's internal routes). Nothing stored is published here:
+//! the hub publishes what `post` returns.
+
+use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::{ClientMessage, Target};
+use zudui_shared::db::chat_messages::Room;
+use zudui_shared::error::Result;
+use zudui_shared::sendable::BoxFuture;
+
+pub trait Backend: Send + Sync + 'static {
+    /// The user a session token names: 111/112 for a bad token.
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>>;
+
+    /// The room `me` asks for, checked (401, 402, 403).
+    fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>>;
+
+    /// A history page for `me` (the newest without `before`), oldest first, rendered with
+    /// `history: true`.
+    fn history<'a>(
+        &'a self,
+        room: Room,
+        me: &'a str,
+        before: Option<i64>,
+    ) -> BoxFuture<'a, Result<Vec<Posted>>>;
+
+    /// Stores a message `me` sent (the client's `frame`, already parsed as `message`) and
+    /// returns it rendered with `history: false`.
+    fn post<'a>(
+        &'a self,
+        room: Room,
+        me: &'a str,
+        frame: &'a str,
+        message: &'a ClientMessage,
+    ) -> BoxFuture<'a, Result<Posted>>;
+
+    /// The messages stored after `after`, oldest first (a page of them), to fill a gap.
+    fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>>;
+}

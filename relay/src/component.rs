@@ -1,0 +1,141 @@
+//! The chat logic of a Spin deployment, reached over HTTP: the `chat` component's internal
+//! routes (`/chat/internal/*`), each call carrying the shared relay secret. Tokens are checked
+//! here with the same signing key, so a handshake with a bad token costs no call.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::relay::SECRET_HEADER;
+use zudui_shared::chat::{ClientMessage, Target};
+use zudui_shared::db::chat_messages::Room;
+use zudui_shared::error::{Code, Error, Result};
+use zudui_shared::sendable::BoxFuture;
+use zudui_shared::token::Tokens;
+
+use crate::backend::Backend;
+
+pub struct Component {
+    client: reqwest::Client,
+    /// The Spin application's base URL, without a trailing slash.
+    base: String,
+    secret: String,
+    tokens: Tokens,
+}
+
+impl Component {
+    pub fn new(base: &str, secret: &str, jwt_secret: &[u8]) -> anyhow::Result<Component> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .pool_max_idle_per_host(64)
+            .build()?;
+        Ok(Component {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+            secret: secret.to_owned(),
+            // Only verified here; the lifetime only matters when issuing.
+            tokens: Tokens::new(jwt_secret, 1),
+        })
+    }
+
+    /// Calls an internal route; the component's failures come back as the same errors.
+    async fn call<T: DeserializeOwned>(&self, route: &str, body: Value) -> Result<T> {
+        let response = self
+            .client
+            .post(format!("{}/chat/internal/{route}", self.base))
+            .header(SECRET_HEADER, &self.secret)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("chat component unreachable: {e}"))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| anyhow::anyhow!("chat component answer cut: {e}"))?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|_| anyhow::anyhow!("chat component answered {status} without JSON"))?;
+        match value["code"].as_u64() {
+            Some(0) => Ok(serde_json::from_value(value)
+                .map_err(|e| anyhow::anyhow!("chat component answer unexpected: {e}"))?),
+            Some(number) => {
+                let code = u16::try_from(number).ok().and_then(Code::from_number);
+                let message = value["errorMsg"].as_str().unwrap_or_default().to_owned();
+                match code {
+                    // The component's own failure: its details stay in its log.
+                    Some(Code::Internal) | None => {
+                        Err(anyhow::anyhow!("chat component failed ({status})").into())
+                    }
+                    Some(code) => Err(Error::with_message(code, message)),
+                }
+            }
+            None => Err(anyhow::anyhow!("chat component answered {status} without a code").into()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Opened {
+    room: Room,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    messages: Vec<Posted>,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    posted: Posted,
+}
+
+impl Backend for Component {
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move { self.tokens.verify(token) })
+    }
+
+    fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
+        Box::pin(async move {
+            let body = match target {
+                Target::Group(group) => json!({ "user_id": me, "group_id": group }),
+                Target::Private(peer) => json!({ "user_id": me, "peer_id": peer }),
+            };
+            Ok(self.call::<Opened>("open", body).await?.room)
+        })
+    }
+
+    fn history<'a>(
+        &'a self,
+        room: Room,
+        me: &'a str,
+        before: Option<i64>,
+    ) -> BoxFuture<'a, Result<Vec<Posted>>> {
+        Box::pin(async move {
+            let mut body = json!({ "room": room, "user_id": me });
+            if let Some(before) = before {
+                body["before"] = json!(before);
+            }
+            Ok(self.call::<Page>("history", body).await?.messages)
+        })
+    }
+
+    fn post<'a>(
+        &'a self,
+        room: Room,
+        me: &'a str,
+        frame: &'a str,
+        _message: &'a ClientMessage,
+    ) -> BoxFuture<'a, Result<Posted>> {
+        Box::pin(async move {
+            let body = json!({ "room": room, "user_id": me, "frame": frame });
+            Ok(self.call::<Stored>("post", body).await?.posted)
+        })
+    }
+
+    fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
+        Box::pin(async move {
+            let body = json!({ "room": room, "after": after });
+            Ok(self.call::<Page>("after", body).await?.messages)
+        })
+    }
+}

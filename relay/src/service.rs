@@ -1,0 +1,146 @@
+//! The standalone relay in front of a Spin deployment: it holds the WebSockets, asks the `chat`
+//! component (over its internal routes) to open rooms, read history and store messages, and fans
+//! out what is stored. Several instances behind a load balancer share rooms through Redis.
+//!
+//! Besides the chat routes it serves `POST /internal/publish` (an [`Event`] from a component,
+//! such as a shared file or a removed member; same secret header as the component's internal
+//! routes) and `GET /health`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use zudui_shared::chat::live::Event;
+use zudui_shared::chat::relay::SECRET_HEADER;
+
+use crate::component::Component;
+use crate::hub::Hub;
+use crate::session::Chat;
+
+/// The relay's settings, from `ZUDUI_*` environment variables.
+pub struct RelayConfig {
+    /// `ZUDUI_RELAY_LISTEN`, default `127.0.0.1:8090`.
+    pub listen: String,
+    /// `ZUDUI_CHAT_URL`: the Spin application's base URL.
+    pub chat_url: String,
+    /// `ZUDUI_RELAY_SECRET`: shared with the components (`relay_secret`).
+    pub secret: String,
+    /// `ZUDUI_JWT_SECRET`: the components' token signing key (`jwt_secret`).
+    pub jwt_secret: String,
+    /// `ZUDUI_REDIS_URL` (`redis://host:6379`): share rooms with other instances.
+    pub redis_url: Option<String>,
+}
+
+impl RelayConfig {
+    pub fn from_env() -> anyhow::Result<RelayConfig> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let need = |name: &str| var(name).ok_or_else(|| anyhow::anyhow!("{name} is required"));
+        let config = RelayConfig {
+            listen: var("ZUDUI_RELAY_LISTEN").unwrap_or_else(|| "127.0.0.1:8090".into()),
+            chat_url: need("ZUDUI_CHAT_URL")?,
+            secret: need("ZUDUI_RELAY_SECRET")?,
+            jwt_secret: need("ZUDUI_JWT_SECRET")?,
+            redis_url: var("ZUDUI_REDIS_URL"),
+        };
+        if config.secret.len() < 16 || config.jwt_secret.len() < 16 {
+            anyhow::bail!("ZUDUI_RELAY_SECRET and ZUDUI_JWT_SECRET must be at least 16 bytes");
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Clone)]
+struct Publishing {
+    hub: Arc<Hub>,
+    secret: Arc<str>,
+}
+
+/// Serves until `shutdown` completes.
+pub async fn run(
+    config: RelayConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let redis = config
+        .redis_url
+        .as_deref()
+        .map(redis::Client::open)
+        .transpose()?;
+    let shared = redis.is_some();
+    let hub = Hub::new(redis);
+    let backend = Component::new(
+        &config.chat_url,
+        &config.secret,
+        config.jwt_secret.as_bytes(),
+    )?;
+    let chat = Chat::new(Arc::new(backend), hub.clone());
+    let publishing = Publishing {
+        hub: hub.clone(),
+        secret: config.secret.as_str().into(),
+    };
+    let router = chat
+        .routes()
+        .route("/internal/publish", post(publish).with_state(publishing))
+        .route("/health", get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    log::info!(
+        "zudui-relay listening on http://{} for {}{}",
+        listener.local_addr()?,
+        config.chat_url,
+        if shared {
+            ", rooms shared through Redis"
+        } else {
+            ""
+        }
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            hub.close_all();
+        })
+        .await?;
+    log::info!("zudui-relay stopped");
+    Ok(())
+}
+
+/// An event from a component: delivered here and to the other instances.
+async fn publish(
+    State(publishing): State<Publishing>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let given = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok());
+    if !given.is_some_and(|g| zudui_shared::chat::relay::secrets_match(g, &publishing.secret)) {
+        return StatusCode::NOT_FOUND;
+    }
+    match serde_json::from_slice::<Event>(&body) {
+        Ok(event) => {
+            publishing.hub.accept_confirmed(event).await;
+            StatusCode::NO_CONTENT
+        }
+        Err(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn stopped() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    log::info!("shutting down");
+}

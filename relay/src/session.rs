@@ -1,0 +1,228 @@
+//! WebSocket sessions on `/chat/group?group_id=N` and `/chat/private?user_id=S`: the handshake
+//! (token, room, membership), the newest page of history, then live messages, client frames and
+//! pings until either side goes away. A session that falls too far behind (its channel lags, or
+//! a send stalls) is closed; its client pages back with `history` when it reconnects.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use http::request::Parts;
+use tokio::time::{interval, timeout, Instant, MissedTickBehavior};
+use zudui_shared::accounts;
+use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::{self, ClientMessage, Target};
+use zudui_shared::db::chat_messages::Room;
+use zudui_shared::error::{Code, Error, Result};
+use zudui_shared::params::Params;
+
+use crate::backend::Backend;
+use crate::hub::{Delivery, Hub, Listener, Origin};
+
+/// The server pings this often; a connection silent for [`SILENCE`] is closed.
+const PING: Duration = Duration::from_secs(5);
+const SILENCE: Duration = Duration::from_secs(15);
+/// Largest client frame, well above a 4,000-character text in escaped JSON, so that longer texts
+/// get their 411 and the socket stays open; larger frames close it.
+const MAX_FRAME: usize = 1 << 20;
+/// A send to a client that takes longer than this closes the connection.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the chat routes share: the chat logic and the live rooms.
+#[derive(Clone)]
+pub struct Chat {
+    pub backend: Arc<dyn Backend>,
+    pub hub: Arc<Hub>,
+}
+
+impl Chat {
+    /// The hub fills gaps from `backend`.
+    pub fn new(backend: Arc<dyn Backend>, hub: Arc<Hub>) -> Chat {
+        hub.fill_from(&backend);
+        Chat { backend, hub }
+    }
+
+    /// `/chat/group` and `/chat/private`.
+    pub fn routes<S: Clone + Send + Sync + 'static>(self) -> axum::Router<S> {
+        let connect = axum::routing::get(connect).with_state(self);
+        axum::Router::new()
+            .route("/chat/group", connect.clone())
+            .route("/chat/private", connect)
+    }
+}
+
+/// The handshake. The token, the room and membership are checked before the upgrade: a refusal
+/// is the contract's JSON error with its HTTP status.
+async fn connect(
+    State(chat): State<Chat>,
+    upgrade: std::result::Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    req: Request,
+) -> Response {
+    // Only the head: a request body is not `Sync`, and the handshake has none.
+    let (head, _) = req.into_parts();
+    let (me, room) = match open(&chat, &head).await {
+        Ok(opened) => opened,
+        Err(err) => return error_response(err),
+    };
+    let Ok(upgrade) = upgrade else {
+        return error_response(Error::with_message(Code::BadParam, "需要 WebSocket 连接"));
+    };
+    // Listening starts, and the history is read, before the handshake is answered: what was
+    // stored before the client holds its socket comes as history, everything later live.
+    let live = chat.hub.join(room).await;
+    let greeting = chat.backend.history(room, &me, None).await;
+    if let Ok(page) = &greeting {
+        chat.hub.start(room, page.last().map_or(0, |m| m.id));
+    }
+    // Small buffers: tens of thousands of sockets are held at once, and client frames are at
+    // most a few kilobytes.
+    upgrade
+        .read_buffer_size(4 << 10)
+        .write_buffer_size(4 << 10)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| session(chat, room, me, live, greeting, socket))
+        .into_response()
+}
+
+async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
+    let token = accounts::token_in(&req.headers, req.uri.query())
+        .ok_or_else(|| Error::new(Code::TokenMissing))?;
+    let me = chat.backend.authenticate(&token).await?;
+    let query = Params::from_query(req.uri.query().unwrap_or_default());
+    let target = match req.uri.path() {
+        "/chat/group" => Target::Group(query.id("group_id")?),
+        _ => Target::Private(query.user_id("user_id")?),
+    };
+    let room = chat.backend.open(&me, &target).await?;
+    Ok((me, room))
+}
+
+fn error_response(err: Error) -> Response {
+    log_internal(&err);
+    let body = axum::body::Body::from(err.envelope().to_string());
+    Response::builder()
+        .status(err.code().status())
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .body(body)
+        .expect("a static response")
+}
+
+fn log_internal(err: &Error) {
+    if let Error::Internal(cause) = err {
+        log::error!("chat: internal error: {cause:#}");
+    }
+}
+
+async fn session(
+    chat: Chat,
+    room: Room,
+    me: String,
+    mut live: Listener,
+    greeting: Result<Vec<Posted>>,
+    socket: WebSocket,
+) {
+    let (mut sink, mut incoming) = socket.split();
+    // Subscribed first, then the history read: a message stored in between comes both ways, and
+    // the live copy of anything the history already showed is skipped.
+    let mut seen = 0;
+    let greeting = match greeting {
+        Ok(page) => {
+            seen = page.last().map_or(0, |m| m.id);
+            page.into_iter().map(|m| m.frame).collect()
+        }
+        Err(err) => vec![error_frame(err)],
+    };
+    let mut open = send_all(&mut sink, greeting).await;
+    let mut ping = interval(PING);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    let mut closing = chat.hub.closing();
+    while open && !*closing.borrow() {
+        open = tokio::select! {
+            _ = closing.changed() => false,
+            _ = ping.tick() => {
+                heard.elapsed() < SILENCE && send(&mut sink, Frame::Ping(Default::default())).await
+            }
+            frame = incoming.next() => match frame {
+                Some(Ok(frame)) => {
+                    heard = Instant::now();
+                    match frame {
+                        Frame::Text(text) => {
+                            let replies = answer(&chat, room, &me, text.as_str()).await;
+                            send_all(&mut sink, replies).await
+                        }
+                        Frame::Binary(_) => {
+                            let refusal = Error::with_message(Code::BadMessage, "消息应为 JSON 文本");
+                            send_all(&mut sink, vec![error_frame(refusal)]).await
+                        }
+                        Frame::Close(_) => false,
+                        Frame::Ping(_) | Frame::Pong(_) => true,
+                    }
+                }
+                _ => false,
+            },
+            delivery = live.recv() => match delivery.as_deref() {
+                Ok(Delivery::Message { id, .. }) if *id <= seen => true,
+                Ok(Delivery::Message { id, text }) => {
+                    seen = *id;
+                    send(&mut sink, Frame::Text(text.clone())).await
+                }
+                Ok(Delivery::Left(user)) => *user != me,
+                // Too far behind (or the room is gone): close; the client pages back on return.
+                Err(_) => false,
+            },
+        };
+    }
+    let _ = sink.close().await;
+}
+
+/// The frames answering one client message: nothing for a sent message (it comes back live, once
+/// stored), a page for `history`, or an error frame.
+async fn answer(chat: &Chat, room: Room, me: &str, text: &str) -> Vec<String> {
+    let outcome = match chat::client::parse(text, matches!(room, Room::Group(_))) {
+        Ok(ClientMessage::History { msg_id }) => chat
+            .backend
+            .history(room, me, Some(msg_id))
+            .await
+            .map(|page| page.into_iter().map(|m| m.frame).collect()),
+        Ok(message) => match chat.backend.post(room, me, text, &message).await {
+            Ok(posted) => {
+                chat.hub.accept(
+                    zudui_shared::chat::live::Event::Message(posted),
+                    Origin::Here,
+                );
+                Ok(Vec::new())
+            }
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(err),
+    };
+    outcome.unwrap_or_else(|err| vec![error_frame(err)])
+}
+
+fn error_frame(err: Error) -> String {
+    log_internal(&err);
+    err.envelope().to_string()
+}
+
+async fn send_all(sink: &mut SplitSink<WebSocket, Frame>, frames: Vec<String>) -> bool {
+    for frame in frames {
+        if !send(sink, Frame::Text(frame.into())).await {
+            return false;
+        }
+    }
+    true
+}
+
+async fn send(sink: &mut SplitSink<WebSocket, Frame>, frame: Frame) -> bool {
+    matches!(timeout(SEND_TIMEOUT, sink.send(frame)).await, Ok(Ok(())))
+}

@@ -1,0 +1,24 @@
+//! `zudui-relay`: the chat relay in front of a Spin deployment (see `zudui_relay::service`).
+//! Settings are environment variables: `ZUDUI_CHAT_URL`, `ZUDUI_RELAY_SECRET`,
+//! `ZUDUI_JWT_SECRET`, and optionally `ZUDUI_RELAY_LISTEN` and `ZUDUI_REDIS_URL`.
+
+use std::process::ExitCode;
+
+use zudui_relay::service::{run, stopped, RelayConfig};
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let served = RelayConfig::from_env().and_then(|config| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(run(config, stopped()))
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            log::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The chat logic as the hub sees it in the native server: direct calls, no HTTP hop.
+
+use std::sync::Arc;
+
+use zudui_relay::Backend;
+use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::{self, ClientMessage, Target};
+use zudui_shared::db::chat_messages::{self, Room};
+use zudui_shared::error::Result;
+use zudui_shared::sendable::BoxFuture;
+use zudui_shared::{accounts, App};
+
+/// Most messages one gap fill reads.
+const FILL_PAGE: i64 = 200;
+
+pub struct InProcess(pub Arc<App>);
+
+impl Backend for InProcess {
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move { accounts::user_of(&self.0, token) })
+    }
+
+    fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
+        Box::pin(async move { chat::open(&self.0, me, target) })
+    }
+
+    fn history<'a>(
+        &'a self,
+        room: Room,
+        me: &'a str,
+        before: Option<i64>,
+    ) -> BoxFuture<'a, Result<Vec<Posted>>> {
+        Box::pin(async move {
+            let page = chat::history(&self.0, room, me, before)?;
+            Ok(page.iter().map(|m| Posted::of(&self.0, m, true)).collect())
+        })
+    }
+
+    fn post<'a>(
+        &'a self,
+        room: Room,
+        me: &'a str,
+        _frame: &'a str,
+        message: &'a ClientMessage,
+    ) -> BoxFuture<'a, Result<Posted>> {
+        Box::pin(async move {
+            let stored = chat::store(&self.0, room, me, message)?;
+            Ok(Posted::of(&self.0, &stored, false))
+        })
+    }
+
+    fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
+        Box::pin(async move {
+            let app = &self.0;
+            let page = app
+                .db
+                .run(|c| Ok(chat_messages::after(c, room, after, FILL_PAGE)?))?;
+            Ok(page.iter().map(|m| Posted::of(app, m, false)).collect())
+        })
+    }
+}

@@ -1,0 +1,647 @@
+//! The chat behind several `zudui-relay` instances sharing rooms through Redis, in front of the
+//! native server (which serves the relays' internal routes and forwards its own live events, such
+//! as a shared file or a removed member, to relay A): every member hears every message once and
+//! in one order whichever relay holds their socket, shared files and removals cross relays,
+//! handshakes are refused as the server refuses them, and gaps are filled from storage.
+//!
+//! Needs `redis-server` on the PATH (CI installs it); without it these tests fail.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::ws::{
+    self, ask_history, content, contents, group_path, id, ids, next_json, next_live,
+    next_or_closed, quiet, say, say_acked, strictly_increasing, Socket,
+};
+use common::{
+    remove_member, share_group_file, team, upload_group_file, user, Options, Server, User,
+    JWT_SECRET,
+};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::Barrier;
+
+const RELAY_SECRET: &str = "relay-secret-for-scale-tests-0123456789";
+
+/// How long a frame that should come may take.
+const WAIT: Duration = Duration::from_secs(10);
+/// How long a process (Redis, a relay) may take to be ready.
+const STARTUP: Duration = Duration::from_secs(10);
+/// How long we listen to be sure that nothing (more) comes.
+const QUIET: Duration = Duration::from_millis(500);
+
+// ---------------------------------------------------------------------------------------------
+// Processes: Redis and relays
+// ---------------------------------------------------------------------------------------------
+
+/// Tries to start a cluster (or Redis) before giving up: a port reserved for a process may be
+/// taken by another test's process in the moment between its release and the process binding it.
+const START_TRIES: usize = 5;
+
+/// A child process whose output is echoed (shown for failing tests) and which is killed on drop.
+struct Process {
+    child: Child,
+    name: &'static str,
+    /// The process's output lines, until it ends.
+    lines: mpsc::UnboundedReceiver<String>,
+}
+
+impl Process {
+    /// Starts `command`; panics when its program is not installed.
+    fn spawn(name: &'static str, mut command: Command) -> Process {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
+                "{name}: {:?} was not found ({err}); these tests need it installed \
+                 (CI installs redis-server)",
+                command.get_program()
+            ),
+            Err(err) => panic!("{name}: cannot start {:?}: {err}", command.get_program()),
+        };
+        let (tx, lines) = mpsc::unbounded_channel();
+        echo(name, child.stdout.take().expect("stdout"), tx.clone());
+        echo(name, child.stderr.take().expect("stderr"), tx);
+        Process { child, name, lines }
+    }
+
+    /// Waits for an output line containing `marker`. `Err` when the process ends first (such as
+    /// a port taken meanwhile); panics when neither happens within [`STARTUP`].
+    async fn wait_for_line(&mut self, marker: &str) -> Result<String, String> {
+        let deadline = tokio::time::Instant::now() + STARTUP;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) if line.contains(marker) => return Ok(line),
+                Ok(Some(_)) => continue,
+                Ok(None) => {
+                    let status = self.child.wait().map(|s| s.to_string());
+                    return Err(format!("{} ended during startup ({status:?})", self.name));
+                }
+                Err(_) => panic!("{}: no {marker:?} within {STARTUP:?}", self.name),
+            }
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Echoes a process's output line by line (which also keeps the pipe from filling) and hands
+/// each line to `lines`.
+fn echo(name: &'static str, output: impl Read + Send + 'static, lines: UnboundedSender<String>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            eprintln!("{name}: {line}");
+            let _ = lines.send(line);
+        }
+    });
+}
+
+/// A free loopback port, held until the listener is dropped.
+fn reserve_port() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("local address").port();
+    (listener, port)
+}
+
+/// No persistence, loopback only.
+const REDIS_FLAGS: [&str; 6] = ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"];
+
+struct Redis {
+    url: String,
+    _process: Process,
+}
+
+/// A private Redis on a free port, without persistence.
+async fn spawn_redis() -> Redis {
+    let mut failures = Vec::new();
+    for _ in 0..START_TRIES {
+        let (reserved, port) = reserve_port();
+        let mut command = Command::new("redis-server");
+        command
+            .arg("--port")
+            .arg(port.to_string())
+            .args(REDIS_FLAGS);
+        drop(reserved);
+        let mut process = Process::spawn("redis", command);
+        match process.wait_for_line("Ready to accept connections").await {
+            Ok(_) => {
+                let addr = format!("127.0.0.1:{port}");
+                assert!(
+                    redis_answers(&addr).await,
+                    "redis-server at {addr} does not answer PING"
+                );
+                return Redis {
+                    url: format!("redis://{addr}/"),
+                    _process: process,
+                };
+            }
+            Err(failure) => failures.push(failure),
+        }
+    }
+    panic!("redis-server did not start: {failures:?}");
+}
+
+/// Whether Redis at `addr` answers `PING`.
+async fn redis_answers(addr: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return false;
+    };
+    if stream.write_all(b"PING\r\n").await.is_err() {
+        return false;
+    }
+    let mut answer = [0u8; 7];
+    let read = tokio::time::timeout(Duration::from_secs(1), stream.read_exact(&mut answer)).await;
+    matches!(read, Ok(Ok(_))) && &answer == b"+PONG\r\n"
+}
+
+struct Relay {
+    /// `http://127.0.0.1:PORT`
+    base: String,
+    _process: Process,
+}
+
+impl Relay {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `ws://127.0.0.1:PORT`
+    fn ws_base(&self) -> String {
+        ws::ws_base(&self.base)
+    }
+}
+
+/// A relay on the `reserved` port, in front of `server`, sharing rooms through `redis`; returns
+/// once it logged that it listens and answers `/health`. `Err` when it could not listen.
+async fn spawn_relay(
+    name: &'static str,
+    reserved: (std::net::TcpListener, u16),
+    server: &Server,
+    redis: &Redis,
+) -> Result<Relay, String> {
+    let (reservation, port) = reserved;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zudui-relay"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("ZUDUI_RELAY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ZUDUI_CHAT_URL", &server.base)
+        .env("ZUDUI_RELAY_SECRET", RELAY_SECRET)
+        .env("ZUDUI_JWT_SECRET", JWT_SECRET)
+        .env("ZUDUI_REDIS_URL", &redis.url);
+    drop(reservation);
+    let mut process = Process::spawn(name, command);
+    let base = format!("http://127.0.0.1:{port}");
+    process
+        .wait_for_line(&format!("zudui-relay listening on {base}"))
+        .await?;
+    let health = format!("{base}/health");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(res) = client.get(&health).send().await {
+            let status = res.status();
+            let text = res.text().await.unwrap_or_default();
+            assert_eq!(
+                (status.as_u16(), text.as_str()),
+                (200, "ok"),
+                "{name} /health"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < STARTUP,
+            "{name}: /health did not answer within {STARTUP:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Relay {
+        base,
+        _process: process,
+    })
+}
+
+/// A native server, Redis, and relays A, B, … in front of the server on that Redis. The server
+/// has the relay secret (its internal routes) and forwards its live events to relay A.
+struct Cluster {
+    relays: Vec<Relay>,
+    server: Server,
+    _redis: Redis,
+}
+
+async fn cluster(relays: usize) -> Cluster {
+    const NAMES: [&str; 4] = ["relay A", "relay B", "relay C", "relay D"];
+    assert!((1..=NAMES.len()).contains(&relays));
+    let redis = spawn_redis().await;
+    let mut failures = Vec::new();
+    'attempt: for _ in 0..START_TRIES {
+        // Relay A's port is chosen first, and held while the server starts: the server is told
+        // where relay A will be, relay A where the server is.
+        let (listener_a, port_a) = reserve_port();
+        let server = Server::with(
+            Options::dev_login()
+                .env("ZUDUI_JWT_SECRET", JWT_SECRET)
+                .env("ZUDUI_RELAY_SECRET", RELAY_SECRET)
+                .env("ZUDUI_RELAY_URL", &format!("http://127.0.0.1:{port_a}")),
+        )
+        .await;
+        let mut reserved_a = Some((listener_a, port_a));
+        let mut started = Vec::with_capacity(relays);
+        for name in &NAMES[..relays] {
+            let reserved = reserved_a.take().unwrap_or_else(reserve_port);
+            match spawn_relay(name, reserved, &server, &redis).await {
+                Ok(relay) => started.push(relay),
+                Err(failure) => {
+                    failures.push(failure);
+                    continue 'attempt;
+                }
+            }
+        }
+        return Cluster {
+            relays: started,
+            server,
+            _redis: redis,
+        };
+    }
+    panic!("the relays did not start: {failures:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket clients
+// ---------------------------------------------------------------------------------------------
+
+/// Connects `who` to `relay`; the handshake must succeed.
+async fn connect(relay: &Relay, who: &User, path_and_query: &str) -> Socket {
+    ws::connect(&relay.ws_base(), who, path_and_query, WAIT).await
+}
+
+/// A handshake on `relay` with `token` (if any) in the `token` header, which must be refused
+/// with HTTP `status` and the JSON error `code`.
+async fn refused(relay: &Relay, token: Option<&str>, path_and_query: &str, code: u64, status: u16) {
+    ws::refused(
+        &relay.ws_base(),
+        token,
+        None,
+        path_and_query,
+        code,
+        status,
+        WAIT,
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups and the server's HTTP API
+// ---------------------------------------------------------------------------------------------
+
+/// POSTs `body` to `url` with the relay secret header (if any); returns the status and text.
+async fn post_with_secret(url: &str, secret: Option<&str>, body: Value) -> (u16, String) {
+    let mut req = reqwest::Client::new().post(url).json(&body);
+    if let Some(secret) = secret {
+        req = req.header("x-relay-secret", secret);
+    }
+    let res = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap_or_default())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+const CLIENTS: usize = 4;
+const PER_CLIENT: usize = 25;
+
+/// One client of the burst: waits for the others, sends its texts without waiting for their
+/// acknowledgements while reading, and returns every live message it heard, in arrival order.
+async fn burst_client(i: usize, socket: Socket, start: Arc<Barrier>) -> (Vec<Value>, Socket) {
+    let total = CLIENTS * PER_CLIENT;
+    let (mut sink, mut stream) = socket.split();
+    let sending = async {
+        start.wait().await;
+        for n in 0..PER_CLIENT {
+            say(&mut sink, &format!("c{i}-{n}")).await;
+        }
+    };
+    let receiving = async {
+        let mut heard = Vec::with_capacity(total);
+        while heard.len() < total {
+            let frame = next_or_closed(&mut stream, WAIT).await.unwrap_or_else(|| {
+                panic!(
+                    "client {i}: socket closed after {} of {total} messages",
+                    heard.len()
+                )
+            });
+            assert!(
+                frame.get("msg").is_some(),
+                "client {i}: expected a chat message, got {frame}"
+            );
+            assert_eq!(frame["history"], false, "client {i}: {frame}");
+            heard.push(frame);
+        }
+        heard
+    };
+    let ((), heard) = tokio::join!(sending, receiving);
+    (heard, sink.reunite(stream).expect("halves of one socket"))
+}
+
+#[tokio::test]
+async fn two_relays_on_one_redis_deliver_every_message_to_both_in_one_order() {
+    let cluster = cluster(2).await;
+    let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
+    let (g, users) = team(server, "burst", CLIENTS).await;
+    let path = group_path(g);
+    // Alternately on A and B: owner and m2 on A, m1 and m3 on B.
+    let relay_of = |i: usize| &cluster.relays[i % 2];
+    let mut sockets = Vec::new();
+    for (i, who) in users.iter().enumerate() {
+        sockets.push(connect(relay_of(i), who, &path).await);
+    }
+    // Everyone is connected before anything is sent: nobody has history yet.
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        quiet(socket, QUIET, &format!("client {i} before the burst")).await;
+    }
+
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, socket)| tokio::spawn(burst_client(i, socket, start.clone())))
+        .collect();
+    let mut heard = Vec::new();
+    let mut sockets = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let (frames, socket) = task
+            .await
+            .unwrap_or_else(|e| panic!("client {i} failed: {e}"));
+        heard.push(frames);
+        sockets.push(socket);
+    }
+    // Nothing more (no duplicate) comes after the 100 messages.
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        quiet(socket, QUIET, &format!("client {i} after the burst")).await;
+    }
+
+    let total = CLIENTS * PER_CLIENT;
+    let sent: BTreeSet<String> = (0..CLIENTS)
+        .flat_map(|i| (0..PER_CLIENT).map(move |n| format!("c{i}-{n}")))
+        .collect();
+    let reference = ids(&heard[0]);
+    for (i, frames) in heard.iter().enumerate() {
+        let got = ids(frames);
+        assert!(
+            strictly_increasing(&got),
+            "client {i} (on {}): ids not strictly increasing: {got:?}",
+            relay_of(i).base
+        );
+        assert_eq!(
+            got,
+            reference,
+            "client {i} (on {}) heard another order than client 0 (on {})",
+            relay_of(i).base,
+            a.base
+        );
+        let heard_contents: BTreeSet<String> =
+            contents(frames).into_iter().map(str::to_owned).collect();
+        assert_eq!(
+            heard_contents.len(),
+            total,
+            "client {i}: duplicate contents"
+        );
+        assert_eq!(
+            heard_contents, sent,
+            "client {i}: not every sent text was heard"
+        );
+        for frame in frames {
+            assert_eq!(frame["room_id"], g, "client {i}: {frame}");
+            assert_eq!(frame["msg"]["msg_type"], "text", "client {i}: {frame}");
+            // "c{sender}-{n}": the author is the sender.
+            let sender: usize = content(frame)[1..2].parse().expect("sender index");
+            assert_eq!(
+                frame["user_id"],
+                users[sender].id.as_str(),
+                "client {i}: {frame}"
+            );
+        }
+        // Each sender's texts are stored in the order it sent them.
+        let mut next_of: HashMap<&str, usize> = HashMap::new();
+        for text in contents(frames) {
+            let (sender, n) = text.split_once('-').expect("c{i}-{n}");
+            let n: usize = n.parse().expect("n");
+            let expected = next_of.entry(sender).or_default();
+            assert_eq!(n, *expected, "client {i}: {text} out of its sender's order");
+            *expected += 1;
+        }
+    }
+    // Every client saw the same frames, rendered once by the server.
+    for (i, frames) in heard.iter().enumerate().skip(1) {
+        assert_eq!(
+            frames, &heard[0],
+            "client {i}'s frames differ from client 0's"
+        );
+    }
+
+    // The owner reconnects to the other relay and pages back through the whole burst.
+    let owner_socket = sockets.remove(0);
+    drop(owner_socket);
+    let mut again = connect(b, &users[0], &path).await;
+    let mut history = Vec::with_capacity(total);
+    for _ in 0..20 {
+        history.push(next_json(&mut again, WAIT).await);
+    }
+    while history.len() < total {
+        ask_history(&mut again, id(&history[0])).await;
+        let page_len = (total - history.len()).min(20);
+        let mut page = Vec::with_capacity(page_len);
+        for _ in 0..page_len {
+            page.push(next_json(&mut again, WAIT).await);
+        }
+        page.append(&mut history);
+        history = page;
+    }
+    // Before the first message there is nothing more.
+    ask_history(&mut again, id(&history[0])).await;
+    quiet(
+        &mut again,
+        QUIET,
+        "owner after paging back to the first message",
+    )
+    .await;
+    for frame in &history {
+        assert_eq!(frame["history"], true, "a history page: {frame}");
+    }
+    assert_eq!(
+        ids(&history),
+        reference,
+        "history after reconnecting to relay B differs from the live order"
+    );
+    assert_eq!(contents(&history), contents(&heard[0]));
+}
+
+#[tokio::test]
+async fn a_share_through_the_server_reaches_members_on_both_relays() {
+    let cluster = cluster(2).await;
+    let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
+    let (g, users) = team(server, "share", 3).await;
+    let (owner, on_a, on_b) = (&users[0], &users[1], &users[2]);
+    let path = group_path(g);
+    let mut socket_a = connect(a, on_a, &path).await;
+    let mut socket_b = connect(b, on_b, &path).await;
+
+    let file = upload_group_file(server, owner, g, "scale.png", common::png(4, 4, 255)).await;
+    share_group_file(server, owner, g, file).await;
+
+    let heard_a = next_live(&mut socket_a, WAIT).await;
+    let heard_b = next_live(&mut socket_b, WAIT).await;
+    for (relay, frame) in [("relay A", &heard_a), ("relay B", &heard_b)] {
+        assert_eq!(frame["room_id"], g, "{relay}: {frame}");
+        assert_eq!(frame["user_id"], owner.id.as_str(), "{relay}: {frame}");
+        assert_eq!(frame["msg"]["msg_type"], "image", "{relay}: {frame}");
+        assert_eq!(frame["msg"]["file_id"], file, "{relay}: {frame}");
+    }
+    assert_eq!(heard_a, heard_b, "both relays deliver the same frame");
+    quiet(&mut socket_a, QUIET, "member on A after the share").await;
+    quiet(&mut socket_b, QUIET, "member on B after the share").await;
+
+    // Messages after the share follow it in one order on both relays.
+    let text = say_acked(&mut socket_a, "看到文件了", WAIT).await;
+    assert!(id(&text) > id(&heard_a), "{text} after {heard_a}");
+    assert_eq!(next_live(&mut socket_b, WAIT).await, text);
+}
+
+#[tokio::test]
+async fn a_removed_member_is_disconnected_on_the_other_relay() {
+    let cluster = cluster(2).await;
+    let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
+    let (g, users) = team(server, "kick", 3).await;
+    let (owner, stays, kicked) = (&users[0], &users[1], &users[2]);
+    let path = group_path(g);
+    let mut s_owner = connect(a, owner, &path).await;
+    let mut s_stays = connect(b, stays, &path).await;
+    let mut s_kicked = connect(b, kicked, &path).await;
+    let before = say_acked(&mut s_owner, "踢人之前", WAIT).await;
+    assert_eq!(next_live(&mut s_stays, WAIT).await, before);
+    assert_eq!(next_live(&mut s_kicked, WAIT).await, before);
+
+    remove_member(server, owner, g, kicked).await;
+    // Sent as soon as the removal is answered.
+    let secret = say_acked(&mut s_owner, "踢人之后的秘密", WAIT).await;
+    assert_eq!(next_live(&mut s_stays, WAIT).await, secret);
+
+    // The removed member's socket on B ends, without hearing anything after the removal.
+    let started = Instant::now();
+    let mut leaked = Vec::new();
+    while let Some(frame) = next_or_closed(&mut s_kicked, WAIT).await {
+        leaked.push(frame);
+    }
+    assert!(
+        leaked.is_empty(),
+        "the removed member heard, before their socket closed: {leaked:?}"
+    );
+    eprintln!(
+        "the removed member's socket closed {:?} after the secret was acknowledged",
+        started.elapsed()
+    );
+    // Reconnecting is refused on either relay.
+    refused(b, Some(&kicked.token), &path, 403, 403).await;
+    refused(a, Some(&kicked.token), &path, 403, 403).await;
+    quiet(&mut s_stays, QUIET, "the member who stays").await;
+}
+
+#[tokio::test]
+async fn relay_refuses_like_the_server() {
+    let cluster = cluster(1).await;
+    let (server, relay) = (&cluster.server, &cluster.relays[0]);
+    let (g, users) = team(server, "refuse", 2).await;
+    let outsider = user(server, "refuse-outsider").await;
+    let path = group_path(g);
+
+    refused(relay, None, &path, 113, 401).await;
+    refused(relay, Some("not-a-token"), &path, 112, 401).await;
+    refused(relay, Some(&outsider.token), &path, 403, 403).await;
+    refused(
+        relay,
+        Some(&users[0].token),
+        "/chat/group?group_id=987654",
+        402,
+        404,
+    )
+    .await;
+    // The members themselves are let in.
+    let mut member = connect(relay, &users[1], &path).await;
+    quiet(&mut member, QUIET, "a member of an empty group").await;
+
+    // The relay's publishing route is hidden without its secret.
+    let publish = relay.url("/internal/publish");
+    let left = json!({ "event": "left", "group_id": g, "user_id": users[1].id });
+    for secret in [None, Some("wrong"), Some(&RELAY_SECRET[1..])] {
+        let (status, body) = post_with_secret(&publish, secret, left.clone()).await;
+        assert_eq!(status, 404, "publish with secret {secret:?}: {body}");
+    }
+    // Nothing was delivered: the member is still connected and hears the room.
+    quiet(&mut member, QUIET, "the member after refused publishes").await;
+    let mut owner = connect(relay, &users[0], &path).await;
+    let hello = say_acked(&mut owner, "还在吗", WAIT).await;
+    assert_eq!(next_live(&mut member, WAIT).await, hello);
+    // With the secret the route exists (and checks its body).
+    let (status, body) = post_with_secret(&publish, Some(RELAY_SECRET), json!({})).await;
+    assert_eq!(
+        status, 400,
+        "publish with the secret and a bad body: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_relay_fills_gaps_from_storage() {
+    let cluster = cluster(1).await;
+    let (server, relay) = (&cluster.server, &cluster.relays[0]);
+    let (g, users) = team(server, "gap", 2).await;
+    let (owner, member) = (&users[0], &users[1]);
+    let path = group_path(g);
+    let mut s_owner = connect(relay, owner, &path).await;
+    let mut s_member = connect(relay, member, &path).await;
+
+    // Stored behind the relay's back: nothing is published.
+    let frame = json!({ "msg_type": "text", "content": "quiet" }).to_string();
+    let (status, body) = post_with_secret(
+        &server.url("/chat/internal/post"),
+        Some(RELAY_SECRET),
+        json!({ "room": format!("group:{g}"), "user_id": owner.id, "frame": frame }),
+    )
+    .await;
+    assert_eq!(status, 200, "internal post: {body}");
+    let stored: Value = serde_json::from_str(&body).expect("JSON answer");
+    assert_eq!(stored["code"], 0, "internal post: {stored}");
+    let quiet_id = stored["posted"]["id"].as_i64().expect("posted id");
+    quiet(&mut s_member, QUIET, "the member before the gap shows").await;
+
+    // The next message names "quiet" as its predecessor: the relay reads it from storage.
+    say(&mut s_owner, "loud").await;
+    for (who, socket) in [("member", &mut s_member), ("owner", &mut s_owner)] {
+        let first = next_live(socket, WAIT).await;
+        let second = next_live(socket, WAIT).await;
+        assert_eq!(
+            (content(&first), content(&second)),
+            ("quiet", "loud"),
+            "{who}: {first} then {second}"
+        );
+        assert_eq!(id(&first), quiet_id, "{who}: {first}");
+        assert!(id(&second) > quiet_id, "{who}: {second}");
+        assert_eq!(first["user_id"], owner.id.as_str(), "{who}: {first}");
+        quiet(socket, QUIET, who).await;
+    }
+}
