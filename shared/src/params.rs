@@ -60,6 +60,15 @@ impl Params {
         self.opt_str(name)?.ok_or_else(|| Error::param(name))
     }
 
+    /// An optional JSON object (the admin console's row keys and values).
+    pub fn opt_object(&self, name: &str) -> Result<Option<&Map<String, Value>>> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(_) => Err(Error::param_why(name, "应为对象")),
+        }
+    }
+
     pub fn opt_str(&self, name: &str) -> Result<Option<&str>> {
         match self.value(name) {
             None => Ok(None),

@@ -7,6 +7,7 @@ use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
 use crate::imaging::{self, Picture};
 use crate::params::trimmed_text;
+use crate::storage::Sql;
 use crate::{pictures, time};
 
 pub const NICKNAME_MAX: usize = 32;
@@ -31,19 +32,37 @@ pub fn require_user(app: &App, user_id: &str) -> Result<()> {
 }
 
 pub fn edit_info(app: &App, user_id: &str, text: &str) -> Result<()> {
+    app.db.tx(|c| edit_info_in(c, user_id, text))
+}
+
+/// The profile rules of each edit, inside a caller's transaction (the admin console records its
+/// writes in the same one): 202 for an unknown user.
+pub fn edit_info_in(conn: &dyn Sql, user_id: &str, text: &str) -> Result<()> {
     let text = text.trim();
     if text.chars().count() > INFO_MAX {
         return Err(Error::param_why("text", &format!("最多 {INFO_MAX} 个字符")));
     }
-    app.db.run(|c| Ok(users::set_info(c, user_id, text)?))?;
-    Ok(())
+    found(users::set_info(conn, user_id, text)?, Code::UserNotFound)
 }
 
 pub fn set_nickname(app: &App, user_id: &str, nickname: &str) -> Result<()> {
+    app.db.tx(|c| set_nickname_in(c, user_id, nickname))
+}
+
+pub fn set_nickname_in(conn: &dyn Sql, user_id: &str, nickname: &str) -> Result<()> {
     let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
-    app.db
-        .run(|c| Ok(users::set_nickname(c, user_id, &nickname)?))?;
-    Ok(())
+    found(
+        users::set_nickname(conn, user_id, &nickname)?,
+        Code::UserNotFound,
+    )
+}
+
+/// `code` unless a statement changed a row.
+fn found(changed: u64, code: Code) -> Result<()> {
+    match changed {
+        0 => Err(Error::new(code)),
+        _ => Ok(()),
+    }
 }
 
 pub fn tags(app: &App, user_id: &str) -> Result<Vec<UserTag>> {
@@ -60,37 +79,48 @@ fn duplicate_tag() -> Error {
 }
 
 pub fn add_tag(app: &App, user_id: &str, text: &str) -> Result<()> {
+    app.db.tx(|c| add_tag_in(c, user_id, text))
+}
+
+pub fn add_tag_in(conn: &dyn Sql, user_id: &str, text: &str) -> Result<()> {
     let text = tag_text(text)?;
-    app.db.tx(|c| {
-        if user_tags::count(c, user_id)? >= TAGS_PER_USER {
-            return Err(Error::new(Code::UserTagsFull));
-        }
-        if user_tags::text_taken(c, user_id, &text, 0)? {
-            return Err(duplicate_tag());
-        }
-        user_tags::insert(c, user_id, &text, time::now())?;
-        Ok(())
-    })
+    if !users::exists(conn, user_id)? {
+        return Err(Error::new(Code::UserNotFound));
+    }
+    if user_tags::count(conn, user_id)? >= TAGS_PER_USER {
+        return Err(Error::new(Code::UserTagsFull));
+    }
+    if user_tags::text_taken(conn, user_id, &text, 0)? {
+        return Err(duplicate_tag());
+    }
+    user_tags::insert(conn, user_id, &text, time::now())?;
+    Ok(())
 }
 
 pub fn edit_tag(app: &App, user_id: &str, tag_id: i64, text: &str) -> Result<()> {
+    app.db.tx(|c| edit_tag_in(c, user_id, tag_id, text))
+}
+
+pub fn edit_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64, text: &str) -> Result<()> {
     let text = tag_text(text)?;
-    app.db.tx(|c| {
-        if user_tags::text_taken(c, user_id, &text, tag_id)? {
-            return Err(duplicate_tag());
-        }
-        match user_tags::update(c, user_id, tag_id, &text)? {
-            0 => Err(Error::new(Code::UserTagNotFound)),
-            _ => Ok(()),
-        }
-    })
+    if user_tags::text_taken(conn, user_id, &text, tag_id)? {
+        return Err(duplicate_tag());
+    }
+    found(
+        user_tags::update(conn, user_id, tag_id, &text)?,
+        Code::UserTagNotFound,
+    )
 }
 
 pub fn remove_tag(app: &App, user_id: &str, tag_id: i64) -> Result<()> {
-    match app.db.run(|c| Ok(user_tags::delete(c, user_id, tag_id)?))? {
-        0 => Err(Error::new(Code::UserTagNotFound)),
-        _ => Ok(()),
-    }
+    app.db.tx(|c| remove_tag_in(c, user_id, tag_id))
+}
+
+pub fn remove_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64) -> Result<()> {
+    found(
+        user_tags::delete(conn, user_id, tag_id)?,
+        Code::UserTagNotFound,
+    )
 }
 
 /// Verifies, normalizes and stores a new avatar, then forgets the old one.

@@ -70,3 +70,11 @@ pub fn delete(conn: &dyn Sql, user_id: &str, id: i64) -> anyhow::Result<u64> {
         params![id, user_id],
     )
 }
+
+/// The user a tag belongs to.
+pub fn owner(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<String>> {
+    conn.query("SELECT user_id FROM user_tags WHERE id = ?", params![id])?
+        .first()
+        .map(|r| r.text(0))
+        .transpose()
+}
