@@ -6,6 +6,7 @@
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod body;
 pub mod chat;

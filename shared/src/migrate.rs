@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_groups.sql")),
     (3, include_str!("../../migrations/0003_files.sql")),
     (4, include_str!("../../migrations/0004_chat.sql")),
+    (5, include_str!("../../migrations/0005_admin.sql")),
 ];
 
 pub fn latest() -> i64 {

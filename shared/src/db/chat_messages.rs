@@ -176,3 +176,12 @@ fn select(
         })
         .collect()
 }
+
+/// Messages stored since `since` (the admin dashboard's messages today).
+pub fn count_since(conn: &dyn Sql, since: i64) -> anyhow::Result<i64> {
+    conn.query(
+        "SELECT count(*) FROM chat_messages WHERE created_at >= ?",
+        params![since],
+    )?[0]
+        .int(0)
+}

@@ -271,3 +271,19 @@ pub fn blobs_of_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Strin
     .map(|r| r.text(0))
     .collect()
 }
+
+/// Bytes stored per group, largest first, up to `limit` groups, and in all (the admin
+/// dashboard).
+pub fn usage(conn: &dyn Sql, limit: i64) -> anyhow::Result<(Vec<(i64, i64)>, i64)> {
+    let per_group = conn
+        .query(
+            "SELECT group_id, sum(size) AS used FROM group_files
+             GROUP BY group_id ORDER BY used DESC LIMIT ?",
+            params![limit],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.int(1)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let total = conn.query("SELECT ifnull(sum(size), 0) FROM group_files", params![])?[0].int(0)?;
+    Ok((per_group, total))
+}

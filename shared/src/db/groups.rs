@@ -186,3 +186,12 @@ pub fn by_ids(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<Vec<Group>> {
     found.sort_by_key(|g| ids.iter().position(|id| *id == g.id));
     Ok(found)
 }
+
+/// Active and dismissed groups (the admin dashboard).
+pub fn counts(conn: &dyn Sql) -> anyhow::Result<(i64, i64)> {
+    let row = &conn.query(
+        "SELECT count(*) - count(dismissed_at), count(dismissed_at) FROM groups",
+        params![],
+    )?[0];
+    Ok((row.int(0)?, row.int(1)?))
+}

@@ -98,3 +98,12 @@ pub fn inbox(conn: &dyn Sql, manager: &str) -> anyhow::Result<Vec<Inbox>> {
     })
     .collect()
 }
+
+/// Requests waiting for a manager, in every group (the admin dashboard).
+pub fn pending_count(conn: &dyn Sql) -> anyhow::Result<i64> {
+    conn.query(
+        "SELECT count(*) FROM join_requests WHERE status = 'pending'",
+        params![],
+    )?[0]
+        .int(0)
+}

@@ -121,3 +121,8 @@ pub fn groups_of(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<i64>> {
     .map(|r| r.int(0))
     .collect()
 }
+
+/// Memberships across all groups (the admin dashboard).
+pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
+    conn.query("SELECT count(*) FROM group_members", params![])?[0].int(0)
+}

@@ -1,7 +1,9 @@
 //! SQL, one module per table. Nothing else in the crate writes SQL for these tables.
 
+pub mod admin_audit;
 pub mod announcements;
 pub mod blob_pending;
+pub mod browse;
 pub mod chat_files;
 pub mod chat_messages;
 pub mod file_uploads;

@@ -104,3 +104,8 @@ pub fn set_avatar(conn: &dyn Sql, id: &str, avatar: &StoredPicture) -> anyhow::R
         params![&avatar.blob, &avatar.content_type, &avatar.etag, id],
     )
 }
+
+/// How many users there are (the admin dashboard).
+pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
+    conn.query("SELECT count(*) FROM users", params![])?[0].int(0)
+}

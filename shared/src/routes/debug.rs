@@ -1,9 +1,121 @@
-//! `/debug` routes. None are served yet: every path answers 102 until this area's issue lands.
+//! `/debug`: the admin console's API. Disabled (102 everywhere) without `admin_token`; every
+//! route but sign-in needs the admin credential (see `admin::guard`).
 
+use http::{header, HeaderValue, Method};
+use serde_json::{json, Value};
+
+use super::{json_params, ok, picture, query_params};
+use crate::admin::{self, guard, guard::Admin};
 use crate::app::App;
-use crate::body::{Request, Response};
+use crate::body::{Body, Request, Response};
 use crate::error::{Code, Error, Result};
+use crate::profiles;
+use crate::time;
 
-pub async fn route(_app: &App, _req: Request) -> Result<Response> {
-    Err(Error::new(Code::NoEndpoint))
+pub async fn route(app: &App, req: Request) -> Result<Response> {
+    guard::admin_token(app)?;
+    let now = time::now();
+    let method = req.method().clone();
+    match (method, req.uri().path()) {
+        (Method::GET, "/debug" | "/debug/") => Ok(console()),
+        (Method::POST, "/debug/api/login") => login(app, req, now).await,
+        (method, path) => {
+            let admin = guard::check(app, &method, req.headers(), now)?;
+            match (method, path) {
+                (Method::GET, "/debug/api/session") => Ok(ok(session(&admin))),
+                (Method::POST, "/debug/api/logout") => logout(app, &admin, now),
+                (Method::GET, "/debug/api/stats") => Ok(ok(admin::dashboard(app, now)?)),
+                (Method::GET, "/debug/api/tables") => Ok(ok(admin::tables::list(app)?)),
+                (Method::GET, "/debug/api/rows") => {
+                    Ok(ok(admin::tables::rows(app, &query_params(&req))?))
+                }
+                (Method::POST, "/debug/api/create") => write(app, &admin, "create", req, now).await,
+                (Method::POST, "/debug/api/update") => write(app, &admin, "update", req, now).await,
+                (Method::POST, "/debug/api/delete") => write(app, &admin, "delete", req, now).await,
+                (Method::GET, "/debug/api/avatar") => {
+                    let who = query_params(&req).user_id("user_id")?;
+                    let source = profiles::avatar_source(app, &who)?;
+                    let etag = source.etag.clone();
+                    picture(&req, &etag, || profiles::load_avatar(app, &who, source))
+                }
+                (Method::GET, "/debug/api/audit") => {
+                    let before = query_params(&req).opt_id("before")?;
+                    Ok(ok(admin::audit(app, before)?))
+                }
+                _ => Err(Error::new(Code::NoEndpoint)),
+            }
+        }
+    }
+}
+
+/// The console page: one self-contained HTML file (no CDN, works offline). Its data comes from
+/// the API above, so the page itself needs no credential.
+fn console() -> Response {
+    let mut res = Response::new(Body::from(bytes::Bytes::from_static(include_bytes!(
+        "../admin/console.html"
+    ))));
+    let headers = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+             img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// `{table, key, values}` → the write, through the domain's rules, recorded in the audit log.
+async fn write(app: &App, admin: &Admin, action: &str, req: Request, now: i64) -> Result<Response> {
+    let p = json_params(req).await?;
+    Ok(ok(admin::writes::apply(app, admin, action, &p, now)?))
+}
+
+/// `{token}` → a session cookie and its CSRF token; 112 for a wrong token.
+async fn login(app: &App, req: Request, now: i64) -> Result<Response> {
+    let p = json_params(req).await?;
+    if !guard::token_matches(app, p.str("token")?)? {
+        return Err(Error::new(Code::TokenInvalid));
+    }
+    let cookie = guard::new_session(app, now)?;
+    let admin = guard::check(app, &Method::GET, &cookie_headers(&cookie), now)?;
+    app.db
+        .tx(|c| admin::record(c, now, admin.actor(), "sign_in", "console", &Value::Null))?;
+    with_cookie(ok(session(&admin)), Some(&cookie))
+}
+
+fn logout(app: &App, admin: &Admin, now: i64) -> Result<Response> {
+    app.db
+        .tx(|c| admin::record(c, now, admin.actor(), "sign_out", "console", &Value::Null))?;
+    with_cookie(ok(json!({})), None)
+}
+
+/// What a page needs to write: its CSRF token (none for scripts).
+fn session(admin: &Admin) -> Value {
+    match admin {
+        Admin::Console { csrf } => json!({ "csrf": csrf }),
+        Admin::Script => json!({}),
+    }
+}
+
+fn cookie_headers(session: &str) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&format!("{}={session}", guard::COOKIE)) {
+        headers.insert(header::COOKIE, value);
+    }
+    headers
+}
+
+fn with_cookie(mut res: Response, session: Option<&str>) -> Result<Response> {
+    let value = HeaderValue::from_str(&guard::set_cookie(session))
+        .map_err(|e| anyhow::anyhow!("cookie header: {e}"))?;
+    res.headers_mut().insert(header::SET_COOKIE, value);
+    Ok(res)
 }
