@@ -364,6 +364,16 @@ async fn write(server: &Server, action: &str, body: Value) -> (u16, Value) {
     (status, res)
 }
 
+/// An update the console must refuse with `code` and `status`.
+async fn refused_update(server: &Server, body: Value, code: u64, status: u16) {
+    let (got, res) = write(server, "update", body.clone()).await;
+    assert_eq!(
+        (got, res["code"].as_u64()),
+        (status, Some(code)),
+        "{body}: {res}"
+    );
+}
+
 async fn audit_targets(server: &Server) -> Vec<String> {
     let (_, res) = get(server, "/debug/api/audit", Some(ADMIN)).await;
     res["entries"]
@@ -451,12 +461,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
             400,
         ),
     ] {
-        let (got, res) = write(&server, "update", body.clone()).await;
-        assert_eq!(
-            (got, res["code"].as_u64()),
-            (status, Some(code)),
-            "{body}: {res}"
-        );
+        refused_update(&server, body, code, status).await;
     }
     let shown = profile(&alice).await;
     assert_eq!(
@@ -549,4 +554,87 @@ async fn writes_follow_the_api_rules_and_are_audited() {
         }
     }
     assert_eq!(profile(&alice).await["nickname"], "跨站");
+}
+
+#[tokio::test]
+async fn group_types_are_kept_in_the_console() {
+    let server = admin_server().await;
+    let owner = user(&server, "types-owner").await;
+    let create = |group_type: &'static str| {
+        let (server, token) = (&server, owner.token.clone());
+        async move {
+            let body = json!({ "type": group_type, "name": "新类型的群", "user_limit": 10 });
+            server
+                .post("/group/external/group/create", Some(&token), body)
+                .await
+        }
+    };
+    let (status, res) = create("桌游").await;
+    assert_eq!((status, res["code"].as_u64()), (400, Some(351)), "{res}");
+
+    let new_type =
+        json!({ "table": "group_types", "values": { "name": " 桌游 ", "position": "8" } });
+    let (status, res) = write(&server, "create", new_type.clone()).await;
+    assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
+    let (status, res) = write(&server, "create", new_type).await;
+    assert_eq!(
+        (status, res["code"].as_u64()),
+        (400, Some(101)),
+        "a duplicate: {res}"
+    );
+    let (status, res) = create("桌游").await;
+    assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
+
+    let key = json!({ "name": "桌游" });
+    for (body, code, status) in [
+        (
+            json!({ "table": "group_types", "key": key, "values": { "name": "棋牌" } }),
+            101,
+            400,
+        ),
+        (
+            json!({ "table": "group_types", "key": { "name": "没有" }, "values": { "position": 3 } }),
+            351,
+            400,
+        ),
+    ] {
+        refused_update(&server, body, code, status).await;
+    }
+    let (status, _) = write(
+        &server,
+        "update",
+        json!({ "table": "group_types", "key": key, "values": { "position": 0 } }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, res) = write(
+        &server,
+        "delete",
+        json!({ "table": "group_types", "key": key }),
+    )
+    .await;
+    assert_eq!(
+        (status, res["code"].as_u64()),
+        (400, Some(101)),
+        "a type in use stays: {res}"
+    );
+
+    let spare = json!({ "table": "group_types", "values": { "name": "空的" } });
+    assert_eq!(write(&server, "create", spare).await.0, 200);
+    let (status, _) = write(
+        &server,
+        "delete",
+        json!({ "table": "group_types", "key": { "name": "空的" } }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, res) = create("空的").await;
+    assert_eq!((status, res["code"].as_u64()), (400, Some(351)), "{res}");
+    let (_, page) = get(
+        &server,
+        "/debug/api/rows?table=group_types&sort=position",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(page["rows"][0], json!(["桌游", 0]), "{page}");
 }

@@ -8,6 +8,7 @@ use super::{guard::Admin, record};
 use crate::app::App;
 use crate::db::user_tags;
 use crate::error::{Code, Error, Result};
+use crate::groups::types;
 use crate::params::Params;
 use crate::profiles;
 use crate::storage::Sql;
@@ -37,6 +38,24 @@ pub fn apply(app: &App, admin: &Admin, action: &str, p: &Params, now: i64) -> Re
                 let (id, user) = tag(c, &key)?;
                 profiles::remove_tag_in(c, &user, id)?;
                 format!("user_tags:{id}")
+            }
+            ("group_types", "create") => {
+                let position = fields.opt_id("position")?.unwrap_or(0);
+                let name = types::create_in(c, fields.str("name")?, position)?;
+                format!("group_types:{name}")
+            }
+            ("group_types", "update") => {
+                let name = key.str("name")?;
+                if values.keys().any(|k| k != "position") {
+                    return Err(Error::param_why("name", "类型不能改名"));
+                }
+                types::move_in(c, name, fields.id("position")?)?;
+                format!("group_types:{name}")
+            }
+            ("group_types", "delete") => {
+                let name = key.str("name")?;
+                types::delete_in(c, name)?;
+                format!("group_types:{name}")
             }
             _ => {
                 return Err(Error::with_message(

@@ -15,3 +15,21 @@ pub fn list(conn: &dyn Sql) -> anyhow::Result<Vec<String>> {
         .map(|r| r.text(0))
         .collect()
 }
+
+pub fn insert(conn: &dyn Sql, name: &str, position: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "INSERT INTO group_types (name, position) VALUES (?, ?)",
+        params![name, position],
+    )
+}
+
+pub fn set_position(conn: &dyn Sql, name: &str, position: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE group_types SET position = ? WHERE name = ?",
+        params![position, name],
+    )
+}
+
+pub fn delete(conn: &dyn Sql, name: &str) -> anyhow::Result<u64> {
+    conn.execute("DELETE FROM group_types WHERE name = ?", params![name])
+}

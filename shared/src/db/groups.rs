@@ -195,3 +195,12 @@ pub fn counts(conn: &dyn Sql) -> anyhow::Result<(i64, i64)> {
     )?[0];
     Ok((row.int(0)?, row.int(1)?))
 }
+
+/// Groups of a type, active or dismissed.
+pub fn count_of_type(conn: &dyn Sql, group_type: &str) -> anyhow::Result<i64> {
+    conn.query(
+        "SELECT count(*) FROM groups WHERE type = ?",
+        params![group_type],
+    )?[0]
+        .int(0)
+}

@@ -7,6 +7,7 @@ pub mod announcements;
 pub mod lifecycle;
 pub mod members;
 pub mod profile;
+pub mod types;
 
 use crate::db::groups::{self, Group};
 use crate::db::members as member_rows;
