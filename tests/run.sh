@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs the services some tests run against when they are
+# missing, then runs every test. Arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== test services"
+# The S3-compatible server that tests/files_s3.rs runs the file space against.
+if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/s3s-fs" ]; then
+  cargo install s3s-fs@0.14.1 --features binary --locked
+fi
+
+# Debian packages the tests need: Redis for tests/chat_scale.rs (two relays sharing rooms; each
+# test starts its own server), Chromium, its WebDriver and a CJK font for tests/debug_browser.rs.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+for tool in redis-server chromium chromedriver; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required by the tests" >&2; exit 1; }
+done
+
+echo "== tests"
+cargo test "$@"
