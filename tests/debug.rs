@@ -446,7 +446,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
             404,
         ),
         (
-            json!({ "table": "groups", "key": { "id": 1 }, "values": { "name": "x" } }),
+            json!({ "table": "private_rooms", "key": { "id": 1 }, "values": { "user_a": "x" } }),
             101,
             400,
         ),

@@ -1,14 +1,15 @@
 //! The admin console end to end in real headless Chromium (Debian's `chromium` and
-//! `chromium-driver`, which `.ci/run` installs), driven over WebDriver: sign in, open a table,
-//! edit a user's nickname, delete a tag, see both through the public API, sign out. The
-//! dashboard's screenshot is kept in `target/test-artifacts/`.
+//! `chromium-driver`, which `tests/run.sh` installs), driven over WebDriver: sign in, open a
+//! table, edit a user's nickname, delete a tag, see both through the public API, sign out; and a
+//! group's page with its pictures, members and the group's deletion. Screenshots of the dashboard
+//! and of a group are kept in `target/test-artifacts/`.
 
 mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{user, Options, Server};
+use common::{admit, create_group, png, user, Options, Server};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -127,6 +128,42 @@ async fn open_table(c: &Client, table: &str) {
     until_text(c, "#view h2", |t| t == table).await;
 }
 
+async fn sign_in(c: &Client, server: &Server) {
+    c.goto(&server.url("/debug")).await.expect("open /debug");
+    find(c, "#token").await.send_keys(ADMIN).await.unwrap();
+    find(c, "#signin-button").await.click().await.unwrap();
+    until_text(c, "#dashboard", |t| t.contains("用户")).await;
+}
+
+/// Keeps a screenshot of the page as `target/test-artifacts/<name>`.
+async fn screenshot(c: &Client, name: &str) {
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(artifacts.join(name), png).unwrap();
+}
+
+/// Waits until the images under `css` number `n` and have all loaded (decoded, non-empty).
+async fn images_loaded(c: &Client, css: &str, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let script = format!(
+        "const imgs = [...document.querySelectorAll({css:?})];
+         return imgs.filter((i) => i.complete && i.naturalWidth > 0).length + '/' + imgs.length;"
+    );
+    loop {
+        let got = c.execute(&script, vec![]).await.expect("script");
+        if got == json!(format!("{n}/{n}")) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "images under {css}: {got}, expected {n} loaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn an_operator_edits_a_user_and_deletes_a_tag_in_the_browser() {
     let server = Server::with(Options::dev_login().env("ZUDUI_ADMIN_TOKEN", ADMIN)).await;
@@ -151,11 +188,7 @@ async fn an_operator_edits_a_user_and_deletes_a_tag_in_the_browser() {
     token.send_keys(ADMIN).await.unwrap();
     find(&c, "#signin-button").await.click().await.unwrap();
     until_text(&c, "#dashboard", |t| t.contains("用户")).await;
-    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let png = c.screenshot().await.expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    std::fs::write(artifacts.join("debug-dashboard.png"), png).unwrap();
+    screenshot(&c, "debug-dashboard.png").await;
 
     // Edit the user's nickname in the users table.
     open_table(&c, "users").await;
@@ -191,5 +224,119 @@ async fn an_operator_edits_a_user_and_deletes_a_tag_in_the_browser() {
     find(&c, "#signin:not(.hidden)").await;
     c.goto(&server.url("/debug")).await.unwrap();
     find(&c, "#signin:not(.hidden)").await;
+    c.close().await.expect("close the browser");
+}
+
+#[tokio::test]
+async fn an_operator_looks_after_a_group_in_the_browser() {
+    let server = Server::with(Options::dev_login().env("ZUDUI_ADMIN_TOKEN", ADMIN)).await;
+    let alice = user(&server, "page-alice").await;
+    let bob = user(&server, "page-bob").await;
+    let group = create_group(&server, &alice, "浏览器里的群").await;
+    admit(&server, &alice, &bob, group).await;
+    let id = group.to_string();
+    for path in [
+        "/group/internal/info/avatar/add",
+        "/group/internal/info/picture/add",
+    ] {
+        let field = if path.contains("avatar") {
+            "avatar"
+        } else {
+            "pic"
+        };
+        let (status, res) = server
+            .upload(
+                path,
+                Some(&alice.token),
+                field,
+                png(64, 48, 255),
+                &[("group_id", &id)],
+            )
+            .await;
+        assert_eq!(
+            (status, res["code"].as_i64()),
+            (200, Some(0)),
+            "{path}: {res}"
+        );
+    }
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    sign_in(&c, &server).await;
+
+    // The group's page, found by id: its avatar and intro picture shown as images.
+    find(&c, "#find-kind")
+        .await
+        .select_by_value("group")
+        .await
+        .unwrap();
+    find(&c, "#find-id").await.send_keys(&id).await.unwrap();
+    find(&c, "#nav-find button").await.click().await.unwrap();
+    until_text(&c, "#group-title", |t| t.contains("浏览器里的群")).await;
+    images_loaded(&c, ".profile img, #group-pictures img", 2).await;
+    until_text(&c, "#group-members", |t| {
+        t.contains("群主") && t.contains("成员")
+    })
+    .await;
+    screenshot(&c, "debug-group.png").await;
+
+    // Bob is made an admin from the members list; the API sees it.
+    find(&c, "#group-members tbody tr:nth-child(2) button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until_text(&c, "#message", |t| t == "已保存").await;
+    until_text(&c, "#group-members", |t| t.contains("管理员")).await;
+    let members = server
+        .ok(
+            "/group/internal/member/get",
+            &bob.token,
+            json!({ "group_id": group }),
+        )
+        .await;
+    assert!(members.to_string().contains(&bob.id), "{members}");
+    let view = server
+        .client
+        .get(server.url(&format!("/debug/api/group?group_id={group}")))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(view["members"][1]["role"], "admin", "{view}");
+
+    // From a member to their user page, and back to the group.
+    find(&c, "#group-members tbody tr:nth-child(2) a.user-link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until_text(&c, "#user-groups", |t| {
+        t.contains("浏览器里的群") && t.contains("管理员")
+    })
+    .await;
+    images_loaded(&c, ".profile img", 1).await;
+    find(&c, "#user-groups a.group-link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until_text(&c, "#group-title", |t| t.contains("浏览器里的群")).await;
+
+    // Deleting the group (confirmed) takes it away from the API too.
+    find(&c, "#group-delete").await.click().await.unwrap();
+    c.accept_alert().await.expect("the confirmation dialog");
+    until_text(&c, "#message", |t| t == "已删除").await;
+    find(&c, "#dashboard").await;
+    let (status, res) = server
+        .post(
+            "/group/internal/info/text/get",
+            Some(&alice.token),
+            json!({ "group_id": group }),
+        )
+        .await;
+    assert_eq!(res["code"], 301, "{status} {res}");
     c.close().await.expect("close the browser");
 }

@@ -17,6 +17,7 @@ pub mod files;
 pub mod groups;
 pub mod ids;
 pub mod imaging;
+pub mod leftovers;
 pub mod migrate;
 pub mod multipart;
 pub mod outbound;

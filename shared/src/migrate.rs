@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_files.sql")),
     (4, include_str!("../../migrations/0004_chat.sql")),
     (5, include_str!("../../migrations/0005_admin.sql")),
+    (6, include_str!("../../migrations/0006_ratings_by_user.sql")),
 ];
 
 pub fn latest() -> i64 {

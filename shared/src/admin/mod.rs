@@ -3,6 +3,7 @@
 
 pub mod guard;
 pub mod tables;
+pub mod views;
 pub mod writes;
 
 use serde_json::{json, Value};

@@ -112,3 +112,27 @@ pub fn set_picture(
         ],
     )
 }
+
+/// Deletes every announcement of a group; returns their pictures, for their blobs to go too.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<StoredPicture>> {
+    conn.query(
+        "DELETE FROM announcements WHERE group_id = ? RETURNING pic_blob, pic_type, pic_etag",
+        params![group_id],
+    )?
+    .iter()
+    .filter_map(|r| {
+        r.opt_text(0)
+            .transpose()
+            .map(|_| StoredPicture::from_row(r))
+    })
+    .collect()
+}
+
+/// The group an announcement belongs to.
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+    let rows = conn.query(
+        "SELECT group_id FROM announcements WHERE id = ?",
+        params![id],
+    )?;
+    rows.first().map(|r| r.int(0)).transpose()
+}

@@ -5,6 +5,7 @@ use crate::storage::{Row, Sql};
 
 use super::chat_messages::Room;
 use super::group_files::{next_id, Content, Thumbnail, CONTENT_COLUMNS};
+use super::Chunked;
 
 #[derive(Debug, Clone)]
 pub struct ChatFile {
@@ -86,4 +87,26 @@ pub fn take_expired(
     rows.iter()
         .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
         .collect()
+}
+
+/// Deletes one temporary file, expired or not; returns its content.
+pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Chunked>> {
+    conn.query(
+        "DELETE FROM chat_files WHERE id = ? RETURNING blob, size, chunk_size",
+        params![id],
+    )?
+    .first()
+    .map(Chunked::from_row)
+    .transpose()
+}
+
+/// Deletes every temporary file of a room; returns their contents.
+pub fn delete_room(conn: &dyn Sql, room: Room) -> anyhow::Result<Vec<Chunked>> {
+    conn.query(
+        "DELETE FROM chat_files WHERE room_kind = ? AND room_id = ? RETURNING blob, size, chunk_size",
+        params![room.kind(), room.id()],
+    )?
+    .iter()
+    .map(Chunked::from_row)
+    .collect()
 }

@@ -185,3 +185,17 @@ pub fn count_since(conn: &dyn Sql, since: i64) -> anyhow::Result<i64> {
     )?[0]
         .int(0)
 }
+
+/// Deletes one message of any room; false when there was none. Later messages' `prev` is
+/// computed, so it skips the gap by itself.
+pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<bool> {
+    Ok(conn.execute("DELETE FROM chat_messages WHERE id = ?", params![id])? > 0)
+}
+
+/// Deletes every message of a room (its group is being deleted).
+pub fn delete_room(conn: &dyn Sql, room: Room) -> anyhow::Result<u64> {
+    conn.execute(
+        "DELETE FROM chat_messages WHERE room_kind = ? AND room_id = ?",
+        params![room.kind(), room.id()],
+    )
+}

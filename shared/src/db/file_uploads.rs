@@ -3,6 +3,8 @@
 use crate::params;
 use crate::storage::{Row, Sql};
 
+use super::Chunked;
+
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub id: i64,
@@ -101,4 +103,26 @@ pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
         params![now],
     )?;
     Ok(())
+}
+
+/// Deletes every upload to a group and their parts; returns their blobs.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked>> {
+    conn.execute(
+        "DELETE FROM file_upload_parts WHERE upload_id IN
+             (SELECT id FROM file_uploads WHERE group_id = ?)",
+        params![group_id],
+    )?;
+    conn.query(
+        "DELETE FROM file_uploads WHERE group_id = ? RETURNING blob, size",
+        params![group_id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Chunked {
+            blob: r.text(0)?,
+            size: r.int(1)?,
+            chunk_size: None,
+        })
+    })
+    .collect()
 }

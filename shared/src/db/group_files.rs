@@ -3,6 +3,8 @@
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
+use super::Chunked;
+
 /// Where a file's bytes are and what they are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Content {
@@ -87,6 +89,16 @@ impl Content {
             etag: r.text(at + 6)?,
             thumbnail: Thumbnail::from_column(r.int(at + 7)?),
         })
+    }
+}
+
+impl From<Content> for Chunked {
+    fn from(c: Content) -> Chunked {
+        Chunked {
+            blob: c.blob,
+            size: c.size,
+            chunk_size: Some(c.chunk_size),
+        }
     }
 }
 
@@ -261,14 +273,15 @@ pub fn delete(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The blobs of every file of a group, for removing the group's storage.
-pub fn blobs_of_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+/// Deletes every entry of a group (the group is being deleted); returns the files' contents.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked>> {
     conn.query(
-        "SELECT blob FROM group_files WHERE group_id = ? AND blob IS NOT NULL",
+        "DELETE FROM group_files WHERE group_id = ? RETURNING blob, size, chunk_size",
         params![group_id],
     )?
     .iter()
-    .map(|r| r.text(0))
+    // Folders have no blob.
+    .filter_map(|r| r.opt_text(0).transpose().map(|_| Chunked::from_row(r)))
     .collect()
 }
 
@@ -286,4 +299,24 @@ pub fn usage(conn: &dyn Sql, limit: i64) -> anyhow::Result<(Vec<(i64, i64)>, i64
         .collect::<anyhow::Result<Vec<_>>>()?;
     let total = conn.query("SELECT ifnull(sum(size), 0) FROM group_files", params![])?[0].int(0)?;
     Ok((per_group, total))
+}
+
+/// The group an entry belongs to.
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+    let rows = conn.query("SELECT group_id FROM group_files WHERE id = ?", params![id])?;
+    rows.first().map(|r| r.int(0)).transpose()
+}
+
+/// Up to `limit` entries of a group, folder by folder (the admin console's group view).
+pub fn of_group(conn: &dyn Sql, group_id: i64, limit: i64) -> anyhow::Result<Vec<Entry>> {
+    conn.query(
+        &format!(
+            "SELECT {COLUMNS} FROM group_files WHERE group_id = ?
+             ORDER BY ifnull(parent_id, 0), is_dir DESC, name LIMIT ?"
+        ),
+        params![group_id, limit],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
 }

@@ -38,3 +38,23 @@ pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<u64> {
         params![id, group_id],
     )
 }
+
+/// Deletes every intro picture of a group; returns them, for their blobs to go too.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<StoredPicture>> {
+    conn.query(
+        "DELETE FROM group_pictures WHERE group_id = ? RETURNING blob, content_type, etag",
+        params![group_id],
+    )?
+    .iter()
+    .map(StoredPicture::from_row)
+    .collect()
+}
+
+/// The group an intro picture belongs to.
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+    let rows = conn.query(
+        "SELECT group_id FROM group_pictures WHERE id = ?",
+        params![id],
+    )?;
+    rows.first().map(|r| r.int(0)).transpose()
+}

@@ -121,3 +121,20 @@ pub fn rebuild_stats(conn: &dyn Sql) -> anyhow::Result<()> {
     )?;
     Ok(())
 }
+
+/// Deletes every tag of a group; returns their texts, whose popularity then needs a recount.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+    conn.query(
+        "DELETE FROM group_tags WHERE group_id = ? RETURNING tag_text",
+        params![group_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
+/// The group a tag belongs to.
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+    let rows = conn.query("SELECT group_id FROM group_tags WHERE id = ?", params![id])?;
+    rows.first().map(|r| r.int(0)).transpose()
+}

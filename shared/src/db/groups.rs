@@ -204,3 +204,15 @@ pub fn count_of_type(conn: &dyn Sql, group_type: &str) -> anyhow::Result<i64> {
     )?[0]
         .int(0)
 }
+
+/// Deletes a group's row; returns its uploaded avatar, if any.
+pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+    let rows = conn.query(
+        "DELETE FROM groups WHERE id = ? RETURNING avatar_blob, avatar_type, avatar_etag",
+        params![id],
+    )?;
+    match rows.first() {
+        Some(row) if row.opt_text(0)?.is_some() => Ok(Some(StoredPicture::from_row(row)?)),
+        _ => Ok(None),
+    }
+}

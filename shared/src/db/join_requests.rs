@@ -1,7 +1,7 @@
 //! The `join_requests` table.
 
 use crate::params;
-use crate::storage::Sql;
+use crate::storage::{Row, Sql};
 
 pub struct JoinRequest {
     pub id: i64,
@@ -33,16 +33,16 @@ pub fn get_pending(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<JoinRequest
         "SELECT id, group_id, user_id, created_at FROM join_requests WHERE id = ? AND status = 'pending'",
         params![id],
     )?;
-    rows.first()
-        .map(|r| {
-            Ok(JoinRequest {
-                id: r.int(0)?,
-                group_id: r.int(1)?,
-                user_id: r.text(2)?,
-                created_at: r.int(3)?,
-            })
-        })
-        .transpose()
+    rows.first().map(request).transpose()
+}
+
+fn request(r: &Row) -> anyhow::Result<JoinRequest> {
+    Ok(JoinRequest {
+        id: r.int(0)?,
+        group_id: r.int(1)?,
+        user_id: r.text(2)?,
+        created_at: r.int(3)?,
+    })
 }
 
 /// Closes a pending request with `status` (approved, rejected, closed).
@@ -106,4 +106,24 @@ pub fn pending_count(conn: &dyn Sql) -> anyhow::Result<i64> {
         params![],
     )?[0]
         .int(0)
+}
+
+/// Deletes every request to a group, whatever its status (the group is being deleted).
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "DELETE FROM join_requests WHERE group_id = ?",
+        params![group_id],
+    )
+}
+
+/// The pending requests to a group, oldest first (the admin console's group view).
+pub fn pending_to(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<JoinRequest>> {
+    conn.query(
+        "SELECT id, group_id, user_id, created_at FROM join_requests
+         WHERE group_id = ? AND status = 'pending' ORDER BY id",
+        params![group_id],
+    )?
+    .iter()
+    .map(request)
+    .collect()
 }

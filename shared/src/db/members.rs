@@ -126,3 +126,14 @@ pub fn groups_of(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<i64>> {
 pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
     conn.query("SELECT count(*) FROM group_members", params![])?[0].int(0)
 }
+
+/// Deletes every member of a group (the group is being deleted); returns their ids.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+    conn.query(
+        "DELETE FROM group_members WHERE group_id = ? RETURNING user_id",
+        params![group_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}

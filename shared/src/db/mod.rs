@@ -22,6 +22,26 @@ pub mod users;
 
 use crate::storage::Row;
 
+/// A chunked content (a group file, a chat file, an upload) whose row was deleted.
+#[derive(Debug, Clone)]
+pub struct Chunked {
+    pub blob: String,
+    pub size: i64,
+    /// `None` for uploads, whose chunks have the chunk store's size.
+    pub chunk_size: Option<i64>,
+}
+
+impl Chunked {
+    /// Reads `(blob, size, chunk_size)` from the first three columns.
+    pub fn from_row(row: &Row) -> anyhow::Result<Chunked> {
+        Ok(Chunked {
+            blob: row.text(0)?,
+            size: row.int(1)?,
+            chunk_size: Some(row.int(2)?),
+        })
+    }
+}
+
 /// A picture kept in the blob store, as a row points at it.
 #[derive(Debug, Clone)]
 pub struct StoredPicture {

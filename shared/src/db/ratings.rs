@@ -22,3 +22,85 @@ pub fn insert(
     )?;
     Ok(())
 }
+
+/// A rating as the console lists it.
+pub struct Rating {
+    pub group_id: i64,
+    pub rater_id: String,
+    pub target_id: String,
+    pub stars: f64,
+    pub created_at: i64,
+}
+
+/// Ratings a user received (`received`) or gave, newest first, up to `limit`.
+pub fn of_user(
+    conn: &dyn Sql,
+    user_id: &str,
+    received: bool,
+    limit: i64,
+) -> anyhow::Result<Vec<Rating>> {
+    let sql = match received {
+        true => {
+            "SELECT group_id, rater_id, target_id, stars, created_at FROM ratings
+                 WHERE target_id = ? ORDER BY created_at DESC LIMIT ?"
+        }
+        false => {
+            "SELECT group_id, rater_id, target_id, stars, created_at FROM ratings
+                  WHERE rater_id = ? ORDER BY created_at DESC LIMIT ?"
+        }
+    };
+    conn.query(sql, params![user_id, limit])?
+        .iter()
+        .map(|r| {
+            Ok(Rating {
+                group_id: r.int(0)?,
+                rater_id: r.text(1)?,
+                target_id: r.text(2)?,
+                stars: r.real(3)?,
+                created_at: r.int(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes one rating and recounts its target's totals; false when there was none.
+pub fn delete(conn: &dyn Sql, group_id: i64, rater: &str, target: &str) -> anyhow::Result<bool> {
+    let gone = conn.execute(
+        "DELETE FROM ratings WHERE group_id = ? AND rater_id = ? AND target_id = ?",
+        params![group_id, rater, target],
+    )?;
+    if gone > 0 {
+        recount(conn, target)?;
+    }
+    Ok(gone > 0)
+}
+
+/// Deletes every rating given in a group and recounts the totals of those who got them.
+pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
+    let targets = conn.query(
+        "DELETE FROM ratings WHERE group_id = ? RETURNING target_id",
+        params![group_id],
+    )?;
+    let mut targets = targets
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    targets.sort();
+    targets.dedup();
+    for target in &targets {
+        recount(conn, target)?;
+    }
+    Ok(())
+}
+
+/// Sets a user's totals from the ratings that remain.
+fn recount(conn: &dyn Sql, user_id: &str) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE users SET
+             rating_sum = (SELECT total(stars) FROM ratings WHERE target_id = ?1),
+             rating_count = (SELECT count(*) FROM ratings WHERE target_id = ?1)
+         WHERE id = ?1",
+        params![user_id],
+    )?;
+    Ok(())
+}

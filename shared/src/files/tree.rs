@@ -2,11 +2,14 @@
 
 use crate::app::App;
 use crate::db::group_files::{self, Entry};
+use crate::db::Chunked;
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
+use crate::leftovers::Leftovers;
+use crate::storage::Sql;
 use crate::time;
 
-use super::{content, entry, folder, may_change, name_free};
+use super::{entry, folder, may_change, name_free};
 
 /// The entries of a folder (`None`: the root), for members.
 pub fn list(app: &App, me: &str, group_id: i64, parent: Option<i64>) -> Result<Vec<Entry>> {
@@ -76,26 +79,34 @@ pub fn move_to(app: &App, me: &str, group_id: i64, id: i64, parent: Option<i64>)
 /// Deletes a file, or a folder with everything inside it, and frees their space. A member may
 /// delete a folder only when everything in it is theirs too.
 pub async fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
-    let released = app.db.tx(|c| {
+    let mut after = Leftovers::default();
+    app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
-        let target = entry(c, group_id, id)?;
-        let doomed = match target.is_dir() {
-            true => group_files::subtree(c, group_id, id)?,
-            false => vec![target],
-        };
-        for e in &doomed {
-            may_change(role, e, me)?;
-        }
-        let ids: Vec<i64> = doomed.iter().map(|e| e.id).collect();
-        group_files::delete(c, &ids)?;
-        let released: Vec<_> = doomed.into_iter().filter_map(|e| e.content).collect();
-        let blobs: Vec<String> = released.iter().map(|c| c.blob.clone()).collect();
-        content::release(c, &blobs)?;
-        Ok(released)
+        delete_in(c, group_id, id, |e| may_change(role, e, me), &mut after)
     })?;
-    for c in released {
-        let chunks = (c.size as u64).div_ceil(c.chunk_size.max(1) as u64);
-        content::discard(app, &c.blob, Some(chunks)).await;
-    }
+    after.settle(app).await;
     Ok(())
+}
+
+/// Deletes entry `id` of a group and, for a folder, everything inside it, once `may` allowed
+/// each; the contents go after the commit. 341 when there is no such entry.
+pub fn delete_in(
+    c: &dyn Sql,
+    group_id: i64,
+    id: i64,
+    may: impl Fn(&Entry) -> Result<()>,
+    after: &mut Leftovers,
+) -> Result<()> {
+    let target = entry(c, group_id, id)?;
+    let doomed = match target.is_dir() {
+        true => group_files::subtree(c, group_id, id)?,
+        false => vec![target],
+    };
+    for e in &doomed {
+        may(e)?;
+    }
+    let ids: Vec<i64> = doomed.iter().map(|e| e.id).collect();
+    group_files::delete(c, &ids)?;
+    let contents = doomed.into_iter().filter_map(|e| e.content);
+    after.contents(c, contents.map(Chunked::from).collect())
 }

@@ -5,7 +5,9 @@ use crate::app::App;
 use crate::db::announcements::{self, Announcement};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
+use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
+use crate::storage::Sql;
 use crate::{pictures, time};
 
 pub const TITLE_MAX: usize = 50;
@@ -56,24 +58,39 @@ pub fn edit(app: &App, me: &str, group_id: i64, id: i64, title: &str, text: &str
     let (title, text) = checked(title, text)?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        match announcements::update(c, group_id, id, &title, &text, time::now())? {
-            0 => Err(not_found()),
-            _ => Ok(()),
-        }
+        edit_in(c, group_id, id, &title, &text)
     })
 }
 
+/// Changes an announcement's title and text, with the rules of a new one.
+pub fn edit_in(c: &dyn Sql, group_id: i64, id: i64, title: &str, text: &str) -> Result<()> {
+    let (title, text) = checked(title, text)?;
+    match announcements::update(c, group_id, id, &title, &text, time::now())? {
+        0 => Err(not_found()),
+        _ => Ok(()),
+    }
+}
+
 pub fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
-    let picture = app.db.tx(|c| {
+    let mut after = Leftovers::default();
+    app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        let picture = announcements::picture(c, group_id, id)?;
-        match announcements::delete(c, group_id, id)? {
-            0 => Err(not_found()),
-            _ => Ok(picture),
-        }
+        delete_in(c, group_id, id, &mut after)
     })?;
-    pictures::discard(app, picture.as_ref(), None);
+    after.settle_without_contents(app);
     Ok(())
+}
+
+/// Deletes an announcement; its picture goes after the commit.
+pub fn delete_in(c: &dyn Sql, group_id: i64, id: i64, after: &mut Leftovers) -> Result<()> {
+    let picture = announcements::picture(c, group_id, id)?;
+    match announcements::delete(c, group_id, id)? {
+        0 => Err(not_found()),
+        _ => {
+            after.picture(picture);
+            Ok(())
+        }
+    }
 }
 
 /// Sets the picture of an announcement, replacing any earlier one.

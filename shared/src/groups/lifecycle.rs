@@ -3,10 +3,17 @@
 use super::{Access, Role};
 use crate::app::App;
 use crate::chat::live::Event;
-use crate::db::join_requests::{self, Inbox};
-use crate::db::{group_search, group_tags, group_types, groups, members};
+use crate::db::chat_messages::{self, Room};
+use crate::db::groups::{self, Group};
+use crate::db::join_requests::{self, Inbox, JoinRequest};
+use crate::db::{
+    announcements, chat_files, file_uploads, group_files, group_pictures, group_search, group_tags,
+    group_types, members, ratings, users,
+};
 use crate::error::{Code, Error, Result};
+use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
+use crate::storage::Sql;
 use crate::time;
 
 pub const NAME_MAX: usize = 30;
@@ -23,20 +30,23 @@ pub fn group_name(name: &str) -> Result<String> {
 
 /// Creates a group with the caller as creator and only member; returns its id.
 pub fn create(app: &App, me: &str, kind: &str, name: &str, user_limit: i64) -> Result<i64> {
+    app.db.tx(|c| create_in(c, me, kind, name, user_limit))
+}
+
+/// [`create`] in the caller's transaction: 101 for a bad name or limit, 351 for an unknown type.
+pub fn create_in(c: &dyn Sql, me: &str, kind: &str, name: &str, user_limit: i64) -> Result<i64> {
     let name = group_name(name)?;
     if !(USER_LIMIT_MIN..=USER_LIMIT_MAX).contains(&user_limit) {
         return Err(Error::param_why("user_limit", "应为 2 到 500"));
     }
-    app.db.tx(|c| {
-        if !group_types::exists(c, kind)? {
-            return Err(Error::new(Code::UnknownGroupType));
-        }
-        let now = time::now();
-        let id = groups::insert(c, kind, &name, user_limit, me, now)?;
-        members::insert(c, id, me, false, now)?;
-        group_search::refresh(c, id)?;
-        Ok(id)
-    })
+    if !group_types::exists(c, kind)? {
+        return Err(Error::new(Code::UnknownGroupType));
+    }
+    let now = time::now();
+    let id = groups::insert(c, kind, &name, user_limit, me, now)?;
+    members::insert(c, id, me, false, now)?;
+    group_search::refresh(c, id)?;
+    Ok(id)
 }
 
 /// Asks to join a group; returns the request id.
@@ -69,25 +79,64 @@ pub fn inbox(app: &App, me: &str) -> Result<Vec<Inbox>> {
 /// approvals can never pass the limit.
 pub fn process(app: &App, me: &str, request_id: i64, approve: bool) -> Result<()> {
     app.db.tx(|c| {
-        let request = join_requests::get_pending(c, request_id)?
-            .ok_or_else(|| Error::new(Code::JoinRequestNotFound))?;
+        let request = pending_request(c, request_id)?;
         let access = Access::load(c, request.group_id, me)?;
         access.write(Role::Admin)?;
-        let now = time::now();
-        if !approve {
-            join_requests::finish(c, request.id, "rejected", me, now)?;
-            return Ok(());
-        }
-        if members::membership(c, request.group_id, &request.user_id)?.is_none() {
-            if access.group.is_full() {
-                return Err(Error::new(Code::GroupFull));
-            }
-            members::insert(c, request.group_id, &request.user_id, false, now)?;
-            groups::add_members(c, request.group_id, 1)?;
-        }
-        join_requests::finish(c, request.id, "approved", me, now)?;
-        Ok(())
+        process_in(c, &request, &access.group, approve, me, time::now())
     })
+}
+
+/// A pending request; 313 when there is none (any more).
+pub fn pending_request(c: &dyn Sql, request_id: i64) -> Result<JoinRequest> {
+    join_requests::get_pending(c, request_id)?.ok_or_else(|| Error::new(Code::JoinRequestNotFound))
+}
+
+/// [`process`] once `by` is known to manage `group`.
+pub fn process_in(
+    c: &dyn Sql,
+    request: &JoinRequest,
+    group: &Group,
+    approve: bool,
+    by: &str,
+    now: i64,
+) -> Result<()> {
+    if group.is_dismissed() {
+        return Err(Error::new(Code::GroupDismissed));
+    }
+    if approve && members::membership(c, group.id, &request.user_id)?.is_none() {
+        if group.is_full() {
+            return Err(Error::new(Code::GroupFull));
+        }
+        members::insert(c, group.id, &request.user_id, false, now)?;
+        groups::add_members(c, group.id, 1)?;
+    }
+    let status = if approve { "approved" } else { "rejected" };
+    join_requests::finish(c, request.id, status, by, now)?;
+    Ok(())
+}
+
+/// Adds a user to an active group without a request (the admin console's way in), with the
+/// checks an approval makes: 202, 301, 304, 311, 314. A pending request of theirs is approved.
+pub fn add_member_in(c: &dyn Sql, group_id: i64, user_id: &str, by: &str, now: i64) -> Result<()> {
+    if !users::exists(c, user_id)? {
+        return Err(Error::new(Code::UserNotFound));
+    }
+    let group = groups::get(c, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
+    if group.is_dismissed() {
+        return Err(Error::new(Code::GroupDismissed));
+    }
+    if members::membership(c, group_id, user_id)?.is_some() {
+        return Err(Error::new(Code::AlreadyMember));
+    }
+    if group.is_full() {
+        return Err(Error::new(Code::GroupFull));
+    }
+    members::insert(c, group_id, user_id, false, now)?;
+    groups::add_members(c, group_id, 1)?;
+    if let Some(request) = join_requests::pending_of(c, group_id, user_id)? {
+        join_requests::finish(c, request, "approved", by, now)?;
+    }
+    Ok(())
 }
 
 /// Dismisses a group (creator only): it becomes read-only, leaves search, and its pending requests
@@ -96,15 +145,53 @@ pub fn dismiss(app: &App, me: &str, group_id: i64) -> Result<()> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Creator)?;
-        let now = time::now();
-        groups::dismiss(c, group_id, now)?;
-        join_requests::close_all(c, group_id, now)?;
-        group_search::refresh(c, group_id)?;
-        for tag in group_tags::list(c, group_id)? {
-            group_tags::refresh_stats(c, &access.group.kind, &tag.tag_text)?;
-        }
-        Ok(())
+        dismiss_in(c, &access.group, time::now())
     })
+}
+
+/// [`dismiss`] once the caller may; 304 when it already is.
+pub fn dismiss_in(c: &dyn Sql, group: &Group, now: i64) -> Result<()> {
+    if group.is_dismissed() {
+        return Err(Error::new(Code::GroupDismissed));
+    }
+    groups::dismiss(c, group.id, now)?;
+    join_requests::close_all(c, group.id, now)?;
+    group_search::refresh(c, group.id)?;
+    for tag in group_tags::list(c, group.id)? {
+        group_tags::refresh_stats(c, &group.kind, &tag.tag_text)?;
+    }
+    Ok(())
+}
+
+/// Deletes a group and everything that belongs to it, in the caller's transaction: members,
+/// requests, tags (and their popularity), pictures, announcements, ratings (and the totals they
+/// added to), files, uploads, chat messages and temporary files, and its search entry. Blobs go
+/// and members' chat sessions end once it commits ([`Leftovers`]). 301 when there is no such
+/// group.
+pub fn purge_in(c: &dyn Sql, group_id: i64, after: &mut Leftovers) -> Result<()> {
+    let group = groups::get(c, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
+    let room = Room::Group(group_id);
+    after.picture(groups::delete(c, group_id)?);
+    for user_id in members::delete_group(c, group_id)? {
+        after.event(Event::Left { group_id, user_id });
+    }
+    join_requests::delete_group(c, group_id)?;
+    for text in group_tags::delete_group(c, group_id)? {
+        group_tags::refresh_stats(c, &group.kind, &text)?;
+    }
+    for picture in group_pictures::delete_group(c, group_id)? {
+        after.picture(Some(picture));
+    }
+    for picture in announcements::delete_group(c, group_id)? {
+        after.picture(Some(picture));
+    }
+    ratings::delete_group(c, group_id)?;
+    after.contents(c, group_files::delete_group(c, group_id)?)?;
+    after.contents(c, file_uploads::delete_group(c, group_id)?)?;
+    chat_messages::delete_room(c, room)?;
+    after.contents(c, chat_files::delete_room(c, room)?)?;
+    group_search::refresh(c, group_id)?;
+    Ok(())
 }
 
 /// Leaves a group. The creator cannot (315): they dismiss it instead.

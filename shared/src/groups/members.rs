@@ -8,11 +8,14 @@ use serde_json::Value;
 use super::{Access, Role};
 use crate::app::App;
 use crate::chat::live::Event;
+use crate::db::groups::{self, Group};
 use crate::db::members::{self, Member};
-use crate::db::{groups, ratings};
+use crate::db::ratings;
 use crate::error::{Code, Error, Result};
+use crate::leftovers::Leftovers;
 use crate::params::{trimmed_text, Params};
 use crate::profiles::NICKNAME_MAX;
+use crate::storage::Sql;
 use crate::time;
 
 /// The members (members only), creator first; the creator id comes along to mark them.
@@ -25,44 +28,62 @@ pub fn list(app: &App, me: &str, group_id: i64) -> Result<(Vec<Member>, String)>
     })
 }
 
-/// The role of another member: 302 when they are not in the group.
-fn role_of(c: &dyn crate::storage::Sql, access: &Access, user_id: &str) -> Result<Role> {
-    match members::membership(c, access.group.id, user_id)? {
+/// The role of a member of `group`: 302 when they are not in it.
+fn role_of(c: &dyn Sql, group: &Group, user_id: &str) -> Result<Role> {
+    match members::membership(c, group.id, user_id)? {
         None => Err(Error::new(Code::GroupUserNotFound)),
-        Some(_) if access.group.creator_id == user_id => Ok(Role::Creator),
-        Some((true, _)) => Ok(Role::Admin),
-        Some((false, _)) => Ok(Role::Member),
+        Some((is_admin, _)) => Ok(Role::of(group.creator_id == user_id, is_admin)),
     }
 }
 
 /// Removes a member. Managers remove ordinary members; only the creator removes admins; nobody
 /// removes the creator or themselves (that is `exit`).
 pub fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
+    let mut after = Leftovers::default();
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         let my_role = access.write(Role::Admin)?;
-        let their_role = role_of(c, &access, target)?;
-        if target == me || their_role >= my_role {
+        if target == me || role_of(c, &access.group, target)? >= my_role {
             return Err(Error::new(Code::NoPermission));
         }
-        members::delete(c, group_id, target)?;
-        groups::add_members(c, group_id, -1)?;
-        Ok(())
+        remove_in(c, &access.group, target, &mut after)
     })?;
-    app.live.publish(Event::Left {
-        group_id,
+    after.settle_without_contents(app);
+    Ok(())
+}
+
+/// Removes a member of an active group other than its creator (303); their chat sessions in it
+/// end once the caller commits.
+pub fn remove_in(c: &dyn Sql, group: &Group, target: &str, after: &mut Leftovers) -> Result<()> {
+    if group.is_dismissed() {
+        return Err(Error::new(Code::GroupDismissed));
+    }
+    if role_of(c, group, target)? == Role::Creator {
+        return Err(Error::new(Code::NoPermission));
+    }
+    members::delete(c, group.id, target)?;
+    groups::add_members(c, group.id, -1)?;
+    after.event(Event::Left {
+        group_id: group.id,
         user_id: target.to_owned(),
     });
     Ok(())
 }
 
 pub fn set_nickname(app: &App, me: &str, group_id: i64, nickname: &str) -> Result<()> {
-    let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
     app.db.tx(|c| {
-        Access::load(c, group_id, me)?.write(Role::Member)?;
-        members::set_nickname(c, group_id, me, &nickname)?;
-        Ok(())
+        let access = Access::load(c, group_id, me)?;
+        access.write(Role::Member)?;
+        set_nickname_in(c, &access.group, me, nickname)
     })
+}
+
+/// A member's in-group nickname, with the account nickname's rules (201 when empty).
+pub fn set_nickname_in(c: &dyn Sql, group: &Group, user_id: &str, nickname: &str) -> Result<()> {
+    let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
+    role_of(c, group, user_id)?;
+    members::set_nickname(c, group.id, user_id, &nickname)?;
+    Ok(())
 }
 
 /// Toggles a member's admin flag (creator only); returns the new flag.
@@ -70,14 +91,19 @@ pub fn switch_admin(app: &App, me: &str, group_id: i64, target: &str) -> Result<
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Creator)?;
-        let admin = match role_of(c, &access, target)? {
-            Role::Creator => return Err(Error::new(Code::NoPermission)),
-            Role::Admin => false,
-            Role::Member => true,
-        };
-        members::set_admin(c, group_id, target, admin)?;
+        let admin = role_of(c, &access.group, target)? != Role::Admin;
+        set_admin_in(c, &access.group, target, admin)?;
         Ok(admin)
     })
+}
+
+/// Makes a member an admin or not; the creator's role cannot change (303).
+pub fn set_admin_in(c: &dyn Sql, group: &Group, target: &str, admin: bool) -> Result<()> {
+    if role_of(c, group, target)? == Role::Creator {
+        return Err(Error::new(Code::NoPermission));
+    }
+    members::set_admin(c, group.id, target, admin)?;
+    Ok(())
 }
 
 /// Rates other members of a dismissed group, once. Everything is checked before anything is

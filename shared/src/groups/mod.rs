@@ -22,6 +22,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// A member's role from what the rows say: whether they created the group, and the flag.
+    pub fn of(is_creator: bool, is_admin: bool) -> Role {
+        match (is_creator, is_admin) {
+            (true, _) => Role::Creator,
+            (false, true) => Role::Admin,
+            (false, false) => Role::Member,
+        }
+    }
+
     pub fn is_manager(self) -> bool {
         self >= Role::Admin
     }
@@ -47,15 +56,7 @@ impl Access {
     pub fn load(conn: &dyn Sql, group_id: i64, user_id: &str) -> Result<Access> {
         let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
         let membership = member_rows::membership(conn, group_id, user_id)?;
-        let role = membership.map(|(is_admin, _)| {
-            if group.creator_id == user_id {
-                Role::Creator
-            } else if is_admin {
-                Role::Admin
-            } else {
-                Role::Member
-            }
-        });
+        let role = membership.map(|(is_admin, _)| Role::of(group.creator_id == user_id, is_admin));
         Ok(Access {
             group,
             role,

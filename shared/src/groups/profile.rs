@@ -10,7 +10,9 @@ use crate::db::groups::{self, Group};
 use crate::db::{group_pictures, group_search, StoredPicture};
 use crate::error::{Code, Error, Result};
 use crate::imaging::Picture;
+use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
+use crate::storage::Sql;
 use crate::{pictures, profiles, time};
 
 pub const INFO_MAX: usize = 1000;
@@ -25,26 +27,36 @@ pub fn info(app: &App, me: &str, group_id: i64) -> Result<(Group, Option<Role>)>
 }
 
 pub fn edit_info(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
+    app.db.tx(|c| {
+        Access::load(c, group_id, me)?.write(Role::Admin)?;
+        edit_info_in(c, group_id, text)
+    })
+}
+
+/// A group's intro, at most 1000 characters (101).
+pub fn edit_info_in(c: &dyn Sql, group_id: i64, text: &str) -> Result<()> {
     let text = text.trim();
     if text.chars().count() > INFO_MAX {
         return Err(Error::param_why("text", "最多 1000 个字符"));
     }
-    app.db.tx(|c| {
-        Access::load(c, group_id, me)?.write(Role::Admin)?;
-        groups::set_info(c, group_id, text)?;
-        group_search::refresh(c, group_id)?;
-        Ok(())
-    })
+    groups::set_info(c, group_id, text)?;
+    group_search::refresh(c, group_id)?;
+    Ok(())
 }
 
 pub fn set_name(app: &App, me: &str, group_id: i64, name: &str) -> Result<()> {
-    let name = group_name(name)?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Creator)?;
-        groups::set_name(c, group_id, &name)?;
-        group_search::refresh(c, group_id)?;
-        Ok(())
+        set_name_in(c, group_id, name)
     })
+}
+
+/// A group's name, with [`group_name`]'s rules.
+pub fn set_name_in(c: &dyn Sql, group_id: i64, name: &str) -> Result<()> {
+    let name = group_name(name)?;
+    groups::set_name(c, group_id, &name)?;
+    group_search::refresh(c, group_id)?;
+    Ok(())
 }
 
 /// Checks a manager's right before the (costly) image work, then again inside the write.
@@ -58,7 +70,7 @@ fn with_new_picture<T>(
     app: &App,
     prefix: &str,
     upload: &[u8],
-    write: impl FnOnce(&dyn crate::storage::Sql, &StoredPicture) -> Result<T>,
+    write: impl FnOnce(&dyn Sql, &StoredPicture) -> Result<T>,
 ) -> Result<T> {
     let stored = pictures::store(app, prefix, upload)?;
     let out = app.db.tx(|c| write(c, &stored));
@@ -111,7 +123,7 @@ fn seed(group_id: i64) -> String {
 }
 
 /// 301 unless the group exists.
-fn require_group(c: &dyn crate::storage::Sql, group_id: i64) -> Result<()> {
+fn require_group(c: &dyn Sql, group_id: i64) -> Result<()> {
     match groups::get(c, group_id)? {
         Some(_) => Ok(()),
         None => Err(Error::new(Code::GroupNotFound)),
@@ -159,14 +171,26 @@ pub fn add_picture(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<
 }
 
 pub fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result<()> {
-    let stored = app.db.tx(|c| {
+    let mut after = Leftovers::default();
+    app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        let stored = group_pictures::get(c, group_id, pic_id)?
-            .ok_or_else(|| Error::new(Code::PictureNotFound))?;
-        group_pictures::delete(c, group_id, pic_id)?;
-        Ok(stored)
+        delete_picture_in(c, group_id, pic_id, &mut after)
     })?;
-    pictures::discard(app, Some(&stored), None);
+    after.settle_without_contents(app);
+    Ok(())
+}
+
+/// Deletes an intro picture (332 when missing); its blob goes after the commit.
+pub fn delete_picture_in(
+    c: &dyn Sql,
+    group_id: i64,
+    pic_id: i64,
+    after: &mut Leftovers,
+) -> Result<()> {
+    let stored = group_pictures::get(c, group_id, pic_id)?
+        .ok_or_else(|| Error::new(Code::PictureNotFound))?;
+    group_pictures::delete(c, group_id, pic_id)?;
+    after.picture(Some(stored));
     Ok(())
 }
 
@@ -185,57 +209,75 @@ fn duplicate_tag() -> Error {
     Error::param_why("tag_text", "已有相同的标签")
 }
 
-/// Runs a tag change of a manager, then brings the search index and tag popularity up to date
-/// for the texts it touched.
-fn change_tags(
+/// Runs a tag change of a manager (see the `*_in` functions).
+fn change_tags<T>(
     app: &App,
     me: &str,
     group_id: i64,
-    change: impl FnOnce(&dyn crate::storage::Sql) -> Result<Vec<String>>,
-) -> Result<()> {
+    change: impl FnOnce(&dyn Sql, &Group) -> Result<T>,
+) -> Result<T> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Admin)?;
-        for text in change(c)? {
-            group_tags::refresh_stats(c, &access.group.kind, &text)?;
-        }
-        group_search::refresh(c, group_id)?;
-        Ok(())
+        change(c, &access.group)
     })
+}
+
+/// Brings the search index and tag popularity up to date after a tag change of `group` that
+/// touched `texts`.
+fn tags_changed(c: &dyn Sql, group: &Group, texts: &[&str]) -> Result<()> {
+    for text in texts {
+        group_tags::refresh_stats(c, &group.kind, text)?;
+    }
+    group_search::refresh(c, group.id)?;
+    Ok(())
 }
 
 pub fn add_tag(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
+    change_tags(app, me, group_id, |c, group| add_tag_in(c, group, text))
+}
+
+/// Adds a tag: 362 when empty, 363 past ten, 101 for a duplicate.
+pub fn add_tag_in(c: &dyn Sql, group: &Group, text: &str) -> Result<()> {
     let text = tag_text(text)?;
-    change_tags(app, me, group_id, |c| {
-        if group_tags::count(c, group_id)? >= TAGS_MAX {
-            return Err(Error::new(Code::GroupTagsFull));
-        }
-        if group_tags::text_taken(c, group_id, &text, 0)? {
-            return Err(duplicate_tag());
-        }
-        group_tags::insert(c, group_id, &text, time::now())?;
-        Ok(vec![text])
-    })
+    if group_tags::count(c, group.id)? >= TAGS_MAX {
+        return Err(Error::new(Code::GroupTagsFull));
+    }
+    if group_tags::text_taken(c, group.id, &text, 0)? {
+        return Err(duplicate_tag());
+    }
+    group_tags::insert(c, group.id, &text, time::now())?;
+    tags_changed(c, group, &[&text])
 }
 
 pub fn edit_tag(app: &App, me: &str, group_id: i64, tag_id: i64, text: &str) -> Result<()> {
-    let text = tag_text(text)?;
-    change_tags(app, me, group_id, |c| {
-        let old = group_tags::text_of(c, group_id, tag_id)?
-            .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
-        if group_tags::text_taken(c, group_id, &text, tag_id)? {
-            return Err(duplicate_tag());
-        }
-        group_tags::update(c, group_id, tag_id, &text)?;
-        Ok(vec![old, text])
+    change_tags(app, me, group_id, |c, group| {
+        edit_tag_in(c, group, tag_id, text)
     })
 }
 
+/// Changes a tag's text: 361 when it is not the group's, then as [`add_tag_in`].
+pub fn edit_tag_in(c: &dyn Sql, group: &Group, tag_id: i64, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    let old = group_tags::text_of(c, group.id, tag_id)?
+        .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
+    if group_tags::text_taken(c, group.id, &text, tag_id)? {
+        return Err(duplicate_tag());
+    }
+    group_tags::update(c, group.id, tag_id, &text)?;
+    tags_changed(c, group, &[&old, &text])
+}
+
 pub fn remove_tag(app: &App, me: &str, group_id: i64, tag_id: i64) -> Result<()> {
-    change_tags(app, me, group_id, |c| {
-        let old = group_tags::text_of(c, group_id, tag_id)?
-            .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
-        group_tags::delete(c, group_id, tag_id)?;
-        Ok(vec![old])
+    change_tags(app, me, group_id, |c, group| {
+        remove_tag_in(c, group, tag_id)
     })
+}
+
+/// Removes a tag; 361 when it is not the group's.
+pub fn remove_tag_in(c: &dyn Sql, group: &Group, tag_id: i64) -> Result<()> {
+    let old = group_tags::text_of(c, group.id, tag_id)?
+        .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
+    group_tags::delete(c, group.id, tag_id)?;
+    tags_changed(c, group, &[&old])
 }

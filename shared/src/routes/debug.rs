@@ -9,6 +9,7 @@ use crate::admin::{self, guard, guard::Admin};
 use crate::app::App;
 use crate::body::{Body, Request, Response};
 use crate::error::{Code, Error, Result};
+use crate::groups::profile;
 use crate::profiles;
 use crate::time;
 
@@ -32,12 +33,15 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
                 (Method::POST, "/debug/api/create") => write(app, &admin, "create", req, now).await,
                 (Method::POST, "/debug/api/update") => write(app, &admin, "update", req, now).await,
                 (Method::POST, "/debug/api/delete") => write(app, &admin, "delete", req, now).await,
-                (Method::GET, "/debug/api/avatar") => {
-                    let who = query_params(&req).user_id("user_id")?;
-                    let source = profiles::avatar_source(app, &who)?;
-                    let etag = source.etag.clone();
-                    picture(&req, &etag, || profiles::load_avatar(app, &who, source))
+                (Method::GET, "/debug/api/group") => {
+                    let group_id = query_params(&req).id("group_id")?;
+                    Ok(ok(admin::views::group(app, group_id)?))
                 }
+                (Method::GET, "/debug/api/user") => {
+                    let user_id = query_params(&req).user_id("user_id")?;
+                    Ok(ok(admin::views::user(app, &user_id)?))
+                }
+                (Method::GET, "/debug/api/picture") => show_picture(app, &req),
                 (Method::GET, "/debug/api/audit") => {
                     let before = query_params(&req).opt_id("before")?;
                     Ok(ok(admin::audit(app, before)?))
@@ -72,10 +76,35 @@ fn console() -> Response {
     res
 }
 
+/// `kind` (`user`, `group`: avatars; `group_picture`, `announcement`) and the row's `id` → the
+/// picture, with its validator.
+fn show_picture(app: &App, req: &Request) -> Result<Response> {
+    let p = query_params(req);
+    match p.str("kind")? {
+        "user" => {
+            let who = p.user_id("id")?;
+            let source = profiles::avatar_source(app, &who)?;
+            let etag = source.etag.clone();
+            picture(req, &etag, || profiles::load_avatar(app, &who, source))
+        }
+        "group" => {
+            let id = p.id("id")?;
+            let (etag, stored) = profile::avatar(app, id)?;
+            picture(req, &etag.clone(), || {
+                profile::load_avatar(app, id, stored, etag)
+            })
+        }
+        kind => {
+            let stored = admin::views::stored_picture(app, kind, p.id("id")?)?;
+            picture(req, &stored.etag, || profile::load_picture(app, &stored))
+        }
+    }
+}
+
 /// `{table, key, values}` → the write, through the domain's rules, recorded in the audit log.
 async fn write(app: &App, admin: &Admin, action: &str, req: Request, now: i64) -> Result<Response> {
     let p = json_params(req).await?;
-    Ok(ok(admin::writes::apply(app, admin, action, &p, now)?))
+    Ok(ok(admin::writes::apply(app, admin, action, &p, now).await?))
 }
 
 /// `{token}` → a session cookie and its CSRF token; 112 for a wrong token.
