@@ -58,3 +58,13 @@ pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
     )?;
     rows.first().map(|r| r.int(0)).transpose()
 }
+
+/// Whether an intro picture of the group is stored as `blob`: pictures are named by their
+/// content under their group's prefix, so two identical uploads to one group share it.
+pub fn blob_used(conn: &dyn Sql, group_id: i64, blob: &str) -> anyhow::Result<bool> {
+    let rows = conn.query(
+        "SELECT 1 FROM group_pictures WHERE group_id = ? AND blob = ? LIMIT 1",
+        params![group_id, blob],
+    )?;
+    Ok(!rows.is_empty())
+}

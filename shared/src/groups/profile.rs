@@ -180,7 +180,8 @@ pub fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result
     Ok(())
 }
 
-/// Deletes an intro picture (332 when missing); its blob goes after the commit.
+/// Deletes an intro picture (332 when missing); its blob goes after the commit unless another
+/// intro picture has the same content.
 pub fn delete_picture_in(
     c: &dyn Sql,
     group_id: i64,
@@ -190,7 +191,9 @@ pub fn delete_picture_in(
     let stored = group_pictures::get(c, group_id, pic_id)?
         .ok_or_else(|| Error::new(Code::PictureNotFound))?;
     group_pictures::delete(c, group_id, pic_id)?;
-    after.picture(Some(stored));
+    if !group_pictures::blob_used(c, group_id, &stored.blob)? {
+        after.picture(Some(stored));
+    }
     Ok(())
 }
 

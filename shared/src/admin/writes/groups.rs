@@ -1,7 +1,7 @@
 //! Console writes of groups and what belongs to them. The console stands in for a group's
 //! creator and managers: it may do what they may, under the same rules (a full group takes
-//! nobody, the creator stays, a dismissed group takes no members), and it alone deletes a
-//! group, with everything in it.
+//! nobody, the creator stays, a dismissed group is read-only: 304). Beyond them, it moderates:
+//! it deletes content of dismissed groups too, and deletes whole groups with everything in them.
 
 use super::Write;
 use crate::db::groups::{self as group_rows, Group};
@@ -14,6 +14,15 @@ use crate::storage::Sql;
 /// A group by id; 301 when there is none.
 fn load(c: &dyn Sql, id: i64) -> Result<Group> {
     group_rows::get(c, id)?.ok_or_else(|| Error::new(Code::GroupNotFound))
+}
+
+/// A group that may still change; 304 once dismissed.
+fn active(c: &dyn Sql, id: i64) -> Result<Group> {
+    let group = load(c, id)?;
+    match group.is_dismissed() {
+        true => Err(Error::new(Code::GroupDismissed)),
+        false => Ok(group),
+    }
 }
 
 /// Group types: added, moved, and removed while no group has them. They are never renamed:
@@ -58,7 +67,7 @@ pub fn group(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<String> {
         }
         "update" => {
             w.only(&["name", "info", "dismissed"])?;
-            let group = load(c, w.key.id("id")?)?;
+            let group = active(c, w.key.id("id")?)?;
             if let Some(name) = w.fields.opt_str("name")? {
                 profile::set_name_in(c, group.id, name)?;
             }
@@ -94,7 +103,7 @@ pub fn member(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<String> {
         "create" => lifecycle::add_member_in(c, group_id, &user_id, w.by, w.now)?,
         "update" => {
             w.only(&["is_admin", "nickname"])?;
-            let group = load(c, group_id)?;
+            let group = active(c, group_id)?;
             if w.names.iter().any(|n| n == "is_admin") {
                 members::set_admin_in(c, &group, &user_id, w.fields.bool("is_admin")?)?;
             }
@@ -128,7 +137,7 @@ pub fn join_request(c: &dyn Sql, w: &Write) -> Result<String> {
 /// Group tags, with the profile's rules (how many, how long, no duplicates).
 pub fn tag(c: &dyn Sql, w: &Write) -> Result<String> {
     if w.action == "create" {
-        let group = load(c, w.fields.id("group_id")?)?;
+        let group = active(c, w.fields.id("group_id")?)?;
         profile::add_tag_in(c, &group, w.fields.str("tag_text")?)?;
         return Ok(format!("group_tags:{}", group.id));
     }
@@ -138,6 +147,7 @@ pub fn tag(c: &dyn Sql, w: &Write) -> Result<String> {
     match w.action {
         "update" => {
             w.only(&["tag_text"])?;
+            let group = active(c, group.id)?;
             profile::edit_tag_in(c, &group, id, w.fields.str("tag_text")?)?
         }
         "delete" => profile::remove_tag_in(c, &group, id)?,
@@ -167,6 +177,7 @@ pub fn announcement(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<Str
     match w.action {
         "update" => {
             w.only(&["title", "text"])?;
+            active(c, group_id)?;
             let old = announcements::get(c, group_id, id)?.ok_or_else(missing)?;
             let title = w.fields.opt_str("title")?.unwrap_or(&old.title);
             let text = w.fields.opt_str("text")?.unwrap_or(&old.text);
