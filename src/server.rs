@@ -6,17 +6,19 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{BodyDataStream, HttpBody};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use std::sync::atomic::{AtomicBool, Ordering};
+use zudui_relay::listener::{ConnectionLimits, LimitedListener, Peer};
 use zudui_relay::{Chat, Hub};
 use zudui_shared::chat::live::{Event, Live, RelayLink};
 use zudui_shared::config::Settings;
+use zudui_shared::limits::{ClientAddr, MemoryBuckets};
 use zudui_shared::native::{DirKv, SqliteDb};
 use zudui_shared::outbound::HttpClient;
 use zudui_shared::storage::{Database, KeyValue};
-use zudui_shared::{routes, App, Body};
+use zudui_shared::{routes, App, Body, Code};
 
 use crate::chat::InProcess;
 use crate::chunks::NativeChunks;
@@ -40,6 +42,8 @@ pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
     if app.settings.s3.is_none() {
         app.chunks = Arc::new(NativeChunks(kv));
     }
+    // One process: rate-limit buckets need not leave memory.
+    app.buckets = Arc::new(MemoryBuckets::default());
     Ok(app)
 }
 
@@ -90,7 +94,9 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    axum::serve(listener, router)
+    let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
+    let service = router.into_make_service_with_connect_info::<Peer>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             zudui_relay::service::stopped().await;
             hub.close_all();
@@ -125,7 +131,15 @@ async fn handle(
     let method = req.method().clone();
     // The path only: query strings may carry tokens.
     let path = req.uri().path().to_owned();
-    let (parts, body) = req.into_parts();
+    if header_bytes(req.headers()) > MAX_HEADER_BYTES {
+        let err = zudui_shared::Error::with_message(Code::TooLarge, "请求头过大");
+        return into_axum(routes::finish(Err(err)));
+    }
+    let (mut parts, body) = req.into_parts();
+    if let Some(ConnectInfo(Peer(peer))) = parts.extensions.get::<ConnectInfo<Peer>>() {
+        let peer = ClientAddr(peer.ip());
+        parts.extensions.insert(peer);
+    }
     let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
     let slot: BodySlot = Arc::new(Mutex::new(Some(body.into_data_stream())));
     let stream = SlotStream(slot.clone())
@@ -157,6 +171,20 @@ async fn handle(
         response.status().as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );
+    into_axum(response)
+}
+
+/// Request headers take at most this much in all (names and values); more is 104.
+const MAX_HEADER_BYTES: usize = 32 << 10;
+
+fn header_bytes(headers: &http::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum()
+}
+
+fn into_axum(response: zudui_shared::Response) -> axum::response::Response {
     let (parts, body) = response.into_parts();
     let body = match body.as_full() {
         Some(bytes) => axum::body::Body::from(bytes.clone()),

@@ -18,6 +18,10 @@ impl Server {
             .env("ZUDUI_LISTEN", "127.0.0.1:0")
             .env("ZUDUI_DATA_DIR", data_dir)
             .env("ZUDUI_DEV_LOGIN", "1")
+            // The benches measure throughput, which rate limits would cap.
+            .env("ZUDUI_RATE_LIMITS", "off")
+            // Every simulated client connects from loopback.
+            .env("ZUDUI_MAX_CONNECTIONS_PER_IP", "1000000")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

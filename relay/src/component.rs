@@ -66,6 +66,9 @@ impl Component {
                     Some(Code::Internal) | None => {
                         Err(anyhow::anyhow!("chat component failed ({status})").into())
                     }
+                    Some(Code::TooManyRequests) => Err(Error::Limited {
+                        retry_after: value["retry_after"].as_u64().unwrap_or(1),
+                    }),
                     Some(code) => Err(Error::with_message(code, message)),
                 }
             }

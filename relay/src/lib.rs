@@ -7,6 +7,7 @@ pub mod backend;
 mod bus;
 pub mod component;
 pub mod hub;
+pub mod listener;
 mod sequencer;
 pub mod service;
 pub mod session;

@@ -16,6 +16,7 @@ use zudui_shared::chat::relay::SECRET_HEADER;
 
 use crate::component::Component;
 use crate::hub::Hub;
+use crate::listener::{ConnectionLimits, LimitedListener};
 use crate::session::Chat;
 
 /// The relay's settings, from `ZUDUI_*` environment variables.
@@ -93,6 +94,7 @@ pub async fn run(
             ""
         }
     );
+    let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::chat::live::{Live, Offline};
 use crate::config::Settings;
+use crate::limits::{Buckets, KvBuckets};
 use crate::outbound::HttpClient;
 use crate::storage::{Blobs, ChunkStore, Database, KeyValue, KvChunks, S3Chunks};
 use crate::token::Tokens;
@@ -19,6 +20,8 @@ pub struct App {
     pub live: Arc<dyn Live>,
     pub settings: Settings,
     pub tokens: Tokens,
+    /// Rate-limit buckets: the key-value store unless the host keeps them closer.
+    pub buckets: Arc<dyn Buckets>,
 }
 
 impl App {
@@ -35,6 +38,7 @@ impl App {
             Some(s3) => Arc::new(S3Chunks::new(s3, http.clone())?),
             None => Arc::new(KvChunks(kv.clone())),
         };
+        let buckets = Arc::new(KvBuckets(kv.clone()));
         Ok(App {
             db,
             kv,
@@ -43,6 +47,7 @@ impl App {
             live: Arc::new(Offline),
             settings,
             tokens,
+            buckets,
         })
     }
 

@@ -2,6 +2,7 @@
 //! variables of the same name in lower case without the prefix (`jwt_secret`) in components.
 
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::sendable::MaybeSend;
 use crate::storage::S3Settings;
 
@@ -33,6 +34,11 @@ pub struct Settings {
     /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
     /// store.
     pub s3: Option<S3Settings>,
+    /// Rate limits (`rate_limits`: unset for the defaults, `off`, or overrides).
+    pub rate_limits: Limits,
+    /// A header that a trusted reverse proxy sets to the client's address (`x-forwarded-for`:
+    /// its first entry); unset, the address of the connection is the client's.
+    pub client_ip_header: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -49,6 +55,8 @@ impl std::fmt::Debug for Settings {
             .field("group_quota_bytes", &self.group_quota_bytes)
             .field("chat_file_days", &self.chat_file_days)
             .field("s3", &self.s3)
+            .field("rate_limits", &self.rate_limits)
+            .field("client_ip_header", &self.client_ip_header)
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +87,8 @@ impl Settings {
             group_quota_bytes: parse(get("group_quota_bytes"), "group_quota_bytes", 5 << 30)?,
             chat_file_days: parse(get("chat_file_days"), "chat_file_days", 7)?,
             s3: s3_settings(&get)?,
+            rate_limits: Limits::parse(get("rate_limits").as_deref())?,
+            client_ip_header: get("client_ip_header").map(|h| h.trim().to_ascii_lowercase()),
         })
     }
 }

@@ -171,6 +171,9 @@ pub enum Error {
         code: Code,
         message: Cow<'static, str>,
     },
+    /// 105: too many requests; a token is back in `retry_after` seconds.
+    #[error("rate limited for {retry_after} s")]
+    Limited { retry_after: u64 },
     #[error("internal: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -207,6 +210,7 @@ impl Error {
     pub fn code(&self) -> Code {
         match self {
             Error::Api { code, .. } => *code,
+            Error::Limited { .. } => Code::TooManyRequests,
             Error::Internal(_) => Code::Internal,
         }
     }
@@ -215,13 +219,28 @@ impl Error {
     pub fn client_message(&self) -> &str {
         match self {
             Error::Api { message, .. } => message,
+            Error::Limited { .. } => Code::TooManyRequests.parts().1,
             Error::Internal(_) => Code::Internal.parts().1,
         }
     }
 
-    /// The contract's failure envelope `{"code": N, "errorMsg": "..."}`.
+    /// Seconds until a rate-limited request may be tried again.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Limited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The contract's failure envelope `{"code": N, "errorMsg": "..."}`, with `retry_after` for
+    /// 105.
     pub fn envelope(&self) -> serde_json::Value {
-        serde_json::json!({ "code": self.code().number(), "errorMsg": self.client_message() })
+        let mut body =
+            serde_json::json!({ "code": self.code().number(), "errorMsg": self.client_message() });
+        if let Some(seconds) = self.retry_after() {
+            body["retry_after"] = seconds.into();
+        }
+        body
     }
 }
 

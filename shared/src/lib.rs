@@ -18,6 +18,7 @@ pub mod groups;
 pub mod ids;
 pub mod imaging;
 pub mod leftovers;
+pub mod limits;
 pub mod migrate;
 pub mod multipart;
 pub mod outbound;

@@ -10,6 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use zudui_shared::chat::live::{Outbox, RelayLink};
 use zudui_shared::config::{Config, Settings};
+use zudui_shared::limits::ClientAddr;
 use zudui_shared::outbound::HttpClient;
 use zudui_shared::sendable::{send_stream, BoxFuture};
 use zudui_shared::{migrate, App, Body, Request, Response, Result};
@@ -71,7 +72,14 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
             .map(bytes::Bytes::from)
             .map_err(|e| std::io::Error::other(format!("{e:?}")))
     }));
-    Ok(builder.body(Body::stream(stream))?)
+    let mut request = builder.body(Body::stream(stream))?;
+    // Spin names the connection's peer in a header of its own.
+    let peer = request.headers().get("spin-client-addr");
+    let peer = peer.and_then(|v| v.to_str().ok()?.parse::<std::net::SocketAddr>().ok());
+    if let Some(peer) = peer {
+        request.extensions_mut().insert(ClientAddr(peer.ip()));
+    }
+    Ok(request)
 }
 
 async fn send_response(response: Response, out: ResponseOutparam) {

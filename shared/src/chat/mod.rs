@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::db::{groups, members, private_rooms, users};
 use crate::error::{Code, Error, Result};
+use crate::limits::{self, Action};
 use crate::storage::Sql;
 use crate::time;
 
@@ -109,6 +110,7 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
             "history 不是可发送的消息",
         ));
     };
+    limits::check(app, Action::Chat, Some(me), None)?;
     app.db.tx(|c| {
         let now = time::now();
         match room {

@@ -8,6 +8,7 @@ use crate::accounts;
 use crate::app::App;
 use crate::body::{Request, Response};
 use crate::error::{Code, Error, Result};
+use crate::limits::{self, Action};
 
 pub async fn route(app: &App, req: Request) -> Result<Response> {
     match req.uri().path() {
@@ -19,6 +20,7 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
 
 async fn login(app: &App, req: Request) -> Result<Response> {
     allow(&req, Method::POST)?;
+    limits::check_request(app, Action::Login, None, &req)?;
     let params = json_params(req).await?;
     let login = accounts::login(app, params.str("code")?).await?;
     Ok(ok(json!({

@@ -5,12 +5,12 @@ use serde_json::{json, Value};
 
 use http::Method;
 
-use super::{allow, get, json_params, ok, post};
-use crate::accounts::authenticate;
+use super::{allow, get, json_params, ok, post, signed_in_limited};
 use crate::app::App;
 use crate::body::{Request, Response};
 use crate::chat::{self, relay};
 use crate::error::{Code, Error, Result};
+use crate::limits::Action;
 use crate::params::Params;
 
 pub async fn route(app: &App, req: Request) -> Result<Response> {
@@ -33,7 +33,7 @@ async fn get_chat(app: &App, req: Request) -> Result<Response> {
 
 async fn upload(app: &App, req: Request) -> Result<Response> {
     allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
+    let me = signed_in_limited(app, &req, Action::Upload)?;
     let id = chat::files::receive(app, &me, req).await?;
     Ok(ok(json!({ "file_id": id })))
 }

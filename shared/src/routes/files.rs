@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{allow, get, ok, post, success};
+use super::{allow, get, ok, post, post_limited, signed_in_limited, success};
 use crate::accounts::authenticate;
 use crate::app::App;
 use crate::body::{Request, Response};
@@ -14,6 +14,7 @@ use crate::files::{
     download, entry, folder_param, listed, resumable, share, tree, upload, valid_name,
 };
 use crate::groups::Access;
+use crate::limits::Action;
 use crate::params::Params;
 
 pub async fn route(app: &App, req: Request) -> Result<Response> {
@@ -76,7 +77,7 @@ async fn download(app: &App, req: Request) -> Result<Response> {
 
 async fn upload(app: &App, req: Request) -> Result<Response> {
     allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
+    let me = signed_in_limited(app, &req, Action::Upload)?;
     let id = upload::receive::<Target>(app, &me, req).await?;
     Ok(ok(json!({ "file_id": id })))
 }
@@ -119,7 +120,7 @@ fn upload_state(app: &App, up: &crate::db::file_uploads::Upload, parts: &[i64]) 
 }
 
 async fn begin_upload(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+    let (me, p) = post_limited(app, req, Action::Upload).await?;
     let target = Target {
         group_id: p.id("group_id")?,
         parent: parent(&p)?,

@@ -5,12 +5,12 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{allow, get, ok, picture, post, success};
-use crate::accounts::authenticate;
+use super::{allow, get, ok, picture, post, post_limited, signed_in_limited, success};
 use crate::app::App;
 use crate::body::{Request, Response};
 use crate::error::{Code, Error, Result};
 use crate::groups::{announcements, lifecycle, members, profile};
+use crate::limits::Action;
 use crate::params::Params;
 use crate::{imaging, multipart, search};
 
@@ -64,7 +64,7 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
 /// A `wx.uploadFile` picture upload: who sent it, its form fields, and the picture in `field`.
 async fn upload(app: &App, req: Request, field: &str) -> Result<(String, Params, Bytes)> {
     allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
+    let me = signed_in_limited(app, &req, Action::Upload)?;
     let form = multipart::read_small(req, field, imaging::MAX_UPLOAD, Code::BadPicture).await?;
     let file = form.file.ok_or_else(|| Error::param(field))?;
     Ok((me, form.fields, file.data))
@@ -113,26 +113,26 @@ async fn process(app: &App, req: Request) -> Result<Response> {
 }
 
 async fn name_hint(app: &App, req: Request) -> Result<Response> {
-    let (_, p) = post(app, req).await?;
+    let (_, p) = post_limited(app, req, Action::Search).await?;
     let hints = search::name_hints(app, p.str("type")?, p.opt_str("key")?)?;
     Ok(ok(json!({ "hints": hints })))
 }
 
 async fn tag_hint(app: &App, req: Request) -> Result<Response> {
-    let (_, p) = post(app, req).await?;
+    let (_, p) = post_limited(app, req, Action::Search).await?;
     let hints = search::tag_hints(app, p.str("type")?, p.opt_str("key")?)?;
     Ok(ok(json!({ "hints": hints })))
 }
 
 async fn search_group(app: &App, req: Request) -> Result<Response> {
-    let (_, p) = post(app, req).await?;
+    let (_, p) = post_limited(app, req, Action::Search).await?;
     let (groups, total) = search::search_groups(app, &p)?;
     let cards: Vec<Value> = groups.iter().map(|g| search::card(app, g)).collect();
     Ok(ok(json!({ "groups": cards, "total": total })))
 }
 
 async fn search_my_group(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+    let (me, p) = post_limited(app, req, Action::Search).await?;
     let (groups, total, dismissed) = search::my_groups(app, &me, &p)?;
     let cards: Vec<Value> = groups.iter().map(|g| search::card(app, g)).collect();
     let dismissed: Vec<Value> = dismissed.iter().map(|g| search::card(app, g)).collect();

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::body::{Body, Request, Response};
 use crate::error::{Code, Error, Result};
 use crate::imaging::{etag_matches, Picture};
+use crate::limits::{self, Action};
 use crate::params::{Params, JSON_LIMIT};
 
 /// Routes a request of any area (the native server).
@@ -45,7 +46,12 @@ pub fn finish(result: Result<Response>) -> Response {
         if let Error::Internal(cause) = &err {
             log::error!("internal error: {cause:#}");
         }
-        json_response(err.code().status(), &err.envelope())
+        let mut res = json_response(err.code().status(), &err.envelope());
+        if let Some(seconds) = err.retry_after() {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        res
     })
 }
 
@@ -68,6 +74,20 @@ pub async fn post(app: &App, req: Request) -> Result<(String, Params)> {
     allow(&req, Method::POST)?;
     let me = authenticate(app, &req)?;
     Ok((me, json_params(req).await?))
+}
+
+/// [`post`] of a rate-limited `action` (105 once the user's or the address's bucket is empty).
+pub async fn post_limited(app: &App, req: Request, action: Action) -> Result<(String, Params)> {
+    allow(&req, Method::POST)?;
+    let me = signed_in_limited(app, &req, action)?;
+    Ok((me, json_params(req).await?))
+}
+
+/// The signed-in user of a rate-limited `action`, once their buckets allow it.
+pub fn signed_in_limited(app: &App, req: &Request, action: Action) -> Result<String> {
+    let me = authenticate(app, req)?;
+    limits::check_request(app, action, Some(&me), req)?;
+    Ok(me)
 }
 
 /// A GET by a signed-in user (token in the query string): who they are and the query.

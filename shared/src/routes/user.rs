@@ -3,11 +3,12 @@
 use http::Method;
 use serde_json::json;
 
-use super::{allow, json_params, ok, picture, query_params, success};
+use super::{allow, json_params, ok, picture, query_params, signed_in_limited, success};
 use crate::accounts::authenticate;
 use crate::app::App;
 use crate::body::{Request, Response};
 use crate::error::{Code, Error, Result};
+use crate::limits::Action;
 use crate::{imaging, multipart, profiles};
 
 pub async fn route(app: &App, req: Request) -> Result<Response> {
@@ -59,7 +60,7 @@ async fn set_nickname(app: &App, req: Request) -> Result<Response> {
 
 async fn add_avatar(app: &App, req: Request) -> Result<Response> {
     allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
+    let me = signed_in_limited(app, &req, Action::Upload)?;
     let upload =
         multipart::read_small(req, "avatar", imaging::MAX_UPLOAD, Code::BadPicture).await?;
     let file = upload.file.ok_or_else(|| Error::param("avatar"))?;

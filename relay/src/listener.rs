@@ -1,0 +1,206 @@
+//! Connection limits for the hosts that hold sockets (the native server and the relay): at most
+//! `max` connections at once, and at most `per_address` from one client address. Past the
+//! first, the listener stops accepting until one closes (the kernel's backlog holds the rest);
+//! past the second, the new connection is closed at once.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How many connections a host takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConnectionLimits {
+    pub max: usize,
+    pub per_address: usize,
+}
+
+impl ConnectionLimits {
+    /// `ZUDUI_MAX_CONNECTIONS` (default 50,000) and `ZUDUI_MAX_CONNECTIONS_PER_IP` (default
+    /// 5,000: many users can share an address).
+    pub fn from_env() -> anyhow::Result<ConnectionLimits> {
+        let read = |name: &str, default: usize| -> anyhow::Result<usize> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{name} is not a number: {v:?}")),
+                _ => Ok(default),
+            }
+        };
+        Ok(ConnectionLimits {
+            max: read("ZUDUI_MAX_CONNECTIONS", 50_000)?.max(1),
+            per_address: read("ZUDUI_MAX_CONNECTIONS_PER_IP", 5_000)?.max(1),
+        })
+    }
+}
+
+/// A TCP listener that keeps to [`ConnectionLimits`].
+pub struct LimitedListener {
+    inner: TcpListener,
+    limits: ConnectionLimits,
+    open: Arc<Semaphore>,
+    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl LimitedListener {
+    pub fn new(inner: TcpListener, limits: ConnectionLimits) -> LimitedListener {
+        LimitedListener {
+            inner,
+            limits,
+            open: Arc::new(Semaphore::new(limits.max)),
+            per_address: Arc::default(),
+        }
+    }
+
+    /// Counts a connection from `ip`, unless that address has its share already.
+    fn admit(&self, ip: IpAddr) -> Option<AddressSlot> {
+        let mut counts = self.per_address.lock().ok()?;
+        let count = counts.entry(ip).or_default();
+        if *count >= self.limits.per_address {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            ip,
+            counts: self.per_address.clone(),
+        })
+    }
+}
+
+impl Listener for LimitedListener {
+    type Io = Counted;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Counted, SocketAddr) {
+        loop {
+            let Ok(permit) = self.open.clone().acquire_owned().await else {
+                continue;
+            };
+            let (stream, addr) = Listener::accept(&mut self.inner).await;
+            match self.admit(addr.ip()) {
+                Some(slot) => {
+                    let counted = Counted {
+                        stream,
+                        _permit: permit,
+                        _slot: slot,
+                    };
+                    return (counted, addr);
+                }
+                None => log::warn!("refused a connection: {} has too many", addr.ip()),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// One connection of an address; uncounted when dropped.
+struct AddressSlot {
+    ip: IpAddr,
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.counts.lock() {
+            if let Some(count) = counts.get_mut(&self.ip) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// An accepted connection, holding its place in both limits until it closes.
+pub struct Counted {
+    stream: TcpStream,
+    _permit: OwnedSemaphorePermit,
+    _slot: AddressSlot,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+/// The peer of a connection, for handlers (`ConnectInfo<Peer>`).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, LimitedListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, LimitedListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn addresses_get_their_share_and_get_it_back() {
+        let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = LimitedListener::new(
+            inner,
+            ConnectionLimits {
+                max: 10,
+                per_address: 2,
+            },
+        );
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let first = listener.admit(ip).expect("first");
+        let _second = listener.admit(ip).expect("second");
+        assert!(listener.admit(ip).is_none(), "a third is refused");
+        assert!(listener.admit("192.0.2.2".parse().unwrap()).is_some());
+        drop(first);
+        assert!(listener.admit(ip).is_some(), "a closed one frees its place");
+    }
+}

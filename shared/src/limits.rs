@@ -1,0 +1,306 @@
+//! Rate limits: a token bucket per user and per client address for each kind of costly request
+//! (signing in, starting uploads, chat messages, searches). A request that finds its bucket empty
+//! is refused with 105 and the seconds until a token is back (`retry_after`).
+//!
+//! Buckets live where the host can share them: the key-value store on Spin, whose instances keep
+//! nothing between requests, and memory in the native server, a single process. Two requests of
+//! one user on two Spin instances may both read a bucket before either writes it back, so the
+//! limits there are approximate: they stop floods, not the odd extra request.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::sendable::MaybeSend;
+use crate::storage::KeyValue;
+
+/// What is limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Login,
+    Upload,
+    Chat,
+    Search,
+}
+
+impl Action {
+    const ALL: [Action; 4] = [Action::Login, Action::Upload, Action::Chat, Action::Search];
+
+    fn name(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Upload => "upload",
+            Action::Chat => "chat",
+            Action::Search => "search",
+        }
+    }
+}
+
+/// A bucket's size and how fast it refills.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+/// Client addresses get this many times a user's allowance: many users can share one address
+/// (a campus network, a mobile carrier's NAT).
+const ADDRESS_FACTOR: u32 = 10;
+
+/// The rules in force: per user; per address [`ADDRESS_FACTOR`] times as much. Signing in has no
+/// user yet, so its rule is the address's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    rules: Option<[Rule; 4]>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        let rule = |burst, per_minute| Rule { burst, per_minute };
+        Limits {
+            rules: Some([rule(60, 60), rule(20, 60), rule(30, 120), rule(30, 120)]),
+        }
+    }
+}
+
+impl Limits {
+    /// The `rate_limits` setting: unset for the defaults, `off`, or overrides such as
+    /// `chat=10/60,search=5/30` (`action=burst/per_minute`).
+    pub fn parse(setting: Option<&str>) -> anyhow::Result<Limits> {
+        let mut limits = Limits::default();
+        let Some(setting) = setting.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(limits);
+        };
+        if setting == "off" {
+            return Ok(Limits { rules: None });
+        }
+        let rules = limits.rules.as_mut().expect("defaults are on");
+        for item in setting.split(',') {
+            let bad = || anyhow::anyhow!("rate_limits: {item:?} is not action=burst/per_minute");
+            let (name, rule) = item.trim().split_once('=').ok_or_else(bad)?;
+            let (burst, per_minute) = rule.split_once('/').ok_or_else(bad)?;
+            let at = Action::ALL
+                .iter()
+                .position(|a| a.name() == name.trim())
+                .ok_or_else(bad)?;
+            rules[at] = Rule {
+                burst: burst.trim().parse().map_err(|_| bad())?,
+                per_minute: per_minute.trim().parse().map_err(|_| bad())?,
+            };
+        }
+        Ok(limits)
+    }
+
+    fn rule(&self, action: Action) -> Option<Rule> {
+        let at = Action::ALL.iter().position(|a| *a == action)?;
+        self.rules.map(|rules| rules[at])
+    }
+}
+
+/// A bucket as stored: tokens left at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    tokens: f64,
+    at_ms: i64,
+}
+
+impl Bucket {
+    /// Takes a token at `now_ms` (a missing bucket is full): the bucket after, and how many
+    /// seconds to wait when there was none.
+    pub fn take(bucket: Option<Bucket>, rule: Rule, now_ms: i64) -> (Bucket, Option<u64>) {
+        let per_ms = f64::from(rule.per_minute) / 60_000.0;
+        let tokens = match bucket {
+            None => f64::from(rule.burst.max(1)),
+            Some(b) => b.tokens_at(rule, now_ms),
+        };
+        let now = |tokens| Bucket {
+            tokens,
+            at_ms: now_ms,
+        };
+        if tokens >= 1.0 {
+            return (now(tokens - 1.0), None);
+        }
+        let wait_ms = match per_ms > 0.0 {
+            true => (1.0 - tokens) / per_ms,
+            false => f64::from(u32::MAX),
+        };
+        (now(tokens), Some(((wait_ms / 1000.0).ceil() as u64).max(1)))
+    }
+
+    fn tokens_at(&self, rule: Rule, now_ms: i64) -> f64 {
+        let per_ms = f64::from(rule.per_minute) / 60_000.0;
+        let refilled = self.tokens + (now_ms - self.at_ms).max(0) as f64 * per_ms;
+        refilled.min(f64::from(rule.burst.max(1)))
+    }
+
+    /// Whether the bucket has refilled completely by `now_ms`, which is the same as having none.
+    fn full_at(&self, rule: Rule, now_ms: i64) -> bool {
+        self.tokens_at(rule, now_ms) >= f64::from(rule.burst.max(1))
+    }
+}
+
+/// Where the buckets are kept.
+pub trait Buckets: MaybeSend {
+    /// Takes a token from bucket `key`; `Some(seconds)` to wait when it is empty.
+    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>>;
+}
+
+/// Buckets in the key-value store (Spin), as JSON under `rate/<action>/<subject>`.
+pub struct KvBuckets(pub Arc<dyn KeyValue>);
+
+impl Buckets for KvBuckets {
+    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
+        let stored = self.0.get(key)?;
+        let bucket = stored.and_then(|v| serde_json::from_slice(&v).ok());
+        let (bucket, wait) = Bucket::take(bucket, rule, now_ms);
+        self.0.set(key, &serde_json::to_vec(&bucket)?)?;
+        Ok(wait)
+    }
+}
+
+/// Buckets in memory (the native server). Full buckets are dropped once there are many, so idle
+/// users and addresses cost nothing.
+#[derive(Default)]
+pub struct MemoryBuckets(Mutex<HashMap<String, (Bucket, Rule)>>);
+
+/// Buckets held before the full ones are dropped.
+const PRUNE_AT: usize = 100_000;
+
+impl Buckets for MemoryBuckets {
+    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
+        let mut buckets = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("buckets poisoned"))?;
+        if buckets.len() >= PRUNE_AT {
+            buckets.retain(|_, (b, r)| !b.full_at(*r, now_ms));
+        }
+        let (bucket, wait) = Bucket::take(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
+        buckets.insert(key.to_owned(), (bucket, rule));
+        Ok(wait)
+    }
+}
+
+/// Where a request came from, as the host saw it; handlers find it in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Takes a token for `action` from the user's bucket and from the address's; 105 with
+/// `retry_after` when either is empty. Both are charged, so that neither a user with many
+/// addresses nor an address with many users gets around the limit.
+pub fn check(app: &App, action: Action, user: Option<&str>, addr: Option<IpAddr>) -> Result<()> {
+    let Some(rule) = app.settings.rate_limits.rule(action) else {
+        return Ok(());
+    };
+    let now_ms = crate::time::now_ms();
+    let mut wait = None;
+    if let Some(user) = user {
+        let key = format!("rate/{}/user/{user}", action.name());
+        wait = wait.max(app.buckets.take(&key, rule, now_ms)?);
+    }
+    if let Some(addr) = addr {
+        let key = format!("rate/{}/addr/{addr}", action.name());
+        let wider = match action {
+            Action::Login => rule,
+            _ => Rule {
+                burst: rule.burst.saturating_mul(ADDRESS_FACTOR),
+                per_minute: rule.per_minute.saturating_mul(ADDRESS_FACTOR),
+            },
+        };
+        wait = wait.max(app.buckets.take(&key, wider, now_ms)?);
+    }
+    match wait {
+        None => Ok(()),
+        Some(retry_after) => Err(Error::Limited { retry_after }),
+    }
+}
+
+/// [`check`] for an HTTP request: its user, if signed in, and its client's address.
+pub fn check_request<B>(
+    app: &App,
+    action: Action,
+    user: Option<&str>,
+    req: &http::Request<B>,
+) -> Result<()> {
+    check(app, action, user, client_addr(app, req))
+}
+
+/// The client's address: from the configured proxy header when there is one (its first entry,
+/// the original client), else as the host saw the connection.
+pub fn client_addr<B>(app: &App, req: &http::Request<B>) -> Option<IpAddr> {
+    match &app.settings.client_ip_header {
+        Some(name) => {
+            let value = req.headers().get(name.as_str())?.to_str().ok()?;
+            value.split(',').next()?.trim().parse().ok()
+        }
+        None => req.extensions().get::<ClientAddr>().map(|a| a.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: Rule = Rule {
+        burst: 3,
+        per_minute: 60,
+    };
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_one_per_refill() {
+        let mut bucket = None;
+        for _ in 0..3 {
+            let (b, wait) = Bucket::take(bucket, RULE, 1_000);
+            assert_eq!(wait, None);
+            bucket = Some(b);
+        }
+        let (b, wait) = Bucket::take(bucket, RULE, 1_000);
+        assert_eq!(wait, Some(1), "one token a second");
+        let (_, wait) = Bucket::take(Some(b), RULE, 1_500);
+        assert_eq!(wait, Some(1), "half a token is not one");
+        let (b, wait) = Bucket::take(Some(b), RULE, 2_000);
+        assert_eq!(wait, None);
+        assert!(b.tokens < 1.0);
+        let (b, _) = Bucket::take(Some(b), RULE, 1_000_000);
+        assert_eq!(b.tokens, 2.0, "refills up to the burst, then takes one");
+    }
+
+    #[test]
+    fn settings_parse_overrides_and_off() {
+        assert_eq!(Limits::parse(None).unwrap(), Limits::default());
+        assert_eq!(Limits::parse(Some("off")).unwrap().rule(Action::Chat), None);
+        let limits = Limits::parse(Some("chat=5/10, search=1/2")).unwrap();
+        assert_eq!(
+            limits.rule(Action::Chat),
+            Some(Rule {
+                burst: 5,
+                per_minute: 10
+            })
+        );
+        assert_eq!(
+            limits.rule(Action::Login),
+            Limits::default().rule(Action::Login)
+        );
+        for bad in ["chat", "chat=5", "talk=1/1", "chat=x/1"] {
+            assert!(Limits::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn memory_buckets_drop_full_ones_when_many() {
+        let buckets = MemoryBuckets::default();
+        for i in 0..PRUNE_AT {
+            buckets.take(&format!("k{i}"), RULE, 0).unwrap();
+        }
+        buckets.take("last", RULE, 60_000).unwrap();
+        assert_eq!(
+            buckets.0.lock().unwrap().len(),
+            1,
+            "all but the newest had refilled"
+        );
+    }
+}
