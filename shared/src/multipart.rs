@@ -1,8 +1,14 @@
 //! `multipart/form-data` as `wx.uploadFile` sends it: text fields plus one file part.
 
-use bytes::{Bytes, BytesMut};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use crate::body::Request;
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+
+use crate::body::{ByteStream, Request};
 use crate::error::{Code, Error, Result};
 use crate::params::Params;
 
@@ -22,8 +28,28 @@ pub struct FilePart {
     pub data: Bytes,
 }
 
+/// A form being read: multer's parser over the request body, metered (see [`Metered`]).
+pub struct Form {
+    parts: multer::Multipart<'static>,
+    meter: Arc<Meter>,
+}
+
+impl Form {
+    /// The next part. What comes before its data (a preamble, the boundary, the part's headers)
+    /// may take at most [`FORM_OVERHEAD`] bytes: the parser holds framing in memory until it is
+    /// complete, so only the parts' data may be long.
+    pub async fn next_field(&mut self) -> multer::Result<Option<multer::Field<'static>>> {
+        let delivered = self.meter.delivered.load(Ordering::Relaxed);
+        let budget = delivered.saturating_add(FORM_OVERHEAD);
+        self.meter.budget.store(budget, Ordering::Relaxed);
+        let next = self.parts.next_field().await;
+        self.meter.budget.store(u64::MAX, Ordering::Relaxed);
+        next
+    }
+}
+
 /// The multipart parser over the request body; 104 when the body is not `multipart/form-data`.
-pub fn parser(req: Request, max_body: u64) -> Result<multer::Multipart<'static>> {
+pub fn parser(req: Request, max_body: u64) -> Result<Form> {
     let content_type = req
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -33,12 +59,69 @@ pub fn parser(req: Request, max_body: u64) -> Result<multer::Multipart<'static>>
         .map_err(|_| Error::with_message(Code::TooLarge, "请求体应为 multipart/form-data"))?;
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max_body));
-    Ok(multer::Multipart::with_constraints(
-        req.into_body().into_stream(),
-        boundary,
-        constraints,
-    ))
+    let meter = Arc::new(Meter {
+        delivered: AtomicU64::new(0),
+        budget: AtomicU64::new(u64::MAX),
+    });
+    let body = Metered {
+        inner: req.into_body().into_stream(),
+        meter: meter.clone(),
+        just_delivered: false,
+    };
+    let parts = multer::Multipart::with_constraints(body, boundary, constraints);
+    Ok(Form { parts, meter })
 }
+
+/// Bytes of the body handed to the parser, and how many it may have before it is refused.
+struct Meter {
+    delivered: AtomicU64,
+    budget: AtomicU64,
+}
+
+/// The body as the parser reads it: counted against the [`Meter`]'s budget (the chunk that
+/// crosses it still goes through, the next is refused with [`FramingTooLarge`]), and never
+/// ending in the same read that brought data. multer 3.1, while it looks for the first
+/// boundary, gives up on a read that reaches the end without searching what that read brought
+/// (rwf2/multer#70); a wake-up between the two makes it search first.
+struct Metered {
+    inner: Pin<Box<dyn ByteStream>>,
+    meter: Arc<Meter>,
+    just_delivered: bool,
+}
+
+impl Stream for Metered {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let meter = &self.meter;
+        if meter.delivered.load(Ordering::Relaxed) > meter.budget.load(Ordering::Relaxed) {
+            return Poll::Ready(Some(Err(std::io::Error::other(FramingTooLarge))));
+        }
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                let len = chunk.len() as u64;
+                self.meter.delivered.fetch_add(len, Ordering::Relaxed);
+                self.just_delivered = true;
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(None) if self.just_delivered => {
+                self.just_delivered = false;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Poll::Pending => {
+                self.just_delivered = false;
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+}
+
+/// A form whose framing passed [`FORM_OVERHEAD`].
+#[derive(Debug, thiserror::Error)]
+#[error("multipart framing over {FORM_OVERHEAD} bytes")]
+struct FramingTooLarge;
 
 /// Maps parser failures to the client's fault: a cut-off stream, a broken form or a body too large.
 pub fn form_error(err: multer::Error) -> Error {
@@ -46,10 +129,28 @@ pub fn form_error(err: multer::Error) -> Error {
         multer::Error::StreamSizeExceeded { .. } => {
             Error::with_message(Code::TooLarge, "上传内容过大")
         }
+        multer::Error::StreamReadFailed(e) if is_framing(&*e) => {
+            Error::with_message(Code::TooLarge, "multipart 分段头过大")
+        }
         multer::Error::StreamReadFailed(e) => {
             Error::with_message(Code::BadParam, format!("请求体读取失败: {e}"))
         }
         other => Error::with_message(Code::BadParam, format!("multipart 格式错误: {other}")),
+    }
+}
+
+fn is_framing(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    let io = err.downcast_ref::<std::io::Error>();
+    io.and_then(|io| io.get_ref())
+        .is_some_and(|inner| inner.is::<FramingTooLarge>())
+}
+
+/// [`form_error`], but a body over the whole-form limit is `too_large`: in a form of one small
+/// file, that is the file being too large, however its bytes arrived.
+fn sized(too_large: Code) -> impl Fn(multer::Error) -> Error {
+    move |err| match err {
+        multer::Error::StreamSizeExceeded { .. } => Error::with_message(too_large, "上传内容过大"),
+        other => form_error(other),
     }
 }
 
@@ -64,7 +165,7 @@ pub async fn read_small(
     let mut form = parser(req, file_limit as u64 + FORM_OVERHEAD)?;
     let mut fields = Vec::new();
     let mut file = None;
-    while let Some(mut field) = form.next_field().await.map_err(form_error)? {
+    while let Some(mut field) = form.next_field().await.map_err(sized(too_large))? {
         let name = field.name().unwrap_or_default().to_owned();
         let is_file = field.file_name().is_some();
         if name == file_field && file.is_none() {
@@ -72,7 +173,7 @@ pub async fn read_small(
             let data = read_field(&mut field, file_limit, too_large).await?;
             file = Some(FilePart { file_name, data });
         } else if is_file {
-            while field.chunk().await.map_err(form_error)?.is_some() {}
+            while field.chunk().await.map_err(sized(too_large))?.is_some() {}
         } else {
             fields.push((name, text_field(&mut field).await?));
         }
@@ -97,7 +198,7 @@ pub async fn read_field(
     too_large: Code,
 ) -> Result<Bytes> {
     let mut buf = BytesMut::new();
-    while let Some(chunk) = field.chunk().await.map_err(form_error)? {
+    while let Some(chunk) = field.chunk().await.map_err(sized(too_large))? {
         if buf.len() + chunk.len() > limit {
             return Err(Error::with_message(
                 too_large,

@@ -144,7 +144,7 @@ pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Resul
 async fn read_form<D: Destination>(
     app: &App,
     me: &str,
-    form: &mut multer::Multipart<'static>,
+    form: &mut multipart::Form,
     fields: &mut Vec<(String, String)>,
     declared: Option<u64>,
     file: &mut Option<(D, Writer)>,
