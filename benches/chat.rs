@@ -210,6 +210,14 @@ async fn run(s: &Scenario, seconds: u64) {
         percentile(&latencies, 100.0),
         server.peak_rss_mib(),
     );
+    support::summary(
+        "chat",
+        s.name,
+        latencies.len() as f64 / window.max(1.0),
+        "deliveries/s",
+        Some((percentile(&latencies, 50.0), percentile(&latencies, 99.0))),
+        server.peak_rss_mib(),
+    );
 }
 
 /// Rooms and members of the `connections` scenario; each user holds several sockets.
@@ -303,6 +311,9 @@ async fn connections(total: usize, hold_seconds: u64) {
         still_open + senders.len(),
         server.peak_rss_mib(),
     );
+    let held = (still_open + senders.len()) as f64;
+    let rss = server.peak_rss_mib();
+    support::summary("chat", "connections", held, "held", None, rss);
 }
 
 /// The numbers of a holder's next report line (`connected 10000 0`, `open 10000 200`).

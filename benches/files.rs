@@ -182,12 +182,15 @@ async fn main() {
         ups.push(mb / up);
         downs.push(mb / down);
     }
+    let (up, down) = (median(ups), median(downs));
     println!(
-        "| median | | | {:.0} | | {:.0} | {:.1} |",
-        median(ups),
-        median(downs),
+        "| median | | | {up:.0} | | {down:.0} | {:.1} |",
         server.peak_rss_mib()
     );
+    let scenario = format!("{} MiB", args.mib);
+    let rss = server.peak_rss_mib();
+    support::summary("files upload", &scenario, up, "MB/s", None, rss);
+    support::summary("files download", &scenario, down, "MB/s", None, rss);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -291,6 +291,14 @@ async fn run(scenario: &str, connections: usize, seconds: u64) {
         percentile(&latencies, 100.0),
         server.peak_rss_mib(),
     );
+    support::summary(
+        "load",
+        scenario,
+        latencies.len() as f64 / elapsed,
+        "req/s",
+        Some((percentile(&latencies, 50.0), percentile(&latencies, 99.0))),
+        server.peak_rss_mib(),
+    );
 }
 
 #[tokio::main]

@@ -89,3 +89,34 @@ pub async fn login(client: &reqwest::Client, base: &str, openid: &str) -> String
         .expect("login json");
     res["token"].as_str().expect("token").to_owned()
 }
+
+/// One line of the summary table that `benches/all.sh` prints: appended to the file named by
+/// `ZUDUI_BENCH_SUMMARY` when it is set (each benchmark also prints its own detailed table).
+pub fn summary(
+    bench: &str,
+    scenario: &str,
+    throughput: f64,
+    unit: &str,
+    latency_ms: Option<(f64, f64)>,
+    peak_rss_mib: f64,
+) {
+    let Ok(path) = std::env::var("ZUDUI_BENCH_SUMMARY") else {
+        return;
+    };
+    let (p50, p99) = match latency_ms {
+        Some((p50, p99)) => (format!("{p50:.2}"), format!("{p99:.2}")),
+        None => ("-".into(), "-".into()),
+    };
+    let line = format!(
+        "| {bench} | {scenario} | {throughput:.0} {unit} | {p50} | {p99} | {peak_rss_mib:.1} |\n"
+    );
+    use std::io::Write;
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(err) = written {
+        eprintln!("could not append to {path}: {err}");
+    }
+}
