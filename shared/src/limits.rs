@@ -290,6 +290,26 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "native")]
+    #[test]
+    fn kv_buckets_keep_their_state_between_instances() {
+        let dir = std::env::temp_dir().join(format!("zudui-buckets-{}", std::process::id()));
+        let kv: Arc<dyn KeyValue> = Arc::new(crate::native::DirKv::open(&dir).unwrap());
+        // Each Spin request makes its own store handle; the bucket outlives them.
+        for _ in 0..3 {
+            let fresh = KvBuckets(kv.clone());
+            assert_eq!(fresh.take("rate/chat/user/u", RULE, 0).unwrap(), None);
+        }
+        let fresh = KvBuckets(kv.clone());
+        assert_eq!(fresh.take("rate/chat/user/u", RULE, 0).unwrap(), Some(1));
+        assert_eq!(
+            fresh.take("rate/chat/user/v", RULE, 0).unwrap(),
+            None,
+            "per key"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn memory_buckets_drop_full_ones_when_many() {
         let buckets = MemoryBuckets::default();
