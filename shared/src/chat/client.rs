@@ -1,6 +1,9 @@
 //! Client messages, checked strictly as the contract asks: exactly the fields of their type,
 //! each of the right JSON type. Errors are the chat codes (405 type, 409 format, 411 length).
 
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Code, Error, Result};
@@ -25,11 +28,44 @@ fn bad(why: &str) -> Error {
     Error::with_message(Code::BadMessage, format!("消息格式错误: {why}"))
 }
 
+/// A JSON object whose keys all differ: with a repeated key, which value counts would depend on
+/// the reader, so the frame is refused.
+struct Fields(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Object;
+        impl<'de> Visitor<'de> for Object {
+            type Value = Fields;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Fields, A::Error> {
+                let mut fields = Map::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    if fields.contains_key(&key) {
+                        return Err(A::Error::custom(format!("repeated field {key}")));
+                    }
+                    fields.insert(key, value);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Object)
+    }
+}
+
 /// Parses one text frame of a client in a group room (`group`) or a private one.
 pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
-    let value: Value = serde_json::from_str(text).map_err(|_| bad("不是 JSON"))?;
-    let Value::Object(fields) = value else {
-        return Err(bad("应为 JSON 对象"));
+    let fields = match serde_json::from_str::<Fields>(text) {
+        Ok(Fields(fields)) => fields,
+        Err(err) if err.is_data() => return Err(bad("应为字段不重复的 JSON 对象")),
+        Err(_) => return Err(bad("不是 JSON")),
     };
     let msg_type = match fields.get("msg_type") {
         Some(Value::String(t)) => t.as_str(),
@@ -162,6 +198,14 @@ mod tests {
         assert_eq!(code(r#"{"msg_type":"history","msg_id":1.5}"#, true), 409);
         assert_eq!(code(r#"[1]"#, true), 409);
         assert_eq!(code(r#"nope"#, true), 409);
+        // A repeated field could be read either way: {"msg_type":"history",...,"msg_type":"text"}.
+        assert_eq!(
+            code(
+                r#"{"msg_type":"history","msg_type":"text","content":"x"}"#,
+                true
+            ),
+            409
+        );
         let long = format!(r#"{{"msg_type":"text","content":"{}"}}"#, "字".repeat(4001));
         assert_eq!(code(&long, true), 411);
         let max = format!(r#"{{"msg_type":"text","content":"{}"}}"#, "字".repeat(4000));
