@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod chat;
 pub mod debug;
+pub mod docs;
 pub mod files;
 pub mod group;
 pub mod user;
@@ -34,6 +35,8 @@ pub async fn all(app: &App, req: Request) -> Result<Response> {
         chat::route(app, req).await
     } else if path == "/debug" || path.starts_with("/debug/") {
         debug::route(app, req).await
+    } else if path == "/openapi.json" {
+        docs::route(app, req).await
     } else {
         Err(Error::new(Code::NoEndpoint))
     }

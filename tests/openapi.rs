@@ -1,0 +1,349 @@
+//! The OpenAPI document (`shared/openapi.json`, served at `/openapi.json`) against the server:
+//! it is served as it is in the repository, it is well formed (OpenAPI 3.1, every `$ref`
+//! resolves, every operation has responses, every listed code exists and has its status), every
+//! documented operation is routed with the documented method and no other, and every path the
+//! routers match is documented.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Options, Server};
+use serde_json::Value;
+use zudui_shared::error::Code;
+
+const DOCUMENT: &str = include_str!("../shared/openapi.json");
+const ADMIN: &str = "openapi-admin-token-0123456789";
+const RELAY_SECRET: &str = "openapi-relay-secret-0123456789";
+
+/// The HTTP methods an OpenAPI path item may list.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+/// The methods tried on every path to see that only the documented ones are routed.
+const PROBED: [&str; 5] = ["get", "post", "put", "delete", "patch"];
+
+/// The routers: every module of `shared/src/routes/` with a `fn route` (read when the test runs,
+/// so that a new area is checked too), and the host's WebSocket routes.
+const ROUTES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/shared/src/routes");
+const SOCKETS: &str = include_str!("../relay/src/session.rs");
+
+fn document() -> Value {
+    serde_json::from_str(DOCUMENT).expect("shared/openapi.json is JSON")
+}
+
+/// `(path, method, operation)` of every documented operation.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                out.push((path.clone(), method.to_owned(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Every `$ref` in `value`, with where it was found.
+fn refs(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(target)) => out.push((at.to_owned(), target.clone())),
+                    _ => refs(v, &format!("{at}/{key}"), out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                refs(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_document_is_served_and_well_formed() {
+    let server = Server::start().await;
+    let res = server.get("/openapi.json", &[]).await;
+    assert_eq!(res.status(), 200);
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    assert_eq!(
+        res.text().await.unwrap(),
+        DOCUMENT,
+        "GET /openapi.json is not shared/openapi.json"
+    );
+    let (status, body) = server
+        .post("/openapi.json", None, serde_json::json!({}))
+        .await;
+    assert_eq!((status, &body["code"]), (405, &serde_json::json!(103)));
+
+    let doc = document();
+    let version = doc["openapi"].as_str().expect("openapi");
+    assert!(version.starts_with("3.1"), "openapi is {version}");
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+
+    let mut found = Vec::new();
+    refs(&doc, "#", &mut found);
+    assert!(!found.is_empty());
+    let unresolved: Vec<String> = found
+        .iter()
+        .filter(|(_, target)| {
+            let pointer = target.strip_prefix('#').unwrap_or("not local");
+            doc.pointer(pointer).is_none()
+        })
+        .map(|(at, target)| format!("{at}: {target}"))
+        .collect();
+    assert!(unresolved.is_empty(), "unresolved $ref: {unresolved:#?}");
+
+    let mut ids = BTreeSet::new();
+    for (path, method, op) in operations(&doc) {
+        let name = format!("{} {path}", method.to_uppercase());
+        let id = op["operationId"].as_str().unwrap_or_default();
+        assert!(
+            ids.insert(id.to_owned()),
+            "{name}: operationId {id:?} twice"
+        );
+        let responses = op["responses"].as_object();
+        assert!(
+            responses.is_some_and(|r| !r.is_empty()),
+            "{name} has no responses"
+        );
+        let responses = responses.unwrap();
+        let codes = op["x-codes"].as_array();
+        assert!(codes.is_some(), "{name} lists no x-codes");
+        for code in codes.unwrap() {
+            let number = code.as_u64().unwrap_or_default() as u16;
+            let code = Code::from_number(number);
+            assert!(code.is_some(), "{name}: x-codes has {number}, no such code");
+            let status = code.unwrap().status().as_u16().to_string();
+            assert!(
+                responses.contains_key(&status),
+                "{name}: code {number} answers {status}, which is not documented"
+            );
+        }
+    }
+}
+
+/// How a probe of `path` authenticates: the relay routes exist only with their secret, and the
+/// console's router checks its credential before it looks at the method.
+fn credentials(
+    req: reqwest::RequestBuilder,
+    path: &str,
+    for_unlisted: bool,
+) -> reqwest::RequestBuilder {
+    if path.starts_with("/chat/internal/") {
+        req.header("x-relay-secret", RELAY_SECRET)
+    } else if for_unlisted && (path == "/debug" || path.starts_with("/debug/")) {
+        req.header("authorization", format!("Bearer {ADMIN}"))
+    } else {
+        req
+    }
+}
+
+/// Sends `method path` with an empty body: the status, the raw body and its `code`, if any.
+async fn probe(
+    server: &Server,
+    method: &str,
+    path: &str,
+    unlisted: bool,
+) -> (u16, String, Option<u64>) {
+    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let req = server.client.request(method, server.url(path));
+    let res = credentials(req, path, unlisted)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    let code = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["code"].as_u64());
+    (status, text, code)
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed_with_its_methods_only() {
+    let server = Server::with(
+        Options::dev_login()
+            .env("ZUDUI_ADMIN_TOKEN", ADMIN)
+            .env("ZUDUI_RELAY_SECRET", RELAY_SECRET),
+    )
+    .await;
+    let doc = document();
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let listed: Vec<&str> = METHODS
+            .into_iter()
+            .filter(|m| item.get(*m).is_some())
+            .collect();
+        for method in &listed {
+            let (status, text, code) = probe(&server, method, path, false).await;
+            let name = format!("{} {path}", method.to_uppercase());
+            if matches!(code, Some(102 | 103)) || status == 405 {
+                problems.push(format!("{name}: documented, but answers {status} {text}"));
+            }
+        }
+
+        // Without the relay secret the relay's routes do not exist.
+        if path.starts_with("/chat/internal/") {
+            let res = server.client.post(server.url(path)).send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or_default();
+            if status != 404 || body["code"] != 102 {
+                problems.push(format!(
+                    "POST {path} without x-relay-secret: {status} {body}, not 102"
+                ));
+            }
+        }
+
+        let unlisted = &item["x-unlisted-methods"];
+        let want_status = unlisted["status"].as_u64().unwrap_or(405) as u16;
+        let want_code = match unlisted.get("code") {
+            Some(code) => code.as_u64(),
+            None if unlisted.get("body").is_some() => None,
+            None => Some(103),
+        };
+        for method in PROBED.into_iter().filter(|m| !listed.contains(m)) {
+            let (status, text, code) = probe(&server, method, path, true).await;
+            let name = format!("{} {path}", method.to_uppercase());
+            if status != want_status || code != want_code {
+                problems.push(format!(
+                    "{name}: not documented, so {want_status} {want_code:?} expected, got {status} {text}"
+                ));
+            }
+            if unlisted["body"] == "empty" && !text.is_empty() {
+                problems.push(format!("{name}: an empty body expected, got {text}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The body of `fn route` in a router's source: from its first `{` to the matching `}`, skipping
+/// braces inside string and character literals and comments.
+fn route_body(source: &str) -> Option<&str> {
+    let start = source.find("fn route(")?;
+    let open = start + source[start..].find('{')?;
+    let bytes = source.as_bytes();
+    let (mut depth, mut i) = (0usize, open);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => i = string_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i += source[i..].find('\n').unwrap_or(source.len() - i);
+            }
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&source[open..=i]);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the `"` closing the string literal that opens at `start`.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() && bytes[i] != b'"' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    i
+}
+
+/// Every string literal in `code` that starts with `/` (comments skipped).
+fn path_literals(code: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let end = string_end(bytes, i);
+                let literal = &code[i + 1..end.min(code.len())];
+                if literal.starts_with('/') {
+                    out.push(literal.to_owned());
+                }
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i += code[i..].find('\n').unwrap_or(code.len() - i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn every_routed_path_is_documented_and_nothing_else() {
+    let mut routed = BTreeMap::new();
+    let mut routers = Vec::new();
+    for entry in std::fs::read_dir(ROUTES_DIR).expect("shared/src/routes") {
+        let path = entry.expect("directory entry").path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        if file.ends_with(".rs") && file != "mod.rs" {
+            routers.push((file, std::fs::read_to_string(&path).expect("router source")));
+        }
+    }
+    for (file, source) in &routers {
+        let Some(body) = route_body(source) else {
+            continue;
+        };
+        let paths = path_literals(body);
+        assert!(!paths.is_empty(), "no paths found in fn route of {file}");
+        for path in paths {
+            routed.insert(path, format!("shared/src/routes/{file}"));
+        }
+    }
+    for area in [
+        "auth.rs", "user.rs", "group.rs", "files.rs", "chat.rs", "debug.rs", "docs.rs",
+    ] {
+        assert!(
+            routers
+                .iter()
+                .any(|(file, source)| file == area && source.contains("fn route(")),
+            "shared/src/routes/{area} has no fn route"
+        );
+    }
+    let mut sockets = 0;
+    for (at, _) in SOCKETS.match_indices(".route(") {
+        let rest = &SOCKETS[at + ".route(".len()..];
+        if let Some(path) = path_literals(rest).into_iter().next() {
+            routed.insert(path, "relay/src/session.rs (WebSocket)".to_owned());
+            sockets += 1;
+        }
+    }
+    assert_eq!(sockets, 2, "the WebSocket routes of relay/src/session.rs");
+
+    let doc = document();
+    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let missing: Vec<String> = routed
+        .iter()
+        .filter(|(path, _)| !documented.contains(*path))
+        .map(|(path, file)| format!("{path} (routed in {file})"))
+        .collect();
+    let stale: Vec<&String> = documented
+        .iter()
+        .filter(|path| !routed.contains_key(*path))
+        .collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "paths routed but missing from shared/openapi.json: {missing:#?}\n\
+         paths in shared/openapi.json that no router matches: {stale:#?}"
+    );
+}
