@@ -132,35 +132,20 @@ async fn the_document_is_served_and_well_formed() {
     }
 }
 
-/// How a probe of `path` authenticates: the relay routes exist only with their secret, and the
-/// console's router checks its credential before it looks at the method.
-fn credentials(
-    req: reqwest::RequestBuilder,
-    path: &str,
-    for_unlisted: bool,
-) -> reqwest::RequestBuilder {
-    if path.starts_with("/chat/internal/") {
-        req.header("x-relay-secret", RELAY_SECRET)
-    } else if for_unlisted && (path == "/debug" || path.starts_with("/debug/")) {
-        req.header("authorization", format!("Bearer {ADMIN}"))
-    } else {
-        req
+/// How a probe of `path` authenticates: the relay routes exist only with their secret. Nothing
+/// else is sent: a wrong method is 103 before any credential is looked at.
+fn credentials(req: reqwest::RequestBuilder, path: &str) -> reqwest::RequestBuilder {
+    match path.starts_with("/chat/internal/") {
+        true => req.header("x-relay-secret", RELAY_SECRET),
+        false => req,
     }
 }
 
 /// Sends `method path` with an empty body: the status, the raw body and its `code`, if any.
-async fn probe(
-    server: &Server,
-    method: &str,
-    path: &str,
-    unlisted: bool,
-) -> (u16, String, Option<u64>) {
+async fn probe(server: &Server, method: &str, path: &str) -> (u16, String, Option<u64>) {
     let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
     let req = server.client.request(method, server.url(path));
-    let res = credentials(req, path, unlisted)
-        .send()
-        .await
-        .expect("request");
+    let res = credentials(req, path).send().await.expect("request");
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     let code = serde_json::from_str::<Value>(&text)
@@ -185,7 +170,7 @@ async fn every_documented_operation_is_routed_with_its_methods_only() {
             .filter(|m| item.get(*m).is_some())
             .collect();
         for method in &listed {
-            let (status, text, code) = probe(&server, method, path, false).await;
+            let (status, text, code) = probe(&server, method, path).await;
             let name = format!("{} {path}", method.to_uppercase());
             if matches!(code, Some(102 | 103)) || status == 405 {
                 problems.push(format!("{name}: documented, but answers {status} {text}"));
@@ -212,7 +197,7 @@ async fn every_documented_operation_is_routed_with_its_methods_only() {
             None => Some(103),
         };
         for method in PROBED.into_iter().filter(|m| !listed.contains(m)) {
-            let (status, text, code) = probe(&server, method, path, true).await;
+            let (status, text, code) = probe(&server, method, path).await;
             let name = format!("{} {path}", method.to_uppercase());
             if status != want_status || code != want_code {
                 problems.push(format!(
@@ -346,4 +331,38 @@ fn every_routed_path_is_documented_and_nothing_else() {
         "paths routed but missing from shared/openapi.json: {missing:#?}\n\
          paths in shared/openapi.json that no router matches: {stale:#?}"
     );
+}
+
+/// A 103 names the methods its path takes in `Allow`, on every router: the shared handlers, the
+/// console, the WebSocket rooms, and the upload part that takes two.
+#[tokio::test]
+async fn wrong_methods_name_the_right_ones() {
+    let server = Server::with(Options::dev_login().env("ZUDUI_ADMIN_TOKEN", ADMIN)).await;
+    for (method, path, allow) in [
+        ("GET", "/auth/login", "POST"),
+        ("POST", "/user/info/avatar/get", "GET"),
+        ("POST", "/debug/api/stats", "GET"),
+        ("GET", "/debug/api/delete", "POST"),
+        ("POST", "/chat/group", "GET"),
+        ("DELETE", "/group/internal/files/upload/part", "PUT, POST"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let res = server
+            .client
+            .request(method.clone(), server.url(path))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        let header = res
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = res.json().await.unwrap_or_default();
+        assert_eq!(
+            (status, body["code"].as_u64(), header.as_deref()),
+            (405, Some(103), Some(allow)),
+            "{method} {path}: {body}"
+        );
+    }
 }

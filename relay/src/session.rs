@@ -49,7 +49,11 @@ impl Chat {
 
     /// `/chat/group` and `/chat/private`.
     pub fn routes<S: Clone + Send + Sync + 'static>(self) -> axum::Router<S> {
-        let connect = axum::routing::get(connect).with_state(self);
+        // Other methods get the contract's 103, not axum's bare 405.
+        let wrong_method = || async { error_response(Error::WrongMethod { allow: "GET" }) };
+        let connect = axum::routing::get(connect)
+            .fallback(wrong_method)
+            .with_state(self);
         axum::Router::new()
             .route("/chat/group", connect.clone())
             .route("/chat/private", connect)
@@ -106,14 +110,14 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
 fn error_response(err: Error) -> Response {
     log_internal(&err);
     let body = axum::body::Body::from(err.envelope().to_string());
-    Response::builder()
-        .status(err.code().status())
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )
-        .body(body)
-        .expect("a static response")
+    let mut res = Response::builder().status(err.code().status()).header(
+        http::header::CONTENT_TYPE,
+        "application/json; charset=utf-8",
+    );
+    if let Some(methods) = err.allowed_methods() {
+        res = res.header(http::header::ALLOW, methods);
+    }
+    res.body(body).expect("a static response")
 }
 
 fn log_internal(err: &Error) {

@@ -171,6 +171,9 @@ pub enum Error {
         code: Code,
         message: Cow<'static, str>,
     },
+    /// 103: the path takes only the methods in `allow` (an `Allow` header's value).
+    #[error("method not allowed; allowed: {allow}")]
+    WrongMethod { allow: &'static str },
     /// 105: too many requests; a token is back in `retry_after` seconds.
     #[error("rate limited for {retry_after} s")]
     Limited { retry_after: u64 },
@@ -210,6 +213,7 @@ impl Error {
     pub fn code(&self) -> Code {
         match self {
             Error::Api { code, .. } => *code,
+            Error::WrongMethod { .. } => Code::MethodNotAllowed,
             Error::Limited { .. } => Code::TooManyRequests,
             Error::Internal(_) => Code::Internal,
         }
@@ -219,8 +223,17 @@ impl Error {
     pub fn client_message(&self) -> &str {
         match self {
             Error::Api { message, .. } => message,
+            Error::WrongMethod { .. } => Code::MethodNotAllowed.parts().1,
             Error::Limited { .. } => Code::TooManyRequests.parts().1,
             Error::Internal(_) => Code::Internal.parts().1,
+        }
+    }
+
+    /// The methods a 103's path takes, for its `Allow` header.
+    pub fn allowed_methods(&self) -> Option<&'static str> {
+        match self {
+            Error::WrongMethod { allow } => Some(allow),
+            _ => None,
         }
     }
 

@@ -4,7 +4,7 @@
 use http::{header, HeaderValue, Method};
 use serde_json::{json, Value};
 
-use super::{json_params, ok, picture, query_params};
+use super::{allow, json_params, ok, picture, query_params};
 use crate::admin::{self, guard, guard::Admin};
 use crate::app::App;
 use crate::body::{Body, Request, Response};
@@ -16,40 +16,69 @@ use crate::time;
 pub async fn route(app: &App, req: Request) -> Result<Response> {
     guard::admin_token(app)?;
     let now = time::now();
-    let method = req.method().clone();
-    match (method, req.uri().path()) {
-        (Method::GET, "/debug" | "/debug/") => Ok(console()),
-        (Method::POST, "/debug/api/login") => login(app, req, now).await,
-        (method, path) => {
-            let admin = guard::check(app, &method, req.headers(), now)?;
-            match (method, path) {
-                (Method::GET, "/debug/api/session") => Ok(ok(session(&admin))),
-                (Method::POST, "/debug/api/logout") => logout(app, &admin, now),
-                (Method::GET, "/debug/api/stats") => Ok(ok(admin::dashboard(app, now)?)),
-                (Method::GET, "/debug/api/tables") => Ok(ok(admin::tables::list(app)?)),
-                (Method::GET, "/debug/api/rows") => {
-                    Ok(ok(admin::tables::rows(app, &query_params(&req))?))
-                }
-                (Method::POST, "/debug/api/create") => write(app, &admin, "create", req, now).await,
-                (Method::POST, "/debug/api/update") => write(app, &admin, "update", req, now).await,
-                (Method::POST, "/debug/api/delete") => write(app, &admin, "delete", req, now).await,
-                (Method::GET, "/debug/api/group") => {
-                    let group_id = query_params(&req).id("group_id")?;
-                    Ok(ok(admin::views::group(app, group_id)?))
-                }
-                (Method::GET, "/debug/api/user") => {
-                    let user_id = query_params(&req).user_id("user_id")?;
-                    Ok(ok(admin::views::user(app, &user_id)?))
-                }
-                (Method::GET, "/debug/api/picture") => show_picture(app, &req),
-                (Method::GET, "/debug/api/audit") => {
-                    let before = query_params(&req).opt_id("before")?;
-                    Ok(ok(admin::audit(app, before)?))
-                }
-                _ => Err(Error::new(Code::NoEndpoint)),
-            }
+    match req.uri().path() {
+        "/debug" | "/debug/" => {
+            allow(&req, Method::GET)?;
+            Ok(console())
         }
+        "/debug/api/login" => {
+            allow(&req, Method::POST)?;
+            login(app, req, now).await
+        }
+        "/debug/api/session" => Ok(ok(session(&signed_in(app, &req, Method::GET, now)?))),
+        "/debug/api/logout" => logout(app, &signed_in(app, &req, Method::POST, now)?, now),
+        "/debug/api/stats" => {
+            signed_in(app, &req, Method::GET, now)?;
+            Ok(ok(admin::dashboard(app, now)?))
+        }
+        "/debug/api/tables" => {
+            signed_in(app, &req, Method::GET, now)?;
+            Ok(ok(admin::tables::list(app)?))
+        }
+        "/debug/api/rows" => {
+            signed_in(app, &req, Method::GET, now)?;
+            Ok(ok(admin::tables::rows(app, &query_params(&req))?))
+        }
+        "/debug/api/create" => {
+            let admin = signed_in(app, &req, Method::POST, now)?;
+            write(app, &admin, "create", req, now).await
+        }
+        "/debug/api/update" => {
+            let admin = signed_in(app, &req, Method::POST, now)?;
+            write(app, &admin, "update", req, now).await
+        }
+        "/debug/api/delete" => {
+            let admin = signed_in(app, &req, Method::POST, now)?;
+            write(app, &admin, "delete", req, now).await
+        }
+        "/debug/api/group" => {
+            signed_in(app, &req, Method::GET, now)?;
+            let group_id = query_params(&req).id("group_id")?;
+            Ok(ok(admin::views::group(app, group_id)?))
+        }
+        "/debug/api/user" => {
+            signed_in(app, &req, Method::GET, now)?;
+            let user_id = query_params(&req).user_id("user_id")?;
+            Ok(ok(admin::views::user(app, &user_id)?))
+        }
+        "/debug/api/picture" => {
+            signed_in(app, &req, Method::GET, now)?;
+            show_picture(app, &req)
+        }
+        "/debug/api/audit" => {
+            signed_in(app, &req, Method::GET, now)?;
+            let before = query_params(&req).opt_id("before")?;
+            Ok(ok(admin::audit(app, before)?))
+        }
+        _ => Err(Error::new(Code::NoEndpoint)),
     }
+}
+
+/// The path's `method` (103 otherwise), then the admin credential: what every route but the page
+/// and sign-in needs.
+fn signed_in(app: &App, req: &Request, method: Method, now: i64) -> Result<Admin> {
+    allow(req, method.clone())?;
+    guard::check(app, &method, req.headers(), now)
 }
 
 /// The console page: one self-contained HTML file (no CDN, works offline). Its data comes from

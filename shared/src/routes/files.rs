@@ -133,8 +133,8 @@ async fn begin_upload(app: &App, req: Request) -> Result<Response> {
 }
 
 async fn put_part(app: &App, req: Request) -> Result<Response> {
-    if req.method() != Method::PUT {
-        allow(&req, Method::POST)?;
+    if ![Method::PUT, Method::POST].contains(req.method()) {
+        return Err(Error::WrongMethod { allow: "PUT, POST" });
     }
     let me = authenticate(app, &req)?;
     let p = super::query_params(&req);

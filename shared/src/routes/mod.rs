@@ -54,16 +54,21 @@ pub fn finish(result: Result<Response>) -> Response {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let Some(methods) = err.allowed_methods() {
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(methods));
+        }
         res
     })
 }
 
-/// 103 unless the request uses `method`.
+/// 103 (with `Allow`) unless the request uses `method`, GET or POST.
 pub fn allow(req: &Request, method: Method) -> Result<()> {
-    match *req.method() == method {
-        true => Ok(()),
-        false => Err(Error::new(Code::MethodNotAllowed)),
+    if *req.method() == method {
+        return Ok(());
     }
+    let allow = if method == Method::GET { "GET" } else { "POST" };
+    Err(Error::WrongMethod { allow })
 }
 
 /// The JSON object body of a POST request.
