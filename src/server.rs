@@ -85,7 +85,11 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
         None => hub.clone(),
     };
     let app = Arc::new(app);
-    tokio::spawn(sweep_blobs(app.clone()));
+    // Uploads that expired while the server was down go with the crash's leftovers.
+    let leftovers = zudui_shared::files::resumable::expire(&app)
+        .and_then(|()| zudui_shared::files::content::leftovers(&app))
+        .map_err(|e| anyhow::anyhow!("listing pending blobs: {e}"))?;
+    tokio::spawn(sweep_blobs(app.clone(), leftovers));
     let chat = Chat::new(Arc::new(InProcess(app.clone())), hub.clone());
     let router = chat.routes().fallback(handle).with_state(app);
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
@@ -225,17 +229,25 @@ async fn linger(mut rest: BodyDataStream) {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
 }
 
-/// Collects the chunks of uploads that cannot finish: at start, everything a crash left behind
-/// (nothing is in flight yet); then hourly, whatever stayed pending for a day.
-async fn sweep_blobs(app: Arc<App>) {
-    let mut age = 0;
+/// Collects stored content that nothing will own: first what a crash left (`leftovers`, listed
+/// before the server took any request, so no upload in flight is among them), then hourly the
+/// uploads that expired and whatever stayed pending for a day, and expired chat files.
+async fn sweep_blobs(app: Arc<App>, leftovers: Vec<(String, Option<i64>)>) {
+    if !leftovers.is_empty() {
+        let gone = zudui_shared::files::content::discard_all(&app, leftovers).await;
+        log::info!("collected {gone} blobs left by an interrupted run");
+    }
     let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         hourly.tick().await;
+        if let Err(err) = zudui_shared::files::resumable::expire(&app) {
+            log::warn!("expiring uploads failed: {err}");
+        }
         loop {
             if let Err(err) = zudui_shared::chat::files::sweep(&app).await {
                 log::warn!("chat file sweep failed: {err}");
             }
+            let age = zudui_shared::files::resumable::LIFETIME;
             match zudui_shared::files::content::sweep(&app, age, 1000).await {
                 Ok(n) if n < 1000 => {
                     if n > 0 {
@@ -250,6 +262,5 @@ async fn sweep_blobs(app: Arc<App>) {
                 }
             }
         }
-        age = zudui_shared::files::resumable::LIFETIME;
     }
 }

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_chat.sql")),
     (5, include_str!("../../migrations/0005_admin.sql")),
     (6, include_str!("../../migrations/0006_ratings_by_user.sql")),
+    (7, include_str!("../../migrations/0007_pending_chunks.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -11,20 +11,34 @@ pub fn add(conn: &dyn Sql, blob: &str, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// [`add`] for a blob whose chunks may have gaps, with how many it may have.
+pub fn add_sized(conn: &dyn Sql, blob: &str, now: i64, chunks: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO blob_pending (blob, since, chunks) VALUES (?, ?, ?)",
+        params![blob, now, chunks],
+    )?;
+    Ok(())
+}
+
 pub fn remove(conn: &dyn Sql, blob: &str) -> anyhow::Result<()> {
     conn.execute("DELETE FROM blob_pending WHERE blob = ?", params![blob])?;
     Ok(())
 }
 
-/// Pending blobs older than `before`, oldest first, skipping those of live resumable uploads.
-pub fn stale(conn: &dyn Sql, before: i64, limit: i64) -> anyhow::Result<Vec<String>> {
+/// Pending blobs older than `before` (all with `None`), oldest first, skipping those of live
+/// resumable uploads, with their chunk count when it was recorded.
+pub fn stale(
+    conn: &dyn Sql,
+    before: Option<i64>,
+    limit: i64,
+) -> anyhow::Result<Vec<(String, Option<i64>)>> {
     conn.query(
-        "SELECT blob FROM blob_pending
+        "SELECT blob, chunks FROM blob_pending
          WHERE since < ? AND blob NOT IN (SELECT blob FROM file_uploads)
          ORDER BY since LIMIT ?",
-        params![before, limit],
+        params![before.unwrap_or(i64::MAX), limit],
     )?
     .iter()
-    .map(|r| r.text(0))
+    .map(|r| Ok((r.text(0)?, r.opt_int(1)?)))
     .collect()
 }

@@ -222,17 +222,28 @@ pub fn release(conn: &dyn crate::storage::Sql, blobs: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Discards up to `limit` pending blobs older than `age_seconds` (a crash's leftovers, uploads
-/// that expired); returns how many went.
+/// Discards up to `limit` pending blobs older than `age_seconds` (uploads that expired, a
+/// crash's leftovers); returns how many went.
 pub async fn sweep(app: &App, age_seconds: i64, limit: i64) -> Result<usize> {
-    let stale = app
-        .db
-        .run(|c| Ok(blob_pending::stale(c, time::now() - age_seconds, limit)?))?;
+    let before = Some(time::now() - age_seconds);
+    let stale = app.db.run(|c| Ok(blob_pending::stale(c, before, limit)?))?;
+    Ok(discard_all(app, stale).await)
+}
+
+/// Every pending blob that no live upload owns. Taken before a server serves, these are what a
+/// crash left behind: nothing was in flight yet, and nothing started later is among them.
+pub fn leftovers(app: &App) -> Result<Vec<(String, Option<i64>)>> {
+    app.db.run(|c| Ok(blob_pending::stale(c, None, i64::MAX)?))
+}
+
+/// Discards `blobs` (with their chunk counts when known); returns how many went.
+pub async fn discard_all(app: &App, blobs: Vec<(String, Option<i64>)>) -> usize {
     let mut gone = 0;
-    for blob in &stale {
-        gone += usize::from(discard(app, blob, None).await);
+    for (blob, chunks) in &blobs {
+        let chunks = chunks.map(|n| n.max(0) as u64);
+        gone += usize::from(discard(app, blob, chunks).await);
     }
-    Ok(gone)
+    gone
 }
 
 /// The companion object holding a file's thumbnail.

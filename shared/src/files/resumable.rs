@@ -44,7 +44,9 @@ pub async fn begin(app: &App, me: &str, target: &Target, size: u64) -> Result<Up
             blob: blob.clone(),
             expires_at: now + LIFETIME,
         };
-        blob_pending::add(c, &blob, now)?;
+        // Parts arrive in any order: the sweep must not stop at the first missing chunk.
+        let chunks = size.div_ceil(app.chunks.chunk_size() as u64) as i64;
+        blob_pending::add_sized(c, &blob, now, chunks)?;
         up.id = file_uploads::insert(c, &up, now)?;
         Ok(up)
     })
@@ -116,9 +118,13 @@ pub async fn complete(app: &App, me: &str, id: i64) -> Result<i64> {
         parent: up.parent_id,
         name: up.name.clone(),
     };
-    let result = upload::commit(app, me, &target, written, None).await;
-    // Whatever happened, the upload is over: a failed commit discarded the blob.
-    app.db.run(|c| Ok(file_uploads::delete(c, id)?))?;
+    // The upload closes in the transaction that makes the file: a crash cannot leave both, for
+    // a retried `complete` or `abort` to discard the new file's chunks.
+    let result = upload::commit(app, me, &target, written, None, Some(id)).await;
+    if result.is_err() {
+        // The upload is over all the same: the failed commit discarded the blob.
+        app.db.run(|c| Ok(file_uploads::delete(c, id)?))?;
+    }
     result
 }
 
@@ -173,7 +179,7 @@ async fn read_range(
 }
 
 /// Ends uploads past their lifetime; their parts are collected by the sweep.
-fn expire(app: &App) -> Result<()> {
+pub fn expire(app: &App) -> Result<()> {
     app.db
         .run(|c| Ok(file_uploads::delete_expired(c, time::now())?))
 }

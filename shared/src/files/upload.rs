@@ -7,8 +7,8 @@ use http::header;
 
 use crate::app::App;
 use crate::body::Request;
-use crate::db::blob_pending;
 use crate::db::group_files::{self, Content, Thumbnail};
+use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
 use crate::multipart::{self, form_error, FORM_OVERHEAD};
@@ -130,7 +130,7 @@ pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Resul
         Err(err) => Err(err),
     };
     match written {
-        Ok((written, thumb)) => commit(app, me, &target, written, thumb).await,
+        Ok((written, thumb)) => commit(app, me, &target, written, thumb, None).await,
         Err(err) => {
             writer.abort(app).await;
             Err(err)
@@ -184,15 +184,17 @@ async fn read_form<D: Destination>(
 }
 
 /// Makes a written blob a file at `target`, checking everything again inside the transaction
-/// (the quota with the real size). On failure the blob is discarded.
+/// (the quota with the real size), and closes the resumable upload it completes, if any. On
+/// failure the blob is discarded.
 pub async fn commit<D: Destination>(
     app: &App,
     me: &str,
     target: &D,
     written: Written,
     thumb: Option<Bytes>,
+    completes: Option<i64>,
 ) -> Result<i64> {
-    let result = store(app, me, target, &written, thumb).await;
+    let result = store(app, me, target, &written, thumb, completes).await;
     if result.is_err() {
         content::discard(app, &written.blob, Some(written.chunks)).await;
     }
@@ -205,6 +207,7 @@ async fn store<D: Destination>(
     target: &D,
     written: &Written,
     thumb: Option<Bytes>,
+    completes: Option<i64>,
 ) -> Result<i64> {
     let kind = probe::classify(&written.sample.head, target.name());
     let duration = probe::duration(&kind, &written.sample, target.name());
@@ -233,6 +236,9 @@ async fn store<D: Destination>(
         }
         let id = target.insert(c, app, me, &file)?;
         blob_pending::remove(c, &written.blob)?;
+        if let Some(upload) = completes {
+            file_uploads::delete(c, upload)?;
+        }
         Ok(id)
     })
 }

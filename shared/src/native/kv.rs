@@ -2,8 +2,9 @@
 //! one copy into the page cache and read back with one `read`, and a damaged file loses one key,
 //! never the store. Keys are percent-escaped into file names, spread over 256 subdirectories.
 //!
-//! A value is written to a temporary file and renamed into place, so a reader (or a crash) sees
-//! the old value or the new one, never a mix. Writes are not fsynced, like the database's WAL
+//! A value is written to a temporary file under `tmp/` and renamed into place, so a reader (or a
+//! crash) sees the old value or the new one, never a mix; what a crash leaves in `tmp/` goes
+//! when the store is opened again (the data directory belongs to one server process). Writes are not fsynced, like the database's WAL
 //! commits: a killed process loses nothing; a power cut may lose the last moments of writes.
 
 use std::io::ErrorKind;
@@ -14,8 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::storage::KeyValue;
 
-/// Everything but letters, digits, `-` and `_` is escaped, so names are portable and `.tmp`
-/// suffixes cannot collide with keys.
+/// Everything but letters, digits, `-` and `_` is escaped, so names are portable.
 const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
 
 #[derive(Clone)]
@@ -23,9 +23,18 @@ pub struct DirKv {
     root: PathBuf,
 }
 
+/// Where values are written before they are renamed into place. Its contents at start are
+/// writes a crash cut short, and go.
+const TEMP: &str = "tmp";
+
 impl DirKv {
     pub fn open(root: &Path) -> anyhow::Result<DirKv> {
-        std::fs::create_dir_all(root)?;
+        let temp = root.join(TEMP);
+        match std::fs::remove_dir_all(&temp) {
+            Err(err) if err.kind() != ErrorKind::NotFound => return Err(err.into()),
+            _ => {}
+        }
+        std::fs::create_dir_all(&temp)?;
         Ok(DirKv {
             root: root.to_owned(),
         })
@@ -42,7 +51,11 @@ impl DirKv {
     pub fn keys(&self) -> anyhow::Result<Vec<String>> {
         let mut keys = Vec::new();
         for shard in std::fs::read_dir(&self.root)? {
-            for file in std::fs::read_dir(shard?.path())? {
+            let shard = shard?;
+            if shard.file_name() == TEMP {
+                continue;
+            }
+            for file in std::fs::read_dir(shard.path())? {
                 let name = file?.file_name();
                 let name = name.to_string_lossy();
                 if !name.contains('.') {
@@ -65,23 +78,22 @@ impl KeyValue for DirKv {
 
     fn set(&self, key: &str, value: &[u8]) -> anyhow::Result<()> {
         let path = self.path(key);
-        let suffix = hex::encode(crate::ids::random_bytes::<6>()?);
-        let temp = path.with_extension(format!("tmp{suffix}"));
-        let written = match std::fs::write(&temp, value) {
-            Err(err) if err.kind() == ErrorKind::NotFound => {
-                if let Some(shard) = path.parent() {
-                    std::fs::create_dir_all(shard)?;
+        let name = hex::encode(crate::ids::random_bytes::<12>()?);
+        let temp = self.root.join(TEMP).join(name);
+        let renamed =
+            std::fs::write(&temp, value).and_then(|()| match std::fs::rename(&temp, &path) {
+                Err(err) if err.kind() == ErrorKind::NotFound => {
+                    if let Some(shard) = path.parent() {
+                        std::fs::create_dir_all(shard)?;
+                    }
+                    std::fs::rename(&temp, &path)
                 }
-                std::fs::write(&temp, value)
-            }
-            other => other,
-        };
-        written
-            .and_then(|()| std::fs::rename(&temp, &path))
-            .map_err(|err| {
-                let _ = std::fs::remove_file(&temp);
-                anyhow::anyhow!("kv set {key}: {err}")
-            })
+                other => other,
+            });
+        renamed.map_err(|err| {
+            let _ = std::fs::remove_file(&temp);
+            anyhow::anyhow!("kv set {key}: {err}")
+        })
     }
 
     fn delete(&self, key: &str) -> anyhow::Result<()> {
