@@ -114,8 +114,8 @@ fn error_response(err: Error) -> Response {
         http::header::CONTENT_TYPE,
         "application/json; charset=utf-8",
     );
-    if let Some(methods) = err.allowed_methods() {
-        res = res.header(http::header::ALLOW, methods);
+    if let Some((name, value)) = err.headers() {
+        res = res.header(name, value);
     }
     res.body(body).expect("a static response")
 }

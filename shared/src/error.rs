@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use http::header::{self, HeaderName, HeaderValue};
 use http::StatusCode;
 
 /// Declares [`Code`] and the list of all its variants together, so that neither can miss one.
@@ -229,16 +230,20 @@ impl Error {
         }
     }
 
-    /// The methods a 103's path takes, for its `Allow` header.
-    pub fn allowed_methods(&self) -> Option<&'static str> {
+    /// The headers a refusal carries besides its envelope, whichever host sends it: `Allow` for
+    /// 103, `Retry-After` for 105.
+    pub fn headers(&self) -> Option<(HeaderName, HeaderValue)> {
         match self {
-            Error::WrongMethod { allow } => Some(allow),
+            Error::WrongMethod { allow } => Some((header::ALLOW, HeaderValue::from_static(allow))),
+            Error::Limited { retry_after } => {
+                Some((header::RETRY_AFTER, HeaderValue::from(*retry_after)))
+            }
             _ => None,
         }
     }
 
     /// Seconds until a rate-limited request may be tried again.
-    pub fn retry_after(&self) -> Option<u64> {
+    fn retry_after(&self) -> Option<u64> {
         match self {
             Error::Limited { retry_after } => Some(*retry_after),
             _ => None,

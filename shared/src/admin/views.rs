@@ -11,7 +11,7 @@ use crate::db::{
     user_tags, users, StoredPicture,
 };
 use crate::error::{Code, Error, Result};
-use crate::groups::{Access, Role};
+use crate::groups::Role;
 use crate::storage::Sql;
 
 /// Most files, chat messages and ratings a view lists.
@@ -98,7 +98,8 @@ pub fn user(app: &App, user_id: &str) -> Result<Value> {
             .collect();
         let mut groups_of = Vec::new();
         for g in groups::of_member(c, user_id)? {
-            let role = Access::load(c, g.id, user_id)?.role.map(Role::name);
+            let membership = members::membership(c, g.id, user_id)?;
+            let role = membership.map(|(admin, _)| Role::of(g.creator_id == user_id, admin).name());
             let mut entry = group_json(app, &g);
             entry["role"] = json!(role);
             groups_of.push(entry);

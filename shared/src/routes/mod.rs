@@ -50,13 +50,8 @@ pub fn finish(result: Result<Response>) -> Response {
             log::error!("internal error: {cause:#}");
         }
         let mut res = json_response(err.code().status(), &err.envelope());
-        if let Some(seconds) = err.retry_after() {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if let Some(methods) = err.allowed_methods() {
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(methods));
+        if let Some((name, value)) = err.headers() {
+            res.headers_mut().insert(name, value);
         }
         res
     })
