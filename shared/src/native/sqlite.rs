@@ -32,10 +32,20 @@ impl SqliteDb {
     fn connect(&self) -> anyhow::Result<Connection> {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Switching a new database to WAL can be refused as busy without the busy handler being
+        // asked, when other processes open it at the same moment: try again for a while.
+        let mut attempts = 0;
+        while let Err(err) = conn.execute_batch("PRAGMA journal_mode = WAL;") {
+            attempts += 1;
+            if attempts >= 100 || !err.to_string().contains("locked") {
+                return Err(err.into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         conn.execute_batch(
             // Reads through a memory map skip a system call per page; the cache holds the hot
             // index pages of each pooled connection.
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
+            "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
              PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -8192;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
