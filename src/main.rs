@@ -1,6 +1,7 @@
 //! `zudui`: the native server. It serves every route of the API (and, later, the chat) on one port,
 //! with SQLite and local storage under a data directory, and needs no setup.
 
+mod blocking;
 mod chat;
 mod chunks;
 mod client;
@@ -19,6 +20,8 @@ demos and benchmarks. Every setting is an environment variable; see README.md.";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // Panics go to the log like every other failure; the request that hit one gets 100.
+    std::panic::set_hook(Box::new(|info| log::error!("panic: {info}")));
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),

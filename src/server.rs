@@ -1,14 +1,15 @@
 //! The HTTP front of the native server: axum hands every request to the shared router.
 
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{BodyDataStream, HttpBody};
 use axum::extract::{ConnectInfo, State};
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 use zudui_relay::listener::{ConnectionLimits, LimitedListener, Peer};
 use zudui_relay::{Chat, Hub};
@@ -20,6 +21,7 @@ use zudui_shared::outbound::HttpClient;
 use zudui_shared::storage::{Database, KeyValue};
 use zudui_shared::{routes, App, Body, Code};
 
+use crate::blocking::OffWorkers;
 use crate::chat::InProcess;
 use crate::chunks::NativeChunks;
 use crate::client::NativeHttp;
@@ -34,8 +36,8 @@ pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
     let settings = Settings::load(config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     log::info!("settings: {settings:?}");
     let mut app = App::new(
-        Box::new(db),
-        Box::new(kv.clone()),
+        Box::new(OffWorkers(db)),
+        Box::new(OffWorkers(kv.clone())),
         Box::new(NativeHttp::new()?),
         settings,
     )?;
@@ -157,7 +159,7 @@ async fn handle(
         }))
         .try_filter(|chunk| std::future::ready(!chunk.is_empty()));
     let request = http::Request::from_parts(parts, Body::stream(stream));
-    let mut response = routes::finish(routes::all(&app, request).await);
+    let mut response = routes::finish(survive_panics(routes::all(&app, request)).await);
     if !finished.load(Ordering::Relaxed) {
         // The handler answered before reading the whole body (an early refusal): the rest of it
         // is still on the wire, so this connection cannot carry another request.
@@ -165,7 +167,7 @@ async fn handle(
             http::header::CONNECTION,
             http::HeaderValue::from_static("close"),
         );
-        let rest = slot.lock().expect("body slot").take();
+        let rest = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(rest) = rest {
             tokio::spawn(linger(rest));
         }
@@ -176,6 +178,26 @@ async fn handle(
         started.elapsed().as_secs_f64() * 1000.0
     );
     into_axum(response)
+}
+
+/// A handler's result, or 100 when it panicked: the panic is logged (by the hook, with where it
+/// happened) and this request fails alone; the server goes on serving everyone else.
+async fn survive_panics(
+    handler: impl std::future::Future<Output = zudui_shared::Result<zudui_shared::Response>>,
+) -> zudui_shared::Result<zudui_shared::Response> {
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a non-text payload");
+            Err(zudui_shared::Error::Internal(anyhow::anyhow!(
+                "a handler panicked: {what}"
+            )))
+        }
+    }
 }
 
 /// Request headers take at most this much in all (names and values); more is 104.
@@ -206,7 +228,12 @@ impl futures_util::Stream for SlotStream {
     type Item = Result<Bytes, axum::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.0.lock().expect("body slot").as_mut() {
+        match self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
             Some(body) => body.poll_next_unpin(cx),
             None => Poll::Ready(None),
         }
@@ -262,5 +289,29 @@ async fn sweep_blobs(app: Arc<App>, leftovers: Vec<(String, Option<i64>)>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fine() -> zudui_shared::Result<zudui_shared::Response> {
+        Ok(routes::success())
+    }
+
+    async fn buggy() -> zudui_shared::Result<zudui_shared::Response> {
+        let ids: Vec<i64> = Vec::new();
+        Ok(routes::ok(serde_json::json!({ "first": ids[0] })))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_fails_alone_with_100() {
+        let Err(failed) = survive_panics(buggy()).await else {
+            panic!("the panic was not caught");
+        };
+        assert_eq!(failed.code(), Code::Internal);
+        assert_eq!(routes::finish(Err(failed)).status(), 500);
+        assert!(survive_panics(fine()).await.is_ok());
     }
 }

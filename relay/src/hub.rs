@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
@@ -119,7 +119,7 @@ impl Hub {
     /// nothing published after the caller reads history can be missed.
     pub async fn join(&self, room: Room) -> Listener {
         let (listener, mut subscribed) = {
-            let mut rooms = self.rooms.lock().expect("hub lock");
+            let mut rooms = self.rooms.lock().unwrap_or_else(PoisonError::into_inner);
             let state = rooms.entry(room).or_insert_with(|| {
                 let (subscribed, _) = watch::channel(self.bus.is_none());
                 if let Some(bus) = &self.bus {
@@ -156,7 +156,7 @@ impl Hub {
 
     /// Forgets a room once nobody here listens to it.
     fn leave(&self, room: Room) {
-        let mut rooms = self.rooms.lock().expect("hub lock");
+        let mut rooms = self.rooms.lock().unwrap_or_else(PoisonError::into_inner);
         if rooms
             .get(&room)
             .is_some_and(|c| c.live.receiver_count() == 0)
@@ -208,7 +208,7 @@ impl Hub {
         let rooms: Vec<(Room, Arc<RoomState>)> = self
             .rooms
             .lock()
-            .expect("hub lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .map(|(room, state)| (*room, state.clone()))
             .collect();
@@ -218,7 +218,11 @@ impl Hub {
     }
 
     fn room(&self, room: Room) -> Option<Arc<RoomState>> {
-        self.rooms.lock().expect("hub lock").get(&room).cloned()
+        self.rooms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&room)
+            .cloned()
     }
 
     fn offer(&self, posted: Posted) {
@@ -237,7 +241,7 @@ impl Hub {
         step: impl FnOnce(&mut Sequencer) -> Vec<Posted>,
     ) {
         let gap = {
-            let mut order = state.order.lock().expect("room order");
+            let mut order = state.order.lock().unwrap_or_else(PoisonError::into_inner);
             for posted in step(&mut order) {
                 let delivery = Delivery::Message {
                     id: posted.id,
@@ -275,7 +279,7 @@ impl Hub {
             let mut failures = 0;
             loop {
                 let after = {
-                    let order = state.order.lock().expect("room order");
+                    let order = state.order.lock().unwrap_or_else(PoisonError::into_inner);
                     if check {
                         order.last()
                     } else {
@@ -306,7 +310,12 @@ impl Hub {
             }
             state.filling.store(false, Ordering::Release);
             // A gap that opened while this fill was finishing gets its own.
-            let gap = state.order.lock().expect("room order").gap().is_some();
+            let gap = state
+                .order
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .gap()
+                .is_some();
             if let (true, Some(hub)) = (gap, hub.upgrade()) {
                 hub.fill(room, &state, false);
             }

@@ -1,7 +1,7 @@
 //! A small pool of rusqlite connections to one database file.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
@@ -25,7 +25,10 @@ impl SqliteDb {
         };
         // Open one now so that a bad path fails at start-up, and WAL mode is set once.
         let conn = db.connect()?;
-        db.idle.lock().expect("pool lock").push(conn);
+        db.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
         Ok(db)
     }
 
@@ -55,7 +58,11 @@ impl SqliteDb {
 
 impl Database for SqliteDb {
     fn with_conn(&self, f: &mut dyn FnMut(&dyn Sql) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        let pooled = self.idle.lock().expect("pool lock").pop();
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let conn = match pooled {
             Some(conn) => conn,
             None => self.connect()?,
@@ -63,7 +70,7 @@ impl Database for SqliteDb {
         let out = f(&NativeConn(&conn));
         // A connection left inside a transaction (a panic mid-way) must not be reused.
         if conn.is_autocommit() {
-            let mut idle = self.idle.lock().expect("pool lock");
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             if idle.len() < POOL_SIZE {
                 idle.push(conn);
             }
