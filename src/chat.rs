@@ -20,6 +20,10 @@ impl Backend for InProcess {
         Box::pin(async move { accounts::user_of(&self.0, token) })
     }
 
+    fn admit(&self, me: &str) -> Result<()> {
+        chat::admit(&self.0, me)
+    }
+
     fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
         Box::pin(async move { chat::open(&self.0, me, target) })
     }

@@ -691,11 +691,23 @@ async fn strict_client_messages_answer_error_frames_and_keep_the_socket() {
                 .to_string(),
             409,
         ),
-        // Too long.
+        // `at` longer than the room (two members), or than any room may mention.
+        (
+            json!({ "msg_type": "text", "content": "x", "at": [member.id, "u1", "u2"] })
+                .to_string(),
+            409,
+        ),
+        (
+            json!({ "msg_type": "text", "content": "x", "at": vec![member.id.clone(); 101] })
+                .to_string(),
+            409,
+        ),
+        // Too long: the text, or the frame itself (refused before it is parsed).
         (
             json!({ "msg_type": "text", "content": "y".repeat(4001) }).to_string(),
             411,
         ),
+        (format!("{{\"pad\":\"{}\"}}", "z".repeat(64 * 1024)), 411),
     ];
     for (text, code) in &cases {
         send_raw(&mut s, text).await;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::ws::{
     self, ask_history, content, contents, group_path, id, ids, next_json, next_live,
-    next_or_closed, quiet, say, say_acked, strictly_increasing, Socket,
+    next_or_closed, quiet, say, say_acked, send_raw, strictly_increasing, Socket,
 };
 use common::{
     remove_member, share_group_file, team, upload_group_file, user, Options, Server, User,
@@ -191,6 +191,7 @@ async fn spawn_relay(
     reserved: (std::net::TcpListener, u16),
     server: &Server,
     redis: &Redis,
+    rate_limits: &str,
 ) -> Result<Relay, String> {
     let (reservation, port) = reserved;
     let mut command = Command::new(env!("CARGO_BIN_EXE_zudui-relay"));
@@ -202,7 +203,8 @@ async fn spawn_relay(
         .env("ZUDUI_CHAT_URL", &server.base)
         .env("ZUDUI_RELAY_SECRET", RELAY_SECRET)
         .env("ZUDUI_JWT_SECRET", JWT_SECRET)
-        .env("ZUDUI_REDIS_URL", &redis.url);
+        .env("ZUDUI_REDIS_URL", &redis.url)
+        .env("ZUDUI_RATE_LIMITS", rate_limits);
     drop(reservation);
     let mut process = Process::spawn(name, command);
     let base = format!("http://127.0.0.1:{port}");
@@ -244,6 +246,12 @@ struct Cluster {
 }
 
 async fn cluster(relays: usize) -> Cluster {
+    // Tests send faster than people do; the relays' chat limit has a test of its own.
+    cluster_limited(relays, "off").await
+}
+
+/// [`cluster`] whose relays count chat frames by `rate_limits` (`ZUDUI_RATE_LIMITS`).
+async fn cluster_limited(relays: usize, rate_limits: &str) -> Cluster {
     const NAMES: [&str; 4] = ["relay A", "relay B", "relay C", "relay D"];
     assert!((1..=NAMES.len()).contains(&relays));
     let redis = spawn_redis().await;
@@ -263,7 +271,7 @@ async fn cluster(relays: usize) -> Cluster {
         let mut started = Vec::with_capacity(relays);
         for name in &NAMES[..relays] {
             let reserved = reserved_a.take().unwrap_or_else(reserve_port);
-            match spawn_relay(name, reserved, &server, &redis).await {
+            match spawn_relay(name, reserved, &server, &redis, rate_limits).await {
                 Ok(relay) => started.push(relay),
                 Err(failure) => {
                     failures.push(failure);
@@ -603,6 +611,25 @@ async fn relay_refuses_like_the_server() {
         status, 400,
         "publish with the secret and a bad body: {body}"
     );
+}
+
+/// The relay takes a chat token for every frame before reading it (its own buckets, by
+/// `ZUDUI_RATE_LIMITS`): once the bucket is empty, even a frame that is not JSON is 105, and the
+/// socket stays open.
+#[tokio::test]
+async fn a_relay_counts_frames_before_reading_them() {
+    let cluster = cluster_limited(1, "chat=2/60").await;
+    let (server, relay) = (&cluster.server, &cluster.relays[0]);
+    let (g, users) = team(server, "limited", 1).await;
+    let mut socket = connect(relay, &users[0], &group_path(g)).await;
+    say_acked(&mut socket, "一", WAIT).await;
+    send_raw(&mut socket, "not json").await;
+    assert_eq!(next_json(&mut socket, WAIT).await["code"], 409);
+    send_raw(&mut socket, "not json").await;
+    let frame = next_json(&mut socket, WAIT).await;
+    assert_eq!(frame["code"], 105, "{frame}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    say_acked(&mut socket, "二", WAIT).await;
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ use common::Server;
 use serde_json::{json, Value};
 
 const SEARCH: &str = "/group/external/search/group";
+const NAME_HINT: &str = "/group/external/search/name_hint";
+const TAG_HINT: &str = "/group/external/search/tag_hint";
 
 async fn create(server: &Server, token: &str, kind: &str, name: &str, limit: i64) -> i64 {
     let res = server
@@ -186,6 +188,33 @@ async fn tag_filters_require_every_tag() {
             400,
         )
         .await;
+    // No group has more than 10 tags or a tag over 20 characters: such filters are refused
+    // before any search runs.
+    let ten: Vec<String> = (0..10).map(|i| format!("标签{i}")).collect();
+    let (found, _) = search(&server, &t, json!({ "type": "学习", "tags": ten })).await;
+    assert!(found.is_empty(), "ten tags are a valid filter");
+    let eleven: Vec<String> = (0..11).map(|i| format!("标签{i}")).collect();
+    let long = "长".repeat(21);
+    for tags in [json!(eleven), json!([long])] {
+        let body = json!({ "type": "学习", "tags": tags });
+        server.fails(SEARCH, Some(&t), body, 101, 400).await;
+    }
+}
+
+/// Keys of searches and hints hold at most 100 characters.
+#[tokio::test]
+async fn keys_are_bounded() {
+    let server = Server::start().await;
+    let t = server.login("key-bound").await;
+    let longest = "键".repeat(100);
+    for path in [SEARCH, NAME_HINT, TAG_HINT] {
+        let (status, body) = server
+            .post(path, Some(&t), json!({ "type": "学习", "key": longest }))
+            .await;
+        assert_eq!((status, &body["code"]), (200, &json!(0)), "{path}: {body}");
+        let body = json!({ "type": "学习", "key": format!("{longest}键") });
+        server.fails(path, Some(&t), body, 101, 400).await;
+    }
 }
 
 #[tokio::test]

@@ -12,6 +12,10 @@ pub trait Backend: Send + Sync + 'static {
     /// The user a session token names: 111/112 for a bad token.
     fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>>;
 
+    /// Takes a chat token of `me` before one of their frames is read: 105 when their bucket
+    /// is empty.
+    fn admit(&self, me: &str) -> Result<()>;
+
     /// The room `me` asks for, checked (401, 402, 403).
     fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>>;
 

@@ -10,6 +10,7 @@ use zudui_shared::chat::relay::SECRET_HEADER;
 use zudui_shared::chat::{ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
+use zudui_shared::limits::{self, Action, Limits, MemoryBuckets};
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::token::Tokens;
 
@@ -17,6 +18,10 @@ use crate::backend::Backend;
 
 pub struct Component {
     client: reqwest::Client,
+    /// Chat messages are counted here, before a frame is read (`ZUDUI_RATE_LIMITS`): the relay
+    /// is one long-lived process, so its buckets stay in memory.
+    limits: Limits,
+    buckets: MemoryBuckets,
     /// The Spin application's base URL, without a trailing slash.
     base: String,
     secret: String,
@@ -24,13 +29,20 @@ pub struct Component {
 }
 
 impl Component {
-    pub fn new(base: &str, secret: &str, jwt_secret: &[u8]) -> anyhow::Result<Component> {
+    pub fn new(
+        base: &str,
+        secret: &str,
+        jwt_secret: &[u8],
+        limits: Limits,
+    ) -> anyhow::Result<Component> {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .pool_max_idle_per_host(64)
             .build()?;
         Ok(Component {
             client,
+            limits,
+            buckets: MemoryBuckets::default(),
             base: base.trim_end_matches('/').to_owned(),
             secret: secret.to_owned(),
             // Only verified here; the lifetime only matters when issuing.
@@ -93,6 +105,10 @@ struct Stored {
 }
 
 impl Backend for Component {
+    fn admit(&self, me: &str) -> Result<()> {
+        limits::check_in(&self.limits, &self.buckets, Action::Chat, Some(me), None)
+    }
+
     fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move { self.tokens.verify(token) })
     }

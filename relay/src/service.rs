@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use zudui_shared::chat::live::Event;
 use zudui_shared::chat::relay::SECRET_HEADER;
+use zudui_shared::limits::Limits;
 
 use crate::component::Component;
 use crate::hub::Hub;
@@ -31,6 +32,8 @@ pub struct RelayConfig {
     pub jwt_secret: String,
     /// `ZUDUI_REDIS_URL` (`redis://host:6379`): share rooms with other instances.
     pub redis_url: Option<String>,
+    /// `ZUDUI_RATE_LIMITS`, as the components read it: the relay counts chat messages.
+    pub rate_limits: Limits,
 }
 
 impl RelayConfig {
@@ -43,6 +46,7 @@ impl RelayConfig {
             secret: need("ZUDUI_RELAY_SECRET")?,
             jwt_secret: need("ZUDUI_JWT_SECRET")?,
             redis_url: var("ZUDUI_REDIS_URL"),
+            rate_limits: Limits::parse(var("ZUDUI_RATE_LIMITS").as_deref())?,
         };
         if config.secret.len() < 16 || config.jwt_secret.len() < 16 {
             anyhow::bail!("ZUDUI_RELAY_SECRET and ZUDUI_JWT_SECRET must be at least 16 bytes");
@@ -73,6 +77,7 @@ pub async fn run(
         &config.chat_url,
         &config.secret,
         config.jwt_secret.as_bytes(),
+        config.rate_limits.clone(),
     )?;
     let chat = Chat::new(Arc::new(backend), hub.clone());
     let publishing = Publishing {

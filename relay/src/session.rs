@@ -192,7 +192,11 @@ async fn session(
 /// The frames answering one client message: nothing for a sent message (it comes back live, once
 /// stored), a page for `history`, or an error frame.
 async fn answer(chat: &Chat, room: Room, me: &str, text: &str) -> Vec<String> {
-    let outcome = match chat::client::parse(text, matches!(room, Room::Group(_))) {
+    let parsed = chat
+        .backend
+        .admit(me)
+        .and_then(|()| chat::client::parse(text, matches!(room, Room::Group(_))));
+    let outcome = match parsed {
         Ok(ClientMessage::History { msg_id }) => chat
             .backend
             .history(room, me, Some(msg_id))

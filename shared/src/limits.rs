@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -172,10 +172,7 @@ const PRUNE_AT: usize = 100_000;
 
 impl Buckets for MemoryBuckets {
     fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
-        let mut buckets = self
-            .0
-            .lock()
-            .map_err(|_| anyhow::anyhow!("buckets poisoned"))?;
+        let mut buckets = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= PRUNE_AT {
             buckets.retain(|_, (b, r)| !b.full_at(*r, now_ms));
         }
@@ -193,14 +190,25 @@ pub struct ClientAddr(pub IpAddr);
 /// `retry_after` when either is empty. Both are charged, so that neither a user with many
 /// addresses nor an address with many users gets around the limit.
 pub fn check(app: &App, action: Action, user: Option<&str>, addr: Option<IpAddr>) -> Result<()> {
-    let Some(rule) = app.settings.rate_limits.rule(action) else {
+    check_in(&app.settings.rate_limits, &*app.buckets, action, user, addr)
+}
+
+/// [`check`] against given rules and buckets (the relay keeps its own).
+pub fn check_in(
+    limits: &Limits,
+    buckets: &dyn Buckets,
+    action: Action,
+    user: Option<&str>,
+    addr: Option<IpAddr>,
+) -> Result<()> {
+    let Some(rule) = limits.rule(action) else {
         return Ok(());
     };
     let now_ms = crate::time::now_ms();
     let mut wait = None;
     if let Some(user) = user {
         let key = format!("rate/{}/user/{user}", action.name());
-        wait = wait.max(app.buckets.take(&key, rule, now_ms)?);
+        wait = wait.max(buckets.take(&key, rule, now_ms)?);
     }
     if let Some(addr) = addr {
         let key = format!("rate/{}/addr/{addr}", action.name());
@@ -211,7 +219,7 @@ pub fn check(app: &App, action: Action, user: Option<&str>, addr: Option<IpAddr>
                 per_minute: rule.per_minute.saturating_mul(ADDRESS_FACTOR),
             },
         };
-        wait = wait.max(app.buckets.take(&key, wider, now_ms)?);
+        wait = wait.max(buckets.take(&key, wider, now_ms)?);
     }
     match wait {
         None => Ok(()),

@@ -12,8 +12,11 @@ use crate::body::{ByteStream, Request};
 use crate::error::{Code, Error, Result};
 use crate::params::Params;
 
-/// Largest text field of a form.
-pub const FIELD_LIMIT: usize = 64 * 1024;
+/// Bytes all text fields of a form may hold together (names and values; what comes after the
+/// file counts too): they are kept in memory while the file streams.
+pub const FIELDS_LIMIT: usize = 64 * 1024;
+/// Text fields a form may have.
+pub const FIELDS_MAX: usize = 64;
 /// Room for the form fields and part headers around the file.
 pub const FORM_OVERHEAD: u64 = 1 << 20;
 
@@ -163,7 +166,7 @@ pub async fn read_small(
     too_large: Code,
 ) -> Result<Upload> {
     let mut form = parser(req, file_limit as u64 + FORM_OVERHEAD)?;
-    let mut fields = Vec::new();
+    let mut fields = TextFields::default();
     let mut file = None;
     while let Some(mut field) = form.next_field().await.map_err(sized(too_large))? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -175,20 +178,66 @@ pub async fn read_small(
         } else if is_file {
             while field.chunk().await.map_err(sized(too_large))?.is_some() {}
         } else {
-            fields.push((name, text_field(&mut field).await?));
+            fields.read(&mut field).await?;
         }
     }
     Ok(Upload {
-        fields: Params::from_pairs(fields),
+        fields: Params::from_pairs(fields.pairs),
         file,
     })
 }
 
-/// A text field of the form (at most [`FIELD_LIMIT`] bytes of UTF-8).
-pub async fn text_field(field: &mut multer::Field<'_>) -> Result<String> {
-    let name = field.name().unwrap_or_default().to_owned();
-    let value = read_field(field, FIELD_LIMIT, Code::TooLarge).await?;
-    String::from_utf8(value.to_vec()).map_err(|_| Error::param(&name))
+/// The text fields of a form, read within [`FIELDS_LIMIT`] bytes and [`FIELDS_MAX`] fields in
+/// all (104 past either).
+#[derive(Default)]
+pub struct TextFields {
+    pub pairs: Vec<(String, String)>,
+    bytes: usize,
+    count: usize,
+}
+
+impl TextFields {
+    /// Fields known before the form (query parameters), kept without counting.
+    pub fn starting_with(pairs: Vec<(String, String)>) -> TextFields {
+        TextFields {
+            pairs,
+            ..TextFields::default()
+        }
+    }
+
+    /// Reads one text field and keeps it.
+    pub async fn read(&mut self, field: &mut multer::Field<'_>) -> Result<()> {
+        let (name, value) = self.read_only(field).await?;
+        self.pairs.push((name, value));
+        Ok(())
+    }
+
+    /// Reads one text field, counting it against the form's allowance, without keeping it.
+    pub async fn read_only(&mut self, field: &mut multer::Field<'_>) -> Result<(String, String)> {
+        let name = field.name().unwrap_or_default().to_owned();
+        self.count += 1;
+        self.bytes += name.len();
+        if self.count > FIELDS_MAX || self.bytes > FIELDS_LIMIT {
+            return Err(self.too_many());
+        }
+        let left = FIELDS_LIMIT - self.bytes;
+        let value = read_field(field, left, Code::TooLarge)
+            .await
+            .map_err(|err| match err.code() {
+                Code::TooLarge => self.too_many(),
+                _ => err,
+            })?;
+        self.bytes += value.len();
+        let value = String::from_utf8(value.to_vec()).map_err(|_| Error::param(&name))?;
+        Ok((name, value))
+    }
+
+    fn too_many(&self) -> Error {
+        Error::with_message(
+            Code::TooLarge,
+            format!("表单文本字段最多 {FIELDS_MAX} 个、共 {FIELDS_LIMIT} 字节"),
+        )
+    }
 }
 
 /// A whole part of at most `limit` bytes; a longer one is `too_large`.

@@ -20,8 +20,8 @@ use proptest::sample::Index;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
 
-use zudui_shared::chat::client::{parse, ClientMessage, TEXT_LIMIT};
-use zudui_shared::multipart::{self, FIELD_LIMIT, FORM_OVERHEAD};
+use zudui_shared::chat::client::{parse, ClientMessage, AT_LIMIT, FRAME_LIMIT, TEXT_LIMIT};
+use zudui_shared::multipart::{self, FIELDS_LIMIT, FIELDS_MAX, FORM_OVERHEAD};
 use zudui_shared::params::{Params, JSON_LIMIT};
 use zudui_shared::routes::json_params;
 use zudui_shared::{Body, Code, Request};
@@ -748,9 +748,58 @@ fn chat_text_limit_is_exact() {
     }
 }
 
+/// Frames over FRAME_LIMIT bytes are 411 whatever they hold; `at` lists hold at most AT_LIMIT
+/// entries before de-duplication, and keep the first of repeated ids in order.
+#[test]
+fn chat_frames_and_at_lists_are_bounded() {
+    let at_frame = |ids: Vec<String>| {
+        serde_json::json!({"msg_type": "text", "content": "x", "at": ids}).to_string()
+    };
+    let many = |n: usize| (0..n).map(|i| format!("u{i}")).collect::<Vec<_>>();
+    let cases: Vec<(&str, String, Option<u16>)> = vec![
+        (
+            "a frame at the limit",
+            format!("{{\"x\":\"{}\"}}", "a".repeat(FRAME_LIMIT - 8)),
+            Some(409),
+        ),
+        (
+            "a frame a byte over",
+            format!("{{\"x\":\"{}\"}}", "a".repeat(FRAME_LIMIT - 7)),
+            Some(411),
+        ),
+        (
+            "nesting past the limit",
+            "[".repeat(FRAME_LIMIT + 1),
+            Some(411),
+        ),
+        ("the most mentions", at_frame(many(AT_LIMIT)), None),
+        (
+            "a mention too many",
+            at_frame(many(AT_LIMIT + 1)),
+            Some(409),
+        ),
+        (
+            "repeats count before de-duplication",
+            at_frame(vec!["u".into(); AT_LIMIT + 1]),
+            Some(409),
+        ),
+        ("80,000 mentions", at_frame(many(80_000)), Some(411)),
+    ];
+    for (rule, frame, code) in cases {
+        let got = parse(&frame, true).err().map(|e| e.code().number());
+        assert_eq!(got, code, "{rule}");
+    }
+    let repeated = at_frame(vec!["b".into(), "a".into(), "b".into(), "a".into()]);
+    match parse(&repeated, true).unwrap() {
+        ClientMessage::Send { at, .. } => assert_eq!(at, ["b", "a"]),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn chat_deeply_nested_frames_are_409() {
-    for depth in [200, 10_000, 100_000] {
+    // The deepest that fits FRAME_LIMIT; deeper frames are refused by size first.
+    for depth in [200, 10_000, 30_000] {
         let frame = format!(
             r#"{{"msg_type":"text","content":"x","at":{}{}}}"#,
             "[".repeat(depth),
@@ -1004,21 +1053,63 @@ proptest! {
     }
 }
 
-/// A text field of exactly `FIELD_LIMIT` bytes is read; one more byte is 104.
+/// Text fields hold at most `FIELDS_LIMIT` bytes together, names included, and there are at most
+/// `FIELDS_MAX` of them; one byte or one field more is 104.
 #[test]
-fn multipart_text_field_limit_is_exact() {
-    for (len, ok) in [(FIELD_LIMIT, true), (FIELD_LIMIT + 1, false)] {
-        let parts = [Part {
-            name: "intro".into(),
-            file_name: None,
-            data: vec![b'a'; len],
-        }];
+fn multipart_text_fields_are_bounded_together() {
+    let field = |name: &str, len: usize| Part {
+        name: name.into(),
+        file_name: None,
+        data: vec![b'a'; len],
+    };
+    let half = FIELDS_LIMIT / 2;
+    let cases: Vec<(&str, Vec<Part>, bool)> = vec![
+        (
+            "one field at the limit",
+            vec![field("intro", FIELDS_LIMIT - 5)],
+            true,
+        ),
+        (
+            "one field a byte over",
+            vec![field("intro", FIELDS_LIMIT - 4)],
+            false,
+        ),
+        (
+            "two at the limit together",
+            vec![field("a", half - 1), field("b", half - 1)],
+            true,
+        ),
+        (
+            "two a byte over together",
+            vec![field("a", half - 1), field("b", half)],
+            false,
+        ),
+        (
+            "the most fields",
+            (0..FIELDS_MAX)
+                .map(|i| field(&format!("f{i}"), 1))
+                .collect(),
+            true,
+        ),
+        (
+            "a field too many",
+            (0..=FIELDS_MAX)
+                .map(|i| field(&format!("f{i}"), 1))
+                .collect(),
+            false,
+        ),
+    ];
+    for (rule, parts, ok) in cases {
         let body = render_form("XyZ", b"", &parts, b"");
         let (req, _) = form_request("XyZ", split(&body, &[]));
         let result = run(multipart::read_small(req, "file", 10, Code::BadPicture));
         match ok {
-            true => assert_eq!(result.unwrap().fields.str("intro").unwrap().len(), len),
-            false => assert_eq!(result.err().unwrap().code(), Code::TooLarge),
+            true => assert!(result.is_ok(), "{rule}"),
+            false => assert_eq!(
+                result.err().map(|e| e.code()),
+                Some(Code::TooLarge),
+                "{rule}"
+            ),
         }
     }
 }

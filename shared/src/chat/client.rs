@@ -1,6 +1,7 @@
 //! Client messages, checked strictly as the contract asks: exactly the fields of their type,
 //! each of the right JSON type. Errors are the chat codes (405 type, 409 format, 411 length).
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
@@ -10,6 +11,11 @@ use crate::error::{Code, Error, Result};
 
 /// Longest text message, in characters.
 pub const TEXT_LIMIT: usize = 4000;
+/// Longest client frame, in bytes: a text at [`TEXT_LIMIT`] with every character escaped as a
+/// surrogate pair (12 bytes each) and a full `at` list fit. Longer frames are 411 unread.
+pub const FRAME_LIMIT: usize = 64 * 1024;
+/// Most users one message may mention (and never more than the room's members).
+pub const AT_LIMIT: usize = 100;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMessage {
@@ -62,6 +68,12 @@ impl<'de> Deserialize<'de> for Fields {
 
 /// Parses one text frame of a client in a group room (`group`) or a private one.
 pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
+    if text.len() > FRAME_LIMIT {
+        return Err(Error::with_message(
+            Code::MessageTooLong,
+            format!("消息帧超过 {FRAME_LIMIT} 字节"),
+        ));
+    }
     let fields = match serde_json::from_str::<Fields>(text) {
         Ok(Fields(fields)) => fields,
         Err(err) if err.is_data() => return Err(bad("应为字段不重复的 JSON 对象")),
@@ -107,13 +119,17 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
     let at = match fields.get("at") {
         None => Vec::new(),
         Some(_) if !group => return Err(bad("私聊不能 @")),
+        Some(Value::Array(ids)) if ids.len() > AT_LIMIT => {
+            return Err(bad(&format!("at 最多 {AT_LIMIT} 人")));
+        }
         Some(Value::Array(ids)) => {
+            let mut seen = HashSet::with_capacity(ids.len());
             let mut at = Vec::with_capacity(ids.len());
             for id in ids {
                 let Value::String(id) = id else {
                     return Err(bad("at 应为用户 id 字符串的数组"));
                 };
-                if !at.contains(id) {
+                if seen.insert(id.as_str()) {
                     at.push(id.clone());
                 }
             }

@@ -94,7 +94,14 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
     Ok(stored)
 }
 
-/// Stores a message from `me`; the checks that depend on the room happen here: membership (403)
+/// Takes a chat token of `me` (105 when their bucket is empty): every frame a client sends costs
+/// one, taken before the frame is read.
+pub fn admit(app: &App, me: &str) -> Result<()> {
+    limits::check(app, Action::Chat, Some(me), None)
+}
+
+/// Stores a message from `me`, admitted by [`admit`] (the relay's own buckets in front of Spin);
+/// the checks that depend on the room happen here: membership (403)
 /// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones,
 /// `at` naming members only (409), and `file_id` naming a temporary file of the room (406).
 pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
@@ -110,13 +117,19 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
             "history 不是可发送的消息",
         ));
     };
-    limits::check(app, Action::Chat, Some(me), None)?;
     app.db.tx(|c| {
         let now = time::now();
         match room {
             Room::Group(id) => {
-                if member_of(c, id, me)?.is_dismissed() {
+                let group = member_of(c, id, me)?;
+                if group.is_dismissed() {
                     return Err(Error::new(Code::ChatGroupDismissed));
+                }
+                if at.len() as i64 > group.user_cnt {
+                    return Err(Error::with_message(
+                        Code::BadMessage,
+                        "被 @ 的人数超过群组人数",
+                    ));
                 }
                 for user in at {
                     if members::membership(c, id, user)?.is_none() {

@@ -11,7 +11,7 @@ use crate::db::group_files::{self, Content, Thumbnail};
 use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
-use crate::multipart::{self, form_error, FORM_OVERHEAD};
+use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
 use crate::time;
@@ -113,10 +113,12 @@ pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Resul
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let mut fields: Vec<(String, String)> =
+    // Query parameters come first; the request line's size already bounds them.
+    let mut fields = TextFields::starting_with(
         form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
             .into_owned()
-            .collect();
+            .collect(),
+    );
     let mut form = multipart::parser(req, app.settings.group_quota_bytes + FORM_OVERHEAD)?;
     let mut file = None;
     let received = read_form::<D>(app, me, &mut form, &mut fields, declared, &mut file).await;
@@ -145,7 +147,7 @@ async fn read_form<D: Destination>(
     app: &App,
     me: &str,
     form: &mut multipart::Form,
-    fields: &mut Vec<(String, String)>,
+    fields: &mut TextFields,
     declared: Option<u64>,
     file: &mut Option<(D, Writer)>,
 ) -> Result<Option<Bytes>> {
@@ -153,7 +155,7 @@ async fn read_form<D: Destination>(
     while let Some(mut field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" && file.is_none() {
-            let params = Params::from_pairs(fields.clone());
+            let params = Params::from_pairs(fields.pairs.clone());
             let target = D::from_fields(&params, field.file_name())?;
             let left = app.db.run(|c| target.check(c, app, me))?;
             if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
@@ -173,11 +175,11 @@ async fn read_form<D: Destination>(
             thumb = Some(thumbnails::from_upload(&picture)?);
         } else if field.file_name().is_some() {
             while field.chunk().await.map_err(form_error)?.is_some() {}
+        } else if file.is_none() {
+            fields.read(&mut field).await?;
         } else {
-            let value = multipart::text_field(&mut field).await?;
-            if file.is_none() {
-                fields.push((name, value));
-            }
+            // Fields after the file cannot change where it went; they still count.
+            fields.read_only(&mut field).await?;
         }
     }
     Ok(thumb)

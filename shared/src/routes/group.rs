@@ -114,13 +114,13 @@ async fn process(app: &App, req: Request) -> Result<Response> {
 
 async fn name_hint(app: &App, req: Request) -> Result<Response> {
     let (_, p) = post_limited(app, req, Action::Search).await?;
-    let hints = search::name_hints(app, p.str("type")?, p.opt_str("key")?)?;
+    let hints = search::name_hints(app, p.str("type")?, search::key_param(&p)?)?;
     Ok(ok(json!({ "hints": hints })))
 }
 
 async fn tag_hint(app: &App, req: Request) -> Result<Response> {
     let (_, p) = post_limited(app, req, Action::Search).await?;
-    let hints = search::tag_hints(app, p.str("type")?, p.opt_str("key")?)?;
+    let hints = search::tag_hints(app, p.str("type")?, search::key_param(&p)?)?;
     Ok(ok(json!({ "hints": hints })))
 }
 

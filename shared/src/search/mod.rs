@@ -23,6 +23,7 @@ use crate::db::group_search::SortColumn;
 use crate::db::groups::Group;
 use crate::db::{group_search, group_tags, group_types, groups};
 use crate::error::{Code, Error, Result};
+use crate::groups::profile;
 use crate::params::Params;
 
 pub const HINTS: i64 = 10;
@@ -95,14 +96,36 @@ fn paging(params: &Params) -> Result<(i64, i64)> {
     Ok((size, (page - 1).saturating_mul(size)))
 }
 
-/// The `tags` filter: distinct trimmed texts.
+/// Longest search key, in characters (group names and intros are searched by words of it).
+pub const KEY_LIMIT: usize = 100;
+
+/// The `key` of a search or a hint: 201 past [`KEY_LIMIT`] characters.
+pub fn key_param(params: &Params) -> Result<Option<&str>> {
+    let key = params.opt_str("key")?;
+    if key.is_some_and(|k| k.chars().count() > KEY_LIMIT) {
+        return Err(Error::param_why("key", &format!("最多 {KEY_LIMIT} 个字符")));
+    }
+    Ok(key)
+}
+
+/// The `tags` filter: distinct trimmed texts, at most as many as a group may have
+/// ([`profile::TAGS_MAX`]), each a possible tag text; 201 otherwise, since no group could match.
 fn tag_filter(params: &Params) -> Result<Vec<String>> {
+    let given = params.opt_array("tags")?.map_or(&[][..], Vec::as_slice);
+    if given.len() > profile::TAGS_MAX as usize {
+        let why = format!("最多 {} 个", profile::TAGS_MAX);
+        return Err(Error::param_why("tags", &why));
+    }
     let mut tags = Vec::new();
-    for tag in params.opt_array("tags")?.into_iter().flatten() {
+    for tag in given {
         let text = tag
             .as_str()
             .ok_or_else(|| Error::param_why("tags", "应为字符串数组"))?
             .trim();
+        if text.chars().count() > profile::TAG_MAX {
+            let why = format!("每个最多 {} 个字符", profile::TAG_MAX);
+            return Err(Error::param_why("tags", &why));
+        }
         if !text.is_empty() && !tags.iter().any(|t| t == text) {
             tags.push(text.to_owned());
         }
@@ -144,7 +167,7 @@ impl<'a> Criteria<'a> {
     fn parse(params: &'a Params) -> Result<Criteria<'a>> {
         let (limit, offset) = paging(params)?;
         Ok(Criteria {
-            key: params.opt_str("key")?.unwrap_or(""),
+            key: key_param(params)?.unwrap_or(""),
             tags: tag_filter(params)?,
             method: SortMethod::parse(params.opt_str("sort_method")?)?,
             descending: descending(params.opt_str("sort_order")?)?,
