@@ -24,6 +24,7 @@ cargo bench --bench load -- all --seconds "$seconds"
 cargo bench --bench files
 cargo bench --bench chat -- fanout rooms --seconds "$seconds"
 cargo bench --bench chat -- connections --connections "$connections" --hold 20
+cargo bench --bench isolation -- --seconds "$seconds"
 
 echo
 echo "## All benchmarks ($(date -u +%Y-%m-%d), $(git rev-parse --short HEAD))"

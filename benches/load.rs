@@ -8,21 +8,17 @@
 //! 50,000 users made by `zudui seed`, cached under target/bench-data), or all
 //! ```
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{login, Server};
+use support::{login, percentile, seeded_data, Server};
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 
 mod support;
 
-const SEED_USERS: usize = 50_000;
-const SEED_GROUPS: usize = 100_000;
-const SEED: u64 = 42;
 const TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
 /// Search keys of one, two, three and more characters, and several words.
 const KEYS: [&str; 16] = [
@@ -96,36 +92,6 @@ fn parse_args() -> Args {
         args.scenarios.push("getinfo".into());
     }
     args
-}
-
-/// The seeded data directory, made once with `zudui seed` and reused by later runs.
-fn seeded_data() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/bench-data")
-        .join(format!("seed-{SEED}-{SEED_USERS}-{SEED_GROUPS}"));
-    if dir.join("seeded").exists() {
-        return dir;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    eprintln!(
-        "seeding {SEED_USERS} users and {SEED_GROUPS} groups into {}",
-        dir.display()
-    );
-    let status = Command::new(env!("CARGO_BIN_EXE_zudui"))
-        .args([
-            "seed",
-            "--users",
-            &SEED_USERS.to_string(),
-            "--groups",
-            &SEED_GROUPS.to_string(),
-        ])
-        .args(["--seed", &SEED.to_string()])
-        .env("ZUDUI_DATA_DIR", &dir)
-        .status()
-        .expect("run zudui seed");
-    assert!(status.success(), "zudui seed failed");
-    std::fs::write(dir.join("seeded"), b"").expect("mark seeded");
-    dir
 }
 
 /// One request to send: path, token and JSON body.
@@ -206,14 +172,6 @@ async fn plan(scenario: &str, base: &str, data_dir: &Path) -> Plan {
         }
         other => panic!("unknown scenario {other:?} (known: getinfo, search, hints, members, all)"),
     }
-}
-
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank] as f64 / 1000.0
 }
 
 async fn run(scenario: &str, connections: usize, seconds: u64) {

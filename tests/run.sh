@@ -28,3 +28,9 @@ done
 
 echo "== tests"
 cargo test "$@"
+
+# The attacks of issue 13 once more against the release build, which differs in what matters
+# there (optimisation, unwinding, overflow checks).
+echo "== attack tests against the release binary"
+cargo build --release --bin zudui
+ZUDUI_TEST_BINARY="$PWD/target/release/zudui" cargo test --test hostile_requests

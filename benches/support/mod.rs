@@ -1,7 +1,7 @@
 //! What the benchmarks share: the release server on loopback, and signing in.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -13,8 +13,14 @@ pub struct Server {
 }
 
 impl Server {
+    #[allow(dead_code)] // the isolation benchmark names its binaries
     pub fn start(data_dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zudui"))
+        Server::start_binary(Path::new(env!("CARGO_BIN_EXE_zudui")), data_dir)
+    }
+
+    /// [`Server::start`] of another build of `zudui` (a baseline to compare with).
+    pub fn start_binary(binary: &Path, data_dir: &Path) -> Server {
+        let mut child = Command::new(binary)
             .env("ZUDUI_LISTEN", "127.0.0.1:0")
             .env("ZUDUI_DATA_DIR", data_dir)
             .env("ZUDUI_DEV_LOGIN", "1")
@@ -75,6 +81,52 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Users and groups of the seeded data set, the same on every machine (`zudui seed`).
+pub const SEED_USERS: usize = 50_000;
+pub const SEED_GROUPS: usize = 100_000;
+const SEED: u64 = 42;
+
+/// The seeded data directory, made once with `zudui seed` and reused by later runs.
+#[allow(dead_code)] // not every benchmark searches
+pub fn seeded_data() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("seed-{SEED}-{SEED_USERS}-{SEED_GROUPS}"));
+    if dir.join("seeded").exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "seeding {SEED_USERS} users and {SEED_GROUPS} groups into {}",
+        dir.display()
+    );
+    let status = Command::new(env!("CARGO_BIN_EXE_zudui"))
+        .args([
+            "seed",
+            "--users",
+            &SEED_USERS.to_string(),
+            "--groups",
+            &SEED_GROUPS.to_string(),
+        ])
+        .args(["--seed", &SEED.to_string()])
+        .env("ZUDUI_DATA_DIR", &dir)
+        .status()
+        .expect("run zudui seed");
+    assert!(status.success(), "zudui seed failed");
+    std::fs::write(dir.join("seeded"), b"").expect("mark seeded");
+    dir
+}
+
+/// The `p`th percentile of sorted microseconds, in milliseconds.
+#[allow(dead_code)] // not every benchmark reports latency this way
+pub fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank] as f64 / 1000.0
 }
 
 pub async fn login(client: &reqwest::Client, base: &str, openid: &str) -> String {

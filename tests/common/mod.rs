@@ -21,6 +21,15 @@ pub struct Server {
     _data: tempfile::TempDir,
 }
 
+/// The server binary under test: `ZUDUI_TEST_BINARY` when set (`tests/run.sh` runs the attack
+/// tests again against the release build, whose settings such as unwinding differ), else the
+/// build cargo made for the tests.
+pub fn binary() -> std::path::PathBuf {
+    std::env::var_os("ZUDUI_TEST_BINARY")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_zudui").into())
+}
+
 /// How to start a server: extra environment variables on top of the test defaults.
 #[derive(Default)]
 pub struct Options {
@@ -47,7 +56,7 @@ impl Server {
 
     pub async fn with(options: Options) -> Server {
         let data = tempfile::tempdir().expect("temp dir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_zudui"));
+        let mut command = Command::new(binary());
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -87,6 +96,17 @@ impl Server {
             child,
             _data: data,
         }
+    }
+
+    /// The server process's peak resident memory so far, in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+        kib.expect("VmHWM of the server") / 1024.0
     }
 
     /// The server's data directory (`zudui.sqlite`, `kv/`), for checking what is stored.
