@@ -191,18 +191,12 @@ pub fn tagged(conn: &dyn Sql, kind: &str, tags: &[String]) -> anyhow::Result<Vec
     .collect()
 }
 
-/// The tag filter as SQL and its parameters.
+/// The tag filter as SQL and its parameters: one `IN` per tag, each read from the tag's own
+/// index entries. (Counting the matches of all tags per group sorted every row of every tag: with
+/// ten popular tags that was three times slower.)
 fn tag_filter(tags: &[String], params: &mut Vec<Value>) -> String {
-    if tags.is_empty() {
-        return String::new();
-    }
-    let marks = vec!["?"; tags.len()].join(", ");
     params.extend(tags.iter().map(Value::from));
-    params.push((tags.len() as i64).into());
-    format!(
-        " AND g.id IN (SELECT group_id FROM group_tags WHERE tag_text IN ({marks})
-           GROUP BY group_id HAVING COUNT(DISTINCT tag_text) = ?)"
-    )
+    " AND g.id IN (SELECT group_id FROM group_tags WHERE tag_text = ?)".repeat(tags.len())
 }
 
 /// Ids of active groups of `kind` whose name contains `key`, at most `limit`.
