@@ -245,3 +245,39 @@ async fn envelope_rules_for_bad_requests() {
         )
         .await;
 }
+
+/// A JWT made by hand: HS256 over `claims`, signed with the test server's secret.
+fn hand_made_jwt(claims: serde_json::Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signed = format!("{header}.{payload}");
+    let mac = hmac_sha256::HMAC::mac(signed.as_bytes(), JWT_SECRET.as_bytes());
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(mac))
+}
+
+#[tokio::test]
+async fn a_token_without_exp_is_refused() {
+    let server = Server::start().await;
+    let id = server.user_id(&server.login("endless").await).await;
+    let now = zudui_shared::time::now();
+    let path = "/user/info/text/getInfo";
+    // The same hand-made token with an expiry is accepted: the signing is right.
+    let claims = json!({ "iss": "zudui", "sub": id, "iat": now, "nbf": now });
+    let mut with_exp = claims.clone();
+    with_exp["exp"] = json!(now + 3600);
+    let (status, value) = server
+        .post(path, Some(&hand_made_jwt(with_exp)), json!({}))
+        .await;
+    assert_eq!((status, &value["id"]), (200, &json!(id)), "{value}");
+
+    let endless = hand_made_jwt(claims);
+    server
+        .fails(path, Some(&endless), json!({}), 112, 401)
+        .await;
+    let (status, value) = server
+        .post("/auth/checkLogin", Some(&endless), json!({}))
+        .await;
+    assert_eq!((status, &value["status"]), (200, &json!(false)), "{value}");
+}

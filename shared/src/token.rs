@@ -40,7 +40,8 @@ impl Tokens {
         Ok(self.key.authenticate(claims)?)
     }
 
-    /// The user id in a valid token; 111 when it expired, 112 when it is not ours or is broken.
+    /// The user id in a valid token; 111 when it expired, 112 when it is not ours, is broken or
+    /// never expires (jwt-simple accepts a token without `exp`; ours always have one).
     pub fn verify(&self, token: &str) -> Result<String> {
         let options = VerificationOptions {
             allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
@@ -54,7 +55,7 @@ impl Tokens {
         {
             Ok(claims) => claims
                 .subject
-                .filter(|s| !s.is_empty())
+                .filter(|s| !s.is_empty() && claims.expires_at.is_some())
                 .ok_or_else(|| Error::new(Code::TokenInvalid)),
             Err(err) => match err.downcast_ref::<JWTError>() {
                 Some(JWTError::TokenHasExpired) => Err(Error::new(Code::TokenExpired)),
@@ -98,5 +99,12 @@ mod tests {
             .unwrap();
         assert_eq!(t.verify(&foreign).unwrap_err().code(), Code::TokenInvalid);
         assert_eq!(t.verify("garbage").unwrap_err().code(), Code::TokenInvalid);
+
+        let mut endless = Claims::create(Duration::from_hours(1))
+            .with_issuer(ISSUER)
+            .with_subject("u1");
+        endless.expires_at = None;
+        let endless = t.key.authenticate(endless).unwrap();
+        assert_eq!(t.verify(&endless).unwrap_err().code(), Code::TokenInvalid);
     }
 }
