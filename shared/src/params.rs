@@ -172,6 +172,23 @@ pub fn trimmed_text(
     Ok(text.to_owned())
 }
 
+/// Unicode's bidirectional controls: embeddings, overrides and isolates (U+202A..U+202E,
+/// U+2066..U+2069) and the marks U+200E, U+200F and U+061C. They reorder how the text around them
+/// is shown: `report\u{202E}fdp.exe` shows as `reportexe.pdf`.
+const BIDI_CONTROLS: [char; 12] = [
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+];
+
+/// The rule for names other people see and trust (groups, files, folders): no bidirectional
+/// controls, which could disguise what a name says (an extension most of all); 101 naming `param`.
+pub fn refuse_bidi_controls(text: &str, param: &str) -> Result<()> {
+    match text.contains(BIDI_CONTROLS) {
+        true => Err(Error::param_why(param, "不能包含双向控制字符")),
+        false => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +238,17 @@ mod tests {
             "你好"
         );
         assert!(trimmed_text("你好吗", "t", 2, Code::UserTagEmpty).is_err());
+    }
+
+    #[test]
+    fn bidi_controls_are_refused_in_names() {
+        for control in BIDI_CONTROLS {
+            let name = format!("report{control}fdp.exe");
+            let err = refuse_bidi_controls(&name, "name").unwrap_err();
+            assert_eq!(err.code(), Code::BadParam, "{:04X}", u32::from(control));
+            assert!(err.client_message().contains("name"));
+        }
+        // Other format characters (zero-width joiners in emoji, for one) stay allowed.
+        assert!(refuse_bidi_controls("团队\u{200D}👩‍💻 report.pdf", "name").is_ok());
     }
 }

@@ -25,9 +25,11 @@ use crate::storage::Sql;
 /// Longest file or folder name, in bytes.
 pub const NAME_LIMIT: usize = 255;
 
-/// A name as stored: trimmed; empty, `/`, `.`/`..`, control characters or too long are 101.
+/// A name as stored: trimmed; empty, `/`, `.`/`..`, control characters (bidirectional ones
+/// included) or too long are 101.
 pub fn valid_name(raw: &str) -> Result<String> {
     let name = raw.trim();
+    crate::params::refuse_bidi_controls(name, "name")?;
     let why = if name.is_empty() {
         Some("名称为空")
     } else if name.len() > NAME_LIMIT {

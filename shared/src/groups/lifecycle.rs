@@ -12,7 +12,7 @@ use crate::db::{
 };
 use crate::error::{Code, Error, Result};
 use crate::leftovers::Leftovers;
-use crate::params::trimmed_text;
+use crate::params::{refuse_bidi_controls, trimmed_text};
 use crate::storage::Sql;
 use crate::time;
 
@@ -20,12 +20,15 @@ pub const NAME_MAX: usize = 30;
 pub const USER_LIMIT_MIN: i64 = 2;
 pub const USER_LIMIT_MAX: i64 = 500;
 
-/// A group name: trimmed, 1 to 30 characters (101 otherwise).
+/// A group name: trimmed, 1 to 30 characters, no bidirectional controls (101 otherwise).
 pub fn group_name(name: &str) -> Result<String> {
-    trimmed_text(name, "name", NAME_MAX, Code::BadParam).map_err(|e| match e.code() {
-        Code::BadParam => Error::param_why("name", "应为 1 到 30 个字符"),
-        _ => e,
-    })
+    let name =
+        trimmed_text(name, "name", NAME_MAX, Code::BadParam).map_err(|e| match e.code() {
+            Code::BadParam => Error::param_why("name", "应为 1 到 30 个字符"),
+            _ => e,
+        })?;
+    refuse_bidi_controls(&name, "name")?;
+    Ok(name)
 }
 
 /// Creates a group with the caller as creator and only member; returns its id.
