@@ -14,6 +14,9 @@ pub trait Config: MaybeSend {
 /// Group types of the contract, used until the database holds its own list.
 pub const DEFAULT_GROUP_TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
 
+/// Shortest accepted `admin_token`, in bytes.
+pub const ADMIN_TOKEN_MIN: usize = 16;
+
 /// Every setting, parsed and checked.
 #[derive(Clone)]
 pub struct Settings {
@@ -39,6 +42,9 @@ pub struct Settings {
     /// A header that a trusted reverse proxy sets to the client's address (`x-forwarded-for`:
     /// its first entry); unset, the address of the connection is the client's.
     pub client_ip_header: Option<String>,
+    /// `Secure` on the console's cookie even when the host cannot see TLS (a native server behind
+    /// an HTTPS proxy); Spin sees it in `spin-full-url`.
+    pub secure_cookie: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -57,6 +63,7 @@ impl std::fmt::Debug for Settings {
             .field("s3", &self.s3)
             .field("rate_limits", &self.rate_limits)
             .field("client_ip_header", &self.client_ip_header)
+            .field("secure_cookie", &self.secure_cookie)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +77,17 @@ impl Settings {
         if jwt_secret.len() < 16 {
             return Err(anyhow::anyhow!("the jwt_secret setting must be at least 16 bytes").into());
         }
+        let admin_token = get("admin_token");
+        if admin_token
+            .as_ref()
+            .is_some_and(|t| t.len() < ADMIN_TOKEN_MIN)
+        {
+            // The console's whole guard is this one secret; a short one falls to guessing.
+            return Err(anyhow::anyhow!(
+                "the admin_token setting must be at least {ADMIN_TOKEN_MIN} bytes (unset disables /debug)"
+            )
+            .into());
+        }
         Ok(Settings {
             jwt_secret,
             token_ttl_hours: parse(get("token_ttl_hours"), "token_ttl_hours", 168)?,
@@ -80,7 +98,7 @@ impl Settings {
                 .trim_end_matches('/')
                 .to_owned(),
             dev_login: get("dev_login").is_some_and(|v| matches!(v.trim(), "1" | "true")),
-            admin_token: get("admin_token"),
+            admin_token,
             relay_url: get("relay_url"),
             relay_secret: get("relay_secret"),
             tz_offset_hours: parse(get("tz_offset_hours"), "tz_offset_hours", 8)?,
@@ -89,6 +107,7 @@ impl Settings {
             s3: s3_settings(&get)?,
             rate_limits: Limits::parse(get("rate_limits").as_deref())?,
             client_ip_header: get("client_ip_header").map(|h| h.trim().to_ascii_lowercase()),
+            secure_cookie: get("secure_cookie").is_some_and(|v| matches!(v.trim(), "1" | "true")),
         })
     }
 }
@@ -150,5 +169,23 @@ mod tests {
         assert!(!format!("{s:?}").contains("0123456789"));
         cfg.insert("tz_offset_hours", "x");
         assert!(Settings::load(&cfg).is_err());
+    }
+
+    #[test]
+    fn a_short_admin_token_is_refused() {
+        let mut cfg = HashMap::from([("jwt_secret", "0123456789abcdef0123")]);
+        cfg.insert("admin_token", "fifteen-bytes-x");
+        let err = Settings::load(&cfg).err().expect("refused").to_string();
+        assert!(
+            err.contains("admin_token") && err.contains("16 bytes"),
+            "{err}"
+        );
+        cfg.insert("admin_token", "sixteen-bytes-xx");
+        assert!(Settings::load(&cfg).unwrap().admin_token.is_some());
+        cfg.insert("admin_token", "");
+        assert!(
+            Settings::load(&cfg).unwrap().admin_token.is_none(),
+            "empty: off"
+        );
     }
 }

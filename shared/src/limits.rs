@@ -1,6 +1,7 @@
 //! Rate limits: a token bucket per user and per client address for each kind of costly request
-//! (signing in, starting uploads, chat messages, searches). A request that finds its bucket empty
-//! is refused with 105 and the seconds until a token is back (`retry_after`).
+//! (signing in, starting uploads, chat messages, searches), and per address for wrong admin
+//! credentials. A request that finds its bucket empty is refused with 105 and the seconds until a
+//! token is back (`retry_after`).
 //!
 //! Buckets live where the host can share them: the key-value store on Spin, whose instances keep
 //! nothing between requests, and memory in the native server, a single process. Two requests of
@@ -25,10 +26,18 @@ pub enum Action {
     Upload,
     Chat,
     Search,
+    /// Wrong admin credentials (`/debug` sign-in and bearer tokens), per address.
+    Admin,
 }
 
 impl Action {
-    const ALL: [Action; 4] = [Action::Login, Action::Upload, Action::Chat, Action::Search];
+    const ALL: [Action; 5] = [
+        Action::Login,
+        Action::Upload,
+        Action::Chat,
+        Action::Search,
+        Action::Admin,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -36,6 +45,7 @@ impl Action {
             Action::Upload => "upload",
             Action::Chat => "chat",
             Action::Search => "search",
+            Action::Admin => "admin",
         }
     }
 }
@@ -51,18 +61,24 @@ pub struct Rule {
 /// (a campus network, a mobile carrier's NAT).
 const ADDRESS_FACTOR: u32 = 10;
 
-/// The rules in force: per user; per address [`ADDRESS_FACTOR`] times as much. Signing in has no
-/// user yet, so its rule is the address's own.
+/// The rules in force: per user; per address [`ADDRESS_FACTOR`] times as much. Signing in and
+/// admin credentials have no user, so their rule is the address's own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    rules: Option<[Rule; 4]>,
+    rules: Option<[Rule; 5]>,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         let rule = |burst, per_minute| Rule { burst, per_minute };
         Limits {
-            rules: Some([rule(60, 60), rule(20, 60), rule(30, 120), rule(30, 120)]),
+            rules: Some([
+                rule(60, 60),
+                rule(20, 60),
+                rule(30, 120),
+                rule(30, 120),
+                rule(10, 10),
+            ]),
         }
     }
 }
@@ -131,6 +147,16 @@ impl Bucket {
         (now(tokens), Some(((wait_ms / 1000.0).ceil() as u64).max(1)))
     }
 
+    /// Gives back a token taken at `now_ms` (up to the burst).
+    pub fn give_back(bucket: Option<Bucket>, rule: Rule, now_ms: i64) -> Bucket {
+        let burst = f64::from(rule.burst.max(1));
+        let tokens = bucket.map_or(burst, |b| b.tokens_at(rule, now_ms));
+        Bucket {
+            tokens: (tokens + 1.0).min(burst),
+            at_ms: now_ms,
+        }
+    }
+
     fn tokens_at(&self, rule: Rule, now_ms: i64) -> f64 {
         let per_ms = f64::from(rule.per_minute) / 60_000.0;
         let refilled = self.tokens + (now_ms - self.at_ms).max(0) as f64 * per_ms;
@@ -147,6 +173,8 @@ impl Bucket {
 pub trait Buckets: MaybeSend {
     /// Takes a token from bucket `key`; `Some(seconds)` to wait when it is empty.
     fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>>;
+    /// Gives back a token taken from bucket `key` (see [`Attempt`]).
+    fn give_back(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<()>;
 }
 
 /// Buckets in the key-value store (Spin), as JSON under `rate/<action>/<subject>`.
@@ -159,6 +187,13 @@ impl Buckets for KvBuckets {
         let (bucket, wait) = Bucket::take(bucket, rule, now_ms);
         self.0.set(key, &serde_json::to_vec(&bucket)?)?;
         Ok(wait)
+    }
+
+    fn give_back(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<()> {
+        let stored = self.0.get(key)?;
+        let bucket = stored.and_then(|v| serde_json::from_slice(&v).ok());
+        let bucket = Bucket::give_back(bucket, rule, now_ms);
+        Ok(self.0.set(key, &serde_json::to_vec(&bucket)?)?)
     }
 }
 
@@ -179,6 +214,16 @@ impl Buckets for MemoryBuckets {
         let (bucket, wait) = Bucket::take(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
         buckets.insert(key.to_owned(), (bucket, rule));
         Ok(wait)
+    }
+
+    fn give_back(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<()> {
+        let mut buckets = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("buckets poisoned"))?;
+        let bucket = Bucket::give_back(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
+        buckets.insert(key.to_owned(), (bucket, rule));
+        Ok(())
     }
 }
 
@@ -213,7 +258,7 @@ pub fn check_in(
     if let Some(addr) = addr {
         let key = format!("rate/{}/addr/{addr}", action.name());
         let wider = match action {
-            Action::Login => rule,
+            Action::Login | Action::Admin => rule,
             _ => Rule {
                 burst: rule.burst.saturating_mul(ADDRESS_FACTOR),
                 per_minute: rule.per_minute.saturating_mul(ADDRESS_FACTOR),
@@ -235,6 +280,39 @@ pub fn check_request<B>(
     req: &http::Request<B>,
 ) -> Result<()> {
     check(app, action, user, client_addr(app, req))
+}
+
+/// A credential check limited per address to its failures: a token is taken from the address's
+/// bucket before the credential is compared (105 when there is none, so that nothing is compared
+/// while the bucket is empty, a right guess included) and given back when it was right. Taking
+/// first keeps concurrent guesses from all passing a check of one remaining token.
+#[must_use = "give the token back when the credential was right"]
+pub struct Attempt {
+    taken: Option<(String, Rule)>,
+}
+
+impl Attempt {
+    /// Takes the token for an attempt from `addr` (see [`client_addr`]).
+    pub fn start(app: &App, action: Action, addr: Option<IpAddr>) -> Result<Attempt> {
+        let (Some(rule), Some(addr)) = (app.settings.rate_limits.rule(action), addr) else {
+            return Ok(Attempt { taken: None });
+        };
+        let key = format!("rate/{}/addr/{addr}", action.name());
+        match app.buckets.take(&key, rule, crate::time::now_ms())? {
+            Some(retry_after) => Err(Error::Limited { retry_after }),
+            None => Ok(Attempt {
+                taken: Some((key, rule)),
+            }),
+        }
+    }
+
+    /// The credential was right: the attempt costs nothing.
+    pub fn succeeded(self, app: &App) -> Result<()> {
+        if let Some((key, rule)) = self.taken {
+            app.buckets.give_back(&key, rule, crate::time::now_ms())?;
+        }
+        Ok(())
+    }
 }
 
 /// The client's address: from the configured proxy header when there is one (its first entry,
@@ -275,6 +353,10 @@ mod tests {
         assert!(b.tokens < 1.0);
         let (b, _) = Bucket::take(Some(b), RULE, 1_000_000);
         assert_eq!(b.tokens, 2.0, "refills up to the burst, then takes one");
+        let b = Bucket::give_back(Some(b), RULE, 1_000_000);
+        assert_eq!(b.tokens, 3.0, "a token given back");
+        let b = Bucket::give_back(Some(b), RULE, 1_000_000);
+        assert_eq!(b.tokens, 3.0, "never past the burst");
     }
 
     #[test]

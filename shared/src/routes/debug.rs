@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::body::{Body, Request, Response};
 use crate::error::{Code, Error, Result};
 use crate::groups::profile;
+use crate::limits;
 use crate::profiles;
 use crate::time;
 
@@ -26,7 +27,10 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
             login(app, req, now).await
         }
         "/debug/api/session" => Ok(ok(session(&signed_in(app, &req, Method::GET, now)?))),
-        "/debug/api/logout" => logout(app, &signed_in(app, &req, Method::POST, now)?, now),
+        "/debug/api/logout" => {
+            let admin = signed_in(app, &req, Method::POST, now)?;
+            logout(app, &req, &admin, now)
+        }
         "/debug/api/stats" => {
             signed_in(app, &req, Method::GET, now)?;
             Ok(ok(admin::dashboard(app, now)?))
@@ -78,7 +82,8 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
 /// and sign-in needs.
 fn signed_in(app: &App, req: &Request, method: Method, now: i64) -> Result<Admin> {
     allow(req, method.clone())?;
-    guard::check(app, &method, req.headers(), now)
+    let addr = limits::client_addr(app, req);
+    guard::check(app, &method, req.headers(), addr, now)
 }
 
 /// The console page: one self-contained HTML file (no CDN, works offline). Its data comes from
@@ -136,23 +141,29 @@ async fn write(app: &App, admin: &Admin, action: &str, req: Request, now: i64) -
     Ok(ok(admin::writes::apply(app, admin, action, &p, now).await?))
 }
 
-/// `{token}` → a session cookie and its CSRF token; 112 for a wrong token.
+/// `{token}` → a session cookie and its CSRF token; 112 for a wrong token, 105 after too many.
 async fn login(app: &App, req: Request, now: i64) -> Result<Response> {
+    let addr = limits::client_addr(app, &req);
+    let over_tls = over_tls(&req);
     let p = json_params(req).await?;
-    if !guard::token_matches(app, p.str("token")?)? {
-        return Err(Error::new(Code::TokenInvalid));
-    }
-    let cookie = guard::new_session(app, now)?;
-    let admin = guard::check(app, &Method::GET, &cookie_headers(&cookie), now)?;
+    guard::token_matches(app, addr, p.str("token")?)?;
+    let (cookie, admin) = guard::new_session(app, now)?;
     app.db
         .tx(|c| admin::record(c, now, admin.actor(), "sign_in", "console", &Value::Null))?;
-    with_cookie(ok(session(&admin)), Some(&cookie))
+    with_cookie(app, over_tls, ok(session(&admin)), Some(&cookie))
 }
 
-fn logout(app: &App, admin: &Admin, now: i64) -> Result<Response> {
+/// Ends every console session (one admin, one console: signing out anywhere signs out
+/// everywhere, a script's sign-out included) and clears this browser's cookie.
+fn logout(app: &App, req: &Request, admin: &Admin, now: i64) -> Result<Response> {
+    guard::end_sessions(app)?;
     app.db
         .tx(|c| admin::record(c, now, admin.actor(), "sign_out", "console", &Value::Null))?;
-    with_cookie(ok(json!({})), None)
+    with_cookie(app, over_tls(req), ok(json!({})), None)
+}
+
+fn over_tls(req: &Request) -> bool {
+    req.extensions().get::<guard::OverTls>().is_some()
 }
 
 /// What a page needs to write: its CSRF token (none for scripts).
@@ -163,16 +174,13 @@ fn session(admin: &Admin) -> Value {
     }
 }
 
-fn cookie_headers(session: &str) -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&format!("{}={session}", guard::COOKIE)) {
-        headers.insert(header::COOKIE, value);
-    }
-    headers
-}
-
-fn with_cookie(mut res: Response, session: Option<&str>) -> Result<Response> {
-    let value = HeaderValue::from_str(&guard::set_cookie(session))
+fn with_cookie(
+    app: &App,
+    over_tls: bool,
+    mut res: Response,
+    session: Option<&str>,
+) -> Result<Response> {
+    let value = HeaderValue::from_str(&guard::set_cookie(app, over_tls, session))
         .map_err(|e| anyhow::anyhow!("cookie header: {e}"))?;
     res.headers_mut().insert(header::SET_COOKIE, value);
     Ok(res)
