@@ -26,6 +26,20 @@ for tool in redis-server chromium chromedriver; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required by the tests" >&2; exit 1; }
 done
 
+# The Spin CLI for tests/spin.rs: from PATH, else the project's copy of Spin 4.0.2
+# (../shared/tools/spin, checked against its SHA256SUMS) unpacked into ~/.local/bin.
+export PATH="$HOME/.local/bin:$PATH"
+if ! command -v spin >/dev/null 2>&1; then
+  tools=../shared/tools/spin
+  [ -f "$tools/SHA256SUMS" ] || { echo "spin is required by the tests (see README)" >&2; exit 1; }
+  (cd "$tools" && grep 'tar\.xz$' SHA256SUMS | sha256sum --check --quiet -)
+  mkdir -p "$HOME/.local/bin"
+  tar -xJf "$tools"/spin-*-linux-x86_64.tar.xz -C "$HOME/.local/bin"
+fi
+# The component tests/spin.rs serves, built or brought up to date (quick when it is).
+rustup target add wasm32-wasip2 >/dev/null
+cargo build --target wasm32-wasip2 --release -p zudui-fn-auth
+
 echo "== tests"
 cargo test "$@"
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
+use zudui_shared::admin::guard::OverTls;
 use zudui_shared::chat::live::{Outbox, RelayLink};
 use zudui_shared::config::{Config, Settings};
 use zudui_shared::limits::ClientAddr;
@@ -73,13 +74,24 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
             .map_err(|e| std::io::Error::other(format!("{e:?}")))
     }));
     let mut request = builder.body(Body::stream(stream))?;
-    // Spin names the connection's peer in a header of its own.
-    let peer = request.headers().get("spin-client-addr");
-    let peer = peer.and_then(|v| v.to_str().ok()?.parse::<std::net::SocketAddr>().ok());
-    if let Some(peer) = peer {
-        request.extensions_mut().insert(ClientAddr(peer.ip()));
+    // Spin names the connection's peer and the URL it was asked for in headers of its own.
+    if let Some(peer) = spin_header(&request, "spin-client-addr") {
+        if let Ok(peer) = peer.parse::<std::net::SocketAddr>() {
+            request.extensions_mut().insert(ClientAddr(peer.ip()));
+        }
+    }
+    if spin_header(&request, "spin-full-url").is_some_and(|url| url.starts_with("https://")) {
+        request.extensions_mut().insert(OverTls);
     }
     Ok(request)
+}
+
+/// A header Spin sets. Spin (4.0.2, `trigger-http`'s `prepare_request_headers`) appends its own
+/// values after the client's headers without removing a client's header of the same name, so a
+/// client's forged `spin-client-addr` comes first and Spin's own value last.
+fn spin_header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    let value = request.headers().get_all(name).iter().last()?;
+    value.to_str().ok()
 }
 
 async fn send_response(response: Response, out: ResponseOutparam) {
