@@ -36,9 +36,9 @@ if ! command -v spin >/dev/null 2>&1; then
   mkdir -p "$HOME/.local/bin"
   tar -xJf "$tools"/spin-*-linux-x86_64.tar.xz -C "$HOME/.local/bin"
 fi
-# The component tests/spin.rs serves, built or brought up to date (quick when it is).
+# The components tests/spin.rs serves, built or brought up to date (quick when they are).
 rustup target add wasm32-wasip2 >/dev/null
-cargo build --target wasm32-wasip2 --release -p zudui-fn-auth
+cargo build --target wasm32-wasip2 --release -p zudui-fn-auth -p zudui-fn-debug
 
 echo "== tests"
 cargo test "$@"
