@@ -122,16 +122,7 @@ async fn scripts_use_the_bearer_token() {
     let (status, res) = get(&server, "/debug/api/stats", Some(&someone.token)).await;
     assert_eq!((status, res["code"].as_u64()), (401, Some(112)), "{res}");
     // Scripts need no CSRF token: they carry no ambient credential.
-    let (status, res, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "/debug/api/logout",
-        Some(ADMIN),
-        None,
-        None,
-        None,
-    )
-    .await;
+    let (status, res, _) = log_out(&server, Some(ADMIN), None).await;
     assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
 }
 
@@ -823,6 +814,26 @@ fn a_short_admin_token_stops_the_server_at_start() {
     );
 }
 
+/// `POST /debug/api/logout` by a script (`bearer`) or by the page (a session and its CSRF token).
+async fn log_out(
+    server: &Server,
+    bearer: Option<&str>,
+    page: Option<(&str, &str)>,
+) -> (u16, Value, Option<String>) {
+    let (session, csrf) = page.unzip();
+    let post = reqwest::Method::POST;
+    call(
+        server,
+        post,
+        "/debug/api/logout",
+        bearer,
+        session,
+        csrf,
+        None,
+    )
+    .await
+}
+
 /// Reads the dashboard with a session cookie: its status and code.
 async fn with_session(server: &Server, session: &str) -> (u16, Option<u64>) {
     let (status, res, _) = call(
@@ -846,16 +857,7 @@ async fn signing_out_ends_every_console_session() {
     for session in [&first, &second] {
         assert_eq!(with_session(&server, session).await, (200, Some(0)));
     }
-    let (status, res, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "/debug/api/logout",
-        None,
-        Some(&first),
-        Some(&csrf),
-        None,
-    )
-    .await;
+    let (status, res, _) = log_out(&server, None, Some((&first, &csrf))).await;
     assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
     // A copy of the cookie kept anywhere is dead, and so is the other browser's session.
     for session in [&first, &second] {
@@ -864,16 +866,7 @@ async fn signing_out_ends_every_console_session() {
     // Signing in again works; a script's sign-out ends the console's sessions too.
     let (third, _) = sign_in(&server).await;
     assert_eq!(with_session(&server, &third).await, (200, Some(0)));
-    let (status, _, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "/debug/api/logout",
-        Some(ADMIN),
-        None,
-        None,
-        None,
-    )
-    .await;
+    let (status, _, _) = log_out(&server, Some(ADMIN), None).await;
     assert_eq!(status, 200);
     assert_eq!(with_session(&server, &third).await, (401, Some(112)));
     let (status, _) = get(&server, "/debug/api/stats", Some(ADMIN)).await;
@@ -896,16 +889,7 @@ async fn the_cookie_is_secure_when_the_server_is_reached_over_https() {
     let (session, csrf) = sign_in(&secure).await;
     let (_, _, set_cookie) = login_with(&secure, ADMIN).await;
     assert!(set_cookie.unwrap().contains("; Secure;"));
-    let (status, _, cleared) = call(
-        &secure,
-        reqwest::Method::POST,
-        "/debug/api/logout",
-        None,
-        Some(&session),
-        Some(&csrf),
-        None,
-    )
-    .await;
+    let (status, _, cleared) = log_out(&secure, None, Some((&session, &csrf))).await;
     assert_eq!(status, 200);
     let cleared = cleared.unwrap();
     assert!(

@@ -175,7 +175,7 @@ mod tests {
     fn a_short_admin_token_is_refused() {
         let mut cfg = HashMap::from([("jwt_secret", "0123456789abcdef0123")]);
         cfg.insert("admin_token", "fifteen-bytes-x");
-        let err = Settings::load(&cfg).err().expect("refused").to_string();
+        let err = Settings::load(&cfg).expect_err("refused").to_string();
         assert!(
             err.contains("admin_token") && err.contains("16 bytes"),
             "{err}"

@@ -169,31 +169,57 @@ impl Bucket {
     }
 }
 
+/// What a request does to a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Take,
+    /// A token taken for an [`Attempt`] that turned out right.
+    GiveBack,
+}
+
+impl Change {
+    /// The bucket after the change, and for a take that found no token the seconds to wait.
+    fn apply(self, bucket: Option<Bucket>, rule: Rule, now_ms: i64) -> (Bucket, Option<u64>) {
+        match self {
+            Change::Take => Bucket::take(bucket, rule, now_ms),
+            Change::GiveBack => (Bucket::give_back(bucket, rule, now_ms), None),
+        }
+    }
+}
+
 /// Where the buckets are kept.
 pub trait Buckets: MaybeSend {
+    /// Changes bucket `key`; `Some(seconds)` to wait when a take found it empty.
+    fn change(
+        &self,
+        key: &str,
+        rule: Rule,
+        now_ms: i64,
+        change: Change,
+    ) -> anyhow::Result<Option<u64>>;
+
     /// Takes a token from bucket `key`; `Some(seconds)` to wait when it is empty.
-    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>>;
-    /// Gives back a token taken from bucket `key` (see [`Attempt`]).
-    fn give_back(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<()>;
+    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
+        self.change(key, rule, now_ms, Change::Take)
+    }
 }
 
 /// Buckets in the key-value store (Spin), as JSON under `rate/<action>/<subject>`.
 pub struct KvBuckets(pub Arc<dyn KeyValue>);
 
 impl Buckets for KvBuckets {
-    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
+    fn change(
+        &self,
+        key: &str,
+        rule: Rule,
+        now_ms: i64,
+        change: Change,
+    ) -> anyhow::Result<Option<u64>> {
         let stored = self.0.get(key)?;
         let bucket = stored.and_then(|v| serde_json::from_slice(&v).ok());
-        let (bucket, wait) = Bucket::take(bucket, rule, now_ms);
+        let (bucket, wait) = change.apply(bucket, rule, now_ms);
         self.0.set(key, &serde_json::to_vec(&bucket)?)?;
         Ok(wait)
-    }
-
-    fn give_back(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<()> {
-        let stored = self.0.get(key)?;
-        let bucket = stored.and_then(|v| serde_json::from_slice(&v).ok());
-        let bucket = Bucket::give_back(bucket, rule, now_ms);
-        Ok(self.0.set(key, &serde_json::to_vec(&bucket)?)?)
     }
 }
 
@@ -206,24 +232,20 @@ pub struct MemoryBuckets(Mutex<HashMap<String, (Bucket, Rule)>>);
 const PRUNE_AT: usize = 100_000;
 
 impl Buckets for MemoryBuckets {
-    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
+    fn change(
+        &self,
+        key: &str,
+        rule: Rule,
+        now_ms: i64,
+        change: Change,
+    ) -> anyhow::Result<Option<u64>> {
         let mut buckets = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= PRUNE_AT {
             buckets.retain(|_, (b, r)| !b.full_at(*r, now_ms));
         }
-        let (bucket, wait) = Bucket::take(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
+        let (bucket, wait) = change.apply(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
         buckets.insert(key.to_owned(), (bucket, rule));
         Ok(wait)
-    }
-
-    fn give_back(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<()> {
-        let mut buckets = self
-            .0
-            .lock()
-            .map_err(|_| anyhow::anyhow!("buckets poisoned"))?;
-        let bucket = Bucket::give_back(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
-        buckets.insert(key.to_owned(), (bucket, rule));
-        Ok(())
     }
 }
 
@@ -309,7 +331,8 @@ impl Attempt {
     /// The credential was right: the attempt costs nothing.
     pub fn succeeded(self, app: &App) -> Result<()> {
         if let Some((key, rule)) = self.taken {
-            app.buckets.give_back(&key, rule, crate::time::now_ms())?;
+            let now_ms = crate::time::now_ms();
+            app.buckets.change(&key, rule, now_ms, Change::GiveBack)?;
         }
         Ok(())
     }

@@ -90,7 +90,7 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
 /// values after the client's headers without removing a client's header of the same name, so a
 /// client's forged `spin-client-addr` comes first and Spin's own value last.
 fn spin_header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    let value = request.headers().get_all(name).iter().last()?;
+    let value = request.headers().get_all(name).iter().next_back()?;
     value.to_str().ok()
 }
 
