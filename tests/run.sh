@@ -14,6 +14,8 @@ fi
 # test starts its own server), Chromium, its WebDriver and a CJK font for tests/debug_browser.rs.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# openssl makes tests/spin.rs's self-signed certificate.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
