@@ -5,6 +5,7 @@
 //! Spin's one-request instances, and its cookie is `Secure` over TLS.
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,6 +51,8 @@ impl Spin {
             .arg("--state-dir")
             .arg(state.path())
             .env("SPIN_VARIABLE_JWT_SECRET", "spin-test-secret-0123456789")
+            // `spin up` runs the app in a process of its own: a group, to stop both.
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -118,7 +121,10 @@ impl Spin {
 
 impl Drop for Spin {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) with the id of the process group this test made; no memory involved.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.child.wait();
     }
 }
