@@ -82,6 +82,15 @@ pub fn parts(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
     .collect()
 }
 
+/// Bytes reserved by a group's uploads in progress (their declared sizes), expired ones aside.
+pub fn reserved_bytes(conn: &dyn Sql, group_id: i64, now: i64) -> anyhow::Result<u64> {
+    let rows = conn.query(
+        "SELECT ifnull(SUM(size), 0) FROM file_uploads WHERE group_id = ? AND expires_at >= ?",
+        params![group_id, now],
+    )?;
+    Ok(rows[0].int(0)?.max(0) as u64)
+}
+
 pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<()> {
     conn.execute(
         "DELETE FROM file_upload_parts WHERE upload_id = ?",

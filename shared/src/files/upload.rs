@@ -94,12 +94,14 @@ pub fn file_name(params: &Params, from_part: Option<&str>) -> Result<String> {
 }
 
 /// Checks that `me` may put a file at `target` now (303/304, 342, 343, 344), and returns the
-/// bytes left in the group's quota.
+/// bytes left in the group's quota: stored files and the declared sizes of uploads in progress
+/// both count, so resumable uploads cannot together promise more than the quota holds.
 pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64> {
     Access::load(conn, target.group_id, me)?.write(Role::Member)?;
     let parent = folder(conn, target.group_id, target.parent)?;
     name_free(conn, target.group_id, parent, &target.name)?;
-    let used = group_files::used_bytes(conn, target.group_id)?;
+    let used = group_files::used_bytes(conn, target.group_id)?
+        + file_uploads::reserved_bytes(conn, target.group_id, time::now())?;
     match app.settings.group_quota_bytes.checked_sub(used) {
         Some(left) if left > 0 => Ok(left),
         _ => Err(Error::new(Code::SpaceFull)),
@@ -232,15 +234,17 @@ async fn store<D: Destination>(
         thumbnail,
     };
     app.db.tx(|c| {
+        // A completed upload's reservation becomes the file: it goes before the quota is checked
+        // (and comes back if the check fails, with the rest of the transaction).
+        if let Some(upload) = completes {
+            file_uploads::delete(c, upload)?;
+        }
         let left = target.check(c, app, me)?;
         if written.size > left {
             return Err(target.too_large());
         }
         let id = target.insert(c, app, me, &file)?;
         blob_pending::remove(c, &written.blob)?;
-        if let Some(upload) = completes {
-            file_uploads::delete(c, upload)?;
-        }
         Ok(id)
     })
 }
