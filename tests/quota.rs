@@ -292,3 +292,282 @@ async fn the_default_quota_takes_one_whole_quota_of_begins() {
     let other = create_group(&server, &member, "另一个组").await;
     begun(&server, &member, other, "b.bin", five_gib).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Temporary chat files
+// ---------------------------------------------------------------------------------------------
+
+const CHAT_UPLOAD: &str = "/chat/files/upload";
+const ROOM_CAP: u64 = 1_000_000;
+const USER_CAP: u64 = 600_000;
+
+async fn chat_capped_server() -> Server {
+    Server::with(
+        Options::dev_login()
+            .env("ZUDUI_CHAT_ROOM_QUOTA_BYTES", &ROOM_CAP.to_string())
+            .env("ZUDUI_CHAT_USER_QUOTA_BYTES", &USER_CAP.to_string()),
+    )
+    .await
+}
+
+fn chat_form(kind: &str, room: i64, file: Part) -> Form {
+    Form::new()
+        .text("type", kind.to_owned())
+        .text("room_id", room.to_string())
+        .part("file", file.file_name("f.bin"))
+}
+
+async fn send_chat(server: &Server, who: &User, form: Form) -> (u16, Value) {
+    let res = server
+        .client
+        .post(server.url(CHAT_UPLOAD))
+        .header("token", &who.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("chat upload");
+    (res.status().as_u16(), res.json().await.expect("json"))
+}
+
+/// A temporary file of `len` bytes into the room `kind` `room`.
+async fn chat_upload(
+    server: &Server,
+    who: &User,
+    kind: &str,
+    room: i64,
+    len: usize,
+) -> (u16, Value) {
+    send_chat(
+        server,
+        who,
+        chat_form(kind, room, Part::bytes(vec![3u8; len])),
+    )
+    .await
+}
+
+fn chat_rows(server: &Server) -> i64 {
+    count(server, "SELECT count(*) FROM chat_files")
+}
+
+/// Keys of file chunks in the key-value store.
+fn file_chunks(server: &Server) -> usize {
+    zudui_shared::native::DirKv::open(&server.data_dir().join("kv"))
+        .expect("kv")
+        .keys()
+        .expect("keys")
+        .iter()
+        .filter(|k| k.starts_with("file/"))
+        .count()
+}
+
+#[tokio::test]
+async fn chat_files_are_capped_per_room_over_the_files_not_expired() {
+    let server = chat_capped_server().await;
+    let (g, owner, member) = group_of_two(&server, "chatroom").await;
+    let third = user(&server, "chatroom-third").await;
+    admit(&server, &owner, &third, g).await;
+    let first = chat_upload(&server, &owner, "group", g, 500_000).await;
+    expect(first.clone(), 200, 0, "owner's half");
+    expect(
+        chat_upload(&server, &member, "group", g, 500_000).await,
+        200,
+        0,
+        "member's half",
+    );
+    // The room holds its 1 MB: anyone's next file, however small, is 412 and stores nothing.
+    let rows = chat_rows(&server);
+    expect(
+        chat_upload(&server, &third, "group", g, 1).await,
+        413,
+        412,
+        "room full",
+    );
+    expect(
+        chat_upload(&server, &third, "group", g, 0).await,
+        413,
+        412,
+        "even empty",
+    );
+    assert_eq!(chat_rows(&server), rows);
+    // Another room has its own total.
+    let other = create_group(&server, &third, "另一个聊天").await;
+    expect(
+        chat_upload(&server, &third, "group", other, 500_000).await,
+        200,
+        0,
+        "elsewhere",
+    );
+    // A file that expired counts no more.
+    db(&server)
+        .execute(
+            "UPDATE chat_files SET expires_at = 0 WHERE id = ?",
+            [first.1["file_id"].as_i64().unwrap()],
+        )
+        .expect("expire");
+    expect(
+        chat_upload(&server, &third, "group", g, 100_000).await,
+        200,
+        0,
+        "after expiry",
+    );
+}
+
+#[tokio::test]
+async fn chat_files_are_capped_per_user_over_every_room() {
+    let server = chat_capped_server().await;
+    let (a, owner, member) = group_of_two(&server, "chatuser").await;
+    let b = create_group(&server, &member, "第二个聊天").await;
+    expect(
+        chat_upload(&server, &member, "group", a, 400_000).await,
+        200,
+        0,
+        "in a",
+    );
+    // 200 KB of the member's 600 KB are left, whichever room.
+    expect(
+        chat_upload(&server, &member, "group", b, 200_001).await,
+        413,
+        412,
+        "in b",
+    );
+    expect(
+        chat_upload(&server, &member, "group", b, 200_000).await,
+        200,
+        0,
+        "the rest",
+    );
+    // A private room counts too (it is made by the first connection to it).
+    let url = format!(
+        "{}/chat/private?user_id={}",
+        common::ws::ws_base(&server.base),
+        owner.id
+    );
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .expect("request");
+    request
+        .headers_mut()
+        .insert("token", member.token.parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("private room");
+    drop(socket);
+    let private = count(&server, "SELECT id FROM private_rooms");
+    expect(
+        chat_upload(&server, &member, "private", private, 1).await,
+        413,
+        412,
+        "private",
+    );
+    // The other user has their own allowance in the same rooms.
+    expect(
+        chat_upload(&server, &owner, "private", private, 300_000).await,
+        200,
+        0,
+        "owner",
+    );
+    expect(
+        chat_upload(&server, &owner, "group", a, 300_000).await,
+        200,
+        0,
+        "owner in a",
+    );
+}
+
+#[tokio::test]
+async fn a_declared_length_over_what_is_left_is_refused_before_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = chat_capped_server().await;
+    let (g, _, member) = group_of_two(&server, "chatdeclared").await;
+    let boundary = "quota-boundary-5d1e";
+    let fields = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\ngroup\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"room_id\"\r\n\r\n{g}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\r\n"
+    );
+    // Only the head and the fields are sent; the file (2 MB, over the 600 KB left even with the
+    // 1 MiB allowed for the form around it) never is.
+    let length = fields.len() + 2_000_000 + boundary.len() + 8;
+    let head = format!(
+        "POST {CHAT_UPLOAD} HTTP/1.1\r\nHost: x\r\ntoken: {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n",
+        member.token
+    );
+    let addr = server.base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(fields.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        while !answer.ends_with(b"}") {
+            match socket.read(&mut buf).await {
+                Ok(n) if n > 0 => answer.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+    })
+    .await;
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(read.is_ok(), "no answer: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"code\":412"), "{answer}");
+    assert_eq!(chat_rows(&server), 0);
+}
+
+#[tokio::test]
+async fn uploads_that_fit_alone_but_not_together_are_checked_again_when_stored() {
+    let server = chat_capped_server().await;
+    let (g, _, member) = group_of_two(&server, "chatrace").await;
+    let before = file_chunks(&server);
+    // Two 400 KB files under the member's 600 KB, without a Content-Length: both start while
+    // 600 KB are left, and their last bytes wait until both have started.
+    let mut gates = Vec::new();
+    let mut uploads = Vec::new();
+    for _ in 0..2 {
+        let (open, gate) = tokio::sync::oneshot::channel::<()>();
+        gates.push(open);
+        let head = futures_util::stream::once(async { Ok::<_, std::io::Error>(vec![5u8; 1000]) });
+        let rest = futures_util::stream::once(async move {
+            let _ = gate.await;
+            Ok(vec![5u8; 399_000])
+        });
+        let body = reqwest::Body::wrap_stream(futures_util::StreamExt::chain(head, rest));
+        let form = chat_form("group", g, Part::stream(body));
+        let client = server.client.clone();
+        let (url, token) = (server.url(CHAT_UPLOAD), member.token.clone());
+        uploads.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header("token", token)
+                .multipart(form)
+                .send()
+                .await
+                .expect("upload");
+            (
+                res.status().as_u16(),
+                res.json::<Value>().await.expect("json"),
+            )
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for open in gates {
+        let _ = open.send(());
+    }
+    let mut answers = Vec::new();
+    for upload in uploads {
+        answers.push(upload.await.unwrap());
+    }
+    let stored = answers.iter().filter(|a| is(a, 200, 0)).count();
+    let refused = answers.iter().filter(|a| is(a, 413, 412)).count();
+    assert_eq!((stored, refused), (1, 1), "{answers:?}");
+    assert_eq!(chat_rows(&server), 1);
+    // The refused one's chunks are gone: one file of 400 KB in 1 MiB chunks is one chunk.
+    for _ in 0..50 {
+        if file_chunks(&server) == before + 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(file_chunks(&server), before + 1);
+}

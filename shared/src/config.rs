@@ -34,6 +34,10 @@ pub struct Settings {
     pub group_quota_bytes: u64,
     /// Days a temporary chat file is kept.
     pub chat_file_days: u32,
+    /// Bytes of temporary files a chat room may hold at once (those not expired).
+    pub chat_room_quota_bytes: u64,
+    /// Bytes of temporary chat files one user may hold at once, over every room.
+    pub chat_user_quota_bytes: u64,
     /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
     /// store.
     pub s3: Option<S3Settings>,
@@ -60,6 +64,8 @@ impl std::fmt::Debug for Settings {
             .field("tz_offset_hours", &self.tz_offset_hours)
             .field("group_quota_bytes", &self.group_quota_bytes)
             .field("chat_file_days", &self.chat_file_days)
+            .field("chat_room_quota_bytes", &self.chat_room_quota_bytes)
+            .field("chat_user_quota_bytes", &self.chat_user_quota_bytes)
             .field("s3", &self.s3)
             .field("rate_limits", &self.rate_limits)
             .field("client_ip_header", &self.client_ip_header)
@@ -104,6 +110,19 @@ impl Settings {
             tz_offset_hours: parse(get("tz_offset_hours"), "tz_offset_hours", 8)?,
             group_quota_bytes: parse(get("group_quota_bytes"), "group_quota_bytes", 5 << 30)?,
             chat_file_days: parse(get("chat_file_days"), "chat_file_days", 7)?,
+            // A busy group's week of photos and videos (40% of its permanent 5 GiB); a user's
+            // ten files of the 100 MiB maximum. Groups are free to create, so the per-user cap
+            // is what bounds one account.
+            chat_room_quota_bytes: parse(
+                get("chat_room_quota_bytes"),
+                "chat_room_quota_bytes",
+                2 << 30,
+            )?,
+            chat_user_quota_bytes: parse(
+                get("chat_user_quota_bytes"),
+                "chat_user_quota_bytes",
+                1 << 30,
+            )?,
             s3: s3_settings(&get)?,
             rate_limits: Limits::parse(get("rate_limits").as_deref())?,
             client_ip_header: get("client_ip_header").map(|h| h.trim().to_ascii_lowercase()),

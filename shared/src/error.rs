@@ -78,6 +78,7 @@ codes! {
     BadMessage,
     BadRoomType,
     MessageTooLong,
+    ChatFilesFull,
 }
 
 impl Code {
@@ -144,6 +145,7 @@ impl Code {
             BadMessage => (409, "消息格式错误", BAD),
             BadRoomType => (410, "房间类型错误", BAD),
             MessageTooLong => (411, "消息过长", BAD),
+            ChatFilesFull => (412, "聊天临时文件空间已满", FULL),
         }
     }
 
@@ -276,7 +278,7 @@ mod tests {
     fn codes_are_unique_and_statuses_fit_their_family() {
         use Code::*;
         let all = Code::ALL;
-        assert_eq!(all.len(), 53);
+        assert_eq!(all.len(), 54);
         let mut numbers: Vec<u16> = all.iter().map(|c| c.number()).collect();
         numbers.sort();
         numbers.dedup();

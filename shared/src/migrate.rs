@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_admin.sql")),
     (6, include_str!("../../migrations/0006_ratings_by_user.sql")),
     (7, include_str!("../../migrations/0007_pending_chunks.sql")),
+    (
+        8,
+        include_str!("../../migrations/0008_chat_files_by_uploader.sql"),
+    ),
 ];
 
 pub fn latest() -> i64 {

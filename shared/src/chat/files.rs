@@ -1,5 +1,6 @@
 //! Temporary files of a chat room (`/chat/files/upload` and `/chat/files/download`): streamed
-//! like group files, kept for `chat_file_days` (7 by default), then swept with their blobs.
+//! like group files, kept for `chat_file_days` (7 by default), then swept with their blobs. What a
+//! room and a user hold at once is capped (`chat_room_quota_bytes`, `chat_user_quota_bytes`).
 
 use http::HeaderMap;
 
@@ -73,15 +74,29 @@ impl Destination for ChatUpload {
         &self.name
     }
 
-    fn check(&self, conn: &dyn Sql, _app: &App, me: &str) -> Result<u64> {
+    /// The room's and the uploader's totals of files not expired are capped too (412 when
+    /// either is reached): a file may take at most what is left of both.
+    fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64> {
         if enter(conn, self.room, me)? {
             return Err(Error::new(Code::ChatGroupDismissed));
         }
-        Ok(FILE_LIMIT)
+        let now = time::now();
+        let settings = &app.settings;
+        let room = chat_files::room_bytes(conn, self.room, now)?;
+        let mine = chat_files::uploader_bytes(conn, me, now)?;
+        let left = (settings.chat_room_quota_bytes.saturating_sub(room))
+            .min(settings.chat_user_quota_bytes.saturating_sub(mine));
+        if left == 0 {
+            return Err(Error::new(Code::ChatFilesFull));
+        }
+        Ok(left.min(FILE_LIMIT))
     }
 
-    fn too_large(&self) -> Error {
-        Error::with_message(Code::TooLarge, "临时文件不能超过 100MB")
+    fn too_large(&self, left: u64) -> Error {
+        match left < FILE_LIMIT {
+            true => Error::new(Code::ChatFilesFull),
+            false => Error::with_message(Code::TooLarge, "临时文件不能超过 100MB"),
+        }
     }
 
     fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64> {

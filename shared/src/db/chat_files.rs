@@ -40,6 +40,29 @@ pub fn get(conn: &dyn Sql, room: Room, id: i64, now: i64) -> anyhow::Result<Opti
     .transpose()
 }
 
+/// Bytes held by a room's files that have not expired.
+pub fn room_bytes(conn: &dyn Sql, room: Room, now: i64) -> anyhow::Result<u64> {
+    sum(
+        conn,
+        "SELECT ifnull(SUM(size), 0) FROM chat_files
+         WHERE room_kind = ? AND room_id = ? AND expires_at > ?",
+        params![room.kind(), room.id(), now],
+    )
+}
+
+/// Bytes held by a user's files that have not expired, in every room.
+pub fn uploader_bytes(conn: &dyn Sql, uploader: &str, now: i64) -> anyhow::Result<u64> {
+    sum(
+        conn,
+        "SELECT ifnull(SUM(size), 0) FROM chat_files WHERE uploader_id = ? AND expires_at > ?",
+        params![uploader, now],
+    )
+}
+
+fn sum(conn: &dyn Sql, sql: &str, values: &[crate::storage::Value]) -> anyhow::Result<u64> {
+    Ok(conn.query(sql, values)?[0].int(0)?.max(0) as u64)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn insert(
     conn: &dyn Sql,

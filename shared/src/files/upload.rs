@@ -49,8 +49,8 @@ pub trait Destination: Sized {
     fn name(&self) -> &str;
     /// Checks that `me` may store a file here now; returns how many bytes it may hold.
     fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64>;
-    /// The error for a file over that size.
-    fn too_large(&self) -> Error {
+    /// The error for a file over `left`, the size `check` allowed.
+    fn too_large(&self, _left: u64) -> Error {
         Error::new(Code::SpaceFull)
     }
     /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
@@ -161,12 +161,12 @@ async fn read_form<D: Destination>(
             let target = D::from_fields(&params, field.file_name())?;
             let left = app.db.run(|c| target.check(c, app, me))?;
             if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
-                return Err(target.too_large());
+                return Err(target.too_large(left));
             }
             let (target, writer) = file.insert((target, Writer::begin(app, left)?));
             while let Some(chunk) = field.chunk().await.map_err(form_error)? {
                 writer.write(&chunk).await.map_err(|err| match err.code() {
-                    Code::SpaceFull => target.too_large(),
+                    Code::SpaceFull => target.too_large(left),
                     _ => err,
                 })?;
             }
@@ -241,7 +241,7 @@ async fn store<D: Destination>(
         }
         let left = target.check(c, app, me)?;
         if written.size > left {
-            return Err(target.too_large());
+            return Err(target.too_large(left));
         }
         let id = target.insert(c, app, me, &file)?;
         blob_pending::remove(c, &written.blob)?;
