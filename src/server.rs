@@ -101,13 +101,11 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
         config.data_dir.display()
     );
     let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
-    let service = router.into_make_service_with_connect_info::<Peer>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            zudui_relay::service::stopped().await;
-            hub.close_all();
-        })
-        .await?;
+    zudui_relay::serve::serve(listener, router, async move {
+        zudui_relay::service::stopped().await;
+        hub.close_all();
+    })
+    .await?;
     log::info!("zudui stopped");
     Ok(())
 }

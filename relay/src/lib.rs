@@ -9,6 +9,7 @@ pub mod component;
 pub mod hub;
 pub mod listener;
 mod sequencer;
+pub mod serve;
 pub mod service;
 pub mod session;
 

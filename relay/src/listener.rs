@@ -1,7 +1,8 @@
 //! Connection limits for the hosts that hold sockets (the native server and the relay): at most
 //! `max` connections at once, and at most `per_address` from one client address. Past the
 //! first, the listener stops accepting until one closes (the kernel's backlog holds the rest);
-//! past the second, the new connection is closed at once.
+//! past the second, the new connection is closed at once. The timeouts are kept by
+//! [`crate::serve`].
 
 use std::collections::HashMap;
 use std::io;
@@ -9,23 +10,34 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// How many connections a host takes.
+/// How many connections a host takes, and how long they may wait.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConnectionLimits {
     pub max: usize,
     pub per_address: usize,
+    /// From a request's first byte to the end of its headers.
+    pub header_timeout: Duration,
+    /// Between requests on a kept-alive connection (or before the first).
+    pub idle_timeout: Duration,
 }
 
 impl ConnectionLimits {
-    /// `ZUDUI_MAX_CONNECTIONS` (default 50,000) and `ZUDUI_MAX_CONNECTIONS_PER_IP` (default
-    /// 5,000: many users can share an address).
+    /// `ZUDUI_MAX_CONNECTIONS` (default 50,000), `ZUDUI_MAX_CONNECTIONS_PER_IP` (default 1,000),
+    /// `ZUDUI_HEADER_TIMEOUT_SECS` (default 10) and `ZUDUI_IDLE_TIMEOUT_SECS` (default 75).
+    ///
+    /// Per address: a campus or carrier NAT puts many users behind one address, each holding a
+    /// chat socket and a kept-alive connection or two, so 1,000 leaves room for some 300 to 500
+    /// people at once from one address, while one address alone can take at most 2% of the
+    /// 50,000. Headers: at most 32 KiB, which even a 2G link sends in a few seconds. Idle: above
+    /// the 60 s after which a proxy in front (nginx's upstream keep-alive) drops its own idle
+    /// connections, so the proxy never sends a request into a connection closing here.
     pub fn from_env() -> anyhow::Result<ConnectionLimits> {
         let read = |name: &str, default: usize| -> anyhow::Result<usize> {
             match std::env::var(name) {
@@ -36,9 +48,14 @@ impl ConnectionLimits {
                 _ => Ok(default),
             }
         };
+        let seconds = |name: &str, default: usize| -> anyhow::Result<Duration> {
+            Ok(Duration::from_secs(read(name, default)?.max(1) as u64))
+        };
         Ok(ConnectionLimits {
             max: read("ZUDUI_MAX_CONNECTIONS", 50_000)?.max(1),
-            per_address: read("ZUDUI_MAX_CONNECTIONS_PER_IP", 5_000)?.max(1),
+            per_address: read("ZUDUI_MAX_CONNECTIONS_PER_IP", 1_000)?.max(1),
+            header_timeout: seconds("ZUDUI_HEADER_TIMEOUT_SECS", 10)?,
+            idle_timeout: seconds("ZUDUI_IDLE_TIMEOUT_SECS", 75)?,
         })
     }
 }
@@ -59,6 +76,10 @@ impl LimitedListener {
             open: Arc::new(Semaphore::new(limits.max)),
             per_address: Arc::default(),
         }
+    }
+
+    pub fn limits(&self) -> ConnectionLimits {
+        self.limits
     }
 
     /// Counts a connection from `ip`, unless that address has its share already.
@@ -171,15 +192,9 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// The peer of a connection, for handlers (`ConnectInfo<Peer>`).
+/// The peer of a connection, for handlers (`ConnectInfo<Peer>`, set by [`crate::serve`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, LimitedListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, LimitedListener>) -> Peer {
-        Peer(*stream.remote_addr())
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -193,6 +208,8 @@ mod tests {
             ConnectionLimits {
                 max: 10,
                 per_address: 2,
+                header_timeout: Duration::from_secs(10),
+                idle_timeout: Duration::from_secs(75),
             },
         );
         let ip: IpAddr = "192.0.2.1".parse().unwrap();

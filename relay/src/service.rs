@@ -100,12 +100,11 @@ pub async fn run(
         }
     );
     let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            hub.close_all();
-        })
-        .await?;
+    crate::serve::serve(listener, router, async move {
+        shutdown.await;
+        hub.close_all();
+    })
+    .await?;
     log::info!("zudui-relay stopped");
     Ok(())
 }
