@@ -96,16 +96,6 @@ async fn room(server: &Server, prefix: &str) -> (i64, User, User, User) {
     (group, owner, member, outsider)
 }
 
-fn file_keys(server: &Server) -> usize {
-    zudui_shared::native::DirKv::open(&server.data_dir().join("kv"))
-        .expect("kv")
-        .keys()
-        .expect("keys")
-        .iter()
-        .filter(|k| k.starts_with("file/"))
-        .count()
-}
-
 #[tokio::test]
 async fn members_upload_and_download_temporary_files_of_their_room() {
     let server = Server::start().await;
@@ -271,7 +261,7 @@ async fn group_files_shared_into_the_room_download_through_the_chat() {
 async fn files_over_100_mib_are_refused_and_leave_nothing() {
     let server = Server::start().await;
     let (group, _, member, _) = room(&server, "big").await;
-    let before = file_keys(&server);
+    let before = server.file_keys();
     let big = vec![7u8; (100 << 20) + 1];
     refused(
         &server,
@@ -282,12 +272,12 @@ async fn files_over_100_mib_are_refused_and_leave_nothing() {
     )
     .await;
     for _ in 0..50 {
-        if file_keys(&server) == before {
+        if server.file_keys() == before {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(file_keys(&server), before);
+    assert_eq!(server.file_keys(), before);
 }
 
 #[tokio::test]
@@ -305,7 +295,7 @@ async fn expired_files_are_gone_and_their_chunks_freed() {
     .await;
     // Kept zero days: expired at once, and swept by the next upload.
     download_fails(&server, &member, "group", group, id, 406, 404).await;
-    assert_eq!(file_keys(&server), 3);
+    assert_eq!(server.file_keys(), 3);
     upload_ok(&server, &member, "group", group, "new.bin", vec![2u8; 10]).await;
-    assert_eq!(file_keys(&server), 1);
+    assert_eq!(server.file_keys(), 1);
 }

@@ -113,6 +113,7 @@ impl Listener for LimitedListener {
                         stream,
                         _permit: permit,
                         _slot: slot,
+                        on_read: None,
                     };
                     return (counted, addr);
                 }
@@ -150,6 +151,14 @@ pub struct Counted {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
     _slot: AddressSlot,
+    on_read: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl Counted {
+    /// Calls `hook` whenever bytes arrive (the serving loop's timeouts follow them).
+    pub fn on_read(&mut self, hook: impl Fn() + Send + Sync + 'static) {
+        self.on_read = Some(Box::new(hook));
+    }
 }
 
 impl AsyncRead for Counted {
@@ -158,7 +167,16 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if let Some(hook) = self
+            .on_read
+            .as_ref()
+            .filter(|_| buf.filled().len() > before)
+        {
+            hook();
+        }
+        result
     }
 }
 

@@ -18,7 +18,6 @@ use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
@@ -55,7 +54,7 @@ pub async fn serve(
 
 /// One connection: hyper serves it while a watchdog enforces the timeouts.
 async fn connection(
-    io: Counted,
+    mut io: Counted,
     peer: SocketAddr,
     router: axum::Router,
     limits: ConnectionLimits,
@@ -63,10 +62,11 @@ async fn connection(
     _open: watch::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new());
-    let io = TokioIo::new(Watched {
-        inner: io,
-        activity: activity.clone(),
+    io.on_read({
+        let activity = activity.clone();
+        move || activity.read()
     });
+    let io = TokioIo::new(io);
     let service = Handler {
         router,
         peer,
@@ -90,12 +90,16 @@ async fn connection(
                 conn.as_mut().graceful_shutdown();
             }
             why = activity.expired(limits) => {
-                log::info!("closed a connection from {}: {why}", peer.ip());
+                // Idle closes are routine; slow headers are worth a look.
+                let level = if why == IDLE { log::Level::Debug } else { log::Level::Info };
+                log::log!(level, "closed a connection from {}: {why}", peer.ip());
                 return;
             }
         }
     }
 }
+
+const IDLE: &str = "idle";
 
 /// Where a connection is between requests, as its bytes and its handler tell; `changed` wakes
 /// the watchdog when its deadline moves.
@@ -163,7 +167,7 @@ impl Activity {
         let state = self.state();
         match (state.busy, state.head_since) {
             (0, Some(since)) => Some((since + limits.header_timeout, "request headers too slow")),
-            (0, None) => Some((state.idle_since + limits.idle_timeout, "idle")),
+            (0, None) => Some((state.idle_since + limits.idle_timeout, IDLE)),
             _ => None,
         }
     }
@@ -183,57 +187,6 @@ impl Activity {
                 None => self.changed.notified().await,
             }
         }
-    }
-}
-
-/// The connection's stream, telling [`Activity`] when bytes arrive.
-struct Watched {
-    inner: Counted,
-    activity: Arc<Activity>,
-}
-
-impl AsyncRead for Watched {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.activity.read();
-        }
-        result
-    }
-}
-
-impl AsyncWrite for Watched {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
     }
 }
 

@@ -114,6 +114,17 @@ impl Server {
         self._data.path()
     }
 
+    /// How many file chunks and companions (`file/...` keys) the key-value store holds.
+    pub fn file_keys(&self) -> usize {
+        zudui_shared::native::DirKv::open(&self.data_dir().join("kv"))
+            .expect("kv")
+            .keys()
+            .expect("keys")
+            .iter()
+            .filter(|k| k.starts_with("file/"))
+            .count()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
