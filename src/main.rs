@@ -8,6 +8,7 @@ mod client;
 mod env_config;
 mod seed;
 mod server;
+mod untrusted;
 
 use std::process::ExitCode;
 

@@ -46,6 +46,7 @@ pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
     }
     // One process: rate-limit buckets need not leave memory.
     app.buckets = Arc::new(MemoryBuckets::default());
+    app.untrusted = Arc::new(crate::untrusted::Threads::per_core());
     Ok(app)
 }
 

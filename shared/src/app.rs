@@ -8,6 +8,7 @@ use crate::limits::{Buckets, KvBuckets};
 use crate::outbound::HttpClient;
 use crate::storage::{Blobs, ChunkStore, Database, KeyValue, KvChunks, S3Chunks};
 use crate::token::Tokens;
+use crate::untrusted::{self, Runner};
 
 pub struct App {
     pub db: Box<dyn Database>,
@@ -22,6 +23,8 @@ pub struct App {
     pub tokens: Tokens,
     /// Rate-limit buckets: the key-value store unless the host keeps them closer.
     pub buckets: Arc<dyn Buckets>,
+    /// Where parsers of uploaded media run: in the request unless the host has a pool.
+    pub untrusted: Arc<dyn Runner>,
 }
 
 impl App {
@@ -48,6 +51,7 @@ impl App {
             settings,
             tokens,
             buckets,
+            untrusted: Arc::new(untrusted::Inline),
         })
     }
 

@@ -31,6 +31,7 @@ pub mod sendable;
 pub mod storage;
 pub mod time;
 pub mod token;
+pub mod untrusted;
 pub mod wechat;
 
 #[cfg(feature = "native")]

@@ -1,14 +1,17 @@
 //! Pictures kept in the blob store: user and group avatars, intro and announcement pictures.
 //! Uploads are verified and re-encoded by [`imaging::normalize`] before they are stored.
 
+use bytes::Bytes;
+
 use crate::app::App;
 use crate::db::StoredPicture;
-use crate::error::Result;
+use crate::error::{Code, Error, Result};
 use crate::imaging::{self, Picture};
+use crate::untrusted::{self, Failure, PICTURE_TIME};
 
 /// Verifies and re-encodes an upload, and stores it under `<prefix>/<etag>`.
-pub fn store(app: &App, prefix: &str, upload: &[u8]) -> Result<StoredPicture> {
-    let picture = imaging::normalize(upload, imaging::MAX_SIDE)?;
+pub async fn store(app: &App, prefix: &str, upload: Bytes) -> Result<StoredPicture> {
+    let picture = untrusted(app, move || imaging::normalize(&upload, imaging::MAX_SIDE)).await?;
     let stored = StoredPicture {
         blob: format!("{prefix}/{}", picture.etag.trim_matches('"')),
         content_type: picture.content_type.to_owned(),
@@ -16,6 +19,23 @@ pub fn store(app: &App, prefix: &str, upload: &[u8]) -> Result<StoredPicture> {
     };
     app.blobs().put(&stored.blob, &picture.bytes)?;
     Ok(stored)
+}
+
+/// Runs picture work (decoding, resizing, encoding) as an untrusted job: one that panics or runs
+/// out of time is 333, as is a picture that does not decode.
+pub async fn untrusted<T: Send + 'static>(
+    app: &App,
+    job: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let done = untrusted::run(&*app.untrusted, "picture job", PICTURE_TIME, move |_| job()).await;
+    done.unwrap_or_else(|failure| {
+        let why = match failure {
+            Failure::Panicked => "图片无法解码",
+            Failure::TimedOut => "图片处理超时",
+            Failure::Busy => "服务器繁忙，图片未能处理",
+        };
+        Err(Error::with_message(Code::BadPicture, why))
+    })
 }
 
 /// The bytes of a stored picture; `None` when its blob is gone.

@@ -1,5 +1,7 @@
 //! User profiles: intro, nickname, personal tags and avatar.
 
+use bytes::Bytes;
+
 use crate::app::App;
 use crate::db::user_tags::{self, UserTag};
 use crate::db::users::{self, User};
@@ -124,9 +126,9 @@ pub fn remove_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64) -> Result<()> {
 }
 
 /// Verifies, normalizes and stores a new avatar, then forgets the old one.
-pub fn set_avatar(app: &App, user_id: &str, upload: &[u8]) -> Result<()> {
+pub async fn set_avatar(app: &App, user_id: &str, upload: Bytes) -> Result<()> {
     // The blob goes first: a row never points at bytes that are not there.
-    let avatar = pictures::store(app, &format!("avatar/user/{user_id}"), upload)?;
+    let avatar = pictures::store(app, &format!("avatar/user/{user_id}"), upload).await?;
     let old = app.db.tx(|c| {
         let old = users::avatar(c, user_id)?.flatten();
         users::set_avatar(c, user_id, &avatar)?;

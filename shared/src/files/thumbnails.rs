@@ -36,7 +36,8 @@ pub async fn get(
         Thumbnail::NotMade if file.file_type != "image" || file.size > SOURCE_LIMIT => Err(none()),
         Thumbnail::NotMade => {
             let source = content::read_all(&*app.chunks, &file.blob, file.size as u64).await?;
-            let (state, made) = match imaging::thumbnail(&source) {
+            let made = crate::pictures::untrusted(app, move || imaging::thumbnail(&source)).await;
+            let (state, made) = match made {
                 Ok(jpeg) => {
                     let jpeg = Bytes::from(jpeg);
                     store(app, &file.blob, jpeg.clone()).await?;
@@ -59,6 +60,7 @@ pub async fn store(app: &App, blob: &str, jpeg: Bytes) -> Result<()> {
 }
 
 /// The thumbnail of an uploaded picture: 333 when it is not an image.
-pub fn from_upload(picture: &[u8]) -> Result<Bytes> {
-    Ok(imaging::thumbnail(picture)?.into())
+pub async fn from_upload(app: &App, picture: Bytes) -> Result<Bytes> {
+    let jpeg = crate::pictures::untrusted(app, move || imaging::thumbnail(&picture)).await?;
+    Ok(jpeg.into())
 }

@@ -15,6 +15,7 @@ use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
 use crate::time;
+use crate::untrusted::{self, PROBE_TIME};
 
 use super::content::{self, Writer, Written};
 use super::{folder, folder_param, name_free, probe, thumbnails, valid_name};
@@ -174,7 +175,7 @@ async fn read_form<D: Destination>(
             let picture =
                 multipart::read_field(&mut field, thumbnails::UPLOAD_LIMIT, Code::BadPicture)
                     .await?;
-            thumb = Some(thumbnails::from_upload(&picture)?);
+            thumb = Some(thumbnails::from_upload(app, picture).await?);
         } else if field.file_name().is_some() {
             while field.chunk().await.map_err(form_error)?.is_some() {}
         } else if file.is_none() {
@@ -214,7 +215,24 @@ async fn store<D: Destination>(
     completes: Option<i64>,
 ) -> Result<i64> {
     let kind = probe::classify(&written.sample.head, target.name());
-    let duration = probe::duration(&kind, &written.sample, target.name());
+    let duration = match kind.file_type {
+        "voice" | "video" => {
+            let (sample, name, probed) = (
+                written.sample.clone(),
+                target.name().to_owned(),
+                kind.clone(),
+            );
+            untrusted::run(
+                &*app.untrusted,
+                "probing a voice or video file",
+                PROBE_TIME,
+                move |budget| probe::duration(&probed, &sample, &name, budget),
+            )
+            .await
+            .unwrap_or(0.0)
+        }
+        _ => 0.0,
+    };
     let thumbnail = match (kind.file_type, thumb) {
         ("image", _) => Thumbnail::NotMade,
         ("video", Some(jpeg)) => {

@@ -1,5 +1,7 @@
 //! Announcements of a group: members read them, managers write them.
 
+use bytes::Bytes;
+
 use super::{Access, Role};
 use crate::app::App;
 use crate::db::announcements::{self, Announcement};
@@ -94,14 +96,14 @@ pub fn delete_in(c: &dyn Sql, group_id: i64, id: i64, after: &mut Leftovers) -> 
 }
 
 /// Sets the picture of an announcement, replacing any earlier one.
-pub fn set_picture(app: &App, me: &str, group_id: i64, id: i64, upload: &[u8]) -> Result<()> {
+pub async fn set_picture(app: &App, me: &str, group_id: i64, id: i64, upload: Bytes) -> Result<()> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         announcements::get(c, group_id, id)?
             .ok_or_else(not_found)
             .map(drop)
     })?;
-    let stored = pictures::store(app, &format!("picture/announcement/{id}"), upload)?;
+    let stored = pictures::store(app, &format!("picture/announcement/{id}"), upload).await?;
     let old = app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         let old = announcements::picture(c, group_id, id)?;

@@ -2,6 +2,8 @@
 //! may read it (a group's page is what people look at before asking to join); managers edit it,
 //! and only the creator renames the group.
 
+use bytes::Bytes;
+
 use super::lifecycle::group_name;
 use super::{Access, Role};
 use crate::app::App;
@@ -66,13 +68,13 @@ fn check_manager(app: &App, me: &str, group_id: i64) -> Result<()> {
 }
 
 /// Stores a picture, runs `write` with it in a transaction, and drops the picture if that fails.
-fn with_new_picture<T>(
+async fn with_new_picture<T>(
     app: &App,
     prefix: &str,
-    upload: &[u8],
+    upload: Bytes,
     write: impl FnOnce(&dyn Sql, &StoredPicture) -> Result<T>,
 ) -> Result<T> {
-    let stored = pictures::store(app, prefix, upload)?;
+    let stored = pictures::store(app, prefix, upload).await?;
     let out = app.db.tx(|c| write(c, &stored));
     if out.is_err() {
         pictures::discard(app, Some(&stored), None);
@@ -80,7 +82,7 @@ fn with_new_picture<T>(
     out
 }
 
-pub fn set_avatar(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<()> {
+pub async fn set_avatar(app: &App, me: &str, group_id: i64, upload: Bytes) -> Result<()> {
     check_manager(app, me, group_id)?;
     let prefix = format!("avatar/group/{group_id}");
     let (old, new) = with_new_picture(app, &prefix, upload, |c, stored| {
@@ -88,7 +90,8 @@ pub fn set_avatar(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<(
         let old = groups::avatar(c, group_id)?;
         groups::set_avatar(c, group_id, stored)?;
         Ok((old, stored.clone()))
-    })?;
+    })
+    .await?;
     pictures::discard(app, old.as_ref(), Some(&new));
     Ok(())
 }
@@ -154,7 +157,7 @@ pub fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> {
 }
 
 /// Adds an intro picture (at most 9, 331); returns its id.
-pub fn add_picture(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<i64> {
+pub async fn add_picture(app: &App, me: &str, group_id: i64, upload: Bytes) -> Result<i64> {
     let full = || Error::new(Code::PicturesFull);
     check_manager(app, me, group_id)?;
     if app.db.run(|c| Ok(group_pictures::ids(c, group_id)?))?.len() >= PICTURES_MAX {
@@ -168,6 +171,7 @@ pub fn add_picture(app: &App, me: &str, group_id: i64, upload: &[u8]) -> Result<
         }
         Ok(group_pictures::insert(c, group_id, stored, time::now())?)
     })
+    .await
 }
 
 pub fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result<()> {

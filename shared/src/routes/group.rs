@@ -171,7 +171,7 @@ async fn set_name(app: &App, req: Request) -> Result<Response> {
 
 async fn add_avatar(app: &App, req: Request) -> Result<Response> {
     let (me, form, data) = upload(app, req, "avatar").await?;
-    profile::set_avatar(app, &me, form.id("group_id")?, &data)?;
+    profile::set_avatar(app, &me, form.id("group_id")?, data).await?;
     Ok(success())
 }
 
@@ -201,7 +201,7 @@ fn get_picture(app: &App, req: Request) -> Result<Response> {
 
 async fn add_picture(app: &App, req: Request) -> Result<Response> {
     let (me, form, data) = upload(app, req, "pic").await?;
-    let id = profile::add_picture(app, &me, form.id("group_id")?, &data)?;
+    let id = profile::add_picture(app, &me, form.id("group_id")?, data).await?;
     Ok(ok(json!({ "pic_id": id })))
 }
 
@@ -348,7 +348,7 @@ async fn delete_announcement(app: &App, req: Request) -> Result<Response> {
 async fn set_announcement_picture(app: &App, req: Request) -> Result<Response> {
     let (me, form, data) = upload(app, req, "pic").await?;
     let (group, id) = (form.id("group_id")?, form.id("announcement_id")?);
-    announcements::set_picture(app, &me, group, id, &data)?;
+    announcements::set_picture(app, &me, group, id, data).await?;
     Ok(success())
 }
 

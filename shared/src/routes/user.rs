@@ -64,7 +64,7 @@ async fn add_avatar(app: &App, req: Request) -> Result<Response> {
     let upload =
         multipart::read_small(req, "avatar", imaging::MAX_UPLOAD, Code::BadPicture).await?;
     let file = upload.file.ok_or_else(|| Error::param("avatar"))?;
-    profiles::set_avatar(app, &me, &file.data)?;
+    profiles::set_avatar(app, &me, file.data).await?;
     Ok(success())
 }
 
