@@ -4,7 +4,9 @@
 use std::io::Cursor;
 
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, Rgb, RgbImage};
+use image::{
+    DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, Rgb, RgbImage,
+};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Code, Error, Result};
@@ -13,9 +15,19 @@ use crate::error::{Code, Error, Result};
 pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 /// Longest side of a stored avatar or picture.
 pub const MAX_SIDE: u32 = 512;
-/// Largest picture dimensions we agree to decode (guards against decompression bombs).
+/// Longest side of a picture we agree to decode.
 const MAX_DECODE_SIDE: u32 = 12_000;
-const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+/// Most pixels of a picture we agree to decode, read from its header before decoding: a few
+/// hundred kilobytes of PNG can declare 121 megapixels (363 MB decoded).
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// Memory one decoded picture may take. Natively, a 40-megapixel picture at 8 bits per channel
+/// with alpha (160 MB; at most one decode per core runs at once). A wasm32 component gets 80 MiB
+/// (a 26-megapixel photo): an Akamai Functions instance has 128 MiB in all.
+pub const MAX_DECODE_BYTES: u64 = if cfg!(target_arch = "wasm32") {
+    80 << 20
+} else {
+    4 * MAX_PIXELS
+};
 
 /// An image ready to serve.
 #[derive(Debug, Clone)]
@@ -58,7 +70,7 @@ pub fn normalize(input: &[u8], max_side: u32) -> Result<Picture> {
     if input.len() > MAX_UPLOAD {
         return Err(Error::with_message(Code::BadPicture, "图片超过 5MB"));
     }
-    encode(&fit(decode(input)?, max_side))
+    encode(&decode_fitted(input, max_side)?)
 }
 
 /// Longest side of a file's thumbnail.
@@ -67,7 +79,7 @@ pub const THUMBNAIL_SIDE: u32 = 256;
 /// A JPEG of at most [`THUMBNAIL_SIDE`] pixels, upright, transparency laid on white; 333 when
 /// `input` is not a picture we decode.
 pub fn thumbnail(input: &[u8]) -> Result<Vec<u8>> {
-    let img = fit(decode(input)?, THUMBNAIL_SIDE);
+    let img = decode_fitted(input, THUMBNAIL_SIDE)?;
     let mut rgb = RgbImage::from_pixel(img.width(), img.height(), Rgb([255, 255, 255]));
     for (x, y, p) in img.to_rgba8().enumerate_pixels() {
         let a = u16::from(p.0[3]);
@@ -81,8 +93,9 @@ pub fn thumbnail(input: &[u8]) -> Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
-/// Decodes a JPEG, PNG, WebP or GIF (first frame) within the decoding limits, upright.
-fn decode(input: &[u8]) -> Result<DynamicImage> {
+/// Decodes a JPEG, PNG, WebP or GIF (first frame) within the decoding limits, fits it into
+/// `max_side` and turns it upright (after shrinking: a rotation copies the whole picture).
+fn decode_fitted(input: &[u8], max_side: u32) -> Result<DynamicImage> {
     let bad = |why: &str| Error::with_message(Code::BadPicture, format!("图片无法解码: {why}"));
     let mut reader = ImageReader::new(Cursor::new(input))
         .with_guessed_format()
@@ -94,11 +107,30 @@ fn decode(input: &[u8]) -> Result<DynamicImage> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DECODE_SIDE);
     limits.max_image_height = Some(MAX_DECODE_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| bad("文件已损坏"))?;
+    let mut decoder = reader.into_decoder().map_err(|err| match err {
+        ImageError::Limits(_) => bad(&format!("边长超过 {MAX_DECODE_SIDE} 像素")),
+        _ => bad("文件已损坏"),
+    })?;
+    // Only the header has been read so far: refuse what would be too large to decode.
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(bad(&format!(
+            "{width}×{height} 像素，超过 {} 万像素",
+            MAX_PIXELS / 10_000
+        )));
+    }
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(bad(&format!(
+            "解码需要 {} MB，超过 {} MB",
+            decoder.total_bytes() / 1_000_000,
+            MAX_DECODE_BYTES / 1_000_000
+        )));
+    }
     let orientation = decoder.orientation().ok();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| bad("文件已损坏"))?;
+    let img = DynamicImage::from_decoder(decoder).map_err(|_| bad("文件已损坏"))?;
+    let mut img = fit(img, max_side);
     if let Some(orientation) = orientation {
         img.apply_orientation(orientation);
     }
@@ -106,11 +138,17 @@ fn decode(input: &[u8]) -> Result<DynamicImage> {
 }
 
 fn fit(img: DynamicImage, max_side: u32) -> DynamicImage {
-    if img.width() > max_side || img.height() > max_side {
-        img.resize(max_side, max_side, FilterType::Triangle)
+    if img.width() <= max_side && img.height() <= max_side {
+        return img;
+    }
+    // A large picture is first averaged down to twice the size: the filter's buffers hold 16
+    // bytes per pixel of the source's width by the target's height (64 MB for 8000 px wide).
+    let img = if img.width() > 4 * max_side || img.height() > 4 * max_side {
+        img.thumbnail(2 * max_side, 2 * max_side)
     } else {
         img
-    }
+    };
+    img.resize(max_side, max_side, FilterType::Triangle)
 }
 
 fn encode(img: &DynamicImage) -> Result<Picture> {
@@ -213,6 +251,50 @@ mod tests {
             normalize(&truncated, 512).unwrap_err().code(),
             Code::BadPicture
         );
+    }
+
+    fn refusal(input: &[u8]) -> String {
+        let err = normalize(input, MAX_SIDE).unwrap_err();
+        assert_eq!(err.code(), Code::BadPicture);
+        err.to_string()
+    }
+
+    #[test]
+    fn sizes_are_checked_from_the_header_before_decoding() {
+        // Each file is a PNG header and a few bytes of rows: only what the header says counts.
+        let hostile = |name: &str| {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/hostile/");
+            std::fs::read(format!("{dir}{name}")).unwrap()
+        };
+        let too_many = refusal(&hostile("png-11000x11000-header.png"));
+        assert!(
+            too_many.contains("11000×11000 像素，超过 4000 万像素"),
+            "{too_many}"
+        );
+        let too_wide = refusal(&hostile("png-20000x100-header.png"));
+        assert!(too_wide.contains("边长超过 12000 像素"), "{too_wide}");
+        // 30 megapixels, but 16 bits per channel: 240 MB decoded.
+        let too_deep = refusal(&hostile("png-6000x5000-rgba16-header.png"));
+        assert!(
+            too_deep.contains("解码需要 240 MB，超过 160 MB"),
+            "{too_deep}"
+        );
+        // Exactly 40 megapixels of RGBA passes the checks and fails on its missing rows.
+        let truncated = refusal(&hostile("png-8000x5000-rgba-truncated.png"));
+        assert!(truncated.contains("文件已损坏"), "{truncated}");
+    }
+
+    #[test]
+    fn large_pictures_shrink_to_fit_with_their_aspect_ratio() {
+        for (w, h, want) in [
+            (4000, 1000, (512, 128)),
+            (1000, 3000, (171, 512)),
+            (2100, 2100, (512, 512)),
+        ] {
+            let pic = normalize(&png(w, h, 255), MAX_SIDE).unwrap();
+            let back = image::load_from_memory(&pic.bytes).unwrap();
+            assert_eq!((back.width(), back.height()), want, "{w}×{h}");
+        }
     }
 
     #[test]
