@@ -45,6 +45,9 @@ fn videos() -> Vec<(&'static str, Vec<u8>)> {
         ("truncated.mp4", CLIP[..200].to_vec()),
         // A 64-bit box size past the end (symphonia's MP4 reader overflowed on it).
         ("large-size.mp4", large_size),
+        // Found by fuzz/run.sh: symphonia's ADTS reader panics on it (`step_by(0)`); the job's
+        // panic is a failure.
+        ("adts-step-zero.mp4", hostile("adts-in-mp4-step-zero.mp4")),
     ]
 }
 
