@@ -2,7 +2,7 @@
 # Builds the fuzz targets with libFuzzer's coverage instrumentation on STABLE Rust (the flags
 # cargo-fuzz passes with `-s none`, no sanitizer, which needs nightly), then runs each for
 # FUZZ_SECONDS (default 60). Replays the committed corpus and every crafted file first; exits
-# non-zero on a crash, a leak of the memory limit or a timeout, leaving the input in fuzz/artifacts/.
+# non-zero on a crash, an input over the memory limit or a timeout, leaving it in fuzz/artifacts/.
 #
 #   fuzz/run.sh                  # every target, 60 s each
 #   FUZZ_SECONDS=10 fuzz/run.sh probe picture

@@ -284,6 +284,9 @@ async fn succeeded_after(s: &Setup, form: Form) {
     succeeded(status, &res);
 }
 
+/// A form's text fields.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 #[tokio::test]
 async fn crafted_pictures_are_333_with_their_reason_on_every_picture_path() {
     let s = setup("picture").await;
@@ -300,7 +303,7 @@ async fn crafted_pictures_are_333_with_their_reason_on_every_picture_path() {
     let group = s.group.to_string();
     let announcement = announcement.to_string();
     for (name, bytes, why) in pictures() {
-        let paths: [(&str, &str, Vec<(&str, &str)>); 4] = [
+        let paths: [(&str, &str, Fields); 4] = [
             ("/user/info/avatar/add", "avatar", vec![]),
             (
                 "/group/internal/info/avatar/add",
