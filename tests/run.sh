@@ -49,4 +49,4 @@ cargo test "$@"
 # there (optimisation, unwinding, overflow checks).
 echo "== attack tests against the release binary"
 cargo build --release --bin zudui
-ZUDUI_TEST_BINARY="$PWD/target/release/zudui" cargo test --test hostile_requests
+ZUDUI_TEST_BINARY="$PWD/target/release/zudui" cargo test --test hostile_requests --test hostile_media
