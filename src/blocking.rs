@@ -1,10 +1,17 @@
-//! Blocking storage calls off the async workers. The shared handlers call SQLite and the
-//! directory key-value store synchronously (Spin's APIs are synchronous); natively every such call
-//! runs inside `block_in_place`, which hands this worker's queue to another thread for its
-//! duration, so a slow query or a wait for SQLite's write lock never delays unrelated requests.
+//! Blocking work off the async workers. The shared handlers call SQLite and the directory
+//! key-value store synchronously (Spin's APIs are synchronous); natively every such call runs
+//! inside `block_in_place`, which hands this worker's queue to another thread for its duration,
+//! so a slow query or a wait for SQLite's write lock never delays unrelated requests. Costly work
+//! (searches) and untrusted parsers also run at a lower CPU priority, so that on a busy machine
+//! the cheap requests of others come first.
 
 use tokio::runtime::{Handle, RuntimeFlavor};
+use zudui_shared::costly::{Costly, Work};
 use zudui_shared::storage::{Database, KeyValue, Sql};
+
+/// Nice value of threads doing costly or untrusted work (0 is normal, 19 the lowest): the
+/// scheduler gives them about 1/70 of a core against one normal thread that wants it.
+pub const NICENESS: i32 = 19;
 
 /// A store whose every call leaves the async worker it was made on.
 pub struct OffWorkers<S>(pub S);
@@ -17,6 +24,64 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
         _ => f(),
     }
 }
+
+/// Costly work on a pool of threads at the lowest priority ([`pool_threads`]) while the request
+/// waits off the workers. The threads live as long as the server, so that no thread ever needs
+/// its priority raised back (which an unprivileged process may not do) and none is started per
+/// search. Work beyond the pool's threads waits its turn.
+pub struct LowPriority(rayon::ThreadPool);
+
+/// Threads of each of the two background pools (costly work, untrusted parsers): together one per
+/// core. More threads than cores, even at the lowest priority, cost the requests of others
+/// (`benches/isolation.rs`: 4 on 2 cores put `getInfo` p99 at 4.6x its p99 alone, 2 at 1.2x)
+/// and got the expensive work done no faster.
+pub fn pool_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / 2).max(1)
+}
+
+impl LowPriority {
+    pub fn new() -> anyhow::Result<LowPriority> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(pool_threads())
+            .thread_name(|i| format!("costly-{i}"))
+            .start_handler(|_| lower_priority())
+            .build()?;
+        Ok(LowPriority(pool))
+    }
+}
+
+impl Costly for LowPriority {
+    fn run(&self, work: &mut Work<'_>) {
+        blocking(|| self.0.install(work))
+    }
+}
+
+/// Lowers the calling thread's priority: on Linux each thread has its own. `SCHED_IDLE` first:
+/// the scheduler then lets any normal thread that wakes up take the core at once (a nice value
+/// alone still let a waking request wait for the slice of a search, milliseconds); the nice
+/// value is the fallback where that policy is refused.
+#[cfg(target_os = "linux")]
+pub fn lower_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain system calls on the calling thread itself (0 and its own id).
+    let failed = unsafe {
+        let idle = libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0;
+        let tid = libc::gettid();
+        let niced = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICENESS) == 0;
+        !idle && !niced
+    };
+    if failed {
+        log::debug!(
+            "could not lower a thread's priority: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// Elsewhere the call would lower the whole process: the work runs at normal priority.
+#[cfg(not(target_os = "linux"))]
+pub fn lower_priority() {}
 
 impl<D: Database> Database for OffWorkers<D> {
     fn with_conn(&self, f: &mut dyn FnMut(&dyn Sql) -> anyhow::Result<()>) -> anyhow::Result<()> {
@@ -54,6 +119,33 @@ mod tests {
             std::thread::sleep(self.0);
             Ok(())
         }
+    }
+
+    /// Costly work runs to its end on a thread of its own at a lower priority, hands back what it
+    /// made, and a panic in it comes back to the caller.
+    #[test]
+    fn costly_work_runs_at_a_lower_priority_and_returns() {
+        let pool = LowPriority::new().unwrap();
+        let (name, nice) = zudui_shared::costly::run(&pool, || {
+            let name = std::thread::current().name().map(str::to_owned);
+            // SAFETY: reads the calling thread's own nice value.
+            let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as _) };
+            (name, nice)
+        });
+        assert!(name.is_some_and(|n| n.starts_with("costly-")));
+        assert!(nice >= NICENESS, "nice {nice}");
+        // SAFETY: reads the calling thread's own policy.
+        let policy = zudui_shared::costly::run(&pool, || unsafe { libc::sched_getscheduler(0) });
+        assert_eq!(policy, libc::SCHED_IDLE);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            zudui_shared::costly::run(&pool, || -> u8 { panic!("a bug in a search") })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(
+            zudui_shared::costly::run(&pool, || 7),
+            7,
+            "the pool outlives a panic"
+        );
     }
 
     /// With a single worker, a slow call made through `OffWorkers` leaves the worker free: a

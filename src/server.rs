@@ -46,7 +46,8 @@ pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
     }
     // One process: rate-limit buckets need not leave memory.
     app.buckets = Arc::new(MemoryBuckets::default());
-    app.untrusted = Arc::new(crate::untrusted::Threads::per_core());
+    app.untrusted = Arc::new(crate::untrusted::Threads::sized()?);
+    app.costly = Arc::new(crate::blocking::LowPriority::new()?);
     Ok(app)
 }
 

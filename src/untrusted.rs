@@ -1,36 +1,44 @@
-//! The native server's runner of untrusted parsing jobs (see `zudui_shared::untrusted`): each job
-//! gets a thread of its own, never a tokio worker, at a lower CPU priority so that other requests
-//! keep their latency, and at most one job per core runs at once. A caller waits at most the
-//! job's time, for a slot and then for the result; a job still running then keeps its slot until
-//! it really ends, so runaway jobs cannot multiply threads.
+//! The native server's runner of untrusted parsing jobs (see `zudui_shared::untrusted`): jobs run
+//! on threads kept for them (never a tokio worker, none started per job) at the lowest CPU
+//! priority, so that other requests keep their latency, and at most
+//! [`crate::blocking::pool_threads`] jobs run at once. A caller waits at most the job's time, for
+//! a slot and then for the result; a job still running then keeps its slot until it really ends,
+//! so runaway jobs cannot multiply threads.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Semaphore};
+
+use crate::blocking::lower_priority;
 use tokio::time::{timeout_at, Instant};
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::untrusted::{Budget, Failure, Job, Outcome, Runner};
 
-/// Nice value of the job threads (0 is normal, 19 the lowest priority).
-const NICENESS: i32 = 10;
-
 pub struct Threads {
     slots: Arc<Semaphore>,
+    threads: rayon::ThreadPool,
 }
 
 impl Threads {
-    /// A pool running at most `slots` jobs at once.
-    pub fn new(slots: usize) -> Threads {
-        Threads {
-            slots: Arc::new(Semaphore::new(slots.max(1))),
-        }
+    /// A pool running at most `slots` jobs at once, on as many threads kept for the purpose.
+    pub fn new(slots: usize) -> anyhow::Result<Threads> {
+        let slots = slots.max(1);
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(slots)
+            .thread_name(|_| "untrusted".into())
+            .start_handler(|_| lower_priority())
+            .build()?;
+        Ok(Threads {
+            slots: Arc::new(Semaphore::new(slots)),
+            threads,
+        })
     }
 
-    /// One slot per core.
-    pub fn per_core() -> Threads {
-        Threads::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    /// As many slots as [`crate::blocking::pool_threads`].
+    pub fn sized() -> anyhow::Result<Threads> {
+        Threads::new(crate::blocking::pool_threads())
     }
 }
 
@@ -46,19 +54,14 @@ impl Runner for Threads {
                 deadline: deadline.into_std(),
             };
             let (done, result) = oneshot::channel();
-            std::thread::Builder::new()
-                .name("untrusted".into())
-                .spawn(move || {
-                    lower_priority();
-                    let out = catch_unwind(AssertUnwindSafe(|| job(budget)));
-                    drop(slot);
-                    // The caller may have stopped waiting.
-                    let _ = done.send(out);
-                })
-                .map_err(|err| {
-                    log::error!("could not start a job thread: {err}");
-                    Failure::Busy
-                })?;
+            // A job starts only with a slot, and there are as many threads as slots: it never
+            // waits behind a runaway job.
+            self.threads.spawn(move || {
+                let out = catch_unwind(AssertUnwindSafe(|| job(budget)));
+                drop(slot);
+                // The caller may have stopped waiting.
+                let _ = done.send(out);
+            });
             match timeout_at(deadline, result).await {
                 Ok(Ok(Ok(out))) => Ok(out),
                 Ok(_) => Err(Failure::Panicked),
@@ -67,26 +70,6 @@ impl Runner for Threads {
         })
     }
 }
-
-/// Lowers the calling thread's priority: on Linux each thread has its own nice value.
-#[cfg(target_os = "linux")]
-fn lower_priority() {
-    // SAFETY: plain system calls on the calling thread's own id.
-    let failed = unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICENESS) != 0
-    };
-    if failed {
-        log::debug!(
-            "could not lower a job thread's priority: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-}
-
-/// Elsewhere the call would lower the whole process: jobs run at normal priority.
-#[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
 
 #[cfg(test)]
 mod tests {
@@ -98,7 +81,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_run_on_their_own_threads_at_a_lower_priority() {
-        let pool = Threads::new(1);
+        let pool = Threads::new(1).unwrap();
         let (name, nice) = run(&pool, "where", SECOND, |_| {
             let name = std::thread::current().name().map(str::to_owned);
             // SAFETY: reads the calling thread's own nice value.
@@ -108,12 +91,12 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(name.as_deref(), Some("untrusted"));
-        assert!(nice >= NICENESS, "nice {nice}");
+        assert!(nice >= crate::blocking::NICENESS, "nice {nice}");
     }
 
     #[tokio::test]
     async fn a_panicking_job_is_a_failure_and_the_pool_keeps_working() {
-        let pool = Threads::new(1);
+        let pool = Threads::new(1).unwrap();
         let panicked = run(&pool, "panic", SECOND, |_| -> u8 {
             panic!("hostile input")
         })
@@ -124,7 +107,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_runaway_job_times_out_and_keeps_its_slot_until_it_ends() {
-        let pool = Threads::new(1);
+        let pool = Threads::new(1).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let spinning = stop.clone();
         let started = Instant::now();
@@ -145,7 +128,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_see_their_deadline_and_at_most_one_per_slot_runs() {
-        let pool = Arc::new(Threads::new(2));
+        let pool = Arc::new(Threads::new(2).unwrap());
         let left = run(&*pool, "deadline", SECOND, |budget| {
             budget.deadline - std::time::Instant::now()
         });

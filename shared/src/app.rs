@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::chat::live::{Live, Offline};
 use crate::config::Settings;
+use crate::costly::{Costly, InPlace};
 use crate::limits::{Buckets, KvBuckets};
 use crate::outbound::HttpClient;
 use crate::storage::{Blobs, ChunkStore, Database, KeyValue, KvChunks, S3Chunks};
@@ -25,6 +26,8 @@ pub struct App {
     pub buckets: Arc<dyn Buckets>,
     /// Where parsers of uploaded media run: in the request unless the host has a pool.
     pub untrusted: Arc<dyn Runner>,
+    /// Where costly trusted work (searches) runs: in place unless the host lowers its priority.
+    pub costly: Arc<dyn Costly>,
 }
 
 impl App {
@@ -52,6 +55,7 @@ impl App {
             tokens,
             buckets,
             untrusted: Arc::new(untrusted::Inline),
+            costly: Arc::new(InPlace),
         })
     }
 

@@ -11,6 +11,7 @@ pub mod app;
 pub mod body;
 pub mod chat;
 pub mod config;
+pub mod costly;
 pub mod db;
 pub mod error;
 pub mod files;

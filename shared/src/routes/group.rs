@@ -12,7 +12,7 @@ use crate::error::{Code, Error, Result};
 use crate::groups::{announcements, lifecycle, members, profile};
 use crate::limits::Action;
 use crate::params::Params;
-use crate::{imaging, multipart, search};
+use crate::{costly, imaging, multipart, search};
 
 pub async fn route(app: &App, req: Request) -> Result<Response> {
     let path = req.uri().path().to_owned();
@@ -126,14 +126,14 @@ async fn tag_hint(app: &App, req: Request) -> Result<Response> {
 
 async fn search_group(app: &App, req: Request) -> Result<Response> {
     let (_, p) = post_limited(app, req, Action::Search).await?;
-    let (groups, total) = search::search_groups(app, &p)?;
+    let (groups, total) = costly::run(&*app.costly, || search::search_groups(app, &p))?;
     let cards: Vec<Value> = groups.iter().map(|g| search::card(app, g)).collect();
     Ok(ok(json!({ "groups": cards, "total": total })))
 }
 
 async fn search_my_group(app: &App, req: Request) -> Result<Response> {
     let (me, p) = post_limited(app, req, Action::Search).await?;
-    let (groups, total, dismissed) = search::my_groups(app, &me, &p)?;
+    let (groups, total, dismissed) = costly::run(&*app.costly, || search::my_groups(app, &me, &p))?;
     let cards: Vec<Value> = groups.iter().map(|g| search::card(app, g)).collect();
     let dismissed: Vec<Value> = dismissed.iter().map(|g| search::card(app, g)).collect();
     Ok(ok(
