@@ -179,3 +179,17 @@ async fn one_address_holds_at_most_a_thousand_connections_by_default() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     served(exchange(&mut tcp(&server).await).await);
 }
+
+/// Behind a proxy (`ZUDUI_CLIENT_IP_HEADER` set) every connection comes from the proxy: no cap
+/// per address then, or one client could fill the whole service's allowance.
+#[tokio::test]
+async fn behind_a_proxy_connections_are_not_capped_per_address() {
+    let server =
+        Server::with(Options::dev_login().env("ZUDUI_CLIENT_IP_HEADER", "x-forwarded-for")).await;
+    let mut held = Vec::new();
+    for _ in 0..1001 {
+        let mut stream = tcp(&server).await;
+        served(exchange(&mut stream).await);
+        held.push(stream);
+    }
+}

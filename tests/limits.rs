@@ -105,7 +105,8 @@ async fn searches_are_limited_per_user_and_per_address() {
     )
     .await;
     let alice = user(&server, "s-alice").await;
-    let here = [("x-forwarded-for", "198.51.100.1, 10.0.0.1")];
+    // The proxy appends the address it saw: the last entry. What comes before is the client's.
+    let here = [("x-forwarded-for", "10.9.9.9, 198.51.100.1")];
     for _ in 0..2 {
         let (status, _, body) = search(&server, &alice, &here).await;
         assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
@@ -127,6 +128,12 @@ async fn searches_are_limited_per_user_and_per_address() {
     let ok = answers.iter().filter(|(s, _, _)| *s == 200).count();
     assert_eq!(ok, 18, "20 for the address, 2 of them Alice's");
     let (status, retry, body) = answers.pop().unwrap();
+    refused(status, retry, &body);
+    // Entries the client writes itself, or a header it leaves out, change nothing: the first
+    // are not the address, and without the header the connection's peer stands in.
+    let carol = user(&server, "s-carol").await;
+    let forged = [("x-forwarded-for", "203.0.113.50, 198.51.100.1")];
+    let (status, retry, body) = search(&server, &carol, &forged).await;
     refused(status, retry, &body);
     // Another address is not affected.
     let bob = user(&server, "s-bob").await;

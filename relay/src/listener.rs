@@ -29,7 +29,8 @@ pub struct ConnectionLimits {
 }
 
 impl ConnectionLimits {
-    /// `ZUDUI_MAX_CONNECTIONS` (default 50,000), `ZUDUI_MAX_CONNECTIONS_PER_IP` (default 1,000),
+    /// `ZUDUI_MAX_CONNECTIONS` (default 50,000), `ZUDUI_MAX_CONNECTIONS_PER_IP` (default 1,000, or
+    /// none behind a proxy),
     /// `ZUDUI_HEADER_TIMEOUT_SECS` (default 10) and `ZUDUI_IDLE_TIMEOUT_SECS` (default 75).
     ///
     /// Per address: a campus or carrier NAT puts many users behind one address, each holding a
@@ -51,9 +52,16 @@ impl ConnectionLimits {
         let seconds = |name: &str, default: usize| -> anyhow::Result<Duration> {
             Ok(Duration::from_secs(read(name, default)?.max(1) as u64))
         };
+        let max = read("ZUDUI_MAX_CONNECTIONS", 50_000)?.max(1);
+        // Behind a proxy (it names the client in a header), every connection comes from the
+        // proxy's address: a cap per address would be a cap on the whole service, which one
+        // client could fill. The proxy caps its clients then, unless a cap is set here anyway.
+        let behind_proxy =
+            std::env::var("ZUDUI_CLIENT_IP_HEADER").is_ok_and(|h| !h.trim().is_empty());
+        let per_address_default = if behind_proxy { max } else { 1_000 };
         Ok(ConnectionLimits {
-            max: read("ZUDUI_MAX_CONNECTIONS", 50_000)?.max(1),
-            per_address: read("ZUDUI_MAX_CONNECTIONS_PER_IP", 1_000)?.max(1),
+            max,
+            per_address: read("ZUDUI_MAX_CONNECTIONS_PER_IP", per_address_default)?.max(1),
             header_timeout: seconds("ZUDUI_HEADER_TIMEOUT_SECS", 10)?,
             idle_timeout: seconds("ZUDUI_IDLE_TIMEOUT_SECS", 75)?,
         })

@@ -27,9 +27,10 @@ use crate::hub::{Delivery, Hub, Listener, Origin};
 /// The server pings this often; a connection silent for [`SILENCE`] is closed.
 const PING: Duration = Duration::from_secs(5);
 const SILENCE: Duration = Duration::from_secs(15);
-/// Largest client frame, well above a 4,000-character text in escaped JSON, so that longer texts
-/// get their 411 and the socket stays open; larger frames close it.
-const MAX_FRAME: usize = 1 << 20;
+/// Largest client message a socket takes in: twice the frame limit, so that a frame a little
+/// over it gets its 411 and the socket stays open, while each socket holds at most this much of
+/// a message being received; larger ones close it (1009).
+const MAX_FRAME: usize = 2 * chat::client::FRAME_LIMIT;
 /// A send to a client that takes longer than this closes the connection.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -165,7 +166,11 @@ async fn session(
                             send_all(&mut sink, replies).await
                         }
                         Frame::Binary(_) => {
-                            let refusal = Error::with_message(Code::BadMessage, "消息应为 JSON 文本");
+                            // It costs a chat token like any message, then it is refused.
+                            let refusal = match chat.backend.admit(&me) {
+                                Err(limited) => limited,
+                                Ok(()) => Error::with_message(Code::BadMessage, "消息应为 JSON 文本"),
+                            };
                             send_all(&mut sink, vec![error_frame(refusal)]).await
                         }
                         Frame::Close(_) => false,

@@ -338,16 +338,22 @@ impl Attempt {
     }
 }
 
-/// The client's address: from the configured proxy header when there is one (its first entry,
-/// the original client), else as the host saw the connection.
+/// The client's address: from the configured proxy header when there is one (the entry the
+/// proxy added), else as the host saw the connection.
 pub fn client_addr<B>(app: &App, req: &http::Request<B>) -> Option<IpAddr> {
-    match &app.settings.client_ip_header {
-        Some(name) => {
-            let value = req.headers().get(name.as_str())?.to_str().ok()?;
-            value.split(',').next()?.trim().parse().ok()
-        }
-        None => req.extensions().get::<ClientAddr>().map(|a| a.0),
-    }
+    let peer = req.extensions().get::<ClientAddr>().map(|a| a.0);
+    let Some(name) = &app.settings.client_ip_header else {
+        return peer;
+    };
+    // The proxy appends what it saw: the last entry of the last such header. Earlier entries are
+    // whatever the client sent. Without a usable one, the peer (the proxy) stands in, so that a
+    // client leaving the header out shares the proxy's bucket rather than having none.
+    let forwarded = req.headers().get_all(name.as_str()).iter().next_back();
+    let last = forwarded
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    last.or(peer)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Thumbnails of files: a JPEG of at most 256 px kept beside the file's blob. An image's is made
 //! on its first request and kept; a video's is the picture uploaded with it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use bytes::Bytes;
 
 use crate::app::App;
@@ -9,6 +11,7 @@ use crate::error::{Code, Error, Result};
 use crate::imaging;
 use crate::storage::ChunkKey;
 use crate::storage::Sql;
+use crate::untrusted::{self, Failure, PICTURE_TIME};
 
 use super::content::{self, THUMBNAIL};
 
@@ -35,19 +38,53 @@ pub async fn get(
             .ok_or_else(none),
         Thumbnail::NotMade if file.file_type != "image" || file.size > SOURCE_LIMIT => Err(none()),
         Thumbnail::NotMade => {
+            // Busy: no thumbnail this time, and nothing recorded, so a later request makes it.
+            let Some(_making) = Making::start() else {
+                return Err(none());
+            };
             let source = content::read_all(&*app.chunks, &file.blob, file.size as u64).await?;
-            let made = crate::pictures::untrusted(app, move || imaging::thumbnail(&source)).await;
+            let made = untrusted::run(&*app.untrusted, "thumbnail", PICTURE_TIME, move |_| {
+                imaging::thumbnail(&source)
+            })
+            .await;
             let (state, made) = match made {
-                Ok(jpeg) => {
+                Ok(Ok(jpeg)) => {
                     let jpeg = Bytes::from(jpeg);
                     store(app, &file.blob, jpeg.clone()).await?;
                     (Thumbnail::Stored, Some(jpeg))
                 }
-                Err(_) => (Thumbnail::None, None),
+                Ok(Err(_)) | Err(Failure::Panicked) => (Thumbnail::None, None),
+                Err(Failure::Busy | Failure::TimedOut) => return Err(none()),
             };
             app.db.run(|c| Ok(record(c, state)?))?;
             made.ok_or_else(none)
         }
+    }
+}
+
+/// Thumbnails being made on download at most at once: each reads its whole image (up to
+/// [`SOURCE_LIMIT`]) into memory before its turn in the pool, so this bounds that memory however
+/// many downloads ask at once.
+const MAKING_MAX: usize = 2;
+static MAKING: AtomicUsize = AtomicUsize::new(0);
+
+/// A place among the [`MAKING_MAX`] thumbnails being made, given back when dropped.
+struct Making;
+
+impl Making {
+    fn start() -> Option<Making> {
+        MAKING
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAKING_MAX).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Making)
+    }
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        MAKING.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -63,4 +100,19 @@ pub async fn store(app: &App, blob: &str, jpeg: Bytes) -> Result<()> {
 pub async fn from_upload(app: &App, picture: Bytes) -> Result<Bytes> {
     let jpeg = crate::pictures::untrusted(app, move || imaging::thumbnail(&picture)).await?;
     Ok(jpeg.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At most MAKING_MAX thumbnails are made at once; a place comes back when its holder ends.
+    #[test]
+    fn thumbnails_made_at_once_are_bounded() {
+        let held: Vec<Making> = (0..MAKING_MAX).map_while(|_| Making::start()).collect();
+        assert_eq!(held.len(), MAKING_MAX);
+        assert!(Making::start().is_none());
+        drop(held);
+        assert!(Making::start().is_some());
+    }
 }

@@ -99,7 +99,7 @@ fn paging(params: &Params) -> Result<(i64, i64)> {
 /// Longest search key, in characters (group names and intros are searched by words of it).
 pub const KEY_LIMIT: usize = 100;
 
-/// The `key` of a search or a hint: 201 past [`KEY_LIMIT`] characters.
+/// The `key` of a search or a hint: 101 past [`KEY_LIMIT`] characters.
 pub fn key_param(params: &Params) -> Result<Option<&str>> {
     let key = params.opt_str("key")?;
     if key.is_some_and(|k| k.chars().count() > KEY_LIMIT) {
@@ -109,7 +109,7 @@ pub fn key_param(params: &Params) -> Result<Option<&str>> {
 }
 
 /// The `tags` filter: distinct trimmed texts, at most as many as a group may have
-/// ([`profile::TAGS_MAX`]), each a possible tag text; 201 otherwise, since no group could match.
+/// ([`profile::TAGS_MAX`]), each a possible tag text; 101 otherwise, since no group could match.
 fn tag_filter(params: &Params) -> Result<Vec<String>> {
     let given = params.opt_array("tags")?.map_or(&[][..], Vec::as_slice);
     if given.len() > profile::TAGS_MAX as usize {
