@@ -5,6 +5,8 @@
 //! (searches) and untrusted parsers also run at a lower CPU priority, so that on a busy machine
 //! the cheap requests of others come first.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tokio::runtime::{Handle, RuntimeFlavor};
 use zudui_shared::costly::{Costly, Work};
 use zudui_shared::storage::{Database, KeyValue, Sql};
@@ -29,7 +31,13 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
 /// waits off the workers. The threads live as long as the server, so that no thread ever needs
 /// its priority raised back (which an unprivileged process may not do) and none is started per
 /// search. Work beyond the pool's threads waits its turn.
-pub struct LowPriority(rayon::ThreadPool);
+pub struct LowPriority {
+    pool: rayon::ThreadPool,
+    /// Work running or waiting, and how much may: past it a request is turned away (105) rather
+    /// than holding a thread while it waits.
+    queued: AtomicUsize,
+    queue: usize,
+}
 
 /// Threads of each of the two background pools (costly work, untrusted parsers): together one per
 /// core. More threads than cores, even at the lowest priority, cost the requests of others
@@ -40,20 +48,46 @@ pub fn pool_threads() -> usize {
     (cores / 2).max(1)
 }
 
+/// Work that may wait for each thread of the pool.
+const QUEUE_PER_THREAD: usize = 32;
+
 impl LowPriority {
     pub fn new() -> anyhow::Result<LowPriority> {
+        LowPriority::with(pool_threads(), pool_threads() * QUEUE_PER_THREAD)
+    }
+
+    fn with(threads: usize, queue: usize) -> anyhow::Result<LowPriority> {
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(pool_threads())
+            .num_threads(threads)
             .thread_name(|i| format!("costly-{i}"))
             .start_handler(|_| lower_priority())
             .build()?;
-        Ok(LowPriority(pool))
+        Ok(LowPriority {
+            pool,
+            queued: AtomicUsize::new(0),
+            queue,
+        })
     }
 }
 
 impl Costly for LowPriority {
-    fn run(&self, work: &mut Work<'_>) {
-        blocking(|| self.0.install(work))
+    fn run(&self, work: &mut Work<'_>) -> bool {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.queue {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        // Counted out again even when the work panics.
+        let _counted = Counted(&self.queued);
+        blocking(|| self.pool.install(work));
+        true
+    }
+}
+
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -107,6 +141,7 @@ impl<K: KeyValue> KeyValue for OffWorkers<K> {
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};
+    use zudui_shared::costly;
 
     /// A database whose every call takes `0` (a slow query, a wait for the write lock).
     struct Slow(Duration);
@@ -126,26 +161,54 @@ mod tests {
     #[test]
     fn costly_work_runs_at_a_lower_priority_and_returns() {
         let pool = LowPriority::new().unwrap();
-        let (name, nice) = zudui_shared::costly::run(&pool, || {
+        let (name, nice) = costly::run(&pool, || {
             let name = std::thread::current().name().map(str::to_owned);
             // SAFETY: reads the calling thread's own nice value.
             let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as _) };
-            (name, nice)
-        });
+            Ok((name, nice))
+        })
+        .unwrap();
         assert!(name.is_some_and(|n| n.starts_with("costly-")));
         assert!(nice >= NICENESS, "nice {nice}");
         // SAFETY: reads the calling thread's own policy.
-        let policy = zudui_shared::costly::run(&pool, || unsafe { libc::sched_getscheduler(0) });
+        let policy = costly::run(&pool, || Ok(unsafe { libc::sched_getscheduler(0) })).unwrap();
         assert_eq!(policy, libc::SCHED_IDLE);
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            zudui_shared::costly::run(&pool, || -> u8 { panic!("a bug in a search") })
+            costly::run(&pool, || -> zudui_shared::Result<u8> {
+                panic!("a bug in a search")
+            })
         }));
         assert!(panicked.is_err());
         assert_eq!(
-            zudui_shared::costly::run(&pool, || 7),
+            costly::run(&pool, || Ok(7)).unwrap(),
             7,
             "the pool outlives a panic"
         );
+    }
+
+    /// Past its queue, work is turned away with 105 at once instead of waiting.
+    #[test]
+    fn costly_work_past_the_queue_is_105() {
+        let pool = std::sync::Arc::new(LowPriority::with(1, 1).unwrap());
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = std::sync::Mutex::new(release_rx);
+        let busy = std::thread::spawn({
+            let pool = pool.clone();
+            move || {
+                costly::run(&*pool, || {
+                    started_tx.send(()).unwrap();
+                    release_rx.lock().unwrap().recv().unwrap();
+                    Ok(1)
+                })
+            }
+        });
+        started_rx.recv().unwrap();
+        let turned_away = costly::run(&*pool, || Ok(2)).unwrap_err();
+        assert_eq!(turned_away.code(), zudui_shared::Code::TooManyRequests);
+        release_tx.send(()).unwrap();
+        assert_eq!(busy.join().unwrap().unwrap(), 1);
+        assert_eq!(costly::run(&*pool, || Ok(3)).unwrap(), 3);
     }
 
     /// With a single worker, a slow call made through `OffWorkers` leaves the worker free: a
