@@ -7,7 +7,7 @@
 mod common;
 
 use common::ws;
-use common::{admit, create_group, user, Options, Server, User};
+use common::{admit, create_group, remove_member, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -247,6 +247,48 @@ async fn expired_uploads_reserve_nothing() {
         (Step::Part(old, 0, 900_000), 341, "the expired upload"),
     ];
     steps(&server, &member, g, &later).await;
+}
+
+/// A member who leaves, or is removed, takes their unfinished uploads along: what they reserved
+/// is free for the group again, and their parts are gone.
+#[tokio::test]
+async fn a_member_leaving_releases_their_reservations() {
+    let server = quota_server(QUOTA).await;
+    for leaves_by in ["exit", "removal"] {
+        let (g, owner, member) = group_of_two(&server, leaves_by).await;
+        let upload = begun(&server, &member, g, "held.bin", 900_000).await;
+        expect(
+            put_part(&server, &member, upload, 0, 900_000).await,
+            0,
+            "a part",
+        );
+        steps(
+            &server,
+            &owner,
+            g,
+            &[(Step::Begin("mine.bin", 200_000), 344, "held")],
+        )
+        .await;
+        match leaves_by {
+            "exit" => {
+                let body = json!({ "group_id": g });
+                server
+                    .ok("/group/internal/setting/exit", &member.token, body)
+                    .await;
+            }
+            _ => remove_member(&server, &owner, g, &member).await,
+        }
+        assert_eq!(stored_and_reserved(&server, g), 0, "{leaves_by}");
+        let sql = format!("SELECT COUNT(*) FROM file_upload_parts WHERE upload_id = {upload}");
+        assert_eq!(count(&server, &sql), 0, "{leaves_by}");
+        steps(
+            &server,
+            &owner,
+            g,
+            &[(Step::Begin("mine.bin", 200_000), 0, "free")],
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
 
 use crate::params;
-use crate::storage::{Row, Sql};
+use crate::storage::{Row, Sql, Value};
 
 use super::Chunked;
 
@@ -116,14 +116,34 @@ pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
 
 /// Deletes every upload to a group and their parts; returns their blobs.
 pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked>> {
+    delete_where(conn, "group_id = ?", params![group_id])
+}
+
+/// Deletes the uploads of one member to a group (they left it) and their parts; returns their
+/// blobs.
+pub fn delete_member(
+    conn: &dyn Sql,
+    group_id: i64,
+    uploader_id: &str,
+) -> anyhow::Result<Vec<Chunked>> {
+    delete_where(
+        conn,
+        "group_id = ? AND uploader_id = ?",
+        params![group_id, uploader_id],
+    )
+}
+
+fn delete_where(conn: &dyn Sql, filter: &str, params: &[Value]) -> anyhow::Result<Vec<Chunked>> {
     conn.execute(
-        "DELETE FROM file_upload_parts WHERE upload_id IN
-             (SELECT id FROM file_uploads WHERE group_id = ?)",
-        params![group_id],
+        &format!(
+            "DELETE FROM file_upload_parts WHERE upload_id IN
+                 (SELECT id FROM file_uploads WHERE {filter})"
+        ),
+        params,
     )?;
     conn.query(
-        "DELETE FROM file_uploads WHERE group_id = ? RETURNING blob, size",
-        params![group_id],
+        &format!("DELETE FROM file_uploads WHERE {filter} RETURNING blob, size"),
+        params,
     )?
     .iter()
     .map(|r| {

@@ -198,19 +198,15 @@ pub fn purge_in(c: &dyn Sql, group_id: i64, after: &mut Leftovers) -> Result<()>
 }
 
 /// Leaves a group. The creator cannot (315): they dismiss it instead.
-pub fn exit(app: &App, me: &str, group_id: i64) -> Result<()> {
+pub async fn exit(app: &App, me: &str, group_id: i64) -> Result<()> {
+    let mut after = Leftovers::default();
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         if access.write(Role::Member)? == Role::Creator {
             return Err(Error::new(Code::CreatorCannotExit));
         }
-        members::delete(c, group_id, me)?;
-        groups::add_members(c, group_id, -1)?;
-        Ok(())
+        crate::groups::members::leave_in(c, group_id, me, &mut after)
     })?;
-    app.live.publish(Event::Left {
-        group_id,
-        user_id: me.to_owned(),
-    });
+    after.settle(app).await;
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::chat::live::Event;
 use crate::db::groups::{self, Group};
 use crate::db::members::{self, Member};
-use crate::db::ratings;
+use crate::db::{file_uploads, ratings};
 use crate::error::{Code, Error, Result};
 use crate::leftovers::Leftovers;
 use crate::params::{trimmed_text, Params};
@@ -38,7 +38,7 @@ fn role_of(c: &dyn Sql, group: &Group, user_id: &str) -> Result<Role> {
 
 /// Removes a member. Managers remove ordinary members; only the creator removes admins; nobody
 /// removes the creator or themselves (that is `exit`).
-pub fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
+pub async fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
@@ -48,12 +48,13 @@ pub fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
         }
         remove_in(c, &access.group, target, &mut after)
     })?;
-    after.settle_without_contents(app);
+    after.settle(app).await;
     Ok(())
 }
 
 /// Removes a member of an active group other than its creator (303); their chat sessions in it
-/// end once the caller commits.
+/// end and their unfinished uploads go (so what they reserved of the quota is free) once the
+/// caller commits.
 pub fn remove_in(c: &dyn Sql, group: &Group, target: &str, after: &mut Leftovers) -> Result<()> {
     if group.is_dismissed() {
         return Err(Error::new(Code::GroupDismissed));
@@ -61,11 +62,17 @@ pub fn remove_in(c: &dyn Sql, group: &Group, target: &str, after: &mut Leftovers
     if role_of(c, group, target)? == Role::Creator {
         return Err(Error::new(Code::NoPermission));
     }
-    members::delete(c, group.id, target)?;
-    groups::add_members(c, group.id, -1)?;
+    leave_in(c, group.id, target, after)
+}
+
+/// Takes `user_id` out of a group: membership, count, unfinished uploads, chat sessions.
+pub fn leave_in(c: &dyn Sql, group_id: i64, user_id: &str, after: &mut Leftovers) -> Result<()> {
+    members::delete(c, group_id, user_id)?;
+    groups::add_members(c, group_id, -1)?;
+    after.contents(c, file_uploads::delete_member(c, group_id, user_id)?)?;
     after.event(Event::Left {
-        group_id: group.id,
-        user_id: target.to_owned(),
+        group_id,
+        user_id: user_id.to_owned(),
     });
     Ok(())
 }

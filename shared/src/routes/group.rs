@@ -260,7 +260,7 @@ async fn member_list(app: &App, req: Request) -> Result<Response> {
 
 async fn remove_member(app: &App, req: Request) -> Result<Response> {
     let (me, p) = post(app, req).await?;
-    members::remove(app, &me, p.id("group_id")?, &p.user_id("user_id")?)?;
+    members::remove(app, &me, p.id("group_id")?, &p.user_id("user_id")?).await?;
     Ok(success())
 }
 
@@ -290,7 +290,7 @@ async fn dismiss(app: &App, req: Request) -> Result<Response> {
 
 async fn exit(app: &App, req: Request) -> Result<Response> {
     let (me, p) = post(app, req).await?;
-    lifecycle::exit(app, &me, p.id("group_id")?)?;
+    lifecycle::exit(app, &me, p.id("group_id")?).await?;
     Ok(success())
 }
 
