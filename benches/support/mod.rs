@@ -13,9 +13,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// The `zudui` cargo built, or the one `ZUDUI_BENCH_BINARY` names (an older build, to compare).
     #[allow(dead_code)] // the isolation benchmark names its binaries
     pub fn start(data_dir: &Path) -> Server {
-        Server::start_binary(Path::new(env!("CARGO_BIN_EXE_zudui")), data_dir)
+        let binary = std::env::var_os("ZUDUI_BENCH_BINARY")
+            .map_or_else(|| env!("CARGO_BIN_EXE_zudui").into(), PathBuf::from);
+        Server::start_binary(&binary, data_dir)
     }
 
     /// [`Server::start`] of another build of `zudui` (a baseline to compare with).
