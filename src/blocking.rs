@@ -156,7 +156,7 @@ mod tests {
         }
     }
 
-    /// Costly work runs to its end on a thread of its own at a lower priority, hands back what it
+    /// Costly work runs to its end on the pool at a lower priority, hands back what it
     /// made, and a panic in it comes back to the caller.
     #[test]
     fn costly_work_runs_at_a_lower_priority_and_returns() {
