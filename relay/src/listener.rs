@@ -117,6 +117,11 @@ impl Listener for LimitedListener {
             let (stream, addr) = Listener::accept(&mut self.inner).await;
             match self.admit(addr.ip()) {
                 Some(slot) => {
+                    // Chat frames are small and answered at once: without this, Nagle's algorithm
+                    // meets the peer's delayed ACK and holds each frame for ~40 ms.
+                    if let Err(err) = stream.set_nodelay(true) {
+                        log::warn!("TCP_NODELAY on a connection from {addr}: {err}");
+                    }
                     let counted = Counted {
                         stream,
                         _permit: permit,
@@ -245,5 +250,15 @@ mod tests {
         assert!(listener.admit("192.0.2.2".parse().unwrap()).is_some());
         drop(first);
         assert!(listener.admit(ip).is_some(), "a closed one frees its place");
+    }
+
+    #[tokio::test]
+    async fn accepted_connections_send_small_frames_at_once() {
+        let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = inner.local_addr().unwrap();
+        let mut listener = LimitedListener::new(inner, ConnectionLimits::from_env().unwrap());
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = Listener::accept(&mut listener).await;
+        assert!(accepted.stream.nodelay().unwrap(), "TCP_NODELAY is set");
     }
 }
