@@ -5,13 +5,10 @@ use std::sync::Arc;
 use zudui_relay::Backend;
 use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{self, ClientMessage, Target};
-use zudui_shared::db::chat_messages::{self, Room};
+use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::Result;
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::{accounts, App};
-
-/// Most messages one gap fill reads.
-const FILL_PAGE: i64 = 200;
 
 pub struct InProcess(pub Arc<App>);
 
@@ -54,12 +51,6 @@ impl Backend for InProcess {
     }
 
     fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
-        Box::pin(async move {
-            let app = &self.0;
-            let page = app
-                .db
-                .run(|c| Ok(chat_messages::after(c, room, after, FILL_PAGE)?))?;
-            Ok(page.iter().map(|m| Posted::of(app, m, false)).collect())
-        })
+        Box::pin(async move { chat::after(&self.0, room, after) })
     }
 }

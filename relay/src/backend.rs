@@ -38,6 +38,9 @@ pub trait Backend: Send + Sync + 'static {
         message: &'a ClientMessage,
     ) -> BoxFuture<'a, Result<Posted>>;
 
-    /// The messages stored after `after`, oldest first (a page of them), to fill a gap.
+    /// The messages stored after `after`, oldest first: at most [`AFTER_PAGE`], a shorter page
+    /// when it reaches the newest one. To fill a gap.
+    ///
+    /// [`AFTER_PAGE`]: zudui_shared::chat::AFTER_PAGE
     fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>>;
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 use zudui_shared::chat::live::{Event, Live, Posted};
+use zudui_shared::chat::AFTER_PAGE;
 use zudui_shared::db::chat_messages::Room;
 
 use crate::backend::Backend;
@@ -21,7 +22,8 @@ pub const BACKLOG: usize = 1024;
 /// How long messages wait behind a gap before storage is asked for the missing ones: enough for
 /// a message published a little late by another instance to arrive by itself.
 const GAP_WAIT: Duration = Duration::from_millis(200);
-/// Tries to fill one gap from storage before giving up on it.
+/// Tries without progress to fill one gap from storage before giving it up (about 3 s in all,
+/// each wait twice the one before).
 const GAP_TRIES: u32 = 5;
 /// How long a session waits for the bus to confirm its room's subscription.
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(3);
@@ -73,6 +75,8 @@ struct RoomState {
     order: Mutex<Sequencer>,
     /// A gap fill is running.
     filling: AtomicBool,
+    /// Messages may have been missed (the bus was away): the next fill checks for them.
+    recheck: AtomicBool,
     /// The bus confirmed the room's subscription (always true without a bus).
     subscribed: watch::Sender<bool>,
 }
@@ -130,6 +134,7 @@ impl Hub {
                     live: broadcast::channel(BACKLOG).0,
                     order: Mutex::default(),
                     filling: AtomicBool::new(false),
+                    recheck: AtomicBool::new(false),
                     subscribed,
                 })
             });
@@ -258,8 +263,11 @@ impl Hub {
     }
 
     /// Reads what is missing from storage, after a short wait for it to arrive by itself,
-    /// unless a fill is running. With `check`, looks for messages after the last one delivered
-    /// even when no gap is known (the bus was away and may have lost some).
+    /// unless a fill is running (with `check`, that fill checks too). With `check`, pages through
+    /// the messages after the last one delivered even when no gap is known (the bus was away
+    /// and may have lost some), until a page reaches the newest message. Each page goes to the
+    /// state being filled; the fill ends when that state is gone (nobody here listens to the
+    /// room any more), and after [`GAP_TRIES`] tries without progress it gives the gap up.
     fn fill(&self, room: Room, state: &Arc<RoomState>, check: bool) {
         let Some(backend) = self.backend.get().and_then(Weak::upgrade) else {
             return;
@@ -267,17 +275,24 @@ impl Hub {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        if check {
+            state.recheck.store(true, Ordering::Release);
+        }
         if state.filling.swap(true, Ordering::AcqRel) {
             return;
         }
         let (state, hub) = (state.clone(), self.me.clone());
         runtime.spawn(async move {
-            let mut check = check;
             if !check {
                 tokio::time::sleep(GAP_WAIT).await;
             }
+            let mut check = false;
             let mut failures = 0;
             loop {
+                let Some(hub) = hub.upgrade().filter(|hub| hub.is_current(room, &state)) else {
+                    break;
+                };
+                check |= state.recheck.swap(false, Ordering::AcqRel);
                 let after = {
                     let order = state.order.lock().unwrap_or_else(PoisonError::into_inner);
                     if check {
@@ -286,40 +301,69 @@ impl Hub {
                         order.gap()
                     }
                 };
-                let (Some(after), Some(hub)) = (after, hub.upgrade()) else {
+                let Some(after) = after else {
                     break;
                 };
-                match backend.after(room, after).await {
-                    Ok(page) if page.is_empty() && check => break,
-                    Ok(page) if !page.is_empty() => {
-                        for posted in page {
-                            hub.accept(Event::Message(posted), Origin::Storage);
-                        }
-                        check = false;
-                        continue;
+                let (progressed, newest) = match backend.after(room, after).await {
+                    Ok(page) => {
+                        let newest = page.len() < AFTER_PAGE;
+                        hub.sequence(room, &state, |order| {
+                            page.into_iter().flat_map(|p| order.offer(p)).collect()
+                        });
+                        let last = state
+                            .order
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .last();
+                        (last > Some(after), newest)
                     }
-                    Ok(_) => log::warn!("chat: {} has a gap storage cannot fill", room.key()),
-                    Err(err) => log::warn!("chat: filling a gap in {}: {err}", room.key()),
+                    Err(err) => {
+                        log::warn!("chat: reading {} after {after}: {err}", room.key());
+                        (false, false)
+                    }
+                };
+                if check && newest {
+                    // Checked up to the newest message; a gap left is filled as any other.
+                    check = false;
+                    continue;
+                }
+                if progressed {
+                    failures = 0;
+                    continue;
                 }
                 failures += 1;
                 if failures >= GAP_TRIES {
+                    log::warn!("chat: {} skips a gap storage did not fill", room.key());
                     hub.sequence(room, &state, Sequencer::skip_gap);
                     break;
                 }
-                tokio::time::sleep(GAP_WAIT * failures).await;
+                tokio::time::sleep(GAP_WAIT * (1 << (failures - 1))).await;
             }
             state.filling.store(false, Ordering::Release);
-            // A gap that opened while this fill was finishing gets its own.
-            let gap = state
+            // A gap that opened, or a recheck asked for, while this fill was finishing gets
+            // its own fill.
+            let Some(hub) = hub.upgrade().filter(|hub| hub.is_current(room, &state)) else {
+                return;
+            };
+            if state.recheck.load(Ordering::Acquire) {
+                hub.fill(room, &state, true);
+            } else if state
                 .order
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .gap()
-                .is_some();
-            if let (true, Some(hub)) = (gap, hub.upgrade()) {
+                .is_some()
+            {
                 hub.fill(room, &state, false);
             }
         });
+    }
+
+    /// Whether `state` is still the room's (it is forgotten when its last listener goes, and a
+    /// new one is made when someone joins again).
+    fn is_current(&self, room: Room, state: &Arc<RoomState>) -> bool {
+        self.room(room)
+            .is_some_and(|current| Arc::ptr_eq(&current, state))
     }
 }
 
@@ -327,5 +371,155 @@ impl Hub {
 impl Live for Hub {
     fn publish(&self, event: Event) {
         self.accept(event, Origin::Here);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use zudui_shared::chat::{ClientMessage, Target};
+    use zudui_shared::error::Result;
+    use zudui_shared::sendable::BoxFuture;
+
+    use super::*;
+
+    const ROOM: Room = Room::Group(1);
+
+    /// Storage holding messages 1..=`stored` of [`ROOM`], counting the `after` reads.
+    struct Stored {
+        stored: i64,
+        reads: AtomicUsize,
+    }
+
+    fn posted(id: i64) -> Posted {
+        Posted {
+            room: ROOM,
+            id,
+            prev: (id > 1).then_some(id - 1),
+            frame: format!("m{id}"),
+        }
+    }
+
+    impl Backend for Stored {
+        fn authenticate<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<String>> {
+            unreachable!()
+        }
+        fn admit(&self, _: &str) -> Result<()> {
+            unreachable!()
+        }
+        fn open<'a>(&'a self, _: &'a str, _: &'a Target) -> BoxFuture<'a, Result<Room>> {
+            unreachable!()
+        }
+        fn history<'a>(
+            &'a self,
+            _: Room,
+            _: &'a str,
+            _: Option<i64>,
+        ) -> BoxFuture<'a, Result<Vec<Posted>>> {
+            unreachable!()
+        }
+        fn post<'a>(
+            &'a self,
+            _: Room,
+            _: &'a str,
+            _: &'a str,
+            _: &'a ClientMessage,
+        ) -> BoxFuture<'a, Result<Posted>> {
+            unreachable!()
+        }
+        fn after(&self, _: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            let page = ((after + 1)..=self.stored)
+                .take(AFTER_PAGE)
+                .map(posted)
+                .collect();
+            Box::pin(async move { Ok(page) })
+        }
+    }
+
+    /// A hub without a bus over storage holding `stored` messages, and a listener of [`ROOM`]
+    /// whose stream starts after message `start`.
+    async fn hub(stored: i64, start: i64) -> (Arc<Hub>, Arc<Stored>, Listener) {
+        let storage = Arc::new(Stored {
+            stored,
+            reads: AtomicUsize::new(0),
+        });
+        let hub = Hub::new(None);
+        hub.fill_from(&(storage.clone() as Arc<dyn Backend>));
+        let listener = hub.join(ROOM).await;
+        hub.start(ROOM, start);
+        (hub, storage, listener)
+    }
+
+    /// The ids delivered to `listener` until nothing more comes for a while.
+    async fn heard(listener: &mut Listener) -> Vec<i64> {
+        let mut ids = Vec::new();
+        while let Ok(Ok(delivery)) =
+            tokio::time::timeout(Duration::from_secs(30), listener.recv()).await
+        {
+            if let Delivery::Message { id, .. } = *delivery {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    fn reads(storage: &Stored) -> usize {
+        storage.reads.load(Ordering::Relaxed)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_is_filled_from_storage_with_one_read() {
+        let (hub, storage, mut listener) = hub(5, 2).await;
+        hub.accept(Event::Message(posted(5)), Origin::Bus);
+        assert_eq!(heard(&mut listener).await, vec![3, 4, 5]);
+        assert_eq!(reads(&storage), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_recheck_pages_up_to_the_newest_message() {
+        // 260 stored while the bus was away: a full page, then a shorter one ends the check.
+        let (hub, storage, mut listener) = hub(260, 0).await;
+        hub.recheck_all();
+        assert_eq!(heard(&mut listener).await, (1..=260).collect::<Vec<_>>());
+        assert_eq!(reads(&storage), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_storage_cannot_fill_is_given_up_after_a_few_tries() {
+        // Message 9 names 8 before it, which storage does not have.
+        let (hub, storage, mut listener) = hub(5, 5).await;
+        let mut orphan = posted(9);
+        orphan.prev = Some(8);
+        hub.accept(Event::Message(orphan), Origin::Bus);
+        assert_eq!(heard(&mut listener).await, vec![9]);
+        assert_eq!(reads(&storage), GAP_TRIES as usize);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fill_ends_when_its_room_is_forgotten_or_made_again() {
+        // Storage has the whole gap (6 to 8), so only the room's state can end the fill.
+        for rejoin in [false, true] {
+            let (hub, storage, listener) = hub(9, 5).await;
+            hub.accept(Event::Message(posted(9)), Origin::Bus);
+            // The room's last listener goes before the fill's first read.
+            drop(listener);
+            let _again = if rejoin {
+                Some(hub.join(ROOM).await)
+            } else {
+                None
+            };
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            assert_eq!(reads(&storage), 0, "rejoined: {rejoin}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_room_reads_nothing() {
+        let (hub, storage, mut listener) = hub(5, 5).await;
+        hub.accept(Event::Message(posted(6)), Origin::Bus);
+        assert_eq!(heard(&mut listener).await, vec![6]);
+        assert_eq!(reads(&storage), 0);
     }
 }

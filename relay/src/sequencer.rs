@@ -35,6 +35,10 @@ impl Sequencer {
             return Vec::new();
         }
         self.held.entry(posted.id).or_insert(posted);
+        if self.last.is_none() && self.held.len() > MAX_HELD {
+            // Not started: the first session's history will show the oldest ones.
+            self.held.pop_first();
+        }
         let ready = self.drain();
         if self.held.len() > MAX_HELD {
             let mut skipped = ready;
@@ -138,6 +142,20 @@ mod tests {
         assert_eq!(s.gap(), Some(4));
         assert_eq!(ids(s.skip_gap()), vec![8, 11]);
         assert_eq!(s.last(), Some(11));
+    }
+
+    #[test]
+    fn before_the_start_only_the_newest_are_held() {
+        let mut s = Sequencer::default();
+        for id in 1..=(MAX_HELD as i64 + 10) {
+            assert!(s.offer(msg(id, Some(id - 1))).is_empty());
+        }
+        assert_eq!(s.held.len(), MAX_HELD);
+        let delivered = ids(s.start(MAX_HELD as i64));
+        assert_eq!(
+            delivered,
+            ((MAX_HELD as i64 + 1)..=(MAX_HELD as i64 + 10)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -80,10 +80,13 @@ async fn connect(
     // Listening starts, and the history is read, before the handshake is answered: what was
     // stored before the client holds its socket comes as history, everything later live.
     let live = chat.hub.join(room).await;
-    let greeting = chat.backend.history(room, &me, None).await;
-    if let Ok(page) = &greeting {
-        chat.hub.start(room, page.last().map_or(0, |m| m.id));
-    }
+    // Without history the live stream has no start: the handshake is refused (the client
+    // retries), rather than opening a socket that would never hear the room.
+    let greeting = match chat.backend.history(room, &me, None).await {
+        Ok(page) => page,
+        Err(err) => return error_response(err),
+    };
+    chat.hub.start(room, greeting.last().map_or(0, |m| m.id));
     // Small buffers: tens of thousands of sockets are held at once, and client frames are at
     // most a few kilobytes.
     upgrade
@@ -132,20 +135,14 @@ async fn session(
     room: Room,
     me: String,
     mut live: Listener,
-    greeting: Result<Vec<Posted>>,
+    greeting: Vec<Posted>,
     socket: WebSocket,
 ) {
     let (mut sink, mut incoming) = socket.split();
     // Subscribed first, then the history read: a message stored in between comes both ways, and
     // the live copy of anything the history already showed is skipped.
-    let mut seen = 0;
-    let greeting = match greeting {
-        Ok(page) => {
-            seen = page.last().map_or(0, |m| m.id);
-            page.into_iter().map(|m| m.frame).collect()
-        }
-        Err(err) => vec![error_frame(err)],
-    };
+    let mut seen = greeting.last().map_or(0, |m| m.id);
+    let greeting = greeting.into_iter().map(|m| m.frame).collect();
     let mut open = send_all(&mut sink, greeting).await;
     let mut ping = interval(PING);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -22,6 +22,8 @@ pub use client::ClientMessage;
 
 /// Messages sent on connect and per `history` request.
 pub const PAGE: i64 = 20;
+/// Most messages one [`after`] read returns: a host filling a gap pages on until a shorter page.
+pub const AFTER_PAGE: usize = 200;
 
 /// Who a connection wants to talk to.
 #[derive(Debug, Clone)]
@@ -69,6 +71,18 @@ pub fn history(app: &App, room: Room, me: &str, before: Option<i64>) -> Result<V
         still_in(c, room, me)?;
         Ok(chat_messages::page(c, room, before, PAGE)?)
     })
+}
+
+/// The messages of `room` stored after message `after`, oldest first (at most [`AFTER_PAGE`]),
+/// rendered as they are delivered live: for a host that noticed a gap.
+pub fn after(app: &App, room: Room, after: i64) -> Result<Vec<live::Posted>> {
+    let page = app
+        .db
+        .run(|c| Ok(chat_messages::after(c, room, after, AFTER_PAGE as i64)?))?;
+    Ok(page
+        .iter()
+        .map(|m| live::Posted::of(app, m, false))
+        .collect())
 }
 
 /// Whether `me` is still in `room` (a member may be removed while connected): 403 or 407.

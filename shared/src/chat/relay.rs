@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::live::Posted;
 use super::{client, history, open, store, Target};
 use crate::app::App;
-use crate::db::chat_messages::{self, Room};
+use crate::db::chat_messages::Room;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
 use crate::params::Params;
@@ -35,9 +35,6 @@ pub fn secrets_match(given: &str, secret: &str) -> bool {
 fn room_of(p: &Params) -> Result<Room> {
     Room::from_key(p.str("room")?).ok_or_else(|| Error::param("room"))
 }
-
-/// Most messages one `after` call returns.
-const AFTER_LIMIT: i64 = 200;
 
 /// `{user_id, group_id}` or `{user_id, peer_id}` → `{room}` (`group:5`, `private:7`). 112 when
 /// the token's user no longer exists.
@@ -78,11 +75,7 @@ pub fn store_frame(app: &App, p: &Params) -> Result<Value> {
 pub fn read_after(app: &App, p: &Params) -> Result<Value> {
     let room = room_of(p)?;
     let after = p.opt_id("after")?.unwrap_or(0).max(0);
-    let page = app
-        .db
-        .run(|c| Ok(chat_messages::after(c, room, after, AFTER_LIMIT)?))?;
-    let messages: Vec<Posted> = page.iter().map(|m| Posted::of(app, m, false)).collect();
-    Ok(json!({ "messages": messages }))
+    Ok(json!({ "messages": super::after(app, room, after)? }))
 }
 
 #[cfg(test)]
