@@ -159,7 +159,7 @@ async fn session(
                     heard = Instant::now();
                     match frame {
                         Frame::Text(text) => {
-                            let replies = answer(&chat, room, &me, text.as_str()).await;
+                            let replies = answer(&chat, room, &me, text.as_str(), seen).await;
                             send_all(&mut sink, replies).await
                         }
                         Frame::Binary(_) => {
@@ -192,8 +192,10 @@ async fn session(
 }
 
 /// The frames answering one client message: nothing for a sent message (it comes back live, once
-/// stored), a page for `history`, or an error frame.
-async fn answer(chat: &Chat, room: Room, me: &str, text: &str) -> Vec<String> {
+/// stored), a page for `history`, or an error frame. A repeated send (its `client_msg_id` names
+/// a stored message) that this socket was already given, live or in its greeting (`seen`), gets
+/// that message again as its acknowledgement; otherwise it comes live like any other.
+async fn answer(chat: &Chat, room: Room, me: &str, text: &str, seen: i64) -> Vec<String> {
     let parsed = chat
         .backend
         .admit(me)
@@ -206,11 +208,15 @@ async fn answer(chat: &Chat, room: Room, me: &str, text: &str) -> Vec<String> {
             .map(|page| page.into_iter().map(|m| m.frame).collect()),
         Ok(message) => match chat.backend.post(room, me, text, &message).await {
             Ok(posted) => {
+                // Only a repeat has an id this socket has seen: a new message's is the largest.
+                let acknowledgement = (posted.id <= seen).then(|| posted.frame.clone());
+                // A repeat is published again: its first sending may have been stored but never
+                // delivered (its relay died); the rooms drop what they delivered already.
                 chat.hub.accept(
                     zudui_shared::chat::live::Event::Message(posted),
                     Origin::Here,
                 );
-                Ok(Vec::new())
+                Ok(acknowledgement.into_iter().collect())
             }
             Err(err) => Err(err),
         },

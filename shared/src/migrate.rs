@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/0008_chat_files_by_uploader.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/0009_chat_client_msg_id.sql"),
+    ),
 ];
 
 pub fn latest() -> i64 {

@@ -280,9 +280,9 @@ const KINDS: [&str; 6] = ["text", "image", "voice", "video", "file", "history"];
 
 fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {
-        "text" => &["msg_type", "content", "at"],
+        "text" => &["msg_type", "content", "at", "client_msg_id"],
         "history" => &["msg_type", "msg_id"],
-        _ => &["msg_type", "file_id", "at"],
+        _ => &["msg_type", "file_id", "at", "client_msg_id"],
     }
 }
 
@@ -369,6 +369,19 @@ fn chat_model(value: &Value, group: bool) -> Result<ClientMessage, BTreeSet<u16>
             faults.insert(409);
         }
     }
+    // 1 to 64 visible ASCII characters (the README's idempotent sends).
+    let client_msg_id = match fields.get("client_msg_id") {
+        None => None,
+        Some(Value::String(id))
+            if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| ('!'..='~').contains(&c)) =>
+        {
+            Some(id.clone())
+        }
+        Some(_) => {
+            faults.insert(409);
+            None
+        }
+    };
     if !faults.is_empty() {
         return Err(faults);
     }
@@ -377,6 +390,7 @@ fn chat_model(value: &Value, group: bool) -> Result<ClientMessage, BTreeSet<u16>
         content,
         file_id,
         at,
+        client_msg_id,
     })
 }
 
@@ -444,14 +458,16 @@ fn content() -> impl Strategy<Value = String> {
 /// A well-formed message, its fields in any order, and what it must parse to.
 fn valid_msg() -> impl Strategy<Value = Msg> {
     let at = prop::option::of(prop::collection::btree_set(user_id(), 0..6));
+    let client_msg_id = prop::option::of("[!-~]{1,64}");
     (
         prop::sample::select(KINDS.to_vec()),
         any::<bool>(),
         content(),
         any::<i64>(),
         at,
+        client_msg_id,
     )
-        .prop_flat_map(|(kind, group, content, id, at)| {
+        .prop_flat_map(|(kind, group, content, id, at, client_msg_id)| {
             // `at` only in group rooms, as the contract allows; ids in any order.
             let at: Option<Vec<String>> = at
                 .filter(|_| group && kind != "history")
@@ -460,9 +476,10 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                 Some(ids) => Just(ids).prop_shuffle().prop_map(Some).boxed(),
                 None => Just(None).boxed(),
             };
-            (Just((kind, group, content, id)), at)
+            let client_msg_id = client_msg_id.filter(|_| kind != "history");
+            (Just((kind, group, content, id, client_msg_id)), at)
         })
-        .prop_flat_map(|((kind, group, content, id), at)| {
+        .prop_flat_map(|((kind, group, content, id, client_msg_id), at)| {
             let mut fields = vec![("msg_type".to_owned(), Value::from(kind))];
             let expected = match kind {
                 "history" => {
@@ -476,6 +493,7 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                         content: Some(content),
                         file_id: None,
                         at: at.clone().unwrap_or_default(),
+                        client_msg_id: client_msg_id.clone(),
                     }
                 }
                 _ => {
@@ -485,11 +503,15 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                         content: None,
                         file_id: Some(id),
                         at: at.clone().unwrap_or_default(),
+                        client_msg_id: client_msg_id.clone(),
                     }
                 }
             };
             if let Some(ids) = at {
                 fields.push(("at".into(), Value::from(ids)));
+            }
+            if let Some(client_msg_id) = client_msg_id {
+                fields.push(("client_msg_id".into(), Value::from(client_msg_id)));
             }
             (Just(fields).prop_shuffle(), Just((kind, group, expected)))
         })
@@ -638,7 +660,7 @@ proptest! {
         }
         prop_assert_eq!(
             parse(&text, true).ok(),
-            Some(ClientMessage::Send { msg_type: "image", content: None, file_id: Some(1), at: unique })
+            Some(ClientMessage::Send { msg_type: "image", content: None, file_id: Some(1), at: unique, client_msg_id: None })
         );
     }
 
@@ -658,13 +680,13 @@ proptest! {
     /// Removing any field the message's type requires is 409.
     #[test]
     fn chat_missing_field_is_409(msg in valid_msg(), which in any::<Index>()) {
-        let required: Vec<usize> = (0..msg.fields.len()).filter(|i| msg.fields[*i].0 != "at").collect();
+        let required: Vec<usize> = (0..msg.fields.len()).filter(|i| !["at", "client_msg_id"].contains(&msg.fields[*i].0.as_str())).collect();
         let mut fields = msg.fields.clone();
         fields.remove(required[which.index(required.len())]);
         prop_assert_eq!(chat_code(&render_msg(&fields, &[1]), msg.group)?, 409);
     }
 
-    /// A field of the wrong JSON type is 409: `msg_type` and `content` not strings, `file_id` and
+    /// A field of the wrong JSON type is 409: `msg_type`, `content` and `client_msg_id` not strings, `file_id` and
     /// `msg_id` not integers (a decimal string, a float, a number past i64 included), `at` not an
     /// array of strings.
     #[test]
@@ -683,7 +705,7 @@ proptest! {
         }
         let i = which.index(fields.len());
         fields[i].1 = match fields[i].0.as_str() {
-            "msg_type" | "content" => not_string,
+            "msg_type" | "content" | "client_msg_id" => not_string,
             "at" => not_ids,
             _ => not_integer,
         };

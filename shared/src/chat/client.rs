@@ -16,15 +16,20 @@ pub const TEXT_LIMIT: usize = 4000;
 pub const FRAME_LIMIT: usize = 64 * 1024;
 /// Most users one message may mention (and never more than the room's members).
 pub const AT_LIMIT: usize = 100;
+/// Longest `client_msg_id`, in characters (each visible ASCII): room for a UUID or a
+/// timestamp with a counter.
+pub const CLIENT_MSG_ID_LIMIT: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMessage {
-    /// A text (`content`) or a file message (`file_id`), with the users it mentions.
+    /// A text (`content`) or a file message (`file_id`), with the users it mentions, and the
+    /// id its client gave it so that a resend is not stored twice.
     Send {
         msg_type: &'static str,
         content: Option<String>,
         file_id: Option<i64>,
         at: Vec<String>,
+        client_msg_id: Option<String>,
     },
     /// The messages before `msg_id`.
     History { msg_id: i64 },
@@ -99,7 +104,7 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
         _ => return Err(Error::new(Code::UnknownMsgType)),
     };
     let (content, file_id) = if msg_type == "text" {
-        only(&fields, &["msg_type", "content", "at"])?;
+        only(&fields, &["msg_type", "content", "at", "client_msg_id"])?;
         let content = match fields.get("content") {
             Some(Value::String(c)) => c.clone(),
             Some(_) => return Err(bad("content 应为字符串")),
@@ -113,7 +118,7 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
         }
         (Some(content), None)
     } else {
-        only(&fields, &["msg_type", "file_id", "at"])?;
+        only(&fields, &["msg_type", "file_id", "at", "client_msg_id"])?;
         (None, Some(integer(&fields, "file_id")?))
     };
     let at = match fields.get("at") {
@@ -137,11 +142,26 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
         }
         Some(_) => return Err(bad("at 应为数组")),
     };
+    let client_msg_id = match fields.get("client_msg_id") {
+        None => None,
+        Some(Value::String(id))
+            if (1..=CLIENT_MSG_ID_LIMIT).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Some(id.clone())
+        }
+        Some(_) => {
+            return Err(bad(&format!(
+                "client_msg_id 应为 1 到 {CLIENT_MSG_ID_LIMIT} 个可见 ASCII 字符"
+            )))
+        }
+    };
     Ok(ClientMessage::Send {
         msg_type,
         content,
         file_id,
         at,
+        client_msg_id,
     })
 }
 
@@ -182,6 +202,21 @@ mod tests {
                 content: Some("hi".into()),
                 file_id: None,
                 at: vec!["a".into(), "b".into()],
+                client_msg_id: None,
+            }
+        );
+        assert_eq!(
+            parse(
+                r#"{"client_msg_id":"c-1:7","msg_type":"video","file_id":3}"#,
+                false
+            )
+            .unwrap(),
+            ClientMessage::Send {
+                msg_type: "video",
+                content: None,
+                file_id: Some(3),
+                at: vec![],
+                client_msg_id: Some("c-1:7".into()),
             }
         );
         assert_eq!(
@@ -212,6 +247,28 @@ mod tests {
         assert_eq!(code(r#"{"msg_type":"image","file_id":"3"}"#, true), 409);
         assert_eq!(code(r#"{"msg_type":"image","content":"x"}"#, true), 409);
         assert_eq!(code(r#"{"msg_type":"history","msg_id":1.5}"#, true), 409);
+        for client_msg_id in [r#""""#, r#""a b""#, r#""é""#, "7", "null", "[]"] {
+            let frame =
+                format!(r#"{{"msg_type":"text","content":"x","client_msg_id":{client_msg_id}}}"#);
+            assert_eq!(code(&frame, true), 409, "{frame}");
+        }
+        let longest = format!(
+            r#"{{"msg_type":"text","content":"x","client_msg_id":"{}"}}"#,
+            "~".repeat(64)
+        );
+        assert!(parse(&longest, true).is_ok());
+        assert_eq!(
+            code(&longest.replace("~\"", "~~\""), true),
+            409,
+            "65 characters"
+        );
+        assert_eq!(
+            code(
+                r#"{"msg_type":"history","msg_id":1,"client_msg_id":"a"}"#,
+                true
+            ),
+            409
+        );
         assert_eq!(code(r#"[1]"#, true), 409);
         assert_eq!(code(r#"nope"#, true), 409);
         // A repeated field could be read either way: {"msg_type":"history",...,"msg_type":"text"}.

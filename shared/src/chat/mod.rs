@@ -114,16 +114,23 @@ pub fn admit(app: &App, me: &str) -> Result<()> {
     limits::check(app, Action::Chat, Some(me), None)
 }
 
+/// How long a `client_msg_id` names its message: a send repeating it within this many seconds
+/// returns the stored message instead of storing another.
+pub const REPEAT_WINDOW: i64 = 24 * 60 * 60;
+
 /// Stores a message from `me`, admitted by [`admit`] (the relay's own buckets in front of Spin);
 /// the checks that depend on the room happen here: membership (403)
 /// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones,
 /// `at` naming members only (409), and `file_id` naming a temporary file of the room (406).
+/// A repeat (the sender's `client_msg_id` in this room within [`REPEAT_WINDOW`]) stores nothing
+/// and returns the message stored first.
 pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
     let ClientMessage::Send {
         msg_type,
         content,
         file_id,
         at,
+        client_msg_id,
     } = message
     else {
         return Err(Error::with_message(
@@ -133,28 +140,30 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
     };
     app.db.tx(|c| {
         let now = time::now();
-        match room {
+        let group = match room {
             Room::Group(id) => {
                 let group = member_of(c, id, me)?;
                 if group.is_dismissed() {
                     return Err(Error::new(Code::ChatGroupDismissed));
                 }
-                if at.len() as i64 > group.user_cnt {
-                    return Err(Error::with_message(
-                        Code::BadMessage,
-                        "被 @ 的人数超过群组人数",
-                    ));
-                }
-                for user in at {
-                    if members::membership(c, id, user)?.is_none() {
-                        return Err(Error::with_message(
-                            Code::BadMessage,
-                            format!("被 @ 的用户 {user} 不在群组中"),
-                        ));
-                    }
-                }
+                Some(group)
             }
-            Room::Private(_) => still_in(c, room, me)?,
+            Room::Private(_) => {
+                still_in(c, room, me)?;
+                None
+            }
+        };
+        if let Some(client_msg_id) = client_msg_id {
+            match chat_messages::by_client_msg_id(c, room, me, client_msg_id)? {
+                Some((id, stored)) if now - stored < REPEAT_WINDOW => {
+                    return stored_message(c, room, id);
+                }
+                Some((id, _)) => chat_messages::release_client_msg_id(c, id)?,
+                None => {}
+            }
+        }
+        if let Some(group) = &group {
+            check_at(c, group, at)?;
         }
         let file_info = match file_id {
             Some(file_id) => {
@@ -182,15 +191,39 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
                 file_id: *file_id,
                 file_info,
                 at: (!at.is_empty()).then(|| json!(at).to_string()),
+                client_msg_id: client_msg_id.as_deref(),
                 created_at: now,
             },
         )?;
         if let Room::Private(room_id) = room {
             private_rooms::touch(c, room_id, id, now)?;
         }
-        chat_messages::get(c, room, id)?
-            .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
+        stored_message(c, room, id)
     })
+}
+
+/// 409 unless everyone `at` names is a member of `group` (never more than it has).
+fn check_at(conn: &dyn Sql, group: &groups::Group, at: &[String]) -> Result<()> {
+    if at.len() as i64 > group.user_cnt {
+        return Err(Error::with_message(
+            Code::BadMessage,
+            "被 @ 的人数超过群组人数",
+        ));
+    }
+    for user in at {
+        if members::membership(conn, group.id, user)?.is_none() {
+            return Err(Error::with_message(
+                Code::BadMessage,
+                format!("被 @ 的用户 {user} 不在群组中"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn stored_message(conn: &dyn Sql, room: Room, id: i64) -> Result<Message> {
+    chat_messages::get(conn, room, id)?
+        .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
 }
 
 /// A message as clients receive it.
@@ -214,6 +247,9 @@ pub fn shaped(app: &App, m: &Message, history: bool) -> Value {
             .and_then(|a| serde_json::from_str::<Value>(a).ok())
     {
         msg["at"] = at;
+    }
+    if let Some(client_msg_id) = &m.client_msg_id {
+        msg["client_msg_id"] = json!(client_msg_id);
     }
     json!({
         "id": m.id,

@@ -64,6 +64,7 @@ pub struct NewMessage<'a> {
     pub file_id: Option<i64>,
     pub file_info: Option<String>,
     pub at: Option<String>,
+    pub client_msg_id: Option<&'a str>,
     pub created_at: i64,
 }
 
@@ -71,8 +72,9 @@ pub struct NewMessage<'a> {
 pub fn insert(conn: &dyn Sql, m: &NewMessage<'_>) -> anyhow::Result<i64> {
     conn.query(
         "INSERT INTO chat_messages
-             (room_kind, room_id, user_id, msg_type, content, file_id, file_info, at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             (room_kind, room_id, user_id, msg_type, content, file_id, file_info, at,
+              client_msg_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         params![
             m.room.kind(),
             m.room.id(),
@@ -82,6 +84,7 @@ pub fn insert(conn: &dyn Sql, m: &NewMessage<'_>) -> anyhow::Result<i64> {
             m.file_id,
             m.file_info.clone(),
             m.at.clone(),
+            m.client_msg_id,
             m.created_at
         ],
     )?[0]
@@ -103,6 +106,7 @@ pub struct Message {
     pub file_id: Option<i64>,
     pub file_info: Option<String>,
     pub at: Option<String>,
+    pub client_msg_id: Option<String>,
     pub created_at: i64,
 }
 
@@ -148,7 +152,7 @@ fn select(
 ) -> anyhow::Result<Vec<Message>> {
     let sql = format!(
         "SELECT m.id, m.user_id, coalesce(gm.nickname, u.nickname, ''), m.msg_type, m.content,
-                m.file_id, m.file_info, m.at, m.created_at,
+                m.file_id, m.file_info, m.at, m.created_at, m.client_msg_id,
                 (SELECT max(p.id) FROM chat_messages p
                  WHERE p.room_kind = m.room_kind AND p.room_id = m.room_id AND p.id < m.id)
          FROM chat_messages m
@@ -162,7 +166,7 @@ fn select(
         .map(|r| {
             Ok(Message {
                 id: r.int(0)?,
-                prev: r.opt_int(9)?,
+                prev: r.opt_int(10)?,
                 room,
                 user_id: r.text(1)?,
                 nickname: r.text(2)?,
@@ -171,10 +175,35 @@ fn select(
                 file_id: r.opt_int(5)?,
                 file_info: r.opt_text(6)?,
                 at: r.opt_text(7)?,
+                client_msg_id: r.opt_text(9)?,
                 created_at: r.int(8)?,
             })
         })
         .collect()
+}
+
+/// The message `user_id` sent in `room` with `client_msg_id`, and when it was stored.
+pub fn by_client_msg_id(
+    conn: &dyn Sql,
+    room: Room,
+    user_id: &str,
+    client_msg_id: &str,
+) -> anyhow::Result<Option<(i64, i64)>> {
+    let rows = conn.query(
+        "SELECT id, created_at FROM chat_messages
+         WHERE room_kind = ? AND room_id = ? AND user_id = ? AND client_msg_id = ?",
+        params![room.kind(), room.id(), user_id, client_msg_id],
+    )?;
+    rows.first().map(|r| Ok((r.int(0)?, r.int(1)?))).transpose()
+}
+
+/// Clears message `id`'s `client_msg_id`, so that its sender may use it again.
+pub fn release_client_msg_id(conn: &dyn Sql, id: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE chat_messages SET client_msg_id = NULL WHERE id = ?",
+        params![id],
+    )?;
+    Ok(())
 }
 
 /// Messages stored since `since` (the admin dashboard's messages today).

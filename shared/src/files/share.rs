@@ -34,6 +34,7 @@ fn store(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<Message> {
                 file_id: Some(file_id),
                 file_info: Some(info.to_string()),
                 at: None,
+                client_msg_id: None,
                 created_at: time::now(),
             },
         )?;
