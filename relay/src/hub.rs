@@ -22,9 +22,13 @@ pub const BACKLOG: usize = 1024;
 /// How long messages wait behind a gap before storage is asked for the missing ones: enough for
 /// a message published a little late by another instance to arrive by itself.
 const GAP_WAIT: Duration = Duration::from_millis(200);
-/// Tries without progress to fill one gap from storage before giving it up (about 3 s in all,
-/// each wait twice the one before).
+/// Reads of storage that do not close a gap before it is given up (about 3 s in all, each
+/// wait twice the one before): storage answers, but without the missing messages.
 const GAP_TRIES: u32 = 5;
+/// How long a fill keeps trying while storage cannot be reached (the backend restarting), and
+/// the longest wait between two tries.
+const STORAGE_PATIENCE: Duration = Duration::from_secs(30);
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
 /// How long a session waits for the bus to confirm its room's subscription.
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(3);
 
@@ -267,7 +271,8 @@ impl Hub {
     /// the messages after the last one delivered even when no gap is known (the bus was away
     /// and may have lost some), until a page reaches the newest message. Each page goes to the
     /// state being filled; the fill ends when that state is gone (nobody here listens to the
-    /// room any more), and after [`GAP_TRIES`] tries without progress it gives the gap up.
+    /// room any more). It gives the gap up after [`GAP_TRIES`] reads without progress, or when
+    /// storage has not answered for [`STORAGE_PATIENCE`].
     fn fill(&self, room: Room, state: &Arc<RoomState>, check: bool) {
         let Some(backend) = self.backend.get().and_then(Weak::upgrade) else {
             return;
@@ -287,7 +292,9 @@ impl Hub {
                 tokio::time::sleep(GAP_WAIT).await;
             }
             let mut check = false;
-            let mut failures = 0;
+            // Consecutive tries without progress, and of those, the reads that answered.
+            let (mut tries, mut answered) = (0, 0);
+            let mut unreachable_since = None;
             loop {
                 let Some(hub) = hub.upgrade().filter(|hub| hub.is_current(room, &state)) else {
                     break;
@@ -306,6 +313,8 @@ impl Hub {
                 };
                 let (progressed, newest) = match backend.after(room, after).await {
                     Ok(page) => {
+                        unreachable_since = None;
+                        answered += 1;
                         let newest = page.len() < AFTER_PAGE;
                         hub.sequence(room, &state, |order| {
                             page.into_iter().flat_map(|p| order.offer(p)).collect()
@@ -319,6 +328,7 @@ impl Hub {
                     }
                     Err(err) => {
                         log::warn!("chat: reading {} after {after}: {err}", room.key());
+                        unreachable_since.get_or_insert_with(tokio::time::Instant::now);
                         (false, false)
                     }
                 };
@@ -328,16 +338,18 @@ impl Hub {
                     continue;
                 }
                 if progressed {
-                    failures = 0;
+                    (tries, answered) = (0, 0);
                     continue;
                 }
-                failures += 1;
-                if failures >= GAP_TRIES {
+                tries += 1;
+                let impatient = unreachable_since.is_some_and(|t| t.elapsed() >= STORAGE_PATIENCE);
+                if answered >= GAP_TRIES || impatient {
                     log::warn!("chat: {} skips a gap storage did not fill", room.key());
                     hub.sequence(room, &state, Sequencer::skip_gap);
                     break;
                 }
-                tokio::time::sleep(GAP_WAIT * (1 << (failures - 1))).await;
+                let wait = GAP_WAIT.saturating_mul(1 << (tries - 1).min(16));
+                tokio::time::sleep(wait.min(LONGEST_WAIT)).await;
             }
             state.filling.store(false, Ordering::Release);
             // A gap that opened, or a recheck asked for, while this fill was finishing gets
@@ -386,10 +398,12 @@ mod tests {
 
     const ROOM: Room = Room::Group(1);
 
-    /// Storage holding messages 1..=`stored` of [`ROOM`], counting the `after` reads.
+    /// Storage holding messages 1..=`stored` of [`ROOM`], counting the `after` reads, which
+    /// fail until `unreachable_until`.
     struct Stored {
         stored: i64,
         reads: AtomicUsize,
+        unreachable_until: Mutex<tokio::time::Instant>,
     }
 
     fn posted(id: i64) -> Posted {
@@ -430,6 +444,9 @@ mod tests {
         }
         fn after(&self, _: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
             self.reads.fetch_add(1, Ordering::Relaxed);
+            if tokio::time::Instant::now() < *self.unreachable_until.lock().unwrap() {
+                return Box::pin(async { Err(anyhow::anyhow!("storage unreachable").into()) });
+            }
             let page = ((after + 1)..=self.stored)
                 .take(AFTER_PAGE)
                 .map(posted)
@@ -444,6 +461,7 @@ mod tests {
         let storage = Arc::new(Stored {
             stored,
             reads: AtomicUsize::new(0),
+            unreachable_until: Mutex::new(tokio::time::Instant::now()),
         });
         let hub = Hub::new(None);
         hub.fill_from(&(storage.clone() as Arc<dyn Backend>));
@@ -456,7 +474,7 @@ mod tests {
     async fn heard(listener: &mut Listener) -> Vec<i64> {
         let mut ids = Vec::new();
         while let Ok(Ok(delivery)) =
-            tokio::time::timeout(Duration::from_secs(30), listener.recv()).await
+            tokio::time::timeout(Duration::from_secs(120), listener.recv()).await
         {
             if let Delivery::Message { id, .. } = *delivery {
                 ids.push(id);
@@ -495,6 +513,24 @@ mod tests {
         hub.accept(Event::Message(orphan), Origin::Bus);
         assert_eq!(heard(&mut listener).await, vec![9]);
         assert_eq!(reads(&storage), GAP_TRIES as usize);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fill_waits_for_storage_that_restarts_and_gives_up_on_storage_that_does_not() {
+        for (away, heard_ids, most_reads) in [
+            (Duration::from_secs(10), vec![6, 7, 8, 9], 7),
+            (Duration::from_secs(3600), vec![9], 12),
+        ] {
+            let (hub, storage, mut listener) = hub(9, 5).await;
+            *storage.unreachable_until.lock().unwrap() = tokio::time::Instant::now() + away;
+            hub.accept(Event::Message(posted(9)), Origin::Bus);
+            assert_eq!(
+                heard(&mut listener).await,
+                heard_ids,
+                "storage away {away:?}"
+            );
+            assert!(reads(&storage) <= most_reads, "{} reads", reads(&storage));
+        }
     }
 
     #[tokio::test(start_paused = true)]
