@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Semaphore};
 use zudui_shared::chat::live::{Event, Live, Posted};
 use zudui_shared::chat::AFTER_PAGE;
 use zudui_shared::db::chat_messages::Room;
@@ -29,6 +29,9 @@ const GAP_TRIES: u32 = 5;
 /// the longest wait between two tries.
 const STORAGE_PATIENCE: Duration = Duration::from_secs(30);
 const LONGEST_WAIT: Duration = Duration::from_secs(5);
+/// Storage reads of fills under way at once: after Redis returns every room checks at once, and
+/// the backend takes them a few at a time.
+const CONCURRENT_READS: usize = 8;
 /// How long a session waits for the bus to confirm its room's subscription.
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(3);
 
@@ -91,6 +94,8 @@ pub struct Hub {
     bus: Option<Bus>,
     /// Where gaps are filled from. Weak: the backend (the native server's app) may own the hub.
     backend: OnceLock<Weak<dyn Backend>>,
+    /// Permits for the fills' storage reads ([`CONCURRENT_READS`]).
+    reads: Arc<Semaphore>,
     /// Set when the server stops: every session says goodbye and ends.
     closing: watch::Sender<bool>,
 }
@@ -104,6 +109,7 @@ impl Hub {
             rooms: Mutex::default(),
             bus: redis.map(|client| Bus::spawn(client, hub.clone())),
             backend: OnceLock::new(),
+            reads: Arc::new(Semaphore::new(CONCURRENT_READS)),
             closing: watch::Sender::new(false),
         })
     }
@@ -286,7 +292,7 @@ impl Hub {
         if state.filling.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (state, hub) = (state.clone(), self.me.clone());
+        let (state, hub, reads) = (state.clone(), self.me.clone(), self.reads.clone());
         runtime.spawn(async move {
             if !check {
                 tokio::time::sleep(GAP_WAIT).await;
@@ -311,7 +317,11 @@ impl Hub {
                 let Some(after) = after else {
                     break;
                 };
-                let (progressed, newest) = match backend.after(room, after).await {
+                let read = {
+                    let _permit = reads.acquire().await;
+                    backend.after(room, after).await
+                };
+                let (progressed, newest) = match read {
                     Ok(page) => {
                         unreachable_since = None;
                         answered += 1;
@@ -404,11 +414,18 @@ mod tests {
         stored: i64,
         reads: AtomicUsize,
         unreachable_until: Mutex<tokio::time::Instant>,
+        /// Reads under way, and the most there were at once; each takes a second.
+        in_flight: Arc<AtomicUsize>,
+        most_in_flight: Arc<AtomicUsize>,
     }
 
     fn posted(id: i64) -> Posted {
+        posted_in(ROOM, id)
+    }
+
+    fn posted_in(room: Room, id: i64) -> Posted {
         Posted {
-            room: ROOM,
+            room,
             id,
             prev: (id > 1).then_some(id - 1),
             frame: format!("m{id}"),
@@ -442,16 +459,25 @@ mod tests {
         ) -> BoxFuture<'a, Result<Posted>> {
             unreachable!()
         }
-        fn after(&self, _: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
+        fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
             self.reads.fetch_add(1, Ordering::Relaxed);
             if tokio::time::Instant::now() < *self.unreachable_until.lock().unwrap() {
                 return Box::pin(async { Err(anyhow::anyhow!("storage unreachable").into()) });
             }
             let page = ((after + 1)..=self.stored)
                 .take(AFTER_PAGE)
-                .map(posted)
+                .map(|id| posted_in(room, id))
                 .collect();
-            Box::pin(async move { Ok(page) })
+            let (in_flight, most) = (self.in_flight.clone(), self.most_in_flight.clone());
+            Box::pin(async move {
+                most.fetch_max(
+                    in_flight.fetch_add(1, Ordering::AcqRel) + 1,
+                    Ordering::AcqRel,
+                );
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                in_flight.fetch_sub(1, Ordering::AcqRel);
+                Ok(page)
+            })
         }
     }
 
@@ -462,6 +488,8 @@ mod tests {
             stored,
             reads: AtomicUsize::new(0),
             unreachable_until: Mutex::new(tokio::time::Instant::now()),
+            in_flight: Arc::default(),
+            most_in_flight: Arc::default(),
         });
         let hub = Hub::new(None);
         hub.fill_from(&(storage.clone() as Arc<dyn Backend>));
@@ -502,6 +530,25 @@ mod tests {
         hub.recheck_all();
         assert_eq!(heard(&mut listener).await, (1..=260).collect::<Vec<_>>());
         assert_eq!(reads(&storage), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rooms_rechecked_at_once_read_storage_a_few_at_a_time() {
+        let (hub, storage, mut first) = hub(3, 0).await;
+        let mut listeners = Vec::new();
+        for group in 2..=40 {
+            listeners.push(hub.join(Room::Group(group)).await);
+            hub.start(Room::Group(group), 0);
+        }
+        hub.recheck_all();
+        assert_eq!(heard(&mut first).await, vec![1, 2, 3]);
+        for listener in &mut listeners {
+            assert_eq!(heard(listener).await, vec![1, 2, 3]);
+        }
+        assert_eq!(
+            storage.most_in_flight.load(Ordering::Acquire),
+            CONCURRENT_READS
+        );
     }
 
     #[tokio::test(start_paused = true)]
