@@ -9,284 +9,23 @@
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::cluster::{post_with_secret, store_unpublished, Cluster, Relay, RELAY_SECRET};
 use common::ws::{
     self, ask_history, content, contents, group_path, id, ids, next_json, next_live,
     next_or_closed, quiet, say, say_acked, send_raw, strictly_increasing, Socket,
 };
-use common::{
-    remove_member, share_group_file, team, upload_group_file, user, Options, Server, User,
-    JWT_SECRET,
-};
+use common::{remove_member, share_group_file, team, upload_group_file, user, User};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::sync::Barrier;
-
-const RELAY_SECRET: &str = "relay-secret-for-scale-tests-0123456789";
 
 /// How long a frame that should come may take.
 const WAIT: Duration = Duration::from_secs(10);
-/// How long a process (Redis, a relay) may take to be ready.
-const STARTUP: Duration = Duration::from_secs(10);
 /// How long we listen to be sure that nothing (more) comes.
 const QUIET: Duration = Duration::from_millis(500);
-
-// ---------------------------------------------------------------------------------------------
-// Processes: Redis and relays
-// ---------------------------------------------------------------------------------------------
-
-/// Tries to start a cluster (or Redis) before giving up: a port reserved for a process may be
-/// taken by another test's process in the moment between its release and the process binding it.
-const START_TRIES: usize = 5;
-
-/// A child process whose output is echoed (shown for failing tests) and which is killed on drop.
-struct Process {
-    child: Child,
-    name: &'static str,
-    /// The process's output lines, until it ends.
-    lines: mpsc::UnboundedReceiver<String>,
-}
-
-impl Process {
-    /// Starts `command`; panics when its program is not installed.
-    fn spawn(name: &'static str, mut command: Command) -> Process {
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = match command.spawn() {
-            Ok(child) => child,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
-                "{name}: {:?} was not found ({err}); these tests need it installed \
-                 (CI installs redis-server)",
-                command.get_program()
-            ),
-            Err(err) => panic!("{name}: cannot start {:?}: {err}", command.get_program()),
-        };
-        let (tx, lines) = mpsc::unbounded_channel();
-        echo(name, child.stdout.take().expect("stdout"), tx.clone());
-        echo(name, child.stderr.take().expect("stderr"), tx);
-        Process { child, name, lines }
-    }
-
-    /// Waits for an output line containing `marker`. `Err` when the process ends first (such as
-    /// a port taken meanwhile); panics when neither happens within [`STARTUP`].
-    async fn wait_for_line(&mut self, marker: &str) -> Result<String, String> {
-        let deadline = tokio::time::Instant::now() + STARTUP;
-        loop {
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(line)) if line.contains(marker) => return Ok(line),
-                Ok(Some(_)) => continue,
-                Ok(None) => {
-                    let status = self.child.wait().map(|s| s.to_string());
-                    return Err(format!("{} ended during startup ({status:?})", self.name));
-                }
-                Err(_) => panic!("{}: no {marker:?} within {STARTUP:?}", self.name),
-            }
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Echoes a process's output line by line (which also keeps the pipe from filling) and hands
-/// each line to `lines`.
-fn echo(name: &'static str, output: impl Read + Send + 'static, lines: UnboundedSender<String>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(Result::ok) {
-            eprintln!("{name}: {line}");
-            let _ = lines.send(line);
-        }
-    });
-}
-
-/// A free loopback port, held until the listener is dropped.
-fn reserve_port() -> (std::net::TcpListener, u16) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener.local_addr().expect("local address").port();
-    (listener, port)
-}
-
-/// No persistence, loopback only.
-const REDIS_FLAGS: [&str; 6] = ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"];
-
-struct Redis {
-    url: String,
-    _process: Process,
-}
-
-/// A private Redis on a free port, without persistence.
-async fn spawn_redis() -> Redis {
-    let mut failures = Vec::new();
-    for _ in 0..START_TRIES {
-        let (reserved, port) = reserve_port();
-        let mut command = Command::new("redis-server");
-        command
-            .arg("--port")
-            .arg(port.to_string())
-            .args(REDIS_FLAGS);
-        drop(reserved);
-        let mut process = Process::spawn("redis", command);
-        match process.wait_for_line("Ready to accept connections").await {
-            Ok(_) => {
-                let addr = format!("127.0.0.1:{port}");
-                assert!(
-                    redis_answers(&addr).await,
-                    "redis-server at {addr} does not answer PING"
-                );
-                return Redis {
-                    url: format!("redis://{addr}/"),
-                    _process: process,
-                };
-            }
-            Err(failure) => failures.push(failure),
-        }
-    }
-    panic!("redis-server did not start: {failures:?}");
-}
-
-/// Whether Redis at `addr` answers `PING`.
-async fn redis_answers(addr: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(addr).await else {
-        return false;
-    };
-    if stream.write_all(b"PING\r\n").await.is_err() {
-        return false;
-    }
-    let mut answer = [0u8; 7];
-    let read = tokio::time::timeout(Duration::from_secs(1), stream.read_exact(&mut answer)).await;
-    matches!(read, Ok(Ok(_))) && &answer == b"+PONG\r\n"
-}
-
-struct Relay {
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    _process: Process,
-}
-
-impl Relay {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// `ws://127.0.0.1:PORT`
-    fn ws_base(&self) -> String {
-        ws::ws_base(&self.base)
-    }
-}
-
-/// A relay on the `reserved` port, in front of `server`, sharing rooms through `redis`; returns
-/// once it logged that it listens and answers `/health`. `Err` when it could not listen.
-async fn spawn_relay(
-    name: &'static str,
-    reserved: (std::net::TcpListener, u16),
-    server: &Server,
-    redis: &Redis,
-    rate_limits: &str,
-) -> Result<Relay, String> {
-    let (reservation, port) = reserved;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zudui-relay"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        .env("ZUDUI_RELAY_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ZUDUI_CHAT_URL", &server.base)
-        .env("ZUDUI_RELAY_SECRET", RELAY_SECRET)
-        .env("ZUDUI_JWT_SECRET", JWT_SECRET)
-        .env("ZUDUI_REDIS_URL", &redis.url)
-        .env("ZUDUI_RATE_LIMITS", rate_limits);
-    drop(reservation);
-    let mut process = Process::spawn(name, command);
-    let base = format!("http://127.0.0.1:{port}");
-    process
-        .wait_for_line(&format!("zudui-relay listening on {base}"))
-        .await?;
-    let health = format!("{base}/health");
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        if let Ok(res) = client.get(&health).send().await {
-            let status = res.status();
-            let text = res.text().await.unwrap_or_default();
-            assert_eq!(
-                (status.as_u16(), text.as_str()),
-                (200, "ok"),
-                "{name} /health"
-            );
-            break;
-        }
-        assert!(
-            started.elapsed() < STARTUP,
-            "{name}: /health did not answer within {STARTUP:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(Relay {
-        base,
-        _process: process,
-    })
-}
-
-/// A native server, Redis, and relays A, B, … in front of the server on that Redis. The server
-/// has the relay secret (its internal routes) and forwards its live events to relay A.
-struct Cluster {
-    relays: Vec<Relay>,
-    server: Server,
-    _redis: Redis,
-}
-
-async fn cluster(relays: usize) -> Cluster {
-    // Tests send faster than people do; the relays' chat limit has a test of its own.
-    cluster_limited(relays, "off").await
-}
-
-/// [`cluster`] whose relays count chat frames by `rate_limits` (`ZUDUI_RATE_LIMITS`).
-async fn cluster_limited(relays: usize, rate_limits: &str) -> Cluster {
-    const NAMES: [&str; 4] = ["relay A", "relay B", "relay C", "relay D"];
-    assert!((1..=NAMES.len()).contains(&relays));
-    let redis = spawn_redis().await;
-    let mut failures = Vec::new();
-    'attempt: for _ in 0..START_TRIES {
-        // Relay A's port is chosen first, and held while the server starts: the server is told
-        // where relay A will be, relay A where the server is.
-        let (listener_a, port_a) = reserve_port();
-        let server = Server::with(
-            Options::dev_login()
-                .env("ZUDUI_JWT_SECRET", JWT_SECRET)
-                .env("ZUDUI_RELAY_SECRET", RELAY_SECRET)
-                .env("ZUDUI_RELAY_URL", &format!("http://127.0.0.1:{port_a}")),
-        )
-        .await;
-        let mut reserved_a = Some((listener_a, port_a));
-        let mut started = Vec::with_capacity(relays);
-        for name in &NAMES[..relays] {
-            let reserved = reserved_a.take().unwrap_or_else(reserve_port);
-            match spawn_relay(name, reserved, &server, &redis, rate_limits).await {
-                Ok(relay) => started.push(relay),
-                Err(failure) => {
-                    failures.push(failure);
-                    continue 'attempt;
-                }
-            }
-        }
-        return Cluster {
-            relays: started,
-            server,
-            _redis: redis,
-        };
-    }
-    panic!("the relays did not start: {failures:?}");
-}
 
 // ---------------------------------------------------------------------------------------------
 // WebSocket clients
@@ -310,21 +49,6 @@ async fn refused(relay: &Relay, token: Option<&str>, path_and_query: &str, code:
         WAIT,
     )
     .await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Groups and the server's HTTP API
-// ---------------------------------------------------------------------------------------------
-
-/// POSTs `body` to `url` with the relay secret header (if any); returns the status and text.
-async fn post_with_secret(url: &str, secret: Option<&str>, body: Value) -> (u16, String) {
-    let mut req = reqwest::Client::new().post(url).json(&body);
-    if let Some(secret) = secret {
-        req = req.header("x-relay-secret", secret);
-    }
-    let res = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +93,7 @@ async fn burst_client(i: usize, socket: Socket, start: Arc<Barrier>) -> (Vec<Val
 
 #[tokio::test]
 async fn two_relays_on_one_redis_deliver_every_message_to_both_in_one_order() {
-    let cluster = cluster(2).await;
+    let cluster = Cluster::start(2).await;
     let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
     let (g, users) = team(server, "burst", CLIENTS).await;
     let path = group_path(g);
@@ -502,7 +226,7 @@ async fn two_relays_on_one_redis_deliver_every_message_to_both_in_one_order() {
 
 #[tokio::test]
 async fn a_share_through_the_server_reaches_members_on_both_relays() {
-    let cluster = cluster(2).await;
+    let cluster = Cluster::start(2).await;
     let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
     let (g, users) = team(server, "share", 3).await;
     let (owner, on_a, on_b) = (&users[0], &users[1], &users[2]);
@@ -533,7 +257,7 @@ async fn a_share_through_the_server_reaches_members_on_both_relays() {
 
 #[tokio::test]
 async fn a_removed_member_is_disconnected_on_the_other_relay() {
-    let cluster = cluster(2).await;
+    let cluster = Cluster::start(2).await;
     let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
     let (g, users) = team(server, "kick", 3).await;
     let (owner, stays, kicked) = (&users[0], &users[1], &users[2]);
@@ -572,7 +296,7 @@ async fn a_removed_member_is_disconnected_on_the_other_relay() {
 
 #[tokio::test]
 async fn relay_refuses_like_the_server() {
-    let cluster = cluster(1).await;
+    let cluster = Cluster::start(1).await;
     let (server, relay) = (&cluster.server, &cluster.relays[0]);
     let (g, users) = team(server, "refuse", 2).await;
     let outsider = user(server, "refuse-outsider").await;
@@ -618,7 +342,7 @@ async fn relay_refuses_like_the_server() {
 /// socket stays open.
 #[tokio::test]
 async fn a_relay_counts_frames_before_reading_them() {
-    let cluster = cluster_limited(1, "chat=2/60").await;
+    let cluster = Cluster::limited(1, "chat=2/60").await;
     let (server, relay) = (&cluster.server, &cluster.relays[0]);
     let (g, users) = team(server, "limited", 1).await;
     let mut socket = connect(relay, &users[0], &group_path(g)).await;
@@ -634,7 +358,7 @@ async fn a_relay_counts_frames_before_reading_them() {
 
 #[tokio::test]
 async fn a_relay_fills_gaps_from_storage() {
-    let cluster = cluster(1).await;
+    let cluster = Cluster::start(1).await;
     let (server, relay) = (&cluster.server, &cluster.relays[0]);
     let (g, users) = team(server, "gap", 2).await;
     let (owner, member) = (&users[0], &users[1]);
@@ -643,17 +367,8 @@ async fn a_relay_fills_gaps_from_storage() {
     let mut s_member = connect(relay, member, &path).await;
 
     // Stored behind the relay's back: nothing is published.
-    let frame = json!({ "msg_type": "text", "content": "quiet" }).to_string();
-    let (status, body) = post_with_secret(
-        &server.url("/chat/internal/post"),
-        Some(RELAY_SECRET),
-        json!({ "room": format!("group:{g}"), "user_id": owner.id, "frame": frame }),
-    )
-    .await;
-    assert_eq!(status, 200, "internal post: {body}");
-    let stored: Value = serde_json::from_str(&body).expect("JSON answer");
-    assert_eq!(stored["code"], 0, "internal post: {stored}");
-    let quiet_id = stored["posted"]["id"].as_i64().expect("posted id");
+    let text = json!({ "msg_type": "text", "content": "quiet" });
+    let quiet_id = id(&store_unpublished(server, g, &owner.id, &text).await);
     quiet(&mut s_member, QUIET, "the member before the gap shows").await;
 
     // The next message names "quiet" as its predecessor: the relay reads it from storage.

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+pub mod cluster;
+pub mod proxy;
 pub mod wechat;
 pub mod ws;
 
@@ -18,6 +20,8 @@ pub struct Server {
     pub base: String,
     pub client: reqwest::Client,
     child: Child,
+    /// What it was started with, to start it again on the same data and address.
+    options: Options,
     _data: tempfile::TempDir,
 }
 
@@ -31,7 +35,7 @@ pub fn binary() -> std::path::PathBuf {
 }
 
 /// How to start a server: extra environment variables on top of the test defaults.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Options {
     pub env: Vec<(String, String)>,
 }
@@ -56,46 +60,28 @@ impl Server {
 
     pub async fn with(options: Options) -> Server {
         let data = tempfile::tempdir().expect("temp dir");
-        let mut command = Command::new(binary());
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("ZUDUI_LISTEN", "127.0.0.1:0")
-            .env("ZUDUI_DATA_DIR", data.path())
-            .env("ZUDUI_JWT_SECRET", JWT_SECRET)
-            .env("RUST_LOG", "info")
-            // Tests send faster than people do; tests/limits.rs turns the limits on.
-            .env("ZUDUI_RATE_LIMITS", "off")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in &options.env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("start zudui");
-        let stderr = child.stderr.take().expect("stderr");
-        // The server logs its real address once it listens; read it, then keep draining the log
-        // (echoed for failing tests) so the pipe never fills.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("server: {line}");
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server did not start");
+        let (child, addr) = launch(data.path(), "127.0.0.1:0", &options).await;
         Server {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             child,
+            options,
             _data: data,
         }
+    }
+
+    /// Kills the server with SIGKILL (a crash: nothing is shut down cleanly) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again after [`Server::kill`], on its data directory and address.
+    pub async fn start_again(&mut self) {
+        let listen = self.base.trim_start_matches("http://").to_owned();
+        let (child, addr) = launch(self._data.path(), &listen, &self.options).await;
+        self.child = child;
+        assert_eq!(addr, listen, "the server came back on another address");
     }
 
     /// The server process's peak resident memory so far, in MiB.
@@ -231,6 +217,47 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `zudui` on `data`, listening on `listen`; returns once it logged its address.
+async fn launch(data: &std::path::Path, listen: &str, options: &Options) -> (Child, String) {
+    let mut command = Command::new(binary());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ZUDUI_LISTEN", listen)
+        .env("ZUDUI_DATA_DIR", data)
+        .env("ZUDUI_JWT_SECRET", JWT_SECRET)
+        .env("RUST_LOG", "info")
+        // Tests send faster than people do; tests/limits.rs turns the limits on.
+        .env("ZUDUI_RATE_LIMITS", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, value) in &options.env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start zudui");
+    let stderr = child.stderr.take().expect("stderr");
+    // The server logs its real address once it listens; read it, then keep draining the log
+    // (echoed for failing tests) so the pipe never fills.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("server: {line}");
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+                }
+            }
+        }
+    });
+    // Waited for off the async workers: other tasks of the test (clients, a proxy) go on.
+    let addr = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
+        .await
+        .expect("waiting for the server")
+        .expect("server did not start");
+    (child, addr)
 }
 
 /// A PNG of the given size and opacity.
