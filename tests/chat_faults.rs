@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::cluster::{internal, store_unpublished, Cluster, Relay, RELAY_SECRET};
-use common::proxy::{Proxy, AFTER};
+use common::proxy::{Proxy, AFTER, HISTORY};
 use common::ws::{
     self, ask_history, content, contents, group_path, id, ids, next_json, next_live, quiet, say,
     say_acked, send, strictly_increasing, Socket,
@@ -526,12 +526,56 @@ async fn a_gap_fill_ends_when_its_room_is_gone() {
             assert!(id(&back) > id(&greeting[1]));
             let calls = settled(proxy, AFTER, Duration::from_secs(8)).await - before;
             assert!(calls <= 10, "{calls} after calls for one gap");
+            eprintln!("comes back: {comes_back}: {calls} after calls");
             quiet(&mut again, QUIET, "the member back in the room").await;
         } else {
             let calls = settled(proxy, AFTER, Duration::from_secs(8)).await - before;
             assert!(calls <= 10, "{calls} after calls for one gap");
+            eprintln!("comes back: {comes_back}: {calls} after calls");
         }
     }
+}
+
+/// Item 1: a gap whose reads all fail is tried five times with growing waits (about 3 s in
+/// all), then given up: the message behind it is delivered, and storage is not read again.
+#[tokio::test]
+async fn a_gap_storage_cannot_fill_is_given_up_after_five_tries() {
+    let cluster = Cluster::behind_proxy(1).await;
+    let (server, relay, proxy) = (&cluster.server, &cluster.relays[0], cluster.proxy());
+    let (g, users) = team(server, "give-up", 2).await;
+    let path = group_path(g);
+    let mut owner = connect(relay, &users[0], &path).await;
+    let mut member = connect(relay, &users[1], &path).await;
+    store_unpublished(server, g, &users[0].id, &plain("hidden")).await;
+    proxy.fail(AFTER, usize::MAX);
+    let before = proxy.count(AFTER);
+
+    let sent = Instant::now();
+    say(&mut owner, "behind the gap").await;
+    for (who, socket) in [("owner", &mut owner), ("member", &mut member)] {
+        assert_eq!(
+            content(&next_live(socket, WAIT).await),
+            "behind the gap",
+            "{who}"
+        );
+    }
+    let waited = sent.elapsed();
+    assert!(
+        (Duration::from_secs(2)..Duration::from_secs(6)).contains(&waited),
+        "the gap was given up after {waited:?}"
+    );
+    let calls = settled(proxy, AFTER, Duration::from_secs(8)).await - before;
+    assert_eq!(calls, 5, "after calls for a gap that cannot be filled");
+
+    // The room goes on, with no more reads.
+    proxy.fail(AFTER, 0);
+    let next = say_acked(&mut owner, "gap given up", WAIT).await;
+    assert_eq!(next_live(&mut member, WAIT).await, next);
+    assert_eq!(
+        settled(proxy, AFTER, Duration::from_secs(8)).await - before,
+        5
+    );
+    eprintln!("a gap given up after {waited:?} and {calls} reads");
 }
 
 /// Item 2: the server fails to read the history while the room's first member on relay A
@@ -545,7 +589,7 @@ async fn a_handshake_whose_history_fails_is_refused_and_the_next_hears_everythin
     let (first, other, path) = (&users[0], &users[1], group_path(g));
     let mut s_other = connect(b, other, &path).await;
 
-    cluster.proxy().fail_history(1);
+    cluster.proxy().fail(HISTORY, 1);
     ws::refused(
         &a.ws_base(),
         Some(&first.token),

@@ -1,10 +1,9 @@
 //! A small HTTP proxy between the relays and the server: it counts the requests by path (how
-//! often the relays read `/chat/internal/after`) and fails `/chat/internal/history` on demand,
-//! as a backend in trouble answers. It runs on its own thread and runtime, so that a test
+//! often the relays read `/chat/internal/after`) and fails requests on demand (a history read
+//! while a client connects, the reads of a gap fill), as a backend in trouble answers. It runs on its own thread and runtime, so that a test
 //! blocking its own runtime (starting a process) never stalls the relays' calls.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -29,8 +28,8 @@ struct Shared {
     target: String,
     client: reqwest::Client,
     counts: Mutex<HashMap<String, u64>>,
-    /// How many `history` requests are still to fail.
-    failing_history: AtomicUsize,
+    /// How many requests are still to fail, by path.
+    failing: Mutex<HashMap<String, usize>>,
 }
 
 impl Proxy {
@@ -46,7 +45,7 @@ impl Proxy {
                 .build()
                 .expect("client"),
             counts: Mutex::default(),
-            failing_history: AtomicUsize::new(0),
+            failing: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = axum::Router::new()
@@ -83,10 +82,15 @@ impl Proxy {
         counts.get(path).copied().unwrap_or(0)
     }
 
-    /// The next `times` requests for `/chat/internal/history` fail as the server's own failure
-    /// does: HTTP 500 with code 100.
-    pub fn fail_history(&self, times: usize) {
-        self.shared.failing_history.store(times, Ordering::SeqCst);
+    /// The next `times` requests for `path` fail as the server's own failure does: HTTP 500
+    /// with code 100.
+    pub fn fail(&self, path: &str, times: usize) {
+        let mut failing = self
+            .shared
+            .failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        failing.insert(path.to_owned(), times);
     }
 }
 
@@ -98,13 +102,20 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .unwrap_or_else(PoisonError::into_inner)
         .entry(path.clone())
         .or_default() += 1;
-    let fail = path == HISTORY
-        && shared
-            .failing_history
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+    let fail = match shared
+        .failing
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_mut(&path)
+    {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            true
+        }
+        _ => false,
+    };
     if fail {
-        let body = json!({ "code": 100, "errorMsg": "proxy: history fails on purpose" });
+        let body = json!({ "code": 100, "errorMsg": "proxy: failing on purpose" });
         return answer(500, "application/json", body.to_string().into());
     }
     let (mut parts, body) = req.into_parts();
