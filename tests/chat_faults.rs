@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::cluster::{internal, store_unpublished, Cluster, Relay, RELAY_SECRET};
+use common::cluster::{
+    internal, post_with_secret, store_unpublished, Cluster, Relay, RELAY_SECRET,
+};
 use common::proxy::{Proxy, AFTER, HISTORY};
 use common::ws::{
     self, ask_history, content, contents, group_path, id, ids, next_json, next_live, quiet, say,
@@ -561,7 +563,7 @@ async fn a_gap_storage_cannot_fill_is_given_up_after_five_tries() {
     }
     let waited = sent.elapsed();
     assert!(
-        (Duration::from_secs(2)..Duration::from_secs(6)).contains(&waited),
+        (Duration::from_secs(2)..Duration::from_secs(8)).contains(&waited),
         "the gap was given up after {waited:?}"
     );
     let calls = settled(proxy, AFTER, Duration::from_secs(8)).await - before;
@@ -844,6 +846,33 @@ async fn a_message_stored_but_never_delivered_comes_with_its_resend() {
         quiet(socket, QUIET, who).await;
     }
     assert_eq!(full_history(&server, g, &users[1]).await.len(), 1);
+}
+
+/// The relays' route follows the same rules: `/chat/internal/post` with a repeat answers the
+/// stored message, and an invalid id is 409 there too; either way nothing more is stored.
+#[tokio::test]
+async fn the_relay_route_answers_a_repeat_with_the_stored_message() {
+    let server = native_server().await;
+    let (g, users) = team(&server, "route", 1).await;
+    let me = &users[0].id;
+    let first = store_unpublished(&server, g, me, &text("经由接口", "route-1")).await;
+    assert_eq!(client_msg_id(&first), Some("route-1"));
+    let again = store_unpublished(&server, g, me, &text("重发", "route-1")).await;
+    assert_eq!(again, first);
+
+    let body = json!({
+        "room": format!("group:{g}"),
+        "user_id": me,
+        "frame": text("x", "a b").to_string(),
+    });
+    let url = server.url("/chat/internal/post");
+    let (_, answer) = post_with_secret(&url, Some(RELAY_SECRET), body).await;
+    let answer: Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["code"], 409, "{answer}");
+    assert_eq!(
+        ids(&full_history(&server, g, &users[0]).await),
+        [id(&first)]
+    );
 }
 
 /// Through the relays: a client acknowledged on relay A resends on relay B and gets the stored
