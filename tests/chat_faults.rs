@@ -3,9 +3,9 @@
 //! killed and started again on its data, while clients send, reconnect and resend with
 //! `client_msg_id`. Every acknowledged message is stored once, every member's history is the
 //! same, every open socket hears up to the newest message, and an idle room costs no reads. Then
-//! one regression test for each failure the issue found (a gap fill without end, a greeting
-//! failure that left a room silent, a recheck that stopped after one page), and the rules of
-//! `client_msg_id` on the native server and through the relays.
+//! regression tests for the failures the issue found (a gap fill without end, or without a
+//! bound on its tries; a greeting failure that left a room silent; a recheck that stopped after
+//! one page), and the rules of `client_msg_id` on the native server and through the relays.
 //!
 //! Needs `redis-server` on the PATH (CI installs it); without it the relay tests fail.
 
@@ -116,6 +116,16 @@ async fn native_server() -> Server {
     Server::with(Options::dev_login().env("ZUDUI_RELAY_SECRET", RELAY_SECRET)).await
 }
 
+/// A native server and a group of two on it, the owner and the member each connected.
+async fn native_pair(prefix: &str) -> (Server, i64, Vec<User>, Socket, Socket) {
+    let server = native_server().await;
+    let (g, users) = team(&server, prefix, 2).await;
+    let path = group_path(g);
+    let owner = connect_native(&server, &users[0], &path).await;
+    let member = connect_native(&server, &users[1], &path).await;
+    (server, g, users, owner, member)
+}
+
 /// Waits until the proxy's count of `path` has held still for [`IDLE`] (at most `within`);
 /// returns it. Panics when the calls never stop.
 async fn settled(proxy: &Proxy, path: &str, within: Duration) -> u64 {
@@ -175,6 +185,10 @@ struct Ledger {
     /// Sockets opened, and handshakes that failed or timed out.
     connections: usize,
     failed_handshakes: usize,
+    /// Messages sent again on a new socket, and acknowledged messages heard again live (the
+    /// answer to a resend of a message the new socket's history showed).
+    resent: usize,
+    acked_again: usize,
     /// Error frames, by code.
     errors: BTreeMap<u64, usize>,
     /// What must never happen on a socket: a frame out of order, a duplicate, a stored message
@@ -239,6 +253,7 @@ async fn fault_client(
         // Resent on this socket: their stored message may come back although the socket heard
         // it already.
         let resent: HashSet<String> = unacked.keys().cloned().collect();
+        lock(&ledger).resent += resent.len();
         let mut open = true;
         for (cmid, at) in unacked.iter_mut() {
             let frame = text(&format!("{cmid} 故障中的消息"), cmid).to_string();
@@ -304,7 +319,9 @@ fn heard(
                 .push(format!("own message without client_msg_id: {frame}"));
             return;
         };
-        unacked.remove(cmid);
+        if unacked.remove(cmid).is_none() && !history {
+            ledger.acked_again += 1;
+        }
         let acked = *ledger.acked.entry(cmid.to_owned()).or_insert(id);
         if acked != id {
             ledger
@@ -340,13 +357,15 @@ async fn until(ledgers: &[Shared], within: Duration, what: &str, done: impl Fn(&
 fn summary(l: &Ledger) -> String {
     format!(
         "made {}, acked {}, connected {}, heard up to {}, {} sockets, {} failed handshakes, \
-         errors {:?}, violations {:?}",
+         {} resent, {} acknowledged again, errors {:?}, violations {:?}",
         l.made,
         l.acked.len(),
         l.connected,
         l.heard,
         l.connections,
         l.failed_handshakes,
+        l.resent,
+        l.acked_again,
         l.errors,
         l.violations
     )
@@ -460,6 +479,15 @@ async fn every_acknowledged_message_is_stored_once_and_heard_everywhere_through_
         );
     }
     assert_eq!(reference.len(), made, "messages stored and messages made");
+    // The faults were felt: sockets were lost and messages sent again.
+    let (sockets, resent) = ledgers.iter().fold((0, 0), |(sockets, resent), l| {
+        let l = lock(l);
+        (sockets + l.connections, resent + l.resent)
+    });
+    assert!(
+        sockets > users.len() && resent > 0,
+        "{sockets} sockets, {resent} resent"
+    );
     assert!(strictly_increasing(&ids(&reference)));
 
     // Every open socket hears up to the newest message.
@@ -667,13 +695,10 @@ async fn after_redis_returns_each_relay_delivers_everything_stored_meanwhile() {
 
 /// A repeat (same sender, room and id) stores nothing; its sender gets the stored message back
 /// live as the acknowledgement, whatever the repeat's content; the others hear nothing more.
+/// Texts and file messages alike.
 #[tokio::test]
 async fn a_repeated_client_msg_id_stores_nothing_and_acknowledges_the_stored_message() {
-    let server = native_server().await;
-    let (g, users) = team(&server, "once", 2).await;
-    let path = group_path(g);
-    let mut owner = connect_native(&server, &users[0], &path).await;
-    let mut member = connect_native(&server, &users[1], &path).await;
+    let (server, g, users, mut owner, mut member) = native_pair("once").await;
 
     let first = sent(&mut owner, &text("只发一次", "m-1")).await;
     assert_eq!(content(&first), "只发一次");
@@ -687,9 +712,31 @@ async fn a_repeated_client_msg_id_stores_nothing_and_acknowledges_the_stored_mes
         );
         quiet(&mut member, QUIET, "the other member after a repeat").await;
     }
+
+    // A file message is a send like a text.
+    let room = g.to_string();
+    let fields = [("type", "group"), ("room_id", room.as_str())];
+    let png = common::png(4, 4, 255);
+    let (status, upload) = server
+        .upload("/chat/files/upload", users[0].t(), "file", png, &fields)
+        .await;
+    assert_eq!((status, &upload["code"]), (200, &json!(0)), "{upload}");
+    let image =
+        json!({ "msg_type": "image", "file_id": upload["file_id"], "client_msg_id": "m-2" });
+    let picture = sent(&mut owner, &image).await;
+    assert_eq!(next_live(&mut member, WAIT).await, picture);
+    send(&mut owner, image).await;
+    assert_eq!(next_live(&mut owner, WAIT).await, picture);
+    quiet(
+        &mut member,
+        QUIET,
+        "the other member after a repeated picture",
+    )
+    .await;
+
     assert_eq!(
         ids(&full_history(&server, g, &users[1]).await),
-        [id(&first)]
+        [id(&first), id(&picture)]
     );
 }
 
@@ -697,11 +744,8 @@ async fn a_repeated_client_msg_id_stores_nothing_and_acknowledges_the_stored_mes
 /// stored): the stored message comes back live.
 #[tokio::test]
 async fn a_repeat_after_reconnecting_gets_the_stored_message() {
-    let server = native_server().await;
-    let (g, users) = team(&server, "reconnect", 2).await;
+    let (server, g, users, mut owner, mut member) = native_pair("reconnect").await;
     let path = group_path(g);
-    let mut member = connect_native(&server, &users[1], &path).await;
-    let mut owner = connect_native(&server, &users[0], &path).await;
     let first = sent(&mut owner, &text("断线前", "r-1")).await;
     assert_eq!(next_live(&mut member, WAIT).await, first);
     drop(owner);
@@ -794,15 +838,11 @@ async fn each_invalid_client_msg_id_is_409_and_stores_nothing() {
 }
 
 /// The id is the sender's, in one room: another member's message, or the same member's in
-/// another room, with the same id is a new message.
+/// another group or a private room, with the same id is a new message.
 #[tokio::test]
 async fn the_same_client_msg_id_from_another_user_or_room_is_a_new_message() {
-    let server = native_server().await;
-    let (g, users) = team(&server, "same", 2).await;
+    let (server, g, users, mut owner, mut member) = native_pair("same").await;
     let other_group = create_group(&server, &users[0], "same 另一个组").await;
-    let path = group_path(g);
-    let mut owner = connect_native(&server, &users[0], &path).await;
-    let mut member = connect_native(&server, &users[1], &path).await;
     let mut elsewhere = connect_native(&server, &users[0], &group_path(other_group)).await;
 
     let mine = sent(&mut owner, &text("我的", "same")).await;
@@ -810,6 +850,10 @@ async fn the_same_client_msg_id_from_another_user_or_room_is_a_new_message() {
     let theirs = sent(&mut member, &text("他的", "same")).await;
     assert_eq!(next_live(&mut owner, WAIT).await, theirs);
     let there = sent(&mut elsewhere, &text("另一个房间", "same")).await;
+    let private = format!("/chat/private?user_id={}", users[1].id);
+    let mut private = connect_native(&server, &users[0], &private).await;
+    let whispered = sent(&mut private, &text("私聊", "same")).await;
+    assert_eq!(content(&whispered), "私聊");
     assert_ne!(id(&mine), id(&theirs));
     assert_eq!(
         (content(&theirs), theirs["user_id"].as_str()),
@@ -827,11 +871,7 @@ async fn the_same_client_msg_id_from_another_user_or_room_is_a_new_message() {
 /// sender's resend publishes the stored message, and everyone hears it once.
 #[tokio::test]
 async fn a_message_stored_but_never_delivered_comes_with_its_resend() {
-    let server = native_server().await;
-    let (g, users) = team(&server, "lost", 2).await;
-    let path = group_path(g);
-    let mut owner = connect_native(&server, &users[0], &path).await;
-    let mut member = connect_native(&server, &users[1], &path).await;
+    let (server, g, users, mut owner, mut member) = native_pair("lost").await;
     let frame = text("存了没发", "lost-1");
     let stored = store_unpublished(&server, g, &users[0].id, &frame).await;
     quiet(&mut member, QUIET, "before the resend").await;
@@ -915,4 +955,43 @@ async fn through_the_relays_a_resend_returns_or_delivers_the_stored_message() {
         quiet(socket, QUIET, who).await;
     }
     assert_eq!(full_history(server, g, &users[1]).await.len(), 2);
+}
+
+/// The same id sent at once through both relays (a client that failed over while its first
+/// relay resumes): one message is stored, and both sockets hear it, always with that one id
+/// (live, and maybe again as the answer to their own send).
+#[tokio::test]
+async fn the_same_id_at_once_through_both_relays_is_stored_once() {
+    const SENDS: usize = 20;
+    let cluster = Cluster::start(2).await;
+    let (server, a, b) = (&cluster.server, &cluster.relays[0], &cluster.relays[1]);
+    let (g, users) = team(server, "race", 1).await;
+    let path = group_path(g);
+    let mut on_a = connect(a, &users[0], &path).await;
+    let mut on_b = connect(b, &users[0], &path).await;
+    for n in 0..SENDS {
+        let frame = text(&format!("同时 {n}"), &format!("race-{n}"));
+        tokio::join!(send(&mut on_a, frame.clone()), send(&mut on_b, frame));
+    }
+
+    // What each socket hears: client message id → the ids it came with.
+    let mut heard: [HashMap<String, HashSet<i64>>; 2] = Default::default();
+    for (socket, heard) in [&mut on_a, &mut on_b].into_iter().zip(&mut heard) {
+        while let Ok(frame) = tokio::time::timeout(QUIET, next_live(socket, WAIT)).await {
+            let cmid = client_msg_id(&frame).expect("client_msg_id").to_owned();
+            heard.entry(cmid).or_default().insert(id(&frame));
+        }
+    }
+    let history = full_history(server, g, &users[0]).await;
+    assert_eq!(history.len(), SENDS, "stored once each");
+    let stored: HashMap<String, HashSet<i64>> = history
+        .iter()
+        .map(|frame| {
+            let cmid = client_msg_id(frame).expect("client_msg_id").to_owned();
+            (cmid, HashSet::from([id(frame)]))
+        })
+        .collect();
+    assert_eq!(stored.len(), SENDS, "{stored:?}");
+    assert_eq!(heard[0], stored, "relay A");
+    assert_eq!(heard[1], stored, "relay B");
 }
