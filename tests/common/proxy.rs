@@ -1,6 +1,7 @@
 //! A small HTTP proxy between the relays and the server: it counts the requests by path (how
-//! often the relays read `/chat/internal/after`) and fails requests on demand (a history read
-//! while a client connects, the reads of a gap fill), as a backend in trouble answers. It runs on its own thread and runtime, so that a test
+//! often the relays read `/chat/internal/after`) and answers some in the server's place on
+//! demand (a history read that fails while a client connects, gap fills that find nothing),
+//! as a backend in trouble answers. It runs on its own thread and runtime, so that a test
 //! blocking its own runtime (starting a process) never stalls the relays' calls.
 
 use std::collections::HashMap;
@@ -28,8 +29,8 @@ struct Shared {
     target: String,
     client: reqwest::Client,
     counts: Mutex<HashMap<String, u64>>,
-    /// How many requests are still to fail, by path.
-    failing: Mutex<HashMap<String, usize>>,
+    /// Answers given in the server's place, by path: how many more, HTTP status, JSON body.
+    canned: Mutex<HashMap<String, (usize, u16, String)>>,
 }
 
 impl Proxy {
@@ -45,7 +46,7 @@ impl Proxy {
                 .build()
                 .expect("client"),
             counts: Mutex::default(),
-            failing: Mutex::default(),
+            canned: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = axum::Router::new()
@@ -85,12 +86,19 @@ impl Proxy {
     /// The next `times` requests for `path` fail as the server's own failure does: HTTP 500
     /// with code 100.
     pub fn fail(&self, path: &str, times: usize) {
-        let mut failing = self
+        let failure = json!({ "code": 100, "errorMsg": "proxy: failing on purpose" });
+        self.answer(path, times, 500, failure);
+    }
+
+    /// The next `times` requests for `path` get `body` with HTTP `status`, in the server's
+    /// place.
+    pub fn answer(&self, path: &str, times: usize, status: u16, body: serde_json::Value) {
+        let mut canned = self
             .shared
-            .failing
+            .canned
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        failing.insert(path.to_owned(), times);
+        canned.insert(path.to_owned(), (times, status, body.to_string()));
     }
 }
 
@@ -102,21 +110,20 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .unwrap_or_else(PoisonError::into_inner)
         .entry(path.clone())
         .or_default() += 1;
-    let fail = match shared
-        .failing
+    let canned = match shared
+        .canned
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get_mut(&path)
     {
-        Some(left) if *left > 0 => {
+        Some((left, status, body)) if *left > 0 => {
             *left -= 1;
-            true
+            Some((*status, body.clone()))
         }
-        _ => false,
+        _ => None,
     };
-    if fail {
-        let body = json!({ "code": 100, "errorMsg": "proxy: failing on purpose" });
-        return answer(500, "application/json", body.to_string().into());
+    if let Some((status, body)) = canned {
+        return answer(status, "application/json", body.into());
     }
     let (mut parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
