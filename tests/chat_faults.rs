@@ -802,6 +802,53 @@ async fn a_repeat_after_reconnecting_gets_the_stored_message() {
     assert_eq!(full_history(&server, g, &users[0]).await.len(), 1);
 }
 
+/// Moves message `id` back in time by `seconds`, as if it had been stored that much earlier.
+fn age(server: &Server, id: i64, seconds: i64) {
+    let db = rusqlite::Connection::open(server.data_dir().join("zudui.sqlite")).expect("SQLite");
+    db.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    let changed = db
+        .execute(
+            "UPDATE chat_messages SET created_at = created_at - ?1 WHERE id = ?2",
+            (seconds, id),
+        )
+        .expect("update");
+    assert_eq!(changed, 1);
+}
+
+/// An id names its message for a day: a repeat a minute short of a day is still a repeat; past
+/// the day it is a new message, which the id names from then on.
+#[tokio::test]
+async fn past_a_day_the_same_client_msg_id_is_a_new_message() {
+    const DAY: i64 = 24 * 60 * 60;
+    let (server, _, _, mut owner, mut member) = native_pair("day").await;
+    let recent = sent(&mut owner, &text("快一天了", "day-1")).await;
+    assert_eq!(next_live(&mut member, WAIT).await, recent);
+    age(&server, id(&recent), DAY - 60);
+    send(&mut owner, text("快一天了", "day-1")).await;
+    assert_eq!(id(&next_live(&mut owner, WAIT).await), id(&recent));
+    quiet(
+        &mut member,
+        QUIET,
+        "the other member a minute short of a day",
+    )
+    .await;
+
+    age(&server, id(&recent), 61);
+    let new = sent(&mut owner, &text("过了一天", "day-1")).await;
+    assert!(id(&new) > id(&recent), "{new}");
+    assert_eq!(content(&new), "过了一天");
+    assert_eq!(next_live(&mut member, WAIT).await, new);
+    send(&mut owner, text("过了一天", "day-1")).await;
+    assert_eq!(next_live(&mut owner, WAIT).await, new);
+    quiet(
+        &mut member,
+        QUIET,
+        "the other member after the new message's repeat",
+    )
+    .await;
+}
+
 /// Message frames carry `client_msg_id` when the sender gave one — live, in the greeting and in
 /// history pages — and no such field otherwise.
 #[tokio::test]
