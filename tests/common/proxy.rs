@@ -100,6 +100,16 @@ impl Proxy {
             .unwrap_or_else(PoisonError::into_inner);
         canned.insert(path.to_owned(), (times, status, body.to_string()));
     }
+
+    /// Requests for `path` go to the server again.
+    pub fn pass(&self, path: &str) {
+        let mut canned = self
+            .shared
+            .canned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        canned.remove(path);
+    }
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
