@@ -20,25 +20,67 @@ use crate::imaging::{etag_matches, Picture};
 use crate::limits::{self, Action};
 use crate::params::{Params, JSON_LIMIT};
 
+/// The API areas: each has a router here and is a Spin component of its own (`spin.toml`
+/// routes each area's paths to its component; `tests/manifest.rs` checks that they agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Auth,
+    User,
+    Group,
+    Files,
+    Chat,
+    Debug,
+    /// The API description, served by the `auth` component.
+    Docs,
+}
+
+impl Area {
+    /// The area of a request path; `None` for paths of no area (102).
+    pub fn of(path: &str) -> Option<Area> {
+        let area = if path.starts_with("/group/internal/files/") {
+            Area::Files
+        } else if path.starts_with("/group/") {
+            Area::Group
+        } else if path.starts_with("/user/") {
+            Area::User
+        } else if path.starts_with("/auth/") {
+            Area::Auth
+        } else if path.starts_with("/chat/") {
+            Area::Chat
+        } else if path == "/debug" || path.starts_with("/debug/") {
+            Area::Debug
+        } else if path == "/openapi.json" {
+            Area::Docs
+        } else {
+            return None;
+        };
+        Some(area)
+    }
+
+    /// The Spin component that serves the area.
+    pub fn component(self) -> &'static str {
+        match self {
+            Area::Auth | Area::Docs => "auth",
+            Area::User => "user",
+            Area::Group => "group",
+            Area::Files => "files",
+            Area::Chat => "chat",
+            Area::Debug => "debug",
+        }
+    }
+}
+
 /// Routes a request of any area (the native server).
 pub async fn all(app: &App, req: Request) -> Result<Response> {
-    let path = req.uri().path();
-    if path.starts_with("/group/internal/files/") {
-        files::route(app, req).await
-    } else if path.starts_with("/group/") {
-        group::route(app, req).await
-    } else if path.starts_with("/user/") {
-        user::route(app, req).await
-    } else if path.starts_with("/auth/") {
-        auth::route(app, req).await
-    } else if path.starts_with("/chat/") {
-        chat::route(app, req).await
-    } else if path == "/debug" || path.starts_with("/debug/") {
-        debug::route(app, req).await
-    } else if path == "/openapi.json" {
-        docs::route(app, req).await
-    } else {
-        Err(Error::new(Code::NoEndpoint))
+    match Area::of(req.uri().path()) {
+        Some(Area::Files) => files::route(app, req).await,
+        Some(Area::Group) => group::route(app, req).await,
+        Some(Area::User) => user::route(app, req).await,
+        Some(Area::Auth) => auth::route(app, req).await,
+        Some(Area::Chat) => chat::route(app, req).await,
+        Some(Area::Debug) => debug::route(app, req).await,
+        Some(Area::Docs) => docs::route(app, req).await,
+        None => Err(Error::new(Code::NoEndpoint)),
     }
 }
 
