@@ -2,7 +2,7 @@
 //! its send time, and the send-to-receive latency of every delivery.
 //!
 //! ```text
-//! cargo bench --bench chat -- [fanout] [rooms] [connections] [--seconds S]
+//! cargo bench --bench chat -- [fanout] [rooms] [connections] [--seconds S] [--baseline PATH]
 //!                             [--connections N] [--hold S]
 //! fanout:      one room of 1,000 members (added straight into the database: the API caps groups
 //!              at 500), 10 of them sending 50 messages/s in all: 50,000 deliveries/s
@@ -12,17 +12,26 @@
 //!              message sent into each room while they are held; server RSS with all open
 //! ```
 //!
+//! `fanout` and `rooms` run against a bare broadcast server (the anchor, a child process of this
+//! benchmark: `anchor`) and the server, and with `--baseline PATH` against that build of `zudui`
+//! too, in the same run: the same clients, all connected at once, the targets sending in turns
+//! of 2 s; one row each, with each p99 divided by the anchor's, and the CPU time each process
+//! (and the clients) spent per delivery. The senders of a scenario take turns at even
+//! intervals: in `fanout`, a message every 20 ms.
+//!
 //! A process may hold only as many descriptors as `ulimit -n` allows, so the connections are
 //! held by child processes of this benchmark (`hold`), 10,000 at most each.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use support::{login, Server};
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -64,14 +73,25 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[rank]) / 1000.0
 }
 
-/// A fresh server with `rooms` groups of `members` users each: users by the API, memberships
-/// straight into the database. Returns the server, every user's token (room by room) and the
-/// group ids.
-async fn setup(rooms: usize, room_members: usize) -> (Server, Vec<String>, Vec<i64>) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/chat");
+/// A fresh server (the build `binary` names, or the one of [`Server::start`]) on its own data
+/// directory (`target/bench-data/chat-NAME`) with `rooms` groups of `members` users each: users
+/// by the API, memberships straight into the database. Returns the server, every user's token
+/// (room by room) and the group ids.
+async fn setup(
+    name: &str,
+    rooms: usize,
+    room_members: usize,
+    binary: Option<&Path>,
+) -> (Server, Vec<String>, Vec<i64>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("chat-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench data dir");
-    let server = Server::start(&dir);
+    let server = match binary {
+        Some(binary) => Server::start_binary(binary, &dir),
+        None => Server::start(&dir),
+    };
     let http = reqwest::Client::new();
 
     // Users by the API; rooms and memberships straight into the database.
@@ -123,101 +143,371 @@ async fn setup(rooms: usize, room_members: usize) -> (Server, Vec<String>, Vec<i
     (server, tokens, group_ids)
 }
 
-async fn run(s: &Scenario, seconds: u64) {
-    let (server, tokens, group_ids) = setup(s.rooms, s.members).await;
-    let ws_base = server.base.replace("http://", "ws://");
+/// Each target sends in turns of this long at most (then the next target's turn), so that the
+/// others' work on this shared machine falls on every target alike.
+const TURN: u64 = 2;
+/// A pause after each turn: the last messages of a turn arrive before the next target sends.
+const PAUSE: Duration = Duration::from_millis(500);
+
+/// What a scenario runs against.
+enum Process {
+    Anchor(Anchor),
+    Server(Server),
+}
+
+impl Process {
+    fn peak_rss_mib(&self) -> f64 {
+        match self {
+            Process::Anchor(anchor) => anchor.peak_rss_mib(),
+            Process::Server(server) => server.peak_rss_mib(),
+        }
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        match self {
+            Process::Anchor(anchor) => anchor.cpu_seconds(),
+            Process::Server(server) => server.cpu_seconds(),
+        }
+    }
+}
+
+/// A target and its connected clients.
+struct Target {
+    name: &'static str,
+    process: Process,
+    /// The senders' sockets, between turns.
+    sinks: Vec<SplitSink<Socket, Message>>,
+    /// Every member's receiving task; each returns its latencies once stopped.
+    receivers: Vec<JoinHandle<Vec<u32>>>,
+    sent: u64,
+    /// The process's CPU seconds when the turns began.
+    cpu_before: f64,
+    /// CPU seconds the clients (this process) spent in this target's turns and the pauses after.
+    client_cpu: f64,
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Runs `s` against the bare anchor, the baseline build if given, and the server, all connected
+/// at once and sending in turns ([`TURN`] seconds each, in rotating order) until each has sent
+/// for `seconds`; prints a row for each.
+async fn run(s: &Scenario, seconds: u64, baseline: Option<&Path>) {
     let started = Instant::now();
-    let deadline = Duration::from_secs(seconds);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut targets = Vec::new();
+
+    let anchor = Anchor::start();
+    // The anchor's rooms are its URLs' queries; it reads no token.
+    let urls: Vec<String> = (0..s.rooms)
+        .map(|room| format!("{}/chat/group?group_id={room}", anchor.base))
+        .collect();
+    let tokens = vec!["anchor".to_owned(); s.rooms * s.members];
+    let (sinks, receivers) = connect(s, &urls, &tokens, started, &stopping).await;
+    targets.push(Target {
+        name: "anchor",
+        process: Process::Anchor(anchor),
+        sinks,
+        receivers,
+        sent: 0,
+        cpu_before: 0.0,
+        client_cpu: 0.0,
+    });
+    let builds = baseline
+        .map(|b| ("baseline", Some(b)))
+        .into_iter()
+        .chain([("server", None)]);
+    for (name, binary) in builds {
+        let (server, tokens, group_ids) = setup(name, s.rooms, s.members, binary).await;
+        let ws_base = server.base.replace("http://", "ws://");
+        let urls: Vec<String> = group_ids
+            .iter()
+            .map(|group| format!("{ws_base}/chat/group?group_id={group}"))
+            .collect();
+        let (sinks, receivers) = connect(s, &urls, &tokens, started, &stopping).await;
+        targets.push(Target {
+            name,
+            process: Process::Server(server),
+            sinks,
+            receivers,
+            sent: 0,
+            cpu_before: 0.0,
+            client_cpu: 0.0,
+        });
+    }
+
+    for target in &mut targets {
+        target.cpu_before = target.process.cpu_seconds();
+    }
+    for turn in 0..seconds.div_ceil(TURN) {
+        let length = Duration::from_secs(TURN.min(seconds - turn * TURN));
+        for k in 0..targets.len() {
+            let at = (turn as usize + k) % targets.len();
+            let client_cpu = support::cpu_seconds(std::process::id());
+            send_turn(s, &mut targets[at], started, length).await;
+            tokio::time::sleep(PAUSE).await;
+            targets[at].client_cpu += support::cpu_seconds(std::process::id()) - client_cpu;
+        }
+    }
+    // Time for the last messages to arrive everywhere.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.send_replace(true);
+    // What each process spent on its turns: the others' turns leave it idle but for pings.
+    let cpu: Vec<f64> = targets
+        .iter()
+        .map(|t| t.process.cpu_seconds() - t.cpu_before)
+        .collect();
+
+    let mut anchor_p99 = None;
+    for (target, cpu) in targets.into_iter().zip(cpu) {
+        let mut latencies = Vec::new();
+        for receiver in target.receivers {
+            latencies.extend(receiver.await.expect("receiver"));
+        }
+        latencies.sort_unstable();
+        let deliveries = latencies.len() as f64 / seconds as f64;
+        let (p50, p99) = (percentile(&latencies, 50.0), percentile(&latencies, 99.0));
+        let anchor_p99 = *anchor_p99.get_or_insert(p99);
+        let peak_rss = target.process.peak_rss_mib();
+        let cpu_per_delivery = cpu * 1e6 / latencies.len().max(1) as f64;
+        let client_cpu_per_delivery = target.client_cpu * 1e6 / latencies.len().max(1) as f64;
+        println!(
+            "| {} | {} | {} | {} | {} | {:.0} | {deliveries:.0} | {p50:.2} | {p99:.2} | {:.2} | {cpu_per_delivery:.1} | {client_cpu_per_delivery:.1} | {peak_rss:.1} | {:.2} |",
+            s.name,
+            target.name,
+            s.rooms * s.members,
+            target.sent,
+            latencies.len(),
+            target.sent as f64 / seconds as f64,
+            percentile(&latencies, 100.0),
+            p99 / anchor_p99,
+        );
+        // The server's row under the scenario's name, the others' beside it.
+        let scenario = match target.name {
+            "server" => s.name.to_owned(),
+            other => format!("{} {other}", s.name),
+        };
+        let unit = "deliveries/s";
+        support::summary(
+            "chat",
+            &scenario,
+            deliveries,
+            unit,
+            Some((p50, p99)),
+            peak_rss,
+        );
+    }
+}
+
+/// Connects every member (`urls[room]`, with `tokens[room * members + m]`) and starts its
+/// receiving task, which records the send-to-receive latency of every live delivery until
+/// `stopping`. Returns the senders' sockets and the receiving tasks.
+async fn connect(
+    s: &Scenario,
+    urls: &[String],
+    tokens: &[String],
+    started: Instant,
+    stopping: &tokio::sync::watch::Receiver<bool>,
+) -> (Vec<SplitSink<Socket, Message>>, Vec<JoinHandle<Vec<u32>>>) {
     let mut receivers = Vec::new();
-    let mut senders = Vec::new();
-    for (room, group) in group_ids.iter().enumerate() {
+    let mut sinks = Vec::new();
+    for (room, url) in urls.iter().enumerate() {
         for m in 0..s.members {
-            let mut req = format!("{ws_base}/chat/group?group_id={group}")
-                .into_client_request()
-                .expect("request");
+            let mut req = url.as_str().into_client_request().expect("request");
             let token = &tokens[room * s.members + m];
             req.headers_mut()
                 .insert("token", token.parse().expect("token"));
-            let (socket, _) = tokio_tungstenite::connect_async(req)
+            // No Nagle delay on the clients' side either (the servers set TCP_NODELAY too).
+            let (socket, _) = tokio_tungstenite::connect_async_with_config(req, None, true)
                 .await
                 .expect("connect");
-            let (mut sink, mut stream) = socket.split();
+            let (sink, mut stream) = socket.split();
+            if m < s.senders_per_room {
+                sinks.push(sink);
+            }
+            let mut stopping = stopping.clone();
             receivers.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                let end = started + deadline + Duration::from_secs(2);
-                while let Ok(Some(Ok(frame))) =
-                    tokio::time::timeout_at(end.into(), stream.next()).await
-                {
-                    if let Message::Text(text) = frame {
-                        let Ok(message) = serde_json::from_str::<Value>(&text) else {
-                            continue;
-                        };
-                        let sent = message["msg"]["content"]
-                            .as_str()
-                            .and_then(|c| c.parse::<u64>().ok());
-                        if let (Some(sent), Some(false)) = (sent, message["history"].as_bool()) {
-                            let now = started.elapsed().as_micros() as u64;
-                            latencies.push(now.saturating_sub(sent) as u32);
-                        }
+                loop {
+                    let frame = tokio::select! {
+                        frame = stream.next() => frame,
+                        _ = stopping.wait_for(|stop| *stop) => break,
+                    };
+                    let Some(Ok(frame)) = frame else { break };
+                    if let Some(sent) = live_stamp(&frame) {
+                        let now = started.elapsed().as_micros() as u64;
+                        latencies.push(now.saturating_sub(sent) as u32);
                     }
                 }
                 latencies
             }));
-            if m < s.senders_per_room {
-                let rate = s.rate;
-                senders.push(tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-                    let mut sent = 0u64;
-                    while started.elapsed() < deadline {
-                        tick.tick().await;
-                        let now = started.elapsed().as_micros();
-                        let frame = json!({ "msg_type": "text", "content": now.to_string() });
-                        if sink
-                            .send(Message::Text(frame.to_string().into()))
-                            .await
-                            .is_err()
-                        {
-                            break;
-                        }
-                        sent += 1;
-                    }
-                    sent
-                }));
-            }
         }
     }
-    let connected = started.elapsed().as_secs_f64();
-    let mut sent = 0;
+    (sinks, receivers)
+}
+
+/// One turn of `target`'s senders, `length` long: they take turns at even intervals (sender `i`
+/// of `n` starts `i / n` of a period after the first), the same schedule for every target,
+/// each message stamped with its send time.
+async fn send_turn(s: &Scenario, target: &mut Target, started: Instant, length: Duration) {
+    let period = Duration::from_secs_f64(1.0 / s.rate);
+    let first = tokio::time::Instant::now() + Duration::from_millis(10);
+    let end = first + length;
+    let turns = target.sinks.len() as u32;
+    let mut senders = Vec::new();
+    for (i, mut sink) in target.sinks.drain(..).enumerate() {
+        let mut tick = tokio::time::interval_at(first + period * i as u32 / turns, period);
+        senders.push(tokio::spawn(async move {
+            let mut sent = 0u64;
+            while tick.tick().await < end {
+                let now = started.elapsed().as_micros();
+                let frame = json!({ "msg_type": "text", "content": now.to_string() });
+                let frame = Message::Text(frame.to_string().into());
+                if sink.send(frame).await.is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            (sink, sent)
+        }));
+    }
     for sender in senders {
-        sent += sender.await.expect("sender");
+        let (sink, sent) = sender.await.expect("sender");
+        target.sinks.push(sink);
+        target.sent += sent;
     }
-    let mut latencies = Vec::new();
-    for receiver in receivers {
-        latencies.extend(receiver.await.expect("receiver"));
+}
+
+/// The send time stamped in a live delivery: the server's message (`msg.content`, with
+/// `history: false`), or the anchor's (the client's frame as sent, `content` at the top).
+fn live_stamp(frame: &Message) -> Option<u64> {
+    let Message::Text(text) = frame else {
+        return None;
+    };
+    let message: Value = serde_json::from_str(text).ok()?;
+    if message.get("history").is_some_and(|h| h != false) {
+        return None;
     }
-    latencies.sort_unstable();
-    let window = seconds as f64 - connected.min(seconds as f64);
+    let content = message.get("msg").unwrap_or(&message).get("content")?;
+    content.as_str()?.parse().ok()
+}
+
+/// The bare broadcast anchor, a child process of this benchmark (`anchor`).
+struct Anchor {
+    /// `ws://127.0.0.1:PORT`
+    base: String,
+    child: Child,
+}
+
+impl Anchor {
+    fn start() -> Anchor {
+        let mut child = Command::new(std::env::current_exe().expect("this benchmark"))
+            .arg("anchor")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the anchor");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the anchor's address");
+        let base = line
+            .strip_prefix("listening on ")
+            .expect("the anchor's address")
+            .trim()
+            .to_owned();
+        Anchor { base, child }
+    }
+
+    fn peak_rss_mib(&self) -> f64 {
+        support::status_mib(self.child.id(), "VmHWM:")
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        support::cpu_seconds(self.child.id())
+    }
+}
+
+impl Drop for Anchor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The anchor process: a bare tokio-tungstenite server that broadcasts every text it receives
+/// to every socket of the same room (the URL's query), through a `tokio::sync::broadcast`
+/// channel per room as the server's hub does, and nothing else: no storage, no authentication,
+/// no pings. Its socket buffers are the server's (4 KiB), and it sets TCP_NODELAY on accepted
+/// sockets: the best a broadcast over WebSockets does on this machine, the mark for the server.
+async fn anchor() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio::sync::broadcast;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+    type Rooms = Arc<Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>>;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     println!(
-        "| {} | {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
-        s.name,
-        s.rooms * s.members,
-        sent,
-        latencies.len(),
-        sent as f64 / window.max(1.0),
-        latencies.len() as f64 / window.max(1.0),
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
-        percentile(&latencies, 100.0),
-        server.peak_rss_mib(),
+        "listening on ws://{}",
+        listener.local_addr().expect("address")
     );
-    support::summary(
-        "chat",
-        s.name,
-        latencies.len() as f64 / window.max(1.0),
-        "deliveries/s",
-        Some((percentile(&latencies, 50.0), percentile(&latencies, 99.0))),
-        server.peak_rss_mib(),
-    );
+    let _ = std::io::stdout().flush();
+    let rooms = Rooms::default();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let rooms = rooms.clone();
+        tokio::spawn(async move {
+            let mut room = String::new();
+            let find_room = |req: &Request, res: Response| {
+                room = req.uri().query().unwrap_or_default().to_owned();
+                Ok(res)
+            };
+            let config = WebSocketConfig::default()
+                .read_buffer_size(4 << 10)
+                .write_buffer_size(4 << 10);
+            let Ok(socket) =
+                tokio_tungstenite::accept_hdr_async_with_config(stream, find_room, Some(config))
+                    .await
+            else {
+                return;
+            };
+            // As many messages behind as the server allows (`zudui_relay::hub::BACKLOG`).
+            let channel = rooms
+                .lock()
+                .expect("rooms")
+                .entry(room)
+                .or_insert_with(|| broadcast::channel(1024).0)
+                .clone();
+            let mut live = channel.subscribe();
+            let (mut sink, mut incoming) = socket.split();
+            loop {
+                tokio::select! {
+                    frame = incoming.next() => match frame {
+                        Some(Ok(Message::Text(text))) => {
+                            let _ = channel.send(text);
+                        }
+                        Some(Ok(_)) => {}
+                        _ => break,
+                    },
+                    text = live.recv() => match text {
+                        Ok(text) => {
+                            if sink.send(Message::Text(text)).await.is_err() {
+                                break;
+                            }
+                        }
+                        // Too far behind: closed, as the server does.
+                        Err(_) => break,
+                    },
+                }
+            }
+        });
+    }
 }
 
 /// Rooms and members of the `connections` scenario; each user holds several sockets.
@@ -227,7 +517,7 @@ const HELD_MEMBERS: usize = 10;
 const PER_HOLDER: usize = 10_000;
 
 async fn connections(total: usize, hold_seconds: u64) {
-    let (server, tokens, group_ids) = setup(HELD_ROOMS, HELD_MEMBERS).await;
+    let (server, tokens, group_ids) = setup("server", HELD_ROOMS, HELD_MEMBERS, None).await;
     let ws_base = server.base.replace("http://", "ws://");
     let users = HELD_ROOMS * HELD_MEMBERS;
     let baseline = server.rss_mib();
@@ -407,6 +697,7 @@ async fn main() {
     let mut seconds = 10;
     let mut total = 20_000;
     let mut hold_seconds = 20;
+    let mut baseline = None;
     let mut names = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -424,7 +715,9 @@ async fn main() {
                     .expect("--connections N")
             }
             "--hold" => hold_seconds = args.next().and_then(|v| v.parse().ok()).expect("--hold S"),
+            "--baseline" => baseline = Some(PathBuf::from(args.next().expect("--baseline PATH"))),
             "hold" => return hold().await,
+            "anchor" => return anchor().await,
             "--bench" => {}
             other => names.push(other.to_owned()),
         }
@@ -432,12 +725,12 @@ async fn main() {
     if names.is_empty() {
         names = vec!["fanout".into(), "rooms".into()];
     }
-    println!("| scenario | connections | messages sent | deliveries | messages/s | deliveries/s | p50 ms | p99 ms | max ms | server peak RSS MiB |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| scenario | target | connections | messages sent | deliveries | messages/s | deliveries/s | p50 ms | p99 ms | max ms | CPU µs per delivery | clients' CPU µs per delivery | peak RSS MiB | p99 / anchor's |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for name in names {
         match name.as_str() {
-            "fanout" => run(&FANOUT, seconds).await,
-            "rooms" => run(&ROOMS, seconds).await,
+            "fanout" => run(&FANOUT, seconds, baseline.as_deref()).await,
+            "rooms" => run(&ROOMS, seconds, baseline.as_deref()).await,
             "connections" => {
                 println!();
                 println!("| scenario | asked | opened | refused | connect s | held | live messages | server RSS idle MiB | RSS all open MiB | peak RSS MiB | KiB per connection |");

@@ -69,14 +69,43 @@ impl Server {
     }
 
     fn status_mib(&self, field: &str) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
+        status_mib(self.child.id(), field)
     }
+
+    /// CPU time the server process has used so far.
+    #[allow(dead_code)] // not every benchmark asks
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(self.child.id())
+    }
+}
+
+/// CPU time (user and system) a process has used so far, in seconds; 0 once it is gone.
+#[allow(dead_code)] // not every benchmark asks
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // utime and stime, the 14th and 15th fields: the 12th and 13th after the command name,
+    // which is in parentheses and may hold spaces.
+    let Some((_, fields)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let ticks: f64 = fields
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    // In USER_HZ, 100 a second on Linux.
+    ticks / 100.0
+}
+
+/// A size field of a process's `/proc/PID/status` (`VmHWM:`, `VmRSS:`), in MiB; 0 once it is gone.
+pub fn status_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 impl Drop for Server {
