@@ -479,6 +479,8 @@ async fn anchor() {
         let rooms = rooms.clone();
         tokio::spawn(async move {
             let mut room = String::new();
+            // tungstenite's handshake callback fixes the (large) error type.
+            #[allow(clippy::result_large_err)]
             let find_room = |req: &Request, res: Response| {
                 room = req.uri().query().unwrap_or_default().to_owned();
                 Ok(res)
