@@ -1,16 +1,11 @@
 //! The HTTP front of the native server: axum hands every request to the shared router.
 
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{BodyDataStream, HttpBody};
 use axum::extract::{ConnectInfo, State};
-use bytes::Bytes;
-use futures_util::{FutureExt, StreamExt, TryStreamExt};
-use std::sync::atomic::{AtomicBool, Ordering};
+use futures_util::{FutureExt, TryStreamExt};
 use zudui_relay::listener::{ConnectionLimits, LimitedListener, Peer};
 use zudui_relay::{Chat, Hub};
 use zudui_shared::chat::live::{Event, Live, RelayLink};
@@ -19,7 +14,8 @@ use zudui_shared::limits::{ClientAddr, MemoryBuckets};
 use zudui_shared::native::{DirKv, SqliteDb};
 use zudui_shared::outbound::HttpClient;
 use zudui_shared::storage::{Database, KeyValue};
-use zudui_shared::{routes, App, Body, Code};
+use zudui_shared::transport::{self, Lent};
+use zudui_shared::{routes, App, Body};
 
 use crate::blocking::OffWorkers;
 use crate::chat::InProcess;
@@ -137,8 +133,7 @@ async fn handle(
     let method = req.method().clone();
     // The path only: query strings may carry tokens.
     let path = req.uri().path().to_owned();
-    if header_bytes(req.headers()) > MAX_HEADER_BYTES {
-        let err = zudui_shared::Error::with_message(Code::TooLarge, "请求头过大");
+    if let Err(err) = transport::check_headers(req.headers()) {
         return into_axum(routes::finish(Err(err)));
     }
     let (mut parts, body) = req.into_parts();
@@ -146,31 +141,20 @@ async fn handle(
         let peer = ClientAddr(peer.ip());
         parts.extensions.insert(peer);
     }
-    let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
-    let slot: BodySlot = Arc::new(Mutex::new(Some(body.into_data_stream())));
-    let stream = SlotStream(slot.clone())
-        .map_err(std::io::Error::other)
-        .chain(futures_util::stream::once({
-            let finished = finished.clone();
-            async move {
-                finished.store(true, Ordering::Relaxed);
-                Ok(Bytes::new())
-            }
-        }))
-        .try_filter(|chunk| std::future::ready(!chunk.is_empty()));
-    let request = http::Request::from_parts(parts, Body::stream(stream));
+    let lent = Lent::new(
+        body.into_data_stream().map_err(std::io::Error::other),
+        &parts.headers,
+    );
+    let request = http::Request::from_parts(parts, Body::stream(lent.stream()));
     let mut response = routes::finish(survive_panics(routes::all(&app, request)).await);
-    if !finished.load(Ordering::Relaxed) {
+    if let Some(rest) = lent.unread() {
         // The handler answered before reading the whole body (an early refusal): the rest of it
         // is still on the wire, so this connection cannot carry another request.
         response.headers_mut().insert(
             http::header::CONNECTION,
             http::HeaderValue::from_static("close"),
         );
-        let rest = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(rest) = rest {
-            tokio::spawn(linger(rest));
-        }
+        tokio::spawn(linger(rest));
     }
     log::info!(
         "{method} {path} {} {:.1}ms",
@@ -200,16 +184,6 @@ async fn survive_panics(
     }
 }
 
-/// Request headers take at most this much in all (names and values); more is 104.
-const MAX_HEADER_BYTES: usize = 32 << 10;
-
-fn header_bytes(headers: &http::HeaderMap) -> usize {
-    headers
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len())
-        .sum()
-}
-
 fn into_axum(response: zudui_shared::Response) -> axum::response::Response {
     let (parts, body) = response.into_parts();
     let body = match body.as_full() {
@@ -219,41 +193,11 @@ fn into_axum(response: zudui_shared::Response) -> axum::response::Response {
     axum::response::Response::from_parts(parts, body)
 }
 
-/// The request body, where the server can take back what a handler left unread.
-type BodySlot = Arc<Mutex<Option<BodyDataStream>>>;
-
-struct SlotStream(BodySlot);
-
-impl futures_util::Stream for SlotStream {
-    type Item = Result<Bytes, axum::Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_mut()
-        {
-            Some(body) => body.poll_next_unpin(cx),
-            None => Poll::Ready(None),
-        }
-    }
-}
-
-/// Reads and drops what a refused request is still sending, for a while: a client busy sending
-/// an upload then reads the refusal instead of a reset connection. Bounded in time and bytes.
-async fn linger(mut rest: BodyDataStream) {
-    const LIMIT: usize = 64 << 20;
-    let drain = async {
-        let mut drained = 0;
-        while let Some(Ok(chunk)) = rest.next().await {
-            drained += chunk.len();
-            if drained > LIMIT {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+/// Reads and drops what a refused request is still sending, for a while (see
+/// [`transport::LINGER_BYTES`]).
+async fn linger(rest: impl zudui_shared::body::ByteStream + Unpin) {
+    let linger = std::time::Duration::from_secs(transport::LINGER_SECS);
+    let _ = tokio::time::timeout(linger, transport::drain(rest)).await;
 }
 
 /// Collects stored content that nothing will own: first what a crash left (`leftovers`, listed
@@ -295,6 +239,7 @@ async fn sweep_blobs(app: Arc<App>, leftovers: Vec<(String, Option<i64>)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zudui_shared::Code;
 
     async fn fine() -> zudui_shared::Result<zudui_shared::Response> {
         Ok(routes::success())

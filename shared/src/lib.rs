@@ -32,6 +32,7 @@ pub mod sendable;
 pub mod storage;
 pub mod time;
 pub mod token;
+pub mod transport;
 pub mod untrusted;
 pub mod wechat;
 

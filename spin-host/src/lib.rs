@@ -9,11 +9,13 @@ use std::sync::Arc;
 use futures_util::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use zudui_shared::admin::guard::OverTls;
+use zudui_shared::body::ByteStream;
 use zudui_shared::chat::live::{Outbox, RelayLink};
 use zudui_shared::config::{Config, Settings};
 use zudui_shared::limits::ClientAddr;
 use zudui_shared::outbound::HttpClient;
 use zudui_shared::sendable::{send_stream, BoxFuture};
+use zudui_shared::transport::{self, Lent};
 use zudui_shared::{migrate, App, Body, Request, Response, Result};
 
 pub use zudui_shared::routes;
@@ -24,6 +26,7 @@ where
     F: for<'a> FnOnce(&'a App, Request) -> BoxFuture<'a, Result<Response>>,
 {
     install_logger();
+    let mut unread = None;
     let response = match open_app() {
         Ok(mut app) => {
             // Messages and departures a handler publishes go to the relay, which holds the
@@ -31,7 +34,13 @@ where
             let outbox = Arc::new(Outbox::default());
             app.live = outbox.clone();
             let response = match into_request(req) {
-                Ok(request) => routes::finish(route(&app, request).await),
+                Ok((request, lent)) => {
+                    unread = Some(lent);
+                    match transport::check_headers(request.headers()) {
+                        Ok(()) => routes::finish(route(&app, request).await),
+                        Err(err) => routes::finish(Err(err)),
+                    }
+                }
                 Err(err) => routes::finish(Err(err.into())),
             };
             let events = outbox.take();
@@ -45,6 +54,11 @@ where
         Err(err) => routes::finish(Err(err)),
     };
     send_response(response, out).await;
+    // A refusal the handler answered early: the client may still be sending its body, and reads
+    // the answer only once it has sent it (the platform's request timeout bounds the time).
+    if let Some(rest) = unread.and_then(Lent::unread) {
+        transport::drain(rest).await;
+    }
 }
 
 /// A new component instance serves each request: open the stores, read the variables, and make
@@ -61,7 +75,8 @@ fn open_app() -> Result<App> {
     )?)
 }
 
-fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
+/// The request, and its body lent to it.
+fn into_request(req: IncomingRequest) -> anyhow::Result<(Request, Lent<impl ByteStream + Unpin>)> {
     let method: http::Method = req.method().into();
     let uri = req.path_with_query().unwrap_or_else(|| "/".into());
     let mut builder = http::Request::builder().method(method).uri(uri);
@@ -73,7 +88,9 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
             .map(bytes::Bytes::from)
             .map_err(|e| std::io::Error::other(format!("{e:?}")))
     }));
-    let mut request = builder.body(Body::stream(stream))?;
+    let mut request = builder.body(Body::empty())?;
+    let lent = Lent::new(stream, request.headers());
+    *request.body_mut() = Body::stream(lent.stream());
     // Spin names the connection's peer and the URL it was asked for in headers of its own.
     if let Some(peer) = spin_header(&request, "spin-client-addr") {
         if let Ok(peer) = peer.parse::<std::net::SocketAddr>() {
@@ -83,7 +100,7 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<Request> {
     if spin_header(&request, "spin-full-url").is_some_and(|url| url.starts_with("https://")) {
         request.extensions_mut().insert(OverTls);
     }
-    Ok(request)
+    Ok((request, lent))
 }
 
 /// A header Spin sets. Spin (4.0.2, `trigger-http`'s `prepare_request_headers`) appends its own
@@ -95,7 +112,14 @@ fn spin_header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 async fn send_response(response: Response, out: ResponseOutparam) {
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    if let Some(full) = body.as_full() {
+        // A body in memory goes with its length, as the native server sends it (else Spin sends
+        // it chunked).
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, full.len().into());
+    }
     let headers: Vec<(String, Vec<u8>)> = parts
         .headers
         .iter()
