@@ -40,6 +40,14 @@ impl DirKv {
         })
     }
 
+    /// The store in `root` as another process sees it while the owner runs (tests, maintenance):
+    /// unlike [`DirKv::open`] it leaves the owner's writes in progress alone.
+    pub fn observe(root: &Path) -> DirKv {
+        DirKv {
+            root: root.to_owned(),
+        }
+    }
+
     fn path(&self, key: &str) -> PathBuf {
         let shard = hex::encode(&Sha256::digest(key.as_bytes())[..1]);
         self.root
