@@ -38,12 +38,12 @@ fn private_path(other: &User) -> String {
 
 /// Connects with the token in the `token` header.
 async fn connect(server: &Server, who: &User, path_and_query: &str) -> Socket {
-    ws::connect(&ws::ws_base(&server.base), who, path_and_query, WAIT).await
+    ws::connect(&server.ws_base(), who, path_and_query, WAIT).await
 }
 
 /// Connects with the token as the `token` query parameter.
 async fn connect_query(server: &Server, who: &User, path_and_query: &str) -> Socket {
-    let base = ws::ws_base(&server.base);
+    let base = server.ws_base();
     ws::open(&base, None, Some(&who.token), path_and_query, WAIT)
         .await
         .unwrap_or_else(|e| panic!("{path_and_query}: handshake refused: {}", ws::describe(e)))
@@ -59,7 +59,7 @@ async fn refused(
     code: u64,
     status: u16,
 ) {
-    let base = ws::ws_base(&server.base);
+    let base = server.ws_base();
     ws::refused(&base, header, query, path_and_query, code, status, WAIT).await;
 }
 

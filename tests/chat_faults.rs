@@ -60,7 +60,7 @@ async fn connect(relay: &Relay, who: &User, path: &str) -> Socket {
 }
 
 async fn connect_native(server: &Server, who: &User, path: &str) -> Socket {
-    ws::connect(&ws::ws_base(&server.base), who, path, WAIT).await
+    ws::connect(&server.ws_base(), who, path, WAIT).await
 }
 
 /// Sends `frame` and reads the acknowledgement: the stored message, live, to its sender.
@@ -804,7 +804,7 @@ async fn a_repeat_after_reconnecting_gets_the_stored_message() {
 
 /// Moves message `id` back in time by `seconds`, as if it had been stored that much earlier.
 fn age(server: &Server, id: i64, seconds: i64) {
-    let db = rusqlite::Connection::open(server.data_dir().join("zudui.sqlite")).expect("SQLite");
+    let db = server.sqlite();
     db.busy_timeout(Duration::from_secs(5))
         .expect("busy timeout");
     let changed = db

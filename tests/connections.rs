@@ -156,7 +156,7 @@ async fn requests_being_handled_and_websockets_outlive_both_timeouts() {
     // A chat socket quiet for longer than both timeouts still carries messages.
     let alice = user(&server, "conn-alice").await;
     let group = create_group(&server, &alice, "长连接").await;
-    let base = ws::ws_base(&server.base);
+    let base = server.ws_base();
     let mut socket = ws::connect(&base, &alice, &group_path(group), WAIT).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     ws::say_acked(&mut socket, "还在", WAIT).await;

@@ -253,28 +253,16 @@ fn is_time(value: &Value) -> bool {
 // The stores
 // ---------------------------------------------------------------------------------------------
 
-fn sqlite(server: &Server) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(
-        server.data_dir().join("zudui.sqlite"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open SQLite read-only")
-}
-
 fn count(server: &Server, sql: &str, params: impl rusqlite::Params) -> i64 {
-    sqlite(server)
+    server
+        .sqlite()
         .query_row(sql, params, |r| r.get(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Every key of the key-value store (pictures, file chunks and thumbnails).
 fn kv_keys(server: &Server) -> BTreeSet<String> {
-    zudui_shared::native::DirKv::open(&server.data_dir().join("kv"))
-        .expect("kv")
-        .keys()
-        .expect("keys")
-        .into_iter()
-        .collect()
+    server.kv_keys().into_iter().collect()
 }
 
 async fn eventually(mut done: impl FnMut() -> bool) -> bool {
@@ -597,7 +585,7 @@ async fn download_chat_file(
 // ---------------------------------------------------------------------------------------------
 
 async fn connect(server: &Server, who: &User, path: &str) -> Socket {
-    ws::connect(&ws::ws_base(&server.base), who, path, WAIT).await
+    ws::connect(&server.ws_base(), who, path, WAIT).await
 }
 
 /// The socket ends within [`WAIT`]; frames before the end (history, earlier messages) are
@@ -838,7 +826,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     closes(&mut s_admin, "admin").await;
     closes(&mut s_member, "member").await;
     ws::refused(
-        &ws::ws_base(&server.base),
+        &server.ws_base(),
         Some(&member.token),
         None,
         &group_path(doomed),
@@ -1399,7 +1387,7 @@ async fn members_are_added_promoted_renamed_and_removed_and_lose_the_chat() {
     closes(&mut s_bob, "the removed member").await;
     ws::quiet(&mut s_alice, QUIET, "a member who stays").await;
     ws::refused(
-        &ws::ws_base(&server.base),
+        &server.ws_base(),
         Some(&bob.token),
         None,
         &group_path(group),

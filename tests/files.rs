@@ -433,41 +433,22 @@ fn padded_after_ftyp(mp4: &[u8], padding: usize) -> Vec<u8> {
 // The stores
 // ---------------------------------------------------------------------------------------------
 
-fn open_db(server: &Server, file: &str) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(
-        server.data_dir().join(file),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open SQLite read-only")
-}
-
 /// Messages stored in every chat room.
 fn chat_messages(server: &Server) -> i64 {
-    count(server, "zudui.sqlite", "SELECT count(*) FROM chat_messages")
+    count(server, "SELECT count(*) FROM chat_messages")
 }
 
-fn count(server: &Server, file: &str, sql: &str) -> i64 {
-    open_db(server, file)
+fn count(server: &Server, sql: &str) -> i64 {
+    server
+        .sqlite()
         .query_row(sql, [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// The server's key-value store (the `kv/` directory), read with the server's own code.
-fn kv(server: &Server) -> zudui_shared::native::DirKv {
-    zudui_shared::native::DirKv::open(&server.data_dir().join("kv")).expect("kv dir")
-}
-
-/// The value of a key in the key-value store.
-fn kv_get(server: &Server, key: &str) -> Option<Vec<u8>> {
-    use zudui_shared::storage::KeyValue;
-    kv(server).get(key).expect("kv value")
-}
-
 /// Every key of a file chunk or companion (`file/...`) in the key-value store, sorted.
 fn file_keys(server: &Server) -> Vec<String> {
-    let mut keys: Vec<String> = kv(server)
-        .keys()
-        .expect("kv keys")
+    let mut keys: Vec<String> = server
+        .kv_keys()
         .into_iter()
         .filter(|k| k.starts_with("file/"))
         .collect();
@@ -476,16 +457,17 @@ fn file_keys(server: &Server) -> Vec<String> {
 }
 
 fn file_rows(server: &Server) -> i64 {
-    count(server, "zudui.sqlite", "SELECT count(*) FROM group_files")
+    count(server, "SELECT count(*) FROM group_files")
 }
 
 fn pending_blobs(server: &Server) -> i64 {
-    count(server, "zudui.sqlite", "SELECT count(*) FROM blob_pending")
+    count(server, "SELECT count(*) FROM blob_pending")
 }
 
 /// The blob holding file `id`'s content.
 fn blob_of(server: &Server, id: i64) -> String {
-    open_db(server, "zudui.sqlite")
+    server
+        .sqlite()
         .query_row("SELECT blob FROM group_files WHERE id = ?", [id], |r| {
             r.get(0)
         })
@@ -818,10 +800,7 @@ async fn bad_names_are_101() {
     // Nothing was made or renamed.
     assert_eq!(names(&server, &t.member, g, None).await, ["ok.txt"]);
     assert_eq!(file_rows(&server), 1);
-    assert_eq!(
-        count(&server, "zudui.sqlite", "SELECT count(*) FROM file_uploads"),
-        0
-    );
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
 
     // 255 bytes is the limit, inclusive.
     let longest = "文".repeat(85);
@@ -2416,10 +2395,7 @@ async fn resumable_uploads_reserve_their_declared_size_against_the_quota() {
         )
         .await;
     assert_eq!(up["part_count"], 1);
-    assert_eq!(
-        count(&server, "zudui.sqlite", "SELECT count(*) FROM file_uploads"),
-        1
-    );
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2548,18 +2524,8 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     server
         .fails(COMPLETE, t.member.t(), json!({ "upload_id": id }), 341, 404)
         .await;
-    assert_eq!(
-        count(&server, "zudui.sqlite", "SELECT count(*) FROM file_uploads"),
-        0
-    );
-    assert_eq!(
-        count(
-            &server,
-            "zudui.sqlite",
-            "SELECT count(*) FROM file_upload_parts"
-        ),
-        0
-    );
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
+    assert_eq!(count(&server, "SELECT count(*) FROM file_upload_parts"), 0);
     assert_eq!(pending_blobs(&server), 0);
     assert_eq!(file_keys(&server).len(), 9);
 }
@@ -2683,18 +2649,8 @@ async fn aborting_a_resumable_upload_frees_its_parts() {
     assert_eq!(res, json!({ "code": 0, "msg": "success" }));
     assert!(file_keys(&server).is_empty(), "{:?}", file_keys(&server));
     assert_eq!(pending_blobs(&server), 0);
-    assert_eq!(
-        count(&server, "zudui.sqlite", "SELECT count(*) FROM file_uploads"),
-        0
-    );
-    assert_eq!(
-        count(
-            &server,
-            "zudui.sqlite",
-            "SELECT count(*) FROM file_upload_parts"
-        ),
-        0
-    );
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
+    assert_eq!(count(&server, "SELECT count(*) FROM file_upload_parts"), 0);
     server
         .fails(STATUS, t.member.t(), json!({ "upload_id": id }), 341, 404)
         .await;
@@ -2746,10 +2702,7 @@ async fn resumable_begin_and_complete_check_the_target() {
             403,
         )
         .await;
-    assert_eq!(
-        count(&server, "zudui.sqlite", "SELECT count(*) FROM file_uploads"),
-        0
-    );
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
 
     // A name taken while the upload was under way is 343 at completion, and nothing remains.
     let up = begin(
@@ -2766,10 +2719,7 @@ async fn resumable_begin_and_complete_check_the_target() {
         .await;
     assert_eq!(file_keys(&server).len(), 2, "{:?}", file_keys(&server));
     assert_eq!(pending_blobs(&server), 0);
-    assert_eq!(
-        count(&server, "zudui.sqlite", "SELECT count(*) FROM file_uploads"),
-        0
-    );
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
     let race = entry_named(&server, &t.member, g, None, "race.txt").await;
     assert_eq!(race["size"], 7);
 }
@@ -2994,7 +2944,7 @@ async fn image_thumbnails_are_made_once_and_kept() {
     let (first, img) = thumbnail_jpeg(&server, &t.member, g, file).await;
     assert_eq!((img.width(), img.height()), (256, 192));
     assert!(file_keys(&server).contains(&key));
-    assert_eq!(kv_get(&server, &key).expect("stored thumbnail"), first);
+    assert_eq!(server.kv_get(&key).expect("stored thumbnail"), first);
     let (second, _) = thumbnail_jpeg(&server, &t.member2, g, file).await;
     assert_eq!(second, first);
     // The file itself is unchanged.
@@ -3106,7 +3056,7 @@ async fn videos_have_the_thumbnail_uploaded_with_them() {
 
 /// (room_kind, room_id, user_id, msg_type, file_id, file_info) of every chat message.
 fn chat_rows(server: &Server) -> Vec<(String, i64, String, String, i64, Value)> {
-    let conn = open_db(server, "zudui.sqlite");
+    let conn = server.sqlite();
     let mut stmt = conn
         .prepare(
             "SELECT room_kind, room_id, user_id, msg_type, file_id, file_info

@@ -36,7 +36,7 @@ async fn a_frame_with_80000_mentions_is_refused_unread() {
     let server = Server::start().await;
     let alice = user(&server, "mentions").await;
     let group = create_group(&server, &alice, "提及").await;
-    let (base, path) = (ws::ws_base(&server.base), group_path(group));
+    let (base, path) = (server.ws_base(), group_path(group));
     let mut socket = ws::connect(&base, &alice, &path, WAIT).await;
     let at: Vec<String> = (0..80_000).map(|i| format!("u{i}")).collect();
     let frame = json!({ "msg_type": "text", "content": "hi", "at": at }).to_string();

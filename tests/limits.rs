@@ -219,8 +219,7 @@ async fn chat_messages_are_limited_per_user_with_an_error_frame() {
     let server = limited("chat=2/60").await;
     let alice = user(&server, "c-alice").await;
     let group = create_group(&server, &alice, "聊天限流").await;
-    let mut socket =
-        ws::connect(&ws::ws_base(&server.base), &alice, &group_path(group), WAIT).await;
+    let mut socket = ws::connect(&server.ws_base(), &alice, &group_path(group), WAIT).await;
     ws::say_acked(&mut socket, "一", WAIT).await;
     ws::say_acked(&mut socket, "二", WAIT).await;
     ws::say(&mut socket, "三").await;
@@ -235,7 +234,7 @@ async fn chat_messages_are_limited_per_user_with_an_error_frame() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let echo = ws::say_acked(&mut socket, "四", WAIT).await;
     drop(socket);
-    let mut again = ws::connect(&ws::ws_base(&server.base), &alice, &group_path(group), WAIT).await;
+    let mut again = ws::connect(&server.ws_base(), &alice, &group_path(group), WAIT).await;
     let mut texts = Vec::new();
     for _ in 0..3 {
         let frame = ws::next_json(&mut again, WAIT).await;

@@ -1,6 +1,6 @@
 //! `spin.toml` cannot drift from the code: every setting `Settings` reads is a declared Spin
 //! variable handed to every component, and every path of the API description reaches the
-//! component whose router serves it.
+//! component whose router serves it; and the list of tests kept off Spin names real tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -141,4 +141,33 @@ fn every_path_reaches_the_component_that_serves_it() {
     // Anything else reaches a component that answers 102.
     assert_eq!(spin_component(&triggers, "/nowhere"), "auth");
     assert_eq!(Area::of("/nowhere"), None);
+}
+
+/// Every entry of `tests/native-only.txt` (the tests `tests/run.sh` does not run against Spin)
+/// names a test file, or a test in one, that exists, and gives its reason.
+#[test]
+fn every_native_only_entry_names_a_test_and_why() {
+    let list = std::fs::read_to_string(format!("{ROOT}/tests/native-only.txt"))
+        .expect("tests/native-only.txt");
+    let entries: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(!entries.is_empty());
+    for line in entries {
+        let (entry, reason) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        assert!(reason.trim().len() > 20, "{entry}: the reason is missing");
+        let (file, test) = match entry.split_once("::") {
+            Some((file, test)) => (file, Some(test)),
+            None => (entry, None),
+        };
+        let source = std::fs::read_to_string(format!("{ROOT}/tests/{file}.rs"))
+            .unwrap_or_else(|_| panic!("{entry}: no tests/{file}.rs"));
+        if let Some(test) = test {
+            assert!(
+                source.contains(&format!("fn {test}(")),
+                "{entry}: no test {test} in tests/{file}.rs"
+            );
+        }
+    }
 }

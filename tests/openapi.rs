@@ -24,9 +24,8 @@ const METHODS: [&str; 8] = [
 const PROBED: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
 /// The routers: every module of `shared/src/routes/` with a `fn route` (read when the test runs,
-/// so that a new area is checked too), and the host's WebSocket routes.
+/// so that a new area is checked too), and the relay's WebSocket paths.
 const ROUTES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/shared/src/routes");
-const SOCKETS: &str = include_str!("../relay/src/session.rs");
 
 fn document() -> Value {
     serde_json::from_str(DOCUMENT).expect("shared/openapi.json is JSON")
@@ -305,15 +304,12 @@ fn every_routed_path_is_documented_and_nothing_else() {
             "shared/src/routes/{area} has no fn route"
         );
     }
-    let mut sockets = 0;
-    for (at, _) in SOCKETS.match_indices(".route(") {
-        let rest = &SOCKETS[at + ".route(".len()..];
-        if let Some(path) = path_literals(rest).into_iter().next() {
-            routed.insert(path, "relay/src/session.rs (WebSocket)".to_owned());
-            sockets += 1;
-        }
+    for path in zudui_relay::session::SOCKET_PATHS {
+        routed.insert(
+            path.to_owned(),
+            "relay/src/session.rs (WebSocket)".to_owned(),
+        );
     }
-    assert_eq!(sockets, 2, "the WebSocket routes of relay/src/session.rs");
 
     let doc = document();
     let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();

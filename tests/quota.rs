@@ -24,7 +24,7 @@ async fn quota_server(quota: u64) -> Server {
 }
 
 fn db(server: &Server) -> rusqlite::Connection {
-    rusqlite::Connection::open(server.data_dir().join("zudui.sqlite")).expect("open SQLite")
+    server.sqlite()
 }
 
 fn count(server: &Server, sql: &str) -> i64 {
@@ -402,7 +402,7 @@ async fn chat_files_are_capped_per_user_over_every_room() {
     // A private room is made by the first connection to it.
     let private_path = format!("/chat/private?user_id={}", owner.id);
     let wait = std::time::Duration::from_secs(5);
-    drop(ws::connect(&ws::ws_base(&server.base), &member, &private_path, wait).await);
+    drop(ws::connect(&server.ws_base(), &member, &private_path, wait).await);
     let private = count(&server, "SELECT id FROM private_rooms");
     chat_steps(
         &server,

@@ -6,11 +6,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+mod common;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Sign-ins an address may make here: none come back during the test (one a minute).
@@ -29,7 +31,7 @@ struct Spin {
 
 impl Spin {
     async fn up(component: &str, tls: bool, variables: &[(&str, &str)]) -> Spin {
-        let spin = which("spin").unwrap_or_else(|| {
+        let spin = common::host::which("spin").unwrap_or_else(|| {
             panic!("no `spin` on PATH: run tests/run.sh, which unpacks ../shared/tools/spin")
         });
         let wasm = format!("target/wasm32-wasip2/release/zudui_fn_{component}.wasm");
@@ -127,13 +129,6 @@ impl Drop for Spin {
         }
         let _ = self.child.wait();
     }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
 }
 
 /// A development sign-in from the local address `from`, with extra headers: status and body.

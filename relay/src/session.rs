@@ -48,18 +48,23 @@ impl Chat {
         Chat { backend, hub }
     }
 
-    /// `/chat/group` and `/chat/private`.
+    /// [`SOCKET_PATHS`].
     pub fn routes<S: Clone + Send + Sync + 'static>(self) -> axum::Router<S> {
         // Other methods get the contract's 103, not axum's bare 405.
         let wrong_method = || async { error_response(Error::WrongMethod { allow: "GET" }) };
         let connect = axum::routing::get(connect)
             .fallback(wrong_method)
             .with_state(self);
+        let [group, private] = SOCKET_PATHS;
         axum::Router::new()
-            .route("/chat/group", connect.clone())
-            .route("/chat/private", connect)
+            .route(group, connect.clone())
+            .route(private, connect)
     }
 }
+
+/// Where clients open their chat sockets: a group's room, and a private conversation. In front
+/// of Spin these paths reach the relay; every other path the components.
+pub const SOCKET_PATHS: [&str; 2] = ["/chat/group", "/chat/private"];
 
 /// The handshake. The token, the room and membership are checked before the upgrade: a refusal
 /// is the contract's JSON error with its HTTP status.
@@ -104,7 +109,7 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
     let me = chat.backend.authenticate(&token).await?;
     let query = Params::from_query(req.uri.query().unwrap_or_default());
     let target = match req.uri.path() {
-        "/chat/group" => Target::Group(query.id("group_id")?),
+        path if path == SOCKET_PATHS[0] => Target::Group(query.id("group_id")?),
         _ => Target::Private(query.user_id("user_id")?),
     };
     let room = chat.backend.open(&me, &target).await?;

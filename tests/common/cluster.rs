@@ -4,109 +4,23 @@
 //!
 //! Needs `redis-server` on the PATH (CI installs it); without it these tests fail.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc::{self, UnboundedSender};
 
+pub use super::process::reserve_port;
+use super::process::{Process, STARTUP};
 use super::proxy::Proxy;
 use super::{ws, Options, Server, JWT_SECRET};
 
 pub const RELAY_SECRET: &str = "relay-secret-for-scale-tests-0123456789";
 
-/// How long a process (Redis, a relay) may take to be ready.
-pub const STARTUP: Duration = Duration::from_secs(10);
-
 /// Tries to start a cluster (or Redis) before giving up: a port reserved for a process may be
 /// taken by another test's process in the moment between its release and the process binding it.
 const START_TRIES: usize = 5;
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-// ---------------------------------------------------------------------------------------------
-
-/// A child process whose output is echoed (shown for failing tests) and which is killed on drop.
-pub struct Process {
-    child: Child,
-    name: &'static str,
-    /// The process's output lines, until it ends.
-    lines: mpsc::UnboundedReceiver<String>,
-}
-
-impl Process {
-    /// Starts `command`; panics when its program is not installed.
-    fn spawn(name: &'static str, mut command: Command) -> Process {
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = match command.spawn() {
-            Ok(child) => child,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
-                "{name}: {:?} was not found ({err}); these tests need it installed \
-                 (CI installs redis-server)",
-                command.get_program()
-            ),
-            Err(err) => panic!("{name}: cannot start {:?}: {err}", command.get_program()),
-        };
-        let (tx, lines) = mpsc::unbounded_channel();
-        echo(name, child.stdout.take().expect("stdout"), tx.clone());
-        echo(name, child.stderr.take().expect("stderr"), tx);
-        Process { child, name, lines }
-    }
-
-    /// Waits for an output line containing `marker`. `Err` when the process ends first (such as
-    /// a port taken meanwhile); panics when neither happens within [`STARTUP`].
-    async fn wait_for_line(&mut self, marker: &str) -> Result<String, String> {
-        let deadline = tokio::time::Instant::now() + STARTUP;
-        loop {
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(line)) if line.contains(marker) => return Ok(line),
-                Ok(Some(_)) => continue,
-                Ok(None) => {
-                    let status = self.child.wait().map(|s| s.to_string());
-                    return Err(format!("{} ended during startup ({status:?})", self.name));
-                }
-                Err(_) => panic!("{}: no {marker:?} within {STARTUP:?}", self.name),
-            }
-        }
-    }
-
-    /// Sends `signal` to the process.
-    fn signal(&self, signal: libc::c_int) {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
-        // SAFETY: kill(2) only reads its arguments; the pid is our own unreaped child.
-        let sent = unsafe { libc::kill(pid, signal) };
-        assert_eq!(sent, 0, "{}: kill({signal}) failed", self.name);
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        // SIGKILL ends a stopped process too.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Echoes a process's output line by line (which also keeps the pipe from filling) and hands
-/// each line to `lines`.
-fn echo(name: &'static str, output: impl Read + Send + 'static, lines: UnboundedSender<String>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(Result::ok) {
-            eprintln!("{name}: {line}");
-            let _ = lines.send(line);
-        }
-    });
-}
-
-/// A free loopback port, held until the listener is dropped.
-pub fn reserve_port() -> (std::net::TcpListener, u16) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener.local_addr().expect("local address").port();
-    (listener, port)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis

@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+pub use host::Host;
+use host::Running;
+
 pub mod cluster;
+pub mod host;
+pub mod process;
 pub mod proxy;
 pub mod wechat;
 pub mod ws;
@@ -19,7 +24,8 @@ pub const JWT_SECRET: &str = "integration-test-secret-0123456789";
 pub struct Server {
     pub base: String,
     pub client: reqwest::Client,
-    child: Child,
+    pub host: Host,
+    running: Running,
     /// What it was started with, to start it again on the same data and address.
     options: Options,
     _data: tempfile::TempDir,
@@ -58,13 +64,16 @@ impl Server {
         Server::with(Options::dev_login()).await
     }
 
+    /// A server on the host the tests run against ([`Host::current`]).
     pub async fn with(options: Options) -> Server {
+        let host = Host::current();
         let data = tempfile::tempdir().expect("temp dir");
-        let (child, addr) = launch(data.path(), "127.0.0.1:0", &options).await;
+        let (running, base) = host.launch(data.path(), None, &options).await;
         Server {
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::new(),
-            child,
+            host,
+            running,
             options,
             _data: data,
         }
@@ -72,21 +81,28 @@ impl Server {
 
     /// Kills the server with SIGKILL (a crash: nothing is shut down cleanly) and reaps it.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.running.kill();
     }
 
     /// Starts the server again after [`Server::kill`], on its data directory and address.
     pub async fn start_again(&mut self) {
         let listen = self.base.trim_start_matches("http://").to_owned();
-        let (child, addr) = launch(self._data.path(), &listen, &self.options).await;
-        self.child = child;
-        assert_eq!(addr, listen, "the server came back on another address");
+        let (running, base) = self
+            .host
+            .launch(self._data.path(), Some(&listen), &self.options)
+            .await;
+        self.running = running;
+        assert_eq!(base, self.base, "the server came back on another address");
+    }
+
+    /// `ws://HOST:PORT` where chat sockets are opened: the server, or the relay in front of Spin.
+    pub fn ws_base(&self) -> String {
+        ws::ws_base(self.running.ws_http_base(&self.base))
     }
 
     /// The server process's peak resident memory so far, in MiB.
     pub fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.running.pid()))
             .unwrap_or_default();
         let kib = status
             .lines()
@@ -95,24 +111,46 @@ impl Server {
         kib.expect("VmHWM of the server") / 1024.0
     }
 
-    /// The server's data directory (`zudui.sqlite`, `kv/`), for checking what is stored.
+    /// The server's data directory (native: `zudui.sqlite`, `kv/`; Spin: its `--state-dir`).
     pub fn data_dir(&self) -> &std::path::Path {
         self._data.path()
     }
 
+    /// The server's SQLite database, for checking what is stored.
+    pub fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.host.stores(self.data_dir()).sqlite).expect("open SQLite")
+    }
+
+    /// The keys of the server's key-value store.
+    pub fn kv_keys(&self) -> Vec<String> {
+        self.host.kv_keys(self.data_dir())
+    }
+
+    /// The value of `key` in the server's key-value store.
+    pub fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.host.kv_get(self.data_dir(), key)
+    }
+
     /// How many file chunks and companions (`file/...` keys) the key-value store holds.
     pub fn file_keys(&self) -> usize {
-        zudui_shared::native::DirKv::open(&self.data_dir().join("kv"))
-            .expect("kv")
-            .keys()
-            .expect("keys")
+        self.kv_keys()
             .iter()
             .filter(|k| k.starts_with("file/"))
             .count()
     }
 
+    /// The URL of `path`, as a client of a deployment sees it: in front of Spin, the chat's
+    /// socket paths reach the relay and every other path Spin (a proxy routes them so).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        let socket = zudui_relay::session::SOCKET_PATHS
+            .iter()
+            .any(|p| path.split('?').next() == Some(p));
+        let base = if socket {
+            self.running.ws_http_base(&self.base)
+        } else {
+            &self.base
+        };
+        format!("{base}{path}")
     }
 
     /// POSTs a JSON body with an optional `token` header; returns the status and the JSON answer.
@@ -209,13 +247,6 @@ impl Server {
             .send()
             .await
             .expect("get")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
