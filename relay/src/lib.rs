@@ -12,6 +12,7 @@ mod sequencer;
 pub mod serve;
 pub mod service;
 pub mod session;
+pub mod tls;
 
 pub use backend::Backend;
 pub use hub::Hub;

@@ -5,6 +5,9 @@
 //! closed after [`ConnectionLimits::idle_timeout`]. A request being handled has no deadline of
 //! ours; a WebSocket, once upgraded, leaves these timeouts behind (the chat pings it instead).
 //! Handlers get the peer as `ConnectInfo<Peer>`, as with `into_make_service_with_connect_info`.
+//!
+//! With TLS ([`serve_tls`]), the handshake comes first and must end within the header timeout
+//! too: a client that connects and never says hello gives its place back.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,15 +21,36 @@ use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 use crate::listener::{ConnectionLimits, Counted, LimitedListener, Peer};
 
 /// Serves `router` on `listener` until `shutdown` completes; then stops accepting, lets every
 /// connection finish its request in progress, and returns once they are closed.
 pub async fn serve(
+    listener: LimitedListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_with(listener, None, router, shutdown).await
+}
+
+/// [`serve`] over TLS: HTTPS, and WSS for the sockets.
+pub async fn serve_tls(
+    listener: LimitedListener,
+    tls: TlsAcceptor,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_with(listener, Some(tls), router, shutdown).await
+}
+
+async fn serve_with(
     mut listener: LimitedListener,
+    tls: Option<TlsAcceptor>,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
@@ -40,7 +64,19 @@ pub async fn serve(
             (io, peer) = listener.accept() => {
                 let router = router.clone();
                 let (stopping, opened) = (stopping.clone(), opened.clone());
-                tokio::spawn(connection(io, peer, router, limits, stopping, opened));
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    let mut stopping = stopping;
+                    match tls {
+                        None => connection(io, peer, router, limits, stopping).await,
+                        Some(tls) => {
+                            if let Some(io) = handshake(&tls, io, peer, limits, &mut stopping).await {
+                                connection(io, peer, router, limits, stopping).await;
+                            }
+                        }
+                    }
+                    drop(opened);
+                });
             }
             () = &mut shutdown => break,
         }
@@ -52,17 +88,59 @@ pub async fn serve(
     Ok(())
 }
 
+/// The TLS handshake of a connection, within the header timeout; `None` when it failed, took
+/// too long, or the server is stopping.
+async fn handshake(
+    tls: &TlsAcceptor,
+    io: Counted,
+    peer: SocketAddr,
+    limits: ConnectionLimits,
+    stopping: &mut watch::Receiver<()>,
+) -> Option<tokio_rustls::server::TlsStream<Counted>> {
+    tokio::select! {
+        handshake = tokio::time::timeout(limits.header_timeout, tls.accept(io)) => match handshake {
+            Ok(Ok(stream)) => Some(stream),
+            Ok(Err(err)) => {
+                log::debug!("TLS handshake from {peer} failed: {err}");
+                None
+            }
+            Err(_) => {
+                log::info!("closed a connection from {}: TLS handshake too slow", peer.ip());
+                None
+            }
+        },
+        _ = stopping.changed() => None,
+    }
+}
+
+/// What a connection's bytes travel over: the TCP stream, or TLS over it; either tells the
+/// watchdog when bytes arrive.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn counted(&mut self) -> &mut Counted;
+}
+
+impl Transport for Counted {
+    fn counted(&mut self) -> &mut Counted {
+        self
+    }
+}
+
+impl Transport for tokio_rustls::server::TlsStream<Counted> {
+    fn counted(&mut self) -> &mut Counted {
+        self.get_mut().0
+    }
+}
+
 /// One connection: hyper serves it while a watchdog enforces the timeouts.
 async fn connection(
-    mut io: Counted,
+    mut io: impl Transport,
     peer: SocketAddr,
     router: axum::Router,
     limits: ConnectionLimits,
     mut stopping: watch::Receiver<()>,
-    _open: watch::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new());
-    io.on_read({
+    io.counted().on_read({
         let activity = activity.clone();
         move || activity.read()
     });

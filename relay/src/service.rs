@@ -5,6 +5,9 @@
 //! Besides the chat routes it serves `POST /internal/publish` (an [`Event`] from a component,
 //! such as a shared file or a removed member; same secret header as the component's internal
 //! routes) and `GET /health`.
+//!
+//! It serves HTTPS/WSS itself when given a certificate (see [`crate::tls`]), or plain HTTP behind
+//! a proxy that terminates TLS.
 
 use std::sync::Arc;
 
@@ -19,6 +22,7 @@ use crate::component::Component;
 use crate::hub::Hub;
 use crate::listener::{ConnectionLimits, LimitedListener};
 use crate::session::Chat;
+use crate::tls::{Certificates, TlsFiles};
 
 /// The relay's settings, from `ZUDUI_*` environment variables.
 pub struct RelayConfig {
@@ -30,8 +34,14 @@ pub struct RelayConfig {
     pub secret: String,
     /// `ZUDUI_JWT_SECRET`: the components' token signing key (`jwt_secret`).
     pub jwt_secret: String,
-    /// `ZUDUI_REDIS_URL` (`redis://host:6379`): share rooms with other instances.
+    /// `ZUDUI_REDIS_URL` (`redis://host:6379`, or `rediss://` over TLS): share rooms with other
+    /// instances.
     pub redis_url: Option<String>,
+    /// `ZUDUI_REDIS_CA_CERT`: a PEM file of the CA that signed a `rediss://` server's
+    /// certificate, in place of the system's roots (a managed Redis with a private CA).
+    pub redis_ca_cert: Option<String>,
+    /// `ZUDUI_RELAY_TLS_CERT` and `ZUDUI_RELAY_TLS_KEY`: serve HTTPS/WSS with this pair.
+    pub tls: Option<TlsFiles>,
     /// `ZUDUI_RATE_LIMITS`, as the components read it: the relay counts chat messages.
     pub rate_limits: Limits,
 }
@@ -46,6 +56,8 @@ impl RelayConfig {
             secret: need("ZUDUI_RELAY_SECRET")?,
             jwt_secret: need("ZUDUI_JWT_SECRET")?,
             redis_url: var("ZUDUI_REDIS_URL"),
+            redis_ca_cert: var("ZUDUI_REDIS_CA_CERT"),
+            tls: TlsFiles::from_settings(var("ZUDUI_RELAY_TLS_CERT"), var("ZUDUI_RELAY_TLS_KEY"))?,
             rate_limits: Limits::parse(var("ZUDUI_RATE_LIMITS").as_deref())?,
         };
         if config.secret.len() < 16 || config.jwt_secret.len() < 16 {
@@ -66,11 +78,15 @@ pub async fn run(
     config: RelayConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // rustls' default provider, for the Redis client's TLS (redis-rs asks for the default).
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let redis = config
         .redis_url
         .as_deref()
-        .map(redis::Client::open)
+        .map(|url| redis_client(url, config.redis_ca_cert.as_deref()))
         .transpose()?;
+    // The pair is read before listening: a relay with a bad certificate does not start.
+    let tls = config.tls.clone().map(Certificates::load).transpose()?;
     let shared = redis.is_some();
     let hub = Hub::new(redis);
     let backend = Component::new(
@@ -90,7 +106,8 @@ pub async fn run(
         .route("/health", get(|| async { "ok" }));
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
-        "zudui-relay listening on http://{} for {}{}",
+        "zudui-relay listening on {}://{} for {}{}",
+        if tls.is_some() { "https" } else { "http" },
         listener.local_addr()?,
         config.chat_url,
         if shared {
@@ -100,13 +117,38 @@ pub async fn run(
         }
     );
     let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
-    crate::serve::serve(listener, router, async move {
+    let shutdown = async move {
         shutdown.await;
         hub.close_all();
-    })
-    .await?;
+    };
+    match tls {
+        Some(certificates) => {
+            certificates.watch();
+            let acceptor = certificates.acceptor()?;
+            crate::serve::serve_tls(listener, acceptor, router, shutdown).await?
+        }
+        None => crate::serve::serve(listener, router, shutdown).await?,
+    }
     log::info!("zudui-relay stopped");
     Ok(())
+}
+
+/// The Redis client for `url`; `rediss://` verifies the server against `ca_cert` (a PEM file)
+/// when given, else against the system's roots.
+fn redis_client(url: &str, ca_cert: Option<&str>) -> anyhow::Result<redis::Client> {
+    let client = match ca_cert {
+        None => redis::Client::open(url),
+        Some(path) => {
+            let root_cert = std::fs::read(path)
+                .map_err(|err| anyhow::anyhow!("ZUDUI_REDIS_CA_CERT {path}: {err}"))?;
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            };
+            redis::Client::build_with_tls(url, certificates)
+        }
+    };
+    client.map_err(|err| anyhow::anyhow!("ZUDUI_REDIS_URL: {err}"))
 }
 
 /// An event from a component: delivered here and to the other instances.
@@ -149,4 +191,22 @@ pub async fn stopped() {
         _ = terminate => {},
     }
     log::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_urls_with_and_without_tls_are_taken() {
+        for url in ["redis://127.0.0.1:6379/", "rediss://cache.example:6380/0"] {
+            let client = redis_client(url, None).unwrap_or_else(|e| panic!("{url}: {e}"));
+            let tls = matches!(
+                client.get_connection_info().addr(),
+                redis::ConnectionAddr::TcpTls { .. }
+            );
+            assert_eq!(tls, url.starts_with("rediss:"), "{url}");
+        }
+        assert!(redis_client("rediss://cache.example/#unchecked", None).is_err());
+    }
 }
