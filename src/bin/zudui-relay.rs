@@ -1,6 +1,8 @@
 //! `zudui-relay`: the chat relay in front of a Spin deployment (see `zudui_relay::service`).
 //! Settings are environment variables: `ZUDUI_CHAT_URL`, `ZUDUI_RELAY_SECRET`,
-//! `ZUDUI_JWT_SECRET`, and optionally `ZUDUI_RELAY_LISTEN` and `ZUDUI_REDIS_URL`.
+//! `ZUDUI_JWT_SECRET`, and optionally `ZUDUI_RELAY_LISTEN`, `ZUDUI_RELAY_TLS_CERT` with
+//! `ZUDUI_RELAY_TLS_KEY` (HTTPS/WSS), `ZUDUI_REDIS_URL` (`redis://` or `rediss://`) and
+//! `ZUDUI_REDIS_CA_CERT` (see the README's relay section).
 
 use std::process::ExitCode;
 
