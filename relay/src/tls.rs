@@ -171,3 +171,32 @@ impl ResolvesServerCert for Certificates {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_and_key_come_together() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(TlsFiles::from_settings(None, None).unwrap(), None);
+        assert_eq!(
+            TlsFiles::from_settings(some("a.crt"), some("a.key")).unwrap(),
+            Some(TlsFiles {
+                cert: "a.crt".into(),
+                key: "a.key".into()
+            })
+        );
+        assert!(TlsFiles::from_settings(some("a.crt"), None).is_err());
+        assert!(TlsFiles::from_settings(None, some("a.key")).is_err());
+    }
+
+    #[test]
+    fn a_pair_that_does_not_load_is_an_error_at_start() {
+        let missing = TlsFiles {
+            cert: "/nonexistent/zudui.crt".into(),
+            key: "/nonexistent/zudui.key".into(),
+        };
+        assert!(Certificates::load(missing).is_err());
+    }
+}
