@@ -33,8 +33,13 @@ impl Config for EnvConfig {
         if name == "jwt_secret" {
             return Some(self.jwt_secret.clone());
         }
-        std::env::var(format!("ZUDUI_{}", name.to_ascii_uppercase())).ok()
+        env_setting(name)
     }
+}
+
+/// The raw value of setting `name` (`jwt_secret`) in the environment (`ZUDUI_JWT_SECRET`).
+pub fn env_setting(name: &str) -> Option<String> {
+    std::env::var(format!("ZUDUI_{}", name.to_ascii_uppercase())).ok()
 }
 
 /// The secret in `<data>/jwt_secret`, made on first start and readable by the owner only.

@@ -8,16 +8,20 @@ mod client;
 mod env_config;
 mod seed;
 mod server;
+mod spin_manifest;
 mod untrusted;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: zudui [serve]
        zudui seed [--users N] [--groups M] [--seed S]
+       zudui spin-manifest [--from spin.toml] [--out spin.cloud.toml]
 
 serve (the default) serves the Zudui API on ZUDUI_LISTEN (default 127.0.0.1:8080) with data in
 ZUDUI_DATA_DIR (default ./data). seed fills ZUDUI_DATA_DIR with realistic users and groups for
-demos and benchmarks. Every setting is an environment variable; see README.md.";
+demos and benchmarks. spin-manifest writes spin.toml with the literal allowed_outbound_hosts
+that the settings need (hosted Spin does not expand variables there), to standard output without
+--out. Every setting is an environment variable; see README.md.";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -27,6 +31,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("seed") => seed(&args[1..]),
+        Some("spin-manifest") => {
+            spin_manifest::ManifestArgs::parse(&args[1..]).and_then(|a| spin_manifest::run(&a))
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

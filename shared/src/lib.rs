@@ -23,6 +23,7 @@ pub mod limits;
 pub mod migrate;
 pub mod multipart;
 pub mod outbound;
+pub mod outbound_hosts;
 pub mod params;
 pub mod pictures;
 pub mod profiles;

@@ -14,6 +14,11 @@ struct Session {
     errmsg: String,
 }
 
+/// `jscode2session` under `wechat_api_base`, with the query (which carries the secret).
+pub fn session_url(api_base: &str, query: &str) -> String {
+    format!("{api_base}/sns/jscode2session?{query}")
+}
+
 /// The openid behind a login `code`. With the development login on, the code is the openid.
 pub async fn openid_for_code(app: &App, code: &str) -> Result<String> {
     let settings = &app.settings;
@@ -32,7 +37,7 @@ pub async fn openid_for_code(app: &App, code: &str) -> Result<String> {
         .append_pair("js_code", code)
         .append_pair("grant_type", "authorization_code")
         .finish();
-    let url = format!("{}/sns/jscode2session?{query}", settings.wechat_api_base);
+    let url = session_url(&settings.wechat_api_base, &query);
     let request = http::Request::get(url)
         .body(Vec::new())
         .map_err(anyhow::Error::from)?;

@@ -97,11 +97,16 @@ impl RelayLink {
     pub fn of(settings: &Settings) -> Option<RelayLink> {
         match (&settings.relay_url, &settings.relay_secret) {
             (Some(url), Some(secret)) if !url.is_empty() && !secret.is_empty() => Some(RelayLink {
-                url: format!("{}/internal/publish", url.trim_end_matches('/')),
+                url: Self::publish_url(url),
                 secret: secret.clone(),
             }),
             _ => None,
         }
+    }
+
+    /// Where events go on the relay at `relay_url`.
+    pub fn publish_url(relay_url: &str) -> String {
+        format!("{}/internal/publish", relay_url.trim_end_matches('/'))
     }
 
     /// Sends one event. A relay that cannot be reached costs only live delivery: the message is

@@ -10,5 +10,5 @@ mod sql;
 pub use blob::Blobs;
 pub use chunks::{ChunkKey, ChunkStore, KvChunks, KV_CHUNK_SIZE};
 pub use kv::KeyValue;
-pub use s3::{S3Chunks, S3Settings, S3_CHUNK_SIZE};
+pub use s3::{bucket as s3_bucket, S3Chunks, S3Settings, S3_CHUNK_SIZE};
 pub use sql::{Database, Row, Sql, Value};

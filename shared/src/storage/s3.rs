@@ -56,23 +56,8 @@ struct Client {
 
 impl S3Chunks {
     pub fn new(settings: &S3Settings, http: Arc<dyn HttpClient>) -> anyhow::Result<S3Chunks> {
-        let endpoint = settings
-            .endpoint
-            .parse()
-            .map_err(|e| anyhow::anyhow!("s3_endpoint is not a URL: {e}"))?;
-        let style = match settings.path_style {
-            true => UrlStyle::Path,
-            false => UrlStyle::VirtualHost,
-        };
-        let bucket = Bucket::new(
-            endpoint,
-            style,
-            settings.bucket.clone(),
-            settings.region.clone(),
-        )
-        .map_err(|e| anyhow::anyhow!("s3 bucket settings: {e}"))?;
         Ok(S3Chunks(Arc::new(Client {
-            bucket,
+            bucket: bucket(settings)?,
             credentials: Credentials::new(&settings.access_key, &settings.secret_key),
             prefix: settings.prefix.clone(),
             http,
@@ -83,6 +68,26 @@ impl S3Chunks {
     fn object(&self, key: ChunkKey<'_>) -> (Arc<Client>, String) {
         (self.0.clone(), format!("{}{}", self.0.prefix, key.path()))
     }
+}
+
+/// The bucket of the settings, whose URLs every request uses: `https://endpoint/bucket/` in path
+/// style, `https://bucket.endpoint/` otherwise (what `allowed_outbound_hosts` must list).
+pub fn bucket(settings: &S3Settings) -> anyhow::Result<Bucket> {
+    let endpoint = settings
+        .endpoint
+        .parse()
+        .map_err(|e| anyhow::anyhow!("s3_endpoint is not a URL: {e}"))?;
+    let style = match settings.path_style {
+        true => UrlStyle::Path,
+        false => UrlStyle::VirtualHost,
+    };
+    Bucket::new(
+        endpoint,
+        style,
+        settings.bucket.clone(),
+        settings.region.clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("s3 bucket settings: {e}"))
 }
 
 impl Client {
