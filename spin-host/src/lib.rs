@@ -47,15 +47,16 @@ where
     send_response(response, out).await;
 }
 
-/// A new component instance serves each request: open the stores, read the variables, and make
-/// sure the schema is current (one indexed read once it is).
+/// A new component instance serves each request (Spin 4 reuses no WASIp2 instance): open the
+/// database, read the variables, and make sure the schema is current (one indexed read once it
+/// is). The key-value store opens when a request first uses it.
 fn open_app() -> Result<App> {
     let db = storage::SpinDb::open()?;
     migrate::ensure(&db)?;
     let settings = Settings::load(&SpinConfig)?;
     Ok(App::new(
         Box::new(db),
-        Box::new(storage::SpinKv::open()?),
+        Box::<storage::SpinKv>::default(),
         Box::new(SpinHttp),
         settings,
     )?)
