@@ -35,9 +35,16 @@ where
                 Err(err) => routes::finish(Err(err.into())),
             };
             let events = outbox.take();
-            if let (false, Some(relay)) = (events.is_empty(), RelayLink::of(&app.settings)) {
-                for event in &events {
-                    relay.send(&*app.http, event).await;
+            if !events.is_empty() {
+                match app.settings.relay() {
+                    Ok(settings) => {
+                        if let Some(relay) = RelayLink::of(settings) {
+                            for event in &events {
+                                relay.send(&*app.http, event).await;
+                            }
+                        }
+                    }
+                    Err(err) => log::error!("live events not sent: {err}"),
                 }
             }
             response
@@ -53,7 +60,7 @@ where
 fn open_app() -> Result<App> {
     let db = storage::SpinDb::open()?;
     migrate::ensure(&db)?;
-    let settings = Settings::load(&SpinConfig)?;
+    let settings = Settings::lazy(Box::new(SpinConfig))?;
     Ok(App::new(
         Box::new(db),
         Box::<storage::SpinKv>::default(),
