@@ -9,15 +9,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bytes::Bytes;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-use support::{login, Server};
+use support::{body_len, login, upload_form, Server};
 
 mod support;
-
-/// The upload is made of this block repeated, so the client spends no time making data.
-const BLOCK: usize = 1 << 20;
 
 struct Args {
     mib: u64,
@@ -65,16 +60,8 @@ impl Client {
     }
 
     /// Uploads `mib` MiB; returns the file id and the seconds it took.
-    async fn upload(&self, mib: u64, block: Bytes) -> (String, f64) {
-        let blocks = futures_util::stream::iter(
-            (0..mib).map(move |_| Ok::<_, std::io::Error>(block.clone())),
-        );
-        let body = reqwest::Body::wrap_stream(blocks);
-        let part =
-            reqwest::multipart::Part::stream_with_length(body, mib << 20).file_name("big.bin");
-        let form = reqwest::multipart::Form::new()
-            .text("group_id", self.group_id.clone())
-            .part("file", part);
+    async fn upload(&self, mib: u64) -> (String, f64) {
+        let form = upload_form(mib, self.group_id.clone());
         let started = Instant::now();
         let answer: Value = self
             .http
@@ -109,11 +96,7 @@ impl Client {
             .await
             .expect("download");
         assert_eq!(res.status(), 200);
-        let mut body = res.bytes_stream();
-        let mut received = 0u64;
-        while let Some(chunk) = body.next().await {
-            received += chunk.expect("download chunk").len() as u64;
-        }
+        let received = body_len(res).await;
         (received, started.elapsed().as_secs_f64())
     }
 }
@@ -147,11 +130,6 @@ async fn main() {
         )
         .await;
     client.group_id = created["group_id"].as_i64().expect("group id").to_string();
-    let block = Bytes::from(
-        (0..BLOCK)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-            .collect::<Vec<u8>>(),
-    );
 
     let mb = size as f64 / 1e6;
     println!(
@@ -163,7 +141,7 @@ async fn main() {
     for run in 1..=args.runs {
         // No dirty pages left from the last run, which the kernel would make this one flush.
         let _ = std::process::Command::new("sync").status();
-        let (file_id, up) = client.upload(args.mib, block.clone()).await;
+        let (file_id, up) = client.upload(args.mib).await;
         let (received, down) = client.download(&file_id).await;
         assert_eq!(received, size, "download length");
         client

@@ -10,48 +10,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{login, percentile, seeded_data, Server};
+use support::{drive, hint_call, login, search_call, seeded_data, Plan, Server};
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 
 mod support;
-
-const TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
-/// Search keys of one, two, three and more characters, and several words.
-const KEYS: [&str; 16] = [
-    "数",
-    "球",
-    "夜",
-    "考研",
-    "篮球",
-    "周末",
-    "杭州",
-    "羽毛球",
-    "王者荣耀",
-    "数学建模",
-    "读书会",
-    "新手友好",
-    "周末 夜跑",
-    "考研 打卡",
-    "互助",
-    "",
-];
-const HINT_KEYS: [&str; 10] = [
-    "",
-    "考",
-    "球",
-    "夜",
-    "周末",
-    "王者",
-    "数学",
-    "摄",
-    "拼",
-    "俱乐部",
-];
-const SORTS: [&str; 4] = ["COMPREHENSIVE", "RELATIVE", "TIME", "MEMBER"];
 
 struct Args {
     scenarios: Vec<String>,
@@ -94,15 +59,6 @@ fn parse_args() -> Args {
     args
 }
 
-/// One request to send: path, token and JSON body.
-type Call = (&'static str, usize, String);
-
-/// What a scenario needs: tokens, and a generator of the n-th request.
-struct Plan {
-    tokens: Vec<String>,
-    calls: Box<dyn Fn(usize) -> Call + Send + Sync>,
-}
-
 async fn plan(scenario: &str, base: &str, data_dir: &Path) -> Plan {
     let client = reqwest::Client::new();
     match scenario {
@@ -118,27 +74,11 @@ async fn plan(scenario: &str, base: &str, data_dir: &Path) -> Plan {
         }
         "search" => Plan {
             tokens: vec![login(&client, base, "bench-searcher").await],
-            calls: Box::new(|n| {
-                let body = json!({
-                    "type": TYPES[n % TYPES.len()],
-                    "key": KEYS[(n / 7) % KEYS.len()],
-                    "sort_method": SORTS[(n / 3) % SORTS.len()],
-                    "page": 1 + (n / 11) % 3,
-                });
-                ("/group/external/search/group", 0, body.to_string())
-            }),
+            calls: Box::new(|n| search_call(n, 0)),
         },
         "hints" => Plan {
             tokens: vec![login(&client, base, "bench-searcher").await],
-            calls: Box::new(|n| {
-                let path = if n % 2 == 0 {
-                    "/group/external/search/name_hint"
-                } else {
-                    "/group/external/search/tag_hint"
-                };
-                let body = json!({ "type": TYPES[(n / 2) % TYPES.len()], "key": HINT_KEYS[(n / 5) % HINT_KEYS.len()] });
-                (path, 0, body.to_string())
-            }),
+            calls: Box::new(|n| hint_call(n, 0)),
         },
         "members" => {
             // Creators of random groups, signed in with the development login.
@@ -184,77 +124,25 @@ async fn run(scenario: &str, connections: usize, seconds: u64) {
     };
     let server = Server::start(&data_dir);
     let plan = Arc::new(plan(scenario, &server.base, &data_dir).await);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let workers: Vec<_> = (0..connections)
-        .map(|worker| {
-            let plan = plan.clone();
-            let base = server.base.clone();
-            tokio::spawn(async move {
-                // One client per worker, one kept-alive connection each.
-                let client = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .expect("client");
-                let mut latencies = Vec::new();
-                let mut errors = 0u64;
-                let mut n = worker;
-                while Instant::now() < deadline {
-                    let (path, token, body) = (plan.calls)(n);
-                    n += connections;
-                    let token = &plan.tokens[token % plan.tokens.len()];
-                    let sent = Instant::now();
-                    let ok = match client
-                        .post(format!("{base}{path}"))
-                        .header("token", token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                    {
-                        Ok(res) => match res.bytes().await {
-                            Ok(bytes) => bytes.starts_with(b"{\"code\":0"),
-                            Err(_) => false,
-                        },
-                        Err(_) => false,
-                    };
-                    if ok {
-                        latencies.push(sent.elapsed().as_micros() as u64);
-                    } else {
-                        errors += 1;
-                    }
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for worker in workers {
-        let (l, e) = worker.await.expect("worker");
-        latencies.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
+    let load = drive(&server.base, plan, connections, seconds as f64).await;
     println!(
         "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
         scenario,
         connections,
-        latencies.len(),
-        errors,
-        latencies.len() as f64 / elapsed,
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
-        percentile(&latencies, 100.0),
+        load.latencies.len(),
+        load.errors,
+        load.per_second(),
+        load.percentile_ms(50.0),
+        load.percentile_ms(99.0),
+        load.percentile_ms(100.0),
         server.peak_rss_mib(),
     );
     support::summary(
         "load",
         scenario,
-        latencies.len() as f64 / elapsed,
+        load.per_second(),
         "req/s",
-        Some((percentile(&latencies, 50.0), percentile(&latencies, 99.0))),
+        Some((load.percentile_ms(50.0), load.percentile_ms(99.0))),
         server.peak_rss_mib(),
     );
 }

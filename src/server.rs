@@ -37,7 +37,7 @@ pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
         Box::new(NativeHttp::new()?),
         settings,
     )?;
-    if app.settings.s3.is_none() {
+    if app.settings.s3()?.is_none() {
         app.chunks = Arc::new(NativeChunks(kv));
     }
     // One process: rate-limit buckets need not leave memory.
@@ -76,7 +76,7 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
     let hub = Hub::new(None);
     let mut app = open_app(&config)?;
-    app.live = match RelayLink::of(&app.settings) {
+    app.live = match RelayLink::of(app.settings.relay()?) {
         // Serving relays (as the Spin components do): live events go to them.
         Some(relay) => Arc::new(Forward {
             relay,

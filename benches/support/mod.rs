@@ -82,14 +82,36 @@ impl Server {
 /// CPU time (user and system) a process has used so far, in seconds; 0 once it is gone.
 #[allow(dead_code)] // not every benchmark asks
 pub fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // utime and stime, the 14th and 15th fields: the 12th and 13th after the command name,
-    // which is in parentheses and may hold spaces.
-    let Some((_, fields)) = stat.rsplit_once(')') else {
+    stat_fields(pid).map_or(0.0, |fields| stat_cpu_seconds(&fields))
+}
+
+/// CPU time (user and system) every live process of a process group has used so far, in seconds.
+#[allow(dead_code)] // not every benchmark asks
+pub fn group_cpu_seconds(pgid: u32) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat_fields)
+        // pgrp, the 5th field: the 3rd after the command name.
+        .filter(|fields| fields.get(2).and_then(|v| v.parse::<u32>().ok()) == Some(pgid))
+        .map(|fields| stat_cpu_seconds(&fields))
+        .sum()
+}
+
+/// The fields of `/proc/PID/stat` after the command name, which is in parentheses and may hold
+/// spaces; `None` once the process is gone.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, fields) = stat.rsplit_once(')')?;
+    Some(fields.split_whitespace().map(str::to_owned).collect())
+}
+
+/// utime and stime, the 14th and 15th fields (the 12th and 13th after the command name).
+fn stat_cpu_seconds(fields: &[String]) -> f64 {
     let ticks: f64 = fields
-        .split_whitespace()
+        .iter()
         .skip(11)
         .take(2)
         .filter_map(|v| v.parse::<f64>().ok())
@@ -159,6 +181,202 @@ pub fn percentile(sorted: &[u64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank] as f64 / 1000.0
+}
+
+#[allow(dead_code)] // the search vocabulary of the load benchmarks
+pub const TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
+/// Search keys of one, two, three and more characters, and several words.
+#[allow(dead_code)] // the search vocabulary of the load benchmarks
+pub const KEYS: [&str; 16] = [
+    "数",
+    "球",
+    "夜",
+    "考研",
+    "篮球",
+    "周末",
+    "杭州",
+    "羽毛球",
+    "王者荣耀",
+    "数学建模",
+    "读书会",
+    "新手友好",
+    "周末 夜跑",
+    "考研 打卡",
+    "互助",
+    "",
+];
+#[allow(dead_code)] // the search vocabulary of the load benchmarks
+pub const HINT_KEYS: [&str; 10] = [
+    "",
+    "考",
+    "球",
+    "夜",
+    "周末",
+    "王者",
+    "数学",
+    "摄",
+    "拼",
+    "俱乐部",
+];
+#[allow(dead_code)] // the search vocabulary of the load benchmarks
+pub const SORTS: [&str; 4] = ["COMPREHENSIVE", "RELATIVE", "TIME", "MEMBER"];
+
+/// The `n`th search of the load benchmarks (`search/group` over types, keys, sorts and pages),
+/// sent with token `token`.
+#[allow(dead_code)] // not every benchmark searches
+pub fn search_call(n: usize, token: usize) -> Call {
+    let body = serde_json::json!({
+        "type": TYPES[n % TYPES.len()],
+        "key": KEYS[(n / 7) % KEYS.len()],
+        "sort_method": SORTS[(n / 3) % SORTS.len()],
+        "page": 1 + (n / 11) % 3,
+    });
+    ("/group/external/search/group", token, body.to_string())
+}
+
+/// The `n`th hint request of the load benchmarks: `name_hint` and `tag_hint` in turn.
+#[allow(dead_code)] // not every benchmark searches
+pub fn hint_call(n: usize, token: usize) -> Call {
+    let path = if n.is_multiple_of(2) {
+        "/group/external/search/name_hint"
+    } else {
+        "/group/external/search/tag_hint"
+    };
+    let body = serde_json::json!({
+        "type": TYPES[(n / 2) % TYPES.len()],
+        "key": HINT_KEYS[(n / 5) % HINT_KEYS.len()],
+    });
+    (path, token, body.to_string())
+}
+
+/// A `mib` MiB multipart upload into group `group_id`, as the mini-program sends it: one block
+/// repeated, so the client spends no time making data.
+#[allow(dead_code)] // not every benchmark uploads
+pub fn upload_form(mib: u64, group_id: String) -> reqwest::multipart::Form {
+    let block: bytes::Bytes = (0..1usize << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    let blocks =
+        futures_util::stream::iter((0..mib).map(move |_| Ok::<_, std::io::Error>(block.clone())));
+    let body = reqwest::Body::wrap_stream(blocks);
+    let part = reqwest::multipart::Part::stream_with_length(body, mib << 20).file_name("big.bin");
+    reqwest::multipart::Form::new()
+        .text("group_id", group_id)
+        .part("file", part)
+}
+
+/// Reads a response's body to its end, counting its bytes.
+#[allow(dead_code)] // not every benchmark downloads
+pub async fn body_len(res: reqwest::Response) -> u64 {
+    use futures_util::StreamExt;
+    let mut body = res.bytes_stream();
+    let mut received = 0u64;
+    while let Some(chunk) = body.next().await {
+        received += chunk.expect("body chunk").len() as u64;
+    }
+    received
+}
+
+/// One request to send: path, index of the token to send, and JSON body.
+#[allow(dead_code)] // not every benchmark drives load
+pub type Call = (&'static str, usize, String);
+
+/// What a load scenario needs: tokens, and a generator of the n-th request.
+#[allow(dead_code)] // not every benchmark drives load
+pub struct Plan {
+    pub tokens: Vec<String>,
+    pub calls: Box<dyn Fn(usize) -> Call + Send + Sync>,
+}
+
+/// What [`drive`] measured: latencies of the requests answered `{"code":0`, in microseconds
+/// (sorted), the other requests, and how long it ran.
+#[allow(dead_code)] // not every benchmark drives load
+pub struct Load {
+    pub latencies: Vec<u64>,
+    pub errors: u64,
+    pub seconds: f64,
+}
+
+#[allow(dead_code)] // not every benchmark drives load
+impl Load {
+    pub fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.seconds
+    }
+
+    /// The `p`th percentile latency, in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        percentile(&self.latencies, p)
+    }
+}
+
+/// Sends `plan`'s requests to `base` from `connections` concurrent kept-alive connections, each
+/// sending its next request once the last is answered, for `seconds`.
+#[allow(dead_code)] // not every benchmark drives load
+pub async fn drive(
+    base: &str,
+    plan: std::sync::Arc<Plan>,
+    connections: usize,
+    seconds: f64,
+) -> Load {
+    use std::time::Instant;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| {
+            let plan = plan.clone();
+            let base = base.to_owned();
+            tokio::spawn(async move {
+                // One client per worker, one kept-alive connection each.
+                let client = reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .expect("client");
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let mut n = worker;
+                while Instant::now() < deadline {
+                    let (path, token, body) = (plan.calls)(n);
+                    n += connections;
+                    let token = &plan.tokens[token % plan.tokens.len()];
+                    let sent = Instant::now();
+                    let ok = match client
+                        .post(format!("{base}{path}"))
+                        .header("token", token)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                    {
+                        Ok(res) => match res.bytes().await {
+                            Ok(bytes) => bytes.starts_with(b"{\"code\":0"),
+                            Err(_) => false,
+                        },
+                        Err(_) => false,
+                    };
+                    if ok {
+                        latencies.push(sent.elapsed().as_micros() as u64);
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut load = Load {
+        latencies: Vec::new(),
+        errors: 0,
+        seconds: 0.0,
+    };
+    for worker in workers {
+        let (latencies, errors) = worker.await.expect("worker");
+        load.latencies.extend(latencies);
+        load.errors += errors;
+    }
+    load.seconds = started.elapsed().as_secs_f64();
+    load.latencies.sort_unstable();
+    load
 }
 
 pub async fn login(client: &reqwest::Client, base: &str, openid: &str) -> String {

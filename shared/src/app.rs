@@ -40,7 +40,7 @@ impl App {
         let tokens = Tokens::new(&settings.jwt_secret, settings.token_ttl_hours);
         let kv: Arc<dyn KeyValue> = Arc::from(kv);
         let http: Arc<dyn HttpClient> = Arc::from(http);
-        let chunks: Arc<dyn ChunkStore> = match &settings.s3 {
+        let chunks: Arc<dyn ChunkStore> = match settings.s3()? {
             Some(s3) => Arc::new(S3Chunks::new(s3, http.clone())?),
             None => Arc::new(KvChunks(kv.clone())),
         };

@@ -1,6 +1,8 @@
 //! Settings, read through one trait: environment variables natively (`ZUDUI_JWT_SECRET`), Spin
 //! variables of the same name in lower case without the prefix (`jwt_secret`) in components.
 
+use std::sync::OnceLock;
+
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::sendable::MaybeSend;
@@ -17,19 +19,38 @@ pub const DEFAULT_GROUP_TYPES: [&str; 7] = ["学习", "运动", "游戏", "出�
 /// Shortest accepted `admin_token`, in bytes.
 pub const ADMIN_TOKEN_MIN: usize = 16;
 
-/// Every setting, parsed and checked.
-#[derive(Clone)]
+/// Every setting, parsed and checked: those every request needs as fields, the others in groups
+/// read on first use ([`Settings::lazy`]) or all at once ([`Settings::load`]).
 pub struct Settings {
     pub jwt_secret: Vec<u8>,
     pub token_ttl_hours: u64,
+    pub tz_offset_hours: i32,
+    /// Where the groups are read from on first use; `None` once [`Settings::load`] read them all.
+    source: Option<Box<dyn Config>>,
+    wechat: OnceLock<WeChat>,
+    relay: OnceLock<Relay>,
+    quotas: OnceLock<Quotas>,
+    limits: OnceLock<Limiting>,
+    console: OnceLock<Console>,
+    s3: OnceLock<Option<S3Settings>>,
+}
+
+/// Signing in.
+pub struct WeChat {
     pub wechat_appid: Option<String>,
     pub wechat_secret: Option<String>,
     pub wechat_api_base: String,
     pub dev_login: bool,
-    pub admin_token: Option<String>,
+}
+
+/// The relay that holds the chat's sockets in front of Spin.
+pub struct Relay {
     pub relay_url: Option<String>,
     pub relay_secret: Option<String>,
-    pub tz_offset_hours: i32,
+}
+
+#[derive(Debug)]
+pub struct Quotas {
     /// Bytes a group's file space may hold (the contract's 5 GiB; tests set less).
     pub group_quota_bytes: u64,
     /// Days a temporary chat file is kept.
@@ -38,14 +59,20 @@ pub struct Settings {
     pub chat_room_quota_bytes: u64,
     /// Bytes of temporary chat files one user may hold at once, over every room.
     pub chat_user_quota_bytes: u64,
-    /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
-    /// store.
-    pub s3: Option<S3Settings>,
+}
+
+/// Rate limiting.
+pub struct Limiting {
     /// Rate limits (`rate_limits`: unset for the defaults, `off`, or overrides).
     pub rate_limits: Limits,
     /// A header that a trusted reverse proxy sets to the client's address (`x-forwarded-for`:
     /// its first entry); unset, the address of the connection is the client's.
     pub client_ip_header: Option<String>,
+}
+
+/// The admin console.
+pub struct Console {
+    pub admin_token: Option<String>,
     /// `Secure` on the console's cookie even when the host cannot see TLS (a native server behind
     /// an HTTPS proxy); Spin sees it in `spin-full-url`.
     pub secure_cookie: bool,
@@ -54,36 +81,202 @@ pub struct Settings {
 impl std::fmt::Debug for Settings {
     // Hand-written so that secrets can never reach a log through `{:?}`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("token_ttl_hours", &self.token_ttl_hours)
-            .field("wechat_appid", &self.wechat_appid)
-            .field("wechat_api_base", &self.wechat_api_base)
-            .field("dev_login", &self.dev_login)
-            .field("admin_console", &self.admin_token.is_some())
-            .field("relay_url", &self.relay_url)
-            .field("tz_offset_hours", &self.tz_offset_hours)
-            .field("group_quota_bytes", &self.group_quota_bytes)
-            .field("chat_file_days", &self.chat_file_days)
-            .field("chat_room_quota_bytes", &self.chat_room_quota_bytes)
-            .field("chat_user_quota_bytes", &self.chat_user_quota_bytes)
-            .field("s3", &self.s3)
-            .field("rate_limits", &self.rate_limits)
-            .field("client_ip_header", &self.client_ip_header)
-            .field("secure_cookie", &self.secure_cookie)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Settings");
+        d.field("token_ttl_hours", &self.token_ttl_hours)
+            .field("tz_offset_hours", &self.tz_offset_hours);
+        if let Some(w) = self.wechat.get() {
+            d.field("wechat_appid", &w.wechat_appid)
+                .field("wechat_api_base", &w.wechat_api_base)
+                .field("dev_login", &w.dev_login);
+        }
+        if let Some(relay) = self.relay.get() {
+            d.field("relay_url", &relay.relay_url);
+        }
+        if let Some(quotas) = self.quotas.get() {
+            d.field("quotas", quotas);
+        }
+        if let Some(limits) = self.limits.get() {
+            d.field("rate_limits", &limits.rate_limits)
+                .field("client_ip_header", &limits.client_ip_header);
+        }
+        if let Some(console) = self.console.get() {
+            d.field("admin_console", &console.admin_token.is_some())
+                .field("secure_cookie", &console.secure_cookie);
+        }
+        if let Some(s3) = self.s3.get() {
+            d.field("s3", s3);
+        }
+        d.finish_non_exhaustive()
     }
 }
 
 impl Settings {
+    /// Every setting, read and checked now (the native server, which will not start on a bad one).
     pub fn load(config: &dyn Config) -> Result<Settings> {
-        let get = |name: &str| config.get(name).filter(|v| !v.trim().is_empty());
-        let jwt_secret = get("jwt_secret")
+        let settings = Settings::core(config)?;
+        let read = Read(config);
+        // Fresh cells: none of these `set`s can find a value already there.
+        let _ = settings.wechat.set(WeChat::read(&read)?);
+        let _ = settings.relay.set(Relay::read(&read)?);
+        let _ = settings.quotas.set(Quotas::read(&read)?);
+        let _ = settings.limits.set(Limiting::read(&read)?);
+        let _ = settings.console.set(Console::read(&read)?);
+        let _ = settings.s3.set(s3_settings(&read)?);
+        Ok(settings)
+    }
+
+    /// The settings every request needs, read now; each group on its first use. A Spin component
+    /// reads each variable with a host call, and each request is a new instance.
+    pub fn lazy(config: Box<dyn Config>) -> Result<Settings> {
+        let core = Settings::core(&*config)?;
+        Ok(Settings {
+            source: Some(config),
+            ..core
+        })
+    }
+
+    fn core(config: &dyn Config) -> Result<Settings> {
+        let read = Read(config);
+        let jwt_secret = read
+            .get("jwt_secret")
             .ok_or_else(|| anyhow::anyhow!("the jwt_secret setting is required"))?
             .into_bytes();
         if jwt_secret.len() < 16 {
             return Err(anyhow::anyhow!("the jwt_secret setting must be at least 16 bytes").into());
         }
-        let admin_token = get("admin_token");
+        Ok(Settings {
+            jwt_secret,
+            token_ttl_hours: read.number("token_ttl_hours", 168)?,
+            tz_offset_hours: read.number("tz_offset_hours", 8)?,
+            source: None,
+            wechat: OnceLock::new(),
+            relay: OnceLock::new(),
+            quotas: OnceLock::new(),
+            limits: OnceLock::new(),
+            console: OnceLock::new(),
+            s3: OnceLock::new(),
+        })
+    }
+
+    pub fn wechat(&self) -> Result<&WeChat> {
+        self.group(&self.wechat, WeChat::read)
+    }
+
+    pub fn relay(&self) -> Result<&Relay> {
+        self.group(&self.relay, Relay::read)
+    }
+
+    pub fn quotas(&self) -> Result<&Quotas> {
+        self.group(&self.quotas, Quotas::read)
+    }
+
+    pub fn limits(&self) -> Result<&Limiting> {
+        self.group(&self.limits, Limiting::read)
+    }
+
+    pub fn console(&self) -> Result<&Console> {
+        self.group(&self.console, Console::read)
+    }
+
+    /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
+    /// store.
+    pub fn s3(&self) -> Result<Option<&S3Settings>> {
+        Ok(self.group(&self.s3, s3_settings)?.as_ref())
+    }
+
+    fn group<'a, T>(
+        &'a self,
+        cell: &'a OnceLock<T>,
+        read: fn(&Read<'_>) -> Result<T>,
+    ) -> Result<&'a T> {
+        if let Some(value) = cell.get() {
+            return Ok(value);
+        }
+        let source = self
+            .source
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("settings loaded without their source"))?;
+        let value = read(&Read(source))?;
+        Ok(cell.get_or_init(|| value))
+    }
+}
+
+/// Raw values of a [`Config`]: an empty one is unset.
+struct Read<'a>(&'a dyn Config);
+
+impl Read<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| matches!(v.trim(), "1" | "true"))
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => Ok(v
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("the {name} setting is not a valid number: {v:?}"))?),
+        }
+    }
+}
+
+impl WeChat {
+    fn read(read: &Read<'_>) -> Result<WeChat> {
+        Ok(WeChat {
+            wechat_appid: read.get("wechat_appid"),
+            wechat_secret: read.get("wechat_secret"),
+            wechat_api_base: read
+                .get("wechat_api_base")
+                .unwrap_or_else(|| "https://api.weixin.qq.com".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            dev_login: read.flag("dev_login"),
+        })
+    }
+}
+
+impl Relay {
+    fn read(read: &Read<'_>) -> Result<Relay> {
+        Ok(Relay {
+            relay_url: read.get("relay_url"),
+            relay_secret: read.get("relay_secret"),
+        })
+    }
+}
+
+impl Quotas {
+    fn read(read: &Read<'_>) -> Result<Quotas> {
+        Ok(Quotas {
+            group_quota_bytes: read.number("group_quota_bytes", 5 << 30)?,
+            chat_file_days: read.number("chat_file_days", 7)?,
+            // A busy group's week of photos and videos (40% of its permanent 5 GiB); a user's
+            // ten files of the 100 MiB maximum. Groups are free to create, so the per-user cap
+            // is what bounds one account.
+            chat_room_quota_bytes: read.number("chat_room_quota_bytes", 2 << 30)?,
+            chat_user_quota_bytes: read.number("chat_user_quota_bytes", 1 << 30)?,
+        })
+    }
+}
+
+impl Limiting {
+    fn read(read: &Read<'_>) -> Result<Limiting> {
+        Ok(Limiting {
+            rate_limits: Limits::parse(read.get("rate_limits").as_deref())?,
+            client_ip_header: read
+                .get("client_ip_header")
+                .map(|h| h.trim().to_ascii_lowercase()),
+        })
+    }
+}
+
+impl Console {
+    fn read(read: &Read<'_>) -> Result<Console> {
+        let admin_token = read.get("admin_token");
         if admin_token
             .as_ref()
             .is_some_and(|t| t.len() < ADMIN_TOKEN_MIN)
@@ -94,46 +287,16 @@ impl Settings {
             )
             .into());
         }
-        Ok(Settings {
-            jwt_secret,
-            token_ttl_hours: parse(get("token_ttl_hours"), "token_ttl_hours", 168)?,
-            wechat_appid: get("wechat_appid"),
-            wechat_secret: get("wechat_secret"),
-            wechat_api_base: get("wechat_api_base")
-                .unwrap_or_else(|| "https://api.weixin.qq.com".into())
-                .trim_end_matches('/')
-                .to_owned(),
-            dev_login: get("dev_login").is_some_and(|v| matches!(v.trim(), "1" | "true")),
+        Ok(Console {
             admin_token,
-            relay_url: get("relay_url"),
-            relay_secret: get("relay_secret"),
-            tz_offset_hours: parse(get("tz_offset_hours"), "tz_offset_hours", 8)?,
-            group_quota_bytes: parse(get("group_quota_bytes"), "group_quota_bytes", 5 << 30)?,
-            chat_file_days: parse(get("chat_file_days"), "chat_file_days", 7)?,
-            // A busy group's week of photos and videos (40% of its permanent 5 GiB); a user's
-            // ten files of the 100 MiB maximum. Groups are free to create, so the per-user cap
-            // is what bounds one account.
-            chat_room_quota_bytes: parse(
-                get("chat_room_quota_bytes"),
-                "chat_room_quota_bytes",
-                2 << 30,
-            )?,
-            chat_user_quota_bytes: parse(
-                get("chat_user_quota_bytes"),
-                "chat_user_quota_bytes",
-                1 << 30,
-            )?,
-            s3: s3_settings(&get)?,
-            rate_limits: Limits::parse(get("rate_limits").as_deref())?,
-            client_ip_header: get("client_ip_header").map(|h| h.trim().to_ascii_lowercase()),
-            secure_cookie: get("secure_cookie").is_some_and(|v| matches!(v.trim(), "1" | "true")),
+            secure_cookie: read.flag("secure_cookie"),
         })
     }
 }
 
 /// `blob_store`: `kv` (the default) or `s3`, which needs the `s3_*` settings.
-fn s3_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<S3Settings>> {
-    match get("blob_store").as_deref().map(str::trim) {
+fn s3_settings(read: &Read<'_>) -> Result<Option<S3Settings>> {
+    match read.get("blob_store").as_deref().map(str::trim) {
         None | Some("kv") => return Ok(None),
         Some("s3") => {}
         Some(other) => {
@@ -141,27 +304,20 @@ fn s3_settings(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<S3Settings
         }
     }
     let required = |name: &str| {
-        get(name).ok_or_else(|| anyhow::anyhow!("blob_store = s3 needs the {name} setting"))
+        read.get(name)
+            .ok_or_else(|| anyhow::anyhow!("blob_store = s3 needs the {name} setting"))
     };
     Ok(Some(S3Settings {
         endpoint: required("s3_endpoint")?,
         bucket: required("s3_bucket")?,
-        region: get("s3_region").unwrap_or_else(|| "us-east-1".into()),
+        region: read.get("s3_region").unwrap_or_else(|| "us-east-1".into()),
         access_key: required("s3_access_key")?,
         secret_key: required("s3_secret_key")?,
-        path_style: !get("s3_path_style").is_some_and(|v| matches!(v.trim(), "0" | "false")),
-        prefix: get("s3_prefix").unwrap_or_default(),
+        path_style: !read
+            .get("s3_path_style")
+            .is_some_and(|v| matches!(v.trim(), "0" | "false")),
+        prefix: read.get("s3_prefix").unwrap_or_default(),
     }))
-}
-
-fn parse<T: std::str::FromStr>(raw: Option<String>, name: &str, default: T) -> Result<T> {
-    match raw {
-        None => Ok(default),
-        Some(v) => Ok(v
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("the {name} setting is not a valid number: {v:?}"))?),
-    }
 }
 
 #[cfg(test)]
@@ -183,8 +339,11 @@ mod tests {
         let s = Settings::load(&cfg).unwrap();
         assert_eq!(s.token_ttl_hours, 168);
         assert_eq!(s.tz_offset_hours, 8);
-        assert_eq!(s.wechat_api_base, "https://api.weixin.qq.com");
-        assert!(!s.dev_login);
+        assert_eq!(
+            s.wechat().unwrap().wechat_api_base,
+            "https://api.weixin.qq.com"
+        );
+        assert!(!s.wechat().unwrap().dev_login);
         assert!(!format!("{s:?}").contains("0123456789"));
         cfg.insert("tz_offset_hours", "x");
         assert!(Settings::load(&cfg).is_err());
@@ -200,11 +359,54 @@ mod tests {
             "{err}"
         );
         cfg.insert("admin_token", "sixteen-bytes-xx");
-        assert!(Settings::load(&cfg).unwrap().admin_token.is_some());
+        assert!(Settings::load(&cfg)
+            .unwrap()
+            .console()
+            .unwrap()
+            .admin_token
+            .is_some());
         cfg.insert("admin_token", "");
         assert!(
-            Settings::load(&cfg).unwrap().admin_token.is_none(),
+            Settings::load(&cfg)
+                .unwrap()
+                .console()
+                .unwrap()
+                .admin_token
+                .is_none(),
             "empty: off"
         );
+    }
+
+    /// Names read, in order.
+    #[derive(Clone, Default)]
+    struct Recording(std::sync::Arc<std::sync::Mutex<Vec<String>>>, &'static str);
+
+    impl Config for Recording {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0.lock().unwrap().push(name.to_owned());
+            match name {
+                "jwt_secret" => Some("0123456789abcdef0123".into()),
+                "admin_token" => Some(self.1.into()),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn lazy_settings_read_a_group_on_its_first_use_and_fail_only_there() {
+        let recording = Recording::default();
+        let s = Settings::lazy(Box::new(recording.clone())).unwrap();
+        let core = ["jwt_secret", "token_ttl_hours", "tz_offset_hours"];
+        assert_eq!(*recording.0.lock().unwrap(), core);
+        assert_eq!(s.quotas().unwrap().chat_file_days, 7);
+        assert_eq!(s.quotas().unwrap().group_quota_bytes, 5 << 30);
+        let read = recording.0.lock().unwrap().clone();
+        assert_eq!(read.len(), core.len() + 4, "one read per setting: {read:?}");
+
+        let short = Recording(Default::default(), "short");
+        let s = Settings::lazy(Box::new(short)).expect("the console is not read yet");
+        assert!(s.wechat().is_ok());
+        let err = s.console().err().expect("a short admin_token").to_string();
+        assert!(err.contains("admin_token"), "{err}");
     }
 }

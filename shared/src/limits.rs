@@ -257,7 +257,13 @@ pub struct ClientAddr(pub IpAddr);
 /// `retry_after` when either is empty. Both are charged, so that neither a user with many
 /// addresses nor an address with many users gets around the limit.
 pub fn check(app: &App, action: Action, user: Option<&str>, addr: Option<IpAddr>) -> Result<()> {
-    check_in(&app.settings.rate_limits, &*app.buckets, action, user, addr)
+    check_in(
+        &app.settings.limits()?.rate_limits,
+        &*app.buckets,
+        action,
+        user,
+        addr,
+    )
 }
 
 /// [`check`] against given rules and buckets (the relay keeps its own).
@@ -301,7 +307,7 @@ pub fn check_request<B>(
     user: Option<&str>,
     req: &http::Request<B>,
 ) -> Result<()> {
-    check(app, action, user, client_addr(app, req))
+    check(app, action, user, client_addr(app, req)?)
 }
 
 /// A credential check limited per address to its failures: a token is taken from the address's
@@ -316,7 +322,8 @@ pub struct Attempt {
 impl Attempt {
     /// Takes the token for an attempt from `addr` (see [`client_addr`]).
     pub fn start(app: &App, action: Action, addr: Option<IpAddr>) -> Result<Attempt> {
-        let (Some(rule), Some(addr)) = (app.settings.rate_limits.rule(action), addr) else {
+        let (Some(rule), Some(addr)) = (app.settings.limits()?.rate_limits.rule(action), addr)
+        else {
             return Ok(Attempt { taken: None });
         };
         let key = format!("rate/{}/addr/{addr}", action.name());
@@ -340,10 +347,10 @@ impl Attempt {
 
 /// The client's address: from the configured proxy header when there is one (the entry the
 /// proxy added), else as the host saw the connection.
-pub fn client_addr<B>(app: &App, req: &http::Request<B>) -> Option<IpAddr> {
+pub fn client_addr<B>(app: &App, req: &http::Request<B>) -> Result<Option<IpAddr>> {
     let peer = req.extensions().get::<ClientAddr>().map(|a| a.0);
-    let Some(name) = &app.settings.client_ip_header else {
-        return peer;
+    let Some(name) = &app.settings.limits()?.client_ip_header else {
+        return Ok(peer);
     };
     // The proxy appends what it saw: the last entry of the last such header. Earlier entries are
     // whatever the client sent. Without a usable one, the peer (the proxy) stands in, so that a
@@ -353,7 +360,7 @@ pub fn client_addr<B>(app: &App, req: &http::Request<B>) -> Option<IpAddr> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next())
         .and_then(|v| v.trim().parse().ok());
-    last.or(peer)
+    Ok(last.or(peer))
 }
 
 #[cfg(test)]

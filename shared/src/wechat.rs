@@ -21,7 +21,7 @@ pub fn session_url(api_base: &str, query: &str) -> String {
 
 /// The openid behind a login `code`. With the development login on, the code is the openid.
 pub async fn openid_for_code(app: &App, code: &str) -> Result<String> {
-    let settings = &app.settings;
+    let settings = app.settings.wechat()?;
     if settings.dev_login {
         return Ok(code.to_owned());
     }

@@ -44,9 +44,16 @@ where
                 Err(err) => routes::finish(Err(err.into())),
             };
             let events = outbox.take();
-            if let (false, Some(relay)) = (events.is_empty(), RelayLink::of(&app.settings)) {
-                for event in &events {
-                    relay.send(&*app.http, event).await;
+            if !events.is_empty() {
+                match app.settings.relay() {
+                    Ok(settings) => {
+                        if let Some(relay) = RelayLink::of(settings) {
+                            for event in &events {
+                                relay.send(&*app.http, event).await;
+                            }
+                        }
+                    }
+                    Err(err) => log::error!("live events not sent: {err}"),
                 }
             }
             response
@@ -61,15 +68,16 @@ where
     }
 }
 
-/// A new component instance serves each request: open the stores, read the variables, and make
-/// sure the schema is current (one indexed read once it is).
+/// A new component instance serves each request (Spin 4 reuses no WASIp2 instance): open the
+/// database, read the variables, and make sure the schema is current (one indexed read once it
+/// is). The key-value store opens when a request first uses it.
 fn open_app() -> Result<App> {
     let db = storage::SpinDb::open()?;
     migrate::ensure(&db)?;
-    let settings = Settings::load(&SpinConfig)?;
+    let settings = Settings::lazy(Box::new(SpinConfig))?;
     Ok(App::new(
         Box::new(db),
-        Box::new(storage::SpinKv::open()?),
+        Box::<storage::SpinKv>::default(),
         Box::new(SpinHttp),
         settings,
     )?)

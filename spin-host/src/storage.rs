@@ -1,7 +1,8 @@
-//! Spin's SQLite and key-value store behind the shared storage traits. Their calls are synchronous.
+//! Spin's SQLite (`spin:sqlite@3.0.0`, which reads the change count without a statement) and
+//! key-value store behind the shared storage traits. Their calls are synchronous.
 
 use spin_sdk::key_value::Store;
-use spin_sdk::sqlite::{Connection, Value as SpinValue};
+use spin_sdk::sqlite3::{Connection, Value as SpinValue};
 use zudui_shared::storage::{Database, KeyValue, Row, Sql, Value};
 
 /// The `default` database; one connection serves the whole request.
@@ -24,9 +25,8 @@ impl Database for SpinDb {
 impl Sql for SpinDb {
     fn execute(&self, sql: &str, params: &[Value]) -> anyhow::Result<u64> {
         self.run(sql, params)?;
-        // Spin's interface returns no change count; SQLite keeps it per connection.
-        let changed = self.run("SELECT changes()", &[])?;
-        Ok(changed.first().map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64)
+        // SQLite's count for the connection, read by the host without running a statement.
+        Ok(self.0.changes())
     }
 
     fn query(&self, sql: &str, params: &[Value]) -> anyhow::Result<Vec<Row>> {
@@ -69,30 +69,37 @@ fn from_spin(value: SpinValue) -> Value {
     }
 }
 
-/// The `default` key-value store.
-pub struct SpinKv(Store);
+/// The `default` key-value store, opened on first use: most requests never touch it, and each
+/// request is a new instance, so opening it up front would cost every request a host call.
+#[derive(Default)]
+pub struct SpinKv(std::cell::OnceCell<Store>);
 
 impl SpinKv {
-    pub fn open() -> anyhow::Result<SpinKv> {
-        Ok(SpinKv(Store::open_default().map_err(|e| {
-            anyhow::anyhow!("cannot open the default key-value store: {e}")
-        })?))
+    fn store(&self) -> anyhow::Result<&Store> {
+        if let Some(store) = self.0.get() {
+            return Ok(store);
+        }
+        let store = Store::open_default()
+            .map_err(|e| anyhow::anyhow!("cannot open the default key-value store: {e}"))?;
+        Ok(self.0.get_or_init(|| store))
     }
 }
 
 impl KeyValue for SpinKv {
     fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        self.0.get(key).map_err(|e| anyhow::anyhow!("kv get: {e}"))
+        self.store()?
+            .get(key)
+            .map_err(|e| anyhow::anyhow!("kv get: {e}"))
     }
 
     fn set(&self, key: &str, value: &[u8]) -> anyhow::Result<()> {
-        self.0
+        self.store()?
             .set(key, value)
             .map_err(|e| anyhow::anyhow!("kv set: {e}"))
     }
 
     fn delete(&self, key: &str) -> anyhow::Result<()> {
-        self.0
+        self.store()?
             .delete(key)
             .map_err(|e| anyhow::anyhow!("kv delete: {e}"))
     }

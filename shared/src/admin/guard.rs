@@ -48,6 +48,7 @@ impl Admin {
 /// The admin token, or 102: without it the console does not exist.
 pub fn admin_token(app: &App) -> Result<&str> {
     app.settings
+        .console()?
         .admin_token
         .as_deref()
         .filter(|t| !t.is_empty())
@@ -129,8 +130,8 @@ fn new_epoch(app: &App) -> Result<String> {
 
 /// The `Set-Cookie` value for `session` (`None`: clear it); `Secure` when the request came over
 /// TLS or the `secure_cookie` setting says the server is reached over HTTPS.
-pub fn set_cookie(app: &App, over_tls: bool, session: Option<&str>) -> String {
-    let secure = match over_tls || app.settings.secure_cookie {
+pub fn set_cookie(app: &App, over_tls: bool, session: Option<&str>) -> Result<String> {
+    let secure = match over_tls || app.settings.console()?.secure_cookie {
         true => "; Secure",
         false => "",
     };
@@ -138,7 +139,9 @@ pub fn set_cookie(app: &App, over_tls: bool, session: Option<&str>) -> String {
         Some(session) => (session, SESSION_SECONDS),
         None => ("", 0),
     };
-    format!("{COOKIE}={value}; Path=/debug; HttpOnly; SameSite=Strict{secure}; Max-Age={max_age}")
+    Ok(format!(
+        "{COOKIE}={value}; Path=/debug; HttpOnly; SameSite=Strict{secure}; Max-Age={max_age}"
+    ))
 }
 
 fn session_valid(token: &str, epoch: &str, session: &str, now: i64) -> bool {

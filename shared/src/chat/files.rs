@@ -81,11 +81,11 @@ impl Destination for ChatUpload {
             return Err(Error::new(Code::ChatGroupDismissed));
         }
         let now = time::now();
-        let settings = &app.settings;
+        let quotas = app.settings.quotas()?;
         let room = chat_files::room_bytes(conn, self.room, now)?;
         let mine = chat_files::uploader_bytes(conn, me, now)?;
-        let left = (settings.chat_room_quota_bytes.saturating_sub(room))
-            .min(settings.chat_user_quota_bytes.saturating_sub(mine));
+        let left = (quotas.chat_room_quota_bytes.saturating_sub(room))
+            .min(quotas.chat_user_quota_bytes.saturating_sub(mine));
         if left == 0 {
             return Err(Error::new(Code::ChatFilesFull));
         }
@@ -101,7 +101,7 @@ impl Destination for ChatUpload {
 
     fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64> {
         let now = time::now();
-        let expires = now + i64::from(app.settings.chat_file_days) * 86_400;
+        let expires = now + i64::from(app.settings.quotas()?.chat_file_days) * 86_400;
         Ok(chat_files::insert(
             conn, self.room, &self.name, me, now, expires, file,
         )?)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::relay::SECRET_HEADER;
 use crate::app::App;
-use crate::config::Settings;
+use crate::config::Relay;
 use crate::db::chat_messages::{Message, Room};
 use crate::outbound::HttpClient;
 use crate::sendable::MaybeSend;
@@ -94,7 +94,7 @@ pub struct RelayLink {
 
 impl RelayLink {
     /// The relay of the settings, when both its URL and its secret are set.
-    pub fn of(settings: &Settings) -> Option<RelayLink> {
+    pub fn of(settings: &Relay) -> Option<RelayLink> {
         match (&settings.relay_url, &settings.relay_secret) {
             (Some(url), Some(secret)) if !url.is_empty() && !secret.is_empty() => Some(RelayLink {
                 url: Self::publish_url(url),

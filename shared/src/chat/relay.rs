@@ -17,7 +17,7 @@ pub const SECRET_HEADER: &str = "x-relay-secret";
 
 /// 102 unless relaying is configured and `given` is its secret (compared in constant time).
 pub fn check_secret(app: &App, given: Option<&str>) -> Result<()> {
-    let Some(secret) = app.settings.relay_secret.as_deref() else {
+    let Some(secret) = app.settings.relay()?.relay_secret.as_deref() else {
         return Err(Error::new(Code::NoEndpoint));
     };
     match given.is_some_and(|g| secrets_match(g, secret)) {

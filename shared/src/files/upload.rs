@@ -103,7 +103,7 @@ pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64
     name_free(conn, target.group_id, parent, &target.name)?;
     let used = group_files::used_bytes(conn, target.group_id)?
         + file_uploads::reserved_bytes(conn, target.group_id, time::now())?;
-    match app.settings.group_quota_bytes.checked_sub(used) {
+    match app.settings.quotas()?.group_quota_bytes.checked_sub(used) {
         Some(left) if left > 0 => Ok(left),
         _ => Err(Error::new(Code::SpaceFull)),
     }
@@ -122,7 +122,10 @@ pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Resul
             .into_owned()
             .collect(),
     );
-    let mut form = multipart::parser(req, app.settings.group_quota_bytes + FORM_OVERHEAD)?;
+    let mut form = multipart::parser(
+        req,
+        app.settings.quotas()?.group_quota_bytes + FORM_OVERHEAD,
+    )?;
     let mut file = None;
     let received = read_form::<D>(app, me, &mut form, &mut fields, declared, &mut file).await;
     let Some((target, mut writer)) = file else {

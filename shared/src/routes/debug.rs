@@ -82,7 +82,7 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
 /// and sign-in needs.
 fn signed_in(app: &App, req: &Request, method: Method, now: i64) -> Result<Admin> {
     allow(req, method.clone())?;
-    let addr = limits::client_addr(app, req);
+    let addr = limits::client_addr(app, req)?;
     guard::check(app, &method, req.headers(), addr, now)
 }
 
@@ -143,7 +143,7 @@ async fn write(app: &App, admin: &Admin, action: &str, req: Request, now: i64) -
 
 /// `{token}` → a session cookie and its CSRF token; 112 for a wrong token, 105 after too many.
 async fn login(app: &App, req: Request, now: i64) -> Result<Response> {
-    let addr = limits::client_addr(app, &req);
+    let addr = limits::client_addr(app, &req)?;
     let over_tls = over_tls(&req);
     let p = json_params(req).await?;
     guard::token_matches(app, addr, p.str("token")?)?;
@@ -180,7 +180,7 @@ fn with_cookie(
     mut res: Response,
     session: Option<&str>,
 ) -> Result<Response> {
-    let value = HeaderValue::from_str(&guard::set_cookie(app, over_tls, session))
+    let value = HeaderValue::from_str(&guard::set_cookie(app, over_tls, session)?)
         .map_err(|e| anyhow::anyhow!("cookie header: {e}"))?;
     res.headers_mut().insert(header::SET_COOKIE, value);
     Ok(res)
