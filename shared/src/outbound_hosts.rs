@@ -24,12 +24,12 @@ pub const HOST_SETTINGS: [&str; 6] = [
 pub fn allowed_outbound_hosts(settings: &Settings) -> anyhow::Result<Vec<String>> {
     let mut hosts = vec![origin(
         "wechat_api_base",
-        &wechat::session_url(&settings.wechat_api_base, ""),
+        &wechat::session_url(&settings.wechat()?.wechat_api_base, ""),
     )?];
-    if let Some(relay_url) = &settings.relay_url {
+    if let Some(relay_url) = &settings.relay()?.relay_url {
         hosts.push(origin("relay_url", &RelayLink::publish_url(relay_url))?);
     }
-    if let Some(s3) = &settings.s3 {
+    if let Some(s3) = settings.s3()? {
         let object = s3_bucket(s3)?.object_url("object");
         hosts.push(origin("s3_endpoint", object.as_str())?);
     }
