@@ -125,7 +125,9 @@ impl Host {
                 .keys()
                 .expect("keys"),
             Host::Spin => {
-                let db = rusqlite::Connection::open(&kv).expect("Spin's key-value store");
+                let Some(db) = spin_kv(&kv) else {
+                    return Vec::new();
+                };
                 let mut keys = db
                     .prepare("SELECT key FROM spin_key_value WHERE store = 'default'")
                     .expect("spin_key_value");
@@ -147,8 +149,7 @@ impl Host {
                     .get(key)
                     .expect("kv value")
             }
-            Host::Spin => rusqlite::Connection::open(&kv)
-                .expect("Spin's key-value store")
+            Host::Spin => spin_kv(&kv)?
                 .query_row(
                     "SELECT value FROM spin_key_value WHERE store = 'default' AND key = ?1",
                     [key],
@@ -180,6 +181,22 @@ impl Host {
             Host::Spin => spin_up(data, listen, options).await,
         }
     }
+}
+
+/// Spin's key-value store, read-only; `None` while Spin has not made its table (the components
+/// open the store on first use).
+fn spin_kv(file: &Path) -> Option<rusqlite::Connection> {
+    let db =
+        rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .ok()?;
+    let made: bool = db
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'spin_key_value'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("Spin's key-value store");
+    made.then_some(db)
 }
 
 // ---------------------------------------------------------------------------------------------
