@@ -10,11 +10,12 @@ mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::process::{reserve_port, Process};
+use common::tls::Pair;
 use common::ws::{self, content, group_path, next_live, say};
 use common::{team, Options, Server, JWT_SECRET};
 use tokio::io::AsyncReadExt;
@@ -38,48 +39,6 @@ const START_TRIES: usize = 5;
 // ---------------------------------------------------------------------------------------------
 // Certificates
 // ---------------------------------------------------------------------------------------------
-
-/// A self-signed certificate for 127.0.0.1 and its key, as PEM files in `dir`.
-struct Pair {
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-impl Pair {
-    fn make(dir: &Path, name: &str) -> Pair {
-        let pair = Pair {
-            cert: dir.join(format!("{name}.crt")),
-            key: dir.join(format!("{name}.key")),
-        };
-        let made = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=zudui test",
-            ])
-            .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-            // A server certificate (not a CA), which webpki accepts as its own trust anchor.
-            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-            .arg("-keyout")
-            .arg(&pair.key)
-            .arg("-out")
-            .arg(&pair.cert)
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(made.success(), "openssl made no certificate");
-        pair
-    }
-
-    fn cert_pem(&self) -> Vec<u8> {
-        std::fs::read(&self.cert).expect("certificate")
-    }
-}
 
 /// An HTTPS client that trusts `cert_pem` alone, and opens a new connection for each request.
 fn trusting(cert_pem: &[u8]) -> reqwest::Client {

@@ -62,26 +62,7 @@ impl Spin {
             command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
         }
         if tls {
-            let (cert, key) = (state.path().join("cert.pem"), state.path().join("key.pem"));
-            let made = Command::new("openssl")
-                .args([
-                    "req",
-                    "-x509",
-                    "-nodes",
-                    "-days",
-                    "1",
-                    "-subj",
-                    "/CN=localhost",
-                ])
-                .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-                .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-                .arg(&key)
-                .arg("-out")
-                .arg(&cert)
-                .stderr(Stdio::null())
-                .status()
-                .expect("openssl");
-            assert!(made.success(), "openssl made no certificate");
+            let common::tls::Pair { cert, key } = common::tls::Pair::make(state.path(), "spin");
             command
                 .arg("--tls-cert")
                 .arg(cert)
