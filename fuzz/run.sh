@@ -30,9 +30,16 @@ for target in "${targets[@]}"; do
     case "$target" in
         probe | picture | thumbnail) extra+=(../tests/fixtures/hostile) ;;
     esac
-    echo "== $target: ${seconds}s"
-    "$CARGO_TARGET_DIR/$host/release/$target" "$work" "$seeds" "${extra[@]}" \
+    # libFuzzer's progress lines go to a log; the run shows its final line and stats, or the
+    # log's end when it fails.
+    log="$CARGO_TARGET_DIR/fuzz-$target.log"
+    echo "== $target: ${seconds}s (log: $log)"
+    if ! "$CARGO_TARGET_DIR/$host/release/$target" "$work" "$seeds" "${extra[@]}" \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=1024 -max_len=65536 \
-        -print_final_stats=1 -artifact_prefix="artifacts/$target-"
+        -print_final_stats=1 -artifact_prefix="artifacts/$target-" >"$log" 2>&1; then
+        tail -n 60 "$log"
+        exit 1
+    fi
+    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::)' "$log" || tail -n 5 "$log"
 done
 echo "fuzzing: no crash in ${targets[*]} (${seconds}s each)"
