@@ -141,9 +141,11 @@ async fn handle(
         let peer = ClientAddr(peer.ip());
         parts.extensions.insert(peer);
     }
+    // hyper knows whether the request has a body (a length over 0, or chunked).
+    let may_have_body = !axum::body::HttpBody::is_end_stream(&body);
     let lent = Lent::new(
         body.into_data_stream().map_err(std::io::Error::other),
-        &parts.headers,
+        may_have_body,
     );
     let request = http::Request::from_parts(parts, Body::stream(lent.stream()));
     let mut response = routes::finish(survive_panics(routes::all(&app, request)).await);

@@ -35,6 +35,7 @@ pub mod time;
 pub mod token;
 pub mod transport;
 pub mod untrusted;
+pub mod wake;
 pub mod wechat;
 
 #[cfg(feature = "native")]

@@ -82,10 +82,12 @@ struct Meter {
 }
 
 /// The body as the parser reads it: counted against the [`Meter`]'s budget (the chunk that
-/// crosses it still goes through, the next is refused with [`FramingTooLarge`]), and never
-/// ending in the same read that brought data. multer 3.1, while it looks for the first
-/// boundary, gives up on a read that reaches the end without searching what that read brought
-/// (rwf2/multer#70); a wake-up between the two makes it search first.
+/// crosses it still goes through, the next is refused with [`FramingTooLarge`]), one chunk per
+/// poll. multer 3.1 reads on while the stream is ready: from a fast client, or a host that holds
+/// the body (Spin), it would take megabytes into its buffer at once, past the framing budget
+/// while the part it parses is small. A wake-up after each chunk makes it parse what it has
+/// first; that also keeps it from giving up, while it looks for the first boundary, on a read
+/// that reaches the end without searching what that read brought (rwf2/multer#70).
 struct Metered {
     inner: Pin<Box<dyn ByteStream>>,
     meter: Arc<Meter>,
@@ -100,24 +102,19 @@ impl Stream for Metered {
         if meter.delivered.load(Ordering::Relaxed) > meter.budget.load(Ordering::Relaxed) {
             return Poll::Ready(Some(Err(std::io::Error::other(FramingTooLarge))));
         }
-        match self.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                let len = chunk.len() as u64;
-                self.meter.delivered.fetch_add(len, Ordering::Relaxed);
-                self.just_delivered = true;
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(None) if self.just_delivered => {
-                self.just_delivered = false;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-            Poll::Pending => {
-                self.just_delivered = false;
-                Poll::Pending
-            }
-            other => other,
+        if self.just_delivered {
+            self.just_delivered = false;
+            crate::wake::soon(cx);
+            return Poll::Pending;
         }
+        let next = self.inner.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            self.meter
+                .delivered
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            self.just_delivered = true;
+        }
+        next
     }
 }
 
@@ -318,5 +315,31 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.code(), Code::TooLarge);
+    }
+
+    /// A body that is all there at once (a fast client; Spin holds the request's body): the
+    /// parser must not take the file's megabytes as the framing of the part before it.
+    #[tokio::test]
+    async fn a_body_ready_at_once_is_read_part_by_part() {
+        let file = vec![7u8; FORM_OVERHEAD as usize * 2];
+        let whole = form(&[("group_id", None, b"12"), ("pic", Some("a.bin"), &file)]);
+        let bytes = whole.into_body().into_stream();
+        let chunks: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(bytes).await;
+        let joined: Vec<u8> = chunks.into_iter().flat_map(|c| c.unwrap()).collect();
+        let ready = futures_util::stream::iter(
+            joined
+                .chunks(16 << 10)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect::<Vec<_>>(),
+        );
+        let req = http::Request::builder()
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(Body::stream(ready))
+            .unwrap();
+        let up = read_small(req, "pic", file.len(), Code::BadPicture)
+            .await
+            .unwrap();
+        assert_eq!(up.fields.id("group_id").unwrap(), 12);
+        assert_eq!(up.file.unwrap().data.len(), file.len());
     }
 }

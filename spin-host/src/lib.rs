@@ -97,7 +97,7 @@ fn into_request(req: IncomingRequest) -> anyhow::Result<(Request, Lent<impl Byte
             .map_err(|e| std::io::Error::other(format!("{e:?}")))
     }));
     let mut request = builder.body(Body::empty())?;
-    let lent = Lent::new(stream, request.headers());
+    let lent = Lent::new(stream, transport::may_have_body(request.headers()));
     *request.body_mut() = Body::stream(lent.stream());
     // Spin names the connection's peer and the URL it was asked for in headers of its own.
     if let Some(peer) = spin_header(&request, "spin-client-addr") {
