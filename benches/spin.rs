@@ -3,11 +3,14 @@
 //! answers 200 and does nothing else. Each scenario drives the no-op component with the same
 //! requests first, then Zudui (then the `--baseline` build, when given), and prints throughput,
 //! latency, the CPU the Spin process group spent per request, and Zudui's throughput as a ratio of
-//! the no-op component's: what Zudui's own work costs on top of what Spin costs.
+//! the no-op component's: what Zudui's own work costs on top of what Spin costs. Load scenarios
+//! also drive `benches/point/spin.toml` on a copy of the seeded database ("one query"): a
+//! component that runs one point query, the least a request that reads Zudui's database costs.
 //!
 //! ```text
 //! cargo build --target wasm32-wasip2 --release -p zudui-fn-auth -p zudui-fn-user \
-//!     -p zudui-fn-group -p zudui-fn-files -p zudui-fn-chat -p zudui-fn-debug -p zudui-bench-noop
+//!     -p zudui-fn-group -p zudui-fn-files -p zudui-fn-chat -p zudui-fn-debug -p zudui-bench-noop \
+//!     -p zudui-bench-point
 //! cargo bench --bench spin -- [SCENARIO...] [--seconds S] [--mib N] [--baseline DIR]
 //! scenarios: getinfo (64 connections), search, hints, members (16), download, upload, or all;
 //! --baseline: a directory holding another build's six zudui_fn_*.wasm, run beside this one
@@ -31,6 +34,9 @@ mod support;
 /// The components `spin.toml` names, as cargo names their `.wasm` files.
 const COMPONENTS: [&str; 6] = ["auth", "user", "group", "files", "chat", "debug"];
 const NOOP: &str = "zudui_bench_noop.wasm";
+const POINT: &str = "zudui_bench_point.wasm";
+/// The `default` database's file in a Spin state directory.
+const DATABASE: &str = "sqlite_db.db";
 
 const USERS: usize = 1000;
 const GROUPS: usize = 300;
@@ -122,8 +128,16 @@ struct Spin {
 impl Spin {
     /// Runs `manifest` with a fresh state directory and waits until it answers.
     fn up(manifest: &Path) -> Spin {
+        Spin::up_on(manifest, None)
+    }
+
+    /// [`Spin::up`], the state directory holding a copy of `database` as its `default` database.
+    fn up_on(manifest: &Path, database: Option<&Path>) -> Spin {
         use std::os::unix::process::CommandExt;
         let state = tempfile::tempdir().expect("state dir");
+        if let Some(database) = database {
+            std::fs::copy(database, state.path().join(DATABASE)).expect("copy the database");
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -169,6 +183,11 @@ impl Spin {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The `default` database's file.
+    fn database(&self) -> PathBuf {
+        self._state.path().join(DATABASE)
     }
 
     /// CPU time the whole `spin up` process group has used so far.
@@ -218,7 +237,7 @@ fn require_wasm(dir: &Path, files: &[String]) {
         eprintln!(
             "missing in {}: {missing:?}\nbuild the components first:\n  cargo build --target wasm32-wasip2 --release \
              -p zudui-fn-auth -p zudui-fn-user -p zudui-fn-group -p zudui-fn-files -p zudui-fn-chat -p zudui-fn-debug \
-             -p zudui-bench-noop",
+             -p zudui-bench-noop -p zudui-bench-point",
             dir.display()
         );
         std::process::exit(2);
@@ -418,7 +437,7 @@ fn row(scenario: &str, label: &str, connections: usize, turn: &Turn, noop: &Turn
     );
 }
 
-async fn load_scenario(scenario: &str, noop: &Spin, builds: &[Zudui], seconds: f64) {
+async fn load_scenario(scenario: &str, noop: &Spin, point: &Spin, builds: &[Zudui], seconds: f64) {
     let connections = if scenario == "getinfo" { 64 } else { 16 };
     // The no-op component gets the same requests (it answers every path).
     let noop_turn = measure(
@@ -429,6 +448,9 @@ async fn load_scenario(scenario: &str, noop: &Spin, builds: &[Zudui], seconds: f
     )
     .await;
     row(scenario, "no-op", connections, &noop_turn, &noop_turn);
+    let same = Arc::new(plan(scenario, &builds[0].data));
+    let turn = measure(point, same, connections, seconds).await;
+    row(scenario, "one query", connections, &turn, &noop_turn);
     for build in builds {
         let plan = Arc::new(plan(scenario, &build.data));
         let turn = measure(&build.spin, plan, connections, seconds).await;
@@ -574,9 +596,14 @@ async fn transfers(scenarios: &[String], noop: &Spin, builds: &[Zudui], mib: u64
 async fn main() {
     let args = parse_args();
     require_wasm(&wasm_dir(), &component_files());
-    require_wasm(&wasm_dir(), &[NOOP.to_owned()]);
+    require_wasm(&wasm_dir(), &[NOOP.to_owned(), POINT.to_owned()]);
     let noop = Spin::up(&repo().join("benches/noop/spin.toml"));
     let mut builds = vec![Zudui::up("zudui", None).await];
+    // One point query on a copy of the seeded database: Zudui's schema and data.
+    let point = Spin::up_on(
+        &repo().join("benches/point/spin.toml"),
+        Some(&builds[0].spin.database()),
+    );
     if let Some(baseline) = &args.baseline {
         builds.push(Zudui::up("baseline", Some(baseline)).await);
     }
@@ -584,7 +611,7 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for scenario in &args.scenarios {
         if !matches!(scenario.as_str(), "download" | "upload") {
-            load_scenario(scenario, &noop, &builds, args.seconds).await;
+            load_scenario(scenario, &noop, &point, &builds, args.seconds).await;
         }
     }
     if args

@@ -154,6 +154,34 @@ async fn check_login_tells_valid_from_invalid_tokens() {
         .await;
 }
 
+/// A server's first request may be a read: on Spin, where the schema is brought up to date at the
+/// first write, a read of a fresh database makes it so and answers as on a current one.
+#[tokio::test]
+async fn a_read_as_the_first_request_answers() {
+    let server = Server::start().await;
+    let stranger = Tokens::new(JWT_SECRET.as_bytes(), 1)
+        .issue("no-such-user")
+        .unwrap();
+    let (status, value) = server
+        .post("/auth/checkLogin", Some(&stranger), json!({}))
+        .await;
+    assert_eq!((status, &value["status"]), (200, &json!(false)), "{value}");
+    server
+        .fails(
+            "/user/info/text/getInfo",
+            Some(&stranger),
+            json!({}),
+            112,
+            401,
+        )
+        .await;
+    let token = server.login("first").await;
+    let (status, value) = server
+        .post("/auth/checkLogin", Some(&token), json!({}))
+        .await;
+    assert_eq!((status, &value["status"]), (200, &json!(true)), "{value}");
+}
+
 #[tokio::test]
 async fn protected_endpoints_tell_token_errors_apart() {
     let server = Server::start().await;

@@ -1,14 +1,21 @@
 //! Schema migrations from `migrations/*.sql`, applied in order, each exactly once.
 //!
-//! Cheap on every request (one indexed read when the schema is current), and safe when several
-//! component instances start at once: the work happens inside `BEGIN IMMEDIATE`, which serializes
-//! them, and each re-reads the applied version after taking the lock.
+//! The native server applies them when it starts ([`ensure`]). On Spin every request has a new
+//! connection, and [`OnFirstWrite`] checks the schema only when a request first writes, or when a
+//! read finds a table or column missing. Safe when several instances migrate at once: the work
+//! happens inside `BEGIN IMMEDIATE`, which serializes them, and each re-reads the applied version
+//! after taking the lock.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Result;
 use crate::params;
-use crate::storage::{Database, Sql};
+use crate::storage::{Database, Row, Sql, Value};
 
-/// Every migration, in order. The version is the number in the file name.
+/// Every migration, in order. The version is the number in the file name. Reads on Spin notice
+/// a migration only by a table or column they miss ([`OnFirstWrite`]), so one that changes data
+/// must also add or rename what the reads that depend on it use (each one must change the
+/// schema: a test checks it). One that only adds an index is applied by the first write.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_users.sql")),
     (2, include_str!("../../migrations/0002_groups.sql")),
@@ -33,10 +40,16 @@ pub fn latest() -> i64 {
 
 /// Brings the schema up to date.
 pub fn ensure(db: &dyn Database) -> Result<()> {
-    if db.run(applied).unwrap_or(0) >= latest() {
+    db.run(ensure_on)
+}
+
+/// [`ensure`] on one connection, outside any transaction: one indexed read when the schema is
+/// current.
+fn ensure_on(conn: &dyn Sql) -> Result<()> {
+    if applied(conn).unwrap_or(0) >= latest() {
         return Ok(());
     }
-    db.tx(|conn| {
+    conn.tx(|conn| {
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY,
@@ -57,6 +70,83 @@ pub fn ensure(db: &dyn Database) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// A database whose schema is brought up to date on first need rather than before every
+/// request: before the first statement that is not a `SELECT` (a write, or `BEGIN`), and when a
+/// `SELECT` fails for a missing table or column (it failed when prepared, so it did nothing; it
+/// runs again after the migrations). A request that reads a current schema, or never reaches
+/// the database, runs no statement for the check.
+pub struct OnFirstWrite<D> {
+    db: D,
+    current: AtomicBool,
+}
+
+impl<D: Database> OnFirstWrite<D> {
+    pub fn new(db: D) -> OnFirstWrite<D> {
+        OnFirstWrite {
+            db,
+            current: AtomicBool::new(false),
+        }
+    }
+}
+
+impl<D: Database> Database for OnFirstWrite<D> {
+    fn with_conn(&self, f: &mut dyn FnMut(&dyn Sql) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let current = &self.current;
+        self.db.with_conn(&mut |conn| f(&Checked { conn, current }))
+    }
+}
+
+/// A connection of [`OnFirstWrite`].
+struct Checked<'a> {
+    conn: &'a dyn Sql,
+    current: &'a AtomicBool,
+}
+
+impl Checked<'_> {
+    fn ensure(&self) -> anyhow::Result<()> {
+        if !self.current.load(Ordering::Relaxed) {
+            ensure_on(self.conn).map_err(anyhow::Error::from)?;
+            self.current.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+impl Sql for Checked<'_> {
+    fn execute(&self, sql: &str, params: &[Value]) -> anyhow::Result<u64> {
+        self.ensure()?;
+        self.conn.execute(sql, params)
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> anyhow::Result<Vec<Row>> {
+        if !is_select(sql) {
+            // `INSERT ... RETURNING` and the like write.
+            self.ensure()?;
+            return self.conn.query(sql, params);
+        }
+        match self.conn.query(sql, params) {
+            Err(err) if !self.current.load(Ordering::Relaxed) && misses_schema(&err) => {
+                self.ensure()?;
+                self.conn.query(sql, params)
+            }
+            answer => answer,
+        }
+    }
+}
+
+fn is_select(sql: &str) -> bool {
+    let start = sql.trim_start();
+    start
+        .get(..6)
+        .is_some_and(|word| word.eq_ignore_ascii_case("SELECT"))
+}
+
+/// SQLite's words for a statement that names what the schema does not have (yet).
+fn misses_schema(err: &anyhow::Error) -> bool {
+    let text = format!("{err:#}");
+    text.contains("no such table") || text.contains("no such column")
 }
 
 fn applied(conn: &dyn Sql) -> Result<i64> {
@@ -112,6 +202,32 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert_eq!(s[0], "CREATE TABLE a (x INTEGER)");
         assert!(s[2].starts_with("CREATE TRIGGER") && s[2].contains("DELETE FROM c;"));
+    }
+
+    /// Reads notice a migration only by what it adds or renames (see [`MIGRATIONS`]).
+    #[test]
+    fn every_migration_changes_the_schema() {
+        for (version, script) in MIGRATIONS {
+            let ddl = statements(script).iter().any(|s| {
+                let word = s.split_whitespace().next().unwrap_or_default();
+                ["CREATE", "ALTER", "DROP"].contains(&word.to_ascii_uppercase().as_str())
+            });
+            assert!(ddl, "migration {version} changes no table, column or index");
+        }
+    }
+
+    #[test]
+    fn only_selects_run_before_the_schema_check() {
+        assert!(is_select("SELECT 1"));
+        assert!(is_select("  select x FROM t"));
+        for write in [
+            "INSERT INTO t VALUES (1) RETURNING id",
+            "BEGIN IMMEDIATE",
+            "WITH x AS (SELECT 1) DELETE FROM t",
+            "SEL",
+        ] {
+            assert!(!is_select(write), "{write}");
+        }
     }
 
     #[test]

@@ -68,12 +68,12 @@ where
     }
 }
 
-/// A new component instance serves each request (Spin 4 reuses no WASIp2 instance): open the
-/// database, read the variables, and make sure the schema is current (one indexed read once it
-/// is). The key-value store opens when a request first uses it.
+/// A new component instance serves each request (Spin 4 reuses no WASIp2 instance), so nothing
+/// is done before it is needed: Spin connects to the database at the first statement, the schema
+/// is checked at the first write (or a read that misses a table), variables are read when their
+/// group is first used, and the key-value store opens when a request first uses it.
 fn open_app() -> Result<App> {
-    let db = storage::SpinDb::open()?;
-    migrate::ensure(&db)?;
+    let db = migrate::OnFirstWrite::new(storage::SpinDb::open()?);
     let settings = Settings::lazy(Box::new(SpinConfig))?;
     Ok(App::new(
         Box::new(db),

@@ -214,4 +214,96 @@ mod tests {
         crate::migrate::ensure(&db).unwrap();
         assert_applied_once(&db);
     }
+
+    /// A database that records every statement run on it.
+    struct Recorded {
+        db: SqliteDb,
+        log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    }
+
+    impl Database for Recorded {
+        fn with_conn(
+            &self,
+            f: &mut dyn FnMut(&dyn Sql) -> anyhow::Result<()>,
+        ) -> anyhow::Result<()> {
+            self.db.with_conn(&mut |conn| {
+                f(&RecordedConn {
+                    conn,
+                    log: &self.log,
+                })
+            })
+        }
+    }
+
+    struct RecordedConn<'a> {
+        conn: &'a dyn Sql,
+        log: &'a std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Sql for RecordedConn<'_> {
+        fn execute(&self, sql: &str, params: &[Value]) -> anyhow::Result<u64> {
+            self.log.lock().unwrap().push(sql.to_owned());
+            self.conn.execute(sql, params)
+        }
+        fn query(&self, sql: &str, params: &[Value]) -> anyhow::Result<Vec<Row>> {
+            self.log.lock().unwrap().push(sql.to_owned());
+            self.conn.query(sql, params)
+        }
+    }
+
+    const READ: &str = "SELECT nickname FROM users WHERE id = ?";
+
+    fn read_user(db: &dyn Database) -> usize {
+        db.run(|c| Ok(c.query(READ, params!["nobody"])?))
+            .unwrap()
+            .len()
+    }
+
+    fn add_type(db: &dyn Database, name: &str) {
+        db.tx(|c| {
+            c.execute(
+                "INSERT INTO group_types (name, position) VALUES (?, 0)",
+                params![name],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn on_first_write_a_read_of_a_fresh_database_migrates_and_answers() {
+        let (_dir, db) = db();
+        let lazy = crate::migrate::OnFirstWrite::new(db);
+        assert_eq!(read_user(&lazy), 0);
+        assert_applied_once(&lazy);
+    }
+
+    #[test]
+    fn on_first_write_a_write_to_a_fresh_database_migrates_first() {
+        let (_dir, db) = db();
+        let lazy = crate::migrate::OnFirstWrite::new(db);
+        add_type(&lazy, "篮球");
+        assert_applied_once(&lazy);
+    }
+
+    #[test]
+    fn on_first_write_reads_of_a_current_schema_run_nothing_else() {
+        let (_dir, db) = db();
+        crate::migrate::ensure(&db).unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lazy = crate::migrate::OnFirstWrite::new(Recorded {
+            db,
+            log: log.clone(),
+        });
+        assert_eq!(read_user(&lazy), 0);
+        assert_eq!(*log.lock().unwrap(), [READ]);
+        // The first write checks the version once, before its transaction; later ones do not.
+        add_type(&lazy, "篮球");
+        add_type(&lazy, "足球");
+        let log = log.lock().unwrap();
+        let checks = log.iter().filter(|s| s.contains("schema_migrations"));
+        assert_eq!(checks.count(), 1, "{log:?}");
+        assert!(log[1].contains("schema_migrations"), "{log:?}");
+        assert_eq!(log[2], "BEGIN IMMEDIATE", "{log:?}");
+    }
 }

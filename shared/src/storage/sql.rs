@@ -92,20 +92,25 @@ impl dyn Database + '_ {
         out.unwrap_or_else(|| Err(anyhow::anyhow!("database closure did not run").into()))
     }
 
+    /// Runs `f` in one write transaction on one connection (see [`Sql::tx`]).
+    pub fn tx<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.run(|conn| conn.tx(f))
+    }
+}
+
+impl dyn Sql + '_ {
     /// Runs `f` in one write transaction: everything it did is kept if it succeeds, nothing if it
     /// fails. `BEGIN IMMEDIATE` takes the write lock first, so read-then-write checks inside hold.
     pub fn tx<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
-        self.run(|conn| {
-            conn.execute("BEGIN IMMEDIATE", &[])?;
-            let out = f(conn);
-            let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            if let Err(err) = conn.execute(end, &[]) {
-                // A failed COMMIT leaves the transaction open; close it so the connection is clean.
-                let _ = conn.execute("ROLLBACK", &[]);
-                return Err(Error::Internal(err));
-            }
-            out
-        })
+        self.execute("BEGIN IMMEDIATE", &[])?;
+        let out = f(self);
+        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        if let Err(err) = self.execute(end, &[]) {
+            // A failed COMMIT leaves the transaction open; close it so the connection is clean.
+            let _ = self.execute("ROLLBACK", &[]);
+            return Err(Error::Internal(err));
+        }
+        out
     }
 }
 
