@@ -53,7 +53,7 @@ const COMPLETE: &str = "/group/internal/files/upload/complete";
 const ABORT: &str = "/group/internal/files/upload/abort";
 
 /// Bytes per part of a resumable upload.
-const PART_SIZE: usize = 8 << 20;
+const PART_SIZE: usize = 8_000_000;
 
 /// How long the startup sweep may take to collect a crash's leftovers.
 const SWEEP_WAIT: Duration = Duration::from_secs(5);

@@ -193,7 +193,7 @@ async fn files_round_trip_through_object_storage_in_chunks_and_leave_nothing_whe
     assert_eq!(status, 200);
     assert_eq!(Sha256::digest(&body), Sha256::digest(&data));
     // A range across the boundary of the first and second object.
-    let start = (8 << 20) - 10;
+    let start = 8_000_000 - 10;
     let (status, body) = download(
         &s,
         &t,

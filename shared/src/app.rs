@@ -5,14 +5,15 @@ use std::sync::Arc;
 use crate::chat::live::{Live, Offline};
 use crate::config::Settings;
 use crate::costly::{Costly, InPlace};
-use crate::limits::{Buckets, KvBuckets};
+use crate::limits::{Buckets, SqlBuckets};
 use crate::outbound::HttpClient;
 use crate::storage::{Blobs, ChunkStore, Database, KeyValue, KvChunks, S3Chunks};
 use crate::token::Tokens;
 use crate::untrusted::{self, Runner};
 
 pub struct App {
-    pub db: Box<dyn Database>,
+    /// Shared, so that the rate-limit buckets can keep theirs in it.
+    pub db: Arc<dyn Database>,
     pub kv: Arc<dyn KeyValue>,
     pub http: Arc<dyn HttpClient>,
     /// File contents (group files, chat files). Shared so that a download stream can outlive the
@@ -22,7 +23,7 @@ pub struct App {
     pub live: Arc<dyn Live>,
     pub settings: Settings,
     pub tokens: Tokens,
-    /// Rate-limit buckets: the key-value store unless the host keeps them closer.
+    /// Rate-limit buckets: the database unless the host keeps them closer.
     pub buckets: Arc<dyn Buckets>,
     /// Where parsers of uploaded media run: in the request unless the host has a pool.
     pub untrusted: Arc<dyn Runner>,
@@ -44,7 +45,8 @@ impl App {
             Some(s3) => Arc::new(S3Chunks::new(s3, http.clone())?),
             None => Arc::new(KvChunks(kv.clone())),
         };
-        let buckets = Arc::new(KvBuckets(kv.clone()));
+        let db: Arc<dyn Database> = Arc::from(db);
+        let buckets = Arc::new(SqlBuckets(db.clone()));
         Ok(App {
             db,
             kv,

@@ -15,6 +15,9 @@ use crate::error::{Code, Error, Result};
 pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 /// Longest side of a stored avatar or picture.
 pub const MAX_SIDE: u32 = 512;
+/// A stored picture is at most this large (a JPEG or PNG of [`MAX_SIDE`] pixels a side: PNG's
+/// worst, incompressible RGBA, is about 1.05 MB); `normalize` refuses anything larger.
+pub const MAX_STORED: usize = 2 << 20;
 /// Longest side of a picture we agree to decode.
 const MAX_DECODE_SIDE: u32 = 12_000;
 /// Most pixels of a picture we agree to decode, read from its header before decoding: a few
@@ -152,6 +155,14 @@ fn fit(img: DynamicImage, max_side: u32) -> DynamicImage {
 }
 
 fn encode(img: &DynamicImage) -> Result<Picture> {
+    let picture = encode_any(img)?;
+    if picture.bytes.len() > MAX_STORED {
+        return Err(Error::with_message(Code::BadPicture, "图片过大"));
+    }
+    Ok(picture)
+}
+
+fn encode_any(img: &DynamicImage) -> Result<Picture> {
     let mut out = Cursor::new(Vec::new());
     let opaque = !img.color().has_alpha() || img.to_rgba8().pixels().all(|p| p.0[3] == 255);
     if opaque {

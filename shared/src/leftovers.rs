@@ -49,14 +49,8 @@ impl Leftovers {
             let chunks = (c.size.max(0) as u64).div_ceil(chunk_size.max(1) as u64);
             content::discard(app, &c.blob, Some(chunks)).await;
         }
-        self.settle_without_contents(app);
-    }
-
-    /// [`Self::settle`] for writes that free no chunked content, which need no waiting.
-    pub fn settle_without_contents(self, app: &App) {
-        debug_assert!(self.contents.is_empty());
         for picture in &self.pictures {
-            pictures::discard(app, Some(picture), None);
+            pictures::discard(app, Some(picture), None).await;
         }
         for event in self.events {
             app.live.publish(event);

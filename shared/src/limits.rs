@@ -3,10 +3,10 @@
 //! credentials. A request that finds its bucket empty is refused with 105 and the seconds until a
 //! token is back (`retry_after`).
 //!
-//! Buckets live where the host can share them: the key-value store on Spin, whose instances keep
-//! nothing between requests, and memory in the native server, a single process. Two requests of
-//! one user on two Spin instances may both read a bucket before either writes it back, so the
-//! limits there are approximate: they stop floods, not the odd extra request.
+//! Buckets live where the host can share them: the database on Spin, whose instances keep nothing
+//! between requests ([`SqlBuckets`]: a row per bucket that is not full, none in the key-value
+//! store, whose keys hosted platforms count), and memory in the native server, a single process
+//! ([`MemoryBuckets`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::db::rate_buckets;
 use crate::error::{Error, Result};
 use crate::sendable::MaybeSend;
-use crate::storage::KeyValue;
+use crate::storage::Database;
 
 /// What is limited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +126,32 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    pub fn new(tokens: f64, at_ms: i64) -> Bucket {
+        Bucket { tokens, at_ms }
+    }
+
+    pub fn tokens(&self) -> f64 {
+        self.tokens
+    }
+
+    pub fn at_ms(&self) -> i64 {
+        self.at_ms
+    }
+
+    /// When the bucket will have refilled completely (then it is the same as none).
+    pub fn full_at_ms(&self, rule: Rule) -> i64 {
+        let burst = f64::from(rule.burst.max(1));
+        let per_ms = f64::from(rule.per_minute) / 60_000.0;
+        if self.tokens >= burst {
+            return self.at_ms;
+        }
+        if per_ms <= 0.0 {
+            return i64::MAX;
+        }
+        self.at_ms
+            .saturating_add(((burst - self.tokens) / per_ms).ceil() as i64)
+    }
+
     /// Takes a token at `now_ms` (a missing bucket is full): the bucket after, and how many
     /// seconds to wait when there was none.
     pub fn take(bucket: Option<Bucket>, rule: Rule, now_ms: i64) -> (Bucket, Option<u64>) {
@@ -189,37 +216,38 @@ impl Change {
 
 /// Where the buckets are kept.
 pub trait Buckets: MaybeSend {
-    /// Changes bucket `key`; `Some(seconds)` to wait when a take found it empty.
+    /// Applies `change` at `now_ms` to every bucket of `keys` (each with its rule); for a take,
+    /// the longest wait among those that had no token (each is charged all the same).
     fn change(
         &self,
-        key: &str,
-        rule: Rule,
+        keys: &[(String, Rule)],
         now_ms: i64,
         change: Change,
     ) -> anyhow::Result<Option<u64>>;
-
-    /// Takes a token from bucket `key`; `Some(seconds)` to wait when it is empty.
-    fn take(&self, key: &str, rule: Rule, now_ms: i64) -> anyhow::Result<Option<u64>> {
-        self.change(key, rule, now_ms, Change::Take)
-    }
 }
 
-/// Buckets in the key-value store (Spin), as JSON under `rate/<action>/<subject>`.
-pub struct KvBuckets(pub Arc<dyn KeyValue>);
+/// Buckets in the database (Spin), changed together in one transaction, which also deletes a few
+/// rows of buckets that have refilled.
+pub struct SqlBuckets(pub Arc<dyn Database>);
 
-impl Buckets for KvBuckets {
+impl Buckets for SqlBuckets {
     fn change(
         &self,
-        key: &str,
-        rule: Rule,
+        keys: &[(String, Rule)],
         now_ms: i64,
         change: Change,
     ) -> anyhow::Result<Option<u64>> {
-        let stored = self.0.get(key)?;
-        let bucket = stored.and_then(|v| serde_json::from_slice(&v).ok());
-        let (bucket, wait) = change.apply(bucket, rule, now_ms);
-        self.0.set(key, &serde_json::to_vec(&bucket)?)?;
-        Ok(wait)
+        let waited = self.0.tx(|c| {
+            let mut wait = None;
+            for (key, rule) in keys {
+                let (bucket, waits) = change.apply(rate_buckets::get(c, key)?, *rule, now_ms);
+                rate_buckets::put(c, key, &bucket, bucket.full_at_ms(*rule))?;
+                wait = wait.max(waits);
+            }
+            rate_buckets::prune(c, now_ms)?;
+            Ok(wait)
+        });
+        Ok(waited?)
     }
 }
 
@@ -234,8 +262,7 @@ const PRUNE_AT: usize = 100_000;
 impl Buckets for MemoryBuckets {
     fn change(
         &self,
-        key: &str,
-        rule: Rule,
+        keys: &[(String, Rule)],
         now_ms: i64,
         change: Change,
     ) -> anyhow::Result<Option<u64>> {
@@ -243,8 +270,12 @@ impl Buckets for MemoryBuckets {
         if buckets.len() >= PRUNE_AT {
             buckets.retain(|_, (b, r)| !b.full_at(*r, now_ms));
         }
-        let (bucket, wait) = change.apply(buckets.get(key).map(|(b, _)| *b), rule, now_ms);
-        buckets.insert(key.to_owned(), (bucket, rule));
+        let mut wait = None;
+        for (key, rule) in keys {
+            let (bucket, waits) = change.apply(buckets.get(key).map(|(b, _)| *b), *rule, now_ms);
+            buckets.insert(key.clone(), (bucket, *rule));
+            wait = wait.max(waits);
+        }
         Ok(wait)
     }
 }
@@ -277,14 +308,11 @@ pub fn check_in(
     let Some(rule) = limits.rule(action) else {
         return Ok(());
     };
-    let now_ms = crate::time::now_ms();
-    let mut wait = None;
+    let mut keys = Vec::new();
     if let Some(user) = user {
-        let key = format!("rate/{}/user/{user}", action.name());
-        wait = wait.max(buckets.take(&key, rule, now_ms)?);
+        keys.push((format!("rate/{}/user/{user}", action.name()), rule));
     }
     if let Some(addr) = addr {
-        let key = format!("rate/{}/addr/{addr}", action.name());
         let wider = match action {
             Action::Login | Action::Admin => rule,
             _ => Rule {
@@ -292,9 +320,12 @@ pub fn check_in(
                 per_minute: rule.per_minute.saturating_mul(ADDRESS_FACTOR),
             },
         };
-        wait = wait.max(buckets.take(&key, wider, now_ms)?);
+        keys.push((address_key(action, addr), wider));
     }
-    match wait {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    match buckets.change(&keys, crate::time::now_ms(), Change::Take)? {
         None => Ok(()),
         Some(retry_after) => Err(Error::Limited { retry_after }),
     }
@@ -316,7 +347,7 @@ pub fn check_request<B>(
 /// first keeps concurrent guesses from all passing a check of one remaining token.
 #[must_use = "give the token back when the credential was right"]
 pub struct Attempt {
-    taken: Option<(String, Rule)>,
+    taken: Vec<(String, Rule)>,
 }
 
 impl Attempt {
@@ -324,25 +355,31 @@ impl Attempt {
     pub fn start(app: &App, action: Action, addr: Option<IpAddr>) -> Result<Attempt> {
         let (Some(rule), Some(addr)) = (app.settings.limits()?.rate_limits.rule(action), addr)
         else {
-            return Ok(Attempt { taken: None });
+            return Ok(Attempt { taken: Vec::new() });
         };
-        let key = format!("rate/{}/addr/{addr}", action.name());
-        match app.buckets.take(&key, rule, crate::time::now_ms())? {
+        let taken = vec![(address_key(action, addr), rule)];
+        match app
+            .buckets
+            .change(&taken, crate::time::now_ms(), Change::Take)?
+        {
             Some(retry_after) => Err(Error::Limited { retry_after }),
-            None => Ok(Attempt {
-                taken: Some((key, rule)),
-            }),
+            None => Ok(Attempt { taken }),
         }
     }
 
     /// The credential was right: the attempt costs nothing.
     pub fn succeeded(self, app: &App) -> Result<()> {
-        if let Some((key, rule)) = self.taken {
+        if !self.taken.is_empty() {
             let now_ms = crate::time::now_ms();
-            app.buckets.change(&key, rule, now_ms, Change::GiveBack)?;
+            app.buckets.change(&self.taken, now_ms, Change::GiveBack)?;
         }
         Ok(())
     }
+}
+
+/// The bucket of `action` for a client address.
+fn address_key(action: Action, addr: IpAddr) -> String {
+    format!("rate/{}/addr/{addr}", action.name())
 }
 
 /// The client's address: from the configured proxy header when there is one (the entry the
@@ -416,33 +453,84 @@ mod tests {
         }
     }
 
+    fn take(buckets: &dyn Buckets, key: &str, now_ms: i64) -> Option<u64> {
+        let keys = [(key.to_owned(), RULE)];
+        buckets.change(&keys, now_ms, Change::Take).unwrap()
+    }
+
+    #[cfg(feature = "native")]
+    fn sql_buckets() -> (std::path::PathBuf, Arc<dyn Database>) {
+        let name = format!(
+            "zudui-buckets-{}-{}",
+            std::process::id(),
+            crate::time::now_ms()
+        );
+        let dir = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db: Arc<dyn Database> =
+            Arc::new(crate::native::SqliteDb::open(&dir.join("t.sqlite")).unwrap());
+        crate::migrate::ensure(&*db).unwrap();
+        (dir, db)
+    }
+
     #[cfg(feature = "native")]
     #[test]
-    fn kv_buckets_keep_their_state_between_instances() {
-        let dir = std::env::temp_dir().join(format!("zudui-buckets-{}", std::process::id()));
-        let kv: Arc<dyn KeyValue> = Arc::new(crate::native::DirKv::open(&dir).unwrap());
-        // Each Spin request makes its own store handle; the bucket outlives them.
+    fn sql_buckets_keep_their_state_between_instances() {
+        let (dir, db) = sql_buckets();
+        // Each Spin request makes its own buckets over its own connection; the bucket outlives them.
         for _ in 0..3 {
-            let fresh = KvBuckets(kv.clone());
-            assert_eq!(fresh.take("rate/chat/user/u", RULE, 0).unwrap(), None);
+            assert_eq!(take(&SqlBuckets(db.clone()), "rate/chat/user/u", 0), None);
         }
-        let fresh = KvBuckets(kv.clone());
-        assert_eq!(fresh.take("rate/chat/user/u", RULE, 0).unwrap(), Some(1));
-        assert_eq!(
-            fresh.take("rate/chat/user/v", RULE, 0).unwrap(),
-            None,
-            "per key"
-        );
+        let fresh = SqlBuckets(db.clone());
+        assert_eq!(take(&fresh, "rate/chat/user/u", 0), Some(1));
+        assert_eq!(take(&fresh, "rate/chat/user/v", 0), None, "per key");
+        // A right credential gives its token back.
+        let keys = [("rate/chat/user/u".to_owned(), RULE)];
+        fresh.change(&keys, 0, Change::GiveBack).unwrap();
+        assert_eq!(take(&fresh, "rate/chat/user/u", 0), None);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(feature = "native")]
+    #[test]
+    fn sql_buckets_keep_rows_only_until_they_refill() {
+        let (dir, db) = sql_buckets();
+        let buckets = SqlBuckets(db.clone());
+        let rows = || db.run(|c| Ok(rate_buckets::count(c)?)).unwrap();
+        for i in 0..40 {
+            take(&buckets, &format!("k{i}"), 0);
+        }
+        assert_eq!(rows(), 40);
+        // One token a second: a bucket of 3 that gave one is full a second later. Each change
+        // deletes a batch of those.
+        let batches = 40 / rate_buckets::PRUNE_BATCH + 1;
+        for n in 0..batches {
+            take(&buckets, &format!("late{n}"), 1_000);
+        }
+        assert_eq!(rows(), batches, "only the buckets taken at 1 s are left");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn full_at_is_when_a_bucket_has_refilled() {
+        let (bucket, _) = Bucket::take(None, RULE, 1_000);
+        assert_eq!(bucket.full_at_ms(RULE), 2_000);
+        assert!(bucket.full_at(RULE, bucket.full_at_ms(RULE)));
+        assert!(!bucket.full_at(RULE, bucket.full_at_ms(RULE) - 1));
+        let still = Rule {
+            burst: 3,
+            per_minute: 0,
+        };
+        assert_eq!(Bucket::take(None, still, 0).0.full_at_ms(still), i64::MAX);
     }
 
     #[test]
     fn memory_buckets_drop_full_ones_when_many() {
         let buckets = MemoryBuckets::default();
         for i in 0..PRUNE_AT {
-            buckets.take(&format!("k{i}"), RULE, 0).unwrap();
+            take(&buckets, &format!("k{i}"), 0);
         }
-        buckets.take("last", RULE, 60_000).unwrap();
+        take(&buckets, "last", 60_000);
         assert_eq!(
             buckets.0.lock().unwrap().len(),
             1,

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/0009_chat_client_msg_id.sql"),
     ),
+    (10, include_str!("../../migrations/0010_rate_buckets.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -134,7 +134,7 @@ pub async fn set_avatar(app: &App, user_id: &str, upload: Bytes) -> Result<()> {
         users::set_avatar(c, user_id, &avatar)?;
         Ok(old)
     })?;
-    pictures::discard(app, old.as_ref(), Some(&avatar));
+    pictures::discard(app, old.as_ref(), Some(&avatar)).await;
     Ok(())
 }
 
@@ -161,19 +161,19 @@ pub fn avatar_source(app: &App, user_id: &str) -> Result<AvatarSource> {
 }
 
 /// The avatar image itself: the uploaded one, or a default generated from the user id.
-pub fn load_avatar(app: &App, user_id: &str, source: AvatarSource) -> Result<Picture> {
-    load_or_default(app, user_id, source.stored.as_ref(), source.etag)
+pub async fn load_avatar(app: &App, user_id: &str, source: AvatarSource) -> Result<Picture> {
+    load_or_default(app, user_id, source.stored.as_ref(), source.etag).await
 }
 
 /// A stored picture, or the identicon of `seed` when there is none (or its blob is lost).
-pub fn load_or_default(
+pub async fn load_or_default(
     app: &App,
     seed: &str,
     stored: Option<&StoredPicture>,
     etag: String,
 ) -> Result<Picture> {
     if let Some(stored) = stored {
-        match pictures::load(app, stored)? {
+        match pictures::load(app, stored).await? {
             Some(picture) => return Ok(picture),
             None => {
                 log::error!("picture blob {} is missing", stored.blob);

@@ -16,6 +16,7 @@ pub mod groups;
 pub mod join_requests;
 pub mod members;
 pub mod private_rooms;
+pub mod rate_buckets;
 pub mod ratings;
 pub mod user_tags;
 pub mod users;

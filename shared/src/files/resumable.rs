@@ -16,7 +16,7 @@ use super::content::{self, Sample, Written, SAMPLE};
 use super::upload::{self, Target};
 
 /// Bytes per part (the last may be shorter): a multiple of every chunk store's chunk size.
-pub const PART_SIZE: u64 = 8 << 20;
+pub const PART_SIZE: u64 = 8_000_000;
 /// How long an upload may stay unfinished.
 pub const LIFETIME: i64 = 24 * 3600;
 
@@ -77,10 +77,9 @@ pub async fn put_part(app: &App, me: &str, id: i64, part: i64, body: Body) -> Re
     let start = part * up.part_size;
     let expected = (up.size - start).min(up.part_size) as u64;
     let chunk_size = app.chunks.chunk_size() as u64;
-    if !PART_SIZE.is_multiple_of(chunk_size) {
-        return Err(
-            anyhow::anyhow!("part size {PART_SIZE} is not a multiple of {chunk_size}").into(),
-        );
+    if !(up.part_size as u64).is_multiple_of(chunk_size) {
+        // Begun before the chunk store's size changed (an upgrade): it cannot go on.
+        return Err(Error::new(Code::FileNotFound));
     }
     let first_chunk = start as u64 / chunk_size;
     let mut writer =

@@ -73,13 +73,13 @@ pub fn edit_in(c: &dyn Sql, group_id: i64, id: i64, title: &str, text: &str) -> 
     }
 }
 
-pub fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+pub async fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         delete_in(c, group_id, id, &mut after)
     })?;
-    after.settle_without_contents(app);
+    after.settle(app).await;
     Ok(())
 }
 
@@ -114,18 +114,18 @@ pub async fn set_picture(app: &App, me: &str, group_id: i64, id: i64, upload: By
     });
     match old {
         Ok(old) => {
-            pictures::discard(app, old.as_ref(), Some(&stored));
+            pictures::discard(app, old.as_ref(), Some(&stored)).await;
             Ok(())
         }
         Err(err) => {
-            pictures::discard(app, Some(&stored), None);
+            pictures::discard(app, Some(&stored), None).await;
             Err(err)
         }
     }
 }
 
 /// Removes the picture of an announcement; 332 when it has none.
-pub fn delete_picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+pub async fn delete_picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
     let old = app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)?;
@@ -134,7 +134,7 @@ pub fn delete_picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<()>
         announcements::set_picture(c, group_id, id, None)?;
         Ok(old)
     })?;
-    pictures::discard(app, Some(&old), None);
+    pictures::discard(app, Some(&old), None).await;
     Ok(())
 }
 

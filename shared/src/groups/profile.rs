@@ -77,7 +77,7 @@ async fn with_new_picture<T>(
     let stored = pictures::store(app, prefix, upload).await?;
     let out = app.db.tx(|c| write(c, &stored));
     if out.is_err() {
-        pictures::discard(app, Some(&stored), None);
+        pictures::discard(app, Some(&stored), None).await;
     }
     out
 }
@@ -92,7 +92,7 @@ pub async fn set_avatar(app: &App, me: &str, group_id: i64, upload: Bytes) -> Re
         Ok((old, stored.clone()))
     })
     .await?;
-    pictures::discard(app, old.as_ref(), Some(&new));
+    pictures::discard(app, old.as_ref(), Some(&new)).await;
     Ok(())
 }
 
@@ -112,13 +112,13 @@ pub fn avatar(app: &App, group_id: i64) -> Result<(String, Option<StoredPicture>
     })
 }
 
-pub fn load_avatar(
+pub async fn load_avatar(
     app: &App,
     group_id: i64,
     stored: Option<StoredPicture>,
     etag: String,
 ) -> Result<Picture> {
-    profiles::load_or_default(app, &seed(group_id), stored.as_ref(), etag)
+    profiles::load_or_default(app, &seed(group_id), stored.as_ref(), etag).await
 }
 
 fn seed(group_id: i64) -> String {
@@ -149,8 +149,8 @@ pub fn picture(app: &App, group_id: i64, pic_id: i64) -> Result<StoredPicture> {
 }
 
 /// The bytes of a picture whose row exists; a lost blob is reported as a missing picture.
-pub fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> {
-    pictures::load(app, stored)?.ok_or_else(|| {
+pub async fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> {
+    pictures::load(app, stored).await?.ok_or_else(|| {
         log::error!("picture blob {} is missing", stored.blob);
         Error::new(Code::PictureNotFound)
     })
@@ -174,13 +174,13 @@ pub async fn add_picture(app: &App, me: &str, group_id: i64, upload: Bytes) -> R
     .await
 }
 
-pub fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result<()> {
+pub async fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         delete_picture_in(c, group_id, pic_id, &mut after)
     })?;
-    after.settle_without_contents(app);
+    after.settle(app).await;
     Ok(())
 }
 

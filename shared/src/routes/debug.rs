@@ -67,7 +67,7 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         }
         "/debug/api/picture" => {
             signed_in(app, &req, Method::GET, now)?;
-            show_picture(app, &req)
+            show_picture(app, req).await
         }
         "/debug/api/audit" => {
             signed_in(app, &req, Method::GET, now)?;
@@ -112,25 +112,25 @@ fn console() -> Response {
 
 /// `kind` (`user`, `group`: avatars; `group_picture`, `announcement`) and the row's `id` → the
 /// picture, with its validator.
-fn show_picture(app: &App, req: &Request) -> Result<Response> {
+async fn show_picture(app: &App, req: Request) -> Result<Response> {
+    let req = &req;
     let p = query_params(req);
     match p.str("kind")? {
         "user" => {
             let who = p.user_id("id")?;
             let source = profiles::avatar_source(app, &who)?;
             let etag = source.etag.clone();
-            picture(req, &etag, || profiles::load_avatar(app, &who, source))
+            picture(req, &etag, profiles::load_avatar(app, &who, source)).await
         }
         "group" => {
             let id = p.id("id")?;
             let (etag, stored) = profile::avatar(app, id)?;
-            picture(req, &etag.clone(), || {
-                profile::load_avatar(app, id, stored, etag)
-            })
+            let load = profile::load_avatar(app, id, stored, etag.clone());
+            picture(req, &etag, load).await
         }
         kind => {
             let stored = admin::views::stored_picture(app, kind, p.id("id")?)?;
-            picture(req, &stored.etag, || profile::load_picture(app, &stored))
+            picture(req, &stored.etag, profile::load_picture(app, &stored)).await
         }
     }
 }

@@ -30,9 +30,9 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/group/internal/info/text/get" => get_info(app, req).await,
         "/group/internal/info/text/set_name" => set_name(app, req).await,
         "/group/internal/info/avatar/add" => add_avatar(app, req).await,
-        "/group/internal/info/avatar/get" => get_avatar(app, req),
+        "/group/internal/info/avatar/get" => get_avatar(app, req).await,
         "/group/internal/info/picture/getAll" => pictures(app, req).await,
-        "/group/internal/info/picture/get" => get_picture(app, req),
+        "/group/internal/info/picture/get" => get_picture(app, req).await,
         "/group/internal/info/picture/add" => add_picture(app, req).await,
         "/group/internal/info/picture/del" => delete_picture(app, req).await,
         "/group/internal/info/tag/get" => tags(app, req).await,
@@ -56,7 +56,7 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/group/internal/announcement/delete" => delete_announcement(app, req).await,
         "/group/internal/announcement/setPic" => set_announcement_picture(app, req).await,
         "/group/internal/announcement/delPic" => delete_announcement_picture(app, req).await,
-        "/group/internal/announcement/getPic" => get_announcement_picture(app, req),
+        "/group/internal/announcement/getPic" => get_announcement_picture(app, req).await,
         _ => Err(Error::new(Code::NoEndpoint)),
     }
 }
@@ -175,13 +175,12 @@ async fn add_avatar(app: &App, req: Request) -> Result<Response> {
     Ok(success())
 }
 
-fn get_avatar(app: &App, req: Request) -> Result<Response> {
+async fn get_avatar(app: &App, req: Request) -> Result<Response> {
     let (_, p) = get(app, &req)?;
     let group_id = p.id("group_id")?;
     let (etag, stored) = profile::avatar(app, group_id)?;
-    picture(&req, &etag.clone(), || {
-        profile::load_avatar(app, group_id, stored, etag)
-    })
+    let load = profile::load_avatar(app, group_id, stored, etag.clone());
+    picture(&req, &etag, load).await
 }
 
 async fn pictures(app: &App, req: Request) -> Result<Response> {
@@ -193,10 +192,10 @@ async fn pictures(app: &App, req: Request) -> Result<Response> {
     Ok(ok(json!({ "pictures": ids })))
 }
 
-fn get_picture(app: &App, req: Request) -> Result<Response> {
+async fn get_picture(app: &App, req: Request) -> Result<Response> {
     let (_, p) = get(app, &req)?;
     let stored = profile::picture(app, p.id("group_id")?, p.id("pic_id")?)?;
-    picture(&req, &stored.etag, || profile::load_picture(app, &stored))
+    picture(&req, &stored.etag, profile::load_picture(app, &stored)).await
 }
 
 async fn add_picture(app: &App, req: Request) -> Result<Response> {
@@ -207,7 +206,7 @@ async fn add_picture(app: &App, req: Request) -> Result<Response> {
 
 async fn delete_picture(app: &App, req: Request) -> Result<Response> {
     let (me, p) = post(app, req).await?;
-    profile::delete_picture(app, &me, p.id("group_id")?, p.id("pic_id")?)?;
+    profile::delete_picture(app, &me, p.id("group_id")?, p.id("pic_id")?).await?;
     Ok(success())
 }
 
@@ -341,7 +340,7 @@ async fn edit_announcement(app: &App, req: Request) -> Result<Response> {
 
 async fn delete_announcement(app: &App, req: Request) -> Result<Response> {
     let (me, p) = post(app, req).await?;
-    announcements::delete(app, &me, p.id("group_id")?, p.id("announcement_id")?)?;
+    announcements::delete(app, &me, p.id("group_id")?, p.id("announcement_id")?).await?;
     Ok(success())
 }
 
@@ -354,12 +353,12 @@ async fn set_announcement_picture(app: &App, req: Request) -> Result<Response> {
 
 async fn delete_announcement_picture(app: &App, req: Request) -> Result<Response> {
     let (me, p) = post(app, req).await?;
-    announcements::delete_picture(app, &me, p.id("group_id")?, p.id("announcement_id")?)?;
+    announcements::delete_picture(app, &me, p.id("group_id")?, p.id("announcement_id")?).await?;
     Ok(success())
 }
 
-fn get_announcement_picture(app: &App, req: Request) -> Result<Response> {
+async fn get_announcement_picture(app: &App, req: Request) -> Result<Response> {
     let (me, p) = get(app, &req)?;
     let stored = announcements::picture(app, &me, p.id("group_id")?, p.id("announcement_id")?)?;
-    picture(&req, &stored.etag, || profile::load_picture(app, &stored))
+    picture(&req, &stored.etag, profile::load_picture(app, &stored)).await
 }

@@ -171,23 +171,32 @@ pub fn success() -> Response {
 }
 
 /// Serves a picture with its validator; answers 304 when the client already has these bytes.
-/// `load` only runs when the bytes are needed.
-pub fn picture(
+/// `load` only runs when the bytes are needed. (The request is read before anything is awaited:
+/// a future that held it across an await could not move between threads.)
+pub fn picture<'a>(
     req: &Request,
-    etag: &str,
-    load: impl FnOnce() -> Result<Picture>,
-) -> Result<Response> {
+    etag: &'a str,
+    load: impl std::future::Future<Output = Result<Picture>> + 'a,
+) -> impl std::future::Future<Output = Result<Response>> + 'a {
     let cached = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| etag_matches(v, etag));
+    serve_picture(cached, etag, load)
+}
+
+async fn serve_picture(
+    cached: bool,
+    etag: &str,
+    load: impl std::future::Future<Output = Result<Picture>>,
+) -> Result<Response> {
     let mut res = if cached {
         let mut res = Response::new(Body::empty());
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         res
     } else {
-        let pic = load()?;
+        let pic = load.await?;
         let mut res = Response::new(Body::from(pic.bytes));
         res.headers_mut().insert(
             header::CONTENT_TYPE,

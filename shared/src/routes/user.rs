@@ -17,7 +17,7 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/user/info/text/getInfo" => get_info(app, req).await,
         "/user/info/text/setNickname" => set_nickname(app, req).await,
         "/user/info/avatar/add" => add_avatar(app, req).await,
-        "/user/info/avatar/get" => get_avatar(app, req),
+        "/user/info/avatar/get" => get_avatar(app, req).await,
         "/user/info/tag/add" => add_tag(app, req).await,
         "/user/info/tag/get" => get_tags(app, req).await,
         "/user/info/tag/remove" => remove_tag(app, req).await,
@@ -68,13 +68,13 @@ async fn add_avatar(app: &App, req: Request) -> Result<Response> {
     Ok(success())
 }
 
-fn get_avatar(app: &App, req: Request) -> Result<Response> {
+async fn get_avatar(app: &App, req: Request) -> Result<Response> {
     allow(&req, Method::GET)?;
     let me = authenticate(app, &req)?;
     let who = query_params(&req).opt_user_id("user_id")?.unwrap_or(me);
     let source = profiles::avatar_source(app, &who)?;
     let etag = source.etag.clone();
-    picture(&req, &etag, || profiles::load_avatar(app, &who, source))
+    picture(&req, &etag, profiles::load_avatar(app, &who, source)).await
 }
 
 async fn add_tag(app: &App, req: Request) -> Result<Response> {

@@ -1,9 +1,11 @@
-//! Binary objects stored in the key-value store, split into chunks of at most [`CHUNK_SIZE`].
+//! Pictures as they were stored before they moved to the chunk store (`pictures`): binary
+//! objects in the key-value store, in chunks of 1 MiB. Read and deleted only.
 
 use super::KeyValue;
 
-/// Spin's hosted key-value store takes values of about 1 MB; stay at or under it.
-pub const CHUNK_SIZE: usize = 1 << 20;
+/// The chunk size those blobs were written with.
+#[cfg(test)]
+const CHUNK_SIZE: usize = 1 << 20;
 
 /// Blobs over a key-value store: `blob/<id>` holds the chunk count, `blob/<id>/<n>` the chunks.
 pub struct Blobs<'a> {
@@ -15,8 +17,9 @@ impl<'a> Blobs<'a> {
         Blobs { kv }
     }
 
-    /// Stores `data` under `id`. The chunks are written before the head, so a reader never sees a
-    /// blob whose chunks are missing.
+    /// Stores `data` under `id`, as pictures were stored (the tests make such blobs). The chunks
+    /// are written before the head, so a reader never sees a blob whose chunks are missing.
+    #[cfg(test)]
     pub fn put(&self, id: &str, data: &[u8]) -> anyhow::Result<()> {
         let mut count: u32 = 0;
         for chunk in data.chunks(CHUNK_SIZE) {

@@ -44,8 +44,9 @@ impl ChunkKey<'_> {
 /// Chunks as key-value entries: no setup, and within hosted Spin KV's value size.
 pub struct KvChunks(pub Arc<dyn KeyValue>);
 
-/// Spin's hosted key-value store takes values of about 1 MB.
-pub const KV_CHUNK_SIZE: usize = 1 << 20;
+/// Hosted Spin key-value stores take values of at most 1 MB: 10^6 bytes, whatever "MB" means
+/// there. A resumable upload's part is a whole number of chunks.
+pub const KV_CHUNK_SIZE: usize = 1_000_000;
 
 impl ChunkStore for KvChunks {
     fn chunk_size(&self) -> usize {

@@ -13,7 +13,7 @@ use crate::outbound::HttpClient;
 use crate::sendable::BoxFuture;
 
 /// Larger objects mean fewer requests; a resumable upload's part is a whole number of them.
-pub const S3_CHUNK_SIZE: usize = 8 << 20;
+pub const S3_CHUNK_SIZE: usize = 8_000_000;
 /// Signed URLs are used at once; a short life keeps a leaked one useless.
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(300);
 
