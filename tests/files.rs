@@ -3158,3 +3158,67 @@ async fn sharing_posts_a_file_message_into_the_group_chat() {
     assert_eq!(rows[0].5["size"], 77);
     assert_eq!(rows[2].5["duration"].as_f64(), Some(3.0));
 }
+
+/// Hosted Spin key-value stores take values of at most 1 MB: with the key-value store as the
+/// blob store, no value is over 10^6 bytes, a file's chunks and a picture's alike (a noisy,
+/// translucent picture stays a PNG of about 1 MB at 512 pixels a side).
+#[tokio::test]
+async fn key_value_values_fit_hosted_stores() {
+    let server = Server::start().await;
+    let t = team(&server, "values").await;
+    upload_ok(
+        &server,
+        &t.member,
+        t.group,
+        None,
+        "big.bin",
+        gen_bytes(5, 2_500_000),
+    )
+    .await;
+    let mut x = 0x9e37_79b9_u32;
+    let noise = image::RgbaImage::from_fn(512, 512, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        image::Rgba([
+            x as u8,
+            (x >> 8) as u8,
+            (x >> 16) as u8,
+            100 + (x >> 24) as u8 % 100,
+        ])
+    });
+    let noise = encode(
+        image::DynamicImage::ImageRgba8(noise),
+        image::ImageFormat::Png,
+    );
+    let (status, res) = server
+        .upload(
+            "/user/info/avatar/add",
+            Some(&t.member.token),
+            "avatar",
+            noise,
+            &[],
+        )
+        .await;
+    assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
+    let avatar = server
+        .client
+        .get(server.url("/user/info/avatar/get"))
+        .query(&[("token", &t.member.token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(avatar.status(), 200);
+    let served = avatar.bytes().await.unwrap().len();
+    assert!(
+        served > 1_000_000,
+        "the picture spans two values: {served} bytes"
+    );
+
+    let keys = server.kv_keys();
+    assert!(keys.len() >= 5, "{keys:?}");
+    for key in keys {
+        let len = server.kv_get(&key).map_or(0, |v| v.len());
+        assert!(len <= 1_000_000, "{key}: {len} bytes");
+    }
+}

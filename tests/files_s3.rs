@@ -96,14 +96,18 @@ impl S3 {
         out
     }
 
-    async fn server(&self, quota: Option<&str>) -> Server {
-        let mut options = Options::dev_login()
+    /// A server's settings for this bucket, with the development login.
+    fn options(&self) -> Options {
+        Options::dev_login()
             .env("ZUDUI_BLOB_STORE", "s3")
             .env("ZUDUI_S3_ENDPOINT", &self.endpoint)
             .env("ZUDUI_S3_BUCKET", BUCKET)
             .env("ZUDUI_S3_ACCESS_KEY", ACCESS_KEY)
             .env("ZUDUI_S3_SECRET_KEY", SECRET_KEY)
-            .env("ZUDUI_S3_PREFIX", "app/");
+    }
+
+    async fn server(&self, quota: Option<&str>) -> Server {
+        let mut options = self.options().env("ZUDUI_S3_PREFIX", "app/");
         if let Some(quota) = quota {
             options = options.env("ZUDUI_GROUP_QUOTA_BYTES", quota);
         }
@@ -307,4 +311,197 @@ async fn quota_refusals_leave_no_objects_behind() {
         "{answer}"
     );
     assert_eq!(s3.objects(), Vec::<String>::new());
+}
+
+/// Keys the key-value store may hold with object storage, whatever the traffic: hosted Spin
+/// stores allow 1,024. Pictures, files and their thumbnails are objects; rate-limit buckets are
+/// rows (on Spin) or memory (native); the admin console's session epoch is the one key left.
+const KV_KEYS_WITH_S3: usize = 4;
+
+/// A workload of a busy day against `blob_store = s3` with the rate limits on: 2,000 users sign
+/// in, 300 groups get an avatar and 9 intro pictures, 200 users an avatar, 60 announcements a
+/// picture, members upload files (one-shot and resumable), search, and some of it is refused by
+/// the limits. The key-value store holds at most [`KV_KEYS_WITH_S3`] keys all along.
+#[tokio::test]
+async fn the_key_value_store_stays_small_with_object_storage() {
+    use futures_util::{stream, StreamExt};
+    const USERS: usize = 2_000;
+    const GROUPS: usize = 300;
+    const PICTURES: usize = 9;
+    let s3 = S3::start().await;
+    let options = s3
+        .options()
+        // Limits on, wide enough for the workload from one address but for searches.
+        .env(
+            "ZUDUI_RATE_LIMITS",
+            "login=3000/3000,upload=1000/6000,search=5/1",
+        )
+        .env("ZUDUI_GROUP_QUOTA_BYTES", "100000000");
+    let s = Server::with(options).await;
+    let kv_ok = |s: &Server, when: &str| {
+        let keys = s.kv_keys();
+        assert!(
+            keys.len() <= KV_KEYS_WITH_S3,
+            "{when}: {} keys: {:?}",
+            keys.len(),
+            &keys[..keys.len().min(20)]
+        );
+    };
+
+    let tokens: Vec<String> = stream::iter(0..USERS)
+        .map(|i| {
+            let s = &s;
+            async move { s.login(&format!("kv-user-{i}")).await }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    kv_ok(&s, "after the sign-ins");
+
+    // Each picture its own: identical ones share a blob.
+    type Job = (usize, Vec<(String, String)>, Vec<u8>);
+    let picture = |n: usize| common::png(16 + (n % 40) as u32, 16 + (n / 40) as u32, 255);
+    let uploads = |path: &'static str, field: &'static str, jobs: Vec<Job>| {
+        let (s, tokens) = (&s, &tokens);
+        stream::iter(jobs)
+            .map(move |(who, fields, bytes)| async move {
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let (status, res) = s
+                    .upload(path, Some(&tokens[who]), field, bytes, &fields)
+                    .await;
+                assert_eq!((status, &res["code"]), (200, &json!(0)), "{path}: {res}");
+                res
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<_>>()
+    };
+    let groups: Vec<i64> = stream::iter(0..GROUPS)
+        .map(|g| {
+            let (s, tokens) = (&s, &tokens);
+            async move {
+                let body = json!({ "type": "学习", "name": format!("键 {g}"), "user_limit": 10 });
+                let created = s.ok("/group/external/group/create", &tokens[g], body).await;
+                created["group_id"].as_i64().unwrap()
+            }
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let per_group = |n: usize| -> Vec<Job> {
+        let mut jobs = Vec::new();
+        for (g, id) in groups.iter().enumerate() {
+            for k in 0..n {
+                let fields = vec![("group_id".to_owned(), id.to_string())];
+                jobs.push((g, fields, picture(g * n + k)));
+            }
+        }
+        jobs
+    };
+    uploads("/group/internal/info/avatar/add", "avatar", per_group(1)).await;
+    uploads(
+        "/group/internal/info/picture/add",
+        "pic",
+        per_group(PICTURES),
+    )
+    .await;
+    kv_ok(&s, "after the group pictures");
+    let users = (0..200)
+        .map(|u| (GROUPS + u, Vec::new(), picture(u)))
+        .collect();
+    uploads("/user/info/avatar/add", "avatar", users).await;
+
+    let mut announced = Vec::new();
+    for (g, id) in groups.iter().enumerate().take(60) {
+        let body = json!({ "group_id": id, "title": "通知", "text": "正文" });
+        let added = s
+            .ok("/group/internal/announcement/add", &tokens[g], body)
+            .await;
+        let fields = vec![
+            ("group_id".to_owned(), id.to_string()),
+            (
+                "announcement_id".to_owned(),
+                added["announcement_id"].as_i64().unwrap().to_string(),
+            ),
+        ];
+        announced.push((g, fields, picture(g)));
+    }
+    uploads("/group/internal/announcement/setPic", "pic", announced).await;
+    kv_ok(&s, "after the avatars and announcement pictures");
+
+    // Files: one-shot uploads, and a resumable one of two parts.
+    for (g, id) in groups.iter().enumerate().take(20) {
+        let fields = [
+            ("group_id", id.to_string()),
+            ("file_name", format!("f{g}.bin")),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, res) = s
+            .upload(
+                "/group/internal/files/upload",
+                Some(&tokens[g]),
+                "file",
+                bytes(1_500_000, g as u64),
+                &fields,
+            )
+            .await;
+        assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
+    }
+    let data = bytes(9_000_000, 99);
+    let begun = s
+        .ok(
+            "/group/internal/files/upload/begin",
+            &tokens[0],
+            json!({ "group_id": groups[0], "name": "续传.bin", "size": data.len() }),
+        )
+        .await;
+    let upload_id = begun["upload_id"].as_i64().unwrap();
+    let part_size = begun["part_size"].as_u64().unwrap() as usize;
+    for (part, piece) in data.chunks(part_size).enumerate() {
+        let res = s
+            .client
+            .put(s.url("/group/internal/files/upload/part"))
+            .header("token", &tokens[0])
+            .query(&[
+                ("upload_id", upload_id.to_string()),
+                ("part", part.to_string()),
+            ])
+            .body(piece.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    s.ok(
+        "/group/internal/files/upload/complete",
+        &tokens[0],
+        json!({ "upload_id": upload_id }),
+    )
+    .await;
+
+    // Searches until the limit refuses them (105), from many users.
+    let mut refused = 0;
+    for t in tokens.iter().take(40) {
+        for _ in 0..7 {
+            let (_, res) = s
+                .post(
+                    "/group/external/search/group",
+                    Some(t),
+                    json!({ "type": "学习", "key": "键" }),
+                )
+                .await;
+            refused += usize::from(res["code"] == 105);
+        }
+    }
+    assert!(refused > 0, "the search limit refused nothing");
+    kv_ok(&s, "at the end");
+    let objects = s3.objects();
+    let expected = GROUPS * (1 + PICTURES) + 200 + 60;
+    assert!(
+        objects.len() >= expected,
+        "{} objects, expected at least {expected}",
+        objects.len()
+    );
 }

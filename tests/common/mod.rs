@@ -132,7 +132,8 @@ impl Server {
         self.host.kv_get(self.data_dir(), key)
     }
 
-    /// How many file chunks and companions (`file/...` keys) the key-value store holds.
+    /// How many file chunks, companions and picture chunks (`file/...` keys) the key-value store
+    /// holds.
     pub fn file_keys(&self) -> usize {
         self.kv_keys()
             .iter()
