@@ -44,11 +44,10 @@ impl Leftovers {
 
     /// Does it all; failures are logged, and pending blobs are retried by the sweep.
     pub async fn settle(mut self, app: &App) {
-        for c in std::mem::take(&mut self.contents) {
-            let chunk_size = c.chunk_size.unwrap_or(app.chunks.chunk_size() as i64);
-            let chunks = (c.size.max(0) as u64).div_ceil(chunk_size.max(1) as u64);
-            content::discard(app, &c.blob, Some(chunks)).await;
-        }
+        let store_chunk_size = app.chunks.chunk_size();
+        let contents = std::mem::take(&mut self.contents).into_iter();
+        let blobs = contents.map(|c| (c.chunks(store_chunk_size) as i64, c.blob));
+        content::discard_all(app, blobs.map(|(n, blob)| (blob, Some(n))).collect()).await;
         for picture in &self.pictures {
             pictures::discard(app, Some(picture), None).await;
         }

@@ -153,17 +153,23 @@ pub async fn download(app: &App, me: &str, p: &Params, headers: &HeaderMap) -> R
     .await
 }
 
-/// Removes expired temporary files and their blobs (a few at a time: every upload does it).
+/// Removes expired temporary files and their blobs, a few at a time (every upload does it):
+/// up to 50 files and `content::SWEEP_OBJECTS` objects.
 pub async fn sweep(app: &App) -> Result<usize> {
+    let store_chunk_size = app.chunks.chunk_size();
     let expired = app.db.tx(|c| {
-        let expired = chat_files::take_expired(c, time::now(), 50)?;
-        let blobs: Vec<String> = expired.iter().map(|(blob, _, _)| blob.clone()).collect();
+        let expired = chat_files::expired(c, time::now(), 50)?;
+        let taken = content::within_sweep(expired, |(_, f)| f.chunks(store_chunk_size) as i64);
+        for (id, _) in &taken {
+            chat_files::delete(c, *id)?;
+        }
+        let blobs: Vec<String> = taken.iter().map(|(_, f)| f.blob.clone()).collect();
         content::release(c, &blobs)?;
-        Ok(expired)
+        Ok(taken)
     })?;
-    for (blob, size, chunk_size) in &expired {
-        let chunks = (*size as u64).div_ceil((*chunk_size).max(1) as u64);
-        content::discard(app, blob, Some(chunks)).await;
-    }
-    Ok(expired.len())
+    let blobs = expired
+        .iter()
+        .map(|(_, f)| (f.blob.clone(), Some(f.chunks(store_chunk_size) as i64)))
+        .collect();
+    Ok(content::discard_all(app, blobs).await)
 }

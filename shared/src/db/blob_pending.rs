@@ -20,6 +20,16 @@ pub fn add_sized(conn: &dyn Sql, blob: &str, now: i64, chunks: i64) -> anyhow::R
     Ok(())
 }
 
+/// Records how many chunks a pending blob has, unless that is known already: once its chunks are
+/// deleted in no set order (one request for many, on S3), what is left can have gaps.
+pub fn set_chunks(conn: &dyn Sql, blob: &str, chunks: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE blob_pending SET chunks = ? WHERE blob = ? AND chunks IS NULL",
+        params![chunks, blob],
+    )?;
+    Ok(())
+}
+
 pub fn remove(conn: &dyn Sql, blob: &str) -> anyhow::Result<()> {
     conn.execute("DELETE FROM blob_pending WHERE blob = ?", params![blob])?;
     Ok(())

@@ -96,19 +96,15 @@ pub fn set_thumbnail(conn: &dyn Sql, id: i64, state: Thumbnail) -> anyhow::Resul
 
 /// Removes up to `limit` expired files; returns their blobs and chunk counts' inputs
 /// (blob, size, chunk size).
-pub fn take_expired(
-    conn: &dyn Sql,
-    now: i64,
-    limit: i64,
-) -> anyhow::Result<Vec<(String, i64, i64)>> {
+/// Up to `limit` files expired by `now`, the oldest first: their ids and contents.
+pub fn expired(conn: &dyn Sql, now: i64, limit: i64) -> anyhow::Result<Vec<(i64, Chunked)>> {
     let rows = conn.query(
-        "DELETE FROM chat_files WHERE id IN
-             (SELECT id FROM chat_files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)
-         RETURNING blob, size, chunk_size",
+        "SELECT blob, size, chunk_size, id FROM chat_files WHERE expires_at <= ?
+         ORDER BY expires_at, id LIMIT ?",
         params![now, limit],
     )?;
     rows.iter()
-        .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
+        .map(|r| Ok((r.int(3)?, Chunked::from_row(r)?)))
         .collect()
 }
 

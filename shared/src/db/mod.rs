@@ -41,6 +41,12 @@ impl Chunked {
             chunk_size: Some(row.int(2)?),
         })
     }
+
+    /// How many chunks it has, written `store_chunk_size` at a time unless it knows its own.
+    pub fn chunks(&self, store_chunk_size: usize) -> u64 {
+        let chunk_size = self.chunk_size.unwrap_or(store_chunk_size as i64).max(1);
+        (self.size.max(0) as u64).div_ceil(chunk_size as u64)
+    }
 }
 
 /// A picture kept in the blob store, as a row points at it.

@@ -180,36 +180,81 @@ pub fn new_blob_id() -> Result<String> {
     Ok(hex::encode(ids::random_bytes::<16>()?))
 }
 
-/// Removes a blob's chunks (newest first, so that what remains after a crash is always a prefix)
-/// and its companions, then its pending entry. `chunks` is the count when known; otherwise the
-/// chunks are probed. Failures are logged: the pending entry stays, and the sweep retries.
+/// Removes a blob's chunks and its companions, then its pending entry. `chunks` is the count
+/// when known; otherwise the chunks are probed. Failures are logged: the pending entry stays, and
+/// the sweep retries.
 pub async fn discard(app: &App, blob: &str, chunks: Option<u64>) -> bool {
-    match try_discard(app, blob, chunks).await {
-        Ok(()) => true,
+    discard_all(app, vec![(blob.to_owned(), chunks.map(|n| n as i64))]).await == 1
+}
+
+/// Discards `blobs` (with their chunk counts when known) with one deletion of all their objects
+/// (one request per thousand on S3); returns how many went. Newest chunks go first where the
+/// store deletes one at a time, so that what a crash leaves is a prefix; the counts are recorded
+/// first, for a store that deletes many at once in no set order.
+pub async fn discard_all(app: &App, blobs: Vec<(String, Option<i64>)>) -> usize {
+    match try_discard_all(app, &blobs).await {
+        Ok(()) => blobs.len(),
         Err(err) => {
-            log::warn!("could not discard blob {blob}: {err:#}");
-            false
+            let names: Vec<&str> = blobs.iter().map(|(b, _)| b.as_str()).collect();
+            log::warn!("could not discard blobs {names:?}: {err:#}");
+            0
         }
     }
 }
 
-async fn try_discard(app: &App, blob: &str, chunks: Option<u64>) -> Result<()> {
+async fn try_discard_all(app: &App, blobs: &[(String, Option<i64>)]) -> Result<()> {
     let store = &app.chunks;
-    let count = match chunks {
-        Some(n) => n,
-        None => {
-            let mut n = 0;
-            while store.get(ChunkKey::Chunk(blob, n)).await?.is_some() {
-                n += 1;
+    let mut counted = Vec::with_capacity(blobs.len());
+    for (blob, chunks) in blobs {
+        let count = match chunks {
+            Some(n) => (*n).max(0) as u64,
+            None => {
+                let mut n = 0;
+                while store.get(ChunkKey::Chunk(blob, n)).await?.is_some() {
+                    n += 1;
+                }
+                n
             }
-            n
-        }
-    };
-    store.delete(ChunkKey::Part(blob, THUMBNAIL)).await?;
-    for n in (0..count).rev() {
-        store.delete(ChunkKey::Chunk(blob, n)).await?;
+        };
+        counted.push((blob.as_str(), count));
     }
-    app.db.run(|c| Ok(blob_pending::remove(c, blob)?))
+    app.db.tx(|c| {
+        for (blob, count) in &counted {
+            blob_pending::set_chunks(c, blob, *count as i64)?;
+        }
+        Ok(())
+    })?;
+    let mut keys = Vec::new();
+    for (blob, count) in &counted {
+        keys.push(ChunkKey::Part(blob, THUMBNAIL));
+        keys.extend((0..*count).rev().map(|n| ChunkKey::Chunk(blob, n)));
+    }
+    store.delete_all(&keys).await?;
+    app.db.tx(|c| {
+        for (blob, _) in &counted {
+            blob_pending::remove(c, blob)?;
+        }
+        Ok(())
+    })
+}
+
+/// Objects one sweep deletes at most: a request spends one S3 request on it (see
+/// `ChunkStore::delete_all`), and a bounded time.
+pub const SWEEP_OBJECTS: i64 = 1000;
+
+/// The blobs of `blobs` (with their chunk counts) that one sweep takes: from the first, while
+/// their objects (chunks and a thumbnail) stay within [`SWEEP_OBJECTS`], and at least one.
+pub fn within_sweep<T>(blobs: Vec<T>, objects: impl Fn(&T) -> i64) -> Vec<T> {
+    let mut total = 0;
+    let mut taken = Vec::new();
+    for blob in blobs {
+        total += objects(&blob) + 1;
+        if total > SWEEP_OBJECTS && !taken.is_empty() {
+            break;
+        }
+        taken.push(blob);
+    }
+    taken
 }
 
 /// Marks blobs as pending inside the caller's transaction (the rows owning them are about to go);
@@ -222,11 +267,13 @@ pub fn release(conn: &dyn crate::storage::Sql, blobs: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Discards up to `limit` pending blobs older than `age_seconds` (uploads that expired, a
-/// crash's leftovers); returns how many went.
+/// Discards pending blobs older than `age_seconds` (uploads that expired, a crash's leftovers),
+/// up to `limit` of them and [`SWEEP_OBJECTS`] objects; returns how many went. A blob whose
+/// chunks were not counted counts as one chunk here.
 pub async fn sweep(app: &App, age_seconds: i64, limit: i64) -> Result<usize> {
     let before = Some(time::now() - age_seconds);
     let stale = app.db.run(|c| Ok(blob_pending::stale(c, before, limit)?))?;
+    let stale = within_sweep(stale, |(_, chunks)| chunks.unwrap_or(1));
     Ok(discard_all(app, stale).await)
 }
 
@@ -234,16 +281,6 @@ pub async fn sweep(app: &App, age_seconds: i64, limit: i64) -> Result<usize> {
 /// crash left behind: nothing was in flight yet, and nothing started later is among them.
 pub fn leftovers(app: &App) -> Result<Vec<(String, Option<i64>)>> {
     app.db.run(|c| Ok(blob_pending::stale(c, None, i64::MAX)?))
-}
-
-/// Discards `blobs` (with their chunk counts when known); returns how many went.
-pub async fn discard_all(app: &App, blobs: Vec<(String, Option<i64>)>) -> usize {
-    let mut gone = 0;
-    for (blob, chunks) in &blobs {
-        let chunks = chunks.map(|n| n.max(0) as u64);
-        gone += usize::from(discard(app, blob, chunks).await);
-    }
-    gone
 }
 
 /// The companion object holding a file's thumbnail.
@@ -306,4 +343,30 @@ pub async fn read_all(store: &dyn ChunkStore, blob: &str, size: u64) -> Result<V
         n += 1;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blobs of these chunk counts, as one sweep takes them.
+    fn swept(chunks: &[i64]) -> Vec<i64> {
+        within_sweep(chunks.to_vec(), |n| *n)
+    }
+
+    #[test]
+    fn a_sweep_takes_blobs_while_their_objects_fit() {
+        let most = SWEEP_OBJECTS - 1; // with its thumbnail, a blob of `most` chunks fills a sweep
+        assert_eq!(swept(&[]), Vec::<i64>::new());
+        assert_eq!(swept(&[3, 4, 5]), [3, 4, 5]);
+        assert_eq!(swept(&[most, 0]), [most], "the thumbnail counts");
+        assert_eq!(swept(&[most - 2, 0, 7]), [most - 2, 0]);
+        assert_eq!(
+            swept(&[5 * most, 1]),
+            [5 * most],
+            "one is taken, however large"
+        );
+        let many = vec![13; 200]; // chat files of 100 MiB on S3
+        assert_eq!(swept(&many).len() as i64, SWEEP_OBJECTS / 14);
+    }
 }

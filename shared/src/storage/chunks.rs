@@ -22,6 +22,18 @@ pub trait ChunkStore: MaybeSend {
     fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>>;
     /// Deleting a chunk that does not exist succeeds.
     fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>>;
+
+    /// Deletes every object of `keys` (missing ones too), in the order given where the store
+    /// deletes one at a time, and in as few requests as it allows where it is remote.
+    fn delete_all(&self, keys: &[ChunkKey<'_>]) -> BoxFuture<'static, anyhow::Result<()>> {
+        let deletes: Vec<_> = keys.iter().map(|key| self.delete(*key)).collect();
+        Box::pin(async move {
+            for delete in deletes {
+                delete.await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// One object of a blob: a numbered chunk, or a named companion.
