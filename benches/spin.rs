@@ -137,6 +137,12 @@ impl Spin {
         let state = tempfile::tempdir().expect("state dir");
         if let Some(database) = database {
             std::fs::copy(database, state.path().join(DATABASE)).expect("copy the database");
+            // The database logs ahead: what is not checkpointed yet is in its `-wal` file.
+            let wal = |dir: &Path| dir.join(format!("{DATABASE}-wal"));
+            let from = wal(database.parent().expect("state dir"));
+            if from.exists() {
+                std::fs::copy(from, wal(state.path())).expect("copy the write-ahead log");
+            }
         }
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())

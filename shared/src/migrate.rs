@@ -50,6 +50,12 @@ fn ensure_on(conn: &dyn Sql) -> Result<()> {
     if applied(conn).unwrap_or(0) >= latest() {
         return Ok(());
     }
+    // Write-ahead logging, as the native server's database: a writer does not wait for readers
+    // and commits with one write, not two. The mode is kept in the database file, so setting it
+    // with the migrations is enough; a database that refuses it (a remote one) keeps its own.
+    if let Err(err) = conn.query("PRAGMA journal_mode = WAL", &[]) {
+        log::info!("the database stays in its journal mode: {err:#}");
+    }
     conn.tx(|conn| {
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -106,9 +112,15 @@ struct Checked<'a> {
 }
 
 impl Checked<'_> {
+    /// Before the connection's first write: the schema, and commits that do not wait for the
+    /// disk (`synchronous = NORMAL` under WAL, as natively: a power cut may lose the last
+    /// moments, never the database's consistency).
     fn ensure(&self) -> anyhow::Result<()> {
         if !self.current.load(Ordering::Relaxed) {
             ensure_on(self.conn).map_err(anyhow::Error::from)?;
+            if let Err(err) = self.conn.execute("PRAGMA synchronous = NORMAL", &[]) {
+                log::info!("commits stay synchronous: {err:#}");
+            }
             self.current.store(true, Ordering::Relaxed);
         }
         Ok(())

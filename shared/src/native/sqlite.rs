@@ -286,6 +286,32 @@ mod tests {
         assert_applied_once(&lazy);
     }
 
+    /// A database made by the migrations logs ahead, whoever opened it (Spin's connections set
+    /// nothing of their own).
+    #[test]
+    fn the_migrations_leave_the_database_in_wal_mode() {
+        let dir = tempdir::Dir::new();
+        let path = dir.0.join("plain.sqlite");
+        let plain = Connection::open(&path).unwrap();
+        let mode = |c: &Connection| -> String {
+            c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(mode(&plain), "delete");
+        struct Plain(Mutex<Connection>);
+        impl Database for Plain {
+            fn with_conn(
+                &self,
+                f: &mut dyn FnMut(&dyn Sql) -> anyhow::Result<()>,
+            ) -> anyhow::Result<()> {
+                f(&NativeConn(&self.0.lock().unwrap()))
+            }
+        }
+        let plain = Plain(Mutex::new(plain));
+        crate::migrate::ensure(&plain).unwrap();
+        assert_eq!(mode(&Connection::open(&path).unwrap()), "wal");
+    }
+
     #[test]
     fn on_first_write_reads_of_a_current_schema_run_nothing_else() {
         let (_dir, db) = db();
@@ -297,13 +323,19 @@ mod tests {
         });
         assert_eq!(read_user(&lazy), 0);
         assert_eq!(*log.lock().unwrap(), [READ]);
-        // The first write checks the version once, before its transaction; later ones do not.
+        // The first write checks the version once and sets its commits' durability, before its
+        // transaction; later ones do neither.
         add_type(&lazy, "篮球");
         add_type(&lazy, "足球");
         let log = log.lock().unwrap();
         let checks = log.iter().filter(|s| s.contains("schema_migrations"));
         assert_eq!(checks.count(), 1, "{log:?}");
         assert!(log[1].contains("schema_migrations"), "{log:?}");
-        assert_eq!(log[2], "BEGIN IMMEDIATE", "{log:?}");
+        assert_eq!(
+            log[2..4],
+            ["PRAGMA synchronous = NORMAL", "BEGIN IMMEDIATE"],
+            "{log:?}"
+        );
+        assert_eq!(log.iter().filter(|s| s.starts_with("PRAGMA")).count(), 1);
     }
 }
