@@ -2452,3 +2452,79 @@ async fn dismissed_groups_are_read_only() {
     )
     .await;
 }
+
+/// The stored chunks of pictures under `prefix` (`file/<kind>/<owner>/<etag>/<n>`), by etag.
+fn stored_pictures(server: &Server, prefix: &str) -> Vec<String> {
+    let mut etags: Vec<String> = server
+        .kv_keys()
+        .iter()
+        .filter_map(|k| k.strip_prefix(&format!("file/{prefix}/")))
+        .filter_map(|rest| rest.split('/').next().map(str::to_owned))
+        .collect();
+    etags.dedup();
+    etags
+}
+
+/// A picture replaced or deleted leaves no bytes behind; one still shown keeps its own.
+#[tokio::test]
+async fn pictures_that_go_leave_no_bytes_behind() {
+    let server = Server::start().await;
+    let owner = server.login("pictures-owner").await;
+    let group = create_group(&server, &owner, "图片清理").await;
+    let g = group.to_string();
+    let fields = [("group_id", g.as_str())];
+    let avatars = format!("avatar/group/{group}");
+    for side in [40, 50] {
+        upload_ok(
+            &server,
+            AVATAR_ADD,
+            &owner,
+            "avatar",
+            png(side, side, 255),
+            &fields,
+        )
+        .await;
+        assert_eq!(
+            stored_pictures(&server, &avatars).len(),
+            1,
+            "only the avatar shown"
+        );
+    }
+
+    let intro = format!("picture/group/{group}");
+    let first = upload_ok(&server, PIC_ADD, &owner, "pic", png(30, 20, 255), &fields).await;
+    upload_ok(&server, PIC_ADD, &owner, "pic", png(20, 30, 255), &fields).await;
+    assert_eq!(stored_pictures(&server, &intro).len(), 2);
+    let pic_id = first["pic_id"].as_i64().unwrap();
+    server
+        .ok(
+            PIC_DEL,
+            &owner,
+            json!({ "group_id": group, "pic_id": pic_id }),
+        )
+        .await;
+    assert_eq!(stored_pictures(&server, &intro).len(), 1);
+
+    let id = add_announcement(&server, &owner, group, "通知").await;
+    let id_s = id.to_string();
+    let ann_fields = [("group_id", g.as_str()), ("announcement_id", id_s.as_str())];
+    upload_ok(
+        &server,
+        ANN_SET_PIC,
+        &owner,
+        "pic",
+        png(25, 25, 255),
+        &ann_fields,
+    )
+    .await;
+    let announced = format!("picture/announcement/{id}");
+    assert_eq!(stored_pictures(&server, &announced).len(), 1);
+    server
+        .ok(
+            ANN_DELETE,
+            &owner,
+            json!({ "group_id": group, "announcement_id": id }),
+        )
+        .await;
+    assert!(stored_pictures(&server, &announced).is_empty());
+}

@@ -86,11 +86,13 @@ pub async fn discard(app: &App, stored: Option<&StoredPicture>, keep: Option<&St
     if keep.is_some_and(|k| k.blob == old.blob) {
         return;
     }
-    for n in (0..max_chunks(app)).rev() {
-        if let Err(err) = app.chunks.delete(ChunkKey::Chunk(&old.blob, n)).await {
-            log::warn!("could not delete picture {}: {err:#}", old.blob);
-            return;
-        }
+    let chunks: Vec<_> = (0..max_chunks(app))
+        .rev()
+        .map(|n| ChunkKey::Chunk(&old.blob, n))
+        .collect();
+    if let Err(err) = app.chunks.delete_all(&chunks).await {
+        log::warn!("could not delete picture {}: {err:#}", old.blob);
+        return;
     }
     if let Err(err) = app.blobs().delete(&old.blob) {
         log::warn!("could not delete picture {}: {err:#}", old.blob);
