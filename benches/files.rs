@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use support::{body_len, login, upload_form, Server};
+use support::{body_len, login, Server};
 
 mod support;
 
@@ -61,20 +61,14 @@ impl Client {
 
     /// Uploads `mib` MiB; returns the file id and the seconds it took.
     async fn upload(&self, mib: u64) -> (String, f64) {
-        let form = upload_form(mib, self.group_id.clone());
-        let started = Instant::now();
-        let answer: Value = self
-            .http
-            .post(format!("{}/group/internal/files/upload", self.base))
-            .header("token", &self.token)
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload")
-            .json()
-            .await
-            .expect("upload json");
-        let seconds = started.elapsed().as_secs_f64();
+        let (answer, seconds) = support::upload(
+            &self.http,
+            &self.base,
+            &self.token,
+            mib,
+            self.group_id.clone(),
+        )
+        .await;
         let id = answer["file_id"]
             .as_i64()
             .unwrap_or_else(|| panic!("upload failed: {answer}"));

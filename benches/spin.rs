@@ -466,19 +466,10 @@ async fn load_scenario(scenario: &str, noop: &Spin, point: &Spin, builds: &[Zudu
 
 /// Uploads `mib` MiB to `base`; the answer, and the seconds it took.
 async fn upload(base: &str, token: &str, mib: u64, group_id: i64) -> (Value, f64) {
-    let started = Instant::now();
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/group/internal/files/upload"))
-        .header("token", token)
-        .multipart(upload_form(mib, group_id.to_string()))
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("upload json");
+    let client = reqwest::Client::new();
+    let (answer, seconds) = support::upload(&client, base, token, mib, group_id.to_string()).await;
     assert_eq!(answer["code"], 0, "upload: {answer}");
-    (answer, started.elapsed().as_secs_f64())
+    (answer, seconds)
 }
 
 /// Downloads a file, checking its length; the seconds it took.

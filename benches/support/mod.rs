@@ -266,6 +266,30 @@ pub fn upload_form(mib: u64, group_id: String) -> reqwest::multipart::Form {
         .part("file", part)
 }
 
+/// Uploads `mib` MiB (see [`upload_form`]) to `base` as `token`; the answer, and the seconds it
+/// took.
+#[allow(dead_code)] // not every benchmark uploads
+pub async fn upload(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    mib: u64,
+    group_id: String,
+) -> (Value, f64) {
+    let started = std::time::Instant::now();
+    let answer: Value = client
+        .post(format!("{base}/group/internal/files/upload"))
+        .header("token", token)
+        .multipart(upload_form(mib, group_id))
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("upload json");
+    (answer, started.elapsed().as_secs_f64())
+}
+
 /// Reads a response's body to its end, counting its bytes.
 #[allow(dead_code)] // not every benchmark downloads
 pub async fn body_len(res: reqwest::Response) -> u64 {

@@ -43,11 +43,10 @@ impl Leftovers {
     }
 
     /// Does it all; failures are logged, and pending blobs are retried by the sweep.
-    pub async fn settle(mut self, app: &App) {
-        let store_chunk_size = app.chunks.chunk_size();
-        let contents = std::mem::take(&mut self.contents).into_iter();
-        let blobs = contents.map(|c| (c.chunks(store_chunk_size) as i64, c.blob));
-        content::discard_all(app, blobs.map(|(n, blob)| (blob, Some(n))).collect()).await;
+    pub async fn settle(self, app: &App) {
+        let size = app.chunks.chunk_size();
+        let blobs = self.contents.iter().map(|c| c.to_discard(size)).collect();
+        content::discard_all(app, blobs).await;
         for picture in &self.pictures {
             pictures::discard(app, Some(picture), None).await;
         }

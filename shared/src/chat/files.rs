@@ -169,7 +169,7 @@ pub async fn sweep(app: &App) -> Result<usize> {
     })?;
     let blobs = expired
         .iter()
-        .map(|(_, f)| (f.blob.clone(), Some(f.chunks(store_chunk_size) as i64)))
+        .map(|(_, f)| f.to_discard(store_chunk_size))
         .collect();
     Ok(content::discard_all(app, blobs).await)
 }

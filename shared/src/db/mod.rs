@@ -47,6 +47,12 @@ impl Chunked {
         let chunk_size = self.chunk_size.unwrap_or(store_chunk_size as i64).max(1);
         (self.size.max(0) as u64).div_ceil(chunk_size as u64)
     }
+
+    /// Its blob and chunk count, as `content::discard_all` takes them.
+    pub fn to_discard(&self, store_chunk_size: usize) -> (String, Option<i64>) {
+        let chunks = self.chunks(store_chunk_size) as i64;
+        (self.blob.clone(), Some(chunks))
+    }
 }
 
 /// A picture kept in the blob store, as a row points at it.
