@@ -299,3 +299,154 @@ async fn expired_files_are_gone_and_their_chunks_freed() {
     upload_ok(&server, &member, "group", group, "new.bin", vec![2u8; 10]).await;
     assert_eq!(server.file_keys(), 1);
 }
+
+const BEGIN: &str = "/chat/files/upload/begin";
+const PART: &str = "/chat/files/upload/part";
+const STATUS: &str = "/chat/files/upload/status";
+const COMPLETE: &str = "/chat/files/upload/complete";
+const ABORT: &str = "/chat/files/upload/abort";
+
+async fn put_part(server: &Server, who: &User, upload: &Value, part: usize, bytes: &[u8]) -> u16 {
+    let res = server
+        .client
+        .put(server.url(PART))
+        .query(&[
+            ("upload_id", upload.to_string()),
+            ("part", part.to_string()),
+        ])
+        .header("token", &who.token)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("part");
+    res.status().as_u16()
+}
+
+/// Files over a platform's body limit (Fermyon Cloud: 10 MB) are sent in parts, with the rules of
+/// one-shot uploads; without object storage there is no direct upload (102).
+#[tokio::test]
+async fn temporary_files_can_be_sent_in_parts() {
+    let server =
+        Server::with(Options::dev_login().env("ZUDUI_CHAT_ROOM_QUOTA_BYTES", "150000000")).await;
+    let (group, owner, member, outsider) = room(&server, "parts").await;
+    let begin = |kind: &str, room: i64, size: u64| json!({ "type": kind, "room_id": room, "name": "录音.bin", "size": size });
+    // (who, path, body, code, status)
+    let refused = [
+        (&outsider, BEGIN, begin("group", group, 10), 407, 403),
+        (&member, BEGIN, begin("channel", group, 10), 410, 400),
+        (&member, BEGIN, begin("group", group + 1000, 10), 408, 404),
+        (
+            &member,
+            BEGIN,
+            begin("group", group, (100 << 20) + 1),
+            104,
+            413,
+        ),
+        (
+            &member,
+            BEGIN,
+            json!({ "type": "group", "room_id": group, "name": "n", "size": -1 }),
+            101,
+            400,
+        ),
+        (
+            &member,
+            "/chat/files/upload/direct",
+            begin("group", group, 10),
+            102,
+            404,
+        ),
+        (&member, STATUS, json!({ "upload_id": 999_999 }), 406, 404),
+    ];
+    for (who, path, body, code, status) in refused {
+        server
+            .fails(path, who.t(), body.clone(), code, status)
+            .await;
+    }
+
+    let data: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
+    let begun = server
+        .ok(
+            BEGIN,
+            &member.token,
+            begin("group", group, data.len() as u64),
+        )
+        .await;
+    let id = begun["upload_id"].clone();
+    assert_eq!(
+        (begun["part_size"].as_u64(), begun["part_count"].as_u64()),
+        (Some(8_000_000), Some(2))
+    );
+    assert_eq!(
+        put_part(&server, &member, &id, 1, &data[8_000_000..]).await,
+        200
+    );
+    assert_eq!(
+        put_part(&server, &member, &id, 0, &data[..8_000_000]).await,
+        200
+    );
+    // Someone else's upload, or one of the group file space, is not there.
+    assert_eq!(
+        put_part(&server, &owner, &id, 0, &data[..8_000_000]).await,
+        404
+    );
+    server
+        .fails(STATUS, owner.t(), json!({ "upload_id": id }), 406, 404)
+        .await;
+    server
+        .fails(
+            "/group/internal/files/upload/complete",
+            member.t(),
+            json!({ "upload_id": id }),
+            341,
+            404,
+        )
+        .await;
+    let status = server
+        .ok(STATUS, &member.token, json!({ "upload_id": id }))
+        .await;
+    assert_eq!(status["received"], json!([0, 1]));
+    let file = server
+        .ok(COMPLETE, &member.token, json!({ "upload_id": id }))
+        .await["file_id"]
+        .as_i64()
+        .unwrap();
+    let got = download(&server, &owner, "group", group, file, &[]).await;
+    assert_eq!(got.status(), 200);
+    assert!(got.bytes().await.unwrap() == data);
+
+    // Uploads in progress hold their declared sizes: 9 MB stored and two of 70 MB begun leave
+    // no room for a third in 150 MB.
+    for _ in 0..2 {
+        server
+            .ok(BEGIN, &member.token, begin("group", group, 70_000_000))
+            .await;
+    }
+    let third = server
+        .fails(
+            BEGIN,
+            member.t(),
+            begin("group", group, 70_000_000),
+            412,
+            413,
+        )
+        .await;
+    assert!(third["errorMsg"].is_string());
+    // An abandoned upload gives its part back.
+    let small = server
+        .ok(BEGIN, &owner.token, begin("group", group, 100))
+        .await["upload_id"]
+        .clone();
+    assert_eq!(put_part(&server, &owner, &small, 0, &[5u8; 100]).await, 200);
+    server
+        .fails(ABORT, member.t(), json!({ "upload_id": small }), 406, 404)
+        .await;
+    let before = server.file_keys();
+    server
+        .ok(ABORT, &owner.token, json!({ "upload_id": small }))
+        .await;
+    assert_eq!(server.file_keys(), before - 1);
+    server
+        .fails(STATUS, owner.t(), json!({ "upload_id": small }), 406, 404)
+        .await;
+}

@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0009_chat_client_msg_id.sql"),
     ),
     (10, include_str!("../../migrations/0010_rate_buckets.sql")),
+    (
+        11,
+        include_str!("../../migrations/0011_uploads_anywhere.sql"),
+    ),
 ];
 
 pub fn latest() -> i64 {

@@ -4,7 +4,6 @@ use chrono::{DateTime, FixedOffset};
 
 pub const FORMAT: &str = "%Y/%m/%d %H:%M:%S";
 
-/// Seconds since the Unix epoch, the form every time is stored in.
 /// Milliseconds since the epoch, for rate limits.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -13,6 +12,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Seconds since the Unix epoch, the form every time is stored in.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

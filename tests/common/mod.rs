@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod host;
 pub mod process;
 pub mod proxy;
+pub mod s3;
 pub mod tls;
 pub mod wechat;
 pub mod ws;

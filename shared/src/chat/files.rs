@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::body::{Request, Response};
 use crate::db::chat_files::{self, ChatFile};
 use crate::db::chat_messages::Room;
+use crate::db::file_uploads::{self, Upload, UploadTo};
 use crate::db::group_files::{self, Content};
 use crate::db::{groups, members, private_rooms};
 use crate::error::{Code, Error, Result};
@@ -82,8 +83,11 @@ impl Destination for ChatUpload {
         }
         let now = time::now();
         let quotas = app.settings.quotas()?;
-        let room = chat_files::room_bytes(conn, self.room, now)?;
-        let mine = chat_files::uploader_bytes(conn, me, now)?;
+        // Uploads in progress hold what they declared.
+        let room = chat_files::room_bytes(conn, self.room, now)?
+            + file_uploads::reserved_room_bytes(conn, self.room, now)?;
+        let mine = chat_files::uploader_bytes(conn, me, now)?
+            + file_uploads::reserved_chat_bytes(conn, me, now)?;
         let left = (quotas.chat_room_quota_bytes.saturating_sub(room))
             .min(quotas.chat_user_quota_bytes.saturating_sub(mine));
         if left == 0 {
@@ -97,6 +101,24 @@ impl Destination for ChatUpload {
             true => Error::new(Code::ChatFilesFull),
             false => Error::with_message(Code::TooLarge, "临时文件不能超过 100MB"),
         }
+    }
+
+    fn upload_to(&self) -> UploadTo {
+        UploadTo::Room(self.room)
+    }
+
+    fn of_upload(up: &Upload) -> Option<ChatUpload> {
+        match up.to {
+            UploadTo::Room(room) => Some(ChatUpload {
+                room,
+                name: up.name.clone(),
+            }),
+            UploadTo::Folder { .. } => None,
+        }
+    }
+
+    fn not_found() -> Error {
+        Error::new(Code::TempFileNotFound)
     }
 
     fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64> {

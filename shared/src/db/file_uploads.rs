@@ -3,39 +3,68 @@
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
+use super::chat_messages::Room;
 use super::Chunked;
+
+/// Where an upload goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadTo {
+    /// A folder of a group's space (`None`: the root).
+    Folder {
+        group_id: i64,
+        parent_id: Option<i64>,
+    },
+    /// A chat room's temporary files.
+    Room(Room),
+}
 
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub id: i64,
-    pub group_id: i64,
-    pub parent_id: Option<i64>,
+    pub to: UploadTo,
     pub name: String,
     pub size: i64,
     pub part_size: i64,
     pub uploader_id: String,
     pub blob: String,
     pub expires_at: i64,
+    /// Sent by the client straight to object storage, as one object.
+    pub direct: bool,
 }
 
+const COLUMNS: &str = "id, group_id, parent_id, room_kind, room_id, name, size, part_size,
+                       uploader_id, blob, expires_at, direct";
+
 fn from_row(r: &Row) -> anyhow::Result<Upload> {
+    let to = match (r.opt_int(1)?, r.opt_text(3)?) {
+        (Some(group_id), _) => UploadTo::Folder {
+            group_id,
+            parent_id: r.opt_int(2)?,
+        },
+        (None, Some(kind)) => {
+            let key = format!("{kind}:{}", r.int(4)?);
+            UploadTo::Room(
+                Room::from_key(&key).ok_or_else(|| anyhow::anyhow!("upload to room {key}"))?,
+            )
+        }
+        (None, None) => anyhow::bail!("upload {} goes nowhere", r.int(0)?),
+    };
     Ok(Upload {
         id: r.int(0)?,
-        group_id: r.int(1)?,
-        parent_id: r.opt_int(2)?,
-        name: r.text(3)?,
-        size: r.int(4)?,
-        part_size: r.int(5)?,
-        uploader_id: r.text(6)?,
-        blob: r.text(7)?,
-        expires_at: r.int(8)?,
+        to,
+        name: r.text(5)?,
+        size: r.int(6)?,
+        part_size: r.int(7)?,
+        uploader_id: r.text(8)?,
+        blob: r.text(9)?,
+        expires_at: r.int(10)?,
+        direct: r.int(11)? != 0,
     })
 }
 
 pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
     conn.query(
-        "SELECT id, group_id, parent_id, name, size, part_size, uploader_id, blob, expires_at
-         FROM file_uploads WHERE id = ?",
+        &format!("SELECT {COLUMNS} FROM file_uploads WHERE id = ?"),
         params![id],
     )?
     .first()
@@ -44,23 +73,49 @@ pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
 }
 
 pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
+    let (group_id, parent_id, room_kind, room_id) = match u.to {
+        UploadTo::Folder {
+            group_id,
+            parent_id,
+        } => (Some(group_id), parent_id, None, None),
+        UploadTo::Room(room) => (None, None, Some(room.kind()), Some(room.id())),
+    };
     conn.query(
-        "INSERT INTO file_uploads
-             (group_id, parent_id, name, size, part_size, uploader_id, blob, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO file_uploads (group_id, parent_id, room_kind, room_id, name, size,
+             part_size, uploader_id, blob, created_at, expires_at, direct)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         params![
-            u.group_id,
-            u.parent_id,
+            group_id,
+            parent_id,
+            room_kind,
+            room_id,
             &u.name,
             u.size,
             u.part_size,
             &u.uploader_id,
             &u.blob,
             now,
-            u.expires_at
+            u.expires_at,
+            u.direct as i64
         ],
     )?[0]
         .int(0)
+}
+
+impl Upload {
+    /// Its blob, as a deletion hands it on.
+    pub fn content(&self) -> Chunked {
+        Upload::chunked(self.blob.clone(), self.size, self.direct)
+    }
+
+    /// A direct upload is one object; parts are written in the chunk store's chunks.
+    fn chunked(blob: String, size: i64, direct: bool) -> Chunked {
+        Chunked {
+            blob,
+            size,
+            chunk_size: direct.then_some(size.max(1)),
+        }
+    }
 }
 
 pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result<()> {
@@ -82,13 +137,38 @@ pub fn parts(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
     .collect()
 }
 
-/// Bytes reserved by a group's uploads in progress (their declared sizes), expired ones aside.
+/// Bytes reserved by uploads in progress into a group's space (their declared sizes), expired
+/// ones aside.
 pub fn reserved_bytes(conn: &dyn Sql, group_id: i64, now: i64) -> anyhow::Result<u64> {
-    let rows = conn.query(
+    sum(
+        conn,
         "SELECT ifnull(SUM(size), 0) FROM file_uploads WHERE group_id = ? AND expires_at >= ?",
         params![group_id, now],
-    )?;
-    Ok(rows[0].int(0)?.max(0) as u64)
+    )
+}
+
+/// Bytes reserved by uploads in progress into a chat room.
+pub fn reserved_room_bytes(conn: &dyn Sql, room: Room, now: i64) -> anyhow::Result<u64> {
+    sum(
+        conn,
+        "SELECT ifnull(SUM(size), 0) FROM file_uploads
+         WHERE room_kind = ? AND room_id = ? AND expires_at >= ?",
+        params![room.kind(), room.id(), now],
+    )
+}
+
+/// Bytes reserved by a user's uploads in progress into chat rooms, every room together.
+pub fn reserved_chat_bytes(conn: &dyn Sql, uploader: &str, now: i64) -> anyhow::Result<u64> {
+    sum(
+        conn,
+        "SELECT ifnull(SUM(size), 0) FROM file_uploads
+         WHERE uploader_id = ? AND room_kind IS NOT NULL AND expires_at >= ?",
+        params![uploader, now],
+    )
+}
+
+fn sum(conn: &dyn Sql, sql: &str, values: &[Value]) -> anyhow::Result<u64> {
+    Ok(conn.query(sql, values)?[0].int(0)?.max(0) as u64)
 }
 
 pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<()> {
@@ -114,9 +194,14 @@ pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes every upload to a group and their parts; returns their blobs.
+/// Deletes every upload to a group, its space or its chat room, and their parts; returns their
+/// blobs.
 pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked>> {
-    delete_where(conn, "group_id = ?", params![group_id])
+    delete_where(
+        conn,
+        "group_id = ? OR (room_kind = 'group' AND room_id = ?)",
+        params![group_id, group_id],
+    )
 }
 
 /// Deletes the uploads of one member to a group (they left it) and their parts; returns their
@@ -142,16 +227,10 @@ fn delete_where(conn: &dyn Sql, filter: &str, params: &[Value]) -> anyhow::Resul
         params,
     )?;
     conn.query(
-        &format!("DELETE FROM file_uploads WHERE {filter} RETURNING blob, size"),
+        &format!("DELETE FROM file_uploads WHERE {filter} RETURNING blob, size, direct"),
         params,
     )?
     .iter()
-    .map(|r| {
-        Ok(Chunked {
-            blob: r.text(0)?,
-            size: r.int(1)?,
-            chunk_size: None,
-        })
-    })
+    .map(|r| Ok(Upload::chunked(r.text(0)?, r.int(1)?, r.int(2)? != 0)))
     .collect()
 }

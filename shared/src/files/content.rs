@@ -286,7 +286,11 @@ pub fn leftovers(app: &App) -> Result<Vec<(String, Option<i64>)>> {
 /// The companion object holding a file's thumbnail.
 pub const THUMBNAIL: &str = "thumb";
 
-/// Bytes `range` of a blob, as a stream of chunk slices.
+/// Most bytes one read asks the store for: a blob stored as one object (an upload straight to
+/// object storage) is read in pieces, so memory stays bounded whatever its size.
+const READ_PIECE: u64 = 8_000_000;
+
+/// Bytes `range` of a blob, as a stream of pieces of its chunks.
 pub fn read(
     store: Arc<dyn ChunkStore>,
     blob: String,
@@ -302,18 +306,13 @@ pub fn read(
             }
             let n = pos / chunk_size;
             let start = n * chunk_size;
-            let item = match store.get(ChunkKey::Chunk(&blob, n)).await {
-                Ok(Some(chunk)) => {
-                    let from = (pos - start) as usize;
-                    let to = ((range.end - start) as usize).min(chunk.len());
-                    if from >= to {
-                        Err(std::io::Error::other(format!(
-                            "blob {blob}: chunk {n} is short"
-                        )))
-                    } else {
-                        Ok(chunk.slice(from..to))
-                    }
-                }
+            let end = range.end.min(start + chunk_size).min(pos + READ_PIECE);
+            let piece = store.get_range(ChunkKey::Chunk(&blob, n), pos - start..end - start);
+            let item = match piece.await {
+                Ok(Some(piece)) if !piece.is_empty() => Ok(piece),
+                Ok(Some(_)) => Err(std::io::Error::other(format!(
+                    "blob {blob}: chunk {n} is short"
+                ))),
                 Ok(None) => Err(std::io::Error::other(format!(
                     "blob {blob}: chunk {n} missing"
                 ))),
@@ -321,7 +320,7 @@ pub fn read(
             };
             // After an error the stream ends: the client sees a body shorter than announced.
             let next = match &item {
-                Ok(slice) => pos + slice.len() as u64,
+                Ok(piece) => pos + piece.len() as u64,
                 Err(_) => range.end,
             };
             Some((item, next))

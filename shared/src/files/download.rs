@@ -1,6 +1,10 @@
 //! Downloads: the file streamed chunk by chunk with its validator, a `Content-Disposition` that
 //! carries any UTF-8 name, and single byte ranges (206, or 416 when unsatisfiable). A request for
-//! several ranges gets the whole file, as HTTP allows.
+//! several ranges gets the whole file, as HTTP allows. A file that object storage holds as one
+//! object is not streamed: the answer is a redirect to a short-lived signed link to it, so its
+//! bytes never pass through the function.
+
+use std::time::Duration;
 
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -11,7 +15,7 @@ use crate::body::{Body, Response};
 use crate::db::group_files::{Content, Entry, Thumbnail};
 use crate::error::{Code, Error, Result};
 use crate::imaging::etag_matches;
-use crate::storage::Sql;
+use crate::storage::{ChunkKey, Sql};
 
 use super::{content, thumbnails};
 
@@ -34,6 +38,9 @@ pub fn file(app: &App, headers: &HeaderMap, name: &str, file: &Content) -> Resul
             file,
             name,
         ));
+    }
+    if let Some(link) = direct_link(app, name, file) {
+        return Ok(redirect(&link, file));
     }
     let range = match requested_range(headers, file) {
         Requested::Whole => None,
@@ -65,6 +72,34 @@ pub fn file(app: &App, headers: &HeaderMap, name: &str, file: &Content) -> Resul
     res.headers_mut()
         .insert(header::CONTENT_LENGTH, header_value(&served.to_string()));
     Ok(described(res, status, file, name))
+}
+
+/// How long a download link works: it is followed at once.
+const LINK_LIFETIME: Duration = Duration::from_secs(300);
+
+/// A signed link to the file in object storage, when it is one object there (an upload straight
+/// to the store, or one no larger than a chunk).
+fn direct_link(app: &App, name: &str, file: &Content) -> Option<String> {
+    let direct = app.chunks.direct()?;
+    if file.size <= 0 || file.size > file.chunk_size {
+        return None;
+    }
+    let object = ChunkKey::Chunk(&file.blob, 0);
+    let disposition = disposition(name);
+    let disposition = disposition.to_str().unwrap_or("attachment");
+    Some(direct.download_link(object, &file.content_type, disposition, LINK_LIFETIME))
+}
+
+/// `302 Found` to `link`, which no cache may keep (it is signed, and expires), with the file's
+/// validator for the next `If-None-Match`.
+fn redirect(link: &str, file: &Content) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::FOUND;
+    let headers = res.headers_mut();
+    headers.insert(header::LOCATION, header_value(link));
+    headers.insert(header::ETAG, header_value(&file.etag));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// The thumbnail of a file as a JPEG; `none` when it has none. `record` keeps the state of a

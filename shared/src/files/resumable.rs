@@ -2,64 +2,117 @@
 //! flaky networks: `begin` reserves a name and the declared size, parts of [`PART_SIZE`] bytes
 //! are put in any order and may be put again (idempotent), `status` lists what arrived, and
 //! `complete` makes the file. Unfinished uploads expire after [`LIFETIME`] seconds.
+//!
+//! With object storage, an upload may instead be `direct`: the client posts the whole file
+//! straight to the store with a signed form ([`form`]), and `complete` finds it there. Either
+//! kind goes to a group's folder or a chat room (a [`Destination`]).
 
 use futures_util::StreamExt;
+
+use std::time::Duration;
 
 use crate::app::App;
 use crate::body::Body;
 use crate::db::blob_pending;
 use crate::db::file_uploads::{self, Upload};
 use crate::error::{Code, Error, Result};
+use crate::storage::{ChunkKey, UploadForm};
 use crate::time;
 
 use super::content::{self, Sample, Written, SAMPLE};
-use super::upload::{self, Target};
+use super::upload::{self, Destination};
 
 /// Bytes per part (the last may be shorter): a multiple of every chunk store's chunk size.
 pub const PART_SIZE: u64 = 8_000_000;
 /// How long an upload may stay unfinished.
 pub const LIFETIME: i64 = 24 * 3600;
+/// How long a direct upload's form may be used to start sending; `status` hands out a new one.
+pub const FORM_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// Starts an upload of `size` bytes to `target`; checks everything `upload` would (the quota
-/// against the declared size). Returns the upload.
-pub async fn begin(app: &App, me: &str, target: &Target, size: u64) -> Result<Upload> {
+/// How an upload's bytes arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// In parts, through the API.
+    Parts,
+    /// In one form post, straight to object storage.
+    Direct,
+}
+
+/// Starts an upload of `size` bytes to `to`; checks everything a one-shot upload would (the
+/// quota against the declared size). Returns the upload.
+pub async fn begin<D: Destination>(
+    app: &App,
+    me: &str,
+    to: &D,
+    size: u64,
+    via: Via,
+) -> Result<Upload> {
+    if via == Via::Direct {
+        if app.chunks.direct().is_none() {
+            return Err(Error::with_message(
+                Code::NoEndpoint,
+                "未配置对象存储, 请使用分片上传",
+            ));
+        }
+        if size == 0 {
+            // An object of no bytes is no chunk at all; the one-shot upload takes it.
+            return Err(Error::param_why("size", "空文件请直接上传"));
+        }
+    }
     // Stateless hosts have no timer: each new upload collects a few leftovers.
     expire(app)?;
     content::sweep(app, LIFETIME, 20).await?;
     let blob = content::new_blob_id()?;
     app.db.tx(|c| {
-        let left = upload::check(c, app, me, target)?;
+        let left = to.check(c, app, me)?;
         if size > left {
-            return Err(Error::new(Code::SpaceFull));
+            return Err(to.too_large(left));
         }
         let now = time::now();
+        let direct = via == Via::Direct;
         let mut up = Upload {
             id: 0,
-            group_id: target.group_id,
-            parent_id: target.parent,
-            name: target.name.clone(),
+            to: to.upload_to(),
+            name: to.name().to_owned(),
             size: size as i64,
-            part_size: PART_SIZE as i64,
+            part_size: match direct {
+                true => size as i64,
+                false => PART_SIZE as i64,
+            },
             uploader_id: me.to_owned(),
             blob: blob.clone(),
             expires_at: now + LIFETIME,
+            direct,
         };
         // Parts arrive in any order: the sweep must not stop at the first missing chunk.
-        let chunks = size.div_ceil(app.chunks.chunk_size() as u64) as i64;
+        let chunks = up.content().chunks(app.chunks.chunk_size()) as i64;
         blob_pending::add_sized(c, &blob, now, chunks)?;
         up.id = file_uploads::insert(c, &up, now)?;
         Ok(up)
     })
 }
 
-/// The caller's upload `id`; 341 when it does not exist, expired, or is someone else's.
-pub fn get(app: &App, me: &str, id: i64) -> Result<(Upload, Vec<i64>)> {
+/// The form that sends a direct upload's file to object storage; `None` for other uploads.
+pub fn form(app: &App, up: &Upload) -> Option<UploadForm> {
+    let direct = app.chunks.direct().filter(|_| up.direct)?;
+    let object = ChunkKey::Chunk(&up.blob, 0);
+    Some(direct.upload_form(object, up.size as u64, FORM_LIFETIME))
+}
+
+/// The caller's upload `id` to a `D`; `D::not_found` when it does not exist, expired, goes
+/// elsewhere or is someone else's.
+pub fn get<D: Destination>(app: &App, me: &str, id: i64) -> Result<(Upload, D, Vec<i64>)> {
     app.db.run(|c| {
         let up = file_uploads::get(c, id)?
-            .filter(|u| u.uploader_id == me && u.expires_at >= time::now())
-            .ok_or_else(|| Error::with_message(Code::FileNotFound, "上传不存在或已过期"))?;
+            .filter(|u| u.uploader_id == me && u.expires_at >= time::now());
+        let Some((up, to)) = up.and_then(|up| D::of_upload(&up).map(|to| (up, to))) else {
+            return Err(Error::with_message(
+                D::not_found().code(),
+                "上传不存在或已过期",
+            ));
+        };
         let parts = file_uploads::parts(c, id)?;
-        Ok((up, parts))
+        Ok((up, to, parts))
     })
 }
 
@@ -69,8 +122,17 @@ pub fn part_count(up: &Upload) -> i64 {
 }
 
 /// Writes part `part` from `body`, which must hold exactly that part's bytes (101 otherwise).
-pub async fn put_part(app: &App, me: &str, id: i64, part: i64, body: Body) -> Result<()> {
-    let (up, _) = get(app, me, id)?;
+pub async fn put_part<D: Destination>(
+    app: &App,
+    me: &str,
+    id: i64,
+    part: i64,
+    body: Body,
+) -> Result<()> {
+    let (up, _, _) = get::<D>(app, me, id)?;
+    if up.direct {
+        return Err(Error::param_why("upload_id", "直传的文件请发往对象存储"));
+    }
     if part < 0 || part >= part_count(&up) {
         return Err(Error::param_why("part", "分片序号超出范围"));
     }
@@ -79,7 +141,7 @@ pub async fn put_part(app: &App, me: &str, id: i64, part: i64, body: Body) -> Re
     let chunk_size = app.chunks.chunk_size() as u64;
     if !(up.part_size as u64).is_multiple_of(chunk_size) {
         // Begun before the chunk store's size changed (an upgrade): it cannot go on.
-        return Err(Error::new(Code::FileNotFound));
+        return Err(D::not_found());
     }
     let first_chunk = start as u64 / chunk_size;
     let mut writer =
@@ -101,25 +163,25 @@ pub async fn put_part(app: &App, me: &str, id: i64, part: i64, body: Body) -> Re
         .run(|c| Ok(file_uploads::put_part(c, id, part, expected as i64)?))
 }
 
-/// Makes the file once every part is there; returns its id.
-pub async fn complete(app: &App, me: &str, id: i64) -> Result<i64> {
-    let (up, parts) = get(app, me, id)?;
-    let missing = part_count(&up) - parts.len() as i64;
-    if missing > 0 {
-        return Err(Error::param_why(
-            "upload_id",
-            &format!("还有 {missing} 个分片未上传"),
-        ));
-    }
-    let written = assembled(app, &up).await?;
-    let target = Target {
-        group_id: up.group_id,
-        parent: up.parent_id,
-        name: up.name.clone(),
+/// Makes the file once every part is there (or the direct upload's object); returns its id.
+pub async fn complete<D: Destination>(app: &App, me: &str, id: i64) -> Result<i64> {
+    let (up, to, parts) = get::<D>(app, me, id)?;
+    let written = match up.direct {
+        true => posted(app, &up).await?,
+        false => {
+            let missing = part_count(&up) - parts.len() as i64;
+            if missing > 0 {
+                return Err(Error::param_why(
+                    "upload_id",
+                    &format!("还有 {missing} 个分片未上传"),
+                ));
+            }
+            assembled(app, &up).await?
+        }
     };
     // The upload closes in the transaction that makes the file: a crash cannot leave both, for
     // a retried `complete` or `abort` to discard the new file's chunks.
-    let result = upload::commit(app, me, &target, written, None, Some(id)).await;
+    let result = upload::commit(app, me, &to, written, None, Some(id)).await;
     if result.is_err() {
         // The upload is over all the same: the failed commit discarded the blob.
         app.db.run(|c| Ok(file_uploads::delete(c, id)?))?;
@@ -128,19 +190,34 @@ pub async fn complete(app: &App, me: &str, id: i64) -> Result<i64> {
 }
 
 /// Gives up an upload and frees its parts.
-pub async fn abort(app: &App, me: &str, id: i64) -> Result<()> {
-    let (up, _) = get(app, me, id)?;
+pub async fn abort<D: Destination>(app: &App, me: &str, id: i64) -> Result<()> {
+    let (up, _, _) = get::<D>(app, me, id)?;
     app.db.run(|c| Ok(file_uploads::delete(c, id)?))?;
-    let chunks = (up.size as u64).div_ceil(app.chunks.chunk_size() as u64);
-    content::discard(app, &up.blob, Some(chunks)).await;
+    let (blob, chunks) = up.content().to_discard(app.chunks.chunk_size());
+    content::discard(app, &blob, chunks.map(|n| n as u64)).await;
     Ok(())
 }
 
 /// The assembled blob, described by its first and last [`SAMPLE`] bytes (read back, so only
 /// those: the rest was counted when each part was put).
 async fn assembled(app: &App, up: &Upload) -> Result<Written> {
+    written(app, up, app.chunks.chunk_size() as u64).await
+}
+
+/// A direct upload's object, once the store has all of it: the policy it was posted with
+/// allowed no other size, so a different one is a store's fault, refused all the same.
+async fn posted(app: &App, up: &Upload) -> Result<Written> {
+    let stored = app.chunks.size_of(ChunkKey::Chunk(&up.blob, 0)).await?;
+    match stored {
+        None => Err(Error::param_why("upload_id", "文件尚未上传到对象存储")),
+        Some(size) if size != up.size as u64 => Err(Error::param_why("upload_id", "文件大小不符")),
+        Some(size) => written(app, up, size).await,
+    }
+}
+
+/// An upload's blob of chunks of `chunk_size`, its samples read back.
+async fn written(app: &App, up: &Upload, chunk_size: u64) -> Result<Written> {
     let size = up.size as u64;
-    let chunk_size = app.chunks.chunk_size() as u64;
     let sample = SAMPLE as u64;
     let head = read_range(app, up, chunk_size, 0..size.min(sample)).await?;
     let tail = read_range(app, up, chunk_size, size.saturating_sub(sample)..size).await?;

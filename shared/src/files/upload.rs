@@ -7,6 +7,7 @@ use http::header;
 
 use crate::app::App;
 use crate::body::Request;
+use crate::db::file_uploads::{Upload, UploadTo};
 use crate::db::group_files::{self, Content, Thumbnail};
 use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
@@ -56,6 +57,13 @@ pub trait Destination: Sized {
     }
     /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
     fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64>;
+
+    /// Where a resumable or direct upload to here is recorded to go.
+    fn upload_to(&self) -> UploadTo;
+    /// The destination of an upload in progress; `None` when it goes to another kind of place.
+    fn of_upload(up: &Upload) -> Option<Self>;
+    /// The error for an upload or file that is not there (or not the caller's).
+    fn not_found() -> Error;
 }
 
 impl Destination for Target {
@@ -69,6 +77,31 @@ impl Destination for Target {
 
     fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64> {
         check(conn, app, me, self)
+    }
+
+    fn upload_to(&self) -> UploadTo {
+        UploadTo::Folder {
+            group_id: self.group_id,
+            parent_id: self.parent,
+        }
+    }
+
+    fn of_upload(up: &Upload) -> Option<Target> {
+        match up.to {
+            UploadTo::Folder {
+                group_id,
+                parent_id,
+            } => Some(Target {
+                group_id,
+                parent: parent_id,
+                name: up.name.clone(),
+            }),
+            UploadTo::Room(_) => None,
+        }
+    }
+
+    fn not_found() -> Error {
+        Error::new(Code::FileNotFound)
     }
 
     fn insert(&self, conn: &dyn Sql, _app: &App, me: &str, file: &Content) -> Result<i64> {

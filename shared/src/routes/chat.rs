@@ -5,11 +5,14 @@ use serde_json::{json, Value};
 
 use http::Method;
 
-use super::{allow, get, json_params, ok, post, signed_in_limited};
+use super::{allow, get, json_params, ok, post, signed_in_limited, uploads};
 use crate::app::App;
 use crate::body::{Request, Response};
+use crate::chat::files::ChatUpload;
 use crate::chat::{self, relay};
 use crate::error::{Code, Error, Result};
+use crate::files::resumable::Via;
+use crate::files::upload::Destination;
 use crate::limits::Action;
 use crate::params::Params;
 
@@ -18,6 +21,12 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/chat/getChat" => get_chat(app, req).await,
         "/chat/files/upload" => upload(app, req).await,
         "/chat/files/download" => download(app, req).await,
+        "/chat/files/upload/begin" => uploads::begin(app, req, room_file, Via::Parts).await,
+        "/chat/files/upload/direct" => uploads::begin(app, req, room_file, Via::Direct).await,
+        "/chat/files/upload/part" => uploads::part::<ChatUpload>(app, req).await,
+        "/chat/files/upload/status" => uploads::status::<ChatUpload>(app, req).await,
+        "/chat/files/upload/complete" => uploads::complete::<ChatUpload>(app, req).await,
+        "/chat/files/upload/abort" => uploads::abort::<ChatUpload>(app, req).await,
         "/chat/internal/open" => internal(app, req, relay::open_room).await,
         "/chat/internal/history" => internal(app, req, relay::read_history).await,
         "/chat/internal/post" => internal(app, req, relay::store_frame).await,
@@ -36,6 +45,11 @@ async fn upload(app: &App, req: Request) -> Result<Response> {
     let me = signed_in_limited(app, &req, Action::Upload)?;
     let id = chat::files::receive(app, &me, req).await?;
     Ok(ok(json!({ "file_id": id })))
+}
+
+/// Where a resumable or direct upload goes: `type`, `room_id`, `name`.
+fn room_file(p: &Params) -> Result<ChatUpload> {
+    ChatUpload::from_fields(p, Some(p.str("name")?))
 }
 
 async fn download(app: &App, req: Request) -> Result<Response> {

@@ -3,16 +3,14 @@
 use http::Method;
 use serde_json::{json, Value};
 
-use super::{allow, get, ok, post, post_limited, signed_in_limited, success};
-use crate::accounts::authenticate;
+use super::{allow, get, ok, post, signed_in_limited, success, uploads};
 use crate::app::App;
 use crate::body::{Request, Response};
 use crate::db::group_files;
 use crate::error::{Code, Error, Result};
+use crate::files::resumable::Via;
 use crate::files::upload::Target;
-use crate::files::{
-    download, entry, folder_param, listed, resumable, share, tree, upload, valid_name,
-};
+use crate::files::{download, entry, folder_param, listed, share, tree, upload, valid_name};
 use crate::groups::Access;
 use crate::limits::Action;
 use crate::params::Params;
@@ -29,11 +27,14 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/group/internal/files/move" => move_entry(app, req).await,
         "/group/internal/files/share" => share_file(app, req).await,
 
-        "/group/internal/files/upload/begin" => begin_upload(app, req).await,
-        "/group/internal/files/upload/part" => put_part(app, req).await,
-        "/group/internal/files/upload/status" => upload_status(app, req).await,
-        "/group/internal/files/upload/complete" => complete_upload(app, req).await,
-        "/group/internal/files/upload/abort" => abort_upload(app, req).await,
+        "/group/internal/files/upload/begin" => uploads::begin(app, req, target, Via::Parts).await,
+        "/group/internal/files/upload/direct" => {
+            uploads::begin(app, req, target, Via::Direct).await
+        }
+        "/group/internal/files/upload/part" => uploads::part::<Target>(app, req).await,
+        "/group/internal/files/upload/status" => uploads::status::<Target>(app, req).await,
+        "/group/internal/files/upload/complete" => uploads::complete::<Target>(app, req).await,
+        "/group/internal/files/upload/abort" => uploads::abort::<Target>(app, req).await,
         _ => Err(Error::new(Code::NoEndpoint)),
     }
 }
@@ -107,56 +108,11 @@ async fn share_file(app: &App, req: Request) -> Result<Response> {
     Ok(success())
 }
 
-/// An upload as `begin` and `status` describe it.
-fn upload_state(app: &App, up: &crate::db::file_uploads::Upload, parts: &[i64]) -> Value {
-    json!({
-        "upload_id": up.id,
-        "size": up.size,
-        "part_size": up.part_size,
-        "part_count": resumable::part_count(up),
-        "received": parts,
-        "expires": app.format_time(up.expires_at),
-    })
-}
-
-async fn begin_upload(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post_limited(app, req, Action::Upload).await?;
-    let target = Target {
+/// Where a resumable or direct upload goes: `group_id`, optional `parent_id`, `name`.
+fn target(p: &Params) -> Result<Target> {
+    Ok(Target {
         group_id: p.id("group_id")?,
-        parent: parent(&p)?,
+        parent: parent(p)?,
         name: valid_name(p.str("name")?)?,
-    };
-    let size = p.id("size")?;
-    let size = u64::try_from(size).map_err(|_| Error::param_why("size", "不能为负"))?;
-    let up = resumable::begin(app, &me, &target, size).await?;
-    Ok(ok(upload_state(app, &up, &[])))
-}
-
-async fn put_part(app: &App, req: Request) -> Result<Response> {
-    if ![Method::PUT, Method::POST].contains(req.method()) {
-        return Err(Error::WrongMethod { allow: "PUT, POST" });
-    }
-    let me = authenticate(app, &req)?;
-    let p = super::query_params(&req);
-    let (id, part) = (p.id("upload_id")?, p.id("part")?);
-    resumable::put_part(app, &me, id, part, req.into_body()).await?;
-    Ok(success())
-}
-
-async fn upload_status(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
-    let (up, parts) = resumable::get(app, &me, p.id("upload_id")?)?;
-    Ok(ok(upload_state(app, &up, &parts)))
-}
-
-async fn complete_upload(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
-    let id = resumable::complete(app, &me, p.id("upload_id")?).await?;
-    Ok(ok(json!({ "file_id": id })))
-}
-
-async fn abort_upload(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
-    resumable::abort(app, &me, p.id("upload_id")?).await?;
-    Ok(success())
+    })
 }

@@ -7,6 +7,7 @@ pub mod debug;
 pub mod docs;
 pub mod files;
 pub mod group;
+mod uploads;
 pub mod user;
 
 use http::{header, HeaderValue, Method, StatusCode};

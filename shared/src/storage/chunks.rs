@@ -2,6 +2,7 @@
 //! S3-compatible object storage. Files are read and written one chunk at a time, so memory never
 //! grows with a file's size.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -20,6 +21,28 @@ pub trait ChunkStore: MaybeSend {
     fn chunk_size(&self) -> usize;
     fn put(&self, key: ChunkKey<'_>, data: Bytes) -> BoxFuture<'static, anyhow::Result<()>>;
     fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>>;
+    /// Bytes `range` of an object (fewer where it ends first); `None` when it does not exist.
+    /// Reads the whole object and slices it unless the store can read a part.
+    fn get_range(
+        &self,
+        key: ChunkKey<'_>,
+        range: Range<u64>,
+    ) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
+        let whole = self.get(key);
+        Box::pin(async move { Ok(whole.await?.map(|object| slice(&object, range))) })
+    }
+
+    /// An object's size; `None` when it does not exist.
+    fn size_of(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<u64>>> {
+        let whole = self.get(key);
+        Box::pin(async move { Ok(whole.await?.map(|object| object.len() as u64)) })
+    }
+
+    /// Object storage that clients reach themselves (presigned forms and links), if this is one.
+    fn direct(&self) -> Option<&dyn super::Direct> {
+        None
+    }
+
     /// Deleting a chunk that does not exist succeeds.
     fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>>;
 
@@ -34,6 +57,12 @@ pub trait ChunkStore: MaybeSend {
             Ok(())
         })
     }
+}
+
+/// `range` of `object`, clamped to its end.
+pub fn slice(object: &Bytes, range: Range<u64>) -> Bytes {
+    let len = object.len() as u64;
+    object.slice(range.start.min(len) as usize..range.end.min(len) as usize)
 }
 
 /// One object of a blob: a numbered chunk, or a named companion.

@@ -2,6 +2,7 @@
 //! deployments whose key-value store is too small for files. Requests are signed here (rusty-s3,
 //! sans-IO, so it works in wasm) and sent through the host's outbound HTTP.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,9 @@ use bytes::Bytes;
 use rusty_s3::actions::{DeleteObjectsResponse, ObjectIdentifier};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
-use super::{ChunkKey, ChunkStore};
+use super::chunks::slice;
+use super::direct::{Policy, UploadForm, STORED_TYPE};
+use super::{ChunkKey, ChunkStore, Direct};
 use crate::outbound::HttpClient;
 use crate::sendable::BoxFuture;
 
@@ -106,6 +109,7 @@ impl Client {
         self.send_with(method, url, object, &[], body).await
     }
 
+    /// [`send`](Client::send) with extra headers.
     async fn send_with(
         &self,
         method: http::Method,
@@ -137,6 +141,42 @@ fn failed(method: &str, object: &str, res: &http::Response<Vec<u8>>) -> anyhow::
     anyhow::anyhow!("s3 {method} {object}: HTTP {}: {detail}", res.status())
 }
 
+impl S3Chunks {
+    /// A GET of the object, or of a non-empty `range` of it.
+    fn read(
+        &self,
+        key: ChunkKey<'_>,
+        range: Option<Range<u64>>,
+    ) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
+        let (client, object) = self.object(key);
+        Box::pin(async move {
+            let url = client
+                .bucket
+                .get_object(Some(&client.credentials), &object)
+                .sign(SIGNATURE_LIFETIME);
+            let wanted: Vec<_> = range
+                .iter()
+                .map(|r| ("range", format!("bytes={}-{}", r.start, r.end - 1)))
+                .collect();
+            let res = client
+                .send_with(http::Method::GET, url, &object, &wanted, Vec::new())
+                .await?;
+            match (res.status(), range) {
+                (http::StatusCode::PARTIAL_CONTENT, _) => Ok(Some(Bytes::from(res.into_body()))),
+                // A server that ignores ranges sends it all.
+                (s, Some(range)) if s.is_success() => {
+                    Ok(Some(slice(&Bytes::from(res.into_body()), range)))
+                }
+                (s, None) if s.is_success() => Ok(Some(Bytes::from(res.into_body()))),
+                // The object ends before the range starts.
+                (http::StatusCode::RANGE_NOT_SATISFIABLE, _) => Ok(Some(Bytes::new())),
+                (http::StatusCode::NOT_FOUND, _) => Ok(None),
+                _ => Err(failed("GET", &object, &res)),
+            }
+        })
+    }
+}
+
 impl ChunkStore for S3Chunks {
     fn chunk_size(&self) -> usize {
         S3_CHUNK_SIZE
@@ -160,21 +200,50 @@ impl ChunkStore for S3Chunks {
     }
 
     fn get(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
+        self.read(key, None)
+    }
+
+    /// A ranged GET: a download of a file stored as one object reads only what it sends.
+    fn get_range(
+        &self,
+        key: ChunkKey<'_>,
+        range: Range<u64>,
+    ) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
+        match range.is_empty() {
+            // No range names no bytes; one byte tells whether the object is there.
+            true => self.read(key, Some(range.start..range.start + 1)),
+            false => self.read(key, Some(range)),
+        }
+    }
+
+    fn size_of(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<u64>>> {
         let (client, object) = self.object(key);
         Box::pin(async move {
             let url = client
                 .bucket
-                .get_object(Some(&client.credentials), &object)
+                .head_object(Some(&client.credentials), &object)
                 .sign(SIGNATURE_LIFETIME);
             let res = client
-                .send(http::Method::GET, url, &object, Vec::new())
+                .send(http::Method::HEAD, url, &object, Vec::new())
                 .await?;
             match res.status() {
-                s if s.is_success() => Ok(Some(Bytes::from(res.into_body()))),
+                s if s.is_success() => {
+                    let length = res
+                        .headers()
+                        .get(http::header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok()?.parse().ok());
+                    length
+                        .map(Some)
+                        .ok_or_else(|| anyhow::anyhow!("s3 HEAD {object}: no Content-Length"))
+                }
                 http::StatusCode::NOT_FOUND => Ok(None),
-                _ => Err(failed("GET", &object, &res)),
+                _ => Err(failed("HEAD", &object, &res)),
             }
         })
+    }
+
+    fn direct(&self) -> Option<&dyn Direct> {
+        Some(self)
     }
 
     fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>> {
@@ -229,5 +298,42 @@ impl ChunkStore for S3Chunks {
             }
             Ok(())
         })
+    }
+}
+
+impl Direct for S3Chunks {
+    fn upload_form(&self, key: ChunkKey<'_>, size: u64, lifetime: Duration) -> UploadForm {
+        let (client, object) = self.object(key);
+        let now = chrono::DateTime::from_timestamp(crate::time::now(), 0).unwrap_or_default();
+        Policy {
+            url: client.bucket.base_url().as_str(),
+            bucket: client.bucket.name(),
+            region: client.bucket.region(),
+            access_key: client.credentials.key(),
+            secret_key: client.credentials.secret(),
+            key: &object,
+            size,
+            now,
+            lifetime,
+        }
+        .form()
+    }
+
+    fn download_link(
+        &self,
+        key: ChunkKey<'_>,
+        content_type: &str,
+        disposition: &str,
+        lifetime: Duration,
+    ) -> String {
+        let (client, object) = self.object(key);
+        let mut action = client.bucket.get_object(Some(&client.credentials), &object);
+        let query = action.query_mut();
+        // Objects are stored untyped (STORED_TYPE): the link names what the server found.
+        if content_type != STORED_TYPE {
+            query.insert("response-content-type", content_type);
+        }
+        query.insert("response-content-disposition", disposition);
+        action.sign(lifetime).to_string()
     }
 }

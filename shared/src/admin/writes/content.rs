@@ -2,7 +2,7 @@
 //! messages and temporary chat files. Content is made by uploading and sending, not here.
 
 use super::Write;
-use crate::db::{chat_files, chat_messages, file_uploads, group_files, Chunked};
+use crate::db::{chat_files, chat_messages, file_uploads, group_files};
 use crate::error::{Code, Error, Result};
 use crate::files::tree;
 use crate::leftovers::Leftovers;
@@ -24,21 +24,13 @@ pub fn group_file(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<Strin
     Ok(format!("group_files:{id}"))
 }
 
-/// An unfinished resumable upload, with the parts it has.
+/// An unfinished upload (resumable or direct), with what it has.
 pub fn upload(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<String> {
     let id = deleted_id(w)?;
     let up = file_uploads::get(c, id)?
         .ok_or_else(|| Error::with_message(Code::FileNotFound, "上传不存在或已过期"))?;
     file_uploads::delete(c, id)?;
-    let (blob, size) = (up.blob, up.size);
-    after.content(
-        c,
-        Chunked {
-            blob,
-            size,
-            chunk_size: None,
-        },
-    )?;
+    after.content(c, up.content())?;
     Ok(format!("file_uploads:{id}"))
 }
 

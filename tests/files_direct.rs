@@ -1,0 +1,399 @@
+//! Files whose bytes never pass through the API, with object storage (`s3s-fs` on loopback): a
+//! `direct` upload hands out a signed POST form that the client (`wx.uploadFile`) sends straight
+//! to the bucket, `complete` finds the object there and checks it like any upload, and the
+//! download of a file stored as one object redirects to a short-lived signed link.
+
+mod common;
+
+use common::s3::S3;
+use common::Server;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const GROUP_DIRECT: &str = "/group/internal/files/upload/direct";
+const GROUP_STATUS: &str = "/group/internal/files/upload/status";
+const GROUP_COMPLETE: &str = "/group/internal/files/upload/complete";
+const GROUP_ABORT: &str = "/group/internal/files/upload/abort";
+const CHAT_DIRECT: &str = "/chat/files/upload/direct";
+const CHAT_STATUS: &str = "/chat/files/upload/status";
+const CHAT_COMPLETE: &str = "/chat/files/upload/complete";
+
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+        .collect()
+}
+
+async fn group(s: &Server, token: &str) -> i64 {
+    let created = s
+        .ok(
+            "/group/external/group/create",
+            token,
+            json!({ "type": "学习", "name": "直传组", "user_limit": 10 }),
+        )
+        .await;
+    created["group_id"].as_i64().unwrap()
+}
+
+/// What `wx.uploadFile` sends: the form's fields, then the file as `file`. The store's answer.
+async fn post_form(begun: &Value, file: Vec<u8>) -> (u16, String) {
+    post_fields(begun, |_| {}, file).await
+}
+
+/// [`post_form`] with the fields changed first.
+async fn post_fields(
+    begun: &Value,
+    change: impl FnOnce(&mut serde_json::Map<String, Value>),
+    file: Vec<u8>,
+) -> (u16, String) {
+    let mut fields = begun["fields"]
+        .as_object()
+        .expect("a form's fields")
+        .clone();
+    change(&mut fields);
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text(name, value.as_str().unwrap().to_owned());
+    }
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(file).file_name("wxfile://tmp.bin"),
+    );
+    let url = begun["url"].as_str().expect("a form's url");
+    let res = reqwest::Client::new()
+        .post(url)
+        .multipart(form)
+        .send()
+        .await
+        .expect("post to the store");
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The code of the answer to a POST, and the answer.
+async fn call(s: &Server, path: &str, token: Option<&str>, body: Value) -> (i64, Value) {
+    let (_, answer) = s.post(path, token, body).await;
+    (answer["code"].as_i64().expect("a code"), answer)
+}
+
+/// A download through the API, not following its redirect.
+async fn download(s: &Server, path: &str, query: &[(&str, String)]) -> reqwest::Response {
+    download_with(s, path, query, None).await
+}
+
+/// [`download`] with an `If-None-Match`.
+async fn download_with(
+    s: &Server,
+    path: &str,
+    query: &[(&str, String)],
+    if_none_match: Option<&str>,
+) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut req = client.get(s.url(path)).query(query);
+    if let Some(etag) = if_none_match {
+        req = req.header("if-none-match", etag);
+    }
+    req.send().await.unwrap()
+}
+
+/// A group file's download query.
+fn file_query(token: &str, group: i64, file: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("token", token.to_owned()),
+        ("group_id", group.to_string()),
+        ("file_id", file.to_string()),
+    ]
+}
+
+/// The link a download redirects to (checked to be a short-lived signed link to the store).
+fn link(s3: &S3, res: &reqwest::Response) -> String {
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let link = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(link.starts_with(&s3.endpoint), "{link}");
+    assert!(link.contains("X-Amz-Signature="), "{link}");
+    assert!(link.contains("response-content-disposition="), "{link}");
+    link
+}
+
+#[tokio::test]
+async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects() {
+    let s3 = S3::start().await;
+    let s = s3.server(None).await;
+    let t = s.login("direct-owner").await;
+    let g = group(&s, &t).await;
+    // 20 MB: one object, where an upload through the API makes three.
+    let data = bytes(20_000_000, 7);
+    let begun = s
+        .ok(
+            GROUP_DIRECT,
+            &t,
+            json!({ "group_id": g, "name": "录像.bin", "size": data.len() }),
+        )
+        .await;
+    let id = begun["upload_id"].as_i64().unwrap();
+    assert_eq!(begun["part_count"], 1);
+    assert!(begun["url"].as_str().unwrap().starts_with(&s3.endpoint));
+    // Nothing is there yet.
+    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    assert_eq!(code, 101);
+
+    let (status, answer) = post_form(&begun, data.clone()).await;
+    assert!((200..300).contains(&status), "{status} {answer}");
+    let objects = s3.objects();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert!(objects[0].starts_with("app/file/") && objects[0].ends_with("/0"));
+    let done = s.ok(GROUP_COMPLETE, &t, json!({ "upload_id": id })).await;
+    let file = done["file_id"].as_i64().unwrap();
+    let listed = s
+        .ok(
+            "/group/internal/files/get_dir",
+            &t,
+            json!({ "group_id": g }),
+        )
+        .await;
+    assert_eq!(listed["files"][0]["name"], "录像.bin");
+    assert_eq!(listed["files"][0]["size"], data.len());
+    // The upload is over.
+    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    assert_eq!(code, 341);
+
+    let query = file_query(&t, g, file);
+    let res = download(&s, "/group/internal/files/download", &query).await;
+    let link = self::link(&s3, &res);
+    let got = reqwest::get(&link).await.unwrap();
+    assert_eq!(got.status(), 200);
+    let got = got.bytes().await.unwrap();
+    assert_eq!(Sha256::digest(&got), Sha256::digest(&data));
+    let part = reqwest::Client::new()
+        .get(&link)
+        .header("range", "bytes=7999990-8000009")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap(), data[7_999_990..8_000_010]);
+    // A client that has the file is told so by the API, without a link.
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let path = "/group/internal/files/download";
+    let again = download_with(&s, path, &query, Some(&etag)).await;
+    assert_eq!(again.status(), 304);
+
+    // A picture sent directly is recognised, and its thumbnail made, from the object.
+    let png = common::png(600, 300, 255);
+    let begun = s
+        .ok(
+            GROUP_DIRECT,
+            &t,
+            json!({ "group_id": g, "name": "图.png", "size": png.len() }),
+        )
+        .await;
+    post_form(&begun, png).await;
+    let pic = s
+        .ok(
+            GROUP_COMPLETE,
+            &t,
+            json!({ "upload_id": begun["upload_id"] }),
+        )
+        .await["file_id"]
+        .as_i64()
+        .unwrap();
+    let listed = s
+        .ok(
+            "/group/internal/files/get_dir",
+            &t,
+            json!({ "group_id": g }),
+        )
+        .await;
+    let entry = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == pic)
+        .unwrap();
+    assert_eq!(entry["file_type"], "image");
+    let mut query = file_query(&t, g, pic);
+    query.push(("thumbnail", "1".into()));
+    let thumb = download(&s, "/group/internal/files/download", &query).await;
+    assert_eq!(thumb.status(), 200);
+    let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 128));
+    let res = download(
+        &s,
+        "/group/internal/files/download",
+        &file_query(&t, g, pic),
+    )
+    .await;
+    assert!(self::link(&s3, &res).contains("response-content-type=image%2Fpng"));
+
+    for id in [file, pic] {
+        s.ok(
+            "/group/internal/files/delete",
+            &t,
+            json!({ "group_id": g, "file_id": id }),
+        )
+        .await;
+    }
+    assert_eq!(s3.objects(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_direct_upload_form_stores_only_its_own_file() {
+    let s3 = S3::start().await;
+    let s = s3.server(None).await;
+    let t = s.login("direct-form").await;
+    let g = group(&s, &t).await;
+    let data = bytes(100_000, 3);
+    let begun = s
+        .ok(
+            GROUP_DIRECT,
+            &t,
+            json!({ "group_id": g, "name": "a.bin", "size": data.len() }),
+        )
+        .await;
+    let id = begun["upload_id"].as_i64().unwrap();
+    // The size is fixed: a byte more or less is refused by the store.
+    for wrong in [bytes(100_001, 3), bytes(99_999, 3)] {
+        let (status, answer) = post_form(&begun, wrong).await;
+        assert!((400..500).contains(&status), "{status} {answer}");
+    }
+    // So are another key and a changed policy: the signature covers them.
+    let (status, _) = post_fields(
+        &begun,
+        |f| {
+            let key = f["key"].as_str().unwrap().replace("/0", "/1");
+            f.insert("key".into(), json!(key));
+        },
+        data.clone(),
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status}");
+    let (status, _) = post_fields(
+        &begun,
+        |f| {
+            f.insert("Content-Type".into(), json!("text/html"));
+        },
+        data.clone(),
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(s3.objects(), Vec::<String>::new());
+    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    assert_eq!(code, 101);
+
+    // `status` hands out a fresh form for the same object.
+    let status = s.ok(GROUP_STATUS, &t, json!({ "upload_id": id })).await;
+    assert_eq!(status["fields"]["key"], begun["fields"]["key"]);
+    let (code, answer) = post_form(&status, data.clone()).await;
+    assert!((200..300).contains(&code), "{code} {answer}");
+
+    // An abandoned upload takes its object with it.
+    let other = s
+        .ok(
+            GROUP_DIRECT,
+            &t,
+            json!({ "group_id": g, "name": "b.bin", "size": 10 }),
+        )
+        .await;
+    post_form(&other, bytes(10, 1)).await;
+    assert_eq!(s3.objects().len(), 2);
+    s.ok(GROUP_ABORT, &t, json!({ "upload_id": other["upload_id"] }))
+        .await;
+    assert_eq!(s3.objects().len(), 1);
+    s.ok(GROUP_COMPLETE, &t, json!({ "upload_id": id })).await;
+}
+
+#[tokio::test]
+async fn direct_uploads_are_checked_like_every_upload() {
+    let s3 = S3::start().await;
+    let s = s3.server(Some("10000000")).await;
+    let owner = s.login("direct-rules-owner").await;
+    let outsider = s.login("direct-rules-outsider").await;
+    let g = group(&s, &owner).await;
+    let direct = |size: i64, name: &str| json!({ "group_id": g, "name": name, "size": size });
+
+    // (who, body, code)
+    let refused = [
+        (&outsider, direct(10, "x"), 303),
+        (&owner, direct(0, "empty"), 101),
+        (&owner, direct(-1, "negative"), 101),
+        (&owner, direct(10, ""), 101),
+        (&owner, direct(12_000_000, "too-big"), 344),
+        (
+            &owner,
+            json!({ "group_id": g + 1000, "name": "x", "size": 1 }),
+            301,
+        ),
+    ];
+    for (who, body, code) in refused {
+        let (got, answer) = call(&s, GROUP_DIRECT, Some(who), body.clone()).await;
+        assert_eq!(got, code, "{body} {answer}");
+    }
+    // Declared sizes are reserved: two of 6 MB do not fit in 10 MB.
+    let first = s.ok(GROUP_DIRECT, &owner, direct(6_000_000, "one")).await;
+    let (code, _) = call(&s, GROUP_DIRECT, Some(&owner), direct(6_000_000, "two")).await;
+    assert_eq!(code, 344);
+    // An upload is its uploader's only; a group's is not a chat room's.
+    let id = first["upload_id"].clone();
+    for (path, code) in [(GROUP_COMPLETE, 341), (GROUP_STATUS, 341)] {
+        let (got, _) = call(&s, path, Some(&outsider), json!({ "upload_id": id })).await;
+        assert_eq!(got, code, "{path}");
+    }
+    let (got, _) = call(&s, CHAT_STATUS, Some(&owner), json!({ "upload_id": id })).await;
+    assert_eq!(got, 406);
+    // A direct upload takes no parts.
+    let res = s
+        .client
+        .put(s.url("/group/internal/files/upload/part"))
+        .query(&[("upload_id", id.to_string()), ("part", "0".into())])
+        .header("token", &owner)
+        .body(vec![0u8; 16])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(s3.objects(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn chat_files_go_straight_to_the_store_too() {
+    let s3 = S3::start().await;
+    let s = s3.server(None).await;
+    let t = s.login("direct-chat").await;
+    let outsider = s.login("direct-chat-outsider").await;
+    let g = group(&s, &t).await;
+    let data = bytes(3_000_000, 9);
+    let body = json!({ "type": "group", "room_id": g, "name": "语音.bin", "size": data.len() });
+    let (code, _) = call(&s, CHAT_DIRECT, Some(&outsider), body.clone()).await;
+    assert_eq!(code, 407);
+    let mut bad_type = body.clone();
+    bad_type["type"] = json!("channel");
+    let (code, _) = call(&s, CHAT_DIRECT, Some(&t), bad_type).await;
+    assert_eq!(code, 410);
+
+    let begun = s.ok(CHAT_DIRECT, &t, body).await;
+    let id = begun["upload_id"].clone();
+    let (status, answer) = post_form(&begun, data.clone()).await;
+    assert!((200..300).contains(&status), "{status} {answer}");
+    // Not a group upload.
+    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    assert_eq!(code, 341);
+    let file = s.ok(CHAT_COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
+        .as_i64()
+        .unwrap();
+    let res = download(
+        &s,
+        "/chat/files/download",
+        &[
+            ("token", t.clone()),
+            ("type", "group".into()),
+            ("room_id", g.to_string()),
+            ("file_id", file.to_string()),
+        ],
+    )
+    .await;
+    let got = reqwest::get(link(&s3, &res)).await.unwrap();
+    assert_eq!(got.bytes().await.unwrap(), data);
+}
