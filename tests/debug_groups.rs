@@ -260,9 +260,9 @@ fn count(server: &Server, sql: &str, params: impl rusqlite::Params) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// Every key of the key-value store (pictures, file chunks and thumbnails).
-fn kv_keys(server: &Server) -> BTreeSet<String> {
-    server.kv_keys().into_iter().collect()
+/// Every key of the key-value store and object (pictures, file chunks and thumbnails).
+fn stored_keys(server: &Server) -> BTreeSet<String> {
+    server.stored_keys().into_iter().collect()
 }
 
 async fn eventually(mut done: impl FnMut() -> bool) -> bool {
@@ -694,7 +694,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     )
     .await;
 
-    let before = kv_keys(&server);
+    let before = stored_keys(&server);
 
     // Everything a group can own.
     admit(&server, &owner, &admin, doomed).await;
@@ -750,7 +750,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     let mut s_admin = connect(&server, &admin, &group_path(doomed)).await;
     let mut s_member = connect(&server, &member, &group_path(doomed)).await;
 
-    let owned: BTreeSet<String> = kv_keys(&server).difference(&before).cloned().collect();
+    let owned: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     for prefix in [
         format!("picture/group/{doomed}/"),
         format!("avatar/group/{doomed}/"),
@@ -881,12 +881,14 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
 
     // Its blobs go, and nothing else's.
     assert!(
-        eventually(|| kv_keys(&server).is_disjoint(&owned)).await,
+        eventually(|| stored_keys(&server).is_disjoint(&owned)).await,
         "blobs left behind: {:?}",
-        kv_keys(&server).intersection(&owned).collect::<Vec<_>>()
+        stored_keys(&server)
+            .intersection(&owned)
+            .collect::<Vec<_>>()
     );
     assert!(
-        kv_keys(&server).is_superset(&before),
+        stored_keys(&server).is_superset(&before),
         "another group's blobs went"
     );
     assert!(
@@ -1617,9 +1619,9 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
     let server = admin_server().await;
     let owner = user(&server, "pa-owner").await;
     let group = create(&server, &owner, "兴趣", "摄影社", 10).await;
-    let before = kv_keys(&server);
+    let before = stored_keys(&server);
     let p1 = add_intro_picture(&server, &owner, group, png(64, 48, 255)).await;
-    let p1_keys: BTreeSet<String> = kv_keys(&server).difference(&before).cloned().collect();
+    let p1_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     assert!(
         !p1_keys.is_empty()
             && p1_keys
@@ -1650,7 +1652,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
         200
     );
     assert!(
-        eventually(|| kv_keys(&server).is_disjoint(&p1_keys)).await,
+        eventually(|| stored_keys(&server).is_disjoint(&p1_keys)).await,
         "the picture's blob stays"
     );
     for (action, body, code, status) in [
@@ -1677,9 +1679,9 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
     }
 
     // Announcements: edited with the rules of a new one, deleted with their picture.
-    let before = kv_keys(&server);
+    let before = stored_keys(&server);
     let notice = announce(&server, &owner, group, "活动通知", "周六外拍").await;
-    let notice_keys: BTreeSet<String> = kv_keys(&server).difference(&before).cloned().collect();
+    let notice_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     assert!(
         !notice_keys.is_empty()
             && notice_keys
@@ -1814,7 +1816,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
         .await;
     assert_eq!(listed["announcements"], json!([]));
     assert!(
-        eventually(|| kv_keys(&server).is_disjoint(&notice_keys)).await,
+        eventually(|| stored_keys(&server).is_disjoint(&notice_keys)).await,
         "the announcement's picture stays"
     );
     read_fails(
@@ -1985,7 +1987,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
 
     let folder = mkdir(&server, &member, group, None, "资料").await;
     let sub = mkdir(&server, &member, group, Some(folder), "子目录").await;
-    let before = kv_keys(&server);
+    let before = stored_keys(&server);
     let a = upload_file(
         &server,
         &member,
@@ -1996,7 +1998,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
     )
     .await;
     let b = upload_file(&server, &owner, group, Some(sub), "b.bin", vec![2; 2000]).await;
-    let folder_keys: BTreeSet<String> = kv_keys(&server).difference(&before).cloned().collect();
+    let folder_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     assert_eq!(folder_keys.len(), 2, "{folder_keys:?}");
     let c = upload_file(&server, &member, group, None, "c.bin", vec![3; 500]).await;
     let view = group_view(&server, group).await;
@@ -2023,7 +2025,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
         assert_eq!(error_of(status, &body), (404, Some(341)));
     }
     assert!(
-        eventually(|| kv_keys(&server).is_disjoint(&folder_keys)).await,
+        eventually(|| stored_keys(&server).is_disjoint(&folder_keys)).await,
         "the folder's blobs stay"
     );
     for id in [folder, sub] {
@@ -2063,9 +2065,9 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
     assert_eq!(group_view(&server, group).await["files"]["used_bytes"], 0);
 
     // An upload in progress, with the part it has.
-    let before = kv_keys(&server);
+    let before = stored_keys(&server);
     let upload = begin_upload(&server, &member, group, "大文件.bin", 1000).await;
-    let upload_keys: BTreeSet<String> = kv_keys(&server).difference(&before).cloned().collect();
+    let upload_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     assert!(!upload_keys.is_empty());
     let target = write_ok(
         &server,
@@ -2097,7 +2099,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
         0
     );
     assert!(
-        eventually(|| kv_keys(&server).is_disjoint(&upload_keys)).await,
+        eventually(|| stored_keys(&server).is_disjoint(&upload_keys)).await,
         "the upload's part stays"
     );
     assert!(
@@ -2197,10 +2199,10 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
     assert_eq!((ws::id(&heard), ws::content(&heard)), (fifth, "第五条"));
 
     // A temporary chat file, before it expires.
-    let before = kv_keys(&server);
+    let before = stored_keys(&server);
     let bytes = vec![5; 3000];
     let file = upload_chat_file(&server, &member, "group", group, "录音.bin", bytes).await;
-    let file_keys: BTreeSet<String> = kv_keys(&server).difference(&before).cloned().collect();
+    let file_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     assert!(!file_keys.is_empty());
     assert_eq!(
         download_chat_file(&server, &owner, "group", group, file).await,
@@ -2219,7 +2221,7 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
         .await
         .is_empty());
     assert!(
-        eventually(|| kv_keys(&server).is_disjoint(&file_keys)).await,
+        eventually(|| stored_keys(&server).is_disjoint(&file_keys)).await,
         "the file's blob stays"
     );
     refused(

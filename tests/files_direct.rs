@@ -228,7 +228,39 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     .await;
     assert!(self::link(&s3, &res).contains("response-content-type=image%2Fpng"));
 
-    for id in [file, pic] {
+    // Active content is linked as bytes to save, never as a page.
+    let page = b"<html><script>alert(1)</script></html>".to_vec();
+    let begun = s
+        .ok(
+            GROUP_DIRECT,
+            &t,
+            json!({ "group_id": g, "name": "page.html", "size": page.len() }),
+        )
+        .await;
+    post_form(&begun, page).await;
+    let done = s
+        .ok(
+            GROUP_COMPLETE,
+            &t,
+            json!({ "upload_id": begun["upload_id"] }),
+        )
+        .await;
+    let page = done["file_id"].as_i64().unwrap();
+    let res = download(
+        &s,
+        "/group/internal/files/download",
+        &file_query(&t, g, page),
+    )
+    .await;
+    let link = self::link(&s3, &res);
+    assert!(
+        link.contains("response-content-type=application%2Foctet-stream"),
+        "{link}"
+    );
+    let got = reqwest::get(&link).await.unwrap();
+    assert_eq!(got.headers()["content-type"], "application/octet-stream");
+
+    for id in [file, pic, page] {
         s.ok(
             "/group/internal/files/delete",
             &t,

@@ -2456,7 +2456,7 @@ async fn dismissed_groups_are_read_only() {
 /// The stored chunks of pictures under `prefix` (`file/<kind>/<owner>/<etag>/<n>`), by etag.
 fn stored_pictures(server: &Server, prefix: &str) -> Vec<String> {
     let mut etags: Vec<String> = server
-        .kv_keys()
+        .stored_files()
         .iter()
         .filter_map(|k| k.strip_prefix(&format!("file/{prefix}/")))
         .filter_map(|rest| rest.split('/').next().map(str::to_owned))

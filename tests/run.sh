@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs the services some tests run against when they are
 # missing, then runs every test against the native server, and the integration tests again against
-# `spin up` with a zudui-relay in front (all but those tests/native-only.txt lists, with reasons).
+# `spin up` with a zudui-relay in front (all but those tests/native-only.txt lists, with reasons),
+# and those that store files a third time against Spin with object storage.
 # ZUDUI_TEST_HOSTS=native or spin runs one pass only. Arguments go to each pass's `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,5 +81,11 @@ if [[ $hosts == *spin* ]]; then
     ZUDUI_TEST_HOST=spin cargo test "$@"
   else
     ZUDUI_TEST_HOST=spin cargo test "${targets[@]}" -- "${skips[@]}"
+
+    # A hosted deployment keeps files in object storage (blob_store = s3): the tests that store
+    # files and pictures once more so, each server on an s3s-fs bucket of its own.
+    echo "== tests (Spin with object storage: ZUDUI_TEST_BLOB_STORE=s3)"
+    storing=(files chat_files quota group_profile debug_groups users)
+    ZUDUI_TEST_HOST=spin ZUDUI_TEST_BLOB_STORE=s3 cargo test "${storing[@]/#/--test=}"
   fi
 fi

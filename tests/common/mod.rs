@@ -30,6 +30,8 @@ pub struct Server {
     running: Running,
     /// What it was started with, to start it again on the same data and address.
     options: Options,
+    /// The object storage it keeps files in, when the tests run with `ZUDUI_TEST_BLOB_STORE=s3`.
+    s3: Option<s3::S3>,
     _data: tempfile::TempDir,
 }
 
@@ -66,8 +68,23 @@ impl Server {
         Server::with(Options::dev_login()).await
     }
 
-    /// A server on the host the tests run against ([`Host::current`]).
+    /// A server on the host the tests run against ([`Host::current`]). With
+    /// `ZUDUI_TEST_BLOB_STORE=s3` (a pass of `tests/run.sh`), one that sets no blob store of its
+    /// own keeps files in an `s3s-fs` bucket of its own.
     pub async fn with(options: Options) -> Server {
+        let chosen = options
+            .env
+            .iter()
+            .any(|(name, _)| name == "ZUDUI_BLOB_STORE");
+        let s3 = match std::env::var("ZUDUI_TEST_BLOB_STORE").as_deref() {
+            Ok("s3") if !chosen => Some(s3::S3::start().await),
+            Ok("s3" | "kv") | Err(_) => None,
+            Ok(other) => panic!("ZUDUI_TEST_BLOB_STORE={other}: s3 or kv"),
+        };
+        let options = match &s3 {
+            Some(s3) => s3.onto(options),
+            None => options,
+        };
         let host = Host::current();
         let data = tempfile::tempdir().expect("temp dir");
         let (running, base) = host.launch(data.path(), None, &options).await;
@@ -77,6 +94,7 @@ impl Server {
             host,
             running,
             options,
+            s3,
             _data: data,
         }
     }
@@ -133,13 +151,46 @@ impl Server {
         self.host.kv_get(self.data_dir(), key)
     }
 
-    /// How many file chunks, companions and picture chunks (`file/...` keys) the key-value store
+    /// How many file chunks, companions and picture chunks (`file/...` keys) the chunk store
     /// holds.
     pub fn file_keys(&self) -> usize {
-        self.kv_keys()
-            .iter()
-            .filter(|k| k.starts_with("file/"))
-            .count()
+        self.stored_files().len()
+    }
+
+    /// The keys of the file chunks, companions and picture chunks (`file/...`) the chunk store
+    /// holds: in the key-value store, or in object storage (`ZUDUI_TEST_BLOB_STORE=s3`), sorted.
+    pub fn stored_files(&self) -> Vec<String> {
+        let mut keys: Vec<String> = match &self.s3 {
+            Some(s3) => s3.objects(),
+            None => self.kv_keys(),
+        };
+        keys.retain(|k| k.starts_with("file/"));
+        keys.sort();
+        keys
+    }
+
+    /// A stored file chunk or companion (`file/...`).
+    pub fn stored_file(&self, key: &str) -> Option<Vec<u8>> {
+        match &self.s3 {
+            Some(s3) => s3.object(key),
+            None => self.kv_get(key),
+        }
+    }
+
+    /// Every key of the key-value store and, with object storage, every object: where the
+    /// server keeps anything but rows.
+    pub fn stored_keys(&self) -> Vec<String> {
+        let mut keys = self.kv_keys();
+        keys.extend(self.s3.iter().flat_map(|s3| s3.objects()));
+        keys
+    }
+
+    /// The chunk size of the server's chunk store.
+    pub fn chunk_size(&self) -> usize {
+        match self.s3 {
+            Some(_) => 8_000_000,
+            None => 1_000_000,
+        }
     }
 
     /// The URL of `path`, as a client of a deployment sees it: in front of Spin, the chat's

@@ -93,12 +93,22 @@ impl S3 {
 
     /// A server's settings for this bucket, with the development login.
     pub fn options(&self) -> Options {
-        Options::dev_login()
+        self.onto(Options::dev_login())
+    }
+
+    /// `options` storing files in this bucket.
+    pub fn onto(&self, options: Options) -> Options {
+        options
             .env("ZUDUI_BLOB_STORE", "s3")
             .env("ZUDUI_S3_ENDPOINT", &self.endpoint)
             .env("ZUDUI_S3_BUCKET", BUCKET)
             .env("ZUDUI_S3_ACCESS_KEY", ACCESS_KEY)
             .env("ZUDUI_S3_SECRET_KEY", SECRET_KEY)
+    }
+
+    /// The content of object `key`.
+    pub fn object(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.path().join(BUCKET).join(key)).ok()
     }
 
     pub async fn server(&self, quota: Option<&str>) -> Server {

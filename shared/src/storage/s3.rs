@@ -11,7 +11,7 @@ use rusty_s3::actions::{DeleteObjectsResponse, ObjectIdentifier};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use super::chunks::slice;
-use super::direct::{Policy, UploadForm, STORED_TYPE};
+use super::direct::{Policy, UploadForm};
 use super::{ChunkKey, ChunkStore, Direct};
 use crate::outbound::HttpClient;
 use crate::sendable::BoxFuture;
@@ -328,11 +328,10 @@ impl Direct for S3Chunks {
     ) -> String {
         let (client, object) = self.object(key);
         let mut action = client.bucket.get_object(Some(&client.credentials), &object);
+        // Objects are stored untyped (or, written through the API, with no type at all): the
+        // link names what the server found.
         let query = action.query_mut();
-        // Objects are stored untyped (STORED_TYPE): the link names what the server found.
-        if content_type != STORED_TYPE {
-            query.insert("response-content-type", content_type);
-        }
+        query.insert("response-content-type", content_type);
         query.insert("response-content-disposition", disposition);
         action.sign(lifetime).to_string()
     }
