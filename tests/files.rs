@@ -2193,6 +2193,75 @@ async fn quota_server() -> Server {
     Server::with(Options::dev_login().env("ZUDUI_GROUP_QUOTA_BYTES", &QUOTA.to_string())).await
 }
 
+/// A hosted platform's request limit (`upload_body_limit_bytes`; Fermyon Cloud: 10 MB): a
+/// one-shot upload over it is 104 with the way out named, declared or not, and leaves nothing;
+/// the same file goes in parts.
+#[tokio::test]
+async fn one_shot_uploads_over_the_platform_limit_are_104() {
+    let server =
+        Server::with(Options::dev_login().env("ZUDUI_UPLOAD_BODY_LIMIT_BYTES", "1000000")).await;
+    let t = team(&server, "platform").await;
+    let g = t.group;
+    upload_ok(
+        &server,
+        &t.member,
+        g,
+        None,
+        "small.bin",
+        gen_bytes(0, 900_000),
+    )
+    .await;
+    let keys = file_keys(&server);
+    let big = gen_bytes(1, 1_500_000);
+    let res = upload_fails(
+        &server,
+        t.member.t(),
+        file_form(g, None, "big.bin", big.clone()),
+        104,
+        413,
+    )
+    .await;
+    assert!(
+        res["errorMsg"].as_str().unwrap().contains("分片上传或直传"),
+        "{res}"
+    );
+    // Without a length, it is cut off at the limit.
+    let (status, res) = raw_chunked_upload(&server, &t.member.token, g, 1_500_000).await;
+    assert_fails(status, &res, 104, 413);
+    assert!(
+        eventually(|| file_keys(&server) == keys && pending_blobs(&server) == 0).await,
+        "left behind: {:?}",
+        file_keys(&server)
+    );
+    // Chat files too.
+    let form = Form::new()
+        .text("type", "group")
+        .text("room_id", g.to_string())
+        .part("file", Part::bytes(big.clone()).file_name("big.bin"));
+    let res = server
+        .client
+        .post(server.url("/chat/files/upload"))
+        .header("token", &t.member.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, res) = json_of(res).await;
+    assert_fails(status, &res, 104, 413);
+    // In parts, it goes.
+    let up = begin(
+        &server,
+        &t.member,
+        json!({ "group_id": g, "name": "big.bin", "size": big.len() }),
+    )
+    .await;
+    let id = up["upload_id"].as_i64().unwrap();
+    put_part_ok(&server, &t.member, id, 0, big).await;
+    server
+        .ok(COMPLETE, &t.member.token, json!({ "upload_id": id }))
+        .await;
+}
+
 #[tokio::test]
 async fn uploads_over_the_quota_are_344_and_leave_nothing() {
     let server = quota_server().await;

@@ -59,6 +59,10 @@ pub struct Quotas {
     pub chat_room_quota_bytes: u64,
     /// Bytes of temporary chat files one user may hold at once, over every room.
     pub chat_user_quota_bytes: u64,
+    /// The largest one-shot upload body (`upload_body_limit_bytes`, 0 for none): a hosted
+    /// platform's request limit (Fermyon Cloud: 10 MB), so that a larger file is told to go in
+    /// parts or direct (104) rather than cut off by the platform.
+    pub upload_body_limit_bytes: u64,
 }
 
 /// Rate limiting.
@@ -259,6 +263,7 @@ impl Quotas {
             // is what bounds one account.
             chat_room_quota_bytes: read.number("chat_room_quota_bytes", 2 << 30)?,
             chat_user_quota_bytes: read.number("chat_user_quota_bytes", 1 << 30)?,
+            upload_body_limit_bytes: read.number("upload_body_limit_bytes", 0)?,
         })
     }
 }

@@ -155,10 +155,16 @@ pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Resul
             .into_owned()
             .collect(),
     );
-    let mut form = multipart::parser(
-        req,
-        app.settings.quotas()?.group_quota_bytes + FORM_OVERHEAD,
-    )?;
+    let quotas = app.settings.quotas()?;
+    let mut max_body = quotas.group_quota_bytes + FORM_OVERHEAD;
+    let platform = quotas.upload_body_limit_bytes;
+    if platform > 0 {
+        if declared.is_some_and(|d| d > platform) {
+            return Err(over_platform_limit(platform));
+        }
+        max_body = max_body.min(platform);
+    }
+    let mut form = multipart::parser(req, max_body)?;
     let mut file = None;
     let received = read_form::<D>(app, me, &mut form, &mut fields, declared, &mut file).await;
     let Some((target, mut writer)) = file else {
@@ -177,6 +183,14 @@ pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Resul
             Err(err)
         }
     }
+}
+
+/// 104 for a one-shot upload over `upload_body_limit_bytes`, naming the ways that take it.
+fn over_platform_limit(limit: u64) -> Error {
+    Error::with_message(
+        Code::TooLarge,
+        format!("单次上传不能超过 {limit} 字节, 请用分片上传或直传"),
+    )
 }
 
 /// Reads the form. The file part's target is checked when it starts, and its bytes go through a
