@@ -461,3 +461,31 @@ async fn direct_uploads_need_object_storage() {
         server.fails(path, owner.t(), body, 102, 404).await;
     }
 }
+
+/// A member who leaves a group (or is removed) takes their uploads into its room with them: the
+/// parts go, and the room's reservation is freed.
+#[tokio::test]
+async fn uploads_into_a_room_end_when_their_uploader_leaves() {
+    let server = Server::start().await;
+    let (group, owner, member, _) = room(&server, "leaving").await;
+    let body = json!({ "type": "group", "room_id": group, "name": "a.bin", "size": 100 });
+    let id = server.ok(BEGIN, &member.token, body).await["upload_id"].clone();
+    assert_eq!(put_part(&server, &member, &id, 0, &[1u8; 100]).await, 200);
+    let before = server.file_keys();
+    common::remove_member(&server, &owner, group, &member).await;
+    server
+        .fails(STATUS, member.t(), json!({ "upload_id": id }), 406, 404)
+        .await;
+    let uploads: i64 = server
+        .sqlite()
+        .query_row("SELECT count(*) FROM file_uploads", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(uploads, 0);
+    for _ in 0..50 {
+        if server.file_keys() < before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(server.file_keys(), before - 1);
+}

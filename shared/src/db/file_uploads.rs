@@ -204,8 +204,8 @@ pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked
     )
 }
 
-/// Deletes the uploads of one member to a group (they left it) and their parts; returns their
-/// blobs.
+/// Deletes the uploads of one member to a group, its space or its chat room (they left it), and
+/// their parts; returns their blobs.
 pub fn delete_member(
     conn: &dyn Sql,
     group_id: i64,
@@ -213,8 +213,8 @@ pub fn delete_member(
 ) -> anyhow::Result<Vec<Chunked>> {
     delete_where(
         conn,
-        "group_id = ? AND uploader_id = ?",
-        params![group_id, uploader_id],
+        "(group_id = ? OR (room_kind = 'group' AND room_id = ?)) AND uploader_id = ?",
+        params![group_id, group_id, uploader_id],
     )
 }
 

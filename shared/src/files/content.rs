@@ -38,7 +38,9 @@ pub struct Writer {
 /// A blob fully written: what it holds, and samples of its start and end.
 pub struct Written {
     pub blob: String,
-    pub chunk_size: usize,
+    /// A file sent straight to object storage is one chunk of its own size, which may be past
+    /// what `usize` holds on wasm32.
+    pub chunk_size: u64,
     pub chunks: u64,
     pub size: u64,
     pub etag: String,
@@ -147,7 +149,7 @@ impl Writer {
                 len: self.size,
             },
             blob: self.blob.clone(),
-            chunk_size: self.chunk_size,
+            chunk_size: self.chunk_size as u64,
             chunks: self.chunks,
             size: self.size,
         })

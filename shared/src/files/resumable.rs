@@ -223,7 +223,7 @@ async fn written(app: &App, up: &Upload, chunk_size: u64) -> Result<Written> {
     let tail = read_range(app, up, chunk_size, size.saturating_sub(sample)..size).await?;
     Ok(Written {
         blob: up.blob.clone(),
-        chunk_size: chunk_size as usize,
+        chunk_size,
         chunks: size.div_ceil(chunk_size),
         size,
         etag: content::etag_of(&up.blob),
