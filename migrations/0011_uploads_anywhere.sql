@@ -16,7 +16,11 @@ CREATE TABLE file_uploads_new (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     direct INTEGER NOT NULL DEFAULT 0,
-    CHECK ((group_id IS NULL) <> (room_kind IS NULL))
+    CHECK (
+        (group_id IS NOT NULL AND room_kind IS NULL AND room_id IS NULL)
+        OR (group_id IS NULL AND parent_id IS NULL AND room_kind IN ('group', 'private')
+            AND room_id IS NOT NULL)
+    )
 );
 INSERT INTO file_uploads_new
     (id, group_id, parent_id, name, size, part_size, uploader_id, blob, created_at, expires_at)

@@ -382,10 +382,17 @@ async fn temporary_files_can_be_sent_in_parts() {
         200
     );
     // Someone else's upload, or one of the group file space, is not there.
-    assert_eq!(
-        put_part(&server, &owner, &id, 0, &data[..8_000_000]).await,
-        404
-    );
+    let res = server
+        .client
+        .put(server.url(PART))
+        .query(&[("upload_id", id.to_string()), ("part", "0".into())])
+        .header("token", &owner.token)
+        .body(vec![0u8; 10])
+        .send()
+        .await
+        .unwrap();
+    let (status, res) = (res.status().as_u16(), res.json::<Value>().await.unwrap());
+    assert_eq!((status, &res["code"]), (404, &json!(406)), "{res}");
     server
         .fails(STATUS, owner.t(), json!({ "upload_id": id }), 406, 404)
         .await;
@@ -488,4 +495,25 @@ async fn uploads_into_a_room_end_when_their_uploader_leaves() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(server.file_keys(), before - 1);
+}
+
+/// What a user may hold in chat files counts their uploads in progress in every room: two
+/// rooms' reservations together fill a user's quota.
+#[tokio::test]
+async fn a_users_uploads_in_progress_count_in_every_room() {
+    let server =
+        Server::with(Options::dev_login().env("ZUDUI_CHAT_USER_QUOTA_BYTES", "150000000")).await;
+    let (first, _, member, _) = room(&server, "user-a").await;
+    let (second, owner2, _, _) = room(&server, "user-b").await;
+    admit(&server, &owner2, &member, second).await;
+    let begin =
+        |room: i64| json!({ "type": "group", "room_id": room, "name": "x", "size": 70_000_000 });
+    server.ok(BEGIN, &member.token, begin(first)).await;
+    server.ok(BEGIN, &member.token, begin(second)).await;
+    server
+        .fails(BEGIN, member.t(), begin(first), 412, 413)
+        .await;
+    server
+        .fails(BEGIN, member.t(), begin(second), 412, 413)
+        .await;
 }

@@ -2711,6 +2711,40 @@ async fn resumable_uploads_belong_to_their_uploader() {
     assert_eq!(status["received"], json!([]));
 }
 
+/// A retried `complete` while the first still runs, or an `abort` racing it, never leaves a
+/// file without its content: one call wins, the other is 341.
+#[tokio::test]
+async fn racing_completes_and_aborts_keep_the_file_whole() {
+    let server = Server::start().await;
+    let t = team(&server, "race").await;
+    let g = t.group;
+    for (round, second) in [(0, COMPLETE), (1, ABORT), (2, COMPLETE), (3, ABORT)] {
+        let content = gen_bytes(round, 1_500_000);
+        let up = begin(
+            &server,
+            &t.member,
+            json!({ "group_id": g, "name": format!("race{round}.bin"), "size": content.len() }),
+        )
+        .await;
+        let id = up["upload_id"].as_i64().unwrap();
+        put_part_ok(&server, &t.member, id, 0, content.clone()).await;
+        let body = json!({ "upload_id": id });
+        let ((_, a), (_, b)) = tokio::join!(
+            server.post(COMPLETE, t.member.t(), body.clone()),
+            server.post(second, t.member.t(), body.clone())
+        );
+        let codes = (a["code"].as_i64(), b["code"].as_i64());
+        match codes {
+            (Some(0), Some(341)) | (Some(341), Some(0)) => {}
+            other => panic!("round {round}: {other:?} {a} {b}"),
+        }
+        if let Some(file) = [&a, &b].iter().find_map(|x| x["file_id"].as_i64()) {
+            assert!(download_bytes(&server, &t.member, g, file).await == content);
+        }
+    }
+    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
+}
+
 #[tokio::test]
 async fn aborting_a_resumable_upload_frees_its_parts() {
     let server = Server::start().await;

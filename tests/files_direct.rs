@@ -69,6 +69,27 @@ async fn post_fields(
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
+/// A group file sent directly: begun, posted to the store, completed. Its id.
+async fn direct_file(s: &Server, token: &str, group: i64, name: &str, file: Vec<u8>) -> i64 {
+    let begun = s
+        .ok(
+            GROUP_DIRECT,
+            token,
+            json!({ "group_id": group, "name": name, "size": file.len() }),
+        )
+        .await;
+    let (status, answer) = post_form(&begun, file).await;
+    assert!((200..300).contains(&status), "{status} {answer}");
+    let done = s
+        .ok(
+            GROUP_COMPLETE,
+            token,
+            json!({ "upload_id": begun["upload_id"] }),
+        )
+        .await;
+    done["file_id"].as_i64().unwrap()
+}
+
 /// The code of the answer to a POST, and the answer.
 async fn call(s: &Server, path: &str, token: Option<&str>, body: Value) -> (i64, Value) {
     let (_, answer) = s.post(path, token, body).await;
@@ -182,24 +203,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     assert_eq!(again.status(), 304);
 
     // A picture sent directly is recognised, and its thumbnail made, from the object.
-    let png = common::png(600, 300, 255);
-    let begun = s
-        .ok(
-            GROUP_DIRECT,
-            &t,
-            json!({ "group_id": g, "name": "图.png", "size": png.len() }),
-        )
-        .await;
-    post_form(&begun, png).await;
-    let pic = s
-        .ok(
-            GROUP_COMPLETE,
-            &t,
-            json!({ "upload_id": begun["upload_id"] }),
-        )
-        .await["file_id"]
-        .as_i64()
-        .unwrap();
+    let pic = direct_file(&s, &t, g, "图.png", common::png(600, 300, 255)).await;
     let listed = s
         .ok(
             "/group/internal/files/get_dir",
@@ -230,22 +234,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
 
     // Active content is linked as bytes to save, never as a page.
     let page = b"<html><script>alert(1)</script></html>".to_vec();
-    let begun = s
-        .ok(
-            GROUP_DIRECT,
-            &t,
-            json!({ "group_id": g, "name": "page.html", "size": page.len() }),
-        )
-        .await;
-    post_form(&begun, page).await;
-    let done = s
-        .ok(
-            GROUP_COMPLETE,
-            &t,
-            json!({ "upload_id": begun["upload_id"] }),
-        )
-        .await;
-    let page = done["file_id"].as_i64().unwrap();
+    let page = direct_file(&s, &t, g, "page.html", page).await;
     let res = download(
         &s,
         "/group/internal/files/download",
@@ -315,9 +304,10 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
     assert_eq!(code, 101);
 
-    // `status` hands out a fresh form for the same object.
+    // `status` hands out a fresh form for the same object, until the upload's expiry at most.
     let status = s.ok(GROUP_STATUS, &t, json!({ "upload_id": id })).await;
     assert_eq!(status["fields"]["key"], begun["fields"]["key"]);
+    assert!(status["form_expires"].as_str().unwrap() <= status["expires"].as_str().unwrap());
     let (code, answer) = post_form(&status, data.clone()).await;
     assert!((200..300).contains(&code), "{code} {answer}");
 
@@ -334,7 +324,47 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     s.ok(GROUP_ABORT, &t, json!({ "upload_id": other["upload_id"] }))
         .await;
     assert_eq!(s3.objects().len(), 1);
-    s.ok(GROUP_COMPLETE, &t, json!({ "upload_id": id })).await;
+    // Its form still works until it expires, but what it posts stays listed for the sweep.
+    post_form(&other, bytes(10, 2)).await;
+    let posted_again = key_blob(&other);
+    assert_eq!(pending(&s, &posted_again), 1);
+
+    // The file is a copy that no form writes: posting over the form's object after `complete`
+    // changes nothing that is served.
+    let file = s.ok(GROUP_COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
+        .as_i64()
+        .unwrap();
+    let (code, answer) = post_form(&status, bytes(100_000, 99)).await;
+    assert!((200..300).contains(&code), "{code} {answer}");
+    let res = download(
+        &s,
+        "/group/internal/files/download",
+        &file_query(&t, g, file),
+    )
+    .await;
+    let got = reqwest::get(self::link(&s3, &res)).await.unwrap();
+    assert!(
+        got.bytes().await.unwrap() == data,
+        "the file changed after its checks"
+    );
+    assert_eq!(pending(&s, &key_blob(&begun)), 1);
+}
+
+/// The blob of a form's object key (`app/file/<blob>/0`).
+fn key_blob(begun: &Value) -> String {
+    let key = begun["fields"]["key"].as_str().unwrap();
+    key.split('/').nth(2).unwrap().to_owned()
+}
+
+/// Whether `blob` is listed as pending (for the sweep).
+fn pending(s: &Server, blob: &str) -> i64 {
+    s.sqlite()
+        .query_row(
+            "SELECT count(*) FROM blob_pending WHERE blob = ?",
+            [blob],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
 
 #[tokio::test]
@@ -353,6 +383,7 @@ async fn direct_uploads_are_checked_like_every_upload() {
         (&owner, direct(-1, "negative"), 101),
         (&owner, direct(10, ""), 101),
         (&owner, direct(12_000_000, "too-big"), 344),
+        (&owner, direct(5_000_000_001, "over-a-post"), 104),
         (
             &owner,
             json!({ "group_id": g + 1000, "name": "x", "size": 1 }),
@@ -385,8 +416,89 @@ async fn direct_uploads_are_checked_like_every_upload() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 400);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["code"], 101, "{answer}");
+    assert!(
+        answer["errorMsg"].as_str().unwrap().contains("直传"),
+        "{answer}"
+    );
     assert_eq!(s3.objects(), Vec::<String>::new());
+}
+
+/// A retried `complete` while the first still runs (a flaky network) makes one file, and never
+/// takes the content of the one it made.
+#[tokio::test]
+async fn completing_twice_at_once_makes_one_file() {
+    let s3 = S3::start().await;
+    let s = s3.server(None).await;
+    let t = s.login("direct-twice").await;
+    let g = group(&s, &t).await;
+    let data = bytes(3_000_000, 5);
+    let begun = s
+        .ok(
+            GROUP_DIRECT,
+            &t,
+            json!({ "group_id": g, "name": "twice.bin", "size": data.len() }),
+        )
+        .await;
+    post_form(&begun, data.clone()).await;
+    let body = json!({ "upload_id": begun["upload_id"] });
+    let (a, b) = tokio::join!(
+        call(&s, GROUP_COMPLETE, Some(&t), body.clone()),
+        call(&s, GROUP_COMPLETE, Some(&t), body.clone())
+    );
+    let mut codes = [a.0, b.0];
+    codes.sort();
+    assert_eq!(codes, [0, 341], "{} {}", a.1, b.1);
+    let file = [a.1, b.1]
+        .iter()
+        .find_map(|answer| answer["file_id"].as_i64())
+        .unwrap();
+    let res = download(
+        &s,
+        "/group/internal/files/download",
+        &file_query(&t, g, file),
+    )
+    .await;
+    let got = reqwest::get(self::link(&s3, &res)).await.unwrap();
+    assert!(got.bytes().await.unwrap() == data);
+    assert_eq!(s3.objects().len(), 1, "{:?}", s3.objects());
+}
+
+/// `ZUDUI_S3_DIRECT=0`, for a bucket that clients cannot reach: no direct uploads (102), and
+/// downloads stream through the API.
+#[tokio::test]
+async fn a_bucket_clients_cannot_reach_keeps_files_going_through_the_api() {
+    let s3 = S3::start().await;
+    let s = Server::with(s3.options().env("ZUDUI_S3_DIRECT", "0")).await;
+    let t = s.login("direct-off").await;
+    let g = group(&s, &t).await;
+    let (code, _) = call(
+        &s,
+        GROUP_DIRECT,
+        Some(&t),
+        json!({ "group_id": g, "name": "a", "size": 10 }),
+    )
+    .await;
+    assert_eq!(code, 102);
+    let (_, up) = s
+        .upload(
+            "/group/internal/files/upload",
+            Some(&t),
+            "file",
+            bytes(1000, 1),
+            &[("group_id", &g.to_string())],
+        )
+        .await;
+    let file = up["file_id"].as_i64().unwrap();
+    let res = download(
+        &s,
+        "/group/internal/files/download",
+        &file_query(&t, g, file),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap(), bytes(1000, 1));
 }
 
 #[tokio::test]

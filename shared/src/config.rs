@@ -218,6 +218,13 @@ impl Read<'_> {
             .is_some_and(|v| matches!(v.trim(), "1" | "true"))
     }
 
+    /// A flag that is on unless set to `0` or `false`.
+    fn flag_on(&self, name: &str) -> bool {
+        !self
+            .get(name)
+            .is_some_and(|v| matches!(v.trim(), "0" | "false"))
+    }
+
     fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
         match self.get(name) {
             None => Ok(default),
@@ -318,10 +325,9 @@ fn s3_settings(read: &Read<'_>) -> Result<Option<S3Settings>> {
         region: read.get("s3_region").unwrap_or_else(|| "us-east-1".into()),
         access_key: required("s3_access_key")?,
         secret_key: required("s3_secret_key")?,
-        path_style: !read
-            .get("s3_path_style")
-            .is_some_and(|v| matches!(v.trim(), "0" | "false")),
+        path_style: read.flag_on("s3_path_style"),
         prefix: read.get("s3_prefix").unwrap_or_default(),
+        direct: read.flag_on("s3_direct"),
     }))
 }
 
@@ -406,7 +412,7 @@ mod tests {
         assert_eq!(s.quotas().unwrap().chat_file_days, 7);
         assert_eq!(s.quotas().unwrap().group_quota_bytes, 5 << 30);
         let read = recording.0.lock().unwrap().clone();
-        assert_eq!(read.len(), core.len() + 4, "one read per setting: {read:?}");
+        assert_eq!(read.len(), core.len() + 5, "one read per setting: {read:?}");
 
         let short = Recording(Default::default(), "short");
         let s = Settings::lazy(Box::new(short)).expect("the console is not read yet");

@@ -103,19 +103,34 @@ pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
 }
 
 impl Upload {
-    /// Its blob, as a deletion hands it on.
+    /// Its blob, its chunk count known: a direct upload's is one object, parts are written in
+    /// the chunk store's chunks.
     pub fn content(&self) -> Chunked {
-        Upload::chunked(self.blob.clone(), self.size, self.direct)
-    }
-
-    /// A direct upload is one object; parts are written in the chunk store's chunks.
-    fn chunked(blob: String, size: i64, direct: bool) -> Chunked {
         Chunked {
-            blob,
-            size,
-            chunk_size: direct.then_some(size.max(1)),
+            blob: self.blob.clone(),
+            size: self.size,
+            chunk_size: self.direct.then_some(self.size.max(1)),
         }
     }
+
+    /// What a deletion of the upload leaves to discard: its parts. Not a direct upload's
+    /// object, which its form may still write until the upload's lifetime is over: its blob
+    /// stays pending, and the sweep takes it after that.
+    pub fn to_discard(&self) -> Option<Chunked> {
+        (!self.direct).then(|| self.content())
+    }
+}
+
+/// [`Upload::to_discard`] of a deleted row of `(blob, size, direct)`.
+fn leftover(r: &Row) -> anyhow::Result<Option<Chunked>> {
+    if r.int(2)? != 0 {
+        return Ok(None);
+    }
+    Ok(Some(Chunked {
+        blob: r.text(0)?,
+        size: r.int(1)?,
+        chunk_size: None,
+    }))
 }
 
 pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result<()> {
@@ -171,13 +186,16 @@ fn sum(conn: &dyn Sql, sql: &str, values: &[Value]) -> anyhow::Result<u64> {
     Ok(conn.query(sql, values)?[0].int(0)?.max(0) as u64)
 }
 
-pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<()> {
+/// Deletes an upload and its parts; whether it was there (a concurrent `complete` or `abort`
+/// may have ended it first).
+pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<bool> {
+    // The upload first: outside a transaction, a reader then never sees it without its parts.
+    let deleted = conn.execute("DELETE FROM file_uploads WHERE id = ?", params![id])? > 0;
     conn.execute(
         "DELETE FROM file_upload_parts WHERE upload_id = ?",
         params![id],
     )?;
-    conn.execute("DELETE FROM file_uploads WHERE id = ?", params![id])?;
-    Ok(())
+    Ok(deleted)
 }
 
 /// Uploads past their expiry: their blobs stay pending, so the sweep collects the parts.
@@ -231,6 +249,6 @@ fn delete_where(conn: &dyn Sql, filter: &str, params: &[Value]) -> anyhow::Resul
         params,
     )?
     .iter()
-    .map(|r| Ok(Upload::chunked(r.text(0)?, r.int(1)?, r.int(2)? != 0)))
+    .filter_map(|r| leftover(r).transpose())
     .collect()
 }

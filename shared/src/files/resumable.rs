@@ -16,18 +16,21 @@ use crate::body::Body;
 use crate::db::blob_pending;
 use crate::db::file_uploads::{self, Upload};
 use crate::error::{Code, Error, Result};
-use crate::storage::{ChunkKey, UploadForm};
+use crate::storage::{Adopted, ChunkKey, UploadForm};
 use crate::time;
 
 use super::content::{self, Sample, Written, SAMPLE};
-use super::upload::{self, Destination};
+use super::upload::{self, Completes, Destination};
 
 /// Bytes per part (the last may be shorter): a multiple of every chunk store's chunk size.
 pub const PART_SIZE: u64 = 8_000_000;
 /// How long an upload may stay unfinished.
 pub const LIFETIME: i64 = 24 * 3600;
-/// How long a direct upload's form may be used to start sending; `status` hands out a new one.
-pub const FORM_LIFETIME: Duration = Duration::from_secs(3600);
+/// How long a direct upload's form may be used to start sending (never past the upload's own
+/// expiry); `status` hands out a new one.
+pub const FORM_LIFETIME: i64 = 3600;
+/// The largest direct upload: what S3 takes in one POST, and copies in one CopyObject.
+pub const DIRECT_LIMIT: u64 = 5_000_000_000;
 
 /// How an upload's bytes arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,12 @@ pub async fn begin<D: Destination>(
         if size == 0 {
             // An object of no bytes is no chunk at all; the one-shot upload takes it.
             return Err(Error::param_why("size", "空文件请直接上传"));
+        }
+        if size > DIRECT_LIMIT {
+            return Err(Error::with_message(
+                Code::TooLarge,
+                "直传不能超过 5GB, 请使用分片上传",
+            ));
         }
     }
     // Stateless hosts have no timer: each new upload collects a few leftovers.
@@ -92,11 +101,17 @@ pub async fn begin<D: Destination>(
     })
 }
 
-/// The form that sends a direct upload's file to object storage; `None` for other uploads.
-pub fn form(app: &App, up: &Upload) -> Option<UploadForm> {
+/// The form that sends a direct upload's file to object storage, and when it expires; `None`
+/// for other uploads.
+pub fn form(app: &App, up: &Upload) -> Option<(UploadForm, i64)> {
     let direct = app.chunks.direct().filter(|_| up.direct)?;
+    let now = time::now();
+    // The upload's blob stays pending until its lifetime is over (see `drop_posted`): no form
+    // may outlive it.
+    let lifetime = FORM_LIFETIME.min(up.expires_at - now).max(1);
     let object = ChunkKey::Chunk(&up.blob, 0);
-    Some(direct.upload_form(object, up.size as u64, FORM_LIFETIME))
+    let form = direct.upload_form(object, up.size as u64, Duration::from_secs(lifetime as u64));
+    Some((form, now + lifetime))
 }
 
 /// The caller's upload `id` to a `D`; `D::not_found` when it does not exist, expired, goes
@@ -106,10 +121,7 @@ pub fn get<D: Destination>(app: &App, me: &str, id: i64) -> Result<(Upload, D, V
         let up = file_uploads::get(c, id)?
             .filter(|u| u.uploader_id == me && u.expires_at >= time::now());
         let Some((up, to)) = up.and_then(|up| D::of_upload(&up).map(|to| (up, to))) else {
-            return Err(Error::with_message(
-                D::not_found().code(),
-                "上传不存在或已过期",
-            ));
+            return Err(D::upload_gone());
         };
         let parts = file_uploads::parts(c, id)?;
         Ok((up, to, parts))
@@ -167,66 +179,115 @@ pub async fn put_part<D: Destination>(
 pub async fn complete<D: Destination>(app: &App, me: &str, id: i64) -> Result<i64> {
     let (up, to, parts) = get::<D>(app, me, id)?;
     let written = match up.direct {
-        true => posted(app, &up).await?,
+        true => adopted(app, &up).await?,
         false => {
             let missing = part_count(&up) - parts.len() as i64;
             if missing > 0 {
-                return Err(Error::param_why(
-                    "upload_id",
-                    &format!("还有 {missing} 个分片未上传"),
-                ));
+                // Or the parts went with the upload, ended meanwhile.
+                let why = format!("还有 {missing} 个分片未上传");
+                let missing = Error::param_why("upload_id", &why);
+                return Err(gone::<D>(app, id)?.unwrap_or(missing));
             }
-            assembled(app, &up).await?
+            let chunk_size = app.chunks.chunk_size() as u64;
+            match written(app, &up.blob, up.size as u64, chunk_size).await {
+                Ok(written) => written,
+                // An `abort` meanwhile deletes the parts as they are read.
+                Err(err) => return Err(gone::<D>(app, id)?.unwrap_or(err)),
+            }
         }
     };
     // The upload closes in the transaction that makes the file: a crash cannot leave both, for
     // a retried `complete` or `abort` to discard the new file's chunks.
-    let result = upload::commit(app, me, &to, written, None, Some(id)).await;
+    let completes = Completes {
+        upload: id,
+        shares_blob: !up.direct,
+    };
+    let result = upload::commit(app, me, &to, written, None, Some(completes)).await;
+    if up.direct {
+        drop_posted(app, &up).await;
+    }
     if result.is_err() {
         // The upload is over all the same: the failed commit discarded the blob.
-        app.db.run(|c| Ok(file_uploads::delete(c, id)?))?;
+        app.db.tx(|c| Ok(file_uploads::delete(c, id)?))?;
     }
     result
 }
 
-/// Gives up an upload and frees its parts.
+/// The error for an upload that another call ended, if it was: `None` while it is there.
+fn gone<D: Destination>(app: &App, id: i64) -> Result<Option<Error>> {
+    let there = app.db.run(|c| Ok(file_uploads::get(c, id)?.is_some()))?;
+    Ok((!there).then(D::upload_gone))
+}
+
+/// Gives up an upload and frees its parts (or its posted object).
 pub async fn abort<D: Destination>(app: &App, me: &str, id: i64) -> Result<()> {
     let (up, _, _) = get::<D>(app, me, id)?;
-    app.db.run(|c| Ok(file_uploads::delete(c, id)?))?;
-    let (blob, chunks) = up.content().to_discard(app.chunks.chunk_size());
-    content::discard(app, &blob, chunks.map(|n| n as u64)).await;
+    if !app.db.tx(|c| Ok(file_uploads::delete(c, id)?))? {
+        // Completed or aborted meanwhile: what it had is that call's.
+        return Err(D::upload_gone());
+    }
+    match up.to_discard() {
+        Some(parts) => {
+            let (blob, chunks) = parts.to_discard(app.chunks.chunk_size());
+            content::discard(app, &blob, chunks.map(|n| n as u64)).await;
+        }
+        None => drop_posted(app, &up).await,
+    }
     Ok(())
 }
 
-/// The assembled blob, described by its first and last [`SAMPLE`] bytes (read back, so only
-/// those: the rest was counted when each part was put).
-async fn assembled(app: &App, up: &Upload) -> Result<Written> {
-    written(app, up, app.chunks.chunk_size() as u64).await
+/// A direct upload's object, copied where no form writes once the store has all of it; what
+/// the server checks and serves is that copy. The policy it was posted with allowed no other
+/// size, so a different one is a store's fault, refused all the same.
+async fn adopted(app: &App, up: &Upload) -> Result<Written> {
+    let direct = app
+        .chunks
+        .direct()
+        .ok_or_else(|| Error::with_message(Code::NoEndpoint, "未配置对象存储直传"))?;
+    let copy = content::new_blob_id()?;
+    app.db
+        .run(|c| Ok(blob_pending::add_sized(c, &copy, time::now(), 1)?))?;
+    let size = up.size as u64;
+    let posted = ChunkKey::Chunk(&up.blob, 0);
+    let adopted = direct.adopt(posted, ChunkKey::Chunk(&copy, 0), size).await;
+    let refused = match adopted {
+        Ok(Adopted::Copied) => match written(app, &copy, size, size).await {
+            Ok(written) => return Ok(written),
+            Err(err) => err,
+        },
+        Ok(Adopted::Missing) => Error::param_why("upload_id", "文件尚未上传到对象存储"),
+        Ok(Adopted::Size(_)) => Error::param_why("upload_id", "文件大小不符"),
+        Ok(Adopted::Changed) => Error::param_why("upload_id", "文件确认时又被上传, 请重试"),
+        Err(err) => err.into(),
+    };
+    content::discard(app, &copy, Some(1)).await;
+    Err(refused)
 }
 
-/// A direct upload's object, once the store has all of it: the policy it was posted with
-/// allowed no other size, so a different one is a store's fault, refused all the same.
-async fn posted(app: &App, up: &Upload) -> Result<Written> {
-    let stored = app.chunks.size_of(ChunkKey::Chunk(&up.blob, 0)).await?;
-    match stored {
-        None => Err(Error::param_why("upload_id", "文件尚未上传到对象存储")),
-        Some(size) if size != up.size as u64 => Err(Error::param_why("upload_id", "文件大小不符")),
-        Some(size) => written(app, up, size).await,
+/// Deletes what a direct upload's form posted, now that the upload is over. Its blob stays
+/// pending all the same: a form may post it again until the upload's lifetime is over (forms
+/// never outlive it), and the sweep takes it after that.
+async fn drop_posted(app: &App, up: &Upload) {
+    if let Err(err) = app.chunks.delete(ChunkKey::Chunk(&up.blob, 0)).await {
+        log::warn!(
+            "could not delete the posted object of upload {}: {err:#}",
+            up.id
+        );
     }
 }
 
-/// An upload's blob of chunks of `chunk_size`, its samples read back.
-async fn written(app: &App, up: &Upload, chunk_size: u64) -> Result<Written> {
-    let size = up.size as u64;
+/// A blob of `size` bytes in chunks of `chunk_size`, described by its first and last
+/// [`SAMPLE`] bytes (read back, so only those: the rest was counted as it arrived).
+async fn written(app: &App, blob: &str, size: u64, chunk_size: u64) -> Result<Written> {
     let sample = SAMPLE as u64;
-    let head = read_range(app, up, chunk_size, 0..size.min(sample)).await?;
-    let tail = read_range(app, up, chunk_size, size.saturating_sub(sample)..size).await?;
+    let head = read_range(app, blob, chunk_size, 0..size.min(sample)).await?;
+    let tail = read_range(app, blob, chunk_size, size.saturating_sub(sample)..size).await?;
     Ok(Written {
-        blob: up.blob.clone(),
+        blob: blob.to_owned(),
         chunk_size,
         chunks: size.div_ceil(chunk_size),
         size,
-        etag: content::etag_of(&up.blob),
+        etag: content::etag_of(blob),
         sample: Sample {
             head,
             tail,
@@ -237,14 +298,14 @@ async fn written(app: &App, up: &Upload, chunk_size: u64) -> Result<Written> {
 
 async fn read_range(
     app: &App,
-    up: &Upload,
+    blob: &str,
     chunk_size: u64,
     range: std::ops::Range<u64>,
 ) -> Result<bytes::Bytes> {
     let mut out = bytes::BytesMut::new();
     let mut stream = Box::pin(content::read(
         app.chunks.clone(),
-        up.blob.clone(),
+        blob.to_owned(),
         chunk_size,
         range,
     ));

@@ -64,6 +64,11 @@ pub trait Destination: Sized {
     fn of_upload(up: &Upload) -> Option<Self>;
     /// The error for an upload or file that is not there (or not the caller's).
     fn not_found() -> Error;
+
+    /// The error for an upload that is not there: never begun, expired, ended, or someone else's.
+    fn upload_gone() -> Error {
+        Error::with_message(Self::not_found().code(), "上传不存在或已过期")
+    }
 }
 
 impl Destination for Target {
@@ -238,22 +243,59 @@ async fn read_form<D: Destination>(
     Ok(thumb)
 }
 
+/// The upload a commit closes, and whether the blob committed is the upload's own (its parts,
+/// which a concurrent `complete` may be committing too) or a copy made for this commit.
+#[derive(Debug, Clone, Copy)]
+pub struct Completes {
+    pub upload: i64,
+    pub shares_blob: bool,
+}
+
 /// Makes a written blob a file at `target`, checking everything again inside the transaction
 /// (the quota with the real size), and closes the resumable upload it completes, if any. On
-/// failure the blob is discarded.
+/// failure the blob is discarded, unless it is an upload's that another call ended first.
 pub async fn commit<D: Destination>(
     app: &App,
     me: &str,
     target: &D,
     written: Written,
     thumb: Option<Bytes>,
-    completes: Option<i64>,
+    completes: Option<Completes>,
 ) -> Result<i64> {
-    let result = store(app, me, target, &written, thumb, completes).await;
-    if result.is_err() {
-        content::discard(app, &written.blob, Some(written.chunks)).await;
+    let result = store(
+        app,
+        me,
+        target,
+        &written,
+        thumb,
+        completes.map(|c| c.upload),
+    )
+    .await;
+    let keep = completes.is_some_and(|c| c.shares_blob);
+    match result {
+        Ok(Stored::File(id)) => Ok(id),
+        Ok(Stored::UploadGone) => {
+            // Completed or aborted meanwhile: the blob is that call's to keep or discard.
+            if !keep {
+                content::discard(app, &written.blob, Some(written.chunks)).await;
+            }
+            Err(Error::with_message(
+                D::not_found().code(),
+                "上传不存在或已过期",
+            ))
+        }
+        Err(err) => {
+            content::discard(app, &written.blob, Some(written.chunks)).await;
+            Err(err)
+        }
     }
-    result
+}
+
+/// What [`store`] did.
+enum Stored {
+    File(i64),
+    /// The upload it was to complete was gone: nothing stored.
+    UploadGone,
 }
 
 async fn store<D: Destination>(
@@ -263,7 +305,7 @@ async fn store<D: Destination>(
     written: &Written,
     thumb: Option<Bytes>,
     completes: Option<i64>,
-) -> Result<i64> {
+) -> Result<Stored> {
     let kind = probe::classify(&written.sample.head, target.name());
     let duration = match kind.file_type {
         "voice" | "video" => {
@@ -305,7 +347,9 @@ async fn store<D: Destination>(
         // A completed upload's reservation becomes the file: it goes before the quota is checked
         // (and comes back if the check fails, with the rest of the transaction).
         if let Some(upload) = completes {
-            file_uploads::delete(c, upload)?;
+            if !file_uploads::delete(c, upload)? {
+                return Ok(Stored::UploadGone);
+            }
         }
         let left = target.check(c, app, me)?;
         if written.size > left {
@@ -313,6 +357,6 @@ async fn store<D: Destination>(
         }
         let id = target.insert(c, app, me, &file)?;
         blob_pending::remove(c, &written.blob)?;
-        Ok(id)
+        Ok(Stored::File(id))
     })
 }

@@ -21,8 +21,8 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
         "/chat/getChat" => get_chat(app, req).await,
         "/chat/files/upload" => upload(app, req).await,
         "/chat/files/download" => download(app, req).await,
-        "/chat/files/upload/begin" => uploads::begin(app, req, room_file, Via::Parts).await,
-        "/chat/files/upload/direct" => uploads::begin(app, req, room_file, Via::Direct).await,
+        "/chat/files/upload/begin" => begin_upload(app, req, Via::Parts).await,
+        "/chat/files/upload/direct" => begin_upload(app, req, Via::Direct).await,
         "/chat/files/upload/part" => uploads::part::<ChatUpload>(app, req).await,
         "/chat/files/upload/status" => uploads::status::<ChatUpload>(app, req).await,
         "/chat/files/upload/complete" => uploads::complete::<ChatUpload>(app, req).await,
@@ -45,6 +45,12 @@ async fn upload(app: &App, req: Request) -> Result<Response> {
     let me = signed_in_limited(app, &req, Action::Upload)?;
     let id = chat::files::receive(app, &me, req).await?;
     Ok(ok(json!({ "file_id": id })))
+}
+
+/// `begin` or `direct`: like every new chat file, sweeps a few expired ones first.
+async fn begin_upload(app: &App, req: Request, via: Via) -> Result<Response> {
+    chat::files::sweep(app).await?;
+    uploads::begin(app, req, room_file, via).await
 }
 
 /// Where a resumable or direct upload goes: `type`, `room_id`, `name`.

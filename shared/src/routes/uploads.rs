@@ -63,7 +63,8 @@ pub async fn abort<D: Destination>(app: &App, req: Request) -> Result<Response> 
 }
 
 /// An upload as `begin`, `direct` and `status` describe it. A direct upload comes with a fresh
-/// form (`url` and `fields`: `wx.uploadFile`'s `url` and `formData`, the file as `file`).
+/// form (`url` and `fields`: `wx.uploadFile`'s `url` and `formData`, the file as `file`) good
+/// until `form_expires`.
 fn state(app: &App, up: &Upload, parts: &[i64]) -> Value {
     let mut state = json!({
         "upload_id": up.id,
@@ -73,7 +74,7 @@ fn state(app: &App, up: &Upload, parts: &[i64]) -> Value {
         "received": parts,
         "expires": app.format_time(up.expires_at),
     });
-    if let Some(form) = resumable::form(app, up) {
+    if let Some((form, expires)) = resumable::form(app, up) {
         let fields: Map<String, Value> = form
             .fields
             .into_iter()
@@ -81,6 +82,7 @@ fn state(app: &App, up: &Upload, parts: &[i64]) -> Value {
             .collect();
         state["url"] = json!(form.url);
         state["fields"] = Value::Object(fields);
+        state["form_expires"] = json!(app.format_time(expires));
     }
     state
 }

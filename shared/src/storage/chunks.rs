@@ -32,12 +32,6 @@ pub trait ChunkStore: MaybeSend {
         Box::pin(async move { Ok(whole.await?.map(|object| slice(&object, range))) })
     }
 
-    /// An object's size; `None` when it does not exist.
-    fn size_of(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<u64>>> {
-        let whole = self.get(key);
-        Box::pin(async move { Ok(whole.await?.map(|object| object.len() as u64)) })
-    }
-
     /// Object storage that clients reach themselves (presigned forms and links), if this is one.
     fn direct(&self) -> Option<&dyn super::Direct> {
         None

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::ChunkKey;
+use crate::sendable::BoxFuture;
 
 /// A form that stores one object: POST `fields`, then the file as the part named `file`.
 #[derive(Debug, Clone)]
@@ -18,8 +19,29 @@ pub struct UploadForm {
     pub fields: Vec<(String, String)>,
 }
 
+/// What [`Direct::adopt`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adopted {
+    /// Copied.
+    Copied,
+    /// Nothing was posted.
+    Missing,
+    /// The object holds this many bytes, not the size expected.
+    Size(u64),
+    /// It changed while it was being copied (posted again): nothing was copied.
+    Changed,
+}
+
 /// What object storage lets clients do themselves.
 pub trait Direct {
+    /// Copies the object a client posted at `posted` to `to` (where no form writes) when it holds
+    /// `size` bytes: what the server then checks and serves cannot be posted over.
+    fn adopt(
+        &self,
+        posted: ChunkKey<'_>,
+        to: ChunkKey<'_>,
+        size: u64,
+    ) -> BoxFuture<'static, anyhow::Result<Adopted>>;
     /// A form that stores exactly `size` bytes at `key` until `lifetime` has passed.
     fn upload_form(&self, key: ChunkKey<'_>, size: u64, lifetime: Duration) -> UploadForm;
     /// A link to `key`, answered with these headers, valid for `lifetime`.

@@ -10,7 +10,7 @@ mod sql;
 
 pub use blob::Blobs;
 pub use chunks::{ChunkKey, ChunkStore, KvChunks, KV_CHUNK_SIZE};
-pub use direct::{Direct, UploadForm, STORED_TYPE};
+pub use direct::{Adopted, Direct, UploadForm, STORED_TYPE};
 pub use kv::KeyValue;
 pub use s3::{bucket as s3_bucket, S3Chunks, S3Settings, S3_CHUNK_SIZE};
 pub use sql::{Database, Row, Sql, Value};

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use percent_encoding::utf8_percent_encode;
 use rusty_s3::actions::{DeleteObjectsResponse, ObjectIdentifier};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use super::chunks::slice;
-use super::direct::{Policy, UploadForm};
+use super::direct::{Adopted, Policy, UploadForm};
 use super::{ChunkKey, ChunkStore, Direct};
 use crate::outbound::HttpClient;
 use crate::sendable::BoxFuture;
@@ -34,6 +35,9 @@ pub struct S3Settings {
     pub path_style: bool,
     /// Prepended to every object key, so that one bucket can serve several deployments.
     pub prefix: String,
+    /// Whether clients reach the bucket themselves: direct uploads and download links (the
+    /// bucket's host must then be among the mini-program's uploadFile and downloadFile domains).
+    pub direct: bool,
 }
 
 impl std::fmt::Debug for S3Settings {
@@ -45,11 +49,16 @@ impl std::fmt::Debug for S3Settings {
             .field("region", &self.region)
             .field("path_style", &self.path_style)
             .field("prefix", &self.prefix)
+            .field("direct", &self.direct)
             .finish_non_exhaustive()
     }
 }
 
-pub struct S3Chunks(Arc<Client>);
+pub struct S3Chunks {
+    client: Arc<Client>,
+    /// [`S3Settings::direct`].
+    direct: bool,
+}
 
 struct Client {
     bucket: Bucket,
@@ -60,17 +69,23 @@ struct Client {
 
 impl S3Chunks {
     pub fn new(settings: &S3Settings, http: Arc<dyn HttpClient>) -> anyhow::Result<S3Chunks> {
-        Ok(S3Chunks(Arc::new(Client {
-            bucket: bucket(settings)?,
-            credentials: Credentials::new(&settings.access_key, &settings.secret_key),
-            prefix: settings.prefix.clone(),
-            http,
-        })))
+        Ok(S3Chunks {
+            client: Arc::new(Client {
+                bucket: bucket(settings)?,
+                credentials: Credentials::new(&settings.access_key, &settings.secret_key),
+                prefix: settings.prefix.clone(),
+                http,
+            }),
+            direct: settings.direct,
+        })
     }
 
     /// The client and the object key, for a request's future to own.
     fn object(&self, key: ChunkKey<'_>) -> (Arc<Client>, String) {
-        (self.0.clone(), format!("{}{}", self.0.prefix, key.path()))
+        (
+            self.client.clone(),
+            format!("{}{}", self.client.prefix, key.path()),
+        )
     }
 }
 
@@ -135,6 +150,73 @@ impl Client {
             .map_err(|e| anyhow::anyhow!("s3 {method} {object}: {e:#}"))
     }
 }
+
+/// What a HEAD tells of an object.
+struct Head {
+    size: u64,
+    etag: Option<String>,
+}
+
+impl Client {
+    /// The object's size and validator; `None` when it does not exist.
+    async fn head(&self, object: &str) -> anyhow::Result<Option<Head>> {
+        let url = self
+            .bucket
+            .head_object(Some(&self.credentials), object)
+            .sign(SIGNATURE_LIFETIME);
+        let res = self
+            .send(http::Method::HEAD, url, object, Vec::new())
+            .await?;
+        let header = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
+        match res.status() {
+            s if s.is_success() => Ok(Some(Head {
+                size: header(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| anyhow::anyhow!("s3 HEAD {object}: no Content-Length"))?,
+                etag: header(http::header::ETAG).map(str::to_owned),
+            })),
+            http::StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(failed("HEAD", object, &res)),
+        }
+    }
+
+    /// CopyObject of `source` to `target`, only while `source` has validator `etag`.
+    async fn copy(
+        &self,
+        source: &str,
+        etag: Option<&str>,
+        target: &str,
+    ) -> anyhow::Result<Adopted> {
+        let from = format!("/{}/{}", self.bucket.name(), source);
+        let from = utf8_percent_encode(&from, KEY_ENCODE).to_string();
+        let mut headers = vec![("x-amz-copy-source", from)];
+        headers.extend(etag.map(|e| ("x-amz-copy-source-if-match", e.to_owned())));
+        let mut action = self.bucket.put_object(Some(&self.credentials), target);
+        for (name, value) in &headers {
+            action.headers_mut().insert(*name, value.as_str());
+        }
+        let url = action.sign(SIGNATURE_LIFETIME);
+        let res = self
+            .send_with(http::Method::PUT, url, target, &headers, Vec::new())
+            .await?;
+        // A copy that fails after it began answers 200 with an error document.
+        let error = String::from_utf8_lossy(res.body()).contains("<Error>");
+        match res.status() {
+            s if s.is_success() && !error => Ok(Adopted::Copied),
+            http::StatusCode::PRECONDITION_FAILED => Ok(Adopted::Changed),
+            http::StatusCode::NOT_FOUND => Ok(Adopted::Missing),
+            _ => Err(failed("CopyObject", target, &res)),
+        }
+    }
+}
+
+/// What a copy source's key keeps as it is: the rest is percent-encoded.
+const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 fn failed(method: &str, object: &str, res: &http::Response<Vec<u8>>) -> anyhow::Error {
     let detail = String::from_utf8_lossy(&res.body()[..res.body().len().min(300)]).into_owned();
@@ -209,41 +291,16 @@ impl ChunkStore for S3Chunks {
         key: ChunkKey<'_>,
         range: Range<u64>,
     ) -> BoxFuture<'static, anyhow::Result<Option<Bytes>>> {
-        match range.is_empty() {
-            // No range names no bytes; one byte tells whether the object is there.
-            true => self.read(key, Some(range.start..range.start + 1)),
-            false => self.read(key, Some(range)),
+        if range.is_empty() {
+            // No range names no bytes; reading one tells whether the object is there.
+            let probe = self.read(key, Some(range.start..range.start + 1));
+            return Box::pin(async move { Ok(probe.await?.map(|_| Bytes::new())) });
         }
-    }
-
-    fn size_of(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<Option<u64>>> {
-        let (client, object) = self.object(key);
-        Box::pin(async move {
-            let url = client
-                .bucket
-                .head_object(Some(&client.credentials), &object)
-                .sign(SIGNATURE_LIFETIME);
-            let res = client
-                .send(http::Method::HEAD, url, &object, Vec::new())
-                .await?;
-            match res.status() {
-                s if s.is_success() => {
-                    let length = res
-                        .headers()
-                        .get(http::header::CONTENT_LENGTH)
-                        .and_then(|v| v.to_str().ok()?.parse().ok());
-                    length
-                        .map(Some)
-                        .ok_or_else(|| anyhow::anyhow!("s3 HEAD {object}: no Content-Length"))
-                }
-                http::StatusCode::NOT_FOUND => Ok(None),
-                _ => Err(failed("HEAD", &object, &res)),
-            }
-        })
+        self.read(key, Some(range))
     }
 
     fn direct(&self) -> Option<&dyn Direct> {
-        Some(self)
+        self.direct.then_some(self as &dyn Direct)
     }
 
     fn delete(&self, key: ChunkKey<'_>) -> BoxFuture<'static, anyhow::Result<()>> {
@@ -267,7 +324,7 @@ impl ChunkStore for S3Chunks {
     /// platform's outbound-request budget (Fermyon Cloud: 500 an hour) one request, not one per
     /// object.
     fn delete_all(&self, keys: &[ChunkKey<'_>]) -> BoxFuture<'static, anyhow::Result<()>> {
-        let client = self.0.clone();
+        let client = self.client.clone();
         let objects: Vec<ObjectIdentifier> = keys
             .iter()
             .map(|key| ObjectIdentifier::new(format!("{}{}", client.prefix, key.path())))
@@ -302,6 +359,25 @@ impl ChunkStore for S3Chunks {
 }
 
 impl Direct for S3Chunks {
+    fn adopt(
+        &self,
+        posted: ChunkKey<'_>,
+        to: ChunkKey<'_>,
+        size: u64,
+    ) -> BoxFuture<'static, anyhow::Result<Adopted>> {
+        let (client, source) = self.object(posted);
+        let (_, target) = self.object(to);
+        Box::pin(async move {
+            let Some(head) = client.head(&source).await? else {
+                return Ok(Adopted::Missing);
+            };
+            if head.size != size {
+                return Ok(Adopted::Size(head.size));
+            }
+            client.copy(&source, head.etag.as_deref(), &target).await
+        })
+    }
+
     fn upload_form(&self, key: ChunkKey<'_>, size: u64, lifetime: Duration) -> UploadForm {
         let (client, object) = self.object(key);
         let now = chrono::DateTime::from_timestamp(crate::time::now(), 0).unwrap_or_default();

@@ -30,7 +30,9 @@ pub fn upload(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<String> {
     let up = file_uploads::get(c, id)?
         .ok_or_else(|| Error::with_message(Code::FileNotFound, "上传不存在或已过期"))?;
     file_uploads::delete(c, id)?;
-    after.content(c, up.content())?;
+    if let Some(parts) = up.to_discard() {
+        after.content(c, parts)?;
+    }
     Ok(format!("file_uploads:{id}"))
 }
 
