@@ -85,7 +85,7 @@ if [[ $hosts == *spin* ]]; then
     # A hosted deployment keeps files in object storage (blob_store = s3): the tests that store
     # files and pictures once more so, each server on an s3s-fs bucket of its own.
     echo "== tests (Spin with object storage: ZUDUI_TEST_BLOB_STORE=s3)"
-    storing=(files chat_files quota group_profile debug_groups users)
-    ZUDUI_TEST_HOST=spin ZUDUI_TEST_BLOB_STORE=s3 cargo test "${storing[@]/#/--test=}"
+    storing=(files chat_files quota group_profile debug_groups users chat names auth limits hostile_media)
+    ZUDUI_TEST_HOST=spin ZUDUI_TEST_BLOB_STORE=s3 cargo test "${storing[@]/#/--test=}" -- "${skips[@]}"
   fi
 fi
