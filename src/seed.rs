@@ -1,7 +1,7 @@
 //! `zudui seed`: fills a data directory with realistic users and groups (Chinese names, intros
 //! and tags) for demos and benchmarks. Deterministic for a given `--seed`.
 
-use zudui_shared::db::{group_search, group_tags, groups, members, users};
+use zudui_shared::db::{group_search, group_tags, group_types, groups, members, users};
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 use zudui_shared::{migrate, time};
@@ -277,8 +277,10 @@ pub fn run(data_dir: &std::path::Path, args: &SeedArgs) -> anyhow::Result<(usize
     let db: &dyn Database = &db;
     let mut rng = Rng(args.seed);
     let now = time::now();
-    let types = zudui_shared::config::DEFAULT_GROUP_TYPES;
     let fail = |e: zudui_shared::Error| anyhow::anyhow!("{e}");
+    // The types the database holds: the contract's, or an operator's own list.
+    let types = db.run(|c| Ok(group_types::list(c)?)).map_err(fail)?;
+    anyhow::ensure!(!types.is_empty(), "the database lists no group types");
 
     let mut user_ids = Vec::with_capacity(args.users);
     for batch in (0..args.users).collect::<Vec<_>>().chunks(2000) {
@@ -304,7 +306,7 @@ pub fn run(data_dir: &std::path::Path, args: &SeedArgs) -> anyhow::Result<(usize
     for batch in (0..args.groups).collect::<Vec<_>>().chunks(1000) {
         db.tx(|c| {
             for _ in batch {
-                let kind = types[rng.below(types.len())];
+                let kind = types[rng.below(types.len())].as_str();
                 let acts = activities(kind);
                 let activity = rng.pick(acts);
                 let other = rng.pick(acts);

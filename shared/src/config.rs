@@ -13,9 +13,6 @@ pub trait Config: MaybeSend {
     fn get(&self, name: &str) -> Option<String>;
 }
 
-/// Group types of the contract, used until the database holds its own list.
-pub const DEFAULT_GROUP_TYPES: [&str; 7] = ["学习", "运动", "游戏", "出行", "竞赛", "兴趣", "其他"];
-
 /// Shortest accepted `admin_token`, in bytes.
 pub const ADMIN_TOKEN_MIN: usize = 16;
 

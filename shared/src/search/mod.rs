@@ -59,19 +59,37 @@ impl SortMethod {
         }
     }
 
-    /// The same ordering key computed in Rust, for searches outside the index.
-    fn key(self, group: &Group, rel: f64) -> f64 {
-        let n = group.user_cnt as f64;
-        let hot = 2.0 * n / (n + 10.0)
-            + group.created_at as f64 / 2_592_000.0
-            + if group.is_full() { 0.0 } else { 0.5 };
+    /// The ordering score of a group with these sort keys and relevance `rel`: the one place the
+    /// sort methods' formulas live.
+    fn score(self, created_at: f64, user_cnt: f64, hot: f64, rel: f64) -> f64 {
         match self {
-            SortMethod::Relative => rel * 1000.0 + hot,
-            SortMethod::Time => group.created_at as f64,
-            SortMethod::Member => n,
-            SortMethod::Comprehensive => hot + 3.0 * rel / 17.0,
+            SortMethod::Relative => rel * RELEVANCE_TIER + hot,
+            SortMethod::Time => created_at,
+            SortMethod::Member => user_cnt,
+            SortMethod::Comprehensive => hot + MAX_BONUS * rel / MAX_RELEVANCE,
         }
     }
+
+    /// [`SortMethod::score`] of a group, its `hot` computed here, for searches outside the index.
+    fn key(self, group: &Group, rel: f64) -> f64 {
+        let (created_at, user_cnt) = (group.created_at as f64, group.user_cnt as f64);
+        let hot = hot(user_cnt, created_at, group.is_full());
+        self.score(created_at, user_cnt, hot, rel)
+    }
+}
+
+/// The most relevance a hit has: the weights of the module docs together.
+const MAX_RELEVANCE: f64 = 17.0;
+/// The most that relevance adds to `hot` in the comprehensive score.
+const MAX_BONUS: f64 = 3.0;
+/// `RELATIVE` orders by relevance first: one point of it outweighs any difference of `hot`.
+const RELEVANCE_TIER: f64 = 1000.0;
+
+/// `hot` as the indexed column `groups.hot` computes it (migration 0002, which cannot change:
+/// a test keeps the two equal): up to 2 points for members, one per 30 days of creation time,
+/// half a point while not full.
+fn hot(user_cnt: f64, created_at: f64, full: bool) -> f64 {
+    2.0 * user_cnt / (user_cnt + 10.0) + created_at / 2_592_000.0 + if full { 0.0 } else { 0.5 }
 }
 
 /// `sort_order`: descending unless `ASC`.

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::text::Field;
-use super::SortMethod;
+use super::{SortMethod, MAX_BONUS};
 use crate::db::group_search::{self, SortColumn};
 use crate::storage::Sql;
 
@@ -19,8 +19,6 @@ use crate::storage::Sql;
 pub const FEW: usize = 600;
 /// Rows read per step of an index walk.
 const BATCH: i64 = 512;
-/// The most that relevance adds to `hot` in the comprehensive score (`3·17/17`).
-const MAX_BONUS: f64 = 3.0;
 
 /// Where the key was found in each hit: the relevance of the module docs (0 to 17).
 pub struct Relevance(HashMap<i64, f64>);
@@ -87,12 +85,7 @@ pub fn page(
             .into_iter()
             .map(|(id, created_at, user_cnt, hot)| Scored {
                 id,
-                score: match method {
-                    SortMethod::Time => created_at,
-                    SortMethod::Member => user_cnt,
-                    SortMethod::Comprehensive => hot + MAX_BONUS * rel(id) / 17.0,
-                    SortMethod::Relative => rel(id) * 1000.0 + hot,
-                },
+                score: method.score(created_at, user_cnt, hot, rel(id)),
             })
             .collect();
         sort(&mut scored, descending);
@@ -126,7 +119,7 @@ pub fn page(
                 descending,
                 hits,
                 want,
-                |id, hot| hot + MAX_BONUS * rel(id) / 17.0,
+                |id, hot| SortMethod::Comprehensive.score(0.0, 0.0, hot, rel(id)),
                 // Without relevance (a tier of RELATIVE) the score is `hot` itself.
                 if relevance.is_some() { MAX_BONUS } else { 0.0 },
             )?,
@@ -295,16 +288,43 @@ mod tests {
             .into_iter()
             .map(|(id, created_at, user_cnt, hot)| Scored {
                 id,
-                score: match method {
-                    SortMethod::Time => created_at,
-                    SortMethod::Member => user_cnt,
-                    SortMethod::Comprehensive => hot + 3.0 * rel.of(id) / 17.0,
-                    SortMethod::Relative => rel.of(id) * 1000.0 + hot,
-                },
+                score: method.score(created_at, user_cnt, hot, rel.of(id)),
             })
             .collect();
         sort(&mut all, descending);
         all.into_iter().map(|s| s.id).collect()
+    }
+
+    /// `groups.hot` is a generated column of an applied migration; the search scores groups
+    /// outside the index with `search::hot`. They must agree.
+    #[test]
+    fn the_hot_column_is_the_hot_formula() {
+        let dir = std::env::temp_dir().join(format!(
+            "zudui-hot-{}",
+            hex::encode(crate::ids::random_bytes::<6>().unwrap())
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = seeded(&dir);
+        let conn: &dyn Database = &db;
+        let rows = conn
+            .run(|c| {
+                let sql = "SELECT user_cnt, created_at, user_cnt >= user_limit, hot FROM groups";
+                Ok(c.query(sql, &[])?)
+            })
+            .unwrap();
+        assert_eq!(rows.len(), 1500);
+        let fulls = rows.iter().filter(|r| r.int(2).unwrap() != 0).count();
+        assert!(fulls > 0 && fulls < rows.len(), "full and open groups both");
+        for r in &rows {
+            let (n, t, full) = (r.int(0).unwrap(), r.int(1).unwrap(), r.int(2).unwrap() != 0);
+            let formula = super::super::hot(n as f64, t as f64, full);
+            let column = r.real(3).unwrap();
+            assert!(
+                (formula - column).abs() < 1e-9,
+                "{n} {t} {full}: {formula} vs {column}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
