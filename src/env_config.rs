@@ -14,7 +14,7 @@ pub struct EnvConfig {
 impl EnvConfig {
     pub fn from_env() -> anyhow::Result<EnvConfig> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let data_dir = PathBuf::from(var("ZUDUI_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let data_dir = data_dir();
         std::fs::create_dir_all(&data_dir)?;
         let jwt_secret = match var("ZUDUI_JWT_SECRET") {
             Some(secret) => secret,
@@ -26,6 +26,14 @@ impl EnvConfig {
             jwt_secret,
         })
     }
+}
+
+/// `ZUDUI_DATA_DIR`, `./data` by default: where the server and `zudui seed` keep the data.
+pub fn data_dir() -> PathBuf {
+    let set = std::env::var("ZUDUI_DATA_DIR")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    PathBuf::from(set.unwrap_or_else(|| "./data".into()))
 }
 
 impl Config for EnvConfig {

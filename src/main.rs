@@ -61,9 +61,7 @@ fn serve() -> anyhow::Result<()> {
 
 fn seed(args: &[String]) -> anyhow::Result<()> {
     let args = seed::SeedArgs::parse(args)?;
-    let data_dir = std::path::PathBuf::from(
-        std::env::var("ZUDUI_DATA_DIR").unwrap_or_else(|_| "./data".into()),
-    );
+    let data_dir = env_config::data_dir();
     let started = std::time::Instant::now();
     let (users, groups, memberships) = seed::run(&data_dir, &args)?;
     log::info!(

@@ -3,8 +3,7 @@
 use http::Method;
 use serde_json::json;
 
-use super::{allow, json_params, ok, picture, query_params, signed_in_limited, success};
-use crate::accounts::authenticate;
+use super::{allow, get, ok, picture, post, signed_in_limited, success};
 use crate::app::App;
 use crate::body::{Request, Response};
 use crate::error::{Code, Error, Result};
@@ -27,17 +26,13 @@ pub async fn route(app: &App, req: Request) -> Result<Response> {
 }
 
 async fn edit_info(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     profiles::edit_info(app, &me, params.str("text")?)?;
     Ok(success())
 }
 
 async fn get_info(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     let who = params.opt_user_id("user_id")?.unwrap_or(me);
     let user = profiles::profile(app, &who)?;
     Ok(ok(json!({
@@ -51,9 +46,7 @@ async fn get_info(app: &App, req: Request) -> Result<Response> {
 }
 
 async fn set_nickname(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     profiles::set_nickname(app, &me, params.str("nickname")?)?;
     Ok(success())
 }
@@ -69,26 +62,21 @@ async fn add_avatar(app: &App, req: Request) -> Result<Response> {
 }
 
 async fn get_avatar(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::GET)?;
-    let me = authenticate(app, &req)?;
-    let who = query_params(&req).opt_user_id("user_id")?.unwrap_or(me);
+    let (me, query) = get(app, &req)?;
+    let who = query.opt_user_id("user_id")?.unwrap_or(me);
     let source = profiles::avatar_source(app, &who)?;
     let etag = source.etag.clone();
     picture(&req, &etag, profiles::load_avatar(app, &who, source)).await
 }
 
 async fn add_tag(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     profiles::add_tag(app, &me, params.str("tag_text")?)?;
     Ok(success())
 }
 
 async fn get_tags(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     let who = params.opt_user_id("user_id")?.unwrap_or(me);
     let tags: Vec<_> = profiles::tags(app, &who)?
         .into_iter()
@@ -98,17 +86,13 @@ async fn get_tags(app: &App, req: Request) -> Result<Response> {
 }
 
 async fn remove_tag(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     profiles::remove_tag(app, &me, params.id("tag_id")?)?;
     Ok(success())
 }
 
 async fn edit_tag(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    let params = json_params(req).await?;
+    let (me, params) = post(app, req).await?;
     profiles::edit_tag(app, &me, params.id("tag_id")?, params.str("tag_text")?)?;
     Ok(success())
 }
