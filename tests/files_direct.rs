@@ -24,17 +24,6 @@ fn bytes(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-async fn group(s: &Server, token: &str) -> i64 {
-    let created = s
-        .ok(
-            "/group/external/group/create",
-            token,
-            json!({ "type": "学习", "name": "直传组", "user_limit": 10 }),
-        )
-        .await;
-    created["group_id"].as_i64().unwrap()
-}
-
 /// What `wx.uploadFile` sends: the form's fields, then the file as `file`. The store's answer.
 async fn post_form(begun: &Value, file: Vec<u8>) -> (u16, String) {
     post_fields(begun, |_| {}, file).await
@@ -144,7 +133,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     let s3 = S3::start().await;
     let s = s3.server(None).await;
     let t = s.login("direct-owner").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "直传组", &t).await;
     // 20 MB: one object, where an upload through the API makes three.
     let data = bytes(20_000_000, 7);
     let begun = s
@@ -265,7 +254,7 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     let s3 = S3::start().await;
     let s = s3.server(None).await;
     let t = s.login("direct-form").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "直传组", &t).await;
     let data = bytes(100_000, 3);
     let begun = s
         .ok(
@@ -373,7 +362,7 @@ async fn direct_uploads_are_checked_like_every_upload() {
     let s = s3.server(Some("10000000")).await;
     let owner = s.login("direct-rules-owner").await;
     let outsider = s.login("direct-rules-outsider").await;
-    let g = group(&s, &owner).await;
+    let g = common::s3::group(&s, "直传组", &owner).await;
     let direct = |size: i64, name: &str| json!({ "group_id": g, "name": name, "size": size });
 
     // (who, body, code)
@@ -432,7 +421,7 @@ async fn completing_twice_at_once_makes_one_file() {
     let s3 = S3::start().await;
     let s = s3.server(None).await;
     let t = s.login("direct-twice").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "直传组", &t).await;
     let data = bytes(3_000_000, 5);
     let begun = s
         .ok(
@@ -472,7 +461,7 @@ async fn a_bucket_clients_cannot_reach_keeps_files_going_through_the_api() {
     let s3 = S3::start().await;
     let s = Server::with(s3.options().env("ZUDUI_S3_DIRECT", "0")).await;
     let t = s.login("direct-off").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "直传组", &t).await;
     let (code, _) = call(
         &s,
         GROUP_DIRECT,
@@ -507,7 +496,7 @@ async fn chat_files_go_straight_to_the_store_too() {
     let s = s3.server(None).await;
     let t = s.login("direct-chat").await;
     let outsider = s.login("direct-chat-outsider").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "直传组", &t).await;
     let data = bytes(3_000_000, 9);
     let body = json!({ "type": "group", "room_id": g, "name": "语音.bin", "size": data.len() });
     let (code, _) = call(&s, CHAT_DIRECT, Some(&outsider), body.clone()).await;

@@ -9,17 +9,6 @@ use common::Server;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-async fn group(s: &Server, token: &str) -> i64 {
-    let created = s
-        .ok(
-            "/group/external/group/create",
-            token,
-            json!({ "type": "学习", "name": "s3 组", "user_limit": 10 }),
-        )
-        .await;
-    created["group_id"].as_i64().unwrap()
-}
-
 fn bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
@@ -59,7 +48,7 @@ async fn files_round_trip_through_object_storage_in_chunks_and_leave_nothing_whe
     let s3 = S3::start().await;
     let s = s3.server(None).await;
     let t = s.login("s3-owner").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "s3 组", &t).await;
     // 20 MB: three 8 MiB objects, the last one short.
     let data = bytes(20_000_000, 7);
     let (status, up) = s
@@ -140,7 +129,7 @@ async fn resumable_uploads_assemble_parts_in_object_storage() {
     let s3 = S3::start().await;
     let s = s3.server(None).await;
     let t = s.login("s3-resumable").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "s3 组", &t).await;
     let data = bytes(9 << 20, 11); // two parts: 8 MiB and 1 MiB
     let begun = s
         .ok(
@@ -182,7 +171,7 @@ async fn quota_refusals_leave_no_objects_behind() {
     let s3 = S3::start().await;
     let s = s3.server(Some("10000000")).await;
     let t = s.login("s3-quota").await;
-    let g = group(&s, &t).await;
+    let g = common::s3::group(&s, "s3 组", &t).await;
     let (status, answer) = s
         .upload(
             "/group/internal/files/upload",

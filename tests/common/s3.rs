@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use serde_json::json;
+
 use super::{Options, Server};
 
 const ACCESS_KEY: &str = "zudui-test-access";
@@ -125,4 +127,16 @@ impl Drop for S3 {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A group created by `token`'s user, named `name`: its id.
+pub async fn group(s: &Server, name: &str, token: &str) -> i64 {
+    let created = s
+        .ok(
+            "/group/external/group/create",
+            token,
+            json!({ "type": "学习", "name": name, "user_limit": 10 }),
+        )
+        .await;
+    created["group_id"].as_i64().unwrap()
 }

@@ -235,6 +235,16 @@ mod tests {
     use crate::native::SqliteDb;
     use crate::storage::Database;
 
+    /// A fresh directory for a test's database.
+    fn scratch_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "zudui-{name}-{}",
+            hex::encode(crate::ids::random_bytes::<6>().unwrap())
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     /// Many groups with spread-out times, sizes and texts, so that a key has far more than
     /// [`FEW`] hits of varied relevance.
     fn seeded(dir: &std::path::Path) -> SqliteDb {
@@ -299,11 +309,7 @@ mod tests {
     /// outside the index with `search::hot`. They must agree.
     #[test]
     fn the_hot_column_is_the_hot_formula() {
-        let dir = std::env::temp_dir().join(format!(
-            "zudui-hot-{}",
-            hex::encode(crate::ids::random_bytes::<6>().unwrap())
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("hot");
         let db = seeded(&dir);
         let conn: &dyn Database = &db;
         let rows = conn
@@ -329,11 +335,7 @@ mod tests {
 
     #[test]
     fn index_walks_give_the_same_pages_as_scoring_every_hit() {
-        let dir = std::env::temp_dir().join(format!(
-            "zudui-rank-{}",
-            hex::encode(crate::ids::random_bytes::<6>().unwrap())
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("rank");
         let db = seeded(&dir);
         let conn: &dyn Database = &db;
         conn.run(|c| {
