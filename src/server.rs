@@ -148,7 +148,8 @@ async fn handle(
         may_have_body,
     );
     let request = http::Request::from_parts(parts, Body::stream(lent.stream()));
-    let mut response = routes::finish(survive_panics(routes::all(&app, request)).await);
+    let mut response =
+        routes::finish(survive_panics(routes::serve(&app, request, routes::COMPONENTS)).await);
     if let Some(rest) = lent.unread() {
         // The handler answered before reading the whole body (an early refusal): the rest of it
         // is still on the wire, so this connection cannot carry another request.

@@ -264,6 +264,35 @@ async fn envelope_rules_for_bad_requests() {
     assert_eq!(res.status(), 413);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], 104);
 
+    // A JSON endpoint takes JSON: with no Content-Type, or application/json (parameters allowed)
+    // or a +json type; any other media type is 104 with 415, and changes nothing.
+    for (content_type, nickname, code, status) in [
+        ("application/x-www-form-urlencoded", "表单", 104, 415),
+        ("text/plain", "文本", 104, 415),
+        ("multipart/form-data; boundary=x", "分段", 104, 415),
+        ("application/json; charset=utf-8", "带字符集", 0, 200),
+        ("Application/JSON", "大写", 0, 200),
+        ("application/vnd.zudui+json", "加号", 0, 200),
+    ] {
+        let res = server
+            .client
+            .post(server.url("/user/info/text/setNickname"))
+            .header("token", &token)
+            .header("content-type", content_type)
+            .body(json!({ "nickname": nickname }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{content_type}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], code, "{content_type}: {body}");
+        let (_, info) = server
+            .post("/user/info/text/getInfo", Some(&token), json!({}))
+            .await;
+        let stored = info["nickname"] == nickname;
+        assert_eq!(stored, code == 0, "{content_type}: {info}");
+    }
+
     // Unknown JSON fields are ignored.
     server
         .ok(

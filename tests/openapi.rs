@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{Options, Server};
 use serde_json::Value;
 use zudui_shared::error::Code;
+use zudui_shared::routes::{self, table::Input};
 
 const DOCUMENT: &str = include_str!("../shared/openapi.json");
 const ADMIN: &str = "openapi-admin-token-0123456789";
@@ -22,10 +23,6 @@ const METHODS: [&str; 8] = [
 ];
 /// The methods tried on every path to see that only the documented ones are routed.
 const PROBED: [&str; 5] = ["get", "post", "put", "delete", "patch"];
-
-/// The routers: every module of `shared/src/routes/` with a `fn route` (read when the test runs,
-/// so that a new area is checked too), and the relay's WebSocket paths.
-const ROUTES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/shared/src/routes");
 
 fn document() -> Value {
     serde_json::from_str(DOCUMENT).expect("shared/openapi.json is JSON")
@@ -211,122 +208,76 @@ async fn every_documented_operation_is_routed_with_its_methods_only() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-/// The body of `fn route` in a router's source: from its first `{` to the matching `}`, skipping
-/// braces inside string and character literals and comments.
-fn route_body(source: &str) -> Option<&str> {
-    let start = source.find("fn route(")?;
-    let open = start + source[start..].find('{')?;
-    let bytes = source.as_bytes();
-    let (mut depth, mut i) = (0usize, open);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => i = string_end(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i += source[i..].find('\n').unwrap_or(source.len() - i);
-            }
-            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
-            b'{' => depth += 1,
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(&source[open..=i]);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The index of the `"` closing the string literal that opens at `start`.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < bytes.len() && bytes[i] != b'"' {
-        i += if bytes[i] == b'\\' { 2 } else { 1 };
-    }
-    i
-}
-
-/// Every string literal in `code` that starts with `/` (comments skipped).
-fn path_literals(code: &str) -> Vec<String> {
-    let bytes = code.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                let end = string_end(bytes, i);
-                let literal = &code[i + 1..end.min(code.len())];
-                if literal.starts_with('/') {
-                    out.push(literal.to_owned());
-                }
-                i = end;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i += code[i..].find('\n').unwrap_or(code.len() - i);
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out
-}
-
+/// The documented paths and methods are those of the route table (`zudui_shared::routes`), and
+/// the relay's WebSocket paths.
 #[test]
-fn every_routed_path_is_documented_and_nothing_else() {
-    let mut routed = BTreeMap::new();
-    let mut routers = Vec::new();
-    for entry in std::fs::read_dir(ROUTES_DIR).expect("shared/src/routes") {
-        let path = entry.expect("directory entry").path();
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        if file.ends_with(".rs") && file != "mod.rs" {
-            routers.push((file, std::fs::read_to_string(&path).expect("router source")));
-        }
-    }
-    for (file, source) in &routers {
-        let Some(body) = route_body(source) else {
-            continue;
-        };
-        let paths = path_literals(body);
-        assert!(!paths.is_empty(), "no paths found in fn route of {file}");
-        for path in paths {
-            routed.insert(path, format!("shared/src/routes/{file}"));
-        }
-    }
-    for area in [
-        "auth.rs", "user.rs", "group.rs", "files.rs", "chat.rs", "debug.rs", "docs.rs",
-    ] {
-        assert!(
-            routers
-                .iter()
-                .any(|(file, source)| file == area && source.contains("fn route(")),
-            "shared/src/routes/{area} has no fn route"
-        );
-    }
+fn every_route_is_documented_with_its_methods_and_nothing_else() {
+    let set =
+        |methods: &[&str]| -> BTreeSet<String> { methods.iter().map(|m| m.to_string()).collect() };
+    let mut routed: BTreeMap<String, BTreeSet<String>> = routes::table()
+        .map(|found| {
+            (
+                found.route.path.to_owned(),
+                set(found.route.methods.names()),
+            )
+        })
+        .collect();
+    assert!(routed.len() > 80, "{} routes", routed.len());
     for path in zudui_relay::session::SOCKET_PATHS {
-        routed.insert(
-            path.to_owned(),
-            "relay/src/session.rs (WebSocket)".to_owned(),
-        );
+        routed.insert(path.to_owned(), set(&["get"]));
     }
 
     let doc = document();
-    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    let missing: Vec<String> = routed
+    let documented: BTreeMap<String, BTreeSet<String>> = doc["paths"]
+        .as_object()
+        .unwrap()
         .iter()
-        .filter(|(path, _)| !documented.contains(*path))
-        .map(|(path, file)| format!("{path} (routed in {file})"))
+        .map(|(path, item)| {
+            let methods: Vec<&str> = METHODS
+                .into_iter()
+                .filter(|m| item.get(*m).is_some())
+                .collect();
+            (path.clone(), set(&methods))
+        })
         .collect();
-    let stale: Vec<&String> = documented
-        .iter()
-        .filter(|path| !routed.contains_key(*path))
-        .collect();
-    assert!(
-        missing.is_empty() && stale.is_empty(),
-        "paths routed but missing from shared/openapi.json: {missing:#?}\n\
-         paths in shared/openapi.json that no router matches: {stale:#?}"
-    );
+    let mut problems = Vec::new();
+    for (path, methods) in &routed {
+        match documented.get(path) {
+            None => problems.push(format!(
+                "{path} is routed but missing from shared/openapi.json"
+            )),
+            Some(listed) if listed != methods => problems.push(format!(
+                "{path}: routed for {methods:?}, documented for {listed:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for path in documented.keys().filter(|path| !routed.contains_key(*path)) {
+        problems.push(format!("{path} is in shared/openapi.json but not routed"));
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// A JSON operation documents the 415 of a body of another media type; the others (uploads,
+/// GETs) do not.
+#[test]
+fn json_operations_document_their_media_type_refusal() {
+    let doc = document();
+    for found in routes::table() {
+        let route = found.route;
+        let item = &doc["paths"][route.path];
+        for method in route.methods.names() {
+            let documented = item[*method]["responses"].get("415").is_some();
+            assert_eq!(
+                documented,
+                route.input == Input::Json,
+                "{} {}: 415 documented: {documented}, input {:?}",
+                method.to_uppercase(),
+                route.path,
+                route.input
+            );
+        }
+    }
 }
 
 /// A 103 names the methods its path takes in `Allow`, on every router: the shared handlers, the

@@ -119,7 +119,7 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
 fn error_response(err: Error) -> Response {
     log_internal(&err);
     let body = axum::body::Body::from(err.envelope().to_string());
-    let mut res = Response::builder().status(err.code().status()).header(
+    let mut res = Response::builder().status(err.status()).header(
         http::header::CONTENT_TYPE,
         "application/json; charset=utf-8",
     );

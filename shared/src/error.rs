@@ -177,6 +177,9 @@ pub enum Error {
     /// 103: the path takes only the methods in `allow` (an `Allow` header's value).
     #[error("method not allowed; allowed: {allow}")]
     WrongMethod { allow: &'static str },
+    /// 104 with HTTP 415: a JSON endpoint sent a body of another media type (a form, say).
+    #[error("unsupported media type")]
+    WrongMediaType,
     /// 105: too many requests; a token is back in `retry_after` seconds.
     #[error("rate limited for {retry_after} s")]
     Limited { retry_after: u64 },
@@ -217,8 +220,18 @@ impl Error {
         match self {
             Error::Api { code, .. } => *code,
             Error::WrongMethod { .. } => Code::MethodNotAllowed,
+            Error::WrongMediaType => Code::TooLarge,
             Error::Limited { .. } => Code::TooManyRequests,
             Error::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// The HTTP status: the code's, but 415 for a body of the wrong media type (104 also
+    /// answers bodies that are too large, with 413).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::WrongMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => self.code().status(),
         }
     }
 
@@ -227,6 +240,7 @@ impl Error {
         match self {
             Error::Api { message, .. } => message,
             Error::WrongMethod { .. } => Code::MethodNotAllowed.parts().1,
+            Error::WrongMediaType => "请求体须为 JSON (Content-Type: application/json)",
             Error::Limited { .. } => Code::TooManyRequests.parts().1,
             Error::Internal(_) => Code::Internal.parts().1,
         }

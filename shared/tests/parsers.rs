@@ -1,6 +1,6 @@
 //! Property-based tests of the parsers that read what clients send: chat client messages
 //! (`chat::client::parse`), `multipart/form-data` (`multipart`), and request parameters
-//! (`params::Params`, `routes::json_params`). Only the public API is used.
+//! (`params::Params`, `routes::table::json_body`). Only the public API is used.
 //!
 //! Futures run on a small executor (`run`) that fails when a future answers `Pending` with no
 //! wake-up scheduled (it would hang a server), and bodies come from test streams that count the
@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use zudui_shared::chat::client::{parse, ClientMessage, AT_LIMIT, FRAME_LIMIT, TEXT_LIMIT};
 use zudui_shared::multipart::{self, FIELDS_LIMIT, FIELDS_MAX, FORM_OVERHEAD};
 use zudui_shared::params::{Params, JSON_LIMIT};
-use zudui_shared::routes::json_params;
+use zudui_shared::routes::table::json_body;
 use zudui_shared::{Body, Code, Request};
 
 // ---------------------------------------------------------------------------------------------
@@ -1348,13 +1348,13 @@ proptest! {
         }
     }
 
-    /// `json_params` (the POST body reader): any bytes, any chunks; 104 exactly when over
+    /// `json_body` (the POST body reader): any bytes, any chunks; 104 exactly when over
     /// `JSON_LIMIT`, else what `from_json` says.
     #[test]
     fn params_json_body_any_bytes(body in prop::collection::vec(any::<u8>(), 0..300), cuts in cuts()) {
         let stream = Chunks { chunks: split(&body, &cuts), pulled: Arc::new(AtomicU64::new(0)) };
         let req: Request = http::Request::new(Body::stream(stream));
-        let got = run(json_params(req)).map(|_| ()).map_err(|e| e.code());
+        let got = run(json_body(req)).map(|_| ()).map_err(|e| e.code());
         prop_assert_eq!(got, Params::from_json(&body).map(|_| ()).map_err(|e| e.code()));
     }
 
@@ -1584,7 +1584,7 @@ proptest! {
             waited: false,
             pulled: pulled.clone(),
         });
-        let err = run(json_params(http::Request::new(body))).unwrap_err();
+        let err = run(json_body(http::Request::new(body))).map(drop).unwrap_err();
         prop_assert_eq!(err.code(), Code::TooLarge);
         prop_assert!(pulled.load(Ordering::SeqCst) <= (JSON_LIMIT + chunk) as u64);
     }
@@ -1612,7 +1612,10 @@ fn params_json_body_limit_is_exact() {
         text
     };
     let req: Request = http::Request::new(Body::from(body(JSON_LIMIT)));
-    assert!(run(json_params(req)).is_ok());
+    assert!(run(json_body(req)).is_ok());
     let req: Request = http::Request::new(Body::from(body(JSON_LIMIT + 1)));
-    assert_eq!(run(json_params(req)).unwrap_err().code(), Code::TooLarge);
+    assert_eq!(
+        run(json_body(req)).map(drop).unwrap_err().code(),
+        Code::TooLarge
+    );
 }

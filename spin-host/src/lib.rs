@@ -20,11 +20,8 @@ use zudui_shared::{migrate, App, Body, Request, Response, Result};
 
 pub use zudui_shared::routes;
 
-/// Serves one request with `route`, the router of the component's area.
-pub async fn serve<F>(req: IncomingRequest, out: ResponseOutparam, route: F)
-where
-    F: for<'a> FnOnce(&'a App, Request) -> BoxFuture<'a, Result<Response>>,
-{
+/// Serves one request to `component` (`routes::GROUP`, say) with its routes.
+pub async fn serve(req: IncomingRequest, out: ResponseOutparam, component: routes::Component) {
     install_logger();
     let mut unread = None;
     let response = match open_app() {
@@ -37,7 +34,7 @@ where
                 Ok((request, lent)) => {
                     unread = Some(lent);
                     match transport::check_headers(request.headers()) {
-                        Ok(()) => routes::finish(route(&app, request).await),
+                        Ok(()) => routes::finish(routes::serve(&app, request, &[component]).await),
                         Err(err) => routes::finish(Err(err)),
                     }
                 }

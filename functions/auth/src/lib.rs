@@ -1,14 +1,10 @@
-//! The `auth` Spin component: a thin adapter that hands each request to the shared `auth` router,
-//! and `/openapi.json` to the document's.
+//! The `auth` Spin component: a thin adapter that serves its areas' routes (`/auth` and
+//! `/openapi.json`) from the shared route table (`zudui_shared::routes::AUTH`), and answers
+//! every path no other component takes with 102.
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use zudui_spin::routes;
 
 #[spin_sdk::http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    zudui_spin::serve(req, out, |app, req| match req.uri().path() {
-        "/openapi.json" => Box::pin(routes::docs::route(app, req)),
-        _ => Box::pin(routes::auth::route(app, req)),
-    })
-    .await
+    zudui_spin::serve(req, out, zudui_spin::routes::AUTH).await
 }

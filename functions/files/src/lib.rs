@@ -1,11 +1,9 @@
-//! The `files` Spin component: a thin adapter that hands each request to the shared `files` router.
+//! The `files` Spin component: a thin adapter that serves its areas' routes from the
+//! shared route table (`zudui_shared::routes::FILES`).
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 #[spin_sdk::http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    zudui_spin::serve(req, out, |app, req| {
-        Box::pin(zudui_spin::routes::files::route(app, req))
-    })
-    .await
+    zudui_spin::serve(req, out, zudui_spin::routes::FILES).await
 }

@@ -1,28 +1,22 @@
 //! `/auth`: login and token checks.
 
-use http::Method;
 use serde_json::json;
 
-use super::{allow, json_params, ok};
+use super::table::{open, Call};
+use super::{ok, Route};
 use crate::accounts;
 use crate::app::App;
-use crate::body::{Request, Response};
-use crate::error::{Code, Error, Result};
-use crate::limits::{self, Action};
+use crate::body::Response;
+use crate::error::Result;
+use crate::limits::Action;
 
-pub async fn route(app: &App, req: Request) -> Result<Response> {
-    match req.uri().path() {
-        "/auth/login" => login(app, req).await,
-        "/auth/checkLogin" => check_login(app, req).await,
-        _ => Err(Error::new(Code::NoEndpoint)),
-    }
-}
+pub const ROUTES: &[Route] = &[
+    Route::post("/auth/login", open!(login)).limited(Action::Login),
+    Route::post("/auth/checkLogin", open!(check_login)),
+];
 
-async fn login(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    limits::check_request(app, Action::Login, None, &req)?;
-    let params = json_params(req).await?;
-    let login = accounts::login(app, params.str("code")?).await?;
+async fn login(app: &App, call: Call) -> Result<Response> {
+    let login = accounts::login(app, call.params.str("code")?).await?;
     Ok(ok(json!({
         "token": login.token,
         "openid": login.openid,
@@ -30,8 +24,7 @@ async fn login(app: &App, req: Request) -> Result<Response> {
     })))
 }
 
-async fn check_login(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let status = accounts::check(app, &req)?;
+async fn check_login(app: &App, call: Call) -> Result<Response> {
+    let status = accounts::check(app, &call.req)?;
     Ok(ok(json!({ "status": status })))
 }

@@ -1,94 +1,81 @@
 //! `/debug`: the admin console's API. Disabled (102 everywhere) without `admin_token`; every
-//! route but sign-in needs the admin credential (see `admin::guard`).
+//! route but the page and sign-in needs the admin credential (see `admin::guard`).
 
-use http::{header, HeaderValue, Method};
+use http::{header, HeaderValue};
 use serde_json::{json, Value};
 
-use super::{allow, json_params, ok, picture, query_params};
+use super::table::{console, open, Call};
+use super::{ok, picture, Route};
 use crate::admin::{self, guard, guard::Admin};
 use crate::app::App;
 use crate::body::{Body, Request, Response};
-use crate::error::{Code, Error, Result};
+use crate::error::Result;
 use crate::groups::profile;
 use crate::limits;
 use crate::profiles;
 use crate::time;
 
-pub async fn route(app: &App, req: Request) -> Result<Response> {
-    guard::admin_token(app)?;
-    let now = time::now();
-    match req.uri().path() {
-        "/debug" | "/debug/" => {
-            allow(&req, Method::GET)?;
-            Ok(console())
-        }
-        "/debug/api/login" => {
-            allow(&req, Method::POST)?;
-            login(app, req, now).await
-        }
-        "/debug/api/session" => Ok(ok(session(&signed_in(app, &req, Method::GET, now)?))),
-        "/debug/api/logout" => {
-            let admin = signed_in(app, &req, Method::POST, now)?;
-            logout(app, &req, &admin, now)
-        }
-        "/debug/api/stats" => {
-            signed_in(app, &req, Method::GET, now)?;
-            Ok(ok(admin::dashboard(app, now)?))
-        }
-        "/debug/api/tables" => {
-            signed_in(app, &req, Method::GET, now)?;
-            Ok(ok(admin::tables::list(app)?))
-        }
-        "/debug/api/rows" => {
-            signed_in(app, &req, Method::GET, now)?;
-            Ok(ok(admin::tables::rows(app, &query_params(&req))?))
-        }
-        "/debug/api/create" => {
-            let admin = signed_in(app, &req, Method::POST, now)?;
-            write(app, &admin, "create", req, now).await
-        }
-        "/debug/api/update" => {
-            let admin = signed_in(app, &req, Method::POST, now)?;
-            write(app, &admin, "update", req, now).await
-        }
-        "/debug/api/delete" => {
-            let admin = signed_in(app, &req, Method::POST, now)?;
-            write(app, &admin, "delete", req, now).await
-        }
-        "/debug/api/group" => {
-            signed_in(app, &req, Method::GET, now)?;
-            let group_id = query_params(&req).id("group_id")?;
-            Ok(ok(admin::views::group(app, group_id)?))
-        }
-        "/debug/api/user" => {
-            signed_in(app, &req, Method::GET, now)?;
-            let user_id = query_params(&req).user_id("user_id")?;
-            Ok(ok(admin::views::user(app, &user_id)?))
-        }
-        "/debug/api/picture" => {
-            signed_in(app, &req, Method::GET, now)?;
-            show_picture(app, req).await
-        }
-        "/debug/api/audit" => {
-            signed_in(app, &req, Method::GET, now)?;
-            let before = query_params(&req).opt_id("before")?;
-            Ok(ok(admin::audit(app, before)?))
-        }
-        _ => Err(Error::new(Code::NoEndpoint)),
-    }
+pub const ROUTES: &[Route] = &[
+    Route::get("/debug", open!(console)),
+    Route::get("/debug/", open!(console)),
+    Route::post("/debug/api/login", open!(login)),
+    Route::get("/debug/api/session", console!(show_session)),
+    Route::post("/debug/api/logout", console!(logout)),
+    Route::get("/debug/api/stats", console!(stats)),
+    Route::get("/debug/api/tables", console!(tables)),
+    Route::get("/debug/api/rows", console!(rows)),
+    Route::post(
+        "/debug/api/create",
+        console!(|app, admin, call| write(app, admin, "create", call)),
+    ),
+    Route::post(
+        "/debug/api/update",
+        console!(|app, admin, call| write(app, admin, "update", call)),
+    ),
+    Route::post(
+        "/debug/api/delete",
+        console!(|app, admin, call| write(app, admin, "delete", call)),
+    ),
+    Route::get("/debug/api/group", console!(group)),
+    Route::get("/debug/api/user", console!(user)),
+    Route::get("/debug/api/picture", console!(show_picture)),
+    Route::get("/debug/api/audit", console!(audit)),
+];
+
+async fn show_session(_app: &App, admin: Admin, _call: Call) -> Result<Response> {
+    Ok(ok(session(&admin)))
 }
 
-/// The path's `method` (103 otherwise), then the admin credential: what every route but the page
-/// and sign-in needs.
-fn signed_in(app: &App, req: &Request, method: Method, now: i64) -> Result<Admin> {
-    allow(req, method.clone())?;
-    let addr = limits::client_addr(app, req)?;
-    guard::check(app, &method, req.headers(), addr, now)
+async fn stats(app: &App, _admin: Admin, _call: Call) -> Result<Response> {
+    Ok(ok(admin::dashboard(app, time::now())?))
+}
+
+async fn tables(app: &App, _admin: Admin, _call: Call) -> Result<Response> {
+    Ok(ok(admin::tables::list(app)?))
+}
+
+async fn rows(app: &App, _admin: Admin, call: Call) -> Result<Response> {
+    Ok(ok(admin::tables::rows(app, &call.params)?))
+}
+
+async fn group(app: &App, _admin: Admin, call: Call) -> Result<Response> {
+    Ok(ok(admin::views::group(app, call.params.id("group_id")?)?))
+}
+
+async fn user(app: &App, _admin: Admin, call: Call) -> Result<Response> {
+    Ok(ok(admin::views::user(
+        app,
+        &call.params.user_id("user_id")?,
+    )?))
+}
+
+async fn audit(app: &App, _admin: Admin, call: Call) -> Result<Response> {
+    Ok(ok(admin::audit(app, call.params.opt_id("before")?)?))
 }
 
 /// The console page: one self-contained HTML file (no CDN, works offline). Its data comes from
 /// the API above, so the page itself needs no credential.
-fn console() -> Response {
+async fn console(_app: &App, _call: Call) -> Result<Response> {
     let mut res = Response::new(Body::from(bytes::Bytes::from_static(include_bytes!(
         "../admin/console.html"
     ))));
@@ -107,14 +94,13 @@ fn console() -> Response {
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    res
+    Ok(res)
 }
 
 /// `kind` (`user`, `group`: avatars; `group_picture`, `announcement`) and the row's `id` → the
 /// picture, with its validator.
-async fn show_picture(app: &App, req: Request) -> Result<Response> {
-    let req = &req;
-    let p = query_params(req);
+async fn show_picture(app: &App, _admin: Admin, call: Call) -> Result<Response> {
+    let (req, p) = (&call.req, &call.params);
     match p.str("kind")? {
         "user" => {
             let who = p.user_id("id")?;
@@ -136,30 +122,37 @@ async fn show_picture(app: &App, req: Request) -> Result<Response> {
 }
 
 /// `{table, key, values}` → the write, through the domain's rules, recorded in the audit log.
-async fn write(app: &App, admin: &Admin, action: &str, req: Request, now: i64) -> Result<Response> {
-    let p = json_params(req).await?;
-    Ok(ok(admin::writes::apply(app, admin, action, &p, now).await?))
+async fn write(app: &App, admin: Admin, action: &str, call: Call) -> Result<Response> {
+    let now = time::now();
+    Ok(ok(admin::writes::apply(
+        app,
+        &admin,
+        action,
+        &call.params,
+        now,
+    )
+    .await?))
 }
 
 /// `{token}` → a session cookie and its CSRF token; 112 for a wrong token, 105 after too many.
-async fn login(app: &App, req: Request, now: i64) -> Result<Response> {
-    let addr = limits::client_addr(app, &req)?;
-    let over_tls = over_tls(&req);
-    let p = json_params(req).await?;
-    guard::token_matches(app, addr, p.str("token")?)?;
+async fn login(app: &App, call: Call) -> Result<Response> {
+    let now = time::now();
+    let addr = limits::client_addr(app, &call.req)?;
+    guard::token_matches(app, addr, call.params.str("token")?)?;
     let (cookie, admin) = guard::new_session(app, now)?;
     app.db
         .tx(|c| admin::record(c, now, admin.actor(), "sign_in", "console", &Value::Null))?;
-    with_cookie(app, over_tls, ok(session(&admin)), Some(&cookie))
+    with_cookie(app, over_tls(&call.req), ok(session(&admin)), Some(&cookie))
 }
 
 /// Ends every console session (one admin, one console: signing out anywhere signs out
 /// everywhere, a script's sign-out included) and clears this browser's cookie.
-fn logout(app: &App, req: &Request, admin: &Admin, now: i64) -> Result<Response> {
+async fn logout(app: &App, admin: Admin, call: Call) -> Result<Response> {
+    let now = time::now();
     guard::end_sessions(app)?;
     app.db
         .tx(|c| admin::record(c, now, admin.actor(), "sign_out", "console", &Value::Null))?;
-    with_cookie(app, over_tls(req), ok(json!({})), None)
+    with_cookie(app, over_tls(&call.req), ok(json!({})), None)
 }
 
 fn over_tls(req: &Request) -> bool {

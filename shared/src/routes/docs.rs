@@ -1,25 +1,20 @@
 //! `/openapi.json`: the OpenAPI 3.1 description of every route (`shared/openapi.json`), served
 //! by both hosts.
 
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, HeaderValue, StatusCode};
 
-use super::allow;
+use super::table::{open, Call};
+use super::Route;
 use crate::app::App;
-use crate::body::{Body, Request, Response};
-use crate::error::{Code, Error, Result};
+use crate::body::{Body, Response};
+use crate::error::Result;
 
 /// The document, as it is in the repository.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
-pub async fn route(_app: &App, req: Request) -> Result<Response> {
-    match req.uri().path() {
-        "/openapi.json" => openapi(&req),
-        _ => Err(Error::new(Code::NoEndpoint)),
-    }
-}
+pub const ROUTES: &[Route] = &[Route::get("/openapi.json", open!(openapi))];
 
-fn openapi(req: &Request) -> Result<Response> {
-    allow(req, Method::GET)?;
+async fn openapi(_app: &App, _call: Call) -> Result<Response> {
     let mut res = Response::new(Body::from(bytes::Bytes::from_static(OPENAPI.as_bytes())));
     *res.status_mut() = StatusCode::OK;
     let headers = res.headers_mut();

@@ -1,13 +1,13 @@
 //! `/group/internal/files`: the group file space, and the resumable uploads we add beside it.
 
-use http::Method;
 use serde_json::{json, Value};
 
-use super::{allow, get, ok, post, signed_in_limited, success, uploads};
+use super::table::{user, Call, Methods};
+use super::{ok, success, uploads, Route};
 use crate::app::App;
-use crate::body::{Request, Response};
+use crate::body::Response;
 use crate::db::group_files;
-use crate::error::{Code, Error, Result};
+use crate::error::{Code, Result};
 use crate::files::resumable::Via;
 use crate::files::upload::Target;
 use crate::files::{download, entry, folder_param, listed, share, tree, upload, valid_name};
@@ -15,50 +15,48 @@ use crate::groups::Access;
 use crate::limits::Action;
 use crate::params::Params;
 
-pub async fn route(app: &App, req: Request) -> Result<Response> {
-    let path = req.uri().path().to_owned();
-    match path.as_str() {
-        "/group/internal/files/get_dir" => get_dir(app, req).await,
-        "/group/internal/files/mk_dir" => mk_dir(app, req).await,
-        "/group/internal/files/download" => download(app, req).await,
-        "/group/internal/files/upload" => upload(app, req).await,
-        "/group/internal/files/delete" => delete(app, req).await,
-        "/group/internal/files/edit_name" => edit_name(app, req).await,
-        "/group/internal/files/move" => move_entry(app, req).await,
-        "/group/internal/files/share" => share_file(app, req).await,
+#[rustfmt::skip]
+pub const ROUTES: &[Route] = &[
+    Route::post("/group/internal/files/get_dir", user!(get_dir)),
+    Route::post("/group/internal/files/mk_dir", user!(mk_dir)),
+    Route::get("/group/internal/files/download", user!(download)),
+    Route::post("/group/internal/files/upload", user!(upload)).streamed().limited(Action::Upload),
+    Route::post("/group/internal/files/delete", user!(delete)),
+    Route::post("/group/internal/files/edit_name", user!(edit_name)),
+    Route::post("/group/internal/files/move", user!(move_entry)),
+    Route::post("/group/internal/files/share", user!(share_file)),
 
-        "/group/internal/files/upload/begin" => uploads::begin(app, req, target, Via::Parts).await,
-        "/group/internal/files/upload/direct" => {
-            uploads::begin(app, req, target, Via::Direct).await
-        }
-        "/group/internal/files/upload/part" => uploads::part::<Target>(app, req).await,
-        "/group/internal/files/upload/status" => uploads::status::<Target>(app, req).await,
-        "/group/internal/files/upload/complete" => uploads::complete::<Target>(app, req).await,
-        "/group/internal/files/upload/abort" => uploads::abort::<Target>(app, req).await,
-        _ => Err(Error::new(Code::NoEndpoint)),
-    }
-}
+    // Resumable uploads (parts through the API) and direct ones (a form posted to object storage).
+    Route::post("/group/internal/files/upload/begin", user!(begin)).limited(Action::Upload),
+    Route::post("/group/internal/files/upload/direct", user!(direct)).limited(Action::Upload),
+    Route::post("/group/internal/files/upload/part", user!(uploads::part::<Target>))
+        .methods(Methods::PutOrPost)
+        .streamed(),
+    Route::post("/group/internal/files/upload/status", user!(uploads::status::<Target>)),
+    Route::post("/group/internal/files/upload/complete", user!(uploads::complete::<Target>)),
+    Route::post("/group/internal/files/upload/abort", user!(uploads::abort::<Target>)),
+];
 
 fn parent(p: &Params) -> Result<Option<i64>> {
     Ok(folder_param(p.opt_id("parent_id")?))
 }
 
-async fn get_dir(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+async fn get_dir(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     let entries = tree::list(app, &me, p.id("group_id")?, parent(&p)?)?;
     let files: Vec<Value> = entries.iter().map(|e| listed(app, e)).collect();
     Ok(ok(json!({ "files": files })))
 }
 
-async fn mk_dir(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+async fn mk_dir(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     let name = valid_name(p.str("name")?)?;
     tree::make_dir(app, &me, p.id("group_id")?, parent(&p)?, &name)?;
     Ok(success())
 }
 
-async fn download(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = get(app, &req)?;
+async fn download(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = &call.params;
     let (group_id, file_id) = (p.id("group_id")?, p.id("file_id")?);
     let wanted = app.db.run(|c| {
         Access::load(c, group_id, &me)?.read()?;
@@ -72,40 +70,46 @@ async fn download(app: &App, req: Request) -> Result<Response> {
             })
             .await
         }
-        false => download::file(app, req.headers(), &wanted.name, file),
+        false => download::file(app, call.req.headers(), &wanted.name, file),
     }
 }
 
-async fn upload(app: &App, req: Request) -> Result<Response> {
-    allow(&req, Method::POST)?;
-    let me = signed_in_limited(app, &req, Action::Upload)?;
-    let id = upload::receive::<Target>(app, &me, req).await?;
+async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
+    let id = upload::receive::<Target>(app, &me, call.req).await?;
     Ok(ok(json!({ "file_id": id })))
 }
 
-async fn delete(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+async fn delete(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     tree::delete(app, &me, p.id("group_id")?, p.id("file_id")?).await?;
     Ok(success())
 }
 
-async fn edit_name(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+async fn edit_name(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     let name = valid_name(p.str("name")?)?;
     tree::rename(app, &me, p.id("group_id")?, p.id("file_id")?, &name)?;
     Ok(success())
 }
 
-async fn move_entry(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+async fn move_entry(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     tree::move_to(app, &me, p.id("group_id")?, p.id("file_id")?, parent(&p)?)?;
     Ok(success())
 }
 
-async fn share_file(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+async fn share_file(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     share::share(app, &me, p.id("group_id")?, p.id("file_id")?)?;
     Ok(success())
+}
+
+async fn begin(app: &App, me: String, call: Call) -> Result<Response> {
+    uploads::begin(app, me, call, target, Via::Parts).await
+}
+
+async fn direct(app: &App, me: String, call: Call) -> Result<Response> {
+    uploads::begin(app, me, call, target, Via::Direct).await
 }
 
 /// Where a resumable or direct upload goes: `group_id`, optional `parent_id`, `name`.

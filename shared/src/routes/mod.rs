@@ -1,5 +1,7 @@
-//! The HTTP API: one module per area, each with a `route` function that a Spin component calls
-//! on its own, and [`all`] for the native server. Handlers parse, call the domain, shape the answer.
+//! The HTTP API: one module per area, each with its table of routes, grouped into the Spin
+//! components ([`COMPONENTS`]). [`serve`] answers a request from them (a component its own, the
+//! native server all); [`table`] checks what a route declares; handlers call the domain and shape
+//! the answer.
 
 pub mod auth;
 pub mod chat;
@@ -7,22 +9,21 @@ pub mod debug;
 pub mod docs;
 pub mod files;
 pub mod group;
+pub mod table;
 mod uploads;
 pub mod user;
 
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, HeaderValue, StatusCode};
 use serde_json::{json, Value};
 
-use crate::accounts::authenticate;
+use crate::admin::guard;
 use crate::app::App;
 use crate::body::{Body, Request, Response};
 use crate::error::{Code, Error, Result};
 use crate::imaging::{etag_matches, Picture};
-use crate::limits::{self, Action};
-use crate::params::{Params, JSON_LIMIT};
+pub use table::{Call, Route};
 
-/// The API areas: each has a router here and is a Spin component of its own (`spin.toml`
-/// routes each area's paths to its component; `tests/manifest.rs` checks that they agree).
+/// The API areas, each with its table of routes in the module of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
     Auth,
@@ -31,58 +32,98 @@ pub enum Area {
     Files,
     Chat,
     Debug,
-    /// The API description, served by the `auth` component.
+    /// The API description.
     Docs,
 }
 
 impl Area {
-    /// The area of a request path; `None` for paths of no area (102).
-    pub fn of(path: &str) -> Option<Area> {
-        let area = if path.starts_with("/group/internal/files/") {
-            Area::Files
-        } else if path.starts_with("/group/") {
-            Area::Group
-        } else if path.starts_with("/user/") {
-            Area::User
-        } else if path.starts_with("/auth/") {
-            Area::Auth
-        } else if path.starts_with("/chat/") {
-            Area::Chat
-        } else if path == "/debug" || path.starts_with("/debug/") {
-            Area::Debug
-        } else if path == "/openapi.json" {
-            Area::Docs
-        } else {
-            return None;
-        };
-        Some(area)
-    }
-
-    /// The Spin component that serves the area.
-    pub fn component(self) -> &'static str {
+    /// What hides a whole area before its routes are looked at: the console does not exist
+    /// (102 everywhere) without `admin_token`.
+    fn gate(self, app: &App) -> Result<()> {
         match self {
-            Area::Auth | Area::Docs => "auth",
-            Area::User => "user",
-            Area::Group => "group",
-            Area::Files => "files",
-            Area::Chat => "chat",
-            Area::Debug => "debug",
+            Area::Debug => guard::admin_token(app).map(drop),
+            _ => Ok(()),
         }
     }
 }
 
-/// Routes a request of any area (the native server).
-pub async fn all(app: &App, req: Request) -> Result<Response> {
-    match Area::of(req.uri().path()) {
-        Some(Area::Files) => files::route(app, req).await,
-        Some(Area::Group) => group::route(app, req).await,
-        Some(Area::User) => user::route(app, req).await,
-        Some(Area::Auth) => auth::route(app, req).await,
-        Some(Area::Chat) => chat::route(app, req).await,
-        Some(Area::Debug) => debug::route(app, req).await,
-        Some(Area::Docs) => docs::route(app, req).await,
-        None => Err(Error::new(Code::NoEndpoint)),
-    }
+/// A Spin component (`name` in `spin.toml`) and the areas it serves, with their routes. A
+/// component's crate names only its own, so the others' handlers are not linked into it.
+#[derive(Clone, Copy)]
+pub struct Component {
+    pub name: &'static str,
+    pub areas: &'static [(Area, &'static [Route])],
+}
+
+/// `/auth`, the API description, and the 102 of every path no other component takes.
+pub const AUTH: Component = Component {
+    name: "auth",
+    areas: &[(Area::Auth, auth::ROUTES), (Area::Docs, docs::ROUTES)],
+};
+pub const USER: Component = Component {
+    name: "user",
+    areas: &[(Area::User, user::ROUTES)],
+};
+pub const GROUP: Component = Component {
+    name: "group",
+    areas: &[(Area::Group, group::ROUTES)],
+};
+pub const FILES: Component = Component {
+    name: "files",
+    areas: &[(Area::Files, files::ROUTES)],
+};
+pub const CHAT: Component = Component {
+    name: "chat",
+    areas: &[(Area::Chat, chat::ROUTES)],
+};
+pub const DEBUG: Component = Component {
+    name: "debug",
+    areas: &[(Area::Debug, debug::ROUTES)],
+};
+
+/// Every component: the whole API, as the native server serves it, the API description
+/// documents it and `spin.toml` routes it.
+pub const COMPONENTS: &[Component] = &[AUTH, USER, GROUP, FILES, CHAT, DEBUG];
+
+/// A route and where it belongs.
+#[derive(Clone, Copy)]
+pub struct Found {
+    pub component: &'static str,
+    pub area: Area,
+    pub route: &'static Route,
+}
+
+/// Every route of `components`.
+pub fn routes_of(components: &[Component]) -> impl Iterator<Item = Found> + '_ {
+    components.iter().flat_map(|component| {
+        component.areas.iter().flat_map(move |(area, routes)| {
+            routes.iter().map(move |route| Found {
+                component: component.name,
+                area: *area,
+                route,
+            })
+        })
+    })
+}
+
+/// Every route.
+pub fn table() -> impl Iterator<Item = Found> {
+    routes_of(COMPONENTS)
+}
+
+/// The route of a path among those of `components`.
+pub fn find(components: &[Component], path: &str) -> Option<Found> {
+    routes_of(components).find(|found| found.route.path == path)
+}
+
+/// Serves a request with the routes of `components`: every one natively ([`COMPONENTS`]), a
+/// Spin component's own there (other paths are 102).
+pub async fn serve(app: &App, req: Request, components: &[Component]) -> Result<Response> {
+    let Some(found) = find(components, req.uri().path()) else {
+        return Err(Error::new(Code::NoEndpoint));
+    };
+    found.area.gate(app)?;
+    table::call(app, found.route, req).await
 }
 
 /// The response for a handler's result: errors become the contract's envelope, and internal
@@ -92,59 +133,12 @@ pub fn finish(result: Result<Response>) -> Response {
         if let Error::Internal(cause) = &err {
             log::error!("internal error: {cause:#}");
         }
-        let mut res = json_response(err.code().status(), &err.envelope());
+        let mut res = json_response(err.status(), &err.envelope());
         if let Some((name, value)) = err.headers() {
             res.headers_mut().insert(name, value);
         }
         res
     })
-}
-
-/// 103 (with `Allow`) unless the request uses `method`, GET or POST.
-pub fn allow(req: &Request, method: Method) -> Result<()> {
-    if *req.method() == method {
-        return Ok(());
-    }
-    let allow = if method == Method::GET { "GET" } else { "POST" };
-    Err(Error::WrongMethod { allow })
-}
-
-/// The JSON object body of a POST request.
-pub async fn json_params(req: Request) -> Result<Params> {
-    let body = req.into_body().collect(JSON_LIMIT).await?;
-    Params::from_json(&body)
-}
-
-/// A JSON POST by a signed-in user: who they are and what they sent.
-pub async fn post(app: &App, req: Request) -> Result<(String, Params)> {
-    allow(&req, Method::POST)?;
-    let me = authenticate(app, &req)?;
-    Ok((me, json_params(req).await?))
-}
-
-/// [`post`] of a rate-limited `action` (105 once the user's or the address's bucket is empty).
-pub async fn post_limited(app: &App, req: Request, action: Action) -> Result<(String, Params)> {
-    allow(&req, Method::POST)?;
-    let me = signed_in_limited(app, &req, action)?;
-    Ok((me, json_params(req).await?))
-}
-
-/// The signed-in user of a rate-limited `action`, once their buckets allow it.
-pub fn signed_in_limited(app: &App, req: &Request, action: Action) -> Result<String> {
-    let me = authenticate(app, req)?;
-    limits::check_request(app, action, Some(&me), req)?;
-    Ok(me)
-}
-
-/// A GET by a signed-in user (token in the query string): who they are and the query.
-pub fn get(app: &App, req: &Request) -> Result<(String, Params)> {
-    allow(req, Method::GET)?;
-    Ok((authenticate(app, req)?, query_params(req)))
-}
-
-/// The query parameters of a GET request.
-pub fn query_params(req: &Request) -> Params {
-    Params::from_query(req.uri().query().unwrap_or_default())
 }
 
 pub fn json_response(status: StatusCode, value: &Value) -> Response {
@@ -216,4 +210,24 @@ async fn serve_picture(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_path_is_routed_once() {
+        let mut seen = BTreeSet::new();
+        for found in table() {
+            let path = found.route.path;
+            assert!(seen.insert(path), "{path} is routed twice");
+        }
+        let login = find(COMPONENTS, "/auth/login").map(|found| (found.component, found.area));
+        assert_eq!(login, Some(("auth", Area::Auth)));
+        assert!(find(COMPONENTS, "/auth/login/").is_none());
+        assert!(find(&[USER], "/auth/login").is_none());
+    }
 }

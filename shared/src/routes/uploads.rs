@@ -2,29 +2,27 @@
 //! (`/group/internal/files/upload/*`) and a chat room's temporary files (`/chat/files/upload/*`):
 //! each area names its destination type and how its `begin` reads one.
 
-use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::{ok, post, post_limited, success};
-use crate::accounts::authenticate;
+use super::{ok, success, Call};
 use crate::app::App;
-use crate::body::{Request, Response};
+use crate::body::Response;
 use crate::db::file_uploads::Upload;
 use crate::error::{Error, Result};
 use crate::files::resumable::{self, Via};
 use crate::files::upload::Destination;
-use crate::limits::Action;
 use crate::params::Params;
 
 /// `begin` (`via` parts) or `direct` (straight to object storage): the upload's state, with
 /// the form to post the file with when direct.
 pub async fn begin<D: Destination>(
     app: &App,
-    req: Request,
+    me: String,
+    call: Call,
     destination: fn(&Params) -> Result<D>,
     via: Via,
 ) -> Result<Response> {
-    let (me, p) = post_limited(app, req, Action::Upload).await?;
+    let p = call.params;
     let to = destination(&p)?;
     let size = p.id("size")?;
     let size = u64::try_from(size).map_err(|_| Error::param_why("size", "不能为负"))?;
@@ -33,31 +31,27 @@ pub async fn begin<D: Destination>(
 }
 
 /// A part's bytes, as the body of a PUT (or POST) with `upload_id` and `part` in the query.
-pub async fn part<D: Destination>(app: &App, req: Request) -> Result<Response> {
-    if ![Method::PUT, Method::POST].contains(req.method()) {
-        return Err(Error::WrongMethod { allow: "PUT, POST" });
-    }
-    let me = authenticate(app, &req)?;
-    let p = super::query_params(&req);
+pub async fn part<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     let (id, part) = (p.id("upload_id")?, p.id("part")?);
-    resumable::put_part::<D>(app, &me, id, part, req.into_body()).await?;
+    resumable::put_part::<D>(app, &me, id, part, call.req.into_body()).await?;
     Ok(success())
 }
 
-pub async fn status<D: Destination>(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+pub async fn status<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     let (up, _, parts) = resumable::get::<D>(app, &me, p.id("upload_id")?)?;
     Ok(ok(state(app, &up, &parts)))
 }
 
-pub async fn complete<D: Destination>(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+pub async fn complete<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     let id = resumable::complete::<D>(app, &me, p.id("upload_id")?).await?;
     Ok(ok(json!({ "file_id": id })))
 }
 
-pub async fn abort<D: Destination>(app: &App, req: Request) -> Result<Response> {
-    let (me, p) = post(app, req).await?;
+pub async fn abort<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+    let p = call.params;
     resumable::abort::<D>(app, &me, p.id("upload_id")?).await?;
     Ok(success())
 }
