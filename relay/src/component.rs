@@ -1,12 +1,13 @@
 //! The chat logic of a Spin deployment, reached over HTTP: the `chat` component's internal
-//! routes (`/chat/internal/*`), each call carrying the shared relay secret. Tokens are checked
-//! here with the same signing key, so a handshake with a bad token costs no call.
+//! routes (`/chat/internal/*`, the calls of `zudui_shared::chat::relay`), each call carrying the
+//! shared relay secret. Tokens are checked here with the same signing key, so a handshake with a
+//! bad token costs no call.
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use zudui_shared::chat::live::Posted;
-use zudui_shared::chat::relay::SECRET_HEADER;
+use zudui_shared::chat::relay::{
+    OpenRoom, ReadAfter, ReadHistory, RelayCall, StoreFrame, SECRET_HEADER,
+};
 use zudui_shared::chat::{ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
@@ -50,13 +51,13 @@ impl Component {
         })
     }
 
-    /// Calls an internal route; the component's failures come back as the same errors.
-    async fn call<T: DeserializeOwned>(&self, route: &str, body: Value) -> Result<T> {
+    /// Makes one of the component's calls; its failures come back as the same errors.
+    async fn call<C: RelayCall>(&self, call: C) -> Result<C::Answer> {
         let response = self
             .client
-            .post(format!("{}/chat/internal/{route}", self.base))
+            .post(format!("{}{}", self.base, C::PATH))
             .header(SECRET_HEADER, &self.secret)
-            .json(&body)
+            .json(&call)
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("chat component unreachable: {e}"))?;
@@ -89,21 +90,6 @@ impl Component {
     }
 }
 
-#[derive(Deserialize)]
-struct Opened {
-    room: Room,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    messages: Vec<Posted>,
-}
-
-#[derive(Deserialize)]
-struct Stored {
-    posted: Posted,
-}
-
 impl Backend for Component {
     fn admit(&self, me: &str) -> Result<()> {
         limits::check_in(&self.limits, &self.buckets, Action::Chat, Some(me), None)
@@ -115,11 +101,11 @@ impl Backend for Component {
 
     fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
         Box::pin(async move {
-            let body = match target {
-                Target::Group(group) => json!({ "user_id": me, "group_id": group }),
-                Target::Private(peer) => json!({ "user_id": me, "peer_id": peer }),
+            let call = OpenRoom {
+                user_id: me.to_owned(),
+                target: target.clone(),
             };
-            Ok(self.call::<Opened>("open", body).await?.room)
+            Ok(self.call(call).await?.room)
         })
     }
 
@@ -130,11 +116,12 @@ impl Backend for Component {
         before: Option<i64>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>> {
         Box::pin(async move {
-            let mut body = json!({ "room": room, "user_id": me });
-            if let Some(before) = before {
-                body["before"] = json!(before);
-            }
-            Ok(self.call::<Page>("history", body).await?.messages)
+            let call = ReadHistory {
+                room,
+                user_id: me.to_owned(),
+                before,
+            };
+            Ok(self.call(call).await?.messages)
         })
     }
 
@@ -146,15 +133,16 @@ impl Backend for Component {
         _message: &'a ClientMessage,
     ) -> BoxFuture<'a, Result<Posted>> {
         Box::pin(async move {
-            let body = json!({ "room": room, "user_id": me, "frame": frame });
-            Ok(self.call::<Stored>("post", body).await?.posted)
+            let call = StoreFrame {
+                room,
+                user_id: me.to_owned(),
+                frame: frame.to_owned(),
+            };
+            Ok(self.call(call).await?.posted)
         })
     }
 
     fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
-        Box::pin(async move {
-            let body = json!({ "room": room, "after": after });
-            Ok(self.call::<Page>("after", body).await?.messages)
-        })
+        Box::pin(async move { Ok(self.call(ReadAfter { room, after }).await?.messages) })
     }
 }

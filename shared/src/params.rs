@@ -35,6 +35,13 @@ impl Params {
         Params(map)
     }
 
+    /// The parameters as a `T` (a typed body); 101 naming what does not fit.
+    pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        serde_json::from_value(Value::Object(self.0)).map_err(|e| {
+            Error::with_message(crate::error::Code::BadParam, format!("参数缺失或有误: {e}"))
+        })
+    }
+
     /// Parses a URL query string; every value is a string.
     pub fn from_query(query: &str) -> Params {
         Self::from_pairs(form_urlencoded::parse(query.as_bytes()).into_owned())

@@ -25,11 +25,13 @@ pub const PAGE: i64 = 20;
 /// Most messages one [`after`] read returns: a host filling a gap pages on until a shorter page.
 pub const AFTER_PAGE: usize = 200;
 
-/// Who a connection wants to talk to.
-#[derive(Debug, Clone)]
+/// Who a connection wants to talk to (as the relay's calls name it: `group_id` or `peer_id`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Target {
+    #[serde(rename = "group_id")]
     Group(i64),
     /// Another user, by id.
+    #[serde(rename = "peer_id")]
     Private(String),
 }
 

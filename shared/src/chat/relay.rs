@@ -2,8 +2,11 @@
 //! authenticates a socket itself (same JWT secret), then asks here to open the room, read
 //! history and store each message; it fans out what comes back. Every call carries the shared
 //! `relay_secret` in the `x-relay-secret` header; without that setting the routes do not exist.
+//! Each call is a type ([`RelayCall`]) that both sides serialize.
 
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::live::Posted;
 use super::{client, history, open, store, Target};
@@ -32,58 +35,153 @@ pub fn secrets_match(given: &str, secret: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn room_of(p: &Params) -> Result<Room> {
-    Room::from_key(p.str("room")?).ok_or_else(|| Error::param("room"))
+/// One of the relay's calls to the `chat` component: its path, its JSON body (this type) and
+/// the fields of its answer. Both sides use these types, so the wire format is written once.
+pub trait RelayCall: Serialize + DeserializeOwned {
+    const PATH: &'static str;
+    type Answer: Serialize + DeserializeOwned;
+
+    /// What the component does with the call.
+    fn handle(self, app: &App) -> Result<Self::Answer>;
 }
 
-/// `{user_id, group_id}` or `{user_id, peer_id}` → `{room}` (`group:5`, `private:7`). 112 when
-/// the token's user no longer exists.
-pub fn open_room(app: &App, p: &Params) -> Result<Value> {
-    let me = p.user_id("user_id")?;
-    if !app.db.run(|c| Ok(users::exists(c, &me)?))? {
-        return Err(Error::new(Code::TokenInvalid));
+/// The `chat` component's route for `C`: the body read as a `C`, the answer's fields.
+pub fn serve<C: RelayCall>(app: &App, body: Params) -> Result<Value> {
+    let call: C = body.into_typed()?;
+    Ok(serde_json::to_value(call.handle(app)?).map_err(anyhow::Error::from)?)
+}
+
+/// Opens the room of a socket: `{user_id, group_id}` or `{user_id, peer_id}`. 112 when the
+/// token's user no longer exists.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OpenRoom {
+    pub user_id: String,
+    #[serde(flatten)]
+    pub target: Target,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Opened {
+    /// `group:5`, `private:7`.
+    pub room: Room,
+}
+
+impl RelayCall for OpenRoom {
+    const PATH: &'static str = "/chat/internal/open";
+    type Answer = Opened;
+
+    fn handle(self, app: &App) -> Result<Opened> {
+        if !app.db.run(|c| Ok(users::exists(c, &self.user_id)?))? {
+            return Err(Error::new(Code::TokenInvalid));
+        }
+        let room = open(app, &self.user_id, &self.target)?;
+        Ok(Opened { room })
     }
-    let target = match p.opt_id("group_id")? {
-        Some(group) => Target::Group(group),
-        None => Target::Private(p.user_id("peer_id")?),
-    };
-    let room = open(app, &me, &target)?;
-    Ok(json!({ "room": room }))
 }
 
-/// `{room, user_id, before?}` → `{messages}`: a history page for the user, oldest first, each
-/// with its client frame (`history: true`).
-pub fn read_history(app: &App, p: &Params) -> Result<Value> {
-    let room = room_of(p)?;
-    let page = history(app, room, &p.user_id("user_id")?, p.opt_id("before")?)?;
-    let messages: Vec<Posted> = page.iter().map(|m| Posted::of(app, m, true)).collect();
-    Ok(json!({ "messages": messages }))
+/// A history page for the user, oldest first, each with its client frame (`history: true`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReadHistory {
+    pub room: Room,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
 }
 
-/// `{room, user_id, frame}`: the client's frame, checked and stored → `{posted}`, which the
-/// relay fans out (`history: false`).
-pub fn store_frame(app: &App, p: &Params) -> Result<Value> {
-    let room = room_of(p)?;
-    let me = p.user_id("user_id")?;
-    let message = client::parse(p.str("frame")?, matches!(room, Room::Group(_)))?;
-    let stored = store(app, room, &me, &message)?;
-    Ok(json!({ "posted": Posted::of(app, &stored, false) }))
+/// Messages, oldest first.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Page {
+    pub messages: Vec<Posted>,
 }
 
-/// `{room, after}` → `{messages}`: the live frames of the messages stored after `after`, oldest
-/// first, for a relay that noticed a gap.
-pub fn read_after(app: &App, p: &Params) -> Result<Value> {
-    let room = room_of(p)?;
-    let after = p.opt_id("after")?.unwrap_or(0).max(0);
-    Ok(json!({ "messages": super::after(app, room, after)? }))
+impl RelayCall for ReadHistory {
+    const PATH: &'static str = "/chat/internal/history";
+    type Answer = Page;
+
+    fn handle(self, app: &App) -> Result<Page> {
+        let page = history(app, self.room, &self.user_id, self.before)?;
+        let messages = page.iter().map(|m| Posted::of(app, m, true)).collect();
+        Ok(Page { messages })
+    }
+}
+
+/// The client's frame, checked and stored; the relay fans out what comes back
+/// (`history: false`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoreFrame {
+    pub room: Room,
+    pub user_id: String,
+    pub frame: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Stored {
+    pub posted: Posted,
+}
+
+impl RelayCall for StoreFrame {
+    const PATH: &'static str = "/chat/internal/post";
+    type Answer = Stored;
+
+    fn handle(self, app: &App) -> Result<Stored> {
+        let message = client::parse(&self.frame, matches!(self.room, Room::Group(_)))?;
+        let stored = store(app, self.room, &self.user_id, &message)?;
+        Ok(Stored {
+            posted: Posted::of(app, &stored, false),
+        })
+    }
+}
+
+/// The live frames of the messages stored after `after`, oldest first, for a relay that
+/// noticed a gap.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReadAfter {
+    pub room: Room,
+    #[serde(default)]
+    pub after: i64,
+}
+
+impl RelayCall for ReadAfter {
+    const PATH: &'static str = "/chat/internal/after";
+    type Answer = Page;
+
+    fn handle(self, app: &App) -> Result<Page> {
+        let messages = super::after(app, self.room, self.after.max(0))?;
+        Ok(Page { messages })
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_travel_as_the_relay_sends_them() {
+        let group = OpenRoom {
+            user_id: "u1".into(),
+            target: Target::Group(5),
+        };
+        let text = serde_json::to_string(&group).unwrap();
+        assert_eq!(text, r#"{"user_id":"u1","group_id":5}"#);
+        let private: OpenRoom = serde_json::from_str(r#"{"user_id":"u1","peer_id":"u2"}"#).unwrap();
+        assert!(matches!(private.target, Target::Private(ref peer) if peer == "u2"));
+        assert!(serde_json::from_str::<OpenRoom>(r#"{"user_id":"u1"}"#).is_err());
+
+        let history = ReadHistory {
+            room: Room::Group(5),
+            user_id: "u1".into(),
+            before: None,
+        };
+        let text = serde_json::to_string(&history).unwrap();
+        assert_eq!(text, r#"{"room":"group:5","user_id":"u1"}"#);
+        let after: ReadAfter = serde_json::from_str(r#"{"room":"private:7"}"#).unwrap();
+        assert_eq!((after.room, after.after), (Room::Private(7), 0));
+    }
+
     #[test]
     fn secrets_compare_whole() {
-        assert!(super::secrets_match("abc", "abc"));
-        assert!(!super::secrets_match("abc", "abd"));
-        assert!(!super::secrets_match("abc", "abcd"));
+        assert!(secrets_match("abc", "abc"));
+        assert!(!secrets_match("abc", "abd"));
+        assert!(!secrets_match("abc", "abcd"));
     }
 }

@@ -8,8 +8,9 @@ use super::table::{user, Call, Handler, Methods};
 use super::{ok, uploads, Route};
 use crate::app::App;
 use crate::body::Response;
+use crate::chat;
 use crate::chat::files::ChatUpload;
-use crate::chat::{self, relay};
+use crate::chat::relay::{self, OpenRoom, ReadAfter, ReadHistory, RelayCall, StoreFrame};
 use crate::error::Result;
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
@@ -33,10 +34,10 @@ pub const ROUTES: &[Route] = &[
     Route::post("/chat/files/upload/abort", user!(uploads::abort::<ChatUpload>)),
 
     // The relay's calls: rooms, history and messages, stored for the sockets it holds.
-    Route::post("/chat/internal/open", Handler::Relay(relay::open_room)),
-    Route::post("/chat/internal/history", Handler::Relay(relay::read_history)),
-    Route::post("/chat/internal/post", Handler::Relay(relay::store_frame)),
-    Route::post("/chat/internal/after", Handler::Relay(relay::read_after)),
+    Route::post(OpenRoom::PATH, Handler::Relay(relay::serve::<OpenRoom>)),
+    Route::post(ReadHistory::PATH, Handler::Relay(relay::serve::<ReadHistory>)),
+    Route::post(StoreFrame::PATH, Handler::Relay(relay::serve::<StoreFrame>)),
+    Route::post(ReadAfter::PATH, Handler::Relay(relay::serve::<ReadAfter>)),
 ];
 
 async fn get_chat(app: &App, me: String, _call: Call) -> Result<Response> {

@@ -79,7 +79,7 @@ pub enum Input {
 pub type OpenFn = for<'a> fn(&'a App, Call) -> BoxFuture<'a, Result<Response>>;
 pub type UserFn = for<'a> fn(&'a App, String, Call) -> BoxFuture<'a, Result<Response>>;
 pub type ConsoleFn = for<'a> fn(&'a App, Admin, Call) -> BoxFuture<'a, Result<Response>>;
-pub type RelayFn = fn(&App, &Params) -> Result<Value>;
+pub type RelayFn = fn(&App, Params) -> Result<Value>;
 
 /// Who may call a route, and the handler that gets what the check found.
 #[derive(Clone, Copy)]
@@ -157,7 +157,7 @@ pub async fn call(app: &App, route: &Route, req: Request) -> Result<Response> {
     match route.handler {
         Handler::Relay(handler) => {
             let call = read(route.input, req).await?;
-            Ok(ok(handler(app, &call.params)?))
+            Ok(ok(handler(app, call.params)?))
         }
         Handler::Open(handler) => {
             if let Some(action) = route.limit {
