@@ -1,28 +1,34 @@
-//! Settings of the native server: `ZUDUI_*` environment variables, with the JWT secret generated
-//! once and kept in the data directory when none is given.
+//! Settings of the native server: `ZUDUI_*` environment variables (`config::Environment`), with
+//! the JWT secret generated once and kept in the data directory when none is given. The app's
+//! own settings (`config::Settings`) read through this too.
 
 use std::path::{Path, PathBuf};
 
-use zudui_shared::config::Config;
+use zudui_relay::listener::ConnectionLimits;
+use zudui_shared::config::{Config, Environment, Values};
 
 pub struct EnvConfig {
     pub listen: String,
     pub data_dir: PathBuf,
+    pub connections: ConnectionLimits,
     jwt_secret: String,
 }
 
 impl EnvConfig {
     pub fn from_env() -> anyhow::Result<EnvConfig> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let values = Values(&Environment);
         let data_dir = data_dir();
         std::fs::create_dir_all(&data_dir)?;
-        let jwt_secret = match var("ZUDUI_JWT_SECRET") {
+        let jwt_secret = match values.get("jwt_secret") {
             Some(secret) => secret,
             None => stored_secret(&data_dir)?,
         };
         Ok(EnvConfig {
-            listen: var("ZUDUI_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: values
+                .get("listen")
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
+            connections: ConnectionLimits::load(&values)?,
             jwt_secret,
         })
     }
@@ -30,9 +36,7 @@ impl EnvConfig {
 
 /// `ZUDUI_DATA_DIR`, `./data` by default: where the server and `zudui seed` keep the data.
 pub fn data_dir() -> PathBuf {
-    let set = std::env::var("ZUDUI_DATA_DIR")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
+    let set = Values(&Environment).get("data_dir");
     PathBuf::from(set.unwrap_or_else(|| "./data".into()))
 }
 
@@ -41,13 +45,8 @@ impl Config for EnvConfig {
         if name == "jwt_secret" {
             return Some(self.jwt_secret.clone());
         }
-        env_setting(name)
+        Environment.get(name)
     }
-}
-
-/// The raw value of setting `name` (`jwt_secret`) in the environment (`ZUDUI_JWT_SECRET`).
-pub fn env_setting(name: &str) -> Option<String> {
-    std::env::var(format!("ZUDUI_{}", name.to_ascii_uppercase())).ok()
 }
 
 /// The secret in `<data>/jwt_secret`, made on first start and readable by the owner only.

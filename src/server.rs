@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, State};
 use futures_util::{FutureExt, TryStreamExt};
-use zudui_relay::listener::{ConnectionLimits, LimitedListener, Peer};
+use zudui_relay::listener::{LimitedListener, Peer};
 use zudui_relay::{Chat, Hub};
 use zudui_shared::chat::live::{Event, Live, RelayLink};
 use zudui_shared::config::Settings;
@@ -23,28 +23,37 @@ use crate::chunks::NativeChunks;
 use crate::client::NativeHttp;
 use crate::env_config::EnvConfig;
 
-/// Opens the data directory and builds the application the handlers run against.
-pub fn open_app(config: &EnvConfig) -> anyhow::Result<App> {
+/// Opens the data directory and builds the application the handlers run against, with
+/// messages delivered live by `hub` (or by the relays, when the settings name them).
+pub fn open_app(config: &EnvConfig, hub: Arc<Hub>) -> anyhow::Result<App> {
     let db = SqliteDb::open(&config.data_dir.join("zudui.sqlite"))?;
     zudui_shared::migrate::ensure(&db).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     let kv = DirKv::open(&config.data_dir.join("kv"))?;
     import_legacy_kv(&config.data_dir, &kv)?;
     let settings = Settings::load(config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     log::info!("settings: {settings:?}");
-    let mut app = App::new(
-        Box::new(OffWorkers(db)),
-        Box::new(OffWorkers(kv.clone())),
-        Box::new(NativeHttp::new()?),
+    let http: Arc<dyn HttpClient> = Arc::new(NativeHttp::new()?);
+    let live: Arc<dyn Live> = match RelayLink::of(settings.relay()?) {
+        // Serving relays (as the Spin components do): live events go to them.
+        Some(relay) => Arc::new(Forward {
+            relay,
+            http: http.clone(),
+        }),
+        None => hub,
+    };
+    App::builder(
+        Arc::new(OffWorkers(db)),
+        Arc::new(OffWorkers(kv.clone())),
+        http,
         settings,
-    )?;
-    if app.settings.s3()?.is_none() {
-        app.chunks = Arc::new(NativeChunks(kv));
-    }
+    )
+    .local_chunks(Arc::new(NativeChunks(kv)))
+    .live(live)
     // One process: rate-limit buckets need not leave memory.
-    app.buckets = Arc::new(MemoryBuckets::default());
-    app.untrusted = Arc::new(crate::untrusted::Threads::sized()?);
-    app.costly = Arc::new(crate::blocking::LowPriority::new()?);
-    Ok(app)
+    .buckets(Arc::new(MemoryBuckets::default()))
+    .untrusted(Arc::new(crate::untrusted::Threads::sized()?))
+    .costly(Arc::new(crate::blocking::LowPriority::new()?))
+    .build()
 }
 
 /// Data directories made before the key-value store became a directory kept it in `kv.sqlite`
@@ -75,16 +84,7 @@ fn import_legacy_kv(data_dir: &std::path::Path, kv: &DirKv) -> anyhow::Result<()
 pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
     let hub = Hub::new(None);
-    let mut app = open_app(&config)?;
-    app.live = match RelayLink::of(app.settings.relay()?) {
-        // Serving relays (as the Spin components do): live events go to them.
-        Some(relay) => Arc::new(Forward {
-            relay,
-            http: app.http.clone(),
-        }),
-        None => hub.clone(),
-    };
-    let app = Arc::new(app);
+    let app = Arc::new(open_app(&config, hub.clone())?);
     // Uploads that expired while the server was down go with the crash's leftovers.
     let leftovers = zudui_shared::files::resumable::expire(&app)
         .and_then(|()| zudui_shared::files::content::leftovers(&app))
@@ -98,7 +98,7 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
+    let listener = LimitedListener::new(listener, config.connections);
     zudui_relay::serve::serve(listener, router, async move {
         zudui_relay::service::stopped().await;
         hub.close_all();

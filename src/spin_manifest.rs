@@ -8,11 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use toml_edit::{Array, DocumentMut, Item, Value};
-use zudui_shared::config::{Config, Settings};
+use zudui_shared::config::{Config, Environment, Settings};
 use zudui_shared::error::Error;
 use zudui_shared::outbound_hosts::{allowed_outbound_hosts, HOST_SETTINGS};
-
-use crate::env_config::env_setting;
 
 pub struct ManifestArgs {
     from: PathBuf,
@@ -61,7 +59,7 @@ pub fn run(args: &ManifestArgs) -> anyhow::Result<()> {
 /// hosts were computed from, so that the components call exactly the listed hosts.
 fn deployable(spin_toml: &str) -> anyhow::Result<String> {
     let mut doc: DocumentMut = spin_toml.parse().context("not TOML")?;
-    let settings = Settings::load(&Environment {
+    let settings = Settings::load(&ForDeployment {
         secrets: secret_variables(&doc),
     })
     .map_err(|e| match e {
@@ -94,7 +92,7 @@ fn deployable(spin_toml: &str) -> anyhow::Result<String> {
         // Unset and empty mean the same to the settings: the built-in default.
         variable.insert(
             "default",
-            toml_edit::value(env_setting(name).unwrap_or_default()),
+            toml_edit::value(Environment.get(name).unwrap_or_default()),
         );
     }
     Ok(doc.to_string())
@@ -115,13 +113,14 @@ fn secret_variables(doc: &DocumentMut) -> BTreeSet<String> {
 /// The settings of the environment, as the server reads them, except that secrets not set here
 /// get a stand-in: they are given at deploy time (`spin deploy --variable`) and never decide a
 /// host.
-struct Environment {
+struct ForDeployment {
     secrets: BTreeSet<String>,
 }
 
-impl Config for Environment {
+impl Config for ForDeployment {
     fn get(&self, name: &str) -> Option<String> {
-        env_setting(name)
+        Environment
+            .get(name)
             .filter(|v| !v.trim().is_empty())
             .or_else(|| {
                 self.secrets

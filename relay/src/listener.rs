@@ -16,6 +16,7 @@ use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use zudui_shared::config::Values;
 
 /// How many connections a host takes, and how long they may wait.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,9 +30,9 @@ pub struct ConnectionLimits {
 }
 
 impl ConnectionLimits {
-    /// `ZUDUI_MAX_CONNECTIONS` (default 50,000), `ZUDUI_MAX_CONNECTIONS_PER_IP` (default 1,000, or
-    /// none behind a proxy),
-    /// `ZUDUI_HEADER_TIMEOUT_SECS` (default 10) and `ZUDUI_IDLE_TIMEOUT_SECS` (default 75).
+    /// `max_connections` (default 50,000), `max_connections_per_ip` (default 1,000, or none
+    /// behind a proxy), `header_timeout_secs` (default 10) and `idle_timeout_secs` (default 75):
+    /// `ZUDUI_MAX_CONNECTIONS` and so on in the environment.
     ///
     /// Per address: a campus or carrier NAT puts many users behind one address, each holding a
     /// chat socket and a kept-alive connection or two, so 1,000 leaves room for some 300 to 500
@@ -39,31 +40,23 @@ impl ConnectionLimits {
     /// 50,000. Headers: at most 32 KiB, which even a 2G link sends in a few seconds. Idle: above
     /// the 60 s after which a proxy in front (nginx's upstream keep-alive) drops its own idle
     /// connections, so the proxy never sends a request into a connection closing here.
-    pub fn from_env() -> anyhow::Result<ConnectionLimits> {
-        let read = |name: &str, default: usize| -> anyhow::Result<usize> {
-            match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("{name} is not a number: {v:?}")),
-                _ => Ok(default),
-            }
+    pub fn load(values: &Values<'_>) -> anyhow::Result<ConnectionLimits> {
+        let seconds = |name: &str, default: u64| -> anyhow::Result<Duration> {
+            Ok(Duration::from_secs(values.number(name, default)?.max(1)))
         };
-        let seconds = |name: &str, default: usize| -> anyhow::Result<Duration> {
-            Ok(Duration::from_secs(read(name, default)?.max(1) as u64))
-        };
-        let max = read("ZUDUI_MAX_CONNECTIONS", 50_000)?.max(1);
+        let max = values.number("max_connections", 50_000usize)?.max(1);
         // Behind a proxy (it names the client in a header), every connection comes from the
         // proxy's address: a cap per address would be a cap on the whole service, which one
         // client could fill. The proxy caps its clients then, unless a cap is set here anyway.
-        let behind_proxy =
-            std::env::var("ZUDUI_CLIENT_IP_HEADER").is_ok_and(|h| !h.trim().is_empty());
+        let behind_proxy = values.get("client_ip_header").is_some();
         let per_address_default = if behind_proxy { max } else { 1_000 };
         Ok(ConnectionLimits {
             max,
-            per_address: read("ZUDUI_MAX_CONNECTIONS_PER_IP", per_address_default)?.max(1),
-            header_timeout: seconds("ZUDUI_HEADER_TIMEOUT_SECS", 10)?,
-            idle_timeout: seconds("ZUDUI_IDLE_TIMEOUT_SECS", 75)?,
+            per_address: values
+                .number("max_connections_per_ip", per_address_default)?
+                .max(1),
+            header_timeout: seconds("header_timeout_secs", 10)?,
+            idle_timeout: seconds("idle_timeout_secs", 75)?,
         })
     }
 }
@@ -229,7 +222,40 @@ pub struct Peer(pub SocketAddr);
 
 #[cfg(test)]
 mod tests {
+    use zudui_shared::config::Environment;
+
     use super::*;
+
+    fn limits(pairs: &[(&'static str, &'static str)]) -> anyhow::Result<ConnectionLimits> {
+        let values: HashMap<&str, &str> = pairs.iter().copied().collect();
+        ConnectionLimits::load(&Values(&values))
+    }
+
+    #[test]
+    fn limits_have_defaults_and_no_cap_per_address_behind_a_proxy() {
+        let secs = Duration::from_secs;
+        let defaults = limits(&[]).unwrap();
+        assert_eq!(
+            defaults,
+            ConnectionLimits {
+                max: 50_000,
+                per_address: 1_000,
+                header_timeout: secs(10),
+                idle_timeout: secs(75),
+            }
+        );
+        let proxied = limits(&[
+            ("client_ip_header", "x-forwarded-for"),
+            ("max_connections", "9"),
+        ]);
+        assert_eq!(proxied.unwrap().per_address, 9);
+        let set = limits(&[("max_connections_per_ip", "3"), ("idle_timeout_secs", "0")]).unwrap();
+        assert_eq!((set.per_address, set.idle_timeout), (3, secs(1)));
+        let bad = limits(&[("max_connections", "many")])
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("max_connections"), "{bad}");
+    }
 
     #[tokio::test]
     async fn addresses_get_their_share_and_get_it_back() {
@@ -256,7 +282,10 @@ mod tests {
     async fn accepted_connections_send_small_frames_at_once() {
         let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = inner.local_addr().unwrap();
-        let mut listener = LimitedListener::new(inner, ConnectionLimits::from_env().unwrap());
+        let mut listener = LimitedListener::new(
+            inner,
+            ConnectionLimits::load(&Values(&Environment)).unwrap(),
+        );
         let _client = TcpStream::connect(addr).await.unwrap();
         let (accepted, _) = Listener::accept(&mut listener).await;
         assert!(accepted.stream.nodelay().unwrap(), "TCP_NODELAY is set");

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use zudui_shared::chat::live::Event;
 use zudui_shared::chat::relay::SECRET_HEADER;
+use zudui_shared::config::{Config, Values};
 use zudui_shared::limits::Limits;
 
 use crate::component::Component;
@@ -44,24 +45,38 @@ pub struct RelayConfig {
     pub tls: Option<TlsFiles>,
     /// `ZUDUI_RATE_LIMITS`, as the components read it: the relay counts chat messages.
     pub rate_limits: Limits,
+    /// `ZUDUI_MAX_CONNECTIONS` and the other limits of [`ConnectionLimits::load`].
+    pub connections: ConnectionLimits,
 }
 
 impl RelayConfig {
-    pub fn from_env() -> anyhow::Result<RelayConfig> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let need = |name: &str| var(name).ok_or_else(|| anyhow::anyhow!("{name} is required"));
+    /// Every setting of the relay from `config` (the environment: `ZUDUI_CHAT_URL` is
+    /// `chat_url`), checked now.
+    pub fn load(config: &dyn Config) -> anyhow::Result<RelayConfig> {
+        let values = Values(config);
+        let need = |name: &str| {
+            values
+                .get(name)
+                .ok_or_else(|| anyhow::anyhow!("the {name} setting is required"))
+        };
         let config = RelayConfig {
-            listen: var("ZUDUI_RELAY_LISTEN").unwrap_or_else(|| "127.0.0.1:8090".into()),
-            chat_url: need("ZUDUI_CHAT_URL")?,
-            secret: need("ZUDUI_RELAY_SECRET")?,
-            jwt_secret: need("ZUDUI_JWT_SECRET")?,
-            redis_url: var("ZUDUI_REDIS_URL"),
-            redis_ca_cert: var("ZUDUI_REDIS_CA_CERT"),
-            tls: TlsFiles::from_settings(var("ZUDUI_RELAY_TLS_CERT"), var("ZUDUI_RELAY_TLS_KEY"))?,
-            rate_limits: Limits::parse(var("ZUDUI_RATE_LIMITS").as_deref())?,
+            listen: values
+                .get("relay_listen")
+                .unwrap_or_else(|| "127.0.0.1:8090".into()),
+            chat_url: need("chat_url")?,
+            secret: need("relay_secret")?,
+            jwt_secret: need("jwt_secret")?,
+            redis_url: values.get("redis_url"),
+            redis_ca_cert: values.get("redis_ca_cert"),
+            tls: TlsFiles::from_settings(
+                values.get("relay_tls_cert"),
+                values.get("relay_tls_key"),
+            )?,
+            rate_limits: Limits::parse(values.get("rate_limits").as_deref())?,
+            connections: ConnectionLimits::load(&values)?,
         };
         if config.secret.len() < 16 || config.jwt_secret.len() < 16 {
-            anyhow::bail!("ZUDUI_RELAY_SECRET and ZUDUI_JWT_SECRET must be at least 16 bytes");
+            anyhow::bail!("relay_secret and jwt_secret must be at least 16 bytes");
         }
         Ok(config)
     }
@@ -116,7 +131,7 @@ pub async fn run(
             ""
         }
     );
-    let listener = LimitedListener::new(listener, ConnectionLimits::from_env()?);
+    let listener = LimitedListener::new(listener, config.connections);
     let shutdown = async move {
         shutdown.await;
         hub.close_all();

@@ -32,33 +32,25 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        db: Box<dyn Database>,
-        kv: Box<dyn KeyValue>,
-        http: Box<dyn HttpClient>,
+    /// An `App` over a host's stores, outbound HTTP and settings; the rest defaults to what
+    /// suits one request per instance (see [`Builder`]).
+    pub fn builder(
+        db: Arc<dyn Database>,
+        kv: Arc<dyn KeyValue>,
+        http: Arc<dyn HttpClient>,
         settings: Settings,
-    ) -> anyhow::Result<App> {
-        let tokens = Tokens::new(&settings.jwt_secret, settings.token_ttl_hours);
-        let kv: Arc<dyn KeyValue> = Arc::from(kv);
-        let http: Arc<dyn HttpClient> = Arc::from(http);
-        let chunks: Arc<dyn ChunkStore> = match settings.s3()? {
-            Some(s3) => Arc::new(S3Chunks::new(s3, http.clone())?),
-            None => Arc::new(KvChunks(kv.clone())),
-        };
-        let db: Arc<dyn Database> = Arc::from(db);
-        let buckets = Arc::new(SqlBuckets(db.clone()));
-        Ok(App {
+    ) -> Builder {
+        Builder {
             db,
             kv,
             http,
-            chunks,
-            live: Arc::new(Offline),
             settings,
-            tokens,
-            buckets,
+            local_chunks: None,
+            live: Arc::new(Offline),
+            buckets: None,
             untrusted: Arc::new(untrusted::Inline),
             costly: Arc::new(InPlace),
-        })
+        }
     }
 
     pub fn blobs(&self) -> Blobs<'_> {
@@ -68,5 +60,75 @@ impl App {
     /// A stored time as clients see it.
     pub fn format_time(&self, unix_seconds: i64) -> String {
         crate::time::format(unix_seconds, self.settings.tz_offset_hours)
+    }
+}
+
+/// What a host changes from the defaults of [`App::builder`].
+pub struct Builder {
+    db: Arc<dyn Database>,
+    kv: Arc<dyn KeyValue>,
+    http: Arc<dyn HttpClient>,
+    settings: Settings,
+    local_chunks: Option<Arc<dyn ChunkStore>>,
+    live: Arc<dyn Live>,
+    buckets: Option<Arc<dyn Buckets>>,
+    untrusted: Arc<dyn Runner>,
+    costly: Arc<dyn Costly>,
+}
+
+impl Builder {
+    /// Where file contents go without object storage (default: the key-value store, in chunks).
+    pub fn local_chunks(mut self, chunks: Arc<dyn ChunkStore>) -> Builder {
+        self.local_chunks = Some(chunks);
+        self
+    }
+
+    /// Where messages are delivered live (default: nowhere; clients read them as history).
+    pub fn live(mut self, live: Arc<dyn Live>) -> Builder {
+        self.live = live;
+        self
+    }
+
+    /// Rate-limit buckets (default: rows of the database, for hosts without memory between
+    /// requests).
+    pub fn buckets(mut self, buckets: Arc<dyn Buckets>) -> Builder {
+        self.buckets = Some(buckets);
+        self
+    }
+
+    /// Where parsers of uploaded media run (default: in the request).
+    pub fn untrusted(mut self, runner: Arc<dyn Runner>) -> Builder {
+        self.untrusted = runner;
+        self
+    }
+
+    /// Where costly trusted work runs (default: in place).
+    pub fn costly(mut self, costly: Arc<dyn Costly>) -> Builder {
+        self.costly = costly;
+        self
+    }
+
+    /// The app; fails when the object storage settings do not make a client.
+    pub fn build(self) -> anyhow::Result<App> {
+        let chunks: Arc<dyn ChunkStore> = match (self.settings.s3()?, self.local_chunks) {
+            (Some(s3), _) => Arc::new(S3Chunks::new(s3, self.http.clone())?),
+            (None, Some(local)) => local,
+            (None, None) => Arc::new(KvChunks(self.kv.clone())),
+        };
+        let buckets = self
+            .buckets
+            .unwrap_or_else(|| Arc::new(SqlBuckets(self.db.clone())));
+        Ok(App {
+            tokens: Tokens::new(&self.settings.jwt_secret, self.settings.token_ttl_hours),
+            db: self.db,
+            kv: self.kv,
+            http: self.http,
+            chunks,
+            live: self.live,
+            settings: self.settings,
+            buckets,
+            untrusted: self.untrusted,
+            costly: self.costly,
+        })
     }
 }

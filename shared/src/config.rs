@@ -13,6 +13,23 @@ pub trait Config: MaybeSend {
     fn get(&self, name: &str) -> Option<String>;
 }
 
+/// The process's environment: setting `jwt_secret` is `ZUDUI_JWT_SECRET` (the native server, the
+/// relay, the seeder).
+pub struct Environment;
+
+impl Config for Environment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(format!("ZUDUI_{}", name.to_ascii_uppercase())).ok()
+    }
+}
+
+/// Fixed values, by name (tests and tools).
+impl Config for std::collections::HashMap<&'static str, &'static str> {
+    fn get(&self, name: &str) -> Option<String> {
+        std::collections::HashMap::get(self, name).map(|v| v.to_string())
+    }
+}
+
 /// Shortest accepted `admin_token`, in bytes.
 pub const ADMIN_TOKEN_MIN: usize = 16;
 
@@ -115,7 +132,7 @@ impl Settings {
     /// Every setting, read and checked now (the native server, which will not start on a bad one).
     pub fn load(config: &dyn Config) -> Result<Settings> {
         let settings = Settings::core(config)?;
-        let read = Read(config);
+        let read = Values(config);
         // Fresh cells: none of these `set`s can find a value already there.
         let _ = settings.wechat.set(WeChat::read(&read)?);
         let _ = settings.relay.set(Relay::read(&read)?);
@@ -137,7 +154,7 @@ impl Settings {
     }
 
     fn core(config: &dyn Config) -> Result<Settings> {
-        let read = Read(config);
+        let read = Values(config);
         let jwt_secret = read
             .get("jwt_secret")
             .ok_or_else(|| anyhow::anyhow!("the jwt_secret setting is required"))?
@@ -188,7 +205,7 @@ impl Settings {
     fn group<'a, T>(
         &'a self,
         cell: &'a OnceLock<T>,
-        read: fn(&Read<'_>) -> Result<T>,
+        read: fn(&Values<'_>) -> Result<T>,
     ) -> Result<&'a T> {
         if let Some(value) = cell.get() {
             return Ok(value);
@@ -197,32 +214,33 @@ impl Settings {
             .source
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("settings loaded without their source"))?;
-        let value = read(&Read(source))?;
+        let value = read(&Values(source))?;
         Ok(cell.get_or_init(|| value))
     }
 }
 
-/// Raw values of a [`Config`]: an empty one is unset.
-struct Read<'a>(&'a dyn Config);
+/// The values of a [`Config`], parsed one way for every binary: an empty one is unset.
+pub struct Values<'a>(pub &'a dyn Config);
 
-impl Read<'_> {
-    fn get(&self, name: &str) -> Option<String> {
+impl Values<'_> {
+    pub fn get(&self, name: &str) -> Option<String> {
         self.0.get(name).filter(|v| !v.trim().is_empty())
     }
 
-    fn flag(&self, name: &str) -> bool {
+    pub fn flag(&self, name: &str) -> bool {
         self.get(name)
             .is_some_and(|v| matches!(v.trim(), "1" | "true"))
     }
 
     /// A flag that is on unless set to `0` or `false`.
-    fn flag_on(&self, name: &str) -> bool {
+    pub fn flag_on(&self, name: &str) -> bool {
         !self
             .get(name)
             .is_some_and(|v| matches!(v.trim(), "0" | "false"))
     }
 
-    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
+    /// A number, `default` when unset; an error names the setting.
+    pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
         match self.get(name) {
             None => Ok(default),
             Some(v) => Ok(v
@@ -234,7 +252,7 @@ impl Read<'_> {
 }
 
 impl WeChat {
-    fn read(read: &Read<'_>) -> Result<WeChat> {
+    fn read(read: &Values<'_>) -> Result<WeChat> {
         Ok(WeChat {
             wechat_appid: read.get("wechat_appid"),
             wechat_secret: read.get("wechat_secret"),
@@ -249,7 +267,7 @@ impl WeChat {
 }
 
 impl Relay {
-    fn read(read: &Read<'_>) -> Result<Relay> {
+    fn read(read: &Values<'_>) -> Result<Relay> {
         Ok(Relay {
             relay_url: read.get("relay_url"),
             relay_secret: read.get("relay_secret"),
@@ -258,7 +276,7 @@ impl Relay {
 }
 
 impl Quotas {
-    fn read(read: &Read<'_>) -> Result<Quotas> {
+    fn read(read: &Values<'_>) -> Result<Quotas> {
         Ok(Quotas {
             group_quota_bytes: read.number("group_quota_bytes", 5 << 30)?,
             chat_file_days: read.number("chat_file_days", 7)?,
@@ -273,7 +291,7 @@ impl Quotas {
 }
 
 impl Limiting {
-    fn read(read: &Read<'_>) -> Result<Limiting> {
+    fn read(read: &Values<'_>) -> Result<Limiting> {
         Ok(Limiting {
             rate_limits: Limits::parse(read.get("rate_limits").as_deref())?,
             client_ip_header: read
@@ -284,7 +302,7 @@ impl Limiting {
 }
 
 impl Console {
-    fn read(read: &Read<'_>) -> Result<Console> {
+    fn read(read: &Values<'_>) -> Result<Console> {
         let admin_token = read.get("admin_token");
         if admin_token
             .as_ref()
@@ -304,7 +322,7 @@ impl Console {
 }
 
 /// `blob_store`: `kv` (the default) or `s3`, which needs the `s3_*` settings.
-fn s3_settings(read: &Read<'_>) -> Result<Option<S3Settings>> {
+fn s3_settings(read: &Values<'_>) -> Result<Option<S3Settings>> {
     match read.get("blob_store").as_deref().map(str::trim) {
         None | Some("kv") => return Ok(None),
         Some("s3") => {}
@@ -332,12 +350,6 @@ fn s3_settings(read: &Read<'_>) -> Result<Option<S3Settings>> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
-
-    impl Config for HashMap<&'static str, &'static str> {
-        fn get(&self, name: &str) -> Option<String> {
-            HashMap::get(self, name).map(|v| v.to_string())
-        }
-    }
 
     #[test]
     fn defaults_apply_and_secret_is_required() {

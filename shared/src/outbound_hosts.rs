@@ -54,21 +54,12 @@ fn origin(setting: &str, url: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use std::collections::HashMap;
-
-    struct Map(HashMap<&'static str, &'static str>);
-
-    impl Config for Map {
-        fn get(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
 
     fn hosts(pairs: &[(&'static str, &'static str)]) -> anyhow::Result<Vec<String>> {
         let mut map = HashMap::from([("jwt_secret", "0123456789abcdef0123")]);
         map.extend(pairs.iter().copied());
-        allowed_outbound_hosts(&Settings::load(&Map(map)).unwrap())
+        allowed_outbound_hosts(&Settings::load(&map).unwrap())
     }
 
     const S3: [(&str, &str); 4] = [

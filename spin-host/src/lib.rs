@@ -1,6 +1,10 @@
 //! The Spin host of Zudui: Spin's SQLite, key-value store, variables and outbound HTTP behind the
 //! shared crate's traits, and [`serve`], which each component's `#[http_component]` calls with its
-//! own area's router. Nothing here knows any business rule.
+//! own routes. Nothing here knows any business rule.
+
+// `App` holds its stores in `Arc`s (the native server shares them between threads); a component
+// has one thread, so its stores are neither `Send` nor `Sync`, and need not be.
+#![allow(clippy::arc_with_non_send_sync)]
 
 mod storage;
 
@@ -24,12 +28,11 @@ pub use zudui_shared::routes;
 pub async fn serve(req: IncomingRequest, out: ResponseOutparam, component: routes::Component) {
     install_logger();
     let mut unread = None;
-    let response = match open_app() {
-        Ok(mut app) => {
-            // Messages and departures a handler publishes go to the relay, which holds the
-            // sockets, once the handler is done.
-            let outbox = Arc::new(Outbox::default());
-            app.live = outbox.clone();
+    // Messages and departures a handler publishes go to the relay, which holds the sockets,
+    // once the handler is done.
+    let outbox = Arc::new(Outbox::default());
+    let response = match open_app(outbox.clone()) {
+        Ok(app) => {
             let response = match into_request(req) {
                 Ok((request, lent)) => {
                     unread = Some(lent);
@@ -69,15 +72,13 @@ pub async fn serve(req: IncomingRequest, out: ResponseOutparam, component: route
 /// is done before it is needed: Spin connects to the database at the first statement, the schema
 /// is checked at the first write (or a read that misses a table), variables are read when their
 /// group is first used, and the key-value store opens when a request first uses it.
-fn open_app() -> Result<App> {
+fn open_app(outbox: Arc<Outbox>) -> Result<App> {
     let db = migrate::OnFirstWrite::new(storage::SpinDb::open()?);
     let settings = Settings::lazy(Box::new(SpinConfig))?;
-    Ok(App::new(
-        Box::new(db),
-        Box::<storage::SpinKv>::default(),
-        Box::new(SpinHttp),
-        settings,
-    )?)
+    let kv = Arc::new(storage::SpinKv::default());
+    Ok(App::builder(Arc::new(db), kv, Arc::new(SpinHttp), settings)
+        .live(outbox)
+        .build()?)
 }
 
 /// The request, and its body lent to it.

@@ -7,10 +7,11 @@
 use std::process::ExitCode;
 
 use zudui_relay::service::{run, stopped, RelayConfig};
+use zudui_shared::config::Environment;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let served = RelayConfig::from_env().and_then(|config| {
+    let served = RelayConfig::load(&Environment).and_then(|config| {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
