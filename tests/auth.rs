@@ -293,6 +293,25 @@ async fn envelope_rules_for_bad_requests() {
         assert_eq!(stored, code == 0, "{content_type}: {info}");
     }
 
+    // checkLogin ignores its body, whatever it is.
+    for (content_type, body) in [("application/x-www-form-urlencoded", "a=1"), ("", "[1")] {
+        let mut req = server
+            .client
+            .post(server.url("/auth/checkLogin"))
+            .header("token", &token)
+            .body(body);
+        if !content_type.is_empty() {
+            req = req.header("content-type", content_type);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200, "{content_type} {body}");
+        let answer: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            (&answer["code"], &answer["status"]),
+            (&json!(0), &json!(true))
+        );
+    }
+
     // Unknown JSON fields are ignored.
     server
         .ok(

@@ -871,6 +871,19 @@ async fn signing_out_ends_every_console_session() {
     assert_eq!(with_session(&server, &third).await, (401, Some(112)));
     let (status, _) = get(&server, "/debug/api/stats", Some(ADMIN)).await;
     assert_eq!(status, 200, "the bearer token is no session");
+    // A script's sign-out may send any body (`curl -d ''` sends a form): it is ignored.
+    let (fourth, _) = sign_in(&server).await;
+    let res = server
+        .client
+        .post(server.url("/debug/api/logout"))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(with_session(&server, &fourth).await, (401, Some(112)));
 }
 
 #[tokio::test]

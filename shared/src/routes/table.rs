@@ -70,7 +70,8 @@ impl Methods {
 pub enum Input {
     /// A JSON object body (`Content-Type: application/json`, or none).
     Json,
-    /// The query string (GETs: pictures and downloads, whose URLs carry the token).
+    /// The query string: GETs (pictures and downloads, whose URLs carry the token), and POSTs
+    /// that ignore their body (`checkLogin`, the console's sign-out).
     Query,
     /// The query string; the body is the handler's to read (form uploads, a part's bytes).
     Stream,
@@ -128,6 +129,12 @@ impl Route {
     /// Each call takes a token from the `action`'s buckets.
     pub const fn limited(mut self, action: Action) -> Route {
         self.limit = Some(action);
+        self
+    }
+
+    /// The body is ignored (read by no one; the host drains it).
+    pub const fn without_body(mut self) -> Route {
+        self.input = Input::Query;
         self
     }
 
