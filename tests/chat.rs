@@ -7,6 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::paths::{chat, files, group};
 use common::ws::{
     self, ask_history, contents, group_path, id, ids, next_or_closed, say, send, send_raw,
     strictly_increasing, Socket,
@@ -17,11 +18,6 @@ use common::{
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-
-const GET_CHAT: &str = "/chat/getChat";
-const NICKNAME: &str = "/group/internal/member/setNickname";
-const DISMISS: &str = "/group/internal/setting/dismiss";
-const GET_DIR: &str = "/group/internal/files/get_dir";
 
 /// How long a frame that should come may take.
 const WAIT: Duration = Duration::from_secs(5);
@@ -160,7 +156,7 @@ async fn account_nickname(server: &Server, who: &User) -> String {
 }
 
 async fn get_chat(server: &Server, who: &User) -> Vec<Value> {
-    let res = server.ok(GET_CHAT, &who.token, json!({})).await;
+    let res = server.ok(chat::GET_CHAT, &who.token, json!({})).await;
     res["private"].as_array().expect("private").clone()
 }
 
@@ -794,7 +790,7 @@ async fn dismissed_group_shows_history_and_refuses_messages_404() {
     let first = say_acked(&mut s, "解散前 1").await;
     let second = say_acked(&mut s, "解散前 2").await;
     server
-        .ok(DISMISS, &owner.token, json!({ "group_id": g }))
+        .ok(group::DISMISS, &owner.token, json!({ "group_id": g }))
         .await;
 
     // An open socket: sending is 404, the socket stays, history still answers.
@@ -837,7 +833,7 @@ async fn in_group_nickname_names_the_sender_in_group_rooms_only() {
 
     server
         .ok(
-            NICKNAME,
+            group::NICKNAME,
             &member.token,
             json!({ "group_id": g, "nickname": "组内昵称" }),
         )
@@ -934,7 +930,9 @@ async fn get_chat_lists_partners_with_messages_newest_first() {
     let c = user(&server, "gc-c").await;
     let d = user(&server, "gc-d").await;
     assert!(get_chat(&server, &a).await.is_empty());
-    server.fails(GET_CHAT, None, json!({}), 113, 401).await;
+    server
+        .fails(chat::GET_CHAT, None, json!({}), 113, 401)
+        .await;
 
     let mut ab = connect(&server, &a, &private_path(&b)).await;
     let ab_room = say_acked(&mut ab, "to b").await["room_id"]
@@ -1043,7 +1041,7 @@ async fn shared_group_files_appear_in_the_room_history() {
     share_group_file(&server, member, g, pic).await;
     share_group_file(&server, owner, g, doc).await;
     let listed = server
-        .ok(GET_DIR, &owner.token, json!({ "group_id": g }))
+        .ok(files::GET_DIR, &owner.token, json!({ "group_id": g }))
         .await["files"]
         .as_array()
         .expect("files")

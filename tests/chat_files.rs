@@ -4,12 +4,10 @@
 
 mod common;
 
+use common::paths::chat;
 use common::{admit, create_group, png, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-
-const UPLOAD: &str = "/chat/files/upload";
-const DOWNLOAD: &str = "/chat/files/download";
 
 fn form(kind: &str, room: i64, name: &str, bytes: Vec<u8>) -> Form {
     Form::new()
@@ -21,7 +19,7 @@ fn form(kind: &str, room: i64, name: &str, bytes: Vec<u8>) -> Form {
 async fn upload(server: &Server, who: &User, form: Form) -> (u16, Value) {
     let res = server
         .client
-        .post(server.url(UPLOAD))
+        .post(server.url(chat::UPLOAD))
         .header("token", &who.token)
         .multipart(form)
         .send()
@@ -68,7 +66,7 @@ async fn download(
         ("file_id", &file),
     ];
     query.extend_from_slice(extra);
-    server.get(DOWNLOAD, &query).await
+    server.get(chat::DOWNLOAD, &query).await
 }
 
 async fn download_fails(
@@ -190,7 +188,7 @@ async fn room_type_room_and_membership_are_checked_in_that_order() {
     download_fails(&server, &member, "group", other, id, 406, 404).await;
     let res = server
         .client
-        .get(server.url(DOWNLOAD))
+        .get(server.url(chat::DOWNLOAD))
         .query(&[
             ("type", "group"),
             ("room_id", &group.to_string()),
@@ -303,16 +301,10 @@ async fn expired_files_are_gone_and_their_chunks_freed() {
     assert_eq!(server.file_keys(), 1);
 }
 
-const BEGIN: &str = "/chat/files/upload/begin";
-const PART: &str = "/chat/files/upload/part";
-const STATUS: &str = "/chat/files/upload/status";
-const COMPLETE: &str = "/chat/files/upload/complete";
-const ABORT: &str = "/chat/files/upload/abort";
-
 async fn put_part(server: &Server, who: &User, upload: &Value, part: usize, bytes: &[u8]) -> u16 {
     let res = server
         .client
-        .put(server.url(PART))
+        .put(server.url(chat::PART))
         .query(&[
             ("upload_id", upload.to_string()),
             ("part", part.to_string()),
@@ -335,24 +327,36 @@ async fn temporary_files_can_be_sent_in_parts() {
     let begin = |kind: &str, room: i64, size: u64| json!({ "type": kind, "room_id": room, "name": "录音.bin", "size": size });
     // (who, path, body, code, status)
     let refused = [
-        (&outsider, BEGIN, begin("group", group, 10), 407, 403),
-        (&member, BEGIN, begin("channel", group, 10), 410, 400),
-        (&member, BEGIN, begin("group", group + 1000, 10), 408, 404),
+        (&outsider, chat::BEGIN, begin("group", group, 10), 407, 403),
+        (&member, chat::BEGIN, begin("channel", group, 10), 410, 400),
         (
             &member,
-            BEGIN,
+            chat::BEGIN,
+            begin("group", group + 1000, 10),
+            408,
+            404,
+        ),
+        (
+            &member,
+            chat::BEGIN,
             begin("group", group, (100 << 20) + 1),
             104,
             413,
         ),
         (
             &member,
-            BEGIN,
+            chat::BEGIN,
             json!({ "type": "group", "room_id": group, "name": "n", "size": -1 }),
             101,
             400,
         ),
-        (&member, STATUS, json!({ "upload_id": 999_999 }), 406, 404),
+        (
+            &member,
+            chat::STATUS,
+            json!({ "upload_id": 999_999 }),
+            406,
+            404,
+        ),
     ];
     for (who, path, body, code, status) in refused {
         server
@@ -363,7 +367,7 @@ async fn temporary_files_can_be_sent_in_parts() {
     let data: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
     let begun = server
         .ok(
-            BEGIN,
+            chat::BEGIN,
             &member.token,
             begin("group", group, data.len() as u64),
         )
@@ -384,7 +388,7 @@ async fn temporary_files_can_be_sent_in_parts() {
     // Someone else's upload, or one of the group file space, is not there.
     let res = server
         .client
-        .put(server.url(PART))
+        .put(server.url(chat::PART))
         .query(&[("upload_id", id.to_string()), ("part", "0".into())])
         .header("token", &owner.token)
         .body(vec![0u8; 10])
@@ -394,7 +398,13 @@ async fn temporary_files_can_be_sent_in_parts() {
     let (status, res) = (res.status().as_u16(), res.json::<Value>().await.unwrap());
     assert_eq!((status, &res["code"]), (404, &json!(406)), "{res}");
     server
-        .fails(STATUS, owner.t(), json!({ "upload_id": id }), 406, 404)
+        .fails(
+            chat::STATUS,
+            owner.t(),
+            json!({ "upload_id": id }),
+            406,
+            404,
+        )
         .await;
     server
         .fails(
@@ -406,11 +416,11 @@ async fn temporary_files_can_be_sent_in_parts() {
         )
         .await;
     let status = server
-        .ok(STATUS, &member.token, json!({ "upload_id": id }))
+        .ok(chat::STATUS, &member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(status["received"], json!([0, 1]));
     let file = server
-        .ok(COMPLETE, &member.token, json!({ "upload_id": id }))
+        .ok(chat::COMPLETE, &member.token, json!({ "upload_id": id }))
         .await["file_id"]
         .as_i64()
         .unwrap();
@@ -422,12 +432,16 @@ async fn temporary_files_can_be_sent_in_parts() {
     // no room for a third in 150 MB.
     for _ in 0..2 {
         server
-            .ok(BEGIN, &member.token, begin("group", group, 70_000_000))
+            .ok(
+                chat::BEGIN,
+                &member.token,
+                begin("group", group, 70_000_000),
+            )
             .await;
     }
     let third = server
         .fails(
-            BEGIN,
+            chat::BEGIN,
             member.t(),
             begin("group", group, 70_000_000),
             412,
@@ -437,20 +451,32 @@ async fn temporary_files_can_be_sent_in_parts() {
     assert!(third["errorMsg"].is_string());
     // An abandoned upload gives its part back.
     let small = server
-        .ok(BEGIN, &owner.token, begin("group", group, 100))
+        .ok(chat::BEGIN, &owner.token, begin("group", group, 100))
         .await["upload_id"]
         .clone();
     assert_eq!(put_part(&server, &owner, &small, 0, &[5u8; 100]).await, 200);
     server
-        .fails(ABORT, member.t(), json!({ "upload_id": small }), 406, 404)
+        .fails(
+            chat::ABORT,
+            member.t(),
+            json!({ "upload_id": small }),
+            406,
+            404,
+        )
         .await;
     let before = server.file_keys();
     server
-        .ok(ABORT, &owner.token, json!({ "upload_id": small }))
+        .ok(chat::ABORT, &owner.token, json!({ "upload_id": small }))
         .await;
     assert_eq!(server.file_keys(), before - 1);
     server
-        .fails(STATUS, owner.t(), json!({ "upload_id": small }), 406, 404)
+        .fails(
+            chat::STATUS,
+            owner.t(),
+            json!({ "upload_id": small }),
+            406,
+            404,
+        )
         .await;
 }
 
@@ -476,12 +502,18 @@ async fn uploads_into_a_room_end_when_their_uploader_leaves() {
     let server = Server::start().await;
     let (group, owner, member, _) = room(&server, "leaving").await;
     let body = json!({ "type": "group", "room_id": group, "name": "a.bin", "size": 100 });
-    let id = server.ok(BEGIN, &member.token, body).await["upload_id"].clone();
+    let id = server.ok(chat::BEGIN, &member.token, body).await["upload_id"].clone();
     assert_eq!(put_part(&server, &member, &id, 0, &[1u8; 100]).await, 200);
     let before = server.file_keys();
     common::remove_member(&server, &owner, group, &member).await;
     server
-        .fails(STATUS, member.t(), json!({ "upload_id": id }), 406, 404)
+        .fails(
+            chat::STATUS,
+            member.t(),
+            json!({ "upload_id": id }),
+            406,
+            404,
+        )
         .await;
     let uploads: i64 = server
         .sqlite()
@@ -508,12 +540,12 @@ async fn a_users_uploads_in_progress_count_in_every_room() {
     admit(&server, &owner2, &member, second).await;
     let begin =
         |room: i64| json!({ "type": "group", "room_id": room, "name": "x", "size": 70_000_000 });
-    server.ok(BEGIN, &member.token, begin(first)).await;
-    server.ok(BEGIN, &member.token, begin(second)).await;
+    server.ok(chat::BEGIN, &member.token, begin(first)).await;
+    server.ok(chat::BEGIN, &member.token, begin(second)).await;
     server
-        .fails(BEGIN, member.t(), begin(first), 412, 413)
+        .fails(chat::BEGIN, member.t(), begin(first), 412, 413)
         .await;
     server
-        .fails(BEGIN, member.t(), begin(second), 412, 413)
+        .fails(chat::BEGIN, member.t(), begin(second), 412, 413)
         .await;
 }

@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use common::paths::files;
 use common::ws::{self, Socket};
 use common::{User, JWT_SECRET};
 use futures_util::{SinkExt, StreamExt};
@@ -42,15 +43,6 @@ use tokio_tungstenite::tungstenite::Message;
 use zudui_shared::storage::KeyValue;
 
 const ADMIN_TOKEN: &str = "crash-test-admin-token-0123456789";
-
-const UPLOAD: &str = "/group/internal/files/upload";
-const DOWNLOAD: &str = "/group/internal/files/download";
-const GET_DIR: &str = "/group/internal/files/get_dir";
-const BEGIN: &str = "/group/internal/files/upload/begin";
-const PART: &str = "/group/internal/files/upload/part";
-const STATUS: &str = "/group/internal/files/upload/status";
-const COMPLETE: &str = "/group/internal/files/upload/complete";
-const ABORT: &str = "/group/internal/files/upload/abort";
 
 /// Bytes per part of a resumable upload.
 const PART_SIZE: usize = 8_000_000;
@@ -189,7 +181,7 @@ impl Zudui {
     /// The files at the root of a group's space.
     async fn root_files(&self, who: &User, group: i64) -> Vec<Value> {
         let res = self
-            .ok(GET_DIR, &who.token, json!({ "group_id": group }))
+            .ok(files::GET_DIR, &who.token, json!({ "group_id": group }))
             .await;
         res["files"].as_array().expect("files").clone()
     }
@@ -197,7 +189,7 @@ impl Zudui {
     async fn download(&self, who: &User, group: i64, file: i64) -> Result<Vec<u8>, String> {
         let res = self
             .client
-            .get(self.url(DOWNLOAD))
+            .get(self.url(files::DOWNLOAD))
             .query(&[
                 ("token", who.token.as_str()),
                 ("group_id", &group.to_string()),
@@ -607,7 +599,7 @@ async fn slow_upload(
     );
     let send = async {
         let res = reqwest::Client::new()
-            .post(format!("{base}{UPLOAD}"))
+            .post(format!("{base}{}", files::UPLOAD))
             .header("token", token)
             .multipart(form)
             .send()
@@ -640,7 +632,7 @@ async fn put_part(
     };
     let send = async {
         let res = reqwest::Client::new()
-            .put(format!("{base}{PART}"))
+            .put(format!("{base}{}", files::PART))
             .query(&[
                 ("upload_id", upload.to_string()),
                 ("part", part.to_string()),
@@ -683,7 +675,7 @@ fn part_range(data_len: usize, part: usize) -> std::ops::Range<usize> {
 async fn begin(server: &Zudui, who: &User, group: i64, name: &str, size: usize) -> i64 {
     let up = server
         .ok(
-            BEGIN,
+            files::BEGIN,
             &who.token,
             json!({ "group_id": group, "name": name, "size": size }),
         )
@@ -704,7 +696,11 @@ async fn finish_resumable(
     violations: &mut Vec<String>,
 ) {
     let (status, res) = server
-        .post(STATUS, Some(&who.token), json!({ "upload_id": up.id }))
+        .post(
+            files::STATUS,
+            Some(&who.token),
+            json!({ "upload_id": up.id }),
+        )
         .await;
     if status != 200 || res["code"] != 0 {
         violations.push(format!(
@@ -757,7 +753,11 @@ async fn finish_resumable(
             }
         }
         let (status, res) = server
-            .post(COMPLETE, Some(&who.token), json!({ "upload_id": up.id }))
+            .post(
+                files::COMPLETE,
+                Some(&who.token),
+                json!({ "upload_id": up.id }),
+            )
             .await;
         if status != 200 || res["code"] != 0 {
             violations.push(format!(
@@ -797,7 +797,7 @@ async fn finish_resumable(
             })
             .expect("blob of the upload");
         let res = server
-            .ok(ABORT, &who.token, json!({ "upload_id": up.id }))
+            .ok(files::ABORT, &who.token, json!({ "upload_id": up.id }))
             .await;
         assert_eq!(res, json!({ "code": 0, "msg": "success" }));
         let left: Vec<String> = kv(data_dir)
@@ -1407,7 +1407,11 @@ async fn a_kill_around_complete_leaves_the_upload_or_the_file_never_both() {
         uploads.push(uploaded_parts(&server, &who, group, name, bytes).await);
     }
     let answered = server
-        .ok(COMPLETE, &who.token, json!({ "upload_id": uploads[0] }))
+        .ok(
+            files::COMPLETE,
+            &who.token,
+            json!({ "upload_id": uploads[0] }),
+        )
         .await["file_id"]
         .as_i64()
         .expect("file_id");
@@ -1432,7 +1436,7 @@ async fn a_kill_around_complete_leaves_the_upload_or_the_file_never_both() {
     let server = restart(dir, "window-1", &mut violations).await;
     let (status, res) = server
         .post(
-            COMPLETE,
+            files::COMPLETE,
             Some(&who.token),
             json!({ "upload_id": uploads[0] }),
         )
@@ -1443,7 +1447,11 @@ async fn a_kill_around_complete_leaves_the_upload_or_the_file_never_both() {
         ));
     }
     let late = server
-        .ok(COMPLETE, &who.token, json!({ "upload_id": uploads[1] }))
+        .ok(
+            files::COMPLETE,
+            &who.token,
+            json!({ "upload_id": uploads[1] }),
+        )
         .await["file_id"]
         .as_i64()
         .expect("file_id");
@@ -1627,10 +1635,10 @@ async fn an_abandoned_resumable_upload_leaves_no_chunk_once_expired() {
     // Expired uploads are closed when a resumable upload begins; its sweep takes their blobs.
     let other = begin(&server, &who, group, "next.bin", 10).await;
     server
-        .ok(ABORT, &who.token, json!({ "upload_id": other }))
+        .ok(files::ABORT, &who.token, json!({ "upload_id": other }))
         .await;
     let (_, res) = server
-        .post(STATUS, Some(&who.token), json!({ "upload_id": id }))
+        .post(files::STATUS, Some(&who.token), json!({ "upload_id": id }))
         .await;
     assert_eq!(res["code"], 341, "the upload did not expire: {res}");
     for problem in orphans_after_sweep(dir).await {

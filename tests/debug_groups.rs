@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::paths::{chat, files, group, user};
 use common::ws::{self, group_path, Socket};
 use common::{admit, create_group, png, share_group_file, user, Options, Server, User};
 use futures_util::StreamExt;
@@ -22,29 +23,6 @@ const ADMIN: &str = "admin-token-for-tests-0123456789";
 const WAIT: Duration = Duration::from_secs(5);
 /// How long we listen to be sure that nothing comes.
 const QUIET: Duration = Duration::from_millis(300);
-
-const DISMISS: &str = "/group/internal/setting/dismiss";
-const RATE: &str = "/group/internal/member/rate";
-const SWITCH_ADMIN: &str = "/group/internal/member/switchAdmin";
-const MEMBERS: &str = "/group/internal/member/get";
-const GROUP_INFO: &str = "/group/internal/info/text/get";
-const USER_INFO: &str = "/user/info/text/getInfo";
-const SEARCH: &str = "/group/external/search/group";
-const TAG_HINT: &str = "/group/external/search/tag_hint";
-const TAGS: &str = "/group/internal/info/tag/get";
-const ADD_TAG: &str = "/group/internal/info/tag/add";
-const PICTURES: &str = "/group/internal/info/picture/getAll";
-const PICTURE: &str = "/group/internal/info/picture/get";
-const ANNOUNCEMENT: &str = "/group/internal/announcement/get";
-const ANNOUNCEMENTS: &str = "/group/internal/announcement/getAll";
-const FILE_DOWNLOAD: &str = "/group/internal/files/download";
-const MK_DIR: &str = "/group/internal/files/mk_dir";
-const GET_DIR: &str = "/group/internal/files/get_dir";
-const BEGIN: &str = "/group/internal/files/upload/begin";
-const PART: &str = "/group/internal/files/upload/part";
-const UPLOAD_STATUS: &str = "/group/internal/files/upload/status";
-const CHAT_UPLOAD: &str = "/chat/files/upload";
-const CHAT_DOWNLOAD: &str = "/chat/files/download";
 
 // ---------------------------------------------------------------------------------------------
 // The console
@@ -306,7 +284,7 @@ async fn join(server: &Server, who: &User, group: i64) -> i64 {
 
 async fn dismiss(server: &Server, creator: &User, group: i64) {
     server
-        .ok(DISMISS, &creator.token, json!({ "group_id": group }))
+        .ok(group::DISMISS, &creator.token, json!({ "group_id": group }))
         .await;
 }
 
@@ -317,7 +295,7 @@ async fn rate(server: &Server, who: &User, group: i64, rates: &[(&User, f64)]) {
         .collect();
     server
         .ok(
-            RATE,
+            group::RATE,
             &who.token,
             json!({ "group_id": group, "rates": rates }),
         )
@@ -327,7 +305,11 @@ async fn rate(server: &Server, who: &User, group: i64, rates: &[(&User, f64)]) {
 /// `(star_rating, rating_count)` of a user as others see them.
 async fn rating_of(server: &Server, viewer: &User, target: &User) -> (f64, i64) {
     let info = server
-        .ok(USER_INFO, &viewer.token, json!({ "user_id": target.id }))
+        .ok(
+            user::GET_INFO,
+            &viewer.token,
+            json!({ "user_id": target.id }),
+        )
         .await;
     (
         info["star_rating"].as_f64().expect("star_rating"),
@@ -338,7 +320,7 @@ async fn rating_of(server: &Server, viewer: &User, target: &User) -> (f64, i64) 
 async fn add_tag(server: &Server, who: &User, group: i64, tag: &str) {
     server
         .ok(
-            ADD_TAG,
+            group::TAG_ADD,
             &who.token,
             json!({ "group_id": group, "tag_text": tag }),
         )
@@ -347,7 +329,7 @@ async fn add_tag(server: &Server, who: &User, group: i64, tag: &str) {
 
 async fn tag_texts(server: &Server, who: &User, group: i64) -> Vec<String> {
     server
-        .ok(TAGS, &who.token, json!({ "group_id": group }))
+        .ok(group::TAGS, &who.token, json!({ "group_id": group }))
         .await["tags"]
         .as_array()
         .unwrap()
@@ -358,7 +340,11 @@ async fn tag_texts(server: &Server, who: &User, group: i64) -> Vec<String> {
 
 async fn tag_hints(server: &Server, who: &User, kind: &str, key: &str) -> Vec<String> {
     server
-        .ok(TAG_HINT, &who.token, json!({ "type": kind, "key": key }))
+        .ok(
+            group::TAG_HINT,
+            &who.token,
+            json!({ "type": kind, "key": key }),
+        )
         .await["hints"]
         .as_array()
         .unwrap()
@@ -369,7 +355,11 @@ async fn tag_hints(server: &Server, who: &User, kind: &str, key: &str) -> Vec<St
 
 async fn search(server: &Server, who: &User, kind: &str, key: &str) -> Vec<i64> {
     server
-        .ok(SEARCH, &who.token, json!({ "type": kind, "key": key }))
+        .ok(
+            group::SEARCH,
+            &who.token,
+            json!({ "type": kind, "key": key }),
+        )
         .await["groups"]
         .as_array()
         .unwrap()
@@ -436,7 +426,7 @@ async fn public_picture(server: &Server, who: &User, group: i64, pic: i64) -> re
     let (g, p) = (group.to_string(), pic.to_string());
     server
         .get(
-            PICTURE,
+            group::PICTURE_GET,
             &[("token", &who.token), ("group_id", &g), ("pic_id", &p)],
         )
         .await
@@ -448,12 +438,12 @@ async fn mkdir(server: &Server, who: &User, group: i64, parent: Option<i64>, nam
     if let Some(parent) = parent {
         body["parent_id"] = json!(parent);
     }
-    server.ok(MK_DIR, &who.token, body.clone()).await;
+    server.ok(files::MK_DIR, &who.token, body.clone()).await;
     let mut list = json!({ "group_id": group });
     if let Some(parent) = parent {
         list["parent_id"] = json!(parent);
     }
-    let listed = server.ok(GET_DIR, &who.token, list).await;
+    let listed = server.ok(files::GET_DIR, &who.token, list).await;
     listed["files"]
         .as_array()
         .unwrap()
@@ -494,7 +484,7 @@ async fn download_file(server: &Server, who: &User, group: i64, file: i64) -> (u
     let (g, f) = (group.to_string(), file.to_string());
     let res = server
         .get(
-            FILE_DOWNLOAD,
+            files::DOWNLOAD,
             &[("token", &who.token), ("group_id", &g), ("file_id", &f)],
         )
         .await;
@@ -512,7 +502,7 @@ fn error_of(status: u16, body: &[u8]) -> (u16, Option<u64>) {
 async fn begin_upload(server: &Server, who: &User, group: i64, name: &str, size: usize) -> i64 {
     let up = server
         .ok(
-            BEGIN,
+            files::BEGIN,
             &who.token,
             json!({ "group_id": group, "name": name, "size": size }),
         )
@@ -520,7 +510,7 @@ async fn begin_upload(server: &Server, who: &User, group: i64, name: &str, size:
     let id = up["upload_id"].as_i64().expect("upload_id");
     let res = server
         .client
-        .put(server.url(PART))
+        .put(server.url(files::PART))
         .query(&[("upload_id", id.to_string()), ("part", "0".into())])
         .header("token", &who.token)
         .body(vec![7u8; size])
@@ -547,7 +537,7 @@ async fn upload_chat_file(
         .part("file", Part::bytes(bytes).file_name(name.to_owned()));
     let res = server
         .client
-        .post(server.url(CHAT_UPLOAD))
+        .post(server.url(chat::UPLOAD))
         .header("token", &who.token)
         .multipart(form)
         .send()
@@ -568,7 +558,7 @@ async fn download_chat_file(
     let (r, f) = (room.to_string(), file.to_string());
     let res = server
         .get(
-            CHAT_DOWNLOAD,
+            chat::DOWNLOAD,
             &[
                 ("token", &who.token),
                 ("type", kind),
@@ -701,7 +691,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     admit(&server, &owner, &member, doomed).await;
     server
         .ok(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             &owner.token,
             json!({ "group_id": doomed, "user_id": admin.id }),
         )
@@ -899,7 +889,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     // The API knows it no more.
     server
         .fails(
-            GROUP_INFO,
+            group::INFO_GET,
             owner.t(),
             json!({ "group_id": doomed }),
             301,
@@ -914,7 +904,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
     server
         .fails(
-            UPLOAD_STATUS,
+            files::STATUS,
             member.t(),
             json!({ "upload_id": upload }),
             341,
@@ -1047,7 +1037,7 @@ async fn groups_are_created_renamed_and_dismissed_with_the_api_rules() {
     let group = id_in(&target);
     assert_eq!(target, format!("groups:{group}"));
     let info = server
-        .ok(GROUP_INFO, &owner.token, json!({ "group_id": group }))
+        .ok(group::INFO_GET, &owner.token, json!({ "group_id": group }))
         .await;
     assert_eq!(
         (
@@ -1133,7 +1123,7 @@ async fn groups_are_created_renamed_and_dismissed_with_the_api_rules() {
     )
     .await;
     let info = server
-        .ok(GROUP_INFO, &owner.token, json!({ "group_id": group }))
+        .ok(group::INFO_GET, &owner.token, json!({ "group_id": group }))
         .await;
     assert_eq!(
         (&info["name"], &info["info"]),
@@ -1205,7 +1195,7 @@ async fn groups_are_created_renamed_and_dismissed_with_the_api_rules() {
     )
     .await;
     let info = server
-        .ok(GROUP_INFO, &owner.token, json!({ "group_id": group }))
+        .ok(group::INFO_GET, &owner.token, json!({ "group_id": group }))
         .await;
     assert_eq!(info["dismissed"], true, "{info}");
     assert!(is_time(
@@ -1241,7 +1231,7 @@ async fn groups_are_created_renamed_and_dismissed_with_the_api_rules() {
 /// `(user_id, nickname, is_admin)` of each member as the API lists them, sorted by user id.
 async fn member_list(server: &Server, who: &User, group: i64) -> Vec<(String, String, bool)> {
     let mut list: Vec<(String, String, bool)> = server
-        .ok(MEMBERS, &who.token, json!({ "group_id": group }))
+        .ok(group::MEMBERS, &who.token, json!({ "group_id": group }))
         .await["users"]
         .as_array()
         .unwrap()
@@ -1639,7 +1629,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
     .await;
     assert_eq!(target, format!("group_pictures:{p1}"));
     let listed = server
-        .ok(PICTURES, &owner.token, json!({ "group_id": group }))
+        .ok(group::PICTURES, &owner.token, json!({ "group_id": group }))
         .await;
     assert_eq!(listed["pictures"], json!([{ "id": p2 }]));
     let (status, body) = {
@@ -1694,7 +1684,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
         async move {
             server
                 .ok(
-                    ANNOUNCEMENT,
+                    group::ANNOUNCEMENT,
                     &token,
                     json!({ "group_id": group, "announcement_id": notice }),
                 )
@@ -1804,7 +1794,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
     assert_eq!(target, format!("announcements:{notice}"));
     server
         .fails(
-            ANNOUNCEMENT,
+            group::ANNOUNCEMENT,
             owner.t(),
             json!({ "group_id": group, "announcement_id": notice }),
             101,
@@ -1812,7 +1802,11 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
         )
         .await;
     let listed = server
-        .ok(ANNOUNCEMENTS, &owner.token, json!({ "group_id": group }))
+        .ok(
+            group::ANNOUNCEMENTS,
+            &owner.token,
+            json!({ "group_id": group }),
+        )
         .await;
     assert_eq!(listed["announcements"], json!([]));
     assert!(
@@ -1964,7 +1958,7 @@ async fn ratings_are_deleted_one_by_one_and_their_target_recounted() {
     // The rater has still used their one rating of the group.
     server
         .fails(
-            RATE,
+            group::RATE,
             rater1.t(),
             json!({ "group_id": group, "rates": [{ "user_id": target.id, "star_rating": 9 }] }),
             322,
@@ -2078,7 +2072,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
     assert_eq!(target, format!("file_uploads:{upload}"));
     server
         .fails(
-            UPLOAD_STATUS,
+            files::STATUS,
             member.t(),
             json!({ "upload_id": upload }),
             341,
@@ -2258,7 +2252,7 @@ async fn the_group_view_gathers_a_group() {
     admit(&server, &owner, &member, group).await;
     server
         .ok(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             &owner.token,
             json!({ "group_id": group, "user_id": admin.id }),
         )
@@ -2489,7 +2483,7 @@ async fn the_user_view_gathers_a_user() {
     admit(&server, &bob, &alice, theirs).await;
     server
         .ok(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             &bob.token,
             json!({ "group_id": theirs, "user_id": alice.id }),
         )

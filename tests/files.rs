@@ -7,29 +7,13 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::paths::{files, group};
 use common::{admit, create_group, encode, png, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const SWITCH_ADMIN: &str = "/group/internal/member/switchAdmin";
-const DISMISS: &str = "/group/internal/setting/dismiss";
-
-const GET_DIR: &str = "/group/internal/files/get_dir";
-const MK_DIR: &str = "/group/internal/files/mk_dir";
-const UPLOAD: &str = "/group/internal/files/upload";
-const DOWNLOAD: &str = "/group/internal/files/download";
-const DELETE: &str = "/group/internal/files/delete";
-const EDIT_NAME: &str = "/group/internal/files/edit_name";
-const MOVE: &str = "/group/internal/files/move";
-const SHARE: &str = "/group/internal/files/share";
-const BEGIN: &str = "/group/internal/files/upload/begin";
-const PART: &str = "/group/internal/files/upload/part";
-const STATUS: &str = "/group/internal/files/upload/status";
-const COMPLETE: &str = "/group/internal/files/upload/complete";
-const ABORT: &str = "/group/internal/files/upload/abort";
 
 /// Bytes per part of a resumable upload.
 const PART_SIZE: u64 = 8_000_000;
@@ -66,7 +50,7 @@ async fn team(server: &Server, prefix: &str) -> Team {
     }
     let res = server
         .ok(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             &creator.token,
             json!({ "group_id": group, "user_id": admin.id }),
         )
@@ -98,7 +82,10 @@ fn file_form(group: i64, parent: Option<i64>, name: &str, bytes: Vec<u8>) -> For
 
 /// Sends a multipart upload; returns the status and the JSON answer.
 async fn send_form(server: &Server, token: Option<&str>, form: Form) -> (u16, Value) {
-    let mut req = server.client.post(server.url(UPLOAD)).multipart(form);
+    let mut req = server
+        .client
+        .post(server.url(files::UPLOAD))
+        .multipart(form);
     if let Some(token) = token {
         req = req.header("token", token);
     }
@@ -168,7 +155,7 @@ async fn mkdir(server: &Server, who: &User, group: i64, parent: Option<i64>, nam
     if let Some(parent) = parent {
         body["parent_id"] = json!(parent);
     }
-    let res = server.ok(MK_DIR, &who.token, body).await;
+    let res = server.ok(files::MK_DIR, &who.token, body).await;
     assert_eq!(res, json!({ "code": 0, "msg": "success" }));
     let listed = entry_named(server, who, group, parent, name).await;
     assert_eq!(listed["type"], "dir", "{listed}");
@@ -181,7 +168,7 @@ async fn list(server: &Server, who: &User, group: i64, parent: Option<i64>) -> V
     if let Some(parent) = parent {
         body["parent_id"] = json!(parent);
     }
-    let res = server.ok(GET_DIR, &who.token, body).await;
+    let res = server.ok(files::GET_DIR, &who.token, body).await;
     res["files"].as_array().expect("files").clone()
 }
 
@@ -216,7 +203,7 @@ async fn download(
     file: i64,
     headers: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut req = server.client.get(server.url(DOWNLOAD)).query(&[
+    let mut req = server.client.get(server.url(files::DOWNLOAD)).query(&[
         ("token", token),
         ("group_id", &group.to_string()),
         ("file_id", &file.to_string()),
@@ -237,7 +224,7 @@ async fn download_bytes(server: &Server, who: &User, group: i64, file: i64) -> V
 async fn thumbnail(server: &Server, who: &User, group: i64, file: i64) -> reqwest::Response {
     server
         .get(
-            DOWNLOAD,
+            files::DOWNLOAD,
             &[
                 ("token", &who.token),
                 ("group_id", &group.to_string()),
@@ -509,9 +496,10 @@ fn raw_upload_head(server: &Server, token: &str, group: i64, file_len: usize) ->
     let after = format!("\r\n--{boundary}--\r\n");
     let total = before.len() + file_len + after.len();
     let head = format!(
-        "POST {UPLOAD} HTTP/1.1\r\nHost: {}\r\ntoken: {token}\r\n\
+        "POST {upload} HTTP/1.1\r\nHost: {}\r\ntoken: {token}\r\n\
          Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {total}\r\n\r\n",
-        addr(server)
+        addr(server),
+        upload = files::UPLOAD,
     );
     let mut start = head.into_bytes();
     start.extend_from_slice(before.as_bytes());
@@ -524,10 +512,11 @@ fn raw_upload_head(server: &Server, token: &str, group: i64, file_len: usize) ->
 async fn raw_chunked_upload(server: &Server, token: &str, group: i64, len: usize) -> (u16, Value) {
     let boundary = "zudui-chunked-boundary-19c4";
     let head = format!(
-        "POST {UPLOAD} HTTP/1.1\r\nHost: {}\r\ntoken: {token}\r\n\
+        "POST {upload} HTTP/1.1\r\nHost: {}\r\ntoken: {token}\r\n\
          Content-Type: multipart/form-data; boundary={boundary}\r\n\
          Transfer-Encoding: chunked\r\n\r\n",
-        addr(server)
+        addr(server),
+        upload = files::UPLOAD,
     );
     let before = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"group_id\"\r\n\r\n{group}\r\n\
@@ -629,7 +618,7 @@ async fn get_dir_lists_folders_first_then_files_by_name_with_every_field() {
     // parent_id 0 and no parent_id both mean the root.
     let zero = server
         .ok(
-            GET_DIR,
+            files::GET_DIR,
             &t.member2.token,
             json!({ "group_id": g, "parent_id": 0 }),
         )
@@ -637,7 +626,7 @@ async fn get_dir_lists_folders_first_then_files_by_name_with_every_field() {
     assert_eq!(zero["files"], json!(root));
     let as_string = server
         .ok(
-            GET_DIR,
+            files::GET_DIR,
             &t.member2.token,
             json!({ "group_id": g.to_string() }),
         )
@@ -705,7 +694,7 @@ async fn mk_dir_nests_folders() {
     // parent_id 0 is the root, like no parent_id.
     server
         .ok(
-            MK_DIR,
+            files::MK_DIR,
             &t.member.token,
             json!({ "group_id": g, "parent_id": 0, "name": "根目录下" }),
         )
@@ -747,7 +736,7 @@ async fn bad_names_are_101() {
     for name in bad {
         server
             .fails(
-                MK_DIR,
+                files::MK_DIR,
                 t.member.t(),
                 json!({ "group_id": g, "name": name }),
                 101,
@@ -756,7 +745,7 @@ async fn bad_names_are_101() {
             .await;
         server
             .fails(
-                EDIT_NAME,
+                files::EDIT_NAME,
                 t.member.t(),
                 json!({ "group_id": g, "file_id": file, "name": name }),
                 101,
@@ -770,7 +759,7 @@ async fn bad_names_are_101() {
         upload_fails(&server, t.member.t(), form, 101, 400).await;
         server
             .fails(
-                BEGIN,
+                files::BEGIN,
                 t.member.t(),
                 json!({ "group_id": g, "name": name, "size": 1 }),
                 101,
@@ -780,11 +769,17 @@ async fn bad_names_are_101() {
     }
     // A name must be given at all.
     server
-        .fails(MK_DIR, t.member.t(), json!({ "group_id": g }), 101, 400)
+        .fails(
+            files::MK_DIR,
+            t.member.t(),
+            json!({ "group_id": g }),
+            101,
+            400,
+        )
         .await;
     server
         .fails(
-            EDIT_NAME,
+            files::EDIT_NAME,
             t.member.t(),
             json!({ "group_id": g, "file_id": file }),
             101,
@@ -804,7 +799,7 @@ async fn bad_names_are_101() {
     assert_eq!(longest_file.len(), 255);
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.member.token,
             json!({ "group_id": g, "file_id": file, "name": longest_file }),
         )
@@ -823,23 +818,26 @@ async fn missing_ids_are_101() {
     let file = upload_ok(&server, &t.member, g, None, "f.txt", text_bytes(4)).await;
     let who = t.member.t();
     let cases = [
-        (GET_DIR, json!({})),
-        (GET_DIR, json!({ "group_id": "abc" })),
-        (GET_DIR, json!({ "group_id": g, "parent_id": "x" })),
-        (MK_DIR, json!({ "name": "d" })),
-        (DELETE, json!({ "group_id": g })),
-        (DELETE, json!({ "file_id": file })),
-        (EDIT_NAME, json!({ "group_id": g, "name": "n.txt" })),
-        (MOVE, json!({ "group_id": g })),
-        (MOVE, json!({ "file_id": file })),
-        (SHARE, json!({ "group_id": g })),
-        (SHARE, json!({ "file_id": file })),
-        (BEGIN, json!({ "group_id": g, "name": "n" })),
-        (BEGIN, json!({ "group_id": g, "name": "n", "size": -1 })),
-        (BEGIN, json!({ "name": "n", "size": 1 })),
-        (STATUS, json!({})),
-        (COMPLETE, json!({})),
-        (ABORT, json!({})),
+        (files::GET_DIR, json!({})),
+        (files::GET_DIR, json!({ "group_id": "abc" })),
+        (files::GET_DIR, json!({ "group_id": g, "parent_id": "x" })),
+        (files::MK_DIR, json!({ "name": "d" })),
+        (files::DELETE, json!({ "group_id": g })),
+        (files::DELETE, json!({ "file_id": file })),
+        (files::EDIT_NAME, json!({ "group_id": g, "name": "n.txt" })),
+        (files::MOVE, json!({ "group_id": g })),
+        (files::MOVE, json!({ "file_id": file })),
+        (files::SHARE, json!({ "group_id": g })),
+        (files::SHARE, json!({ "file_id": file })),
+        (files::BEGIN, json!({ "group_id": g, "name": "n" })),
+        (
+            files::BEGIN,
+            json!({ "group_id": g, "name": "n", "size": -1 }),
+        ),
+        (files::BEGIN, json!({ "name": "n", "size": 1 })),
+        (files::STATUS, json!({})),
+        (files::COMPLETE, json!({})),
+        (files::ABORT, json!({})),
     ];
     for (path, body) in cases {
         server.fails(path, who, body, 101, 400).await;
@@ -851,7 +849,7 @@ async fn missing_ids_are_101() {
         vec![("token", token), ("group_id", gs.as_str())],
         vec![("token", token), ("file_id", fs.as_str())],
     ] {
-        get_fails(server.get(DOWNLOAD, &query).await, 101, 400).await;
+        get_fails(server.get(files::DOWNLOAD, &query).await, 101, 400).await;
     }
     // An upload without group_id, and one without a file part.
     let form = Form::new().part("file", Part::bytes(b"x".to_vec()).file_name("a.txt"));
@@ -875,20 +873,23 @@ async fn missing_ids_are_101() {
 /// Every JSON endpoint with a body naming `group` and `file`.
 fn json_endpoints(group: i64, file: i64) -> Vec<(&'static str, Value)> {
     vec![
-        (GET_DIR, json!({ "group_id": group })),
-        (MK_DIR, json!({ "group_id": group, "name": "新文件夹" })),
-        (DELETE, json!({ "group_id": group, "file_id": file })),
+        (files::GET_DIR, json!({ "group_id": group })),
         (
-            EDIT_NAME,
+            files::MK_DIR,
+            json!({ "group_id": group, "name": "新文件夹" }),
+        ),
+        (files::DELETE, json!({ "group_id": group, "file_id": file })),
+        (
+            files::EDIT_NAME,
             json!({ "group_id": group, "file_id": file, "name": "改名.txt" }),
         ),
         (
-            MOVE,
+            files::MOVE,
             json!({ "group_id": group, "file_id": file, "parent_id": 0 }),
         ),
-        (SHARE, json!({ "group_id": group, "file_id": file })),
+        (files::SHARE, json!({ "group_id": group, "file_id": file })),
         (
-            BEGIN,
+            files::BEGIN,
             json!({ "group_id": group, "name": "大文件.bin", "size": 10 }),
         ),
     ]
@@ -901,9 +902,9 @@ async fn every_endpoint_needs_a_valid_token() {
     let g = t.group;
     let file = upload_ok(&server, &t.member, g, None, "f.txt", text_bytes(4)).await;
     let mut endpoints = json_endpoints(g, file);
-    endpoints.push((STATUS, json!({ "upload_id": 1 })));
-    endpoints.push((COMPLETE, json!({ "upload_id": 1 })));
-    endpoints.push((ABORT, json!({ "upload_id": 1 })));
+    endpoints.push((files::STATUS, json!({ "upload_id": 1 })));
+    endpoints.push((files::COMPLETE, json!({ "upload_id": 1 })));
+    endpoints.push((files::ABORT, json!({ "upload_id": 1 })));
     for (path, body) in endpoints {
         server.fails(path, None, body.clone(), 113, 401).await;
         server
@@ -916,13 +917,13 @@ async fn every_endpoint_needs_a_valid_token() {
     let gs = g.to_string();
     let fs = file.to_string();
     let query = [("group_id", gs.as_str()), ("file_id", fs.as_str())];
-    get_fails(server.get(DOWNLOAD, &query).await, 113, 401).await;
+    get_fails(server.get(files::DOWNLOAD, &query).await, 113, 401).await;
     let mut bad = query.to_vec();
     bad.push(("token", "not-a-token"));
-    get_fails(server.get(DOWNLOAD, &bad).await, 112, 401).await;
+    get_fails(server.get(files::DOWNLOAD, &bad).await, 112, 401).await;
     let put = server
         .client
-        .put(server.url(PART))
+        .put(server.url(files::PART))
         .query(&[("upload_id", "1"), ("part", "0")])
         .body(vec![1u8; 10])
         .send()
@@ -972,7 +973,7 @@ async fn outsiders_are_303_everywhere() {
     }
     server
         .fails(
-            GET_DIR,
+            files::GET_DIR,
             t.outsider.t(),
             json!({ "group_id": g, "parent_id": dir }),
             303,
@@ -1010,24 +1011,24 @@ async fn dismissed_groups_keep_files_readable_but_frozen() {
     let file = upload_ok(&server, &t.member, g, None, "f.txt", content.clone()).await;
     let dir = mkdir(&server, &t.member, g, None, "d").await;
     server
-        .ok(DISMISS, &t.creator.token, json!({ "group_id": g }))
+        .ok(group::DISMISS, &t.creator.token, json!({ "group_id": g }))
         .await;
 
     let writes = [
-        (MK_DIR, json!({ "group_id": g, "name": "新" })),
-        (DELETE, json!({ "group_id": g, "file_id": file })),
-        (DELETE, json!({ "group_id": g, "file_id": dir })),
+        (files::MK_DIR, json!({ "group_id": g, "name": "新" })),
+        (files::DELETE, json!({ "group_id": g, "file_id": file })),
+        (files::DELETE, json!({ "group_id": g, "file_id": dir })),
         (
-            EDIT_NAME,
+            files::EDIT_NAME,
             json!({ "group_id": g, "file_id": file, "name": "g.txt" }),
         ),
         (
-            MOVE,
+            files::MOVE,
             json!({ "group_id": g, "file_id": file, "parent_id": dir }),
         ),
-        (SHARE, json!({ "group_id": g, "file_id": file })),
+        (files::SHARE, json!({ "group_id": g, "file_id": file })),
         (
-            BEGIN,
+            files::BEGIN,
             json!({ "group_id": g, "name": "big.bin", "size": 10 }),
         ),
     ];
@@ -1047,7 +1048,7 @@ async fn dismissed_groups_keep_files_readable_but_frozen() {
     // Outsiders are still told they are not members.
     server
         .fails(
-            MK_DIR,
+            files::MK_DIR,
             t.outsider.t(),
             json!({ "group_id": g, "name": "x" }),
             303,
@@ -1055,7 +1056,13 @@ async fn dismissed_groups_keep_files_readable_but_frozen() {
         )
         .await;
     server
-        .fails(GET_DIR, t.outsider.t(), json!({ "group_id": g }), 303, 403)
+        .fails(
+            files::GET_DIR,
+            t.outsider.t(),
+            json!({ "group_id": g }),
+            303,
+            403,
+        )
         .await;
 
     // Reads work, and show nothing changed.
@@ -1092,16 +1099,16 @@ async fn unknown_files_and_files_of_other_groups_are_341() {
     let mine = upload_ok(&server, &t.creator, g, None, "mine.txt", text_bytes(9)).await;
     for file in [999_999, foreign] {
         let cases = [
-            (DELETE, json!({ "group_id": g, "file_id": file })),
+            (files::DELETE, json!({ "group_id": g, "file_id": file })),
             (
-                EDIT_NAME,
+                files::EDIT_NAME,
                 json!({ "group_id": g, "file_id": file, "name": "x.txt" }),
             ),
             (
-                MOVE,
+                files::MOVE,
                 json!({ "group_id": g, "file_id": file, "parent_id": 0 }),
             ),
-            (SHARE, json!({ "group_id": g, "file_id": file })),
+            (files::SHARE, json!({ "group_id": g, "file_id": file })),
         ];
         for (path, body) in cases {
             server.fails(path, t.creator.t(), body, 341, 404).await;
@@ -1118,7 +1125,7 @@ async fn unknown_files_and_files_of_other_groups_are_341() {
     let their_dir = mkdir(&server, &t.creator, other, None, "theirs").await;
     server
         .fails(
-            MOVE,
+            files::MOVE,
             t.creator.t(),
             json!({ "group_id": g, "file_id": mine, "parent_id": their_dir }),
             342,
@@ -1142,17 +1149,20 @@ async fn parents_must_be_folders_of_the_group_342() {
     let dir = mkdir(&server, &t.member, g, None, "d").await;
     for parent in [999_999, file] {
         let cases = [
-            (GET_DIR, json!({ "group_id": g, "parent_id": parent })),
             (
-                MK_DIR,
+                files::GET_DIR,
+                json!({ "group_id": g, "parent_id": parent }),
+            ),
+            (
+                files::MK_DIR,
                 json!({ "group_id": g, "parent_id": parent, "name": "x" }),
             ),
             (
-                MOVE,
+                files::MOVE,
                 json!({ "group_id": g, "file_id": dir, "parent_id": parent }),
             ),
             (
-                BEGIN,
+                files::BEGIN,
                 json!({ "group_id": g, "parent_id": parent, "name": "x", "size": 1 }),
             ),
         ];
@@ -1185,33 +1195,36 @@ async fn names_are_unique_per_folder_343() {
     let in_dir = upload_ok(&server, &t.member, g, Some(dir), "a.txt", text_bytes(5)).await;
 
     let conflicts = [
-        (MK_DIR, json!({ "group_id": g, "name": "资料" })),
-        (MK_DIR, json!({ "group_id": g, "name": "a.txt" })),
+        (files::MK_DIR, json!({ "group_id": g, "name": "资料" })),
+        (files::MK_DIR, json!({ "group_id": g, "name": "a.txt" })),
         (
-            MK_DIR,
+            files::MK_DIR,
             json!({ "group_id": g, "parent_id": dir, "name": "a.txt" }),
         ),
         (
-            EDIT_NAME,
+            files::EDIT_NAME,
             json!({ "group_id": g, "file_id": other, "name": "a.txt" }),
         ),
         (
-            EDIT_NAME,
+            files::EDIT_NAME,
             json!({ "group_id": g, "file_id": other, "name": "资料" }),
         ),
         (
-            EDIT_NAME,
+            files::EDIT_NAME,
             json!({ "group_id": g, "file_id": dir, "name": "b.txt" }),
         ),
         (
-            MOVE,
+            files::MOVE,
             json!({ "group_id": g, "file_id": file, "parent_id": dir }),
         ),
         (
-            MOVE,
+            files::MOVE,
             json!({ "group_id": g, "file_id": in_dir, "parent_id": 0 }),
         ),
-        (BEGIN, json!({ "group_id": g, "name": "b.txt", "size": 3 })),
+        (
+            files::BEGIN,
+            json!({ "group_id": g, "name": "b.txt", "size": 3 }),
+        ),
     ];
     for (path, body) in conflicts {
         server.fails(path, t.member.t(), body, 343, 409).await;
@@ -1231,14 +1244,14 @@ async fn names_are_unique_per_folder_343() {
     // Renaming to its own name, or moving where it already is, changes nothing and succeeds.
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.member.token,
             json!({ "group_id": g, "file_id": file, "name": "a.txt" }),
         )
         .await;
     server
         .ok(
-            MOVE,
+            files::MOVE,
             &t.member.token,
             json!({ "group_id": g, "file_id": in_dir, "parent_id": dir }),
         )
@@ -1273,7 +1286,7 @@ async fn folders_are_not_downloaded_or_shared_345() {
     get_fails(thumbnail(&server, &t.member, g, dir).await, 345, 400).await;
     server
         .fails(
-            SHARE,
+            files::SHARE,
             t.member.t(),
             json!({ "group_id": g, "file_id": dir }),
             345,
@@ -1294,7 +1307,7 @@ async fn folders_do_not_move_into_themselves_346() {
     for target in [top, mid, low] {
         server
             .fails(
-                MOVE,
+                files::MOVE,
                 t.creator.t(),
                 json!({ "group_id": g, "file_id": top, "parent_id": target }),
                 346,
@@ -1304,7 +1317,7 @@ async fn folders_do_not_move_into_themselves_346() {
     }
     server
         .fails(
-            MOVE,
+            files::MOVE,
             t.creator.t(),
             json!({ "group_id": g, "file_id": mid, "parent_id": low }),
             346,
@@ -1317,7 +1330,7 @@ async fn folders_do_not_move_into_themselves_346() {
     assert_eq!(names(&server, &t.creator, g, Some(mid)).await, ["low"]);
     server
         .ok(
-            MOVE,
+            files::MOVE,
             &t.creator.token,
             json!({ "group_id": g, "file_id": low, "parent_id": top }),
         )
@@ -1344,7 +1357,7 @@ async fn edit_name_and_move_change_the_tree() {
 
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.member.token,
             json!({ "group_id": g, "file_id": file, "name": "最终版.PDF" }),
         )
@@ -1362,7 +1375,9 @@ async fn edit_name_and_move_change_the_tree() {
         }
         body
     };
-    server.ok(MOVE, &t.member.token, mv(json!(dir))).await;
+    server
+        .ok(files::MOVE, &t.member.token, mv(json!(dir)))
+        .await;
     assert_eq!(names(&server, &t.member, g, None).await, ["docs"]);
     assert_eq!(
         names(&server, &t.member, g, Some(dir)).await,
@@ -1371,19 +1386,23 @@ async fn edit_name_and_move_change_the_tree() {
     let moved = entry_named(&server, &t.member, g, Some(dir), "最终版.PDF").await;
     assert_eq!(moved["parent_id"], dir);
     server
-        .ok(MOVE, &t.member.token, mv(json!(sub.to_string())))
+        .ok(files::MOVE, &t.member.token, mv(json!(sub.to_string())))
         .await;
     assert_eq!(
         names(&server, &t.member, g, Some(sub)).await,
         ["最终版.PDF"]
     );
-    server.ok(MOVE, &t.member.token, mv(json!(0))).await;
+    server.ok(files::MOVE, &t.member.token, mv(json!(0))).await;
     assert_eq!(
         names(&server, &t.member, g, None).await,
         ["docs", "最终版.PDF"]
     );
-    server.ok(MOVE, &t.member.token, mv(json!(dir))).await;
-    server.ok(MOVE, &t.member.token, mv(Value::Null)).await;
+    server
+        .ok(files::MOVE, &t.member.token, mv(json!(dir)))
+        .await;
+    server
+        .ok(files::MOVE, &t.member.token, mv(Value::Null))
+        .await;
     assert_eq!(
         names(&server, &t.member, g, None).await,
         ["docs", "最终版.PDF"]
@@ -1392,14 +1411,14 @@ async fn edit_name_and_move_change_the_tree() {
     // Folders move with what they hold, and are renamed.
     server
         .ok(
-            MOVE,
+            files::MOVE,
             &t.member.token,
             json!({ "group_id": g, "file_id": sub, "parent_id": 0 }),
         )
         .await;
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.member.token,
             json!({ "group_id": g, "file_id": sub, "name": "归档" }),
         )
@@ -1427,14 +1446,14 @@ async fn members_change_only_what_they_made() {
     for id in [theirs, their_dir, admins] {
         let cases = [
             (
-                EDIT_NAME,
+                files::EDIT_NAME,
                 json!({ "group_id": g, "file_id": id, "name": "taken-over" }),
             ),
             (
-                MOVE,
+                files::MOVE,
                 json!({ "group_id": g, "file_id": id, "parent_id": my_dir }),
             ),
-            (DELETE, json!({ "group_id": g, "file_id": id })),
+            (files::DELETE, json!({ "group_id": g, "file_id": id })),
         ];
         for (path, body) in cases {
             server.fails(path, t.member.t(), body, 303, 403).await;
@@ -1448,7 +1467,7 @@ async fn members_change_only_what_they_made() {
     // A member may still read and share what others made, and put things in their folders.
     server
         .ok(
-            SHARE,
+            files::SHARE,
             &t.member.token,
             json!({ "group_id": g, "file_id": theirs }),
         )
@@ -1466,14 +1485,14 @@ async fn members_change_only_what_they_made() {
     // Their own entries, they change.
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.member.token,
             json!({ "group_id": g, "file_id": mine, "name": "mine-v2.txt" }),
         )
         .await;
     server
         .ok(
-            MOVE,
+            files::MOVE,
             &t.member.token,
             json!({ "group_id": g, "file_id": mine, "parent_id": my_dir }),
         )
@@ -1484,7 +1503,7 @@ async fn members_change_only_what_they_made() {
     );
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.member.token,
             json!({ "group_id": g, "file_id": mine }),
         )
@@ -1514,21 +1533,21 @@ async fn managers_change_anything() {
     // The admin renames and moves members' entries, and even the creator's.
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.admin.token,
             json!({ "group_id": g, "file_id": a, "name": "a-by-admin.txt" }),
         )
         .await;
     server
         .ok(
-            MOVE,
+            files::MOVE,
             &t.admin.token,
             json!({ "group_id": g, "file_id": b, "parent_id": dir }),
         )
         .await;
     server
         .ok(
-            EDIT_NAME,
+            files::EDIT_NAME,
             &t.admin.token,
             json!({ "group_id": g, "file_id": by_creator, "name": "creator-renamed.txt" }),
         )
@@ -1536,7 +1555,7 @@ async fn managers_change_anything() {
     // The creator deletes a member's file and a folder holding two members' files.
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.creator.token,
             json!({ "group_id": g, "file_id": a }),
         )
@@ -1547,7 +1566,7 @@ async fn managers_change_anything() {
     );
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.creator.token,
             json!({ "group_id": g, "file_id": dir }),
         )
@@ -1592,7 +1611,7 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
 
     server
         .fails(
-            DELETE,
+            files::DELETE,
             t.member.t(),
             json!({ "group_id": g, "file_id": dir }),
             303,
@@ -1616,7 +1635,7 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     // A folder someone else made inside is also in the way.
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.member2.token,
             json!({ "group_id": g, "file_id": foreign }),
         )
@@ -1624,7 +1643,7 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     mkdir(&server, &t.admin, g, Some(sub), "admin-made").await;
     server
         .fails(
-            DELETE,
+            files::DELETE,
             t.member.t(),
             json!({ "group_id": g, "file_id": dir }),
             303,
@@ -1637,14 +1656,14 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     let admin_made = entry_named(&server, &t.member, g, Some(sub), "admin-made").await;
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.admin.token,
             json!({ "group_id": g, "file_id": admin_made["id"] }),
         )
         .await;
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.member.token,
             json!({ "group_id": g, "file_id": dir }),
         )
@@ -1720,7 +1739,7 @@ async fn deleting_a_folder_removes_every_chunk_inside() {
 
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.creator.token,
             json!({ "group_id": g, "file_id": top }),
         )
@@ -1739,7 +1758,7 @@ async fn deleting_a_folder_removes_every_chunk_inside() {
     for gone in [top, mid] {
         server
             .fails(
-                GET_DIR,
+                files::GET_DIR,
                 t.member.t(),
                 json!({ "group_id": g, "parent_id": gone }),
                 342,
@@ -1759,7 +1778,7 @@ async fn deleting_a_folder_removes_every_chunk_inside() {
     // Deleting a single file removes its chunks too.
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.member.token,
             json!({ "group_id": g, "file_id": keep }),
         )
@@ -2258,7 +2277,7 @@ async fn one_shot_uploads_over_the_platform_limit_are_104() {
     let id = up["upload_id"].as_i64().unwrap();
     put_part_ok(&server, &t.member, id, 0, big).await;
     server
-        .ok(COMPLETE, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
         .await;
 }
 
@@ -2314,7 +2333,7 @@ async fn uploads_over_the_quota_are_344_and_leave_nothing() {
     // Deleting frees the space: the same upload now fits.
     server
         .ok(
-            DELETE,
+            files::DELETE,
             &t.member.token,
             json!({ "group_id": g, "file_id": first }),
         )
@@ -2413,7 +2432,7 @@ async fn chunked_uploads_respect_the_quota() {
     // refusing, so a client still sending gets the answer rather than a reset connection.
     let res = server
         .client
-        .post(server.url(UPLOAD))
+        .post(server.url(files::UPLOAD))
         .header("token", &t.member.token)
         .multipart(chunked("over.bin", 2_500_000))
         .send()
@@ -2447,7 +2466,7 @@ async fn resumable_uploads_reserve_their_declared_size_against_the_quota() {
     let g = t.group;
     server
         .fails(
-            BEGIN,
+            files::BEGIN,
             t.member.t(),
             json!({ "group_id": g, "name": "big.bin", "size": QUOTA + 1 }),
             344,
@@ -2465,7 +2484,7 @@ async fn resumable_uploads_reserve_their_declared_size_against_the_quota() {
     .await;
     server
         .fails(
-            BEGIN,
+            files::BEGIN,
             t.member.t(),
             json!({ "group_id": g, "name": "big.bin", "size": 2_000_001 }),
             344,
@@ -2474,7 +2493,7 @@ async fn resumable_uploads_reserve_their_declared_size_against_the_quota() {
         .await;
     let up = server
         .ok(
-            BEGIN,
+            files::BEGIN,
             &t.member.token,
             json!({ "group_id": g, "name": "big.bin", "size": 2_000_000 }),
         )
@@ -2497,7 +2516,7 @@ async fn put_part(
 ) -> (u16, Value) {
     let res = server
         .client
-        .request(method, server.url(PART))
+        .request(method, server.url(files::PART))
         .query(&[
             ("upload_id", upload.to_string()),
             ("part", part.to_string()),
@@ -2519,7 +2538,7 @@ async fn put_part_ok(server: &Server, who: &User, upload: i64, part: i64, bytes:
 }
 
 async fn begin(server: &Server, who: &User, body: Value) -> Value {
-    server.ok(BEGIN, &who.token, body).await
+    server.ok(files::BEGIN, &who.token, body).await
 }
 
 #[tokio::test]
@@ -2555,7 +2574,7 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     )
     .await;
     let status = server
-        .ok(STATUS, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(status["received"], json!([1]));
     assert_eq!(status["upload_id"], id);
@@ -2581,12 +2600,12 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     )
     .await;
     let status = server
-        .ok(STATUS, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(status["received"], json!([0, 1]));
 
     let done = server
-        .ok(COMPLETE, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
         .await;
     let file = done["file_id"].as_i64().expect("file_id");
     let listed = list(&server, &t.member, g, Some(dir)).await;
@@ -2604,10 +2623,22 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
 
     // The upload is over; only the file's chunks remain.
     server
-        .fails(STATUS, t.member.t(), json!({ "upload_id": id }), 341, 404)
+        .fails(
+            files::STATUS,
+            t.member.t(),
+            json!({ "upload_id": id }),
+            341,
+            404,
+        )
         .await;
     server
-        .fails(COMPLETE, t.member.t(), json!({ "upload_id": id }), 341, 404)
+        .fails(
+            files::COMPLETE,
+            t.member.t(),
+            json!({ "upload_id": id }),
+            341,
+            404,
+        )
         .await;
     assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
     assert_eq!(count(&server, "SELECT count(*) FROM file_upload_parts"), 0);
@@ -2645,7 +2676,7 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
     }
     let res = server
         .client
-        .put(server.url(PART))
+        .put(server.url(files::PART))
         .query(&[("upload_id", id.to_string())])
         .header("token", &t.member.token)
         .body(vec![1u8; 10])
@@ -2654,23 +2685,29 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
         .unwrap();
     get_fails(res, 101, 400).await;
     let status = server
-        .ok(STATUS, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(status["received"], json!([]));
 
     // Completing with a part missing is refused, and the upload stays.
     put_part_ok(&server, &t.member, id, 1, gen_bytes(PART_SIZE, 10)).await;
     server
-        .fails(COMPLETE, t.member.t(), json!({ "upload_id": id }), 101, 400)
+        .fails(
+            files::COMPLETE,
+            t.member.t(),
+            json!({ "upload_id": id }),
+            101,
+            400,
+        )
         .await;
     let status = server
-        .ok(STATUS, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(status["received"], json!([1]));
     // A part that was refused may be put again correctly.
     put_part_ok(&server, &t.member, id, 0, gen_bytes(0, PART_SIZE as usize)).await;
     let file = server
-        .ok(COMPLETE, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
         .await["file_id"]
         .as_i64()
         .unwrap();
@@ -2695,7 +2732,7 @@ async fn resumable_uploads_belong_to_their_uploader() {
     .await;
     let id = up["upload_id"].as_i64().unwrap();
     for (who, upload) in [(&t.member2, id), (&t.creator, id), (&t.member, 999_999)] {
-        for path in [STATUS, COMPLETE, ABORT] {
+        for path in [files::STATUS, files::COMPLETE, files::ABORT] {
             server
                 .fails(path, who.t(), json!({ "upload_id": upload }), 341, 404)
                 .await;
@@ -2706,7 +2743,7 @@ async fn resumable_uploads_belong_to_their_uploader() {
     }
     // Still the member's, untouched.
     let status = server
-        .ok(STATUS, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(status["received"], json!([]));
 }
@@ -2718,7 +2755,12 @@ async fn racing_completes_and_aborts_keep_the_file_whole() {
     let server = Server::start().await;
     let t = team(&server, "race").await;
     let g = t.group;
-    for (round, second) in [(0, COMPLETE), (1, ABORT), (2, COMPLETE), (3, ABORT)] {
+    for (round, second) in [
+        (0, files::COMPLETE),
+        (1, files::ABORT),
+        (2, files::COMPLETE),
+        (3, files::ABORT),
+    ] {
         let content = gen_bytes(round, 1_500_000);
         let up = begin(
             &server,
@@ -2730,7 +2772,7 @@ async fn racing_completes_and_aborts_keep_the_file_whole() {
         put_part_ok(&server, &t.member, id, 0, content.clone()).await;
         let body = json!({ "upload_id": id });
         let ((_, a), (_, b)) = tokio::join!(
-            server.post(COMPLETE, t.member.t(), body.clone()),
+            server.post(files::COMPLETE, t.member.t(), body.clone()),
             server.post(second, t.member.t(), body.clone())
         );
         let codes = (a["code"].as_i64(), b["code"].as_i64());
@@ -2765,7 +2807,7 @@ async fn aborting_a_resumable_upload_frees_its_parts() {
     assert_eq!(pending_blobs(&server), 1);
 
     let res = server
-        .ok(ABORT, &t.member.token, json!({ "upload_id": id }))
+        .ok(files::ABORT, &t.member.token, json!({ "upload_id": id }))
         .await;
     assert_eq!(res, json!({ "code": 0, "msg": "success" }));
     assert!(file_keys(&server).is_empty(), "{:?}", file_keys(&server));
@@ -2773,7 +2815,13 @@ async fn aborting_a_resumable_upload_frees_its_parts() {
     assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
     assert_eq!(count(&server, "SELECT count(*) FROM file_upload_parts"), 0);
     server
-        .fails(STATUS, t.member.t(), json!({ "upload_id": id }), 341, 404)
+        .fails(
+            files::STATUS,
+            t.member.t(),
+            json!({ "upload_id": id }),
+            341,
+            404,
+        )
         .await;
     let (status, res) = put_part(
         &server,
@@ -2797,7 +2845,7 @@ async fn resumable_begin_and_complete_check_the_target() {
     upload_ok(&server, &t.member, g, None, "taken.txt", text_bytes(3)).await;
     server
         .fails(
-            BEGIN,
+            files::BEGIN,
             t.member.t(),
             json!({ "group_id": g, "name": "taken.txt", "size": 5 }),
             343,
@@ -2807,7 +2855,7 @@ async fn resumable_begin_and_complete_check_the_target() {
     // Over the group's (default, 5 GiB) quota by its declared size.
     server
         .fails(
-            BEGIN,
+            files::BEGIN,
             t.member.t(),
             json!({ "group_id": g, "name": "huge.bin", "size": 6u64 << 30 }),
             344,
@@ -2816,7 +2864,7 @@ async fn resumable_begin_and_complete_check_the_target() {
         .await;
     server
         .fails(
-            BEGIN,
+            files::BEGIN,
             t.outsider.t(),
             json!({ "group_id": g, "name": "x.bin", "size": 5 }),
             303,
@@ -2836,7 +2884,13 @@ async fn resumable_begin_and_complete_check_the_target() {
     put_part_ok(&server, &t.member, id, 0, b"hello".to_vec()).await;
     upload_ok(&server, &t.member2, g, None, "race.txt", text_bytes(7)).await;
     server
-        .fails(COMPLETE, t.member.t(), json!({ "upload_id": id }), 343, 409)
+        .fails(
+            files::COMPLETE,
+            t.member.t(),
+            json!({ "upload_id": id }),
+            343,
+            409,
+        )
         .await;
     assert_eq!(file_keys(&server).len(), 2, "{:?}", file_keys(&server));
     assert_eq!(pending_blobs(&server), 0);
@@ -3097,7 +3151,7 @@ async fn files_without_a_picture_have_no_thumbnail() {
     // Without thumbnail=1 (or with it empty) the file itself comes.
     let res = server
         .get(
-            DOWNLOAD,
+            files::DOWNLOAD,
             &[
                 ("token", t.member.token.as_str()),
                 ("group_id", &g.to_string()),
@@ -3219,7 +3273,11 @@ async fn sharing_posts_a_file_message_into_the_group_chat() {
         (&t.admin, video),
     ] {
         let res = server
-            .ok(SHARE, &who.token, json!({ "group_id": g, "file_id": file }))
+            .ok(
+                files::SHARE,
+                &who.token,
+                json!({ "group_id": g, "file_id": file }),
+            )
             .await;
         assert_eq!(res, json!({ "code": 0, "msg": "success" }));
     }

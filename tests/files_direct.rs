@@ -5,18 +5,11 @@
 
 mod common;
 
+use common::paths::{chat, files};
 use common::s3::S3;
 use common::Server;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-const GROUP_DIRECT: &str = "/group/internal/files/upload/direct";
-const GROUP_STATUS: &str = "/group/internal/files/upload/status";
-const GROUP_COMPLETE: &str = "/group/internal/files/upload/complete";
-const GROUP_ABORT: &str = "/group/internal/files/upload/abort";
-const CHAT_DIRECT: &str = "/chat/files/upload/direct";
-const CHAT_STATUS: &str = "/chat/files/upload/status";
-const CHAT_COMPLETE: &str = "/chat/files/upload/complete";
 
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
@@ -71,7 +64,7 @@ async fn post_fields(
 async fn direct_file(s: &Server, token: &str, group: i64, name: &str, file: Vec<u8>) -> i64 {
     let begun = s
         .ok(
-            GROUP_DIRECT,
+            files::DIRECT,
             token,
             json!({ "group_id": group, "name": name, "size": file.len() }),
         )
@@ -80,7 +73,7 @@ async fn direct_file(s: &Server, token: &str, group: i64, name: &str, file: Vec<
     assert!((200..300).contains(&status), "{status} {answer}");
     let done = s
         .ok(
-            GROUP_COMPLETE,
+            files::COMPLETE,
             token,
             json!({ "upload_id": begun["upload_id"] }),
         )
@@ -147,7 +140,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     let data = bytes(20_000_000, 7);
     let begun = s
         .ok(
-            GROUP_DIRECT,
+            files::DIRECT,
             &t,
             json!({ "group_id": g, "name": "录像.bin", "size": data.len() }),
         )
@@ -156,7 +149,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     assert_eq!(begun["part_count"], 1);
     assert!(begun["url"].as_str().unwrap().starts_with(&s3.endpoint));
     // Nothing is there yet.
-    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
     assert_eq!(code, 101);
 
     let (status, answer) = post_form(&begun, data.clone()).await;
@@ -164,7 +157,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     let objects = s3.objects();
     assert_eq!(objects.len(), 1, "{objects:?}");
     assert!(objects[0].starts_with("app/file/") && objects[0].ends_with("/0"));
-    let done = s.ok(GROUP_COMPLETE, &t, json!({ "upload_id": id })).await;
+    let done = s.ok(files::COMPLETE, &t, json!({ "upload_id": id })).await;
     let file = done["file_id"].as_i64().unwrap();
     let listed = s
         .ok(
@@ -176,7 +169,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     assert_eq!(listed["files"][0]["name"], "录像.bin");
     assert_eq!(listed["files"][0]["size"], data.len());
     // The upload is over.
-    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
     assert_eq!(code, 341);
 
     let query = file_query(&t, g, file);
@@ -267,7 +260,7 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     let data = bytes(100_000, 3);
     let begun = s
         .ok(
-            GROUP_DIRECT,
+            files::DIRECT,
             &t,
             json!({ "group_id": g, "name": "a.bin", "size": data.len() }),
         )
@@ -299,11 +292,11 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     .await;
     assert!((400..500).contains(&status), "{status}");
     assert_eq!(s3.objects(), Vec::<String>::new());
-    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
     assert_eq!(code, 101);
 
     // `status` hands out a fresh form for the same object, until the upload's expiry at most.
-    let status = s.ok(GROUP_STATUS, &t, json!({ "upload_id": id })).await;
+    let status = s.ok(files::STATUS, &t, json!({ "upload_id": id })).await;
     assert_eq!(status["fields"]["key"], begun["fields"]["key"]);
     assert!(status["form_expires"].as_str().unwrap() <= status["expires"].as_str().unwrap());
     let (code, answer) = post_form(&status, data.clone()).await;
@@ -312,14 +305,14 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     // An abandoned upload takes its object with it.
     let other = s
         .ok(
-            GROUP_DIRECT,
+            files::DIRECT,
             &t,
             json!({ "group_id": g, "name": "b.bin", "size": 10 }),
         )
         .await;
     post_form(&other, bytes(10, 1)).await;
     assert_eq!(s3.objects().len(), 2);
-    s.ok(GROUP_ABORT, &t, json!({ "upload_id": other["upload_id"] }))
+    s.ok(files::ABORT, &t, json!({ "upload_id": other["upload_id"] }))
         .await;
     assert_eq!(s3.objects().len(), 1);
     // Its form still works until it expires, but what it posts stays listed for the sweep.
@@ -329,7 +322,7 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
 
     // The file is a copy that no form writes: posting over the form's object after `complete`
     // changes nothing that is served.
-    let file = s.ok(GROUP_COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
+    let file = s.ok(files::COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
         .as_i64()
         .unwrap();
     let (code, answer) = post_form(&status, bytes(100_000, 99)).await;
@@ -389,20 +382,20 @@ async fn direct_uploads_are_checked_like_every_upload() {
         ),
     ];
     for (who, body, code) in refused {
-        let (got, answer) = call(&s, GROUP_DIRECT, Some(who), body.clone()).await;
+        let (got, answer) = call(&s, files::DIRECT, Some(who), body.clone()).await;
         assert_eq!(got, code, "{body} {answer}");
     }
     // Declared sizes are reserved: two of 6 MB do not fit in 10 MB.
-    let first = s.ok(GROUP_DIRECT, &owner, direct(6_000_000, "one")).await;
-    let (code, _) = call(&s, GROUP_DIRECT, Some(&owner), direct(6_000_000, "two")).await;
+    let first = s.ok(files::DIRECT, &owner, direct(6_000_000, "one")).await;
+    let (code, _) = call(&s, files::DIRECT, Some(&owner), direct(6_000_000, "two")).await;
     assert_eq!(code, 344);
     // An upload is its uploader's only; a group's is not a chat room's.
     let id = first["upload_id"].clone();
-    for (path, code) in [(GROUP_COMPLETE, 341), (GROUP_STATUS, 341)] {
+    for (path, code) in [(files::COMPLETE, 341), (files::STATUS, 341)] {
         let (got, _) = call(&s, path, Some(&outsider), json!({ "upload_id": id })).await;
         assert_eq!(got, code, "{path}");
     }
-    let (got, _) = call(&s, CHAT_STATUS, Some(&owner), json!({ "upload_id": id })).await;
+    let (got, _) = call(&s, chat::STATUS, Some(&owner), json!({ "upload_id": id })).await;
     assert_eq!(got, 406);
     // A direct upload takes no parts.
     let res = s
@@ -434,7 +427,7 @@ async fn completing_twice_at_once_makes_one_file() {
     let data = bytes(3_000_000, 5);
     let begun = s
         .ok(
-            GROUP_DIRECT,
+            files::DIRECT,
             &t,
             json!({ "group_id": g, "name": "twice.bin", "size": data.len() }),
         )
@@ -442,8 +435,8 @@ async fn completing_twice_at_once_makes_one_file() {
     post_form(&begun, data.clone()).await;
     let body = json!({ "upload_id": begun["upload_id"] });
     let (a, b) = tokio::join!(
-        call(&s, GROUP_COMPLETE, Some(&t), body.clone()),
-        call(&s, GROUP_COMPLETE, Some(&t), body.clone())
+        call(&s, files::COMPLETE, Some(&t), body.clone()),
+        call(&s, files::COMPLETE, Some(&t), body.clone())
     );
     let mut codes = [a.0, b.0];
     codes.sort();
@@ -473,7 +466,7 @@ async fn a_bucket_clients_cannot_reach_keeps_files_going_through_the_api() {
     let g = common::s3::group(&s, "直传组", &t).await;
     let (code, _) = call(
         &s,
-        GROUP_DIRECT,
+        files::DIRECT,
         Some(&t),
         json!({ "group_id": g, "name": "a", "size": 10 }),
     )
@@ -508,21 +501,21 @@ async fn chat_files_go_straight_to_the_store_too() {
     let g = common::s3::group(&s, "直传组", &t).await;
     let data = bytes(3_000_000, 9);
     let body = json!({ "type": "group", "room_id": g, "name": "语音.bin", "size": data.len() });
-    let (code, _) = call(&s, CHAT_DIRECT, Some(&outsider), body.clone()).await;
+    let (code, _) = call(&s, chat::DIRECT, Some(&outsider), body.clone()).await;
     assert_eq!(code, 407);
     let mut bad_type = body.clone();
     bad_type["type"] = json!("channel");
-    let (code, _) = call(&s, CHAT_DIRECT, Some(&t), bad_type).await;
+    let (code, _) = call(&s, chat::DIRECT, Some(&t), bad_type).await;
     assert_eq!(code, 410);
 
-    let begun = s.ok(CHAT_DIRECT, &t, body).await;
+    let begun = s.ok(chat::DIRECT, &t, body).await;
     let id = begun["upload_id"].clone();
     let (status, answer) = post_form(&begun, data.clone()).await;
     assert!((200..300).contains(&status), "{status} {answer}");
     // Not a group upload.
-    let (code, _) = call(&s, GROUP_COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
     assert_eq!(code, 341);
-    let file = s.ok(CHAT_COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
+    let file = s.ok(chat::COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
         .as_i64()
         .unwrap();
     let res = download(

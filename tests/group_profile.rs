@@ -4,30 +4,9 @@
 
 mod common;
 
+use common::paths::group;
 use common::{encode, png, Server};
 use serde_json::{json, Value};
-
-const INFO_GET: &str = "/group/internal/info/text/get";
-const INFO_EDIT: &str = "/group/internal/info/text/edit";
-const SET_NAME: &str = "/group/internal/info/text/set_name";
-const AVATAR_ADD: &str = "/group/internal/info/avatar/add";
-const AVATAR_GET: &str = "/group/internal/info/avatar/get";
-const PIC_ALL: &str = "/group/internal/info/picture/getAll";
-const PIC_GET: &str = "/group/internal/info/picture/get";
-const PIC_ADD: &str = "/group/internal/info/picture/add";
-const PIC_DEL: &str = "/group/internal/info/picture/del";
-const TAG_GET: &str = "/group/internal/info/tag/get";
-const TAG_ADD: &str = "/group/internal/info/tag/add";
-const TAG_REMOVE: &str = "/group/internal/info/tag/remove";
-const TAG_EDIT: &str = "/group/internal/info/tag/edit";
-const ANN_ALL: &str = "/group/internal/announcement/getAll";
-const ANN_GET: &str = "/group/internal/announcement/get";
-const ANN_ADD: &str = "/group/internal/announcement/add";
-const ANN_EDIT: &str = "/group/internal/announcement/edit";
-const ANN_DELETE: &str = "/group/internal/announcement/delete";
-const ANN_SET_PIC: &str = "/group/internal/announcement/setPic";
-const ANN_DEL_PIC: &str = "/group/internal/announcement/delPic";
-const ANN_GET_PIC: &str = "/group/internal/announcement/getPic";
 
 /// A group with a creator, an admin, a plain member, and an outsider who is signed in.
 struct Setup {
@@ -260,20 +239,20 @@ fn solid(format: image::ImageFormat) -> Vec<u8> {
 
 async fn info(server: &Server, token: &str, group: i64) -> Value {
     server
-        .ok(INFO_GET, token, json!({ "group_id": group }))
+        .ok(group::INFO_GET, token, json!({ "group_id": group }))
         .await
 }
 
 async fn tags(server: &Server, token: &str, group: i64) -> Value {
     server
-        .ok(TAG_GET, token, json!({ "group_id": group }))
+        .ok(group::TAGS, token, json!({ "group_id": group }))
         .await["tags"]
         .clone()
 }
 
 async fn picture_ids(server: &Server, token: &str, group: i64) -> Vec<i64> {
     let res = server
-        .ok(PIC_ALL, token, json!({ "group_id": group }))
+        .ok(group::PICTURES, token, json!({ "group_id": group }))
         .await;
     res["pictures"]
         .as_array()
@@ -288,7 +267,7 @@ async fn picture_ids(server: &Server, token: &str, group: i64) -> Vec<i64> {
 
 async fn announcements(server: &Server, token: &str, group: i64) -> Value {
     server
-        .ok(ANN_ALL, token, json!({ "group_id": group }))
+        .ok(group::ANNOUNCEMENTS, token, json!({ "group_id": group }))
         .await["announcements"]
         .clone()
 }
@@ -296,7 +275,7 @@ async fn announcements(server: &Server, token: &str, group: i64) -> Value {
 async fn add_announcement(server: &Server, token: &str, group: i64, title: &str) -> i64 {
     let res = server
         .ok(
-            ANN_ADD,
+            group::ANN_ADD,
             token,
             json!({ "group_id": group, "title": title, "text": format!("{title}的正文") }),
         )
@@ -339,7 +318,7 @@ async fn info_is_readable_by_anyone_signed_in_with_their_role() {
     }
     // Ids may come as decimal strings.
     let by_string = server
-        .ok(INFO_GET, &s.member, json!({ "group_id": s.g() }))
+        .ok(group::INFO_GET, &s.member, json!({ "group_id": s.g() }))
         .await;
     assert_eq!(by_string["id"], s.group);
 
@@ -356,7 +335,7 @@ async fn info_is_readable_by_anyone_signed_in_with_their_role() {
 
     server
         .fails(
-            INFO_GET,
+            group::INFO_GET,
             Some(&s.member),
             json!({ "group_id": 999_999 }),
             301,
@@ -364,11 +343,11 @@ async fn info_is_readable_by_anyone_signed_in_with_their_role() {
         )
         .await;
     server
-        .fails(INFO_GET, Some(&s.member), json!({}), 101, 400)
+        .fails(group::INFO_GET, Some(&s.member), json!({}), 101, 400)
         .await;
     server
         .fails(
-            INFO_GET,
+            group::INFO_GET,
             Some(&s.member),
             json!({ "group_id": "abc" }),
             101,
@@ -376,7 +355,13 @@ async fn info_is_readable_by_anyone_signed_in_with_their_role() {
         )
         .await;
     server
-        .fails(INFO_GET, None, json!({ "group_id": s.group }), 113, 401)
+        .fails(
+            group::INFO_GET,
+            None,
+            json!({ "group_id": s.group }),
+            113,
+            401,
+        )
         .await;
 }
 
@@ -387,7 +372,7 @@ async fn managers_edit_the_intro() {
 
     server
         .ok(
-            INFO_EDIT,
+            group::INFO_EDIT,
             &s.creator,
             json!({ "group_id": s.group, "text": "  每周三晚上一起刷题  " }),
         )
@@ -398,7 +383,7 @@ async fn managers_edit_the_intro() {
     );
     server
         .ok(
-            INFO_EDIT,
+            group::INFO_EDIT,
             &s.admin,
             json!({ "group_id": s.g(), "text": "管理员写的简介" }),
         )
@@ -412,7 +397,7 @@ async fn managers_edit_the_intro() {
     let longest = "简".repeat(1000);
     server
         .ok(
-            INFO_EDIT,
+            group::INFO_EDIT,
             &s.admin,
             json!({ "group_id": s.group, "text": format!(" {longest}\n") }),
         )
@@ -423,7 +408,7 @@ async fn managers_edit_the_intro() {
     );
     server
         .ok(
-            INFO_EDIT,
+            group::INFO_EDIT,
             &s.creator,
             json!({ "group_id": s.group, "text": "   " }),
         )
@@ -431,7 +416,7 @@ async fn managers_edit_the_intro() {
     assert_eq!(info(server, &s.member, s.group).await["info"], "");
     server
         .ok(
-            INFO_EDIT,
+            group::INFO_EDIT,
             &s.creator,
             json!({ "group_id": s.group, "text": "最终简介" }),
         )
@@ -451,13 +436,13 @@ async fn managers_edit_the_intro() {
     ];
     for (body, code, status) in cases {
         server
-            .fails(INFO_EDIT, Some(&s.creator), body, code, status)
+            .fails(group::INFO_EDIT, Some(&s.creator), body, code, status)
             .await;
     }
     for token in s.not_managers() {
         server
             .fails(
-                INFO_EDIT,
+                group::INFO_EDIT,
                 Some(token),
                 json!({ "group_id": s.group, "text": "越权" }),
                 303,
@@ -467,7 +452,7 @@ async fn managers_edit_the_intro() {
     }
     server
         .fails(
-            INFO_EDIT,
+            group::INFO_EDIT,
             None,
             json!({ "group_id": s.group, "text": "x" }),
             113,
@@ -484,7 +469,7 @@ async fn only_the_creator_renames_the_group() {
 
     server
         .ok(
-            SET_NAME,
+            group::SET_NAME,
             &s.creator,
             json!({ "group_id": s.group, "name": "  考研冲刺  " }),
         )
@@ -493,7 +478,7 @@ async fn only_the_creator_renames_the_group() {
     let longest = "名".repeat(30);
     server
         .ok(
-            SET_NAME,
+            group::SET_NAME,
             &s.creator,
             json!({ "group_id": s.g(), "name": longest }),
         )
@@ -506,7 +491,7 @@ async fn only_the_creator_renames_the_group() {
     for token in [&s.admin, &s.member, &s.outsider] {
         server
             .fails(
-                SET_NAME,
+                group::SET_NAME,
                 Some(token),
                 json!({ "group_id": s.group, "name": "篡位" }),
                 303,
@@ -529,12 +514,12 @@ async fn only_the_creator_renames_the_group() {
     ];
     for (body, code, status) in cases {
         server
-            .fails(SET_NAME, Some(&s.creator), body, code, status)
+            .fails(group::SET_NAME, Some(&s.creator), body, code, status)
             .await;
     }
     server
         .fails(
-            SET_NAME,
+            group::SET_NAME,
             None,
             json!({ "group_id": s.group, "name": "x" }),
             113,
@@ -561,21 +546,21 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     // Without an upload: a generated PNG for anyone signed in, with a working validator.
     let (content_type, default_etag, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.outsider), ("group_id", &g)],
     )
     .await;
     assert_eq!(content_type, "image/png");
     let (_, member_etag, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &g)],
     )
     .await;
     assert_eq!(member_etag, default_etag);
     let (_, other_default, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &other)],
     )
     .await;
@@ -584,7 +569,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     // The admin uploads a large opaque PNG: served as a JPEG of at most 512 px.
     let value = upload_ok(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         &s.admin,
         "avatar",
         png(1600, 800, 255),
@@ -594,7 +579,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     assert_eq!(value, json!({ "code": 0, "msg": "success" }));
     let (content_type, jpeg_etag, size) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.outsider), ("group_id", &g)],
     )
     .await;
@@ -604,7 +589,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     // The old validator no longer matches.
     let res = fetch(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &g)],
         Some(&default_etag),
     )
@@ -615,7 +600,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     // The creator uploads a transparent one: it stays PNG, and the ETag changes again.
     upload_ok(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         &s.creator,
         "avatar",
         png(64, 48, 10),
@@ -624,7 +609,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     .await;
     let (content_type, png_etag, size) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &g)],
     )
     .await;
@@ -653,7 +638,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
         };
         upload_ok(
             server,
-            AVATAR_ADD,
+            group::AVATAR_ADD,
             &s.admin,
             "avatar",
             img,
@@ -662,7 +647,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
         .await;
         let (_, _, size) = image_of(
             server,
-            AVATAR_GET,
+            group::AVATAR_GET,
             &[("token", &s.member), ("group_id", &g)],
         )
         .await;
@@ -672,7 +657,7 @@ async fn group_avatars_default_then_uploaded_with_etags() {
     // The other group's avatar did not change.
     let (content_type, etag, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &other)],
     )
     .await;
@@ -687,7 +672,7 @@ async fn group_avatar_errors() {
     let fields = [("group_id", g.as_str())];
     let (_, default_etag, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.creator), ("group_id", &g)],
     )
     .await;
@@ -695,7 +680,7 @@ async fn group_avatar_errors() {
     for token in s.not_managers() {
         upload_fails(
             server,
-            AVATAR_ADD,
+            group::AVATAR_ADD,
             Some(token),
             "avatar",
             small_png(),
@@ -712,7 +697,14 @@ async fn group_avatar_errors() {
         vec![0u8; 5 * 1024 * 1024 + 1],
     ] {
         upload_fails(
-            server, AVATAR_ADD, creator, "avatar", bad, &fields, 333, 400,
+            server,
+            group::AVATAR_ADD,
+            creator,
+            "avatar",
+            bad,
+            &fields,
+            333,
+            400,
         )
         .await;
     }
@@ -720,13 +712,20 @@ async fn group_avatar_errors() {
     let mut padded = png(64, 64, 255);
     padded.extend(std::iter::repeat_n(0u8, 5 * 1024 * 1024));
     upload_fails(
-        server, AVATAR_ADD, creator, "avatar", padded, &fields, 333, 400,
+        server,
+        group::AVATAR_ADD,
+        creator,
+        "avatar",
+        padded,
+        &fields,
+        333,
+        400,
     )
     .await;
     // The file part must be named `avatar`; group_id is required and must be an integer.
     upload_fails(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         creator,
         "pic",
         small_png(),
@@ -737,7 +736,7 @@ async fn group_avatar_errors() {
     .await;
     upload_fails(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         creator,
         "avatar",
         small_png(),
@@ -748,7 +747,7 @@ async fn group_avatar_errors() {
     .await;
     upload_fails(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         creator,
         "avatar",
         small_png(),
@@ -759,7 +758,7 @@ async fn group_avatar_errors() {
     .await;
     upload_fails(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         creator,
         "avatar",
         small_png(),
@@ -770,7 +769,7 @@ async fn group_avatar_errors() {
     .await;
     upload_fails(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         None,
         "avatar",
         small_png(),
@@ -782,7 +781,7 @@ async fn group_avatar_errors() {
     // A JSON body is not an upload.
     server
         .fails(
-            AVATAR_ADD,
+            group::AVATAR_ADD,
             creator,
             json!({ "group_id": s.group, "avatar": "x" }),
             104,
@@ -793,7 +792,7 @@ async fn group_avatar_errors() {
     // Nothing was stored: the default avatar is still served.
     let (content_type, etag, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &g)],
     )
     .await;
@@ -801,14 +800,14 @@ async fn group_avatar_errors() {
 
     get_fails(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", "999999")],
         301,
         404,
     )
     .await;
-    get_fails(server, AVATAR_GET, &[("token", &s.member)], 101, 400).await;
-    get_fails(server, AVATAR_GET, &[("group_id", &g)], 113, 401).await;
+    get_fails(server, group::AVATAR_GET, &[("token", &s.member)], 101, 400).await;
+    get_fails(server, group::AVATAR_GET, &[("group_id", &g)], 113, 401).await;
 }
 
 // ---------------------------------------------------------------- intro pictures
@@ -824,7 +823,7 @@ async fn intro_pictures_lifecycle() {
 
     let first = upload_ok(
         server,
-        PIC_ADD,
+        group::PICTURE_ADD,
         &s.creator,
         "pic",
         png(1000, 500, 255),
@@ -833,8 +832,15 @@ async fn intro_pictures_lifecycle() {
     .await;
     assert_eq!(first.as_object().unwrap().len(), 3, "{first}");
     let first = first["pic_id"].as_i64().expect("pic_id");
-    let second = upload_ok(server, PIC_ADD, &s.admin, "pic", png(30, 60, 40), &fields).await
-        ["pic_id"]
+    let second = upload_ok(
+        server,
+        group::PICTURE_ADD,
+        &s.admin,
+        "pic",
+        png(30, 60, 40),
+        &fields,
+    )
+    .await["pic_id"]
         .as_i64()
         .expect("pic_id");
     assert_ne!(first, second);
@@ -852,7 +858,7 @@ async fn intro_pictures_lifecycle() {
     let second_s = second.to_string();
     let (content_type, first_etag, size) = image_of(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[
             ("token", &s.outsider),
             ("group_id", &g),
@@ -863,7 +869,7 @@ async fn intro_pictures_lifecycle() {
     assert_eq!((content_type.as_str(), size), ("image/jpeg", (512, 256)));
     let (content_type, second_etag, size) = image_of(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -876,7 +882,7 @@ async fn intro_pictures_lifecycle() {
     // One picture's validator does not revalidate another.
     let res = fetch(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -890,7 +896,7 @@ async fn intro_pictures_lifecycle() {
     // Managers delete; the picture is gone for everyone.
     server
         .ok(
-            PIC_DEL,
+            group::PICTURE_DEL,
             &s.admin,
             json!({ "group_id": s.group, "pic_id": first }),
         )
@@ -898,7 +904,7 @@ async fn intro_pictures_lifecycle() {
     assert_eq!(picture_ids(server, &s.outsider, s.group).await, [second]);
     get_fails(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[("token", &s.member), ("group_id", &g), ("pic_id", &first_s)],
         332,
         404,
@@ -906,7 +912,7 @@ async fn intro_pictures_lifecycle() {
     .await;
     server
         .ok(
-            PIC_DEL,
+            group::PICTURE_DEL,
             &s.creator,
             json!({ "group_id": s.g(), "pic_id": second_s }),
         )
@@ -924,13 +930,21 @@ async fn intro_pictures_are_limited_to_nine() {
     let mut ids = Vec::new();
     for i in 0..9 {
         let token = if i % 2 == 0 { &s.creator } else { &s.admin };
-        let res = upload_ok(server, PIC_ADD, token, "pic", png(10 + i, 10, 255), &fields).await;
+        let res = upload_ok(
+            server,
+            group::PICTURE_ADD,
+            token,
+            "pic",
+            png(10 + i, 10, 255),
+            &fields,
+        )
+        .await;
         ids.push(res["pic_id"].as_i64().unwrap());
     }
     assert_eq!(picture_ids(server, &s.member, s.group).await, ids);
     upload_fails(
         server,
-        PIC_ADD,
+        group::PICTURE_ADD,
         Some(&s.admin),
         "pic",
         small_png(),
@@ -944,18 +958,26 @@ async fn intro_pictures_are_limited_to_nine() {
     // After a deletion there is room for one more, appended at the end.
     server
         .ok(
-            PIC_DEL,
+            group::PICTURE_DEL,
             &s.creator,
             json!({ "group_id": s.group, "pic_id": ids[3] }),
         )
         .await;
-    let res = upload_ok(server, PIC_ADD, &s.admin, "pic", small_png(), &fields).await;
+    let res = upload_ok(
+        server,
+        group::PICTURE_ADD,
+        &s.admin,
+        "pic",
+        small_png(),
+        &fields,
+    )
+    .await;
     ids.remove(3);
     ids.push(res["pic_id"].as_i64().unwrap());
     assert_eq!(picture_ids(server, &s.outsider, s.group).await, ids);
     upload_fails(
         server,
-        PIC_ADD,
+        group::PICTURE_ADD,
         Some(&s.creator),
         "pic",
         small_png(),
@@ -976,13 +998,21 @@ async fn intro_picture_errors() {
     let other = create_group(server, &s.outsider, "别的群").await;
     let other_s = other.to_string();
 
-    let pic = upload_ok(server, PIC_ADD, &s.creator, "pic", small_png(), &fields).await["pic_id"]
+    let pic = upload_ok(
+        server,
+        group::PICTURE_ADD,
+        &s.creator,
+        "pic",
+        small_png(),
+        &fields,
+    )
+    .await["pic_id"]
         .as_i64()
         .unwrap();
     let pic_s = pic.to_string();
     let foreign = upload_ok(
         server,
-        PIC_ADD,
+        group::PICTURE_ADD,
         &s.outsider,
         "pic",
         small_png(),
@@ -997,7 +1027,7 @@ async fn intro_picture_errors() {
     for token in s.not_managers() {
         upload_fails(
             server,
-            PIC_ADD,
+            group::PICTURE_ADD,
             Some(token),
             "pic",
             small_png(),
@@ -1008,7 +1038,7 @@ async fn intro_picture_errors() {
         .await;
         server
             .fails(
-                PIC_DEL,
+                group::PICTURE_DEL,
                 Some(token),
                 json!({ "group_id": s.group, "pic_id": pic }),
                 303,
@@ -1019,7 +1049,7 @@ async fn intro_picture_errors() {
     // The creator of this group is an outsider of the other one.
     server
         .fails(
-            PIC_DEL,
+            group::PICTURE_DEL,
             Some(&s.creator),
             json!({ "group_id": other, "pic_id": foreign }),
             303,
@@ -1033,11 +1063,21 @@ async fn intro_picture_errors() {
         truncated_png(),
         vec![0u8; 5 * 1024 * 1024 + 1],
     ] {
-        upload_fails(server, PIC_ADD, creator, "pic", bad, &fields, 333, 400).await;
+        upload_fails(
+            server,
+            group::PICTURE_ADD,
+            creator,
+            "pic",
+            bad,
+            &fields,
+            333,
+            400,
+        )
+        .await;
     }
     upload_fails(
         server,
-        PIC_ADD,
+        group::PICTURE_ADD,
         creator,
         "avatar",
         small_png(),
@@ -1046,10 +1086,20 @@ async fn intro_picture_errors() {
         400,
     )
     .await;
-    upload_fails(server, PIC_ADD, creator, "pic", small_png(), &[], 101, 400).await;
     upload_fails(
         server,
-        PIC_ADD,
+        group::PICTURE_ADD,
+        creator,
+        "pic",
+        small_png(),
+        &[],
+        101,
+        400,
+    )
+    .await;
+    upload_fails(
+        server,
+        group::PICTURE_ADD,
         creator,
         "pic",
         small_png(),
@@ -1058,9 +1108,25 @@ async fn intro_picture_errors() {
         404,
     )
     .await;
-    upload_fails(server, PIC_ADD, None, "pic", small_png(), &fields, 113, 401).await;
+    upload_fails(
+        server,
+        group::PICTURE_ADD,
+        None,
+        "pic",
+        small_png(),
+        &fields,
+        113,
+        401,
+    )
+    .await;
     server
-        .fails(PIC_ADD, creator, json!({ "group_id": s.group }), 104, 413)
+        .fails(
+            group::PICTURE_ADD,
+            creator,
+            json!({ "group_id": s.group }),
+            104,
+            413,
+        )
         .await;
 
     // Deleting: unknown ids and another group's picture are 332; bad parameters 101.
@@ -1073,11 +1139,13 @@ async fn intro_picture_errors() {
         (json!({ "group_id": 999_999, "pic_id": pic }), 301, 404),
     ];
     for (body, code, status) in cases {
-        server.fails(PIC_DEL, creator, body, code, status).await;
+        server
+            .fails(group::PICTURE_DEL, creator, body, code, status)
+            .await;
     }
     server
         .fails(
-            PIC_DEL,
+            group::PICTURE_DEL,
             None,
             json!({ "group_id": s.group, "pic_id": pic }),
             113,
@@ -1089,7 +1157,7 @@ async fn intro_picture_errors() {
     for pic_id in ["999999", foreign_s.as_str()] {
         get_fails(
             server,
-            PIC_GET,
+            group::PICTURE_GET,
             &[("token", &s.member), ("group_id", &g), ("pic_id", pic_id)],
             332,
             404,
@@ -1098,7 +1166,7 @@ async fn intro_picture_errors() {
     }
     get_fails(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[
             ("token", &s.member),
             ("group_id", "999999"),
@@ -1110,7 +1178,7 @@ async fn intro_picture_errors() {
     .await;
     get_fails(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[("token", &s.member), ("group_id", &g)],
         101,
         400,
@@ -1118,7 +1186,7 @@ async fn intro_picture_errors() {
     .await;
     get_fails(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[("group_id", &g), ("pic_id", &pic_s)],
         113,
         401,
@@ -1126,7 +1194,7 @@ async fn intro_picture_errors() {
     .await;
     server
         .fails(
-            PIC_ALL,
+            group::PICTURES,
             Some(&s.member),
             json!({ "group_id": 999_999 }),
             301,
@@ -1134,10 +1202,16 @@ async fn intro_picture_errors() {
         )
         .await;
     server
-        .fails(PIC_ALL, Some(&s.member), json!({}), 101, 400)
+        .fails(group::PICTURES, Some(&s.member), json!({}), 101, 400)
         .await;
     server
-        .fails(PIC_ALL, None, json!({ "group_id": s.group }), 113, 401)
+        .fails(
+            group::PICTURES,
+            None,
+            json!({ "group_id": s.group }),
+            113,
+            401,
+        )
         .await;
 
     // Nothing changed: one picture here, one in the other group.
@@ -1145,7 +1219,7 @@ async fn intro_picture_errors() {
     assert_eq!(picture_ids(server, &s.member, other).await, [foreign]);
     let (_, _, size) = image_of(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[("token", &s.member), ("group_id", &g), ("pic_id", &pic_s)],
     )
     .await;
@@ -1162,14 +1236,14 @@ async fn group_tags_lifecycle() {
     assert_eq!(tags(server, &s.outsider, s.group).await, json!([]));
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.creator,
             json!({ "group_id": s.group, "tag_text": "  考研  " }),
         )
         .await;
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.admin,
             json!({ "group_id": s.g(), "tag_text": "数学" }),
         )
@@ -1191,14 +1265,14 @@ async fn group_tags_lifecycle() {
     let longest = "标".repeat(20);
     server
         .ok(
-            TAG_EDIT,
+            group::TAG_EDIT,
             &s.admin,
             json!({ "group_id": s.group, "tag_id": first.to_string(), "tag_text": format!(" {longest} ") }),
         )
         .await;
     server
         .ok(
-            TAG_REMOVE,
+            group::TAG_REMOVE,
             &s.creator,
             json!({ "group_id": s.group, "tag_id": second }),
         )
@@ -1210,7 +1284,7 @@ async fn group_tags_lifecycle() {
     // A removed tag's text can be used again.
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.admin,
             json!({ "group_id": s.group, "tag_text": "数学" }),
         )
@@ -1221,14 +1295,14 @@ async fn group_tags_lifecycle() {
     assert_eq!(list[1]["tag_text"], "数学");
     server
         .ok(
-            TAG_REMOVE,
+            group::TAG_REMOVE,
             &s.admin,
             json!({ "group_id": s.group, "tag_id": list[1]["id"] }),
         )
         .await;
     server
         .ok(
-            TAG_REMOVE,
+            group::TAG_REMOVE,
             &s.creator,
             json!({ "group_id": s.group, "tag_id": first }),
         )
@@ -1244,7 +1318,7 @@ async fn group_tag_errors() {
     let other = create_group(server, &s.outsider, "别的群").await;
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.outsider,
             json!({ "group_id": other, "tag_text": "别人的" }),
         )
@@ -1254,7 +1328,7 @@ async fn group_tag_errors() {
     // Adding: empty is 362, too long or a duplicate 101, missing text 101.
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.creator,
             json!({ "group_id": s.group, "tag_text": "摄影" }),
         )
@@ -1279,12 +1353,14 @@ async fn group_tag_errors() {
         (json!({ "group_id": 999_999, "tag_text": "x" }), 301, 404),
     ];
     for (body, code, status) in cases {
-        server.fails(TAG_ADD, creator, body, code, status).await;
+        server
+            .fails(group::TAG_ADD, creator, body, code, status)
+            .await;
     }
     for token in s.not_managers() {
         server
             .fails(
-                TAG_ADD,
+                group::TAG_ADD,
                 Some(token),
                 json!({ "group_id": s.group, "tag_text": "越权" }),
                 303,
@@ -1295,7 +1371,7 @@ async fn group_tag_errors() {
     // The same text in another group is fine.
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.outsider,
             json!({ "group_id": other, "tag_text": "摄影" }),
         )
@@ -1306,7 +1382,7 @@ async fn group_tag_errors() {
         let token = if i % 2 == 0 { &s.creator } else { &s.admin };
         server
             .ok(
-                TAG_ADD,
+                group::TAG_ADD,
                 token,
                 json!({ "group_id": s.group, "tag_text": format!("标签{i}") }),
             )
@@ -1314,7 +1390,7 @@ async fn group_tag_errors() {
     }
     server
         .fails(
-            TAG_ADD,
+            group::TAG_ADD,
             Some(&s.admin),
             json!({ "group_id": s.group, "tag_text": "第十一个" }),
             363,
@@ -1372,7 +1448,9 @@ async fn group_tag_errors() {
         ),
     ];
     for (body, code, status) in cases {
-        server.fails(TAG_EDIT, creator, body, code, status).await;
+        server
+            .fails(group::TAG_EDIT, creator, body, code, status)
+            .await;
     }
     // Removing.
     let cases = [
@@ -1383,12 +1461,14 @@ async fn group_tag_errors() {
         (json!({ "group_id": 999_999, "tag_id": id }), 301, 404),
     ];
     for (body, code, status) in cases {
-        server.fails(TAG_REMOVE, creator, body, code, status).await;
+        server
+            .fails(group::TAG_REMOVE, creator, body, code, status)
+            .await;
     }
     for token in s.not_managers() {
         server
             .fails(
-                TAG_EDIT,
+                group::TAG_EDIT,
                 Some(token),
                 json!({ "group_id": s.group, "tag_id": id, "tag_text": "越权" }),
                 303,
@@ -1397,7 +1477,7 @@ async fn group_tag_errors() {
             .await;
         server
             .fails(
-                TAG_REMOVE,
+                group::TAG_REMOVE,
                 Some(token),
                 json!({ "group_id": s.group, "tag_id": id }),
                 303,
@@ -1407,7 +1487,7 @@ async fn group_tag_errors() {
     }
     server
         .fails(
-            TAG_GET,
+            group::TAGS,
             Some(&s.member),
             json!({ "group_id": 999_999 }),
             301,
@@ -1415,9 +1495,14 @@ async fn group_tag_errors() {
         )
         .await;
     server
-        .fails(TAG_GET, Some(&s.member), json!({}), 101, 400)
+        .fails(group::TAGS, Some(&s.member), json!({}), 101, 400)
         .await;
-    for path in [TAG_GET, TAG_ADD, TAG_EDIT, TAG_REMOVE] {
+    for path in [
+        group::TAGS,
+        group::TAG_ADD,
+        group::TAG_EDIT,
+        group::TAG_REMOVE,
+    ] {
         server
             .fails(
                 path,
@@ -1437,14 +1522,14 @@ async fn group_tag_errors() {
     // A removed tag is 361 the second time; its slot is free again.
     server
         .ok(
-            TAG_REMOVE,
+            group::TAG_REMOVE,
             &s.admin,
             json!({ "group_id": s.group, "tag_id": id }),
         )
         .await;
     server
         .fails(
-            TAG_REMOVE,
+            group::TAG_REMOVE,
             Some(&s.admin),
             json!({ "group_id": s.group, "tag_id": id }),
             361,
@@ -1453,7 +1538,7 @@ async fn group_tag_errors() {
         .await;
     server
         .fails(
-            TAG_EDIT,
+            group::TAG_EDIT,
             Some(&s.admin),
             json!({ "group_id": s.group, "tag_id": id, "tag_text": "复活" }),
             361,
@@ -1462,7 +1547,7 @@ async fn group_tag_errors() {
         .await;
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.admin,
             json!({ "group_id": s.group, "tag_text": "第十一个" }),
         )
@@ -1488,7 +1573,7 @@ async fn announcements_lifecycle() {
 
     let res = server
         .ok(
-            ANN_ADD,
+            group::ANN_ADD,
             &s.admin,
             json!({ "group_id": s.group, "title": "  周会通知  ", "text": "\n 周三 8 点开会 \n" }),
         )
@@ -1515,7 +1600,7 @@ async fn announcements_lifecycle() {
 
     let got = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.member,
             json!({ "group_id": s.group, "announcement_id": first }),
         )
@@ -1532,7 +1617,7 @@ async fn announcements_lifecycle() {
     assert_eq!(got.as_object().unwrap().len(), 7, "{got}");
     let by_creator = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.creator,
             json!({ "group_id": s.g(), "announcement_id": second.to_string() }),
         )
@@ -1544,14 +1629,14 @@ async fn announcements_lifecycle() {
     // The creator edits the admin's announcement: author and creation time stay.
     server
         .ok(
-            ANN_EDIT,
+            group::ANN_EDIT,
             &s.creator,
             json!({ "group_id": s.group, "announcement_id": first, "title": " 改期 ", "text": " 改到周四 " }),
         )
         .await;
     let edited = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.admin,
             json!({ "group_id": s.group, "announcement_id": first }),
         )
@@ -1570,14 +1655,14 @@ async fn announcements_lifecycle() {
     let text = "文".repeat(5000);
     server
         .ok(
-            ANN_EDIT,
+            group::ANN_EDIT,
             &s.admin,
             json!({ "group_id": s.group, "announcement_id": second, "title": format!(" {title} "), "text": format!("{text}\n") }),
         )
         .await;
     let long = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.member,
             json!({ "group_id": s.group, "announcement_id": second }),
         )
@@ -1589,7 +1674,7 @@ async fn announcements_lifecycle() {
     // Deleting.
     server
         .ok(
-            ANN_DELETE,
+            group::ANN_DELETE,
             &s.admin,
             json!({ "group_id": s.group, "announcement_id": second }),
         )
@@ -1599,7 +1684,7 @@ async fn announcements_lifecycle() {
     assert_eq!(list[0]["id"], first);
     server
         .fails(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             Some(&s.member),
             json!({ "group_id": s.group, "announcement_id": second }),
             101,
@@ -1608,7 +1693,7 @@ async fn announcements_lifecycle() {
         .await;
     server
         .ok(
-            ANN_DELETE,
+            group::ANN_DELETE,
             &s.creator,
             json!({ "group_id": s.g(), "announcement_id": first.to_string() }),
         )
@@ -1628,7 +1713,7 @@ async fn announcement_errors_and_permissions() {
     // Outsiders read nothing, not even the list.
     server
         .fails(
-            ANN_ALL,
+            group::ANNOUNCEMENTS,
             Some(&s.outsider),
             json!({ "group_id": s.group }),
             303,
@@ -1637,7 +1722,7 @@ async fn announcement_errors_and_permissions() {
         .await;
     server
         .fails(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             Some(&s.outsider),
             json!({ "group_id": s.group, "announcement_id": id }),
             303,
@@ -1648,15 +1733,15 @@ async fn announcement_errors_and_permissions() {
     for token in s.not_managers() {
         let cases = [
             (
-                ANN_ADD,
+                group::ANN_ADD,
                 json!({ "group_id": s.group, "title": "t", "text": "x" }),
             ),
             (
-                ANN_EDIT,
+                group::ANN_EDIT,
                 json!({ "group_id": s.group, "announcement_id": id, "title": "t", "text": "x" }),
             ),
             (
-                ANN_DELETE,
+                group::ANN_DELETE,
                 json!({ "group_id": s.group, "announcement_id": id }),
             ),
         ];
@@ -1712,7 +1797,9 @@ async fn announcement_errors_and_permissions() {
         ),
     ];
     for (body, code, status) in cases {
-        server.fails(ANN_ADD, creator, body, code, status).await;
+        server
+            .fails(group::ANN_ADD, creator, body, code, status)
+            .await;
     }
     // Editing.
     let cases = [
@@ -1763,10 +1850,12 @@ async fn announcement_errors_and_permissions() {
         ),
     ];
     for (body, code, status) in cases {
-        server.fails(ANN_EDIT, creator, body, code, status).await;
+        server
+            .fails(group::ANN_EDIT, creator, body, code, status)
+            .await;
     }
     // Deleting and reading unknown ones.
-    for path in [ANN_DELETE, ANN_GET] {
+    for path in [group::ANN_DELETE, group::ANNOUNCEMENT] {
         let cases = [
             (
                 json!({ "group_id": s.group, "announcement_id": 999_999 }),
@@ -1795,10 +1884,25 @@ async fn announcement_errors_and_permissions() {
         }
     }
     server
-        .fails(ANN_ALL, creator, json!({ "group_id": 999_999 }), 301, 404)
+        .fails(
+            group::ANNOUNCEMENTS,
+            creator,
+            json!({ "group_id": 999_999 }),
+            301,
+            404,
+        )
         .await;
-    server.fails(ANN_ALL, creator, json!({}), 101, 400).await;
-    for path in [ANN_ALL, ANN_GET, ANN_ADD, ANN_EDIT, ANN_DELETE, ANN_DEL_PIC] {
+    server
+        .fails(group::ANNOUNCEMENTS, creator, json!({}), 101, 400)
+        .await;
+    for path in [
+        group::ANNOUNCEMENTS,
+        group::ANNOUNCEMENT,
+        group::ANN_ADD,
+        group::ANN_EDIT,
+        group::ANN_DELETE,
+        group::ANN_DEL_PIC,
+    ] {
         server
             .fails(
                 path,
@@ -1817,7 +1921,7 @@ async fn announcement_errors_and_permissions() {
     assert_eq!(list[0]["title"], "公告");
     let got = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.admin,
             json!({ "group_id": s.group, "announcement_id": id }),
         )
@@ -1836,7 +1940,7 @@ async fn announcement_errors_and_permissions() {
         .await;
     server
         .fails(
-            ANN_ADD,
+            group::ANN_ADD,
             Some(&s.admin),
             json!({ "group_id": s.group, "title": "t", "text": "x" }),
             303,
@@ -1845,7 +1949,7 @@ async fn announcement_errors_and_permissions() {
         .await;
     server
         .fails(
-            TAG_ADD,
+            group::TAG_ADD,
             Some(&s.admin),
             json!({ "group_id": s.group, "tag_text": "x" }),
             303,
@@ -1868,7 +1972,7 @@ async fn announcement_pictures() {
     // No picture yet.
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -1882,7 +1986,7 @@ async fn announcement_pictures() {
     // The admin sets one: has_pic everywhere, served with a validator.
     let value = upload_ok(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         &s.admin,
         "pic",
         png(1200, 600, 255),
@@ -1897,7 +2001,7 @@ async fn announcement_pictures() {
     assert_eq!(list[1]["has_pic"], true);
     let got = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.member,
             json!({ "group_id": s.group, "announcement_id": id }),
         )
@@ -1905,7 +2009,7 @@ async fn announcement_pictures() {
     assert_eq!(got["announcement"]["has_pic"], true);
     let (content_type, first_etag, size) = image_of(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -1918,7 +2022,7 @@ async fn announcement_pictures() {
     // The creator replaces it: a new validator, the old one no longer matches.
     upload_ok(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         &s.creator,
         "pic",
         png(50, 40, 7),
@@ -1927,7 +2031,7 @@ async fn announcement_pictures() {
     .await;
     let (content_type, second_etag, size) = image_of(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.admin),
             ("group_id", &g),
@@ -1939,7 +2043,7 @@ async fn announcement_pictures() {
     assert_ne!(first_etag, second_etag);
     let res = fetch(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -1954,14 +2058,14 @@ async fn announcement_pictures() {
     // Removing it: 332 afterwards, and the second time.
     server
         .ok(
-            ANN_DEL_PIC,
+            group::ANN_DEL_PIC,
             &s.admin,
             json!({ "group_id": s.group, "announcement_id": id }),
         )
         .await;
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -1973,7 +2077,7 @@ async fn announcement_pictures() {
     .await;
     server
         .fails(
-            ANN_DEL_PIC,
+            group::ANN_DEL_PIC,
             Some(&s.admin),
             json!({ "group_id": s.group, "announcement_id": id }),
             332,
@@ -1982,7 +2086,7 @@ async fn announcement_pictures() {
         .await;
     server
         .fails(
-            ANN_DEL_PIC,
+            group::ANN_DEL_PIC,
             Some(&s.creator),
             json!({ "group_id": s.group, "announcement_id": plain }),
             332,
@@ -1995,7 +2099,7 @@ async fn announcement_pictures() {
     // Set again, then delete the announcement itself: the picture goes with it.
     upload_ok(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         &s.creator,
         "pic",
         solid(image::ImageFormat::WebP),
@@ -2004,7 +2108,7 @@ async fn announcement_pictures() {
     .await;
     image_of(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -2014,7 +2118,7 @@ async fn announcement_pictures() {
     .await;
     server
         .ok(
-            ANN_DELETE,
+            group::ANN_DELETE,
             &s.creator,
             json!({ "group_id": s.group, "announcement_id": id }),
         )
@@ -2022,7 +2126,7 @@ async fn announcement_pictures() {
     // An unknown announcement is 101, as for announcement/get.
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -2034,7 +2138,7 @@ async fn announcement_pictures() {
     .await;
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -2054,10 +2158,18 @@ async fn announcement_picture_errors() {
     let id = add_announcement(server, &s.creator, s.group, "公告").await;
     let id_s = id.to_string();
     let fields = [("group_id", g.as_str()), ("announcement_id", id_s.as_str())];
-    upload_ok(server, ANN_SET_PIC, &s.admin, "pic", small_png(), &fields).await;
+    upload_ok(
+        server,
+        group::ANN_SET_PIC,
+        &s.admin,
+        "pic",
+        small_png(),
+        &fields,
+    )
+    .await;
     let (_, etag, _) = image_of(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -2069,7 +2181,7 @@ async fn announcement_picture_errors() {
     // Outsiders cannot even read the picture; members only read it.
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.outsider),
             ("group_id", &g),
@@ -2082,7 +2194,7 @@ async fn announcement_picture_errors() {
     for token in s.not_managers() {
         upload_fails(
             server,
-            ANN_SET_PIC,
+            group::ANN_SET_PIC,
             Some(token),
             "pic",
             png(30, 30, 255),
@@ -2093,7 +2205,7 @@ async fn announcement_picture_errors() {
         .await;
         server
             .fails(
-                ANN_DEL_PIC,
+                group::ANN_DEL_PIC,
                 Some(token),
                 json!({ "group_id": s.group, "announcement_id": id }),
                 303,
@@ -2108,11 +2220,21 @@ async fn announcement_picture_errors() {
         truncated_png(),
         vec![0u8; 5 * 1024 * 1024 + 1],
     ] {
-        upload_fails(server, ANN_SET_PIC, creator, "pic", bad, &fields, 333, 400).await;
+        upload_fails(
+            server,
+            group::ANN_SET_PIC,
+            creator,
+            "pic",
+            bad,
+            &fields,
+            333,
+            400,
+        )
+        .await;
     }
     upload_fails(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         creator,
         "avatar",
         small_png(),
@@ -2123,7 +2245,7 @@ async fn announcement_picture_errors() {
     .await;
     upload_fails(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         creator,
         "pic",
         small_png(),
@@ -2134,7 +2256,7 @@ async fn announcement_picture_errors() {
     .await;
     upload_fails(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         creator,
         "pic",
         small_png(),
@@ -2145,7 +2267,7 @@ async fn announcement_picture_errors() {
     .await;
     upload_fails(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         creator,
         "pic",
         small_png(),
@@ -2156,7 +2278,7 @@ async fn announcement_picture_errors() {
     .await;
     upload_fails(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         creator,
         "pic",
         small_png(),
@@ -2167,7 +2289,7 @@ async fn announcement_picture_errors() {
     .await;
     upload_fails(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         None,
         "pic",
         small_png(),
@@ -2178,7 +2300,7 @@ async fn announcement_picture_errors() {
     .await;
     server
         .fails(
-            ANN_SET_PIC,
+            group::ANN_SET_PIC,
             creator,
             json!({ "group_id": s.group, "announcement_id": id }),
             104,
@@ -2200,11 +2322,13 @@ async fn announcement_picture_errors() {
         ),
     ];
     for (body, code, status) in cases {
-        server.fails(ANN_DEL_PIC, creator, body, code, status).await;
+        server
+            .fails(group::ANN_DEL_PIC, creator, body, code, status)
+            .await;
     }
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", "999999"),
@@ -2216,7 +2340,7 @@ async fn announcement_picture_errors() {
     .await;
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[("token", &s.member), ("group_id", &g)],
         101,
         400,
@@ -2224,7 +2348,7 @@ async fn announcement_picture_errors() {
     .await;
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[("group_id", &g), ("announcement_id", &id_s)],
         113,
         401,
@@ -2234,7 +2358,7 @@ async fn announcement_picture_errors() {
     // The picture is unchanged.
     let (_, after, _) = image_of(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.creator),
             ("group_id", &g),
@@ -2257,26 +2381,34 @@ async fn dismissed_groups_are_read_only() {
     // Fill the profile and an announcement with a picture before dismissing.
     server
         .ok(
-            INFO_EDIT,
+            group::INFO_EDIT,
             &s.creator,
             json!({ "group_id": s.group, "text": "旧简介" }),
         )
         .await;
     upload_ok(
         server,
-        AVATAR_ADD,
+        group::AVATAR_ADD,
         &s.creator,
         "avatar",
         png(100, 100, 255),
         &fields,
     )
     .await;
-    let pic = upload_ok(server, PIC_ADD, &s.admin, "pic", small_png(), &fields).await["pic_id"]
+    let pic = upload_ok(
+        server,
+        group::PICTURE_ADD,
+        &s.admin,
+        "pic",
+        small_png(),
+        &fields,
+    )
+    .await["pic_id"]
         .as_i64()
         .unwrap();
     server
         .ok(
-            TAG_ADD,
+            group::TAG_ADD,
             &s.admin,
             json!({ "group_id": s.group, "tag_text": "旧标签" }),
         )
@@ -2291,7 +2423,7 @@ async fn dismissed_groups_are_read_only() {
     ];
     upload_ok(
         server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         &s.admin,
         "pic",
         small_png(),
@@ -2301,7 +2433,7 @@ async fn dismissed_groups_are_read_only() {
     let ann_list = announcements(server, &s.member, s.group).await;
     let (_, avatar_etag, _) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.member), ("group_id", &g)],
     )
     .await;
@@ -2310,32 +2442,44 @@ async fn dismissed_groups_are_read_only() {
 
     // Every write by a member of any role is 304; outsiders are still 303.
     let writes = [
-        (INFO_EDIT, json!({ "group_id": s.group, "text": "新简介" })),
-        (SET_NAME, json!({ "group_id": s.group, "name": "新名字" })),
-        (PIC_DEL, json!({ "group_id": s.group, "pic_id": pic })),
         (
-            TAG_ADD,
+            group::INFO_EDIT,
+            json!({ "group_id": s.group, "text": "新简介" }),
+        ),
+        (
+            group::SET_NAME,
+            json!({ "group_id": s.group, "name": "新名字" }),
+        ),
+        (
+            group::PICTURE_DEL,
+            json!({ "group_id": s.group, "pic_id": pic }),
+        ),
+        (
+            group::TAG_ADD,
             json!({ "group_id": s.group, "tag_text": "新标签" }),
         ),
         (
-            TAG_EDIT,
+            group::TAG_EDIT,
             json!({ "group_id": s.group, "tag_id": tag, "tag_text": "新标签" }),
         ),
-        (TAG_REMOVE, json!({ "group_id": s.group, "tag_id": tag })),
         (
-            ANN_ADD,
+            group::TAG_REMOVE,
+            json!({ "group_id": s.group, "tag_id": tag }),
+        ),
+        (
+            group::ANN_ADD,
             json!({ "group_id": s.group, "title": "新", "text": "新" }),
         ),
         (
-            ANN_EDIT,
+            group::ANN_EDIT,
             json!({ "group_id": s.group, "announcement_id": ann, "title": "新", "text": "新" }),
         ),
         (
-            ANN_DELETE,
+            group::ANN_DELETE,
             json!({ "group_id": s.group, "announcement_id": ann }),
         ),
         (
-            ANN_DEL_PIC,
+            group::ANN_DEL_PIC,
             json!({ "group_id": s.group, "announcement_id": ann }),
         ),
     ];
@@ -2350,9 +2494,9 @@ async fn dismissed_groups_are_read_only() {
             .await;
     }
     let uploads: [(&str, &str, Fields); 3] = [
-        (AVATAR_ADD, "avatar", &fields),
-        (PIC_ADD, "pic", &fields),
-        (ANN_SET_PIC, "pic", &ann_fields),
+        (group::AVATAR_ADD, "avatar", &fields),
+        (group::PICTURE_ADD, "pic", &fields),
+        (group::ANN_SET_PIC, "pic", &ann_fields),
     ];
     for (path, field, form) in uploads {
         for token in [&s.creator, &s.admin, &s.member] {
@@ -2395,7 +2539,7 @@ async fn dismissed_groups_are_read_only() {
     assert_eq!(info(server, &s.member, s.group).await["my_role"], "member");
     let (_, etag, size) = image_of(
         server,
-        AVATAR_GET,
+        group::AVATAR_GET,
         &[("token", &s.outsider), ("group_id", &g)],
     )
     .await;
@@ -2404,7 +2548,7 @@ async fn dismissed_groups_are_read_only() {
     let pic_s = pic.to_string();
     image_of(
         server,
-        PIC_GET,
+        group::PICTURE_GET,
         &[("token", &s.outsider), ("group_id", &g), ("pic_id", &pic_s)],
     )
     .await;
@@ -2412,7 +2556,7 @@ async fn dismissed_groups_are_read_only() {
     assert_eq!(announcements(server, &s.member, s.group).await, ann_list);
     let got = server
         .ok(
-            ANN_GET,
+            group::ANNOUNCEMENT,
             &s.member,
             json!({ "group_id": s.group, "announcement_id": ann }),
         )
@@ -2421,7 +2565,7 @@ async fn dismissed_groups_are_read_only() {
     assert_eq!(got["announcement"]["has_pic"], true);
     image_of(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.member),
             ("group_id", &g),
@@ -2432,7 +2576,7 @@ async fn dismissed_groups_are_read_only() {
     // Announcements stay closed to outsiders.
     server
         .fails(
-            ANN_ALL,
+            group::ANNOUNCEMENTS,
             Some(&s.outsider),
             json!({ "group_id": s.group }),
             303,
@@ -2441,7 +2585,7 @@ async fn dismissed_groups_are_read_only() {
         .await;
     get_fails(
         server,
-        ANN_GET_PIC,
+        group::ANN_GET_PIC,
         &[
             ("token", &s.outsider),
             ("group_id", &g),
@@ -2477,7 +2621,7 @@ async fn pictures_that_go_leave_no_bytes_behind() {
     for side in [40, 50] {
         upload_ok(
             &server,
-            AVATAR_ADD,
+            group::AVATAR_ADD,
             &owner,
             "avatar",
             png(side, side, 255),
@@ -2492,13 +2636,29 @@ async fn pictures_that_go_leave_no_bytes_behind() {
     }
 
     let intro = format!("picture/group/{group}");
-    let first = upload_ok(&server, PIC_ADD, &owner, "pic", png(30, 20, 255), &fields).await;
-    upload_ok(&server, PIC_ADD, &owner, "pic", png(20, 30, 255), &fields).await;
+    let first = upload_ok(
+        &server,
+        group::PICTURE_ADD,
+        &owner,
+        "pic",
+        png(30, 20, 255),
+        &fields,
+    )
+    .await;
+    upload_ok(
+        &server,
+        group::PICTURE_ADD,
+        &owner,
+        "pic",
+        png(20, 30, 255),
+        &fields,
+    )
+    .await;
     assert_eq!(stored_pictures(&server, &intro).len(), 2);
     let pic_id = first["pic_id"].as_i64().unwrap();
     server
         .ok(
-            PIC_DEL,
+            group::PICTURE_DEL,
             &owner,
             json!({ "group_id": group, "pic_id": pic_id }),
         )
@@ -2510,7 +2670,7 @@ async fn pictures_that_go_leave_no_bytes_behind() {
     let ann_fields = [("group_id", g.as_str()), ("announcement_id", id_s.as_str())];
     upload_ok(
         &server,
-        ANN_SET_PIC,
+        group::ANN_SET_PIC,
         &owner,
         "pic",
         png(25, 25, 255),
@@ -2521,7 +2681,7 @@ async fn pictures_that_go_leave_no_bytes_behind() {
     assert_eq!(stored_pictures(&server, &announced).len(), 1);
     server
         .ok(
-            ANN_DELETE,
+            group::ANN_DELETE,
             &owner,
             json!({ "group_id": group, "announcement_id": id }),
         )

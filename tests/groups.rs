@@ -4,24 +4,9 @@
 
 mod common;
 
+use common::paths::{group, user};
 use common::Server;
 use serde_json::{json, Value};
-
-const CREATE: &str = "/group/external/group/create";
-const JOIN: &str = "/group/external/group/join";
-const INBOX: &str = "/group/external/joinRequest/getAll";
-const PROCESS: &str = "/group/external/joinRequest/process";
-const SEARCH: &str = "/group/external/search/group";
-const MY_GROUPS: &str = "/group/external/search/my_group";
-const GROUP_INFO: &str = "/group/internal/info/text/get";
-const MEMBERS: &str = "/group/internal/member/get";
-const REMOVE: &str = "/group/internal/member/remove";
-const NICKNAME: &str = "/group/internal/member/setNickname";
-const RATE: &str = "/group/internal/member/rate";
-const SWITCH_ADMIN: &str = "/group/internal/member/switchAdmin";
-const DISMISS: &str = "/group/internal/setting/dismiss";
-const EXIT: &str = "/group/internal/setting/exit";
-const USER_INFO: &str = "/user/info/text/getInfo";
 
 /// A signed-in user.
 struct User {
@@ -44,7 +29,7 @@ async fn user(server: &Server, openid: &str) -> User {
 async fn create(server: &Server, owner: &User, kind: &str, name: &str, limit: i64) -> i64 {
     let res = server
         .ok(
-            CREATE,
+            group::CREATE,
             &owner.token,
             json!({ "type": kind, "name": name, "user_limit": limit }),
         )
@@ -55,7 +40,7 @@ async fn create(server: &Server, owner: &User, kind: &str, name: &str, limit: i6
 
 async fn join(server: &Server, who: &User, group: i64) -> i64 {
     let res = server
-        .ok(JOIN, &who.token, json!({ "group_id": group }))
+        .ok(group::JOIN, &who.token, json!({ "group_id": group }))
         .await;
     res["request_id"].as_i64().expect("request_id")
 }
@@ -63,7 +48,7 @@ async fn join(server: &Server, who: &User, group: i64) -> i64 {
 async fn process(server: &Server, manager: &User, request: i64, approve: bool) {
     server
         .ok(
-            PROCESS,
+            group::PROCESS,
             &manager.token,
             json!({ "request_id": request, "action": approve }),
         )
@@ -79,7 +64,7 @@ async fn admit(server: &Server, manager: &User, who: &User, group: i64) {
 async fn switch_admin(server: &Server, creator: &User, group: i64, target: &User) -> bool {
     let res = server
         .ok(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             &creator.token,
             json!({ "group_id": group, "user_id": target.id }),
         )
@@ -90,7 +75,7 @@ async fn switch_admin(server: &Server, creator: &User, group: i64, target: &User
 /// The group as anyone sees it (user_cnt, user_limit, name, type).
 async fn group_info(server: &Server, who: &User, group: i64) -> Value {
     server
-        .ok(GROUP_INFO, &who.token, json!({ "group_id": group }))
+        .ok(group::INFO_GET, &who.token, json!({ "group_id": group }))
         .await
 }
 
@@ -102,7 +87,7 @@ async fn user_cnt(server: &Server, who: &User, group: i64) -> i64 {
 
 async fn members(server: &Server, who: &User, group: i64) -> Vec<Value> {
     server
-        .ok(MEMBERS, &who.token, json!({ "group_id": group }))
+        .ok(group::MEMBERS, &who.token, json!({ "group_id": group }))
         .await["users"]
         .as_array()
         .expect("users")
@@ -118,7 +103,7 @@ async fn member_ids(server: &Server, who: &User, group: i64) -> Vec<String> {
 }
 
 async fn inbox(server: &Server, who: &User) -> Vec<Value> {
-    server.ok(INBOX, &who.token, json!({})).await["join_requests"]
+    server.ok(group::JOIN_REQUESTS, &who.token, json!({})).await["join_requests"]
         .as_array()
         .expect("join_requests")
         .clone()
@@ -145,7 +130,7 @@ async fn set_account_nickname(server: &Server, who: &User, nickname: &str) {
 }
 
 async fn account_nickname(server: &Server, who: &User) -> String {
-    server.ok(USER_INFO, &who.token, json!({})).await["nickname"]
+    server.ok(user::GET_INFO, &who.token, json!({})).await["nickname"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -154,7 +139,7 @@ async fn account_nickname(server: &Server, who: &User) -> String {
 async fn rate_ok(server: &Server, who: &User, group: i64, rates: Value) {
     server
         .ok(
-            RATE,
+            group::RATE,
             &who.token,
             json!({ "group_id": group, "rates": rates }),
         )
@@ -164,7 +149,11 @@ async fn rate_ok(server: &Server, who: &User, group: i64, rates: Value) {
 /// (star_rating, rating_count) of a user as others see it.
 async fn rating_of(server: &Server, viewer: &User, target: &User) -> (f64, i64) {
     let info = server
-        .ok(USER_INFO, &viewer.token, json!({ "user_id": target.id }))
+        .ok(
+            user::GET_INFO,
+            &viewer.token,
+            json!({ "user_id": target.id }),
+        )
         .await;
     (
         info["star_rating"].as_f64().expect("star_rating"),
@@ -241,7 +230,7 @@ async fn create_makes_the_creator_the_only_member() {
     assert_eq!(last["name"], "名".repeat(30));
     assert_eq!(last["user_limit"], 500);
     let mine = server
-        .ok(MY_GROUPS, &alice.token, json!({ "type": "" }))
+        .ok(group::MY_GROUPS, &alice.token, json!({ "type": "" }))
         .await;
     assert_eq!(mine["total"], ids.len());
 }
@@ -276,12 +265,12 @@ async fn create_errors() {
         body(Value::Null, json!("组"), json!(10)),
     ];
     for bad in bad_params {
-        server.fails(CREATE, alice.t(), bad, 101, 400).await;
+        server.fails(group::CREATE, alice.t(), bad, 101, 400).await;
     }
     for kind in ["打麻将", "", "学"] {
         server
             .fails(
-                CREATE,
+                group::CREATE,
                 alice.t(),
                 json!({ "type": kind, "name": "组", "user_limit": 10 }),
                 351,
@@ -291,7 +280,7 @@ async fn create_errors() {
     }
     server
         .fails(
-            CREATE,
+            group::CREATE,
             None,
             json!({ "type": "学习", "name": "组", "user_limit": 10 }),
             113,
@@ -301,7 +290,7 @@ async fn create_errors() {
 
     // Nothing was created.
     let mine = server
-        .ok(MY_GROUPS, &alice.token, json!({ "type": "" }))
+        .ok(group::MY_GROUPS, &alice.token, json!({ "type": "" }))
         .await;
     assert_eq!(mine["total"], 0, "{mine}");
     assert_eq!(mine["groups"], json!([]));
@@ -318,7 +307,11 @@ async fn join_requests_are_approved_or_rejected() {
 
     // The id may come as a decimal string.
     let bob_req = server
-        .ok(JOIN, &bob.token, json!({ "group_id": group.to_string() }))
+        .ok(
+            group::JOIN,
+            &bob.token,
+            json!({ "group_id": group.to_string() }),
+        )
         .await["request_id"]
         .as_i64()
         .unwrap();
@@ -341,7 +334,13 @@ async fn join_requests_are_approved_or_rejected() {
     );
     // Requesters are not members yet.
     server
-        .fails(MEMBERS, bob.t(), json!({ "group_id": group }), 303, 403)
+        .fails(
+            group::MEMBERS,
+            bob.t(),
+            json!({ "group_id": group }),
+            303,
+            403,
+        )
         .await;
     assert!(inbox(&server, &bob).await.is_empty());
 
@@ -362,7 +361,13 @@ async fn join_requests_are_approved_or_rejected() {
     assert_eq!(user_cnt(&server, &owner, group).await, 2);
     assert!(inbox(&server, &owner).await.is_empty());
     server
-        .fails(MEMBERS, carol.t(), json!({ "group_id": group }), 303, 403)
+        .fails(
+            group::MEMBERS,
+            carol.t(),
+            json!({ "group_id": group }),
+            303,
+            403,
+        )
         .await;
     let again = join(&server, &carol, group).await;
     assert_ne!(again, carol_req);
@@ -372,7 +377,7 @@ async fn join_requests_are_approved_or_rejected() {
     for (request, action) in [(bob_req, true), (bob_req, false), (carol_req, true)] {
         server
             .fails(
-                PROCESS,
+                group::PROCESS,
                 owner.t(),
                 json!({ "request_id": request, "action": action }),
                 313,
@@ -382,7 +387,7 @@ async fn join_requests_are_approved_or_rejected() {
     }
     server
         .fails(
-            PROCESS,
+            group::PROCESS,
             owner.t(),
             json!({ "request_id": 987_654, "action": true }),
             313,
@@ -412,7 +417,7 @@ async fn process_accepts_string_and_number_actions() {
         let request = join(&server, &who, group).await;
         server
             .ok(
-                PROCESS,
+                group::PROCESS,
                 &owner.token,
                 json!({ "request_id": request.to_string(), "action": action }),
             )
@@ -436,13 +441,13 @@ async fn process_accepts_string_and_number_actions() {
         json!({ "action": true }),
         json!({ "request_id": "abc", "action": true }),
     ] {
-        server.fails(PROCESS, owner.t(), bad, 101, 400).await;
+        server.fails(group::PROCESS, owner.t(), bad, 101, 400).await;
     }
     // The bad calls left the request pending.
     assert_eq!(inbox_ids(&server, &owner).await, vec![request]);
     server
         .fails(
-            PROCESS,
+            group::PROCESS,
             None,
             json!({ "request_id": request, "action": true }),
             113,
@@ -460,16 +465,34 @@ async fn join_errors() {
     let erin = user(&server, "joinerr-erin").await;
 
     server
-        .fails(JOIN, dave.t(), json!({ "group_id": 999_999 }), 301, 404)
+        .fails(
+            group::JOIN,
+            dave.t(),
+            json!({ "group_id": 999_999 }),
+            301,
+            404,
+        )
         .await;
     for member in [&t.creator, &t.admin, &t.member] {
         server
-            .fails(JOIN, member.t(), json!({ "group_id": t.group }), 311, 409)
+            .fails(
+                group::JOIN,
+                member.t(),
+                json!({ "group_id": t.group }),
+                311,
+                409,
+            )
             .await;
     }
     let first = join(&server, &dave, t.group).await;
     server
-        .fails(JOIN, dave.t(), json!({ "group_id": t.group }), 312, 409)
+        .fails(
+            group::JOIN,
+            dave.t(),
+            json!({ "group_id": t.group }),
+            312,
+            409,
+        )
         .await;
     // Still just one pending request.
     assert_eq!(inbox_ids(&server, &t.creator).await, vec![first]);
@@ -478,7 +501,13 @@ async fn join_errors() {
     process(&server, &t.admin, first, true).await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 4);
     server
-        .fails(JOIN, erin.t(), json!({ "group_id": t.group }), 314, 413)
+        .fails(
+            group::JOIN,
+            erin.t(),
+            json!({ "group_id": t.group }),
+            314,
+            413,
+        )
         .await;
     assert!(inbox(&server, &t.creator).await.is_empty());
 
@@ -488,19 +517,29 @@ async fn join_errors() {
         json!({ "group_id": 1.5 }),
         json!({ "group_id": [1] }),
     ] {
-        server.fails(JOIN, erin.t(), bad, 101, 400).await;
+        server.fails(group::JOIN, erin.t(), bad, 101, 400).await;
     }
     server
-        .fails(JOIN, None, json!({ "group_id": t.group }), 113, 401)
+        .fails(group::JOIN, None, json!({ "group_id": t.group }), 113, 401)
         .await;
 
     // Dismissed groups take no requests.
     let other = create(&server, &t.creator, "其他", "散伙饭", 10).await;
     server
-        .ok(DISMISS, &t.creator.token, json!({ "group_id": other }))
+        .ok(
+            group::DISMISS,
+            &t.creator.token,
+            json!({ "group_id": other }),
+        )
         .await;
     server
-        .fails(JOIN, erin.t(), json!({ "group_id": other }), 304, 403)
+        .fails(
+            group::JOIN,
+            erin.t(),
+            json!({ "group_id": other }),
+            304,
+            403,
+        )
         .await;
 }
 
@@ -548,12 +587,18 @@ async fn inbox_lists_requests_of_managed_active_groups_only() {
 
     // Requests of a dismissed group leave every inbox.
     server
-        .ok(DISMISS, &t.creator.token, json!({ "group_id": t.group }))
+        .ok(
+            group::DISMISS,
+            &t.creator.token,
+            json!({ "group_id": t.group }),
+        )
         .await;
     assert_eq!(inbox_ids(&server, &t.creator).await, vec![x_second]);
     assert!(inbox(&server, &t.member).await.is_empty());
 
-    server.fails(INBOX, None, json!({}), 113, 401).await;
+    server
+        .fails(group::JOIN_REQUESTS, None, json!({}), 113, 401)
+        .await;
 }
 
 #[tokio::test]
@@ -568,7 +613,7 @@ async fn only_managers_process_requests() {
         for action in [true, false] {
             server
                 .fails(
-                    PROCESS,
+                    group::PROCESS,
                     who.t(),
                     json!({ "request_id": request, "action": action }),
                     303,
@@ -582,7 +627,7 @@ async fn only_managers_process_requests() {
     create(&server, &elsewhere, "学习", "别的组", 10).await;
     server
         .fails(
-            PROCESS,
+            group::PROCESS,
             elsewhere.t(),
             json!({ "request_id": request, "action": true }),
             303,
@@ -619,7 +664,7 @@ async fn approving_into_a_full_group_keeps_the_request_pending() {
     assert_eq!(user_cnt(&server, &owner, group).await, 2);
     server
         .fails(
-            PROCESS,
+            group::PROCESS,
             owner.t(),
             json!({ "request_id": b_req, "action": true }),
             314,
@@ -632,7 +677,7 @@ async fn approving_into_a_full_group_keeps_the_request_pending() {
 
     // Once someone leaves, the same request goes through.
     server
-        .ok(EXIT, &a.token, json!({ "group_id": group }))
+        .ok(group::EXIT, &a.token, json!({ "group_id": group }))
         .await;
     assert_eq!(user_cnt(&server, &owner, group).await, 1);
     process(&server, &owner, b_req, true).await;
@@ -646,7 +691,7 @@ async fn approving_into_a_full_group_keeps_the_request_pending() {
     // Rejecting works even when the group is full.
     let c = user(&server, "full-c").await;
     server
-        .ok(EXIT, &b.token, json!({ "group_id": group }))
+        .ok(group::EXIT, &b.token, json!({ "group_id": group }))
         .await;
     let c_req = join(&server, &c, group).await;
     admit(&server, &owner, &a, group).await;
@@ -671,12 +716,12 @@ async fn racing_approvals_never_overfill_a_group() {
 
         let (by_creator, by_admin) = tokio::join!(
             server.post(
-                PROCESS,
+                group::PROCESS,
                 Some(&creator.token),
                 json!({ "request_id": x_req, "action": true }),
             ),
             server.post(
-                PROCESS,
+                group::PROCESS,
                 Some(&admin.token),
                 json!({ "request_id": y_req, "action": true }),
             ),
@@ -713,7 +758,7 @@ async fn member_list_shows_roles_and_nicknames() {
     set_account_nickname(&server, &t.admin, "管理员账号").await;
     server
         .ok(
-            NICKNAME,
+            group::NICKNAME,
             &t.admin.token,
             json!({ "group_id": t.group, "nickname": "  组内小王  " }),
         )
@@ -753,7 +798,7 @@ async fn member_list_shows_roles_and_nicknames() {
 
     server
         .fails(
-            MEMBERS,
+            group::MEMBERS,
             t.outsider.t(),
             json!({ "group_id": t.group }),
             303,
@@ -762,7 +807,7 @@ async fn member_list_shows_roles_and_nicknames() {
         .await;
     server
         .fails(
-            MEMBERS,
+            group::MEMBERS,
             t.member.t(),
             json!({ "group_id": 424_242 }),
             301,
@@ -770,10 +815,16 @@ async fn member_list_shows_roles_and_nicknames() {
         )
         .await;
     server
-        .fails(MEMBERS, t.member.t(), json!({}), 101, 400)
+        .fails(group::MEMBERS, t.member.t(), json!({}), 101, 400)
         .await;
     server
-        .fails(MEMBERS, None, json!({ "group_id": t.group }), 113, 401)
+        .fails(
+            group::MEMBERS,
+            None,
+            json!({ "group_id": t.group }),
+            113,
+            401,
+        )
         .await;
 }
 
@@ -795,7 +846,7 @@ async fn set_nickname_rules() {
     ] {
         server
             .ok(
-                NICKNAME,
+                group::NICKNAME,
                 &who.token,
                 json!({ "group_id": t.group, "nickname": nickname }),
             )
@@ -809,7 +860,7 @@ async fn set_nickname_rules() {
     let long = "长".repeat(32);
     server
         .ok(
-            NICKNAME,
+            group::NICKNAME,
             &t.member.token,
             json!({ "group_id": t.group, "nickname": long }),
         )
@@ -832,7 +883,7 @@ async fn set_nickname_rules() {
         (json!({ "nickname": "小明" }), 101, 400),
     ] {
         server
-            .fails(NICKNAME, t.member.t(), body, code, status)
+            .fails(group::NICKNAME, t.member.t(), body, code, status)
             .await;
     }
     // Refused calls changed nothing.
@@ -843,7 +894,7 @@ async fn set_nickname_rules() {
 
     server
         .fails(
-            NICKNAME,
+            group::NICKNAME,
             t.outsider.t(),
             json!({ "group_id": t.group, "nickname": "混进来" }),
             303,
@@ -852,7 +903,7 @@ async fn set_nickname_rules() {
         .await;
     server
         .fails(
-            NICKNAME,
+            group::NICKNAME,
             t.member.t(),
             json!({ "group_id": 515_151, "nickname": "小明" }),
             301,
@@ -861,7 +912,7 @@ async fn set_nickname_rules() {
         .await;
     server
         .fails(
-            NICKNAME,
+            group::NICKNAME,
             None,
             json!({ "group_id": t.group, "nickname": "小明" }),
             113,
@@ -893,25 +944,25 @@ async fn remove_member_rules() {
         (&t.outsider, &t.member),
     ] {
         server
-            .fails(REMOVE, actor.t(), remove(target), 303, 403)
+            .fails(group::REMOVE, actor.t(), remove(target), 303, 403)
             .await;
     }
     // Admins remove neither the creator, nor other admins, nor themselves.
     for target in [&t.creator, &second_admin, &t.admin] {
         server
-            .fails(REMOVE, t.admin.t(), remove(target), 303, 403)
+            .fails(group::REMOVE, t.admin.t(), remove(target), 303, 403)
             .await;
     }
     // The creator cannot remove themselves.
     server
-        .fails(REMOVE, t.creator.t(), remove(&t.creator), 303, 403)
+        .fails(group::REMOVE, t.creator.t(), remove(&t.creator), 303, 403)
         .await;
     // Targets outside the group: 302.
     for actor in [&t.creator, &t.admin] {
         for target in [json!(t.outsider.id), json!("no-such-user"), json!(123_456)] {
             server
                 .fails(
-                    REMOVE,
+                    group::REMOVE,
                     actor.t(),
                     json!({ "group_id": t.group, "user_id": target }),
                     302,
@@ -922,7 +973,7 @@ async fn remove_member_rules() {
     }
     server
         .fails(
-            REMOVE,
+            group::REMOVE,
             t.creator.t(),
             json!({ "group_id": 777_777, "user_id": m2.id }),
             301,
@@ -934,30 +985,42 @@ async fn remove_member_rules() {
         json!({ "user_id": m2.id }),
         json!({ "group_id": t.group, "user_id": true }),
     ] {
-        server.fails(REMOVE, t.creator.t(), bad, 101, 400).await;
+        server
+            .fails(group::REMOVE, t.creator.t(), bad, 101, 400)
+            .await;
     }
-    server.fails(REMOVE, None, remove(&m2), 113, 401).await;
+    server
+        .fails(group::REMOVE, None, remove(&m2), 113, 401)
+        .await;
     // None of that changed anything.
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 6);
     assert_eq!(member_ids(&server, &t.creator, t.group).await.len(), 6);
 
     // An admin removes an ordinary member.
-    server.ok(REMOVE, &t.admin.token, remove(&m2)).await;
+    server.ok(group::REMOVE, &t.admin.token, remove(&m2)).await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 5);
     assert!(!member_ids(&server, &t.creator, t.group)
         .await
         .contains(&m2.id));
     server
-        .fails(MEMBERS, m2.t(), json!({ "group_id": t.group }), 303, 403)
+        .fails(
+            group::MEMBERS,
+            m2.t(),
+            json!({ "group_id": t.group }),
+            303,
+            403,
+        )
         .await;
     // Removing them again: no longer in the group.
     server
-        .fails(REMOVE, t.admin.t(), remove(&m2), 302, 404)
+        .fails(group::REMOVE, t.admin.t(), remove(&m2), 302, 404)
         .await;
     // The creator removes an ordinary member and an admin.
-    server.ok(REMOVE, &t.creator.token, remove(&m3)).await;
     server
-        .ok(REMOVE, &t.creator.token, remove(&second_admin))
+        .ok(group::REMOVE, &t.creator.token, remove(&m3))
+        .await;
+    server
+        .ok(group::REMOVE, &t.creator.token, remove(&second_admin))
         .await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 3);
     let mut ids = member_ids(&server, &t.creator, t.group).await;
@@ -978,19 +1041,23 @@ async fn remove_member_rules() {
 
     // After dismissal: members get 304, outsiders 303.
     server
-        .ok(DISMISS, &t.creator.token, json!({ "group_id": t.group }))
+        .ok(
+            group::DISMISS,
+            &t.creator.token,
+            json!({ "group_id": t.group }),
+        )
         .await;
     server
-        .fails(REMOVE, t.creator.t(), remove(&t.member), 304, 403)
+        .fails(group::REMOVE, t.creator.t(), remove(&t.member), 304, 403)
         .await;
     server
-        .fails(REMOVE, t.admin.t(), remove(&t.member), 304, 403)
+        .fails(group::REMOVE, t.admin.t(), remove(&t.member), 304, 403)
         .await;
     server
-        .fails(REMOVE, t.member.t(), remove(&m2), 304, 403)
+        .fails(group::REMOVE, t.member.t(), remove(&m2), 304, 403)
         .await;
     server
-        .fails(REMOVE, t.outsider.t(), remove(&t.member), 303, 403)
+        .fails(group::REMOVE, t.outsider.t(), remove(&t.member), 303, 403)
         .await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 4);
 }
@@ -1017,7 +1084,7 @@ async fn switch_admin_rules() {
     // ...and remove ordinary members.
     server
         .ok(
-            REMOVE,
+            group::REMOVE,
             &t.member.token,
             json!({ "group_id": t.group, "user_id": x.id }),
         )
@@ -1031,7 +1098,7 @@ async fn switch_admin_rules() {
     let again = join(&server, &x, t.group).await;
     server
         .fails(
-            PROCESS,
+            group::PROCESS,
             t.member.t(),
             json!({ "request_id": again, "action": true }),
             303,
@@ -1050,22 +1117,28 @@ async fn switch_admin_rules() {
         (&t.outsider, &t.member),
     ] {
         server
-            .fails(SWITCH_ADMIN, actor.t(), body(target), 303, 403)
+            .fails(group::SWITCH_ADMIN, actor.t(), body(target), 303, 403)
             .await;
     }
     // The creator is always an admin.
     server
-        .fails(SWITCH_ADMIN, t.creator.t(), body(&t.creator), 303, 403)
+        .fails(
+            group::SWITCH_ADMIN,
+            t.creator.t(),
+            body(&t.creator),
+            303,
+            403,
+        )
         .await;
     // Non-members: 302 (x has a pending request but is no member).
     for target in [&t.outsider, &x] {
         server
-            .fails(SWITCH_ADMIN, t.creator.t(), body(target), 302, 404)
+            .fails(group::SWITCH_ADMIN, t.creator.t(), body(target), 302, 404)
             .await;
     }
     server
         .fails(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             t.creator.t(),
             json!({ "group_id": t.group, "user_id": "ghost" }),
             302,
@@ -1074,7 +1147,7 @@ async fn switch_admin_rules() {
         .await;
     server
         .fails(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             t.creator.t(),
             json!({ "group_id": 868_686, "user_id": t.member.id }),
             301,
@@ -1083,7 +1156,7 @@ async fn switch_admin_rules() {
         .await;
     server
         .fails(
-            SWITCH_ADMIN,
+            group::SWITCH_ADMIN,
             t.creator.t(),
             json!({ "group_id": t.group }),
             101,
@@ -1091,7 +1164,7 @@ async fn switch_admin_rules() {
         )
         .await;
     server
-        .fails(SWITCH_ADMIN, None, body(&t.member), 113, 401)
+        .fails(group::SWITCH_ADMIN, None, body(&t.member), 113, 401)
         .await;
     // Refused calls changed nothing.
     let list = members(&server, &t.creator, t.group).await;
@@ -1101,13 +1174,29 @@ async fn switch_admin_rules() {
 
     // Dismissed: the creator gets 304, an outsider 303.
     server
-        .ok(DISMISS, &t.creator.token, json!({ "group_id": t.group }))
+        .ok(
+            group::DISMISS,
+            &t.creator.token,
+            json!({ "group_id": t.group }),
+        )
         .await;
     server
-        .fails(SWITCH_ADMIN, t.creator.t(), body(&t.member), 304, 403)
+        .fails(
+            group::SWITCH_ADMIN,
+            t.creator.t(),
+            body(&t.member),
+            304,
+            403,
+        )
         .await;
     server
-        .fails(SWITCH_ADMIN, t.outsider.t(), body(&t.member), 303, 403)
+        .fails(
+            group::SWITCH_ADMIN,
+            t.outsider.t(),
+            body(&t.member),
+            303,
+            403,
+        )
         .await;
 }
 
@@ -1117,29 +1206,41 @@ async fn exit_rules() {
     let t = team(&server, "exit", 10).await;
     let g = json!({ "group_id": t.group });
 
-    server.fails(EXIT, t.creator.t(), g.clone(), 315, 403).await;
     server
-        .fails(EXIT, t.outsider.t(), g.clone(), 303, 403)
+        .fails(group::EXIT, t.creator.t(), g.clone(), 315, 403)
         .await;
     server
-        .fails(EXIT, t.member.t(), json!({ "group_id": 919_191 }), 301, 404)
+        .fails(group::EXIT, t.outsider.t(), g.clone(), 303, 403)
         .await;
-    server.fails(EXIT, t.member.t(), json!({}), 101, 400).await;
-    server.fails(EXIT, None, g.clone(), 113, 401).await;
+    server
+        .fails(
+            group::EXIT,
+            t.member.t(),
+            json!({ "group_id": 919_191 }),
+            301,
+            404,
+        )
+        .await;
+    server
+        .fails(group::EXIT, t.member.t(), json!({}), 101, 400)
+        .await;
+    server.fails(group::EXIT, None, g.clone(), 113, 401).await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 3);
 
-    server.ok(EXIT, &t.member.token, g.clone()).await;
+    server.ok(group::EXIT, &t.member.token, g.clone()).await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 2);
     server
-        .fails(MEMBERS, t.member.t(), g.clone(), 303, 403)
+        .fails(group::MEMBERS, t.member.t(), g.clone(), 303, 403)
         .await;
     // Leaving twice: no longer a member.
-    server.fails(EXIT, t.member.t(), g.clone(), 303, 403).await;
+    server
+        .fails(group::EXIT, t.member.t(), g.clone(), 303, 403)
+        .await;
     // Admins may leave too, and lose the inbox.
     let x = user(&server, "exit-x").await;
     let request = join(&server, &x, t.group).await;
     assert_eq!(inbox_ids(&server, &t.admin).await, vec![request]);
-    server.ok(EXIT, &t.admin.token, g.clone()).await;
+    server.ok(group::EXIT, &t.admin.token, g.clone()).await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 1);
     assert!(inbox(&server, &t.admin).await.is_empty());
     assert_eq!(
@@ -1150,10 +1251,16 @@ async fn exit_rules() {
     admit(&server, &t.creator, &t.member, t.group).await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 2);
 
-    server.ok(DISMISS, &t.creator.token, g.clone()).await;
-    server.fails(EXIT, t.member.t(), g.clone(), 304, 403).await;
-    server.fails(EXIT, t.creator.t(), g.clone(), 304, 403).await;
-    server.fails(EXIT, t.admin.t(), g.clone(), 303, 403).await;
+    server.ok(group::DISMISS, &t.creator.token, g.clone()).await;
+    server
+        .fails(group::EXIT, t.member.t(), g.clone(), 304, 403)
+        .await;
+    server
+        .fails(group::EXIT, t.creator.t(), g.clone(), 304, 403)
+        .await;
+    server
+        .fails(group::EXIT, t.admin.t(), g.clone(), 303, 403)
+        .await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 2);
 }
 
@@ -1163,11 +1270,13 @@ async fn only_the_creator_dismisses() {
     let t = team(&server, "dismiss", 10).await;
     let g = json!({ "group_id": t.group });
     for who in [&t.admin, &t.member, &t.outsider] {
-        server.fails(DISMISS, who.t(), g.clone(), 303, 403).await;
+        server
+            .fails(group::DISMISS, who.t(), g.clone(), 303, 403)
+            .await;
     }
     server
         .fails(
-            DISMISS,
+            group::DISMISS,
             t.creator.t(),
             json!({ "group_id": 313_131 }),
             301,
@@ -1175,15 +1284,17 @@ async fn only_the_creator_dismisses() {
         )
         .await;
     server
-        .fails(DISMISS, t.creator.t(), json!({}), 101, 400)
+        .fails(group::DISMISS, t.creator.t(), json!({}), 101, 400)
         .await;
-    server.fails(DISMISS, None, g.clone(), 113, 401).await;
+    server
+        .fails(group::DISMISS, None, g.clone(), 113, 401)
+        .await;
     // Still active: people can still join.
     let x = user(&server, "dismiss-x").await;
     admit(&server, &t.admin, &x, t.group).await;
-    server.ok(DISMISS, &t.creator.token, g.clone()).await;
+    server.ok(group::DISMISS, &t.creator.token, g.clone()).await;
     server
-        .fails(DISMISS, t.creator.t(), g.clone(), 304, 403)
+        .fails(group::DISMISS, t.creator.t(), g.clone(), 304, 403)
         .await;
 }
 
@@ -1196,29 +1307,39 @@ async fn dismissed_groups_are_read_only() {
     let g = json!({ "group_id": t.group });
     server
         .ok(
-            NICKNAME,
+            group::NICKNAME,
             &t.member.token,
             json!({ "group_id": t.group, "nickname": "老成员" }),
         )
         .await;
     let pending = join(&server, &x, t.group).await;
     let search_body = json!({ "type": "学习", "key": "" });
-    let found = server.ok(SEARCH, &y.token, search_body.clone()).await;
+    let found = server
+        .ok(group::SEARCH, &y.token, search_body.clone())
+        .await;
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["groups"][0]["id"], t.group);
     let keyed = server
-        .ok(SEARCH, &y.token, json!({ "type": "学习", "key": "小组" }))
+        .ok(
+            group::SEARCH,
+            &y.token,
+            json!({ "type": "学习", "key": "小组" }),
+        )
         .await;
     assert_eq!(keyed["total"], 1, "{keyed}");
 
-    server.ok(DISMISS, &t.creator.token, g.clone()).await;
+    server.ok(group::DISMISS, &t.creator.token, g.clone()).await;
 
     // Gone from search.
-    let after = server.ok(SEARCH, &y.token, search_body).await;
+    let after = server.ok(group::SEARCH, &y.token, search_body).await;
     assert_eq!(after["total"], 0, "{after}");
     assert_eq!(after["groups"], json!([]));
     let keyed = server
-        .ok(SEARCH, &y.token, json!({ "type": "学习", "key": "小组" }))
+        .ok(
+            group::SEARCH,
+            &y.token,
+            json!({ "type": "学习", "key": "小组" }),
+        )
         .await;
     assert_eq!(keyed["total"], 0, "{keyed}");
 
@@ -1228,7 +1349,7 @@ async fn dismissed_groups_are_read_only() {
     for who in [&t.creator, &t.admin] {
         server
             .fails(
-                PROCESS,
+                group::PROCESS,
                 who.t(),
                 json!({ "request_id": pending, "action": true }),
                 313,
@@ -1238,14 +1359,16 @@ async fn dismissed_groups_are_read_only() {
     }
     // Nobody joins, not even the one whose request was closed.
     for who in [&x, &y] {
-        server.fails(JOIN, who.t(), g.clone(), 304, 403).await;
+        server
+            .fails(group::JOIN, who.t(), g.clone(), 304, 403)
+            .await;
     }
 
     // Every member write is 304.
     for who in [&t.creator, &t.admin, &t.member] {
         server
             .fails(
-                NICKNAME,
+                group::NICKNAME,
                 who.t(),
                 json!({ "group_id": t.group, "nickname": "新名字" }),
                 304,
@@ -1253,15 +1376,19 @@ async fn dismissed_groups_are_read_only() {
             )
             .await;
     }
-    server.fails(EXIT, t.admin.t(), g.clone(), 304, 403).await;
-    server.fails(EXIT, t.member.t(), g.clone(), 304, 403).await;
     server
-        .fails(DISMISS, t.creator.t(), g.clone(), 304, 403)
+        .fails(group::EXIT, t.admin.t(), g.clone(), 304, 403)
+        .await;
+    server
+        .fails(group::EXIT, t.member.t(), g.clone(), 304, 403)
+        .await;
+    server
+        .fails(group::DISMISS, t.creator.t(), g.clone(), 304, 403)
         .await;
     // Outsiders writing get 303.
     server
         .fails(
-            NICKNAME,
+            group::NICKNAME,
             t.outsider.t(),
             json!({ "group_id": t.group, "nickname": "新名字" }),
             303,
@@ -1269,10 +1396,10 @@ async fn dismissed_groups_are_read_only() {
         )
         .await;
     server
-        .fails(DISMISS, t.outsider.t(), g.clone(), 303, 403)
+        .fails(group::DISMISS, t.outsider.t(), g.clone(), 303, 403)
         .await;
     server
-        .fails(EXIT, t.outsider.t(), g.clone(), 303, 403)
+        .fails(group::EXIT, t.outsider.t(), g.clone(), 303, 403)
         .await;
 
     // Reads still work, and nothing changed.
@@ -1285,7 +1412,7 @@ async fn dismissed_groups_are_read_only() {
         .unwrap();
     assert_eq!(me["nickname"], "老成员");
     server
-        .fails(MEMBERS, t.outsider.t(), g.clone(), 303, 403)
+        .fails(group::MEMBERS, t.outsider.t(), g.clone(), 303, 403)
         .await;
     assert_eq!(user_cnt(&server, &t.creator, t.group).await, 3);
 }
@@ -1297,25 +1424,31 @@ async fn rating_errors_change_nothing() {
     let gone = user(&server, "rateerr-gone").await;
     admit(&server, &t.creator, &gone, t.group).await;
     server
-        .ok(EXIT, &gone.token, json!({ "group_id": t.group }))
+        .ok(group::EXIT, &gone.token, json!({ "group_id": t.group }))
         .await;
     let rate = |rates: Value| json!({ "group_id": t.group, "rates": rates });
     let valid = || rate(json!([{ "user_id": t.member.id, "star_rating": 8 }]));
 
     // Before dismissal nobody rates.
     for who in [&t.creator, &t.admin, &t.member, &t.outsider] {
-        server.fails(RATE, who.t(), valid(), 303, 403).await;
+        server.fails(group::RATE, who.t(), valid(), 303, 403).await;
     }
     server
-        .ok(DISMISS, &t.creator.token, json!({ "group_id": t.group }))
+        .ok(
+            group::DISMISS,
+            &t.creator.token,
+            json!({ "group_id": t.group }),
+        )
         .await;
 
     // Outsiders and people who left cannot rate.
-    server.fails(RATE, t.outsider.t(), valid(), 303, 403).await;
-    server.fails(RATE, gone.t(), valid(), 303, 403).await;
+    server
+        .fails(group::RATE, t.outsider.t(), valid(), 303, 403)
+        .await;
+    server.fails(group::RATE, gone.t(), valid(), 303, 403).await;
     server
         .fails(
-            RATE,
+            group::RATE,
             t.creator.t(),
             json!({ "group_id": 565_656, "rates": [{ "user_id": t.member.id, "star_rating": 8 }] }),
             301,
@@ -1399,9 +1532,11 @@ async fn rating_errors_change_nothing() {
         ),
     ];
     for (body, code, status) in cases {
-        server.fails(RATE, t.creator.t(), body, code, status).await;
+        server
+            .fails(group::RATE, t.creator.t(), body, code, status)
+            .await;
     }
-    server.fails(RATE, None, valid(), 113, 401).await;
+    server.fails(group::RATE, None, valid(), 113, 401).await;
 
     // No failed call counted anything.
     for target in [&t.creator, &t.admin, &t.member, &t.outsider, &gone] {
@@ -1416,7 +1551,7 @@ async fn rating_errors_change_nothing() {
     // The creator still has their one call.
     server
         .ok(
-            RATE,
+            group::RATE,
             &t.creator.token,
             rate(json!([{ "user_id": m, "star_rating": 8 }, { "user_id": a, "star_rating": 3 }])),
         )
@@ -1424,10 +1559,12 @@ async fn rating_errors_change_nothing() {
     assert_eq!(rating_of(&server, &t.outsider, &t.member).await, (8.0, 1));
     assert_eq!(rating_of(&server, &t.outsider, &t.admin).await, (3.0, 1));
     // A second call, valid or not, is 322 and counts nothing.
-    server.fails(RATE, t.creator.t(), valid(), 322, 409).await;
+    server
+        .fails(group::RATE, t.creator.t(), valid(), 322, 409)
+        .await;
     server
         .fails(
-            RATE,
+            group::RATE,
             t.creator.t(),
             rate(json!([{ "user_id": a, "star_rating": 10 }])),
             322,
@@ -1439,13 +1576,15 @@ async fn rating_errors_change_nothing() {
     // Other members still have theirs.
     server
         .ok(
-            RATE,
+            group::RATE,
             &t.member.token,
             rate(json!([{ "user_id": a, "star_rating": 4 }])),
         )
         .await;
     assert_eq!(rating_of(&server, &t.outsider, &t.admin).await, (3.5, 2));
-    server.fails(RATE, t.member.t(), valid(), 322, 409).await;
+    server
+        .fails(group::RATE, t.member.t(), valid(), 322, 409)
+        .await;
 }
 
 #[tokio::test]
@@ -1462,7 +1601,7 @@ async fn ratings_average_to_one_decimal() {
         admit(&server, &a, who, group).await;
     }
     server
-        .ok(DISMISS, &a.token, json!({ "group_id": group }))
+        .ok(group::DISMISS, &a.token, json!({ "group_id": group }))
         .await;
     // Stars may be integers or decimals; the group id may come as a decimal string.
     rate_ok(
@@ -1498,7 +1637,7 @@ async fn ratings_average_to_one_decimal() {
     .await;
     server
         .ok(
-            RATE,
+            group::RATE,
             &d.token,
             json!({ "group_id": group.to_string(), "rates": [{ "user_id": b.id, "star_rating": 8.5 }] }),
         )
@@ -1512,7 +1651,7 @@ async fn ratings_average_to_one_decimal() {
     assert_eq!(rating_of(&server, &viewer, &d).await, (0.0, 1));
     assert_eq!(rating_of(&server, &viewer, &e).await, (0.0, 0));
     // Users see their own rating the same way.
-    let own = server.ok(USER_INFO, &b.token, json!({})).await;
+    let own = server.ok(user::GET_INFO, &b.token, json!({})).await;
     assert_eq!(own["star_rating"], json!(7.2));
     assert_eq!(own["rating_count"], 3);
 
@@ -1521,11 +1660,11 @@ async fn ratings_average_to_one_decimal() {
     admit(&server, &e, &b, group2).await;
     admit(&server, &e, &c, group2).await;
     server
-        .ok(DISMISS, &e.token, json!({ "group_id": group2 }))
+        .ok(group::DISMISS, &e.token, json!({ "group_id": group2 }))
         .await;
     server
         .ok(
-            RATE,
+            group::RATE,
             &e.token,
             json!({ "group_id": group2, "rates": [
                 { "user_id": b.id, "star_rating": 10 },
@@ -1539,7 +1678,7 @@ async fn ratings_average_to_one_decimal() {
     // b rated in the first group already, but has a fresh call in the second one.
     server
         .ok(
-            RATE,
+            group::RATE,
             &b.token,
             json!({ "group_id": group2, "rates": [{ "user_id": e.id, "star_rating": 5 }] }),
         )
@@ -1547,7 +1686,7 @@ async fn ratings_average_to_one_decimal() {
     assert_eq!(rating_of(&server, &viewer, &e).await, (5.0, 1));
     server
         .fails(
-            RATE,
+            group::RATE,
             b.t(),
             json!({ "group_id": group, "rates": [{ "user_id": e.id, "star_rating": 5 }] }),
             322,
@@ -1563,17 +1702,17 @@ async fn every_endpoint_needs_a_token() {
         "nickname": "n", "type": "学习", "name": "n", "user_limit": 5,
         "rates": [{ "user_id": "u", "star_rating": 5 }] });
     for path in [
-        CREATE,
-        JOIN,
-        INBOX,
-        PROCESS,
-        MEMBERS,
-        REMOVE,
-        NICKNAME,
-        RATE,
-        SWITCH_ADMIN,
-        DISMISS,
-        EXIT,
+        group::CREATE,
+        group::JOIN,
+        group::JOIN_REQUESTS,
+        group::PROCESS,
+        group::MEMBERS,
+        group::REMOVE,
+        group::NICKNAME,
+        group::RATE,
+        group::SWITCH_ADMIN,
+        group::DISMISS,
+        group::EXIT,
     ] {
         server.fails(path, None, body.clone(), 113, 401).await;
     }

@@ -6,12 +6,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::paths::group;
 use common::ws::{self, group_path};
 use common::{create_group, png, user, Options, Server, User};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(5);
-const SEARCH: &str = "/group/external/search/group";
 
 async fn limited(rules: &str) -> Server {
     Server::with(Options::dev_login().env("ZUDUI_RATE_LIMITS", rules)).await
@@ -58,7 +58,7 @@ async fn search(
     headers: &[(&str, &str)],
 ) -> (u16, Option<String>, Value) {
     let body = json!({ "type": "学习", "key": "", "sort": "TIME", "sort_order": "DESC" });
-    post(server, SEARCH, who.t(), headers, body).await
+    post(server, group::SEARCH, who.t(), headers, body).await
 }
 
 #[tokio::test]

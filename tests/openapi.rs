@@ -258,6 +258,16 @@ fn every_route_is_documented_with_its_methods_and_nothing_else() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// The tests' path constants (`tests/common/paths.rs`) are routes of the table.
+#[test]
+fn the_tests_paths_are_routes() {
+    let unrouted: Vec<&str> = common::paths::all()
+        .filter(|path| routes::find(routes::COMPONENTS, path).is_none())
+        .collect();
+    assert!(unrouted.is_empty(), "not routed: {unrouted:?}");
+    assert!(common::paths::all().count() > 60);
+}
+
 /// A JSON operation documents the 415 of a body of another media type; the others (uploads,
 /// GETs) do not.
 #[test]

@@ -6,16 +6,11 @@
 
 mod common;
 
+use common::paths::{chat, files};
 use common::ws;
 use common::{admit, create_group, remove_member, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-
-const UPLOAD: &str = "/group/internal/files/upload";
-const BEGIN: &str = "/group/internal/files/upload/begin";
-const PART: &str = "/group/internal/files/upload/part";
-const COMPLETE: &str = "/group/internal/files/upload/complete";
-const ABORT: &str = "/group/internal/files/upload/abort";
 
 const QUOTA: u64 = 1_000_000;
 
@@ -54,7 +49,7 @@ async fn group_of_two(server: &Server, prefix: &str) -> (i64, User, User) {
 /// `POST upload/begin`: the status and answer.
 async fn begin(server: &Server, who: &User, group: i64, name: &str, size: u64) -> (u16, Value) {
     let body = json!({ "group_id": group, "name": name, "size": size });
-    server.post(BEGIN, who.t(), body).await
+    server.post(files::BEGIN, who.t(), body).await
 }
 
 /// A `begin` that must succeed; the upload id.
@@ -67,7 +62,7 @@ async fn begun(server: &Server, who: &User, group: i64, name: &str, size: u64) -
 async fn put_part(server: &Server, who: &User, upload: i64, part: i64, len: usize) -> (u16, Value) {
     let res = server
         .client
-        .put(server.url(PART))
+        .put(server.url(files::PART))
         .query(&[("upload_id", upload), ("part", part)])
         .header("token", &who.token)
         .body(vec![7u8; len])
@@ -85,7 +80,7 @@ async fn upload(server: &Server, who: &User, group: i64, name: &str, len: usize)
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     server
-        .upload(UPLOAD, who.t(), "file", vec![1u8; len], &fields)
+        .upload(files::UPLOAD, who.t(), "file", vec![1u8; len], &fields)
         .await
 }
 
@@ -169,7 +164,7 @@ async fn resumable_uploads_reserve_their_declared_size_until_completed_or_aborte
 
     // Completing turns the reservation into the file: the group is exactly as full as before.
     let done = server
-        .ok(COMPLETE, &m.token, json!({ "upload_id": first }))
+        .ok(files::COMPLETE, &m.token, json!({ "upload_id": first }))
         .await;
     assert!(done["file_id"].as_i64().is_some(), "{done}");
     assert_eq!(stored_and_reserved(&server, g), QUOTA);
@@ -177,7 +172,7 @@ async fn resumable_uploads_reserve_their_declared_size_until_completed_or_aborte
 
     // Aborting releases the reservation: its 100 KB go to a one-shot upload and a begin.
     server
-        .ok(ABORT, &m.token, json!({ "upload_id": rest }))
+        .ok(files::ABORT, &m.token, json!({ "upload_id": rest }))
         .await;
     steps(
         &server,
@@ -208,7 +203,7 @@ async fn a_reservation_keeps_its_place_for_the_completion() {
     // ...and the upload still completes into its reserved place.
     steps(&server, &member, g, &[(Part(up, 0, 600_000), 0, "part")]).await;
     server
-        .ok(COMPLETE, &member.token, json!({ "upload_id": up }))
+        .ok(files::COMPLETE, &member.token, json!({ "upload_id": up }))
         .await;
     let stored = count(&server, "SELECT ifnull(SUM(size), 0) FROM group_files");
     assert_eq!(stored as u64, QUOTA);
@@ -317,7 +312,6 @@ async fn the_default_quota_takes_one_whole_quota_of_begins() {
 // Temporary chat files
 // ---------------------------------------------------------------------------------------------
 
-const CHAT_UPLOAD: &str = "/chat/files/upload";
 const ROOM_CAP: u64 = 1_000_000;
 const USER_CAP: u64 = 600_000;
 
@@ -348,7 +342,7 @@ async fn chat_upload(
     let room = room.to_string();
     let fields = [("type", kind), ("room_id", room.as_str())];
     server
-        .upload(CHAT_UPLOAD, who.t(), "file", vec![3u8; len], &fields)
+        .upload(chat::UPLOAD, who.t(), "file", vec![3u8; len], &fields)
         .await
 }
 
@@ -442,9 +436,10 @@ async fn a_declared_length_over_what_is_left_is_refused_before_the_body() {
     // 1 MiB allowed for the form around it) never is.
     let length = fields.len() + 2_000_000 + boundary.len() + 8;
     let head = format!(
-        "POST {CHAT_UPLOAD} HTTP/1.1\r\nHost: x\r\ntoken: {}\r\n\
+        "POST {upload} HTTP/1.1\r\nHost: x\r\ntoken: {}\r\n\
          Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n",
-        member.token
+        member.token,
+        upload = chat::UPLOAD,
     );
     let addr = server.base.trim_start_matches("http://");
     let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -488,7 +483,7 @@ async fn uploads_that_fit_alone_but_not_together_are_checked_again_when_stored()
         let body = reqwest::Body::wrap_stream(futures_util::StreamExt::chain(head, rest));
         let form = chat_form("group", g, Part::stream(body));
         let client = server.client.clone();
-        let (url, token) = (server.url(CHAT_UPLOAD), member.token.clone());
+        let (url, token) = (server.url(chat::UPLOAD), member.token.clone());
         uploads.push(tokio::spawn(async move {
             let res = client
                 .post(url)

@@ -3,12 +3,9 @@
 
 mod common;
 
+use common::paths::group;
 use common::Server;
 use serde_json::{json, Value};
-
-const SEARCH: &str = "/group/external/search/group";
-const NAME_HINT: &str = "/group/external/search/name_hint";
-const TAG_HINT: &str = "/group/external/search/tag_hint";
 
 async fn create(server: &Server, token: &str, kind: &str, name: &str, limit: i64) -> i64 {
     let res = server
@@ -63,7 +60,7 @@ async fn add_members(server: &Server, owner: &str, group: i64, n: usize) {
 }
 
 async fn search(server: &Server, token: &str, body: Value) -> (Vec<i64>, i64) {
-    let res = server.ok(SEARCH, token, body).await;
+    let res = server.ok(group::SEARCH, token, body).await;
     let ids = res["groups"]
         .as_array()
         .unwrap()
@@ -172,7 +169,7 @@ async fn tag_filters_require_every_tag() {
     );
     server
         .fails(
-            SEARCH,
+            group::SEARCH,
             Some(&t),
             json!({ "type": "学习", "tags": "考研" }),
             101,
@@ -181,7 +178,7 @@ async fn tag_filters_require_every_tag() {
         .await;
     server
         .fails(
-            SEARCH,
+            group::SEARCH,
             Some(&t),
             json!({ "type": "学习", "tags": [1] }),
             101,
@@ -197,7 +194,7 @@ async fn tag_filters_require_every_tag() {
     let long = "长".repeat(21);
     for tags in [json!(eleven), json!([long])] {
         let body = json!({ "type": "学习", "tags": tags });
-        server.fails(SEARCH, Some(&t), body, 101, 400).await;
+        server.fails(group::SEARCH, Some(&t), body, 101, 400).await;
     }
 }
 
@@ -207,7 +204,7 @@ async fn keys_are_bounded() {
     let server = Server::start().await;
     let t = server.login("key-bound").await;
     let longest = "键".repeat(100);
-    for path in [SEARCH, NAME_HINT, TAG_HINT] {
+    for path in [group::SEARCH, group::NAME_HINT, group::TAG_HINT] {
         let (status, body) = server
             .post(path, Some(&t), json!({ "type": "学习", "key": longest }))
             .await;
@@ -272,7 +269,7 @@ async fn sort_methods_and_orders() {
 
     server
         .fails(
-            SEARCH,
+            group::SEARCH,
             Some(&t),
             json!({ "type": "兴趣", "sort_method": "HOT" }),
             353,
@@ -281,7 +278,7 @@ async fn sort_methods_and_orders() {
         .await;
     server
         .fails(
-            SEARCH,
+            group::SEARCH,
             Some(&t),
             json!({ "type": "兴趣", "sort_order": "UP" }),
             352,
@@ -289,11 +286,19 @@ async fn sort_methods_and_orders() {
         )
         .await;
     server
-        .fails(SEARCH, Some(&t), json!({ "type": "不存在" }), 351, 400)
+        .fails(
+            group::SEARCH,
+            Some(&t),
+            json!({ "type": "不存在" }),
+            351,
+            400,
+        )
         .await;
-    server.fails(SEARCH, Some(&t), json!({}), 101, 400).await;
     server
-        .fails(SEARCH, None, json!({ "type": "兴趣" }), 113, 401)
+        .fails(group::SEARCH, Some(&t), json!({}), 101, 400)
+        .await;
+    server
+        .fails(group::SEARCH, None, json!({ "type": "兴趣" }), 113, 401)
         .await;
 }
 
@@ -333,7 +338,7 @@ async fn paging_returns_every_match_once() {
     ] {
         let mut body = bad.clone();
         body["type"] = json!("游戏");
-        server.fails(SEARCH, Some(&t), body, 101, 400).await;
+        server.fails(group::SEARCH, Some(&t), body, 101, 400).await;
     }
 }
 

@@ -2,16 +2,15 @@
 
 mod common;
 
+use common::paths::user;
 use common::{encode, png, Server};
 use serde_json::json;
-
-const GET_INFO: &str = "/user/info/text/getInfo";
 
 #[tokio::test]
 async fn new_users_get_a_default_profile() {
     let server = Server::start().await;
     let token = server.login("profile-new").await;
-    let info = server.ok(GET_INFO, &token, json!({})).await;
+    let info = server.ok(user::GET_INFO, &token, json!({})).await;
     let id = info["id"].as_str().unwrap();
     assert!(!id.is_empty());
     let nickname = info["nickname"].as_str().unwrap();
@@ -52,7 +51,7 @@ async fn profiles_are_edited_and_read_by_others() {
         .await;
 
     let seen = server
-        .ok(GET_INFO, &bob, json!({ "user_id": alice_id }))
+        .ok(user::GET_INFO, &bob, json!({ "user_id": alice_id }))
         .await;
     assert_eq!(seen["id"], alice_id.as_str());
     assert_eq!(seen["nickname"], "爱丽丝");
@@ -62,9 +61,14 @@ async fn profiles_are_edited_and_read_by_others() {
     server
         .ok("/user/info/text/editInfo", &alice, json!({ "text": "" }))
         .await;
-    assert_eq!(server.ok(GET_INFO, &alice, json!({})).await["info"], "");
+    assert_eq!(
+        server.ok(user::GET_INFO, &alice, json!({})).await["info"],
+        ""
+    );
     // An empty user_id means "myself".
-    let me = server.ok(GET_INFO, &alice, json!({ "user_id": "" })).await;
+    let me = server
+        .ok(user::GET_INFO, &alice, json!({ "user_id": "" }))
+        .await;
     assert_eq!(me["id"], alice_id.as_str());
 }
 
@@ -75,7 +79,7 @@ async fn profile_errors() {
 
     server
         .fails(
-            GET_INFO,
+            user::GET_INFO,
             Some(&token),
             json!({ "user_id": "nobody" }),
             202,
@@ -85,7 +89,7 @@ async fn profile_errors() {
     // A numeric user_id is read as its decimal string.
     server
         .fails(
-            GET_INFO,
+            user::GET_INFO,
             Some(&token),
             json!({ "user_id": 12345 }),
             202,
@@ -93,7 +97,13 @@ async fn profile_errors() {
         )
         .await;
     server
-        .fails(GET_INFO, Some(&token), json!({ "user_id": [1] }), 101, 400)
+        .fails(
+            user::GET_INFO,
+            Some(&token),
+            json!({ "user_id": [1] }),
+            101,
+            400,
+        )
         .await;
 
     server
@@ -142,7 +152,7 @@ async fn profile_errors() {
             400,
         )
         .await;
-    for path in [GET_INFO, "/user/info/text/editInfo", nick] {
+    for path in [user::GET_INFO, "/user/info/text/editInfo", nick] {
         server
             .fails(
                 path,
@@ -155,7 +165,7 @@ async fn profile_errors() {
     }
 
     // Failed writes changed nothing.
-    let info = server.ok(GET_INFO, &token, json!({})).await;
+    let info = server.ok(user::GET_INFO, &token, json!({})).await;
     assert_eq!(info["info"], "");
     assert!(info["nickname"].as_str().unwrap().starts_with("用户"));
 }

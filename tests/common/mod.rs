@@ -14,6 +14,7 @@ use host::Running;
 
 pub mod cluster;
 pub mod host;
+pub mod paths;
 pub mod process;
 pub mod proxy;
 pub mod s3;
