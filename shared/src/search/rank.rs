@@ -92,26 +92,14 @@ pub fn page(
         scored
     } else {
         match method {
-            SortMethod::Time => walk(
-                conn,
-                kind,
-                SortColumn::CreatedAt,
-                descending,
-                hits,
-                want,
-                |_, v| v,
-                0.0,
-            )?,
-            SortMethod::Member => walk(
-                conn,
-                kind,
-                SortColumn::UserCnt,
-                descending,
-                hits,
-                want,
-                |_, v| v,
-                0.0,
-            )?,
+            // The walked value is the score itself.
+            SortMethod::Time | SortMethod::Member => {
+                let column = match method {
+                    SortMethod::Time => SortColumn::CreatedAt,
+                    _ => SortColumn::UserCnt,
+                };
+                walk(conn, kind, column, descending, hits, want, |_, v| v, 0.0)?
+            }
             SortMethod::Comprehensive => walk(
                 conn,
                 kind,
