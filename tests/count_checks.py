@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Counts the checks the tests make, per file: assertion macros (`assert!`, `assert_eq!`,
+`assert_ne!`, `prop_assert*!`) and the harness calls that assert an answer (`.ok(`: code 0,
+`.fails(`: a given code and status), at their call sites in tests/*.rs, tests/common/*.rs and
+shared/tests/*.rs (unit tests inside the crates are not counted). A baseline for reshaping the
+suite: a rule moved into a table must keep its check.
+
+    python3 tests/count_checks.py          # the table and the total
+"""
+import glob
+import os
+import re
+
+# `.ok(` with arguments: the harness's call, not `Result::ok()`.
+CHECK = re.compile(r"\b(?:prop_)?assert(?:_eq|_ne)?!|\.ok\((?!\))|\.fails\(")
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+files = sorted(glob.glob(f"{root}/tests/*.rs") + glob.glob(f"{root}/tests/common/*.rs")
+               + glob.glob(f"{root}/shared/tests/*.rs"))
+total = 0
+for path in files:
+    text = open(path, encoding="utf-8").read()
+    count = len(CHECK.findall(text))
+    total += count
+    print(f"{count:6}  {os.path.relpath(path, root)}")
+print(f"{total:6}  checks in {len(files)} files")
