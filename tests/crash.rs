@@ -25,16 +25,15 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use common::paths::files;
 use common::ws::{self, Socket};
-use common::{User, JWT_SECRET};
+use common::{Options, User};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
@@ -64,38 +63,10 @@ impl Zudui {
     /// Starts `zudui` on `data` (which may hold a killed server's state) and waits until it
     /// listens. The JWT secret is the same at every start, so tokens stay valid.
     async fn start(data: &Path, name: &str) -> Zudui {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_zudui"));
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("ZUDUI_LISTEN", "127.0.0.1:0")
-            .env("ZUDUI_DATA_DIR", data)
-            .env("ZUDUI_JWT_SECRET", JWT_SECRET)
-            .env("ZUDUI_DEV_LOGIN", "1")
-            .env("ZUDUI_RATE_LIMITS", "off")
+        let options = Options::dev_login()
             .env("ZUDUI_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("start zudui");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let name = name.to_owned();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("{name}: {line}");
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
-                    }
-                }
-            }
-        });
-        let addr = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
-            .await
-            .unwrap()
-            .expect("server did not start");
+            .label(name);
+        let (child, addr) = common::launch(data, "127.0.0.1:0", &options).await;
         Zudui {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use common::paths::{chat, files, group, user};
 use common::ws::{self, group_path, Socket};
-use common::{admit, create_group, png, share_group_file, user, Options, Server, User};
+use common::{
+    admit, create_group, png, share_group_file, upload_group_file_in, user, Options, Server, User,
+};
 use futures_util::StreamExt;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
@@ -453,33 +455,6 @@ async fn mkdir(server: &Server, who: &User, group: i64, parent: Option<i64>, nam
         .unwrap_or_else(|| panic!("{name} not listed: {listed}"))
 }
 
-/// Uploads a group file into `parent` (`None`: the root); returns its id.
-async fn upload_file(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    let mut form = Form::new().text("group_id", group.to_string());
-    if let Some(parent) = parent {
-        form = form.text("parent_id", parent.to_string());
-    }
-    form = form.part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    let res = server
-        .client
-        .post(server.url("/group/internal/files/upload"))
-        .header("token", &who.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let (status, value) = json_of(res).await;
-    assert_eq!((status, &value["code"]), (200, &json!(0)), "{value}");
-    value["file_id"].as_i64().expect("file_id")
-}
-
 async fn download_file(server: &Server, who: &User, group: i64, file: i64) -> (u16, Vec<u8>) {
     let (g, f) = (group.to_string(), file.to_string());
     let res = server
@@ -653,7 +628,8 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     let kept = create(&server, &other, "学习", "留下的读书会", 20).await;
     add_tag(&server, &other, kept, "共享标签").await;
     admit(&server, &other, &member, kept).await;
-    let kept_file = upload_file(&server, &other, kept, None, "留下.txt", b"kept".to_vec()).await;
+    let kept_file =
+        upload_group_file_in(&server, &other, kept, None, "留下.txt", b"kept".to_vec()).await;
     share_group_file(&server, &other, kept, kept_file).await;
     let kept_picture = add_intro_picture(&server, &other, kept, png(30, 30, 255)).await;
     let kept_chat_file =
@@ -720,7 +696,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     .await;
     let notice = announce(&server, &admin, doomed, "周会", "周三晚上").await;
     let folder = mkdir(&server, &member, doomed, None, "资料").await;
-    let image = upload_file(
+    let image = upload_group_file_in(
         &server,
         &member,
         doomed,
@@ -729,7 +705,8 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
         png(300, 200, 255),
     )
     .await;
-    let notes = upload_file(&server, &owner, doomed, None, "笔记.txt", b"notes".to_vec()).await;
+    let notes =
+        upload_group_file_in(&server, &owner, doomed, None, "笔记.txt", b"notes".to_vec()).await;
     share_group_file(&server, &owner, doomed, notes).await;
     let upload = begin_upload(&server, &member, doomed, "一半.bin", 1000).await;
     let chat_file =
@@ -1982,7 +1959,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
     let folder = mkdir(&server, &member, group, None, "资料").await;
     let sub = mkdir(&server, &member, group, Some(folder), "子目录").await;
     let before = stored_keys(&server);
-    let a = upload_file(
+    let a = upload_group_file_in(
         &server,
         &member,
         group,
@@ -1991,10 +1968,10 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
         vec![1; 1000],
     )
     .await;
-    let b = upload_file(&server, &owner, group, Some(sub), "b.bin", vec![2; 2000]).await;
+    let b = upload_group_file_in(&server, &owner, group, Some(sub), "b.bin", vec![2; 2000]).await;
     let folder_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
     assert_eq!(folder_keys.len(), 2, "{folder_keys:?}");
-    let c = upload_file(&server, &member, group, None, "c.bin", vec![3; 500]).await;
+    let c = upload_group_file_in(&server, &member, group, None, "c.bin", vec![3; 500]).await;
     let view = group_view(&server, group).await;
     assert_eq!(view["files"]["used_bytes"], 3500, "{view}");
 
@@ -2277,7 +2254,7 @@ async fn the_group_view_gathers_a_group() {
     let picture = add_intro_picture(&server, &owner, group, png(60, 40, 255)).await;
     let notice = announce(&server, &admin, group, "打卡规则", "每晚十点前").await;
     let folder = mkdir(&server, &member, group, None, "真题").await;
-    let file = upload_file(
+    let file = upload_group_file_in(
         &server,
         &member,
         group,

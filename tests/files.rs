@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::paths::{files, group};
+// An upload that must succeed, returning the new file's id.
+use common::upload_group_file_in as upload_ok;
 use common::{admit, create_group, encode, png, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
@@ -105,20 +107,6 @@ async fn upload(
     bytes: Vec<u8>,
 ) -> (u16, Value) {
     send_form(server, who.t(), file_form(group, parent, name, bytes)).await
-}
-
-/// An upload that must succeed; returns the new file's id.
-async fn upload_ok(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    let (status, res) = upload(server, who, group, parent, name, bytes).await;
-    assert_form_ok(status, &res);
-    res["file_id"].as_i64().expect("file_id")
 }
 
 fn assert_form_ok(status: u16, res: &Value) {

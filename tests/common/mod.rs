@@ -45,15 +45,23 @@ pub fn binary() -> std::path::PathBuf {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_zudui").into())
 }
 
-/// How to start a server: extra environment variables on top of the test defaults.
+/// How to start a server: extra environment variables on top of the test defaults, and the name
+/// its log lines are echoed with.
 #[derive(Default, Clone)]
 pub struct Options {
     pub env: Vec<(String, String)>,
+    pub label: Option<String>,
 }
 
 impl Options {
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The name before each echoed log line (default `server`), to tell servers apart.
+    pub fn label(mut self, label: &str) -> Self {
+        self.label = Some(label.into());
         self
     }
 
@@ -306,7 +314,7 @@ impl Server {
 }
 
 /// Starts `zudui` on `data`, listening on `listen`; returns once it logged its address.
-async fn launch(data: &std::path::Path, listen: &str, options: &Options) -> (Child, String) {
+pub async fn launch(data: &std::path::Path, listen: &str, options: &Options) -> (Child, String) {
     let mut command = Command::new(binary());
     command
         .env_clear()
@@ -327,10 +335,11 @@ async fn launch(data: &std::path::Path, listen: &str, options: &Options) -> (Chi
     // The server logs its real address once it listens; read it, then keep draining the log
     // (echoed for failing tests) so the pipe never fills.
     let (tx, rx) = std::sync::mpsc::channel();
+    let label = options.label.clone().unwrap_or_else(|| "server".into());
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("server: {line}");
+            eprintln!("{label}: {line}");
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 if let Some(tx) = tx.take() {
                     let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
@@ -444,15 +453,30 @@ pub async fn upload_group_file(
     name: &str,
     bytes: Vec<u8>,
 ) -> i64 {
-    let form = reqwest::multipart::Form::new()
-        .text("group_id", group.to_string())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
+    upload_group_file_in(server, who, group, None, name, bytes).await
+}
+
+/// `who` uploads `bytes` as `name` into folder `parent` of the group's space (`None`: the root);
+/// returns the new file's id.
+pub async fn upload_group_file_in(
+    server: &Server,
+    who: &User,
+    group: i64,
+    parent: Option<i64>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> i64 {
+    let mut form = reqwest::multipart::Form::new().text("group_id", group.to_string());
+    if let Some(parent) = parent {
+        form = form.text("parent_id", parent.to_string());
+    }
+    let form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
     let res = server
         .client
-        .post(server.url("/group/internal/files/upload"))
+        .post(server.url(paths::files::UPLOAD))
         .header("token", &who.token)
         .multipart(form)
         .send()
@@ -465,7 +489,10 @@ pub async fn upload_group_file(
         (200, &json!(0)),
         "upload: {value}"
     );
-    value["file_id"].as_i64().expect("file_id")
+    assert_eq!(value["msg"], "success", "upload: {value}");
+    let id = value["file_id"].as_i64().expect("file_id");
+    assert!(id > 0, "upload: {value}");
+    id
 }
 
 /// `who` shares the group file `file` into the group's chat room.
