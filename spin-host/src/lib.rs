@@ -4,7 +4,7 @@
 
 // `App` holds its stores in `Arc`s (the native server shares them between threads); a component
 // has one thread, so its stores are neither `Send` nor `Sync`, and need not be.
-#![allow(clippy::arc_with_non_send_sync)]
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod storage;
 

@@ -12,7 +12,7 @@ use crate::limits::Action;
 
 pub const ROUTES: &[Route] = &[
     Route::post("/auth/login", open!(login)).limited(Action::Login),
-    Route::post("/auth/checkLogin", open!(check_login)).without_body(),
+    Route::post("/auth/checkLogin", open!(check_login)).raw_body(),
 ];
 
 async fn login(app: &App, call: Call) -> Result<Response> {

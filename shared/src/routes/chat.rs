@@ -20,7 +20,7 @@ use crate::params::Params;
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     Route::post("/chat/getChat", user!(get_chat)),
-    Route::post("/chat/files/upload", user!(upload)).streamed().limited(Action::Upload),
+    Route::post("/chat/files/upload", user!(upload)).raw_body().limited(Action::Upload),
     Route::get("/chat/files/download", user!(download)),
 
     // Resumable uploads (parts through the API) and direct ones (a form posted to object storage).
@@ -28,7 +28,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/chat/files/upload/direct", user!(direct)).limited(Action::Upload),
     Route::post("/chat/files/upload/part", user!(uploads::part::<ChatUpload>))
         .methods(Methods::PutOrPost)
-        .streamed(),
+        .raw_body(),
     Route::post("/chat/files/upload/status", user!(uploads::status::<ChatUpload>)),
     Route::post("/chat/files/upload/complete", user!(uploads::complete::<ChatUpload>)),
     Route::post("/chat/files/upload/abort", user!(uploads::abort::<ChatUpload>)),

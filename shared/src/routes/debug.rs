@@ -20,7 +20,7 @@ pub const ROUTES: &[Route] = &[
     Route::get("/debug/", open!(console)),
     Route::post("/debug/api/login", open!(login)),
     Route::get("/debug/api/session", console!(show_session)),
-    Route::post("/debug/api/logout", console!(logout)).without_body(),
+    Route::post("/debug/api/logout", console!(logout)).raw_body(),
     Route::get("/debug/api/stats", console!(stats)),
     Route::get("/debug/api/tables", console!(tables)),
     Route::get("/debug/api/rows", console!(rows)),

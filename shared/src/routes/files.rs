@@ -20,7 +20,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/internal/files/get_dir", user!(get_dir)),
     Route::post("/group/internal/files/mk_dir", user!(mk_dir)),
     Route::get("/group/internal/files/download", user!(download)),
-    Route::post("/group/internal/files/upload", user!(upload)).streamed().limited(Action::Upload),
+    Route::post("/group/internal/files/upload", user!(upload)).raw_body().limited(Action::Upload),
     Route::post("/group/internal/files/delete", user!(delete)),
     Route::post("/group/internal/files/edit_name", user!(edit_name)),
     Route::post("/group/internal/files/move", user!(move_entry)),
@@ -31,7 +31,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/internal/files/upload/direct", user!(direct)).limited(Action::Upload),
     Route::post("/group/internal/files/upload/part", user!(uploads::part::<Target>))
         .methods(Methods::PutOrPost)
-        .streamed(),
+        .raw_body(),
     Route::post("/group/internal/files/upload/status", user!(uploads::status::<Target>)),
     Route::post("/group/internal/files/upload/complete", user!(uploads::complete::<Target>)),
     Route::post("/group/internal/files/upload/abort", user!(uploads::abort::<Target>)),

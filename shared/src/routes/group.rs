@@ -29,13 +29,13 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/internal/info/text/get", user!(get_info)),
     Route::post("/group/internal/info/text/set_name", user!(set_name)),
     Route::post("/group/internal/info/avatar/add", user!(add_avatar))
-        .streamed()
+        .raw_body()
         .limited(Action::Upload),
     Route::get("/group/internal/info/avatar/get", user!(get_avatar)),
     Route::post("/group/internal/info/picture/getAll", user!(pictures)),
     Route::get("/group/internal/info/picture/get", user!(get_picture)),
     Route::post("/group/internal/info/picture/add", user!(add_picture))
-        .streamed()
+        .raw_body()
         .limited(Action::Upload),
     Route::post("/group/internal/info/picture/del", user!(delete_picture)),
     Route::post("/group/internal/info/tag/get", user!(tags)),
@@ -58,7 +58,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/internal/announcement/edit", user!(edit_announcement)),
     Route::post("/group/internal/announcement/delete", user!(delete_announcement)),
     Route::post("/group/internal/announcement/setPic", user!(set_announcement_picture))
-        .streamed()
+        .raw_body()
         .limited(Action::Upload),
     Route::post("/group/internal/announcement/delPic", user!(delete_announcement_picture)),
     Route::get("/group/internal/announcement/getPic", user!(get_announcement_picture)),

@@ -70,11 +70,9 @@ impl Methods {
 pub enum Input {
     /// A JSON object body (`Content-Type: application/json`, or none).
     Json,
-    /// The query string: GETs (pictures and downloads, whose URLs carry the token), and POSTs
-    /// that ignore their body (`checkLogin`, the console's sign-out).
+    /// The query string; the body is the handler's to read (form uploads, a part's bytes) or
+    /// to ignore (GETs, `checkLogin`, the console's sign-out; the host drains it).
     Query,
-    /// The query string; the body is the handler's to read (form uploads, a part's bytes).
-    Stream,
 }
 
 pub type OpenFn = for<'a> fn(&'a App, Call) -> BoxFuture<'a, Result<Response>>;
@@ -97,7 +95,7 @@ pub enum Handler {
 }
 
 /// What a handler gets besides the app and the caller: the request (its headers, and its body
-/// for [`Input::Stream`]) and its parameters (the JSON body or the query).
+/// for [`Input::Query`]) and its parameters (the JSON body or the query).
 pub struct Call {
     pub req: Request,
     pub params: Params,
@@ -132,15 +130,10 @@ impl Route {
         self
     }
 
-    /// The body is ignored (read by no one; the host drains it).
-    pub const fn without_body(mut self) -> Route {
+    /// The body is not JSON: parameters come in the query, and the handler reads the body
+    /// itself (uploads, parts) or ignores it.
+    pub const fn raw_body(mut self) -> Route {
         self.input = Input::Query;
-        self
-    }
-
-    /// The handler reads the body itself; parameters come in the query.
-    pub const fn streamed(mut self) -> Route {
-        self.input = Input::Stream;
         self
     }
 
@@ -190,7 +183,7 @@ pub async fn call(app: &App, route: &Route, req: Request) -> Result<Response> {
 /// The parameters of a request whose caller passed the checks.
 async fn read(input: Input, req: Request) -> Result<Call> {
     match input {
-        Input::Query | Input::Stream => Ok(Call {
+        Input::Query => Ok(Call {
             params: Params::from_query(req.uri().query().unwrap_or_default()),
             req,
         }),

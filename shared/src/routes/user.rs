@@ -15,7 +15,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/user/info/text/getInfo", user!(get_info)),
     Route::post("/user/info/text/setNickname", user!(set_nickname)),
     Route::post("/user/info/avatar/add", user!(add_avatar))
-        .streamed()
+        .raw_body()
         .limited(Action::Upload),
     Route::get("/user/info/avatar/get", user!(get_avatar)),
     Route::post("/user/info/tag/add", user!(add_tag)),
