@@ -20,6 +20,7 @@ use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::params::Params;
+use zudui_shared::routes::chat::SOCKETS;
 
 use crate::backend::Backend;
 use crate::hub::{Delivery, Hub, Listener, Origin};
@@ -62,9 +63,8 @@ impl Chat {
     }
 }
 
-/// Where clients open their chat sockets: a group's room, and a private conversation. In front
-/// of Spin these paths reach the relay; every other path the components.
-pub const SOCKET_PATHS: [&str; 2] = ["/chat/group", "/chat/private"];
+/// Where clients open their chat sockets (`zudui_shared::routes::chat::SOCKETS`).
+pub const SOCKET_PATHS: [&str; 2] = [SOCKETS[0].path, SOCKETS[1].path];
 
 /// The handshake. The token, the room and membership are checked before the upgrade: a refusal
 /// is the contract's JSON error with its HTTP status.

@@ -19,7 +19,7 @@ macro_rules! codes {
         impl Code {
             /// Every code, for reading a code number back (a relay reading the chat component's
             /// errors).
-            const ALL: &'static [Code] = &[$(Code::$name,)*];
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
         }
     };
 }
@@ -163,6 +163,11 @@ impl Code {
 
     pub const fn status(self) -> StatusCode {
         self.parts().2
+    }
+
+    /// The short Chinese message of the contract.
+    pub const fn message(self) -> &'static str {
+        self.parts().1
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 /// Largest JSON body an endpoint accepts.
 pub const JSON_LIMIT: usize = 1 << 20;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Params(Map<String, Value>);
 
 impl Params {
@@ -40,6 +40,11 @@ impl Params {
         serde_json::from_value(Value::Object(self.0)).map_err(|e| {
             Error::with_message(crate::error::Code::BadParam, format!("参数缺失或有误: {e}"))
         })
+    }
+
+    /// The parameters as a `T`, leaving them in place; 101 naming what does not fit.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        self.clone().into_typed()
     }
 
     /// Parses a URL query string; every value is a string.

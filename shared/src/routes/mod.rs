@@ -6,9 +6,12 @@
 pub mod auth;
 pub mod chat;
 pub mod debug;
+pub mod doc;
 pub mod docs;
+pub mod fields;
 pub mod files;
 pub mod group;
+pub mod openapi;
 pub mod table;
 mod uploads;
 pub mod user;
@@ -152,17 +155,23 @@ pub fn json_response(status: StatusCode, value: &Value) -> Response {
 }
 
 /// `{"code": 0, "msg": "success", ...fields}`.
-pub fn ok(fields: Value) -> Response {
+pub fn ok(fields: impl serde::Serialize) -> Response {
     let mut body = json!({ "code": 0, "msg": "success" });
-    if let (Value::Object(body), Value::Object(fields)) = (&mut body, fields) {
-        body.extend(fields);
+    match (&mut body, serde_json::to_value(fields)) {
+        (Value::Object(body), Ok(Value::Object(fields))) => body.extend(fields),
+        (_, Ok(_)) => {}
+        (_, Err(e)) => return finish(Err(Error::Internal(e.into()))),
     }
     json_response(StatusCode::OK, &body)
 }
 
+/// The fields of the contract's `success_msg_response`: none besides the envelope.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Done {}
+
 /// The contract's `success_msg_response`.
 pub fn success() -> Response {
-    ok(json!({}))
+    ok(Done {})
 }
 
 /// Serves a picture with its validator; answers 304 when the client already has these bytes.

@@ -6,6 +6,7 @@
 use http::{header, Method};
 use serde_json::Value;
 
+use super::doc::Doc;
 use super::ok;
 use crate::accounts::authenticate;
 use crate::admin::guard::{self, Admin};
@@ -26,6 +27,8 @@ pub struct Route {
     /// The bucket a call takes a token from (per user and per client address).
     pub limit: Option<Action>,
     pub handler: Handler,
+    /// What the API description says about it (`openapi.rs`).
+    pub doc: Option<&'static Doc>,
 }
 
 /// The methods a route takes; any other is 103.
@@ -101,6 +104,14 @@ pub struct Call {
     pub params: Params,
 }
 
+impl Call {
+    /// The parameters as a typed request (`#[derive(Deserialize, JsonSchema)]`, the type the
+    /// route's [`Doc`] names); 101 naming what does not fit.
+    pub fn fields<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        self.params.typed()
+    }
+}
+
 impl Route {
     /// A GET with its parameters in the query.
     pub const fn get(path: &'static str, handler: Handler) -> Route {
@@ -110,6 +121,7 @@ impl Route {
             input: Input::Query,
             limit: None,
             handler,
+            doc: None,
         }
     }
 
@@ -121,6 +133,7 @@ impl Route {
             input: Input::Json,
             limit: None,
             handler,
+            doc: None,
         }
     }
 
@@ -139,6 +152,11 @@ impl Route {
 
     pub const fn methods(mut self, methods: Methods) -> Route {
         self.methods = methods;
+        self
+    }
+
+    pub const fn doc(mut self, doc: &'static Doc) -> Route {
+        self.doc = Some(doc);
         self
     }
 }

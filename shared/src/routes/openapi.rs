@@ -1,0 +1,589 @@
+//! The OpenAPI 3.1 document, assembled from the route table ([`super::table`]), each route's
+//! [`Doc`] and the JSON Schemas of the types it takes and gives. Methods, security, the codes
+//! every route of a kind answers and the error responses follow from the table; the codes'
+//! statuses and messages from [`Code`].
+//!
+//! Both hosts serve `shared/openapi.json` as it is in the repository (a Spin component links only
+//! its own routes, so none could assemble the whole document); a unit test fails when that file
+//! is not what [`document`] assembles, and `UPDATE_OPENAPI=1 cargo test -p zudui-shared --lib
+//! openapi` writes it.
+
+use std::collections::BTreeSet;
+
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::transform::{transform_subschemas, Transform};
+use schemars::{Schema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+
+use super::doc::{Doc, Gives, SchemaFn, Tag, Takes};
+use super::table::{Handler, Input, Methods};
+use super::{table, Area, Found};
+
+use crate::error::Code;
+
+const COMPONENTS: &str = "/components/schemas";
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut requests = generator(Contract::Deserialize);
+    let mut answers = generator(Contract::Serialize);
+    let legacy: Value = serde_json::from_str(super::docs::OPENAPI).unwrap_or_default();
+    let mut paths = Map::new();
+    for endpoint in endpoints() {
+        let mut item = Map::new();
+        for method in endpoint.methods.names() {
+            let operation = match endpoint.doc {
+                Some(doc) => operation(&endpoint, doc, method, &mut requests, &mut answers),
+                None => legacy["paths"][endpoint.path][method].clone(),
+            };
+            item.insert((*method).to_owned(), operation);
+        }
+        if endpoint.caller == Caller::Relay {
+            item.insert("x-unlisted-methods".into(), json!({
+                "code": 103,
+                "status": 405,
+                "description": "103 with the relay secret; without it 102, like every other call.",
+            }));
+        }
+        paths.insert(endpoint.path.to_owned(), Value::Object(item));
+    }
+    let mut schemas = legacy["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    schemas.extend(requests.take_definitions(true));
+    for (name, schema) in answers.take_definitions(true) {
+        schemas.insert(name, schema);
+    }
+    schemas.insert("Error".into(), error_schema());
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Zudui (组队) API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": INTRODUCTION,
+            "license": { "name": "MIT", "identifier": "MIT" },
+        },
+        "servers": [{
+            "url": "http://127.0.0.1:8080",
+            "description": "native server (`cargo run --release`)",
+        }],
+        "tags": Tag::ALL.iter().map(|tag| {
+            let (name, description) = tag.parts();
+            json!({ "name": name, "description": description })
+        }).collect::<Vec<_>>(),
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": error_responses(),
+            "securitySchemes": security_schemes(),
+        },
+    })
+}
+
+/// The document as the repository keeps it: pretty JSON and a final newline.
+pub fn text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).expect("JSON");
+    text.push('\n');
+    text
+}
+
+const INTRODUCTION: &str = "The backend of the Zudui mini-program. Paths and fields follow `api.zh.md`, settled by `contract.md`; the README records the remaining decisions.\n\nSuccess is HTTP 200 with `{\"code\": 0, \"msg\": \"success\", ...fields}`; failure is `{\"code\": N, \"errorMsg\": \"...\"}` with the contract's status. POST endpoints take a JSON object (an empty body counts as `{}`; unknown fields are ignored; over 1 MiB is 104) or `multipart/form-data` for uploads; GET endpoints take their parameters in the query string, the token included. Unknown paths are 102, methods an operation does not list are 103 (`x-unlisted-methods` on a path notes the exceptions). Each operation lists the codes it can answer in `x-codes`, 100 (an internal error) and 104 (request headers over 32 KiB, native server) included. The native server and the relay close, without an answer, a connection whose request headers are not complete 10 s after their first byte (`ZUDUI_HEADER_TIMEOUT_SECS`) or that waits 75 s for its next request (`ZUDUI_IDLE_TIMEOUT_SECS`), and hold at most 1,000 connections per client address (`ZUDUI_MAX_CONNECTIONS_PER_IP`).\n\nNot here: the relay binary's own routes (`POST /internal/publish`, `GET /health` of `zudui-relay`), which the API server does not route.";
+
+/// Who may call an endpoint (see [`Handler`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anyone,
+    User,
+    Console,
+    Relay,
+}
+
+/// What the document says of a route, or of a chat socket (which the relay serves).
+struct Endpoint {
+    path: &'static str,
+    methods: Methods,
+    input: Input,
+    limited: bool,
+    caller: Caller,
+    area: Area,
+    doc: Option<&'static Doc>,
+}
+
+fn endpoints() -> impl Iterator<Item = Endpoint> {
+    let routes = table().map(|Found { area, route, .. }| Endpoint {
+        path: route.path,
+        methods: route.methods,
+        input: route.input,
+        limited: route.limit.is_some(),
+        caller: match route.handler {
+            Handler::Open(_) => Caller::Anyone,
+            Handler::User(_) => Caller::User,
+            Handler::Console(_) => Caller::Console,
+            Handler::Relay(_) => Caller::Relay,
+        },
+        area,
+        doc: route.doc,
+    });
+    let sockets = super::chat::SOCKETS.iter().map(|socket| Endpoint {
+        path: socket.path,
+        methods: Methods::Get,
+        input: Input::Query,
+        limited: false,
+        caller: Caller::User,
+        area: Area::Chat,
+        doc: Some(socket.doc),
+    });
+    routes.chain(sockets)
+}
+
+/// Schemas for one direction: what clients send is read with the `Deserialize` contract, what
+/// the server answers with the `Serialize` one (where every field it always writes is
+/// required, and no other may appear).
+fn generator(contract: Contract) -> SchemaGenerator {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = COMPONENTS.into();
+        s.meta_schema = None;
+        s.contract = contract.clone();
+    });
+    match contract {
+        Contract::Serialize => settings.with_transform(Closed).into_generator(),
+        _ => settings.into_generator(),
+    }
+}
+
+/// Answers list every field they may have: an object without `additionalProperties` gets
+/// `false`, so a check of an answer against its schema catches a field the document misses.
+#[derive(Clone)]
+struct Closed;
+
+impl Transform for Closed {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(object) = schema.as_object_mut() {
+            if object.get("type") == Some(&json!("object"))
+                && object.contains_key("properties")
+                && !object.contains_key("additionalProperties")
+            {
+                object.insert("additionalProperties".into(), Value::Bool(false));
+            }
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
+fn operation(
+    endpoint: &Endpoint,
+    doc: &Doc,
+    method: &str,
+    requests: &mut SchemaGenerator,
+    answers: &mut SchemaGenerator,
+) -> Value {
+    let codes = codes(endpoint, doc);
+    let id = match endpoint.methods {
+        Methods::PutOrPost => format!("{}{}", doc.id, capitalized(method)),
+        _ => doc.id.to_owned(),
+    };
+    let listed: Vec<String> = codes
+        .iter()
+        .map(|code| format!("{} {}", code.number(), code.message()))
+        .collect();
+    let description = match doc.about {
+        "" => format!("Codes: {}.", listed.join("; ")),
+        about => format!("{about}\n\nCodes: {}.", listed.join("; ")),
+    };
+    let mut op = json!({
+        "operationId": id,
+        "tags": [doc.tag.parts().0],
+        "summary": doc.summary,
+        "description": description,
+        "x-codes": codes.iter().map(|code| code.number()).collect::<Vec<_>>(),
+        "security": security(endpoint.caller, doc, method),
+    });
+    let mut parameters = Vec::new();
+    match (doc.takes, method) {
+        (Takes::Nothing, _) => {}
+        (Takes::Fields(fields), "get") | (Takes::Bytes(fields), _) => {
+            parameters.extend(query(fields(requests)));
+        }
+        (Takes::Fields(fields), _) => {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": { "application/json": { "schema": fields(requests) } },
+            });
+        }
+        (Takes::Form { fields, file }, _) => op["requestBody"] = form(fields(requests), file),
+    }
+    if let Takes::Bytes(_) = doc.takes {
+        op["requestBody"] = json!({
+            "required": true,
+            "content": {
+                "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
+            },
+        });
+    }
+    let mut responses = Map::new();
+    match doc.gives {
+        Gives::Fields(fields) => {
+            let schema = envelope(fields, answers);
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "Success",
+                    "content": { "application/json": { "schema": schema } },
+                }),
+            );
+        }
+        Gives::Picture => {
+            parameters.push(header("If-None-Match", IF_NONE_MATCH));
+            responses.extend(picture_responses());
+        }
+        Gives::File => {
+            parameters.extend(file_headers());
+            responses.extend(file_responses());
+        }
+        Gives::Page => {
+            responses.insert("200".into(), json!({
+                "description": "The console (`text/html; charset=utf-8`, `Cache-Control: no-store`, a strict CSP).",
+                "content": { "text/html": { "schema": { "type": "string" } } },
+            }));
+        }
+        Gives::Socket => {
+            responses.insert(
+                "101".into(),
+                json!({
+                    "description": "Switching Protocols: the WebSocket session begins.",
+                }),
+            );
+            op["x-websocket"] = json!({
+                "client": { "$ref": "#/components/schemas/ChatClientMessage" },
+                "server": { "$ref": "#/components/schemas/ChatServerMessage" },
+                "error": { "$ref": "#/components/schemas/Error" },
+            });
+        }
+        Gives::Document => {
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "The document",
+                    "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "required": ["openapi", "info", "paths"],
+                        "properties": {
+                            "openapi": { "type": "string", "pattern": "^3\\.1\\." },
+                            "info": { "type": "object" },
+                            "paths": { "type": "object" },
+                        },
+                    } } },
+                }),
+            );
+        }
+    }
+    let mut statuses: BTreeSet<u16> = codes.iter().map(|c| c.status().as_u16()).collect();
+    if endpoint.input == Input::Json && method == "post" {
+        statuses.insert(415);
+    }
+    if let Gives::Socket = doc.gives {
+        statuses.remove(&413);
+    }
+    for status in statuses {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| json!({ "$ref": format!("#/components/responses/Error{status}") }));
+    }
+    if !parameters.is_empty() {
+        op["parameters"] = Value::Array(parameters);
+    }
+    op["responses"] = Value::Object(responses);
+    op
+}
+
+/// The codes of a route: those of its kind, and its own.
+fn codes(endpoint: &Endpoint, doc: &Doc) -> Vec<Code> {
+    let mut codes = vec![Code::Internal, Code::MethodNotAllowed];
+    if !matches!(doc.gives, Gives::Socket) {
+        codes.push(Code::TooLarge);
+    }
+    if endpoint.limited {
+        codes.push(Code::TooManyRequests);
+    }
+    match endpoint.caller {
+        Caller::User => codes.extend([Code::TokenExpired, Code::TokenInvalid, Code::TokenMissing]),
+        Caller::Console => codes.extend([Code::TokenInvalid, Code::TokenMissing]),
+        Caller::Relay => codes.push(Code::NoEndpoint),
+        Caller::Anyone if doc.reads_token => codes.push(Code::TokenMissing),
+        Caller::Anyone => {}
+    }
+    if endpoint.area == Area::Debug {
+        codes.push(Code::NoEndpoint);
+    }
+    codes.extend(doc.codes);
+    codes.sort_by_key(|code| code.number());
+    codes.dedup();
+    codes
+}
+
+fn security(caller: Caller, doc: &Doc, method: &str) -> Value {
+    let get = method == "get";
+    match caller {
+        Caller::User if get => json!([{ "tokenQuery": [] }, { "tokenHeader": [] }]),
+        Caller::User => json!([{ "tokenHeader": [] }]),
+        Caller::Console if get => json!([{ "adminBearer": [] }, { "adminCookie": [] }]),
+        Caller::Console => json!([{ "adminBearer": [] }, { "adminCookie": [], "csrfToken": [] }]),
+        Caller::Relay => json!([{ "relaySecret": [] }]),
+        Caller::Anyone if doc.reads_token => json!([{ "tokenHeader": [] }]),
+        Caller::Anyone => json!([]),
+    }
+}
+
+/// The success envelope around the fields of an answer.
+fn envelope(fields: SchemaFn, answers: &mut SchemaGenerator) -> Value {
+    let mut schema = fields(answers).to_value();
+    let object = schema.as_object_mut().expect("an answer is an object");
+    object.remove("title");
+    object.insert("type".into(), json!("object"));
+    object.insert("additionalProperties".into(), Value::Bool(false));
+    let mut properties = Map::new();
+    properties.insert("code".into(), json!({ "const": 0 }));
+    properties.insert("msg".into(), json!({ "const": "success" }));
+    if let Some(Value::Object(own)) = object.remove("properties") {
+        properties.extend(own);
+    }
+    object.insert("properties".into(), Value::Object(properties));
+    let mut required = vec![json!("code"), json!("msg")];
+    if let Some(Value::Array(own)) = object.remove("required") {
+        required.extend(own);
+    }
+    object.insert("required".into(), Value::Array(required));
+    schema
+}
+
+/// The query parameters of a GET (or of an upload part): one per field of `schema`.
+fn query(schema: Schema) -> Vec<Value> {
+    let schema = schema.to_value();
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let empty = Map::new();
+    let properties = schema["properties"].as_object().unwrap_or(&empty);
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"));
+            let mut parameter = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(name.as_str()),
+                "schema": property,
+            });
+            if let Some(description) = description {
+                parameter["description"] = description;
+            }
+            parameter
+        })
+        .collect()
+}
+
+fn form(fields: Schema, file: &str) -> Value {
+    let mut schema = fields.to_value();
+    schema["properties"][file] = json!({ "type": "string", "format": "binary" });
+    let required = schema["required"].as_array().cloned().unwrap_or_default();
+    schema["required"] = Value::Array([required, vec![json!(file)]].concat());
+    schema.as_object_mut().map(|s| s.remove("title"));
+    json!({
+        "description": "`multipart/form-data` as `wx.uploadFile` sends it: the text fields first, then the file part. A body that is not multipart is 104.",
+        "required": true,
+        "content": { "multipart/form-data": {
+            "schema": schema,
+            "encoding": { file: { "contentType": "application/octet-stream" } },
+        } },
+    })
+}
+
+fn header(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "header", "required": false, "description": description,
+            "schema": { "type": "string" } })
+}
+
+const IF_NONE_MATCH: &str = "an `ETag` received before: 304 when it still matches";
+
+fn picture_responses() -> Map<String, Value> {
+    let responses = json!({
+        "200": {
+            "description": "The picture (JPEG when opaque, PNG when transparent; generated identicons are PNG).",
+            "headers": {
+                "ETag": { "description": "validator of these bytes", "required": true, "schema": { "type": "string" } },
+                "Cache-Control": { "description": "`private, no-cache`", "required": true, "schema": { "type": "string" } },
+            },
+            "content": {
+                "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } },
+                "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } },
+            },
+        },
+        "304": {
+            "description": "Not modified: `If-None-Match` matched the current `ETag` (empty body).",
+            "headers": { "ETag": { "description": "validator", "required": true, "schema": { "type": "string" } } },
+        },
+    });
+    responses.as_object().cloned().unwrap_or_default()
+}
+
+fn file_headers() -> [Value; 3] {
+    [
+        header(
+            "Range",
+            "one byte range; several ranges or a malformed header give the whole file",
+        ),
+        header(
+            "If-Range",
+            "the `ETag`: the range only applies while it matches",
+        ),
+        header("If-None-Match", IF_NONE_MATCH),
+    ]
+}
+
+fn file_responses() -> Map<String, Value> {
+    let responses = json!({
+        "200": {
+            "description": "The whole file (or, with `thumbnail`, its JPEG thumbnail of at most 256 px). `Content-Type` is the type detected from the content; HTML, SVG, XML and scripts are sent as `application/octet-stream`.",
+            "headers": {
+                "ETag": { "description": "strong validator (absent on thumbnails)", "schema": { "type": "string" } },
+                "Accept-Ranges": { "description": "`bytes` (absent on thumbnails)", "schema": { "type": "string" } },
+                "Content-Disposition": { "description": "`attachment` with an ASCII `filename` and the UTF-8 `filename*` (absent on thumbnails)", "schema": { "type": "string" } },
+            },
+            "content": { "*/*": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } },
+        },
+        "206": {
+            "description": "One byte range (`Range: bytes=a-b`, `a-` or `-n`; `If-Range` honoured).",
+            "headers": {
+                "Content-Range": { "description": "`bytes a-b/size`", "required": true, "schema": { "type": "string" } },
+                "ETag": { "description": "strong validator", "required": true, "schema": { "type": "string" } },
+            },
+            "content": { "*/*": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } },
+        },
+        "302": {
+            "description": "With object storage, a file stored as one object (sent directly, or no larger than a chunk): a redirect to a signed link to it, good for 5 minutes, answered by the store with the same `Content-Type`, `Content-Disposition` and ranges (the store's host must be among the mini-program's downloadFile domains). Not for thumbnails.",
+            "headers": {
+                "Location": { "description": "the signed link", "required": true, "schema": { "type": "string", "format": "uri" } },
+                "ETag": { "description": "the file's validator, for `If-None-Match` (304)", "required": true, "schema": { "type": "string" } },
+            },
+        },
+        "304": {
+            "description": "Not modified: `If-None-Match` matched (empty body).",
+            "headers": { "ETag": { "description": "validator", "required": true, "schema": { "type": "string" } } },
+        },
+        "416": {
+            "description": "Range not satisfiable (code 101; `Content-Range: bytes */<size>`)",
+            "headers": { "Content-Range": { "description": "`bytes */size`", "required": true, "schema": { "type": "string" } } },
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
+        },
+    });
+    responses.as_object().cloned().unwrap_or_default()
+}
+
+fn security_schemes() -> Value {
+    json!({
+        "tokenHeader": { "type": "apiKey", "in": "header", "name": "token", "description": "The JWT from `/auth/login`, in the `token` header. A token without `exp` is 112." },
+        "tokenQuery": { "type": "apiKey", "in": "query", "name": "token", "description": "The same token in the query string (GET endpoints: `<image src>`, `wx.downloadFile`)." },
+        "adminBearer": { "type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <ZUDUI_ADMIN_TOKEN>` (scripts)." },
+        "adminCookie": { "type": "apiKey", "in": "cookie", "name": "zudui_admin", "description": "The console's session cookie from `/debug/api/login`." },
+        "csrfToken": { "type": "apiKey", "in": "header", "name": "x-csrf-token", "description": "The session's CSRF token (`csrf`), on every write by cookie." },
+        "relaySecret": { "type": "apiKey", "in": "header", "name": crate::chat::relay::SECRET_HEADER, "description": "`ZUDUI_RELAY_SECRET`, shared by the server and `zudui-relay`." },
+    })
+}
+
+/// `Error`: the failure envelope.
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "`{code, errorMsg}` with the contract's HTTP status.",
+        "required": ["code", "errorMsg"],
+        "properties": {
+            "code": { "type": "integer", "minimum": 100, "maximum": 499, "description": "the code (see `x-codes` of each operation)" },
+            "errorMsg": { "type": "string", "minLength": 1, "description": "a short Chinese message" },
+            "retry_after": { "type": "integer", "minimum": 1, "description": "105 only: seconds until a request may succeed" },
+        },
+        "additionalProperties": false,
+    })
+}
+
+/// One error response per HTTP status, naming the codes answered with it.
+fn error_responses() -> Value {
+    let mut responses = json!({});
+    for (status, title) in [
+        (400, "Bad request"),
+        (401, "Missing, expired or invalid credential"),
+        (403, "Forbidden"),
+        (404, "Not found"),
+        (405, "Method not allowed (103)"),
+        (409, "Conflict"),
+        (413, "Too large or full"),
+        (
+            429,
+            "Too many requests (105; `Retry-After` header and `retry_after` field)",
+        ),
+        (500, "Internal error (100)"),
+    ] {
+        let codes: Vec<String> = Code::ALL
+            .iter()
+            .filter(|code| code.status().as_u16() == status)
+            .map(|code| code.number().to_string())
+            .collect();
+        responses[format!("Error{status}")] = json!({
+            "description": format!("{title} (codes {}; an operation's `x-codes` lists its own)", codes.join(", ")),
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
+        });
+    }
+    responses["Error429"]["headers"] = json!({
+        "Retry-After": { "description": "seconds until a request may succeed", "schema": { "type": "integer" } },
+    });
+    responses["Error415"] = json!({
+        "description": "A body of another media type than the operation's JSON (code 104)",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
+    });
+    responses
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_document_is_the_assembled_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        let assembled = text();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &assembled).expect("write shared/openapi.json");
+        }
+        let committed = std::fs::read_to_string(path).expect("shared/openapi.json");
+        assert!(
+            committed == assembled,
+            "shared/openapi.json is not what the route table assembles: run \
+             `UPDATE_OPENAPI=1 cargo test -p zudui-shared --lib openapi` and commit it"
+        );
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let document = document();
+        for endpoint in endpoints() {
+            for method in endpoint.methods.names() {
+                let op = &document["paths"][endpoint.path][method];
+                assert!(op["operationId"].is_string(), "{method} {}", endpoint.path);
+            }
+        }
+    }
+}
