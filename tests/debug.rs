@@ -42,8 +42,8 @@ async fn call(
         .headers()
         .get("set-cookie")
         .map(|v| v.to_str().unwrap().to_owned());
-    let body = res.json().await.unwrap_or(Value::Null);
-    (status, body, set_cookie)
+    let (_, body) = common::schema::read(res).await;
+    (status, body.unwrap_or(Value::Null), set_cookie)
 }
 
 async fn get(server: &Server, path: &str, bearer: Option<&str>) -> (u16, Value) {

@@ -54,10 +54,8 @@ async fn call(
 }
 
 async fn json_of(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    let text = res.text().await.expect("body");
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer: {text}"));
-    (status, value)
+    let (status, value) = common::schema::read(res).await;
+    (status, value.expect("a JSON answer"))
 }
 
 /// A console GET that must succeed; returns its answer.

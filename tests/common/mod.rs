@@ -17,7 +17,9 @@ pub mod host;
 pub mod paths;
 pub mod process;
 pub mod proxy;
+pub mod roles;
 pub mod s3;
+pub mod schema;
 pub mod tls;
 pub mod wechat;
 pub mod ws;
@@ -227,6 +229,7 @@ impl Server {
         let text = res.text().await.expect("body");
         let value = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{path} answered non-JSON: {text}"));
+        schema::check("post", path, status, &value);
         (status, value)
     }
 
@@ -299,7 +302,9 @@ impl Server {
         }
         let res = req.send().await.expect("upload");
         let status = res.status().as_u16();
-        (status, res.json().await.expect("json answer"))
+        let value = res.json().await.expect("json answer");
+        schema::check("post", path, status, &value);
+        (status, value)
     }
 
     /// A GET with query parameters; returns the raw response.
