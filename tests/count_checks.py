@@ -2,8 +2,9 @@
 """Counts the checks the tests make, per file: assertion macros (`assert!`, `assert_eq!`,
 `assert_ne!`, `prop_assert*!`) and the harness calls that assert an answer (`.ok(`: code 0,
 `.fails(`: a given code and status), at their call sites in tests/*.rs, tests/common/*.rs and
-shared/tests/*.rs (unit tests inside the crates are not counted). A baseline for reshaping the
-suite: a rule moved into a table must keep its check.
+shared/tests/*.rs (unit tests inside the crates are not counted), and each expected code in a
+row of a table of rules (`(Call, [0, 0, 303, 303]),`: four checks, one per role). A baseline for
+reshaping the suite: a rule moved into a table must keep its check.
 
     python3 tests/count_checks.py          # the table and the total
 """
@@ -13,6 +14,8 @@ import re
 
 # `.ok(` with arguments: the harness's call, not `Result::ok()`.
 CHECK = re.compile(r"\b(?:prop_)?assert(?:_eq|_ne)?!|\.ok\((?!\))|\.fails\(")
+# A row of a table of rules: a name and the code each role gets.
+RULE = re.compile(r"^\s*\(\w+,\s*\[([0-9,\s]+)\]\),\s*$", re.M)
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 files = sorted(glob.glob(f"{root}/tests/*.rs") + glob.glob(f"{root}/tests/common/*.rs")
@@ -21,6 +24,7 @@ total = 0
 for path in files:
     text = open(path, encoding="utf-8").read()
     count = len(CHECK.findall(text))
+    count += sum(len(row.split(",")) for row in RULE.findall(text))
     total += count
     print(f"{count:6}  {os.path.relpath(path, root)}")
 print(f"{total:6}  checks in {len(files)} files")
