@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts the checks the tests make, per file: assertion macros (`assert!`, `assert_eq!`,
 `assert_ne!`, `prop_assert*!`) and the harness calls that assert an answer (`.ok(`: code 0,
-`.fails(`: a given code and status), at their call sites in tests/*.rs, tests/common/*.rs and
+`.fails(`: a given code and status), at their call sites in tests/*.rs, tests/*/*.rs (common/ and the tests split into modules) and
 shared/tests/*.rs (unit tests inside the crates are not counted), and each expected code in a
 row of a table of rules (`(Call, [0, 0, 303, 303]),`: four checks, one per role). A baseline for
 reshaping the suite: a rule moved into a table must keep its check.
@@ -18,7 +18,7 @@ CHECK = re.compile(r"\b(?:prop_)?assert(?:_eq|_ne)?!|\.ok\((?!\))|\.fails\(")
 RULE = re.compile(r"^\s*\(\w+,\s*\[([0-9,\s]+)\]\),\s*$", re.M)
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-files = sorted(glob.glob(f"{root}/tests/*.rs") + glob.glob(f"{root}/tests/common/*.rs")
+files = sorted(glob.glob(f"{root}/tests/*.rs") + glob.glob(f"{root}/tests/*/*.rs")
                + glob.glob(f"{root}/shared/tests/*.rs"))
 total = 0
 for path in files:

@@ -73,8 +73,9 @@ if [[ $hosts == *spin* ]]; then
     esac
   done < tests/native-only.txt
   targets=()
-  for file in tests/*.rs; do
-    name=$(basename "$file" .rs)
+  # A test is tests/NAME.rs, or tests/NAME/main.rs with its modules.
+  for file in tests/*.rs tests/*/main.rs; do
+    name=$(basename "${file%/main.rs}" .rs)
     [[ " ${whole[*]} " == *" $name "* ]] || targets+=(--test "$name")
   done
   if [ $# -gt 0 ]; then
