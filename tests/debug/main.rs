@@ -1,0 +1,11 @@
+//! The admin console's API and its guard: disabled without `ZUDUI_ADMIN_TOKEN`, bearer tokens
+//! for scripts, a signed HttpOnly cookie for the page with CSRF tokens on writes, the dashboard's
+//! figures, and the audit log.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod support;
+
+mod reading;
+mod sessions;
+mod writes;
