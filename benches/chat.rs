@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use support::common::process;
 use support::{login, Server};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -73,7 +74,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[rank]) / 1000.0
 }
 
-/// A fresh server (the build `binary` names, or the one of [`Server::start`]) on its own data
+/// A fresh server (the build `binary` names, or the one of [`support::start`]) on its own data
 /// directory (`target/bench-data/chat-NAME`) with `rooms` groups of `members` users each: users
 /// by the API, memberships straight into the database. Returns the server, every user's token
 /// (room by room) and the group ids.
@@ -88,10 +89,7 @@ async fn setup(
         .join(format!("chat-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench data dir");
-    let server = match binary {
-        Some(binary) => Server::start_binary(binary, &dir),
-        None => Server::start(&dir),
-    };
+    let server = support::start(&dir, binary).await;
     let http = reqwest::Client::new();
 
     // Users by the API; rooms and memberships straight into the database.
@@ -152,7 +150,7 @@ const PAUSE: Duration = Duration::from_millis(500);
 /// What a scenario runs against.
 enum Process {
     Anchor(Anchor),
-    Server(Server),
+    Server(Box<Server>),
 }
 
 impl Process {
@@ -227,7 +225,7 @@ async fn run(s: &Scenario, seconds: u64, baseline: Option<&Path>) {
         let (sinks, receivers) = connect(s, &urls, &tokens, started, &stopping).await;
         targets.push(Target {
             name,
-            process: Process::Server(server),
+            process: Process::Server(Box::new(server)),
             sinks,
             receivers,
             sent: 0,
@@ -243,10 +241,10 @@ async fn run(s: &Scenario, seconds: u64, baseline: Option<&Path>) {
         let length = Duration::from_secs(TURN.min(seconds - turn * TURN));
         for k in 0..targets.len() {
             let at = (turn as usize + k) % targets.len();
-            let client_cpu = support::cpu_seconds(std::process::id());
+            let client_cpu = process::cpu_seconds(std::process::id());
             send_turn(s, &mut targets[at], started, length).await;
             tokio::time::sleep(PAUSE).await;
-            targets[at].client_cpu += support::cpu_seconds(std::process::id()) - client_cpu;
+            targets[at].client_cpu += process::cpu_seconds(std::process::id()) - client_cpu;
         }
     }
     // Time for the last messages to arrive everywhere.
@@ -430,11 +428,11 @@ impl Anchor {
     }
 
     fn peak_rss_mib(&self) -> f64 {
-        support::status_mib(self.child.id(), "VmHWM:")
+        process::status_mib(self.child.id(), "VmHWM:")
     }
 
     fn cpu_seconds(&self) -> f64 {
-        support::cpu_seconds(self.child.id())
+        process::cpu_seconds(self.child.id())
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use support::{body_len, login, Server};
+use support::{body_len, login};
 
 mod support;
 
@@ -108,7 +108,7 @@ async fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/files");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench data dir");
-    let server = Server::start(&dir);
+    let server = support::start(&dir, None).await;
     let http = reqwest::Client::new();
     let token = login(&http, &server.base, "bench-files").await;
     let mut client = Client {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{login, percentile, seeded_data, Server};
+use support::{login, percentile, seeded_data};
 
 mod support;
 
@@ -230,7 +230,7 @@ async fn heavy(base: &str, token: &str, kind: &str, stop: Arc<AtomicBool>) -> (u
 async fn measure(name: &str, binary: &Path, args: &Args) {
     let data = tempfile::tempdir().expect("temp dir");
     copy_dir(&seeded_data(), data.path());
-    let server = Server::start_binary(binary, data.path());
+    let server = support::start(data.path(), Some(binary)).await;
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
     for i in 0..args.clients {

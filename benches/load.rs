@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
-use support::{drive, hint_call, login, search_call, seeded_data, Plan, Server};
+use support::{drive, hint_call, login, search_call, seeded_data, Plan};
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 
@@ -122,7 +122,7 @@ async fn run(scenario: &str, connections: usize, seconds: u64) {
     } else {
         seeded_data()
     };
-    let server = Server::start(&data_dir);
+    let server = support::start(&data_dir, None).await;
     let plan = Arc::new(plan(scenario, &server.base, &data_dir).await);
     let load = drive(&server.base, plan, connections, seconds as f64).await;
     println!(

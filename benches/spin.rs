@@ -23,10 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{
-    body_len, drive, group_cpu_seconds, hint_call, login, search_call, upload_form, Load, Plan,
-    TYPES,
-};
+use support::{body_len, drive, hint_call, login, search_call, upload_form, Load, Plan, TYPES};
 
 #[allow(dead_code)] // the native server and the summary table are for the other benchmarks
 mod support;
@@ -198,7 +195,7 @@ impl Spin {
 
     /// CPU time the whole `spin up` process group has used so far.
     fn cpu_seconds(&self) -> f64 {
-        group_cpu_seconds(self.child.id())
+        support::common::process::group_cpu_seconds(self.child.id())
     }
 }
 

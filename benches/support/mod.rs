@@ -1,140 +1,31 @@
-//! What the benchmarks share: the release server on loopback, and signing in.
+//! What the benchmarks share: the server, started by the tests' harness (`tests/common`, the
+//! same entry point every test uses) on a kept data directory, signing in, the seeded data set
+//! and load drivers.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-pub struct Server {
-    pub base: String,
-    child: Child,
-}
+#[path = "../../tests/common/mod.rs"]
+pub mod common;
+use common::Options;
+pub use common::Server;
 
-impl Server {
-    /// The `zudui` cargo built, or the one `ZUDUI_BENCH_BINARY` names (an older build, to compare).
-    #[allow(dead_code)] // the isolation benchmark names its binaries
-    pub fn start(data_dir: &Path) -> Server {
-        let binary = std::env::var_os("ZUDUI_BENCH_BINARY")
-            .map_or_else(|| env!("CARGO_BIN_EXE_zudui").into(), PathBuf::from);
-        Server::start_binary(&binary, data_dir)
+/// The server a benchmark measures, natively, on `data_dir` (kept): the `zudui` cargo built, or
+/// `binary` (another build, to compare), else the one `ZUDUI_BENCH_BINARY` names. Rate limits are
+/// off (the benches measure throughput) and every simulated client connects from loopback.
+pub async fn start(data_dir: &Path, binary: Option<&Path>) -> Server {
+    let mut options = Options::dev_login()
+        .env("ZUDUI_MAX_CONNECTIONS_PER_IP", "1000000")
+        .data_dir(data_dir)
+        .quiet();
+    let named = std::env::var_os("ZUDUI_BENCH_BINARY").map(PathBuf::from);
+    if let Some(binary) = binary.map(Path::to_owned).or(named) {
+        options = options.binary(&binary);
     }
-
-    /// [`Server::start`] of another build of `zudui` (a baseline to compare with).
-    pub fn start_binary(binary: &Path, data_dir: &Path) -> Server {
-        let mut child = Command::new(binary)
-            .env("ZUDUI_LISTEN", "127.0.0.1:0")
-            .env("ZUDUI_DATA_DIR", data_dir)
-            .env("ZUDUI_DEV_LOGIN", "1")
-            // The benches measure throughput, which rate limits would cap.
-            .env("ZUDUI_RATE_LIMITS", "off")
-            // Every simulated client connects from loopback.
-            .env("ZUDUI_MAX_CONNECTIONS_PER_IP", "1000000")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start zudui");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Read the address, then keep draining the per-request log so the pipe never blocks.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("server start");
-        Server {
-            base: format!("http://{addr}"),
-            child,
-        }
-    }
-
-    /// Peak resident set size of the server process, in MiB.
-    pub fn peak_rss_mib(&self) -> f64 {
-        self.status_mib("VmHWM:")
-    }
-
-    /// Resident set size of the server process now, in MiB.
-    #[allow(dead_code)] // not every benchmark asks
-    pub fn rss_mib(&self) -> f64 {
-        self.status_mib("VmRSS:")
-    }
-
-    fn status_mib(&self, field: &str) -> f64 {
-        status_mib(self.child.id(), field)
-    }
-
-    /// CPU time the server process has used so far.
-    #[allow(dead_code)] // not every benchmark asks
-    pub fn cpu_seconds(&self) -> f64 {
-        cpu_seconds(self.child.id())
-    }
-}
-
-/// CPU time (user and system) a process has used so far, in seconds; 0 once it is gone.
-#[allow(dead_code)] // not every benchmark asks
-pub fn cpu_seconds(pid: u32) -> f64 {
-    stat_fields(pid).map_or(0.0, |fields| stat_cpu_seconds(&fields))
-}
-
-/// CPU time (user and system) every live process of a process group has used so far, in seconds.
-#[allow(dead_code)] // not every benchmark asks
-pub fn group_cpu_seconds(pgid: u32) -> f64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(stat_fields)
-        // pgrp, the 5th field: the 3rd after the command name.
-        .filter(|fields| fields.get(2).and_then(|v| v.parse::<u32>().ok()) == Some(pgid))
-        .map(|fields| stat_cpu_seconds(&fields))
-        .sum()
-}
-
-/// The fields of `/proc/PID/stat` after the command name, which is in parentheses and may hold
-/// spaces; `None` once the process is gone.
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, fields) = stat.rsplit_once(')')?;
-    Some(fields.split_whitespace().map(str::to_owned).collect())
-}
-
-/// utime and stime, the 14th and 15th fields (the 12th and 13th after the command name).
-fn stat_cpu_seconds(fields: &[String]) -> f64 {
-    let ticks: f64 = fields
-        .iter()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse::<f64>().ok())
-        .sum();
-    // In USER_HZ, 100 a second on Linux.
-    ticks / 100.0
-}
-
-/// A size field of a process's `/proc/PID/status` (`VmHWM:`, `VmRSS:`), in MiB; 0 once it is gone.
-pub fn status_mib(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    Server::with(options).await
 }
 
 /// Users and groups of the seeded data set, the same on every machine (`zudui seed`).

@@ -1,5 +1,6 @@
-//! Test harness: starts the real `zudui` binary on a free loopback port with a temporary data
-//! directory, a fake WeChat server, and an HTTP client with the contract's conventions.
+//! Test harness: starts the real `zudui` binary (natively, or its components under `spin up`) on
+//! a free loopback port with a temporary data directory (or a kept one), a fake WeChat server,
+//! and an HTTP client with the contract's conventions. The benchmarks start theirs with it too.
 
 #![allow(dead_code)]
 
@@ -35,7 +36,22 @@ pub struct Server {
     options: Options,
     /// The object storage it keeps files in, when the tests run with `ZUDUI_TEST_BLOB_STORE=s3`.
     s3: Option<s3::S3>,
-    _data: tempfile::TempDir,
+    data: DataDir,
+}
+
+/// Where a server keeps its data: a temporary directory removed with it, or one it was given.
+enum DataDir {
+    Temporary(tempfile::TempDir),
+    Kept(std::path::PathBuf),
+}
+
+impl DataDir {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            DataDir::Temporary(dir) => dir.path(),
+            DataDir::Kept(dir) => dir,
+        }
+    }
 }
 
 /// The server binary under test: `ZUDUI_TEST_BINARY` when set (`tests/run.sh` runs the attack
@@ -47,12 +63,18 @@ pub fn binary() -> std::path::PathBuf {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_zudui").into())
 }
 
-/// How to start a server: extra environment variables on top of the test defaults, and the name
-/// its log lines are echoed with.
+/// How to start a server: extra environment variables on top of the test defaults, the name its
+/// log lines are echoed with, and for benchmarks a kept data directory, another build and no echo.
 #[derive(Default, Clone)]
 pub struct Options {
     pub env: Vec<(String, String)>,
     pub label: Option<String>,
+    /// A data directory that outlives the server (a seeded one), instead of a temporary one.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Another build of `zudui` than [`binary`] (a baseline to compare with).
+    pub binary: Option<std::path::PathBuf>,
+    /// Its log is drained, not echoed (a benchmark's per-request lines).
+    pub quiet: bool,
 }
 
 impl Options {
@@ -64,6 +86,21 @@ impl Options {
     /// The name before each echoed log line (default `server`), to tell servers apart.
     pub fn label(mut self, label: &str) -> Self {
         self.label = Some(label.into());
+        self
+    }
+
+    pub fn data_dir(mut self, dir: &std::path::Path) -> Self {
+        self.data_dir = Some(dir.to_owned());
+        self
+    }
+
+    pub fn binary(mut self, binary: &std::path::Path) -> Self {
+        self.binary = Some(binary.to_owned());
+        self
+    }
+
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
         self
     }
 
@@ -97,7 +134,10 @@ impl Server {
             None => options,
         };
         let host = Host::current();
-        let data = tempfile::tempdir().expect("temp dir");
+        let data = match &options.data_dir {
+            Some(dir) => DataDir::Kept(dir.clone()),
+            None => DataDir::Temporary(tempfile::tempdir().expect("temp dir")),
+        };
         let (running, base) = host.launch(data.path(), None, &options).await;
         Server {
             base,
@@ -106,7 +146,7 @@ impl Server {
             running,
             options,
             s3,
-            _data: data,
+            data,
         }
     }
 
@@ -120,7 +160,7 @@ impl Server {
         let listen = self.base.trim_start_matches("http://").to_owned();
         let (running, base) = self
             .host
-            .launch(self._data.path(), Some(&listen), &self.options)
+            .launch(self.data.path(), Some(&listen), &self.options)
             .await;
         self.running = running;
         assert_eq!(base, self.base, "the server came back on another address");
@@ -133,18 +173,22 @@ impl Server {
 
     /// The server process's peak resident memory so far, in MiB.
     pub fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.running.pid()))
-            .unwrap_or_default();
-        let kib = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
-        kib.expect("VmHWM of the server") / 1024.0
+        process::status_mib(self.running.pid(), "VmHWM:")
+    }
+
+    /// The server process's resident memory now, in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        process::status_mib(self.running.pid(), "VmRSS:")
+    }
+
+    /// CPU time the server process has used so far, in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        process::cpu_seconds(self.running.pid())
     }
 
     /// The server's data directory (native: `zudui.sqlite`, `kv/`; Spin: its `--state-dir`).
     pub fn data_dir(&self) -> &std::path::Path {
-        self._data.path()
+        self.data.path()
     }
 
     /// The server's SQLite database, for checking what is stored.
@@ -320,7 +364,7 @@ impl Server {
 
 /// Starts `zudui` on `data`, listening on `listen`; returns once it logged its address.
 pub async fn launch(data: &std::path::Path, listen: &str, options: &Options) -> (Child, String) {
-    let mut command = Command::new(binary());
+    let mut command = Command::new(options.binary.clone().unwrap_or_else(binary));
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -341,10 +385,13 @@ pub async fn launch(data: &std::path::Path, listen: &str, options: &Options) -> 
     // (echoed for failing tests) so the pipe never fills.
     let (tx, rx) = std::sync::mpsc::channel();
     let label = options.label.clone().unwrap_or_else(|| "server".into());
+    let echo = !options.quiet;
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("{label}: {line}");
+            if echo {
+                eprintln!("{label}: {line}");
+            }
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 if let Some(tx) = tx.take() {
                     let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());

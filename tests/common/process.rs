@@ -137,3 +137,52 @@ pub fn reserve_port() -> (std::net::TcpListener, u16) {
     let port = listener.local_addr().expect("local address").port();
     (listener, port)
 }
+
+/// CPU time (user and system) a process has used so far, in seconds; 0 once it is gone.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    stat_fields(pid).map_or(0.0, |fields| stat_cpu_seconds(&fields))
+}
+
+/// CPU time (user and system) every live process of a process group has used so far, in seconds.
+pub fn group_cpu_seconds(pgid: u32) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat_fields)
+        // pgrp, the 5th field: the 3rd after the command name.
+        .filter(|fields| fields.get(2).and_then(|v| v.parse::<u32>().ok()) == Some(pgid))
+        .map(|fields| stat_cpu_seconds(&fields))
+        .sum()
+}
+
+/// The fields of `/proc/PID/stat` after the command name, which is in parentheses and may hold
+/// spaces; `None` once the process is gone.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, fields) = stat.rsplit_once(')')?;
+    Some(fields.split_whitespace().map(str::to_owned).collect())
+}
+
+/// utime and stime, the 14th and 15th fields (the 12th and 13th after the command name).
+fn stat_cpu_seconds(fields: &[String]) -> f64 {
+    let ticks: f64 = fields
+        .iter()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    // In USER_HZ, 100 a second on Linux.
+    ticks / 100.0
+}
+
+/// A size field of a process's `/proc/PID/status` (`VmHWM:`, `VmRSS:`), in MiB; 0 once it is gone.
+pub fn status_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
