@@ -11,6 +11,7 @@ pub mod docs;
 pub mod fields;
 pub mod files;
 pub mod group;
+#[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod table;
 mod uploads;

@@ -81,11 +81,66 @@ pub fn document() -> Value {
     })
 }
 
-/// The document as the repository keeps it: pretty JSON and a final newline.
+/// The document as the repository keeps it: JSON indented by two spaces, with every value that
+/// fits in 100 columns on one line (a third smaller than one value per line), and a final newline.
 pub fn text() -> String {
-    let mut text = serde_json::to_string_pretty(&document()).expect("JSON");
+    let mut text = String::new();
+    layout(&document(), 0, 0, &mut text);
     text.push('\n');
     text
+}
+
+const WIDTH: usize = 100;
+
+/// Writes `value` at `depth`, `taken` columns of its line already used (by its key).
+fn layout(value: &Value, depth: usize, taken: usize, out: &mut String) {
+    let one_line = one_line(value);
+    let fits = 2 * depth + taken + one_line.chars().count() <= WIDTH;
+    let (open, close, items): (char, char, Vec<(Option<&String>, &Value)>) = match value {
+        Value::Object(map) if !map.is_empty() && !fits => {
+            ('{', '}', map.iter().map(|(k, v)| (Some(k), v)).collect())
+        }
+        Value::Array(list) if !list.is_empty() && !fits => {
+            ('[', ']', list.iter().map(|v| (None, v)).collect())
+        }
+        _ => return out.push_str(&one_line),
+    };
+    let inner = "  ".repeat(depth + 1);
+    out.push(open);
+    for (i, (key, item)) in items.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str(&inner);
+        let taken = match key {
+            Some(key) => {
+                let key = format!("{}: ", Value::from(key.as_str()));
+                out.push_str(&key);
+                key.chars().count() + 1
+            }
+            None => 1,
+        };
+        layout(item, depth + 1, taken, out);
+    }
+    out.push('\n');
+    out.push_str(&"  ".repeat(depth));
+    out.push(close);
+}
+
+/// A value on one line, with a space after each `,` and `:`.
+fn one_line(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), one_line(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(list) => {
+            let items: Vec<String> = list.iter().map(one_line).collect();
+            format!("[{}]", items.join(", "))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 const INTRODUCTION: &str = "The backend of the Zudui mini-program. Paths and fields follow `api.zh.md`, settled by `contract.md`; the README records the remaining decisions.\n\nSuccess is HTTP 200 with `{\"code\": 0, \"msg\": \"success\", ...fields}`; failure is `{\"code\": N, \"errorMsg\": \"...\"}` with the contract's status. POST endpoints take a JSON object (an empty body counts as `{}`; unknown fields are ignored; over 1 MiB is 104) or `multipart/form-data` for uploads; GET endpoints take their parameters in the query string, the token included. Unknown paths are 102, methods an operation does not list are 103 (`x-unlisted-methods` on a path notes the exceptions). Each operation lists the codes it can answer in `x-codes`, 100 (an internal error) and 104 (request headers over 32 KiB, native server) included. The native server and the relay close, without an answer, a connection whose request headers are not complete 10 s after their first byte (`ZUDUI_HEADER_TIMEOUT_SECS`) or that waits 75 s for its next request (`ZUDUI_IDLE_TIMEOUT_SECS`), and hold at most 1,000 connections per client address (`ZUDUI_MAX_CONNECTIONS_PER_IP`).\n\nNot here: the relay binary's own routes (`POST /internal/publish`, `GET /health` of `zudui-relay`), which the API server does not route.";

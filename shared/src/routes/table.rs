@@ -28,6 +28,7 @@ pub struct Route {
     pub limit: Option<Action>,
     pub handler: Handler,
     /// What the API description says about it (`openapi.rs`).
+    #[cfg(feature = "openapi")]
     pub doc: Option<&'static Doc>,
 }
 
@@ -121,6 +122,7 @@ impl Route {
             input: Input::Query,
             limit: None,
             handler,
+            #[cfg(feature = "openapi")]
             doc: None,
         }
     }
@@ -133,6 +135,7 @@ impl Route {
             input: Input::Json,
             limit: None,
             handler,
+            #[cfg(feature = "openapi")]
             doc: None,
         }
     }
@@ -155,8 +158,14 @@ impl Route {
         self
     }
 
+    /// Without the `openapi` feature (the Spin components) the doc is left out, and so is
+    /// everything only it names.
+    #[cfg_attr(not(feature = "openapi"), allow(unused_mut, unused_variables))]
     pub const fn doc(mut self, doc: &'static Doc) -> Route {
-        self.doc = Some(doc);
+        #[cfg(feature = "openapi")]
+        {
+            self.doc = Some(doc);
+        }
         self
     }
 }
