@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 
 /// Largest JSON body an endpoint accepts.
 pub const JSON_LIMIT: usize = 1 << 20;
@@ -37,8 +37,13 @@ impl Params {
 
     /// The parameters as a `T` (a typed body); 101 naming what does not fit.
     pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T> {
-        serde_json::from_value(Value::Object(self.0)).map_err(|e| {
-            Error::with_message(crate::error::Code::BadParam, format!("参数缺失或有误: {e}"))
+        serde_path_to_error::deserialize(Value::Object(self.0)).map_err(|e| {
+            let field = e.path().to_string();
+            let why = e.into_inner();
+            match field.as_str() {
+                "." => Error::with_message(Code::BadParam, format!("参数缺失或有误: {why}")),
+                field => Error::param_why(field, &why.to_string()),
+            }
         })
     }
 

@@ -153,6 +153,16 @@ mod tests {
     }
 
     #[test]
+    fn a_field_that_does_not_fit_is_named() {
+        let params = crate::params::Params::from_json(br#"{"id": "x", "flag": true, "user": "u"}"#);
+        let err = params.unwrap().into_typed::<Query>().unwrap_err();
+        assert_eq!(err.to_string(), "BadParam: 参数有误: id (应为整数)");
+        let params = crate::params::Params::from_json(br#"{"flag": true, "user": "u"}"#);
+        let err = params.unwrap().into_typed::<Query>().unwrap_err();
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+    }
+
+    #[test]
     fn fields_take_what_the_contract_accepts() {
         let q = read(json!({"id": "42", "parent": "", "flag": "1", "user": 7})).unwrap();
         assert_eq!(

@@ -56,6 +56,16 @@ pub fn document() -> Value {
         schemas.insert(name, schema);
     }
     schemas.insert("Error".into(), error_schema());
+    schemas.insert(
+        "SuccessMsg".into(),
+        json!({
+            "type": "object",
+            "description": "`success_msg_response`: exactly `{\"code\": 0, \"msg\": \"success\"}`.",
+            "required": ["code", "msg"],
+            "properties": { "code": { "const": 0 }, "msg": { "const": "success" } },
+            "additionalProperties": false,
+        }),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -201,10 +211,49 @@ fn generator(contract: Contract) -> SchemaGenerator {
         s.meta_schema = None;
         s.contract = contract.clone();
     });
+    let settings = settings.with_transform(Plain);
     match contract {
         Contract::Serialize => settings.with_transform(Closed).into_generator(),
         _ => settings.into_generator(),
     }
+}
+
+/// Numbers without the `format` schemars gives Rust's integer and float types (`int64`,
+/// `uint32`, `double`…): JSON has one number type, and the document states ranges instead.
+#[derive(Clone)]
+struct Plain;
+
+impl Transform for Plain {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(object) = schema.as_object_mut() {
+            let numeric = matches!(
+                object.get("type").and_then(Value::as_str),
+                Some("integer" | "number")
+            ) || object
+                .get("type")
+                .and_then(Value::as_array)
+                .is_some_and(|types| types.iter().any(|t| t == "integer" || t == "number"));
+            if numeric
+                && object
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_number_format)
+            {
+                object.remove("format");
+            }
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
+/// An inline schema (a route's own fields), which the generator's transforms do not reach.
+fn plain(mut schema: Schema) -> Schema {
+    Plain.transform(&mut schema);
+    schema
+}
+
+fn is_number_format(format: &str) -> bool {
+    matches!(format, "float" | "double") || format.trim_start_matches('u').starts_with("int")
 }
 
 /// Answers list every field they may have: an object without `additionalProperties` gets
@@ -256,17 +305,20 @@ fn operation(
     });
     let mut parameters = Vec::new();
     match (doc.takes, method) {
+        // A JSON route's empty body counts as `{}`.
+        (Takes::Nothing, "post") if endpoint.input == Input::Json => {
+            op["requestBody"] = json_body(json!({ "type": "object", "properties": {} }));
+        }
         (Takes::Nothing, _) => {}
         (Takes::Fields(fields), "get") | (Takes::Bytes(fields), _) => {
-            parameters.extend(query(fields(requests)));
+            parameters.extend(query(plain(fields(requests))));
         }
         (Takes::Fields(fields), _) => {
-            op["requestBody"] = json!({
-                "required": true,
-                "content": { "application/json": { "schema": fields(requests) } },
-            });
+            op["requestBody"] = json_body(plain(fields(requests)).to_value())
         }
-        (Takes::Form { fields, file }, _) => op["requestBody"] = form(fields(requests), file),
+        (Takes::Form { fields, file }, _) => {
+            op["requestBody"] = form(plain(fields(requests)), file)
+        }
     }
     if let Takes::Bytes(_) = doc.takes {
         op["requestBody"] = json!({
@@ -390,9 +442,26 @@ fn security(caller: Caller, doc: &Doc, method: &str) -> Value {
     }
 }
 
-/// The success envelope around the fields of an answer.
+/// A JSON body with `schema`; required when some field is (an empty body counts as `{}`).
+fn json_body(schema: Value) -> Value {
+    let required = schema["required"].as_array().is_some_and(|r| !r.is_empty());
+    json!({
+        "required": required,
+        "content": { "application/json": { "schema": schema } },
+    })
+}
+
+/// The success envelope around the fields of an answer; `SuccessMsg` when there are none.
 fn envelope(fields: SchemaFn, answers: &mut SchemaGenerator) -> Value {
-    let mut schema = fields(answers).to_value();
+    let mut schema = plain(fields(answers));
+    Closed.transform(&mut schema);
+    let mut schema = schema.to_value();
+    if schema["properties"]
+        .as_object()
+        .is_none_or(|p| p.is_empty())
+    {
+        return json!({ "$ref": "#/components/schemas/SuccessMsg" });
+    }
     let object = schema.as_object_mut().expect("an answer is an object");
     object.remove("title");
     object.insert("type".into(), json!("object"));
