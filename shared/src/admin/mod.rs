@@ -6,7 +6,7 @@ pub mod tables;
 pub mod views;
 pub mod writes;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::App;
 use crate::db::{admin_audit, chat_messages, group_files, groups, join_requests, members, users};
@@ -19,25 +19,39 @@ const TOP_STORAGE: i64 = 20;
 pub const AUDIT_PAGE: i64 = 50;
 
 /// The dashboard's figures.
-pub fn dashboard(app: &App, now: i64) -> Result<Value> {
+pub struct Dashboard {
+    pub users: i64,
+    pub active_groups: i64,
+    pub dismissed_groups: i64,
+    /// Memberships, across groups.
+    pub members: i64,
+    pub join_requests_pending: i64,
+    /// Chat messages since midnight in the configured offset.
+    pub messages_today: i64,
+    /// Bytes of every group's files.
+    pub storage_bytes: i64,
+    /// `(group_id, bytes)` of the groups using the most, most first.
+    pub storage_by_group: Vec<(i64, i64)>,
+}
+
+/// The dashboard's figures.
+pub fn dashboard(app: &App, now: i64) -> Result<Dashboard> {
     let day = 86_400;
     let local = now + i64::from(app.settings.tz_offset_hours) * 3600;
     let today = now - local.rem_euclid(day);
     app.db.run(|c| {
-        let (active, dismissed) = groups::counts(c)?;
-        let (per_group, total) = group_files::usage(c, TOP_STORAGE)?;
-        let storage: Vec<Value> = per_group
-            .into_iter()
-            .map(|(group_id, bytes)| json!({ "group_id": group_id, "bytes": bytes }))
-            .collect();
-        Ok(json!({
-            "users": users::count(c)?,
-            "groups": { "active": active, "dismissed": dismissed },
-            "members": members::count(c)?,
-            "join_requests_pending": join_requests::pending_count(c)?,
-            "messages_today": chat_messages::count_since(c, today)?,
-            "storage": { "total_bytes": total, "groups": storage },
-        }))
+        let (active_groups, dismissed_groups) = groups::counts(c)?;
+        let (storage_by_group, storage_bytes) = group_files::usage(c, TOP_STORAGE)?;
+        Ok(Dashboard {
+            users: users::count(c)?,
+            active_groups,
+            dismissed_groups,
+            members: members::count(c)?,
+            join_requests_pending: join_requests::pending_count(c)?,
+            messages_today: chat_messages::count_since(c, today)?,
+            storage_bytes,
+            storage_by_group,
+        })
     })
 }
 
@@ -56,22 +70,7 @@ pub fn record(
 }
 
 /// A page of the audit log, newest first.
-pub fn audit(app: &App, before: Option<i64>) -> Result<Value> {
-    let entries = app
-        .db
-        .run(|c| Ok(admin_audit::page(c, before, AUDIT_PAGE)?))?;
-    let entries: Vec<Value> = entries
-        .into_iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "time": app.format_time(e.at),
-                "actor": e.actor,
-                "action": e.action,
-                "target": e.target,
-                "detail": e.detail.and_then(|d| serde_json::from_str::<Value>(&d).ok()),
-            })
-        })
-        .collect();
-    Ok(json!({ "entries": entries }))
+pub fn audit(app: &App, before: Option<i64>) -> Result<Vec<admin_audit::Entry>> {
+    app.db
+        .run(|c| Ok(admin_audit::page(c, before, AUDIT_PAGE)?))
 }

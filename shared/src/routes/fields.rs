@@ -134,6 +134,25 @@ impl JsonSchema for Time {
     }
 }
 
+/// A user's mean rating as answers show it: one decimal, 0 without ratings (`User::star_rating`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StarRating(pub f64);
+
+impl JsonSchema for StarRating {
+    fn schema_name() -> Cow<'static, str> {
+        "StarRating".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "number",
+            "minimum": 0,
+            "maximum": 10,
+            "description": "mean rating received, one decimal; 0 without ratings",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,51 +1,120 @@
 //! `/user/info`: profile text, avatar and personal tags.
 
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
+use super::doc::{Doc, Gives, Tag};
+use super::fields::{self, Id, StarRating, Time, UserRef};
 use super::table::{user, Call};
 use super::{ok, picture, success, Route};
 use crate::app::App;
 use crate::body::Response;
+use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
 use crate::limits::Action;
 use crate::{imaging, multipart, profiles};
 
 pub const ROUTES: &[Route] = &[
-    Route::post("/user/info/text/editInfo", user!(edit_info)),
-    Route::post("/user/info/text/getInfo", user!(get_info)),
-    Route::post("/user/info/text/setNickname", user!(set_nickname)),
+    Route::post("/user/info/text/editInfo", user!(edit_info)).doc(&EDIT_INFO),
+    Route::post("/user/info/text/getInfo", user!(get_info)).doc(&GET_INFO),
+    Route::post("/user/info/text/setNickname", user!(set_nickname)).doc(&SET_NICKNAME),
     Route::post("/user/info/avatar/add", user!(add_avatar))
         .raw_body()
-        .limited(Action::Upload),
-    Route::get("/user/info/avatar/get", user!(get_avatar)),
-    Route::post("/user/info/tag/add", user!(add_tag)),
-    Route::post("/user/info/tag/get", user!(get_tags)),
-    Route::post("/user/info/tag/remove", user!(remove_tag)),
-    Route::post("/user/info/tag/edit", user!(edit_tag)),
+        .limited(Action::Upload)
+        .doc(&ADD_AVATAR),
+    Route::get("/user/info/avatar/get", user!(get_avatar)).doc(&GET_AVATAR),
+    Route::post("/user/info/tag/add", user!(add_tag)).doc(&ADD_TAG),
+    Route::post("/user/info/tag/get", user!(get_tags)).doc(&GET_TAGS),
+    Route::post("/user/info/tag/remove", user!(remove_tag)).doc(&REMOVE_TAG),
+    Route::post("/user/info/tag/edit", user!(edit_tag)).doc(&EDIT_TAG),
 ];
 
+// Whose profile or tags: another user, or (absent, null or empty) the caller.
+#[derive(Deserialize, JsonSchema)]
+pub struct Whose {
+    #[serde(default, deserialize_with = "fields::blank_is_none")]
+    #[schemars(with = "UserRef")]
+    pub user_id: Option<UserRef>,
+}
+
+impl Whose {
+    fn or(self, me: String) -> String {
+        self.user_id.map_or(me, |who| who.0)
+    }
+}
+
+const EDIT_INFO: Doc = Doc::new("userEditInfo", Tag::User, "修改个人简介 Edit my intro")
+    .about("The intro is trimmed, up to 500 characters, and may be empty.")
+    .takes::<EditInfo>()
+    .codes(&[BadParam]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct EditInfo {
+    #[schemars(length(max = 500))]
+    pub text: String,
+}
+
 async fn edit_info(app: &App, me: String, call: Call) -> Result<Response> {
-    profiles::edit_info(app, &me, call.params.str("text")?)?;
+    let EditInfo { text } = call.fields()?;
+    profiles::edit_info(app, &me, &text)?;
     Ok(success())
+}
+
+const GET_INFO: Doc = Doc::new("userGetInfo", Tag::User, "获取用户信息和简介 A user's profile")
+    .about("An absent or empty `user_id` means the caller. `time` is the registration time; `star_rating` the mean rating received (one decimal, 0 without ratings).")
+    .takes::<Whose>()
+    .gives::<Profile>()
+    .codes(&[BadParam, UserNotFound]);
+
+#[derive(Serialize, JsonSchema)]
+pub struct Profile {
+    pub id: String,
+    pub nickname: String,
+    pub info: String,
+    pub star_rating: StarRating,
+    #[schemars(range(min = 0))]
+    pub rating_count: i64,
+    pub time: Time,
 }
 
 async fn get_info(app: &App, me: String, call: Call) -> Result<Response> {
-    let who = call.params.opt_user_id("user_id")?.unwrap_or(me);
+    let who = call.fields::<Whose>()?.or(me);
     let user = profiles::profile(app, &who)?;
-    Ok(ok(json!({
-        "id": user.id,
-        "nickname": user.nickname,
-        "info": user.info,
-        "star_rating": user.star_rating(),
-        "rating_count": user.rating_count,
-        "time": app.format_time(user.created_at),
-    })))
+    Ok(ok(Profile {
+        star_rating: StarRating(user.star_rating()),
+        time: Time(app.format_time(user.created_at)),
+        id: user.id,
+        nickname: user.nickname,
+        info: user.info,
+        rating_count: user.rating_count,
+    }))
+}
+
+const SET_NICKNAME: Doc = Doc::new("userSetNickname", Tag::User, "设置用户昵称 Set my nickname")
+    .about("Trimmed, 1 to 32 characters (empty: 201, longer: 101).")
+    .takes::<SetNickname>()
+    .codes(&[BadParam, NicknameEmpty]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct SetNickname {
+    #[schemars(length(max = 32))]
+    pub nickname: String,
 }
 
 async fn set_nickname(app: &App, me: String, call: Call) -> Result<Response> {
-    profiles::set_nickname(app, &me, call.params.str("nickname")?)?;
+    let SetNickname { nickname } = call.fields()?;
+    profiles::set_nickname(app, &me, &nickname)?;
     Ok(success())
 }
+
+const ADD_AVATAR: Doc = Doc::new("userAddAvatar", Tag::User, "添加用户头像 Upload my avatar")
+    .about("JPEG, PNG, WebP or GIF up to 5 MB, verified by decoding (333 otherwise; also 333, before decoding, for more than 40 megapixels, a side over 12000 px or a decoded size over 160 MB natively, 80 MiB on Spin), turned upright, shrunk to at most 512 px and re-encoded without metadata. A missing `avatar` part is 101.")
+    .form::<AvatarForm>("avatar")
+    .codes(&[BadParam, BadPicture]);
+
+// The avatar form has no text fields, only the picture (`avatar`).
+#[derive(Deserialize, JsonSchema)]
+pub struct AvatarForm {}
 
 async fn add_avatar(app: &App, me: String, call: Call) -> Result<Response> {
     let upload =
@@ -55,34 +124,120 @@ async fn add_avatar(app: &App, me: String, call: Call) -> Result<Response> {
     Ok(success())
 }
 
+const GET_AVATAR: Doc = Doc::new("userGetAvatar", Tag::User, "获取用户头像 A user's avatar")
+    .about("GET only; the token may ride in the query string (`<image src>`). Without an uploaded avatar, a generated identicon (PNG, stable per user).")
+    .takes::<AvatarOf>()
+    .answers(Gives::Picture)
+    .codes(&[UserNotFound]);
+
+// `Whose` in a query, where every value is text.
+#[derive(Deserialize, JsonSchema)]
+pub struct AvatarOf {
+    /// absent or empty: the caller
+    #[serde(default, deserialize_with = "fields::blank_is_none")]
+    #[schemars(with = "String")]
+    pub user_id: Option<UserRef>,
+}
+
 async fn get_avatar(app: &App, me: String, call: Call) -> Result<Response> {
-    let who = call.params.opt_user_id("user_id")?.unwrap_or(me);
+    let AvatarOf { user_id } = call.fields()?;
+    let who = Whose { user_id }.or(me);
     let source = profiles::avatar_source(app, &who)?;
     let etag = source.etag.clone();
     picture(&call.req, &etag, profiles::load_avatar(app, &who, source)).await
 }
 
+const ADD_TAG: Doc = Doc::new("userAddTag", Tag::User, "增加用户个人标签 Add a personal tag")
+    .about("Trimmed, 1 to 20 characters (empty: 212, longer or a duplicate of one of mine: 101); at most 20 tags (213).")
+    .takes::<AddTag>()
+    .codes(&[BadParam, UserTagEmpty, UserTagsFull]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct AddTag {
+    #[schemars(length(max = 20))]
+    pub tag_text: String,
+}
+
 async fn add_tag(app: &App, me: String, call: Call) -> Result<Response> {
-    profiles::add_tag(app, &me, call.params.str("tag_text")?)?;
+    let AddTag { tag_text } = call.fields()?;
+    profiles::add_tag(app, &me, &tag_text)?;
     Ok(success())
+}
+
+const GET_TAGS: Doc = Doc::new(
+    "userGetTags",
+    Tag::User,
+    "获取用户个人标签 A user's personal tags",
+)
+.about("An absent or empty `user_id` means the caller.")
+.takes::<Whose>()
+.gives::<Tags>()
+.codes(&[BadParam, UserNotFound]);
+
+#[derive(Serialize, JsonSchema)]
+pub struct Tags {
+    pub tags: Vec<PersonalTag>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline, deny_unknown_fields)]
+pub struct PersonalTag {
+    pub id: i64,
+    pub user_id: String,
+    pub tag_text: String,
 }
 
 async fn get_tags(app: &App, me: String, call: Call) -> Result<Response> {
-    let who = call.params.opt_user_id("user_id")?.unwrap_or(me);
-    let tags: Vec<_> = profiles::tags(app, &who)?
+    let who = call.fields::<Whose>()?.or(me);
+    let tags = profiles::tags(app, &who)?
         .into_iter()
-        .map(|t| json!({ "id": t.id, "user_id": t.user_id, "tag_text": t.tag_text }))
+        .map(|t| PersonalTag {
+            id: t.id,
+            user_id: t.user_id,
+            tag_text: t.tag_text,
+        })
         .collect();
-    Ok(ok(json!({ "tags": tags })))
+    Ok(ok(Tags { tags }))
+}
+
+const REMOVE_TAG: Doc = Doc::new(
+    "userRemoveTag",
+    Tag::User,
+    "删除用户个人标签 Remove a personal tag",
+)
+.about("A tag that is not the caller's is 211.")
+.takes::<RemoveTag>()
+.codes(&[BadParam, UserTagNotFound]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct RemoveTag {
+    pub tag_id: Id,
 }
 
 async fn remove_tag(app: &App, me: String, call: Call) -> Result<Response> {
-    profiles::remove_tag(app, &me, call.params.id("tag_id")?)?;
+    let RemoveTag { tag_id } = call.fields()?;
+    profiles::remove_tag(app, &me, tag_id.0)?;
     Ok(success())
 }
 
+const EDIT_TAG: Doc = Doc::new(
+    "userEditTag",
+    Tag::User,
+    "修改用户个人标签 Edit a personal tag",
+)
+.about("Same text rules as adding; a tag that is not the caller's is 211.")
+.takes::<EditTag>()
+.codes(&[BadParam, UserTagNotFound, UserTagEmpty]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct EditTag {
+    pub tag_id: Id,
+    #[schemars(length(max = 20))]
+    pub tag_text: String,
+}
+
 async fn edit_tag(app: &App, me: String, call: Call) -> Result<Response> {
-    let p = call.params;
-    profiles::edit_tag(app, &me, p.id("tag_id")?, p.str("tag_text")?)?;
+    let EditTag { tag_id, tag_text } = call.fields()?;
+    profiles::edit_tag(app, &me, tag_id.0, &tag_text)?;
     Ok(success())
 }

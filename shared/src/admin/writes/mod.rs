@@ -7,7 +7,7 @@ mod content;
 mod groups;
 mod people;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{guard::Admin, record};
 use crate::app::App;
@@ -53,16 +53,30 @@ impl Write<'_> {
     }
 }
 
+/// What the console asks of a row.
+pub struct Asked<'a> {
+    pub table: &'a str,
+    /// The row's primary key, by column.
+    pub key: Map<String, Value>,
+    /// The values to write, by column.
+    pub values: Map<String, Value>,
+}
+
 /// What the console asks: `create`, `update` or `delete` of a row of `table`, named by `key`,
-/// with new `values` → `{target}`. Blobs freed by the write go, and members' chat sessions hear
-/// of it, once it has committed.
-pub async fn apply(app: &App, admin: &Admin, action: &str, p: &Params, now: i64) -> Result<Value> {
-    let key_map = p.opt_object("key")?.cloned().unwrap_or_default();
-    let values = p.opt_object("values")?.cloned().unwrap_or_default();
+/// with new `values` → the audit log's name of the row. Blobs freed by the write go, and
+/// members' chat sessions hear of it, once it has committed.
+pub async fn apply(
+    app: &App,
+    admin: &Admin,
+    action: &str,
+    asked: Asked<'_>,
+    now: i64,
+) -> Result<String> {
+    let Asked { table, key, values } = asked;
     let write = Write {
-        table: p.str("table")?,
+        table,
         action,
-        key: Params::from_map(key_map.clone()),
+        key: Params::from_map(key.clone()),
         fields: Params::from_map(values.clone()),
         names: values.keys().cloned().collect(),
         by: admin.actor(),
@@ -71,12 +85,12 @@ pub async fn apply(app: &App, admin: &Admin, action: &str, p: &Params, now: i64)
     let mut after = Leftovers::default();
     let target = app.db.tx(|c| {
         let target = dispatch(c, &write, &mut after)?;
-        let detail = json!({ "key": key_map, "values": values });
+        let detail = json!({ "key": key, "values": values });
         record(c, now, admin.actor(), action, &target, &detail)?;
         Ok(target)
     })?;
     after.settle(app).await;
-    Ok(json!({ "target": target }))
+    Ok(target)
 }
 
 /// The write, by table; returns the audit log's name of the row written.
