@@ -3,8 +3,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use super::{Access, Role};
 use crate::app::App;
 use crate::chat::live::Event;
@@ -13,7 +11,7 @@ use crate::db::members::{self, Member};
 use crate::db::{file_uploads, ratings};
 use crate::error::{Code, Error, Result};
 use crate::leftovers::Leftovers;
-use crate::params::{trimmed_text, Params};
+use crate::params::trimmed_text;
 use crate::profiles::NICKNAME_MAX;
 use crate::storage::Sql;
 use crate::time;
@@ -113,27 +111,28 @@ pub fn set_admin_in(c: &dyn Sql, group: &Group, target: &str, admin: bool) -> Re
     Ok(())
 }
 
+/// One rating of a `rate` call: the member rated and the stars given, as the caller sent them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    pub user_id: String,
+    pub stars: f64,
+}
+
 /// Rates other members of a dismissed group, once. Everything is checked before anything is
 /// written, so a refused call changes nothing and does not use up the one call.
-pub fn rate(app: &App, me: &str, group_id: i64, rates: &[Value]) -> Result<()> {
+pub fn rate(app: &App, me: &str, group_id: i64, rates: &[Rating]) -> Result<()> {
     if rates.is_empty() {
         return Err(Error::param_why("rates", "不能为空"));
     }
     let mut parsed = Vec::with_capacity(rates.len());
-    for item in rates {
-        let Value::Object(fields) = item else {
-            return Err(Error::param_why("rates", "应为对象数组"));
-        };
-        let entry = Params::from_map(fields.clone());
-        let user_id = entry.user_id("user_id")?;
-        let raw = fields
-            .get("star_rating")
-            .ok_or_else(|| Error::param("star_rating"))?;
-        let stars = Params::number(raw, "star_rating")?;
-        if !(0.0..=10.0).contains(&stars) {
+    for Rating { user_id, stars } in rates {
+        if user_id.is_empty() {
+            return Err(Error::param("user_id"));
+        }
+        if !(0.0..=10.0).contains(stars) {
             return Err(Error::new(Code::RatingOutOfRange));
         }
-        parsed.push((user_id, stars));
+        parsed.push((user_id.clone(), *stars));
     }
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;

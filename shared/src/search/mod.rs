@@ -16,15 +16,12 @@ pub mod text;
 
 use std::collections::HashSet;
 
-use serde_json::{json, Value};
-
 use crate::app::App;
 use crate::db::group_search::SortColumn;
 use crate::db::groups::Group;
 use crate::db::{group_search, group_tags, group_types, groups};
 use crate::error::{Code, Error, Result};
 use crate::groups::profile;
-use crate::params::Params;
 
 pub const HINTS: i64 = 10;
 pub const PAGE_SIZE_DEFAULT: i64 = 20;
@@ -102,12 +99,12 @@ fn descending(raw: Option<&str>) -> Result<bool> {
 }
 
 /// `(limit, offset)` from `page` (from 1) and `page_size` (1 to 100, default 20).
-fn paging(params: &Params) -> Result<(i64, i64)> {
-    let page = params.opt_id("page")?.unwrap_or(1);
+fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64)> {
+    let page = page.unwrap_or(1);
     if page < 1 {
         return Err(Error::param_why("page", "从 1 开始"));
     }
-    let size = params.opt_id("page_size")?.unwrap_or(PAGE_SIZE_DEFAULT);
+    let size = page_size.unwrap_or(PAGE_SIZE_DEFAULT);
     if !(1..=PAGE_SIZE_MAX).contains(&size) {
         return Err(Error::param_why("page_size", "应为 1 到 100"));
     }
@@ -117,10 +114,10 @@ fn paging(params: &Params) -> Result<(i64, i64)> {
 /// Longest search key, in characters (group names and intros are searched by words of it).
 pub const KEY_LIMIT: usize = 100;
 
-/// The `key` of a search or a hint: 101 past [`KEY_LIMIT`] characters.
-pub fn key_param(params: &Params) -> Result<Option<&str>> {
-    let key = params.opt_str("key")?;
-    if key.is_some_and(|k| k.chars().count() > KEY_LIMIT) {
+/// The `key` of a search or a hint (none is empty): 101 past [`KEY_LIMIT`] characters.
+fn key_param(key: Option<&str>) -> Result<&str> {
+    let key = key.unwrap_or("");
+    if key.chars().count() > KEY_LIMIT {
         return Err(Error::param_why("key", &format!("最多 {KEY_LIMIT} 个字符")));
     }
     Ok(key)
@@ -128,18 +125,14 @@ pub fn key_param(params: &Params) -> Result<Option<&str>> {
 
 /// The `tags` filter: distinct trimmed texts, at most as many as a group may have
 /// ([`profile::TAGS_MAX`]), each a possible tag text; 101 otherwise, since no group could match.
-fn tag_filter(params: &Params) -> Result<Vec<String>> {
-    let given = params.opt_array("tags")?.map_or(&[][..], Vec::as_slice);
+fn tag_filter(given: &[String]) -> Result<Vec<String>> {
     if given.len() > profile::TAGS_MAX as usize {
         let why = format!("最多 {} 个", profile::TAGS_MAX);
         return Err(Error::param_why("tags", &why));
     }
     let mut tags = Vec::new();
     for tag in given {
-        let text = tag
-            .as_str()
-            .ok_or_else(|| Error::param_why("tags", "应为字符串数组"))?
-            .trim();
+        let text = tag.trim();
         if text.chars().count() > profile::TAG_MAX {
             let why = format!("每个最多 {} 个字符", profile::TAG_MAX);
             return Err(Error::param_why("tags", &why));
@@ -159,16 +152,19 @@ pub fn require_type(app: &App, kind: &str) -> Result<()> {
     }
 }
 
-/// A group as search results show it.
-pub fn card(app: &App, g: &Group) -> Value {
-    json!({
-        "id": g.id,
-        "name": g.name,
-        "type": g.kind,
-        "user_cnt": g.user_cnt,
-        "user_limit": g.user_limit,
-        "time": app.format_time(g.created_at),
-    })
+/// What a search asks besides the group type, as given: [`search_groups`] and [`my_groups`]
+/// check it (101, 352, 353).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Space-separated words, each to be found in the name, the intro or the tags.
+    pub key: Option<String>,
+    /// Tag texts the group must all have.
+    pub tags: Vec<String>,
+    pub sort_method: Option<String>,
+    pub sort_order: Option<String>,
+    /// From 1.
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
 }
 
 /// What both searches take besides the type: key, tags, order and page.
@@ -182,24 +178,23 @@ struct Criteria<'a> {
 }
 
 impl<'a> Criteria<'a> {
-    fn parse(params: &'a Params) -> Result<Criteria<'a>> {
-        let (limit, offset) = paging(params)?;
+    fn parse(filter: &'a Filter) -> Result<Criteria<'a>> {
+        let (limit, offset) = paging(filter.page, filter.page_size)?;
         Ok(Criteria {
-            key: key_param(params)?.unwrap_or(""),
-            tags: tag_filter(params)?,
-            method: SortMethod::parse(params.opt_str("sort_method")?)?,
-            descending: descending(params.opt_str("sort_order")?)?,
+            key: key_param(filter.key.as_deref())?,
+            tags: tag_filter(&filter.tags)?,
+            method: SortMethod::parse(filter.sort_method.as_deref())?,
+            descending: descending(filter.sort_order.as_deref())?,
             limit,
             offset,
         })
     }
 }
 
-/// `search/group`: one page of active groups of a type, and the total.
-pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
-    let kind = params.str("type")?;
+/// `search/group`: one page of active groups of type `kind`, and the total.
+pub fn search_groups(app: &App, kind: &str, filter: &Filter) -> Result<(Vec<Group>, i64)> {
     require_type(app, kind)?;
-    let criteria = Criteria::parse(params)?;
+    let criteria = Criteria::parse(filter)?;
     let (key, method, descending) = (criteria.key, criteria.method, criteria.descending);
     let words = text::words(key).len();
     if words == 0 {
@@ -255,13 +250,18 @@ pub fn search_groups(app: &App, params: &Params) -> Result<(Vec<Group>, i64)> {
 
 /// `search/my_group`: the caller's active groups (one page, and the total) and their dismissed
 /// groups, filtered and sorted alike. A user belongs to few groups, so this runs in memory with
-/// the same normalization and blend as the index.
-pub fn my_groups(app: &App, me: &str, params: &Params) -> Result<(Vec<Group>, i64, Vec<Group>)> {
-    let kind = params.str("type")?.trim();
+/// the same normalization and blend as the index. An empty `kind` takes every type.
+pub fn my_groups(
+    app: &App,
+    me: &str,
+    kind: &str,
+    filter: &Filter,
+) -> Result<(Vec<Group>, i64, Vec<Group>)> {
+    let kind = kind.trim();
     if !kind.is_empty() {
         require_type(app, kind)?;
     }
-    let criteria = Criteria::parse(params)?;
+    let criteria = Criteria::parse(filter)?;
     let (key, method, descending) = (criteria.key, criteria.method, criteria.descending);
     let words = text::words(key);
     let no_words = !key.trim().is_empty() && words.is_empty();
@@ -330,8 +330,8 @@ const RARE_NAME_HITS: i64 = 200;
 
 /// `name_hint`: names of active groups of the type containing `key`, most members first.
 pub fn name_hints(app: &App, kind: &str, key: Option<&str>) -> Result<Vec<String>> {
+    let key = key_param(key)?.trim();
     require_type(app, kind)?;
-    let key = key.map(str::trim).unwrap_or("");
     let words = text::words(key);
     app.db.run(|c| {
         if words.len() == 1 {
@@ -346,7 +346,7 @@ pub fn name_hints(app: &App, kind: &str, key: Option<&str>) -> Result<Vec<String
 
 /// `tag_hint`: tag texts of active groups of the type containing `key`, most used first.
 pub fn tag_hints(app: &App, kind: &str, key: Option<&str>) -> Result<Vec<String>> {
+    let key = key_param(key)?.trim();
     require_type(app, kind)?;
-    let key = key.map(str::trim).unwrap_or("");
     app.db.run(|c| Ok(group_tags::hints(c, kind, key, HINTS)?))
 }
