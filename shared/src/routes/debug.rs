@@ -117,6 +117,7 @@ const LOGIN: Doc = Doc::new("debugLogin", Tag::Debug, "Console sign-in")
     .about(about!(open: "`{token}` (the admin token) → a session cookie (`Set-Cookie: zudui_admin=...; Path=/debug; HttpOnly; SameSite=Strict`, 12 hours; `Secure` when the request came over TLS or with `ZUDUI_SECURE_COOKIE=1`) and its CSRF token; 112 for a wrong token. Wrong tokens are limited per client address (rule `admin`, default 10/10): once they are used up every token from that address is 105 with `retry_after`, the right one included; right tokens cost nothing."))
     .takes::<SignIn>()
     .gives::<NewSession>()
+    .sets_cookie("Signed in", "the session cookie")
     .codes(&[BadParam, TooManyRequests, TokenInvalid]);
 
 #[derive(Deserialize, JsonSchema)]
@@ -170,6 +171,7 @@ async fn show_session(_app: &App, admin: Admin, _call: Call) -> Result<Response>
 
 const LOGOUT: Doc = Doc::new("debugLogout", Tag::Debug, "Console sign-out")
     .about(about!("Ends every console session (a new session epoch in the key-value store, so on every instance), whoever signs out, and clears the cookie (`Max-Age=0`)."))
+    .sets_cookie("Signed out", "clears the cookie")
     .codes(&[TooManyRequests, NoPermission]);
 
 /// Ends every console session (one admin, one console: signing out anywhere signs out

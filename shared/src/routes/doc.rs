@@ -29,6 +29,10 @@ pub struct Doc {
     pub gives: Gives,
     /// An open route that reads the `token` header itself (`/auth/checkLogin`).
     pub reads_token: bool,
+    /// What a success means, when more than "Success" (`Signed in`).
+    pub success: &'static str,
+    /// What the `Set-Cookie` header of a success does, for routes that set one.
+    pub cookie: Option<&'static str>,
 }
 
 /// A chat socket: served by the relay (natively and in front of Spin), documented with the routes.
@@ -142,6 +146,8 @@ impl Doc {
             takes: Takes::Nothing,
             gives: Gives::Fields(inline::<super::Done>),
             reads_token: false,
+            success: "Success",
+            cookie: None,
         }
     }
 
@@ -185,6 +191,13 @@ impl Doc {
     /// Answers something else than JSON fields.
     pub const fn answers(mut self, gives: Gives) -> Doc {
         self.gives = gives;
+        self
+    }
+
+    /// A success sets a cookie (`what` it does) and means `success`.
+    pub const fn sets_cookie(mut self, success: &'static str, what: &'static str) -> Doc {
+        self.success = success;
+        self.cookie = Some(what);
         self
     }
 

@@ -332,13 +332,16 @@ fn operation(
     match doc.gives {
         Gives::Fields(fields) => {
             let schema = envelope(fields, answers);
-            responses.insert(
-                "200".into(),
-                json!({
-                    "description": "Success",
-                    "content": { "application/json": { "schema": schema } },
-                }),
-            );
+            let mut success = json!({
+                "description": doc.success,
+                "content": { "application/json": { "schema": schema } },
+            });
+            if let Some(what) = doc.cookie {
+                success["headers"] = json!({ "Set-Cookie": {
+                    "description": what, "required": true, "schema": { "type": "string" },
+                } });
+            }
+            responses.insert("200".into(), success);
         }
         Gives::Picture => {
             parameters.push(header("If-None-Match", IF_NONE_MATCH));
