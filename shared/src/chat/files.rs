@@ -24,7 +24,12 @@ pub const FILE_LIMIT: u64 = 100 << 20;
 /// The room of `type` (`group` or `private`, else 410) and `room_id`.
 pub fn room_param(p: &Params) -> Result<Room> {
     let id = p.id("room_id")?;
-    match p.str("type")? {
+    room(p.str("type")?, id)
+}
+
+/// The room of `kind` (`group` or `private`, else 410) and `id`.
+pub fn room(kind: &str, id: i64) -> Result<Room> {
+    match kind {
         "group" => Ok(Room::Group(id)),
         "private" => Ok(Room::Private(id)),
         _ => Err(Error::new(Code::BadRoomType)),
@@ -143,10 +148,14 @@ pub fn get(conn: &dyn Sql, room: Room, id: i64) -> Result<ChatFile> {
 
 /// `/chat/files/download`: a temporary file of the room, or in a group room a group file shared
 /// into it (406 for anything else), whole or as its thumbnail.
-pub async fn download(app: &App, me: &str, p: &Params, headers: &HeaderMap) -> Result<Response> {
-    let room = room_param(p)?;
-    let id = p.id("file_id")?;
-    let thumbnail = p.opt_str("thumbnail")?.is_some_and(|t| !t.is_empty());
+pub async fn download(
+    app: &App,
+    me: &str,
+    room: Room,
+    id: i64,
+    thumbnail: bool,
+    headers: &HeaderMap,
+) -> Result<Response> {
     let (name, file, temporary) = app.db.run(|c| {
         enter(c, room, me)?;
         if let Some(file) = chat_files::get(c, room, id, time::now())? {

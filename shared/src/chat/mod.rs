@@ -178,7 +178,7 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
                         file.created_at,
                         &file.content,
                     )
-                    .to_string(),
+                    .to_json_text(),
                 )
             }
             None => None,
@@ -264,22 +264,26 @@ pub fn shaped(app: &App, m: &Message, history: bool) -> Value {
     })
 }
 
+/// Someone `me` talks with privately: the user, their private room and its last message's time.
+pub struct Partner {
+    pub user: users::User,
+    pub room_id: i64,
+    pub last: i64,
+}
+
 /// `/chat/getChat`: everyone `me` talks with privately, newest conversation first.
-pub fn partners(app: &App, me: &str) -> Result<Vec<Value>> {
+pub fn partners(app: &App, me: &str) -> Result<Vec<Partner>> {
     app.db.run(|c| {
         let mut out = Vec::new();
         for (room_id, partner, last) in private_rooms::of_user(c, me)? {
             let Some(user) = users::get(c, &partner)? else {
                 continue;
             };
-            out.push(json!({
-                "id": user.id,
-                "nickname": user.nickname,
-                "info": user.info,
-                "star_rating": user.star_rating(),
-                "time": app.format_time(last),
-                "room_id": room_id,
-            }));
+            out.push(Partner {
+                user,
+                room_id,
+                last,
+            });
         }
         Ok(out)
     })

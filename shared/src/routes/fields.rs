@@ -134,6 +134,27 @@ impl JsonSchema for Time {
     }
 }
 
+/// `#[schemars(transform = fields::plain)]` on a request or answer type: its schema as the API
+/// description writes it, without the number formats schemars adds (`int64`, `double`, ...) and
+/// the `default: null` of optional fields.
+pub fn plain(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        let numeric = ["int32", "int64", "uint32", "uint64", "float", "double"];
+        if object
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|format| numeric.contains(&format))
+        {
+            object.remove("format");
+        }
+        if object.get("default") == Some(&Value::Null) {
+            object.remove("default");
+        }
+    }
+    let mut again = plain;
+    schemars::transform::transform_subschemas(&mut again, schema);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
