@@ -26,7 +26,7 @@ pub const PAGE: i64 = 20;
 pub const AFTER_PAGE: usize = 200;
 
 /// Who a connection wants to talk to (as the relay's calls name it: `group_id` or `peer_id`).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Target {
     #[serde(rename = "group_id")]
     Group(i64),

@@ -46,10 +46,12 @@ pub const ROUTES: &[Route] = &[
         .doc(&ABORT),
 
     // The relay's calls: rooms, history and messages, stored for the sockets it holds.
-    Route::post(OpenRoom::PATH, Handler::Relay(relay::serve::<OpenRoom>)),
-    Route::post(ReadHistory::PATH, Handler::Relay(relay::serve::<ReadHistory>)),
-    Route::post(StoreFrame::PATH, Handler::Relay(relay::serve::<StoreFrame>)),
-    Route::post(ReadAfter::PATH, Handler::Relay(relay::serve::<ReadAfter>)),
+    Route::post(OpenRoom::PATH, Handler::Relay(relay::serve::<OpenRoom>)).doc(&OPEN_ROOM),
+    Route::post(ReadHistory::PATH, Handler::Relay(relay::serve::<ReadHistory>))
+        .doc(&READ_HISTORY),
+    Route::post(StoreFrame::PATH, Handler::Relay(relay::serve::<StoreFrame>))
+        .doc(&STORE_FRAME),
+    Route::post(ReadAfter::PATH, Handler::Relay(relay::serve::<ReadAfter>)).doc(&READ_AFTER),
 ];
 
 /// Where clients open their chat sockets: a group's room, and a private conversation. The
@@ -341,3 +343,62 @@ const ABORT: Doc = Doc::new("chatFilesUploadAbort", Tag::Chat, "Abort an upload"
     .about("Frees the parts.")
     .takes::<uploads::UploadRef>()
     .codes(&[BadParam, TempFileNotFound]);
+
+/// The description of a relay call.
+macro_rules! relay_about {
+    ($about:literal) => {
+        concat!(
+            "Relay API (our addition): called by `zudui-relay`, which holds the WebSockets in front of Spin. Needs `x-relay-secret` equal to `ZUDUI_RELAY_SECRET`; without it (or without that setting) the route answers 102, whatever the method. ",
+            $about,
+        )
+    };
+}
+
+const OPEN_ROOM: Doc = Doc::new("chatInternalOpen", Tag::ChatRelay, "Open a room")
+    .about(relay_about!(
+        "`{user_id, group_id}` or `{user_id, peer_id}`; 112 when the user no longer exists."
+    ))
+    .takes::<OpenRoom>()
+    .gives::<relay::Opened>()
+    .codes(&[
+        BadParam,
+        TokenInvalid,
+        ChatUserNotFound,
+        ChatGroupNotFound,
+        NotInGroup,
+    ]);
+
+const READ_HISTORY: Doc = Doc::new("chatInternalHistory", Tag::ChatRelay, "A history page")
+    .about(relay_about!(
+        "The 20 messages before `before` (the newest without it), oldest first, `history: true`."
+    ))
+    .takes::<ReadHistory>()
+    .gives::<relay::Page>()
+    .codes(&[BadParam, ChatGroupNotFound, NotInGroup, NotInRoom]);
+
+const STORE_FRAME: Doc = Doc::new("chatInternalPost", Tag::ChatRelay, "Store a client frame")
+    .about(relay_about!(
+        "`frame` is the client's message as text, checked strictly, stored, not published."
+    ))
+    .takes::<StoreFrame>()
+    .gives::<relay::Stored>()
+    .codes(&[
+        BadParam,
+        TooManyRequests,
+        ChatGroupNotFound,
+        NotInGroup,
+        ChatGroupDismissed,
+        UnknownMsgType,
+        TempFileNotFound,
+        NotInRoom,
+        BadMessage,
+        MessageTooLong,
+    ]);
+
+const READ_AFTER: Doc = Doc::new("chatInternalAfter", Tag::ChatRelay, "Messages after one")
+    .about(relay_about!(
+        "Up to 200 messages after `after`, oldest first, for a relay that noticed a gap."
+    ))
+    .takes::<ReadAfter>()
+    .gives::<relay::Page>()
+    .codes(&[BadParam]);
