@@ -3,6 +3,8 @@
 //! room and a user hold at once is capped (`chat_room_quota_bytes`, `chat_user_quota_bytes`).
 
 use http::HeaderMap;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::{Request, Response};
@@ -14,17 +16,32 @@ use crate::db::{groups, members, private_rooms};
 use crate::error::{Code, Error, Result};
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download};
-use crate::params::Params;
+use crate::routes::fields::{undescribed, Id};
 use crate::storage::Sql;
 use crate::time;
 
 /// Largest temporary file.
 pub const FILE_LIMIT: u64 = 100 << 20;
 
-/// The room of `type` (`group` or `private`, else 410) and `room_id`.
-pub fn room_param(p: &Params) -> Result<Room> {
-    let id = p.id("room_id")?;
-    room(p.str("type")?, id)
+/// The fields of an upload into a room: `type` and `room_id`, and the optional `file_name`
+/// (else the uploaded file's own name).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = undescribed)]
+pub struct RoomFileFields {
+    /// 410 otherwise
+    #[serde(rename = "type")]
+    #[schemars(schema_with = "room_type")]
+    pub kind: String,
+    pub room_id: Id,
+    /// overrides the part's file name
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub file_name: Option<String>,
+}
+
+/// A room's `type`.
+pub fn room_type(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["group", "private"] })
 }
 
 /// The room of `kind` (`group` or `private`, else 410) and `id`.
@@ -69,10 +86,12 @@ pub struct ChatUpload {
 }
 
 impl Destination for ChatUpload {
-    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<ChatUpload> {
+    type Fields = RoomFileFields;
+
+    fn from_fields(fields: RoomFileFields, from_part: Option<&str>) -> Result<ChatUpload> {
         Ok(ChatUpload {
-            room: room_param(params)?,
-            name: upload::file_name(params, file_name)?,
+            room: room(&fields.kind, fields.room_id.0)?,
+            name: upload::file_name(fields.file_name.as_deref(), from_part)?,
         })
     }
 

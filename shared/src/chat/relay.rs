@@ -18,7 +18,7 @@ use crate::db::chat_messages::Room;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
 use crate::params::Params;
-use crate::routes::fields::plain;
+use crate::routes::fields::undescribed as described_by_operation;
 
 pub const SECRET_HEADER: &str = "x-relay-secret";
 
@@ -53,13 +53,6 @@ pub trait RelayCall: Serialize + DeserializeOwned + JsonSchema {
 pub fn serve<C: RelayCall>(app: &App, body: Params) -> Result<Value> {
     let call: C = body.into_typed()?;
     Ok(serde_json::to_value(call.handle(app)?).map_err(anyhow::Error::from)?)
-}
-
-/// A call's or an answer's schema in the API description: the operation says what the type's
-/// comment says.
-fn described_by_operation(schema: &mut Schema) {
-    plain(schema);
-    schema.remove("description");
 }
 
 /// A room in the calls: `group:5`, `private:7` ([`Room::key`]).

@@ -13,7 +13,7 @@ use super::{ok, Route};
 use crate::app::App;
 use crate::body::Response;
 use crate::chat;
-use crate::chat::files::ChatUpload;
+use crate::chat::files::{ChatUpload, RoomFileFields};
 use crate::chat::relay::{self, OpenRoom, ReadAfter, ReadHistory, RelayCall, StoreFrame};
 use crate::db::chat_messages::Room;
 use crate::error::Code::*;
@@ -185,19 +185,9 @@ async fn get_chat(app: &App, me: String, _call: Call) -> Result<Response> {
 pub struct RoomFields {
     /// 410 otherwise
     #[serde(rename = "type")]
-    #[schemars(with = "RoomType")]
+    #[schemars(schema_with = "chat::files::room_type")]
     pub kind: String,
     pub room_id: Id,
-}
-
-// The kinds of rooms.
-#[derive(JsonSchema)]
-#[schemars(inline)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum RoomType {
-    Group,
-    Private,
 }
 
 impl RoomFields {
@@ -209,24 +199,12 @@ impl RoomFields {
 
 const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/图片/视频/文件 Upload a temporary file")
     .about("Up to 100 MiB (104 beyond). An unknown room is 408, checked before membership (407); a dismissed group's room takes no new files (404). Kept `ZUDUI_CHAT_FILE_DAYS` days. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage. The files of a room that have not expired hold at most `ZUDUI_CHAT_ROOM_QUOTA_BYTES` (2 GiB) in all, and a user's in every room at most `ZUDUI_CHAT_USER_QUOTA_BYTES` (1 GiB): a file that does not fit what is left of both is 412 (HTTP 413), refused before its body when `Content-Length` says so, else the moment it would pass, and checked again in the transaction that stores it. Answers the new `file_id`. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
-    .form::<UploadForm>("file")
+    .form::<RoomFileFields>("file")
     .gives::<FileId>()
     .codes(&[
         BadParam, BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType,
         ChatFilesFull,
     ]);
-
-// The text fields of an upload (read by `chat::files::receive`).
-#[derive(JsonSchema)]
-#[schemars(transform = plain)]
-pub struct UploadForm {
-    #[serde(flatten)]
-    pub room: RoomFields,
-    /// overrides the part's file name
-    #[serde(default)]
-    #[schemars(with = "String")]
-    pub file_name: Option<String>,
-}
 
 async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
     let id = chat::files::receive(app, &me, call.req).await?;
@@ -313,10 +291,12 @@ struct FileName {
     name: String,
 }
 
-/// Where a resumable or direct upload goes: `name`, `type`, `room_id`, optional `file_name`.
+/// Where a resumable or direct upload goes: `name`, then `room_id` and `type` (410 before
+/// `file_name` is read), optional `file_name`.
 fn room_file(call: &Call) -> Result<ChatUpload> {
     let FileName { name } = call.fields()?;
-    ChatUpload::from_fields(&call.params, Some(&name))
+    call.fields::<RoomFields>()?.room()?;
+    ChatUpload::from_fields(call.fields()?, Some(&name))
 }
 
 const PART: Doc = Doc::new("chatFilesUploadPart", Tag::Chat, "Send one part")

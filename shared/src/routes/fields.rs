@@ -155,6 +155,13 @@ pub fn plain(schema: &mut Schema) {
     schemars::transform::transform_subschemas(&mut again, schema);
 }
 
+/// `#[schemars(transform = fields::undescribed)]`: [`plain`], and without the type's own
+/// description (a request's fields, whose operation says what they are for).
+pub fn undescribed(schema: &mut Schema) {
+    plain(schema);
+    schema.remove("description");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

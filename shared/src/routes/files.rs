@@ -228,13 +228,8 @@ const UPLOAD: Doc = Doc::new("filesUpload", Tag::Files, "上传文件 Upload a f
 #[derive(JsonSchema)]
 #[schemars(transform = plain)]
 pub struct UploadForm {
-    pub group_id: Id,
     #[serde(flatten)]
-    pub folder: Folder,
-    /// overrides the part's file name
-    #[serde(default)]
-    #[schemars(with = "String")]
-    pub file_name: Option<String>,
+    pub fields: upload::TargetFields,
     /// a picture for a video (`thumbTempFilePath`)
     #[serde(default)]
     pub thumbnail: Binary,
