@@ -40,7 +40,8 @@ impl Posted {
             room: message.room,
             id: message.id,
             prev: message.prev,
-            frame: super::shaped(app, message, history).to_string(),
+            frame: serde_json::to_string(&super::shaped(app, message, history))
+                .expect("plain fields serialize"),
         }
     }
 }

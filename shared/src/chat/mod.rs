@@ -228,40 +228,55 @@ fn stored_message(conn: &dyn Sql, room: Room, id: i64) -> Result<Message> {
         .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
 }
 
+/// A message as clients receive it (the API description's `ChatServerMessage`), its fields in
+/// the order of their names, as frames always had them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Shaped {
+    pub history: bool,
+    pub id: i64,
+    pub msg: ShapedBody,
+    pub nickname: String,
+    pub room_id: i64,
+    /// `App::format_time` of when it was stored.
+    pub time: String,
+    pub user_id: String,
+}
+
+/// What a [`Shaped`] message says; the stored `file_info` and `at` as they were stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShapedBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_info: Option<Value>,
+    pub msg_type: String,
+}
+
 /// A message as clients receive it.
-pub fn shaped(app: &App, m: &Message, history: bool) -> Value {
-    let mut msg = json!({ "msg_type": m.msg_type });
-    if let Some(content) = &m.content {
-        msg["content"] = json!(content);
+pub fn shaped(app: &App, m: &Message, history: bool) -> Shaped {
+    let stored = |text: Option<&str>| text.and_then(|t| serde_json::from_str::<Value>(t).ok());
+    Shaped {
+        history,
+        id: m.id,
+        msg: ShapedBody {
+            at: stored(m.at.as_deref()),
+            client_msg_id: m.client_msg_id.clone(),
+            content: m.content.clone(),
+            file_id: m.file_id,
+            file_info: stored(m.file_info.as_deref()),
+            msg_type: m.msg_type.clone(),
+        },
+        nickname: m.nickname.clone(),
+        room_id: m.room.id(),
+        time: app.format_time(m.created_at),
+        user_id: m.user_id.clone(),
     }
-    if let Some(file_id) = m.file_id {
-        msg["file_id"] = json!(file_id);
-    }
-    if let Some(info) = m
-        .file_info
-        .as_deref()
-        .and_then(|i| serde_json::from_str::<Value>(i).ok())
-    {
-        msg["file_info"] = info;
-    }
-    if let Some(at) =
-        m.at.as_deref()
-            .and_then(|a| serde_json::from_str::<Value>(a).ok())
-    {
-        msg["at"] = at;
-    }
-    if let Some(client_msg_id) = &m.client_msg_id {
-        msg["client_msg_id"] = json!(client_msg_id);
-    }
-    json!({
-        "id": m.id,
-        "room_id": m.room.id(),
-        "user_id": m.user_id,
-        "nickname": m.nickname,
-        "msg": msg,
-        "time": app.format_time(m.created_at),
-        "history": history,
-    })
 }
 
 /// Someone `me` talks with privately: the user, their private room and its last message's time.
