@@ -20,7 +20,7 @@ use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::params::Params;
-use zudui_shared::routes::chat::SOCKETS;
+use zudui_shared::routes::chat::{GroupRoom, PrivateRoom, SOCKETS};
 
 use crate::backend::Backend;
 use crate::hub::{Delivery, Hub, Listener, Origin};
@@ -109,8 +109,8 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
     let me = chat.backend.authenticate(&token).await?;
     let query = Params::from_query(req.uri.query().unwrap_or_default());
     let target = match req.uri.path() {
-        path if path == SOCKET_PATHS[0] => Target::Group(query.id("group_id")?),
-        _ => Target::Private(query.user_id("user_id")?),
+        path if path == SOCKET_PATHS[0] => Target::Group(query.typed::<GroupRoom>()?.group_id.0),
+        _ => Target::Private(query.typed::<PrivateRoom>()?.user_id.required("user_id")?),
     };
     let room = chat.backend.open(&me, &target).await?;
     Ok((me, room))

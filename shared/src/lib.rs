@@ -28,6 +28,7 @@ pub mod body;
 pub mod config;
 pub mod costly;
 pub mod error;
+pub mod fields;
 pub mod ids;
 pub mod imaging;
 pub mod leftovers;

@@ -8,6 +8,7 @@ use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Code, Error, Result};
+use crate::files::FILE_TYPES;
 
 /// Longest text message, in characters.
 pub const TEXT_LIMIT: usize = 4000;
@@ -33,6 +34,63 @@ pub enum ClientMessage {
     },
     /// The messages before `msg_id`.
     History { msg_id: i64 },
+}
+
+/// The API description's `ChatClientMessage`: the frames [`ClientMessage`] reads (by hand, to
+/// answer each fault with its code), with this module's limits.
+impl schemars::JsonSchema for ClientMessage {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ChatClientMessage".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let at = serde_json::json!({
+            "type": "array", "maxItems": AT_LIMIT, "items": { "type": "string" },
+        });
+        let client_msg_id = serde_json::json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": CLIENT_MSG_ID_LIMIT,
+            "pattern": format!("^[!-~]{{1,{CLIENT_MSG_ID_LIMIT}}}$"),
+            "description": "optional; the sender's own id for the message: a send repeating it in the same room within 24 hours stores nothing and answers the message stored first",
+        });
+        schemars::json_schema!({
+            "description": format!("What a client sends on the socket, checked strictly (an extra or missing field is 409). `at` only in group rooms, at most {AT_LIMIT} entries and never more than the room's members (409); repeated ids count once. A frame over {} KiB is 411 without being parsed (over 128 KiB the socket closes with 1009), and every message (text or binary, history included) takes a token of the chat rate limit before it is parsed (105). A send may carry `client_msg_id` (1 to {CLIENT_MSG_ID_LIMIT} visible ASCII characters, else 409): a resend with the same id by the same user in the same room within 24 hours, on any relay or after reconnecting, stores nothing; the message stored first comes back instead (live once, or straight to the resending socket when it has had that message already).", FRAME_LIMIT / 1024),
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["msg_type", "content"],
+                    "properties": {
+                        "msg_type": { "const": "text" },
+                        "content": { "type": "string", "minLength": 1, "maxLength": TEXT_LIMIT },
+                        "at": at,
+                        "client_msg_id": client_msg_id,
+                    },
+                    "additionalProperties": false,
+                },
+                {
+                    "type": "object",
+                    "required": ["msg_type", "file_id"],
+                    "properties": {
+                        "msg_type": { "type": "string", "enum": FILE_TYPES },
+                        "file_id": { "type": "integer" },
+                        "at": at,
+                        "client_msg_id": client_msg_id,
+                    },
+                    "additionalProperties": false,
+                },
+                {
+                    "type": "object",
+                    "required": ["msg_type", "msg_id"],
+                    "properties": {
+                        "msg_type": { "const": "history" },
+                        "msg_id": { "type": "integer" },
+                    },
+                    "additionalProperties": false,
+                },
+            ],
+        })
+    }
 }
 
 fn bad(why: &str) -> Error {
@@ -89,12 +147,10 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
         Some(_) => return Err(bad("msg_type 应为字符串")),
         None => return Err(bad("缺少 msg_type")),
     };
+    let file_type = FILE_TYPES.iter().copied().find(|kind| *kind == msg_type);
     let msg_type = match msg_type {
         "text" => "text",
-        "image" => "image",
-        "voice" => "voice",
-        "video" => "video",
-        "file" => "file",
+        _ if file_type.is_some() => file_type.unwrap_or_default(),
         "history" => {
             only(&fields, &["msg_type", "msg_id"])?;
             return Ok(ClientMessage::History {

@@ -3,6 +3,8 @@
 //! room and a user hold at once is capped (`chat_room_quota_bytes`, `chat_user_quota_bytes`).
 
 use http::HeaderMap;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::{Request, Response};
@@ -12,19 +14,38 @@ use crate::db::file_uploads::{self, Upload, UploadTo};
 use crate::db::group_files::{self, Content};
 use crate::db::{groups, members, private_rooms};
 use crate::error::{Code, Error, Result};
+use crate::fields::Id;
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download};
-use crate::params::Params;
 use crate::storage::Sql;
 use crate::time;
 
 /// Largest temporary file.
 pub const FILE_LIMIT: u64 = 100 << 20;
 
-/// The room of `type` (`group` or `private`, else 410) and `room_id`.
-pub fn room_param(p: &Params) -> Result<Room> {
-    let id = p.id("room_id")?;
-    match p.str("type")? {
+/// The fields of an upload into a room: `type` and `room_id`, and the optional `file_name`
+/// (else the uploaded file's own name).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RoomFileFields {
+    /// 410 otherwise
+    #[serde(rename = "type")]
+    #[schemars(schema_with = "room_type")]
+    pub kind: String,
+    pub room_id: Id,
+    /// overrides the part's file name
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub file_name: Option<String>,
+}
+
+/// A room's `type`.
+pub fn room_type(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["group", "private"] })
+}
+
+/// The room of `kind` (`group` or `private`, else 410) and `id`.
+pub fn room(kind: &str, id: i64) -> Result<Room> {
+    match kind {
         "group" => Ok(Room::Group(id)),
         "private" => Ok(Room::Private(id)),
         _ => Err(Error::new(Code::BadRoomType)),
@@ -64,10 +85,12 @@ pub struct ChatUpload {
 }
 
 impl Destination for ChatUpload {
-    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<ChatUpload> {
+    type Fields = RoomFileFields;
+
+    fn from_fields(fields: RoomFileFields, from_part: Option<&str>) -> Result<ChatUpload> {
         Ok(ChatUpload {
-            room: room_param(params)?,
-            name: upload::file_name(params, file_name)?,
+            room: room(&fields.kind, fields.room_id.0)?,
+            name: upload::file_name(fields.file_name.as_deref(), from_part)?,
         })
     }
 
@@ -143,10 +166,14 @@ pub fn get(conn: &dyn Sql, room: Room, id: i64) -> Result<ChatFile> {
 
 /// `/chat/files/download`: a temporary file of the room, or in a group room a group file shared
 /// into it (406 for anything else), whole or as its thumbnail.
-pub async fn download(app: &App, me: &str, p: &Params, headers: &HeaderMap) -> Result<Response> {
-    let room = room_param(p)?;
-    let id = p.id("file_id")?;
-    let thumbnail = p.opt_str("thumbnail")?.is_some_and(|t| !t.is_empty());
+pub async fn download(
+    app: &App,
+    me: &str,
+    room: Room,
+    id: i64,
+    thumbnail: bool,
+    headers: &HeaderMap,
+) -> Result<Response> {
     let (name, file, temporary) = app.db.run(|c| {
         enter(c, room, me)?;
         if let Some(file) = chat_files::get(c, room, id, time::now())? {

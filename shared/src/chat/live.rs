@@ -17,13 +17,16 @@ use crate::outbound::HttpClient;
 use crate::sendable::MaybeSend;
 
 /// A stored message as every member receives it live.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(description = "A stored message as the relay receives it.")]
 pub struct Posted {
     pub room: Room,
     pub id: i64,
     /// The room's message before this one (see [`Message::prev`]).
+    #[schemars(description = "the room's message before this one")]
     pub prev: Option<i64>,
     /// The JSON text clients receive, rendered once for all of them.
+    #[schemars(description = "the ChatServerMessage as JSON text")]
     pub frame: String,
 }
 
@@ -34,7 +37,8 @@ impl Posted {
             room: message.room,
             id: message.id,
             prev: message.prev,
-            frame: super::shaped(app, message, history).to_string(),
+            frame: serde_json::to_string(&super::shaped(app, message, history))
+                .expect("plain fields serialize"),
         }
     }
 }

@@ -26,7 +26,7 @@ pub const PAGE: i64 = 20;
 pub const AFTER_PAGE: usize = 200;
 
 /// Who a connection wants to talk to (as the relay's calls name it: `group_id` or `peer_id`).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Target {
     #[serde(rename = "group_id")]
     Group(i64),
@@ -178,7 +178,7 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
                         file.created_at,
                         &file.content,
                     )
-                    .to_string(),
+                    .to_json_text(),
                 )
             }
             None => None,
@@ -228,58 +228,91 @@ fn stored_message(conn: &dyn Sql, room: Room, id: i64) -> Result<Message> {
         .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
 }
 
+/// A message as clients receive it (the API description's `ChatServerMessage`), its fields in
+/// the order of their names, as frames always had them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(
+    rename = "ChatServerMessage",
+    description = "A message as clients receive it."
+)]
+pub struct Shaped {
+    pub history: bool,
+    pub id: i64,
+    pub msg: ShapedBody,
+    /// the in-group nickname when set
+    pub nickname: String,
+    pub room_id: i64,
+    /// when it was stored
+    #[schemars(with = "crate::fields::Time")]
+    pub time: String,
+    pub user_id: String,
+}
+
+/// What a [`Shaped`] message says; the stored `file_info` and `at` as they were stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(
+    inline,
+    description = "what it says: its text, or its file, and whom it mentions"
+)]
+pub struct ShapedBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<String>>", length(max = client::AT_LIMIT))]
+    pub at: Option<Value>,
+    /// the sender's client_msg_id, when it gave one
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::files::Described>")]
+    pub file_info: Option<Value>,
+    #[schemars(extend("enum" = ["text", "image", "voice", "video", "file"]))]
+    pub msg_type: String,
+}
+
 /// A message as clients receive it.
-pub fn shaped(app: &App, m: &Message, history: bool) -> Value {
-    let mut msg = json!({ "msg_type": m.msg_type });
-    if let Some(content) = &m.content {
-        msg["content"] = json!(content);
+pub fn shaped(app: &App, m: &Message, history: bool) -> Shaped {
+    let stored = |text: Option<&str>| text.and_then(|t| serde_json::from_str::<Value>(t).ok());
+    Shaped {
+        history,
+        id: m.id,
+        msg: ShapedBody {
+            at: stored(m.at.as_deref()),
+            client_msg_id: m.client_msg_id.clone(),
+            content: m.content.clone(),
+            file_id: m.file_id,
+            file_info: stored(m.file_info.as_deref()),
+            msg_type: m.msg_type.clone(),
+        },
+        nickname: m.nickname.clone(),
+        room_id: m.room.id(),
+        time: app.format_time(m.created_at),
+        user_id: m.user_id.clone(),
     }
-    if let Some(file_id) = m.file_id {
-        msg["file_id"] = json!(file_id);
-    }
-    if let Some(info) = m
-        .file_info
-        .as_deref()
-        .and_then(|i| serde_json::from_str::<Value>(i).ok())
-    {
-        msg["file_info"] = info;
-    }
-    if let Some(at) =
-        m.at.as_deref()
-            .and_then(|a| serde_json::from_str::<Value>(a).ok())
-    {
-        msg["at"] = at;
-    }
-    if let Some(client_msg_id) = &m.client_msg_id {
-        msg["client_msg_id"] = json!(client_msg_id);
-    }
-    json!({
-        "id": m.id,
-        "room_id": m.room.id(),
-        "user_id": m.user_id,
-        "nickname": m.nickname,
-        "msg": msg,
-        "time": app.format_time(m.created_at),
-        "history": history,
-    })
+}
+
+/// Someone `me` talks with privately: the user, their private room and its last message's time.
+pub struct Partner {
+    pub user: users::User,
+    pub room_id: i64,
+    pub last: i64,
 }
 
 /// `/chat/getChat`: everyone `me` talks with privately, newest conversation first.
-pub fn partners(app: &App, me: &str) -> Result<Vec<Value>> {
+pub fn partners(app: &App, me: &str) -> Result<Vec<Partner>> {
     app.db.run(|c| {
         let mut out = Vec::new();
         for (room_id, partner, last) in private_rooms::of_user(c, me)? {
             let Some(user) = users::get(c, &partner)? else {
                 continue;
             };
-            out.push(json!({
-                "id": user.id,
-                "nickname": user.nickname,
-                "info": user.info,
-                "star_rating": user.star_rating(),
-                "time": app.format_time(last),
-                "room_id": room_id,
-            }));
+            out.push(Partner {
+                user,
+                room_id,
+                last,
+            });
         }
         Ok(out)
     })

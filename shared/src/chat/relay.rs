@@ -4,6 +4,9 @@
 //! `relay_secret` in the `x-relay-secret` header; without that setting the routes do not exist.
 //! Each call is a type ([`RelayCall`]) that both sides serialize.
 
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -37,9 +40,9 @@ pub fn secrets_match(given: &str, secret: &str) -> bool {
 
 /// One of the relay's calls to the `chat` component: its path, its JSON body (this type) and
 /// the fields of its answer. Both sides use these types, so the wire format is written once.
-pub trait RelayCall: Serialize + DeserializeOwned {
+pub trait RelayCall: Serialize + DeserializeOwned + JsonSchema {
     const PATH: &'static str;
-    type Answer: Serialize + DeserializeOwned;
+    type Answer: Serialize + DeserializeOwned + JsonSchema;
 
     /// What the component does with the call.
     fn handle(self, app: &App) -> Result<Self::Answer>;
@@ -51,18 +54,37 @@ pub fn serve<C: RelayCall>(app: &App, body: Params) -> Result<Value> {
     Ok(serde_json::to_value(call.handle(app)?).map_err(anyhow::Error::from)?)
 }
 
+/// A room in the calls: `group:5`, `private:7` ([`Room::key`]).
+impl JsonSchema for Room {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "RoomKey".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^(group|private):[1-9][0-9]*$",
+            "description": "`group:<id>` or `private:<id>`",
+        })
+    }
+}
+
 /// Opens the room of a socket: `{user_id, group_id}` or `{user_id, peer_id}`. 112 when the
 /// token's user no longer exists.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct OpenRoom {
     pub user_id: String,
     #[serde(flatten)]
     pub target: Target,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Opened {
-    /// `group:5`, `private:7`.
+    // `group:5`, `private:7`.
     pub room: Room,
 }
 
@@ -80,7 +102,7 @@ impl RelayCall for OpenRoom {
 }
 
 /// A history page for the user, oldest first, each with its client frame (`history: true`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ReadHistory {
     pub room: Room,
     pub user_id: String,
@@ -89,7 +111,7 @@ pub struct ReadHistory {
 }
 
 /// Messages, oldest first.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Page {
     pub messages: Vec<Posted>,
 }
@@ -107,14 +129,15 @@ impl RelayCall for ReadHistory {
 
 /// The client's frame, checked and stored; the relay fans out what comes back
 /// (`history: false`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StoreFrame {
     pub room: Room,
     pub user_id: String,
+    /// a ChatClientMessage as JSON text
     pub frame: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Stored {
     pub posted: Posted,
 }
@@ -134,7 +157,7 @@ impl RelayCall for StoreFrame {
 
 /// The live frames of the messages stored after `after`, oldest first, for a relay that
 /// noticed a gap.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ReadAfter {
     pub room: Room,
     #[serde(default)]

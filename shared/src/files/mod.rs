@@ -14,7 +14,7 @@ pub mod thumbnails;
 pub mod tree;
 pub mod upload;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::app::App;
 use crate::db::group_files::{self, Content, Entry};
@@ -92,8 +92,39 @@ pub fn extension(name: &str) -> String {
     }
 }
 
-/// An entry as `get_dir` lists it.
-pub fn listed(app: &App, entry: &Entry) -> Value {
+/// The kinds of file, decided from the content (`probe`): a file's `file_type`, and the
+/// `msg_type` of a file message.
+pub const FILE_TYPES: [&str; 4] = ["image", "voice", "video", "file"];
+
+/// What a listing and a file message say of a file or a folder (its fields in the order of
+/// their names, as the stored `file_info` texts always had them).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(
+    rename = "FileInfo",
+    description = "A file message's `file_info`; `duration` only for voice and video."
+)]
+pub struct Described {
+    /// seconds, voice and video; else 0 (left out of a file message's `file_info`)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub duration: Option<f64>,
+    /// decided from the content (a folder's is `file`)
+    #[schemars(extend("enum" = FILE_TYPES))]
+    pub file_type: String,
+    pub id: i64,
+    pub name: String,
+    #[schemars(range(min = 0))]
+    pub size: i64,
+    /// when it was made
+    #[schemars(with = "crate::fields::Time")]
+    pub time: String,
+    /// `dir`, the lower-case extension with its dot, or empty
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// An entry as `get_dir` lists it, and its folder (`None`: the root).
+pub fn listed(app: &App, entry: &Entry) -> (Described, Option<i64>) {
     let mut listed = described(
         app,
         entry.id,
@@ -101,32 +132,42 @@ pub fn listed(app: &App, entry: &Entry) -> Value {
         entry.created_at,
         entry.content.as_ref(),
     );
-    listed["parent_id"] = json!(entry.parent_id.unwrap_or(0));
     if entry.is_dir() {
-        listed["type"] = json!("dir");
+        listed.kind = "dir".to_owned();
     }
-    listed
+    (listed, entry.parent_id)
 }
 
 /// A file as a chat message's `file_info` describes it; `duration` only for voice and video.
-pub fn file_info(app: &App, id: i64, name: &str, created_at: i64, file: &Content) -> Value {
+pub fn file_info(app: &App, id: i64, name: &str, created_at: i64, file: &Content) -> Described {
     let mut info = described(app, id, name, created_at, Some(file));
     if !matches!(file.file_type.as_str(), "voice" | "video") {
-        if let Value::Object(map) = &mut info {
-            map.remove("duration");
-        }
+        info.duration = None;
     }
     info
 }
 
-fn described(app: &App, id: i64, name: &str, created_at: i64, content: Option<&Content>) -> Value {
-    json!({
-        "id": id,
-        "name": name,
-        "type": extension(name),
-        "size": content.map_or(0, |c| c.size),
-        "time": app.format_time(created_at),
-        "duration": content.map_or(0.0, |c| c.duration),
-        "file_type": content.map_or("file", |c| c.file_type.as_str()),
-    })
+fn described(
+    app: &App,
+    id: i64,
+    name: &str,
+    created_at: i64,
+    content: Option<&Content>,
+) -> Described {
+    Described {
+        duration: Some(content.map_or(0.0, |c| c.duration)),
+        file_type: content.map_or("file", |c| c.file_type.as_str()).to_owned(),
+        id,
+        name: name.to_owned(),
+        size: content.map_or(0, |c| c.size),
+        time: app.format_time(created_at),
+        kind: extension(name),
+    }
+}
+
+impl Described {
+    /// As stored in a message's `file_info` column.
+    pub fn to_json_text(&self) -> String {
+        serde_json::to_string(self).expect("plain fields serialize")
+    }
 }

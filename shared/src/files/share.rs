@@ -32,7 +32,7 @@ fn store(app: &App, me: &str, group_id: i64, file_id: i64) -> Result<Message> {
                 msg_type: &content.file_type,
                 content: None,
                 file_id: Some(file_id),
-                file_info: Some(info.to_string()),
+                file_info: Some(info.to_json_text()),
                 at: None,
                 client_msg_id: None,
                 created_at: time::now(),

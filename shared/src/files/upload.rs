@@ -4,6 +4,9 @@
 
 use bytes::Bytes;
 use http::header;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::Request;
@@ -11,6 +14,7 @@ use crate::db::file_uploads::{Upload, UploadTo};
 use crate::db::group_files::{self, Content, Thumbnail};
 use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
+use crate::fields::{blank_is_none, Id};
 use crate::groups::{Access, Role};
 use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
@@ -29,25 +33,27 @@ pub struct Target {
     pub name: String,
 }
 
-impl Target {
-    /// From the request's parameters: `group_id`, optional `parent_id`, and the name from the
-    /// optional `file_name` field, else the uploaded file's own name.
-    pub fn from_params(params: &Params, file_name: Option<&str>) -> Result<Target> {
-        let group_id = params.id("group_id")?;
-        let parent = folder_param(params.opt_id("parent_id")?);
-        let name = self::file_name(params, file_name)?;
-        Ok(Target {
-            group_id,
-            parent,
-            name,
-        })
-    }
+/// The fields of an upload into a group's space: `group_id`, optional `parent_id`, and the
+/// optional `file_name` (else the uploaded file's own name).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TargetFields {
+    pub group_id: Id,
+    /// a folder; absent or 0 is the root
+    #[serde(default, deserialize_with = "blank_is_none")]
+    #[schemars(with = "Id")]
+    pub parent_id: Option<Id>,
+    /// overrides the part's file name
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub file_name: Option<String>,
 }
 
 /// Where an upload goes: a folder of a group's space ([`Target`]) or a chat room.
 pub trait Destination: Sized {
+    /// The form fields (or query parameters) before the file part that say where it goes.
+    type Fields: DeserializeOwned;
     /// From the form fields before the file part, and the part's own file name.
-    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<Self>;
+    fn from_fields(fields: Self::Fields, file_name: Option<&str>) -> Result<Self>;
     fn name(&self) -> &str;
     /// Checks that `me` may store a file here now; returns how many bytes it may hold.
     fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64>;
@@ -72,8 +78,14 @@ pub trait Destination: Sized {
 }
 
 impl Destination for Target {
-    fn from_fields(params: &Params, file_name: Option<&str>) -> Result<Target> {
-        Target::from_params(params, file_name)
+    type Fields = TargetFields;
+
+    fn from_fields(fields: TargetFields, from_part: Option<&str>) -> Result<Target> {
+        Ok(Target {
+            group_id: fields.group_id.0,
+            parent: folder_param(fields.parent_id.map(|id| id.0)),
+            name: file_name(fields.file_name.as_deref(), from_part)?,
+        })
     }
 
     fn name(&self) -> &str {
@@ -124,10 +136,9 @@ impl Destination for Target {
     }
 }
 
-/// The name of an uploaded file: the `file_name` field, else the last path component of the
-/// part's file name, else `file`.
-pub fn file_name(params: &Params, from_part: Option<&str>) -> Result<String> {
-    let given = params.opt_str("file_name")?;
+/// The name of an uploaded file: the `file_name` field (`given`), else the last path component
+/// of the part's file name, else `file`.
+pub fn file_name(given: Option<&str>, from_part: Option<&str>) -> Result<String> {
     let from_part = from_part.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
     valid_name(given.or(from_part).unwrap_or("file"))
 }
@@ -213,8 +224,8 @@ async fn read_form<D: Destination>(
     while let Some(mut field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" && file.is_none() {
-            let params = Params::from_pairs(fields.pairs.clone());
-            let target = D::from_fields(&params, field.file_name())?;
+            let given = Params::from_pairs(fields.pairs.clone()).into_typed()?;
+            let target = D::from_fields(given, field.file_name())?;
             let left = app.db.run(|c| target.check(c, app, me))?;
             if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
                 return Err(target.too_large(left));

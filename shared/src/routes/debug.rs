@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::doc::{Doc, Gives, Tag};
-use super::fields::{self, Id, StarRating, Time, UserRef};
 use super::table::{console, open, Call};
 use super::{ok, picture, success, Route};
 use crate::admin::{self, guard, guard::Admin, tables, views, writes};
@@ -18,6 +17,7 @@ use crate::db::groups::Group;
 use crate::db::ratings::Rating;
 use crate::error::Code::*;
 use crate::error::{Error, Result};
+use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
 use crate::limits;
 use crate::profiles;

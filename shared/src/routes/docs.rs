@@ -1,8 +1,9 @@
-//! `/openapi.json`: the OpenAPI 3.1 description of every route (`shared/openapi.json`), served
-//! by both hosts.
+//! `/openapi.json`: the OpenAPI 3.1 description of every route (`shared/openapi.json`, which
+//! `openapi.rs` assembles), served by both hosts.
 
 use http::{header, HeaderValue, StatusCode};
 
+use super::doc::{Doc, Gives, Tag};
 use super::table::{open, Call};
 use super::Route;
 use crate::app::App;
@@ -12,7 +13,13 @@ use crate::error::Result;
 /// The document, as it is in the repository.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
-pub const ROUTES: &[Route] = &[Route::get("/openapi.json", open!(openapi))];
+pub const ROUTES: &[Route] = &[Route::get("/openapi.json", open!(openapi)).doc(&OPENAPI_DOC)];
+
+const OPENAPI_DOC: Doc = Doc::new("openapi", Tag::Docs, "This document")
+    .about(
+        "The OpenAPI 3.1 description of every route, as `shared/openapi.json` in the repository.",
+    )
+    .answers(Gives::Document);
 
 async fn openapi(_app: &App, _call: Call) -> Result<Response> {
     let mut res = Response::new(Body::from(bytes::Bytes::from_static(OPENAPI.as_bytes())));

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::doc::{Doc, Gives, Tag};
-use super::fields::{self, Flag, Id, Time, UserRef};
 use super::table::{user, Call};
 use super::{ok, picture, success, Route};
 use crate::app::App;
@@ -16,6 +15,7 @@ use crate::body::{Request, Response};
 use crate::db::groups::Group;
 use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
+use crate::fields::{self, Flag, Id, Time, UserRef};
 use crate::groups::{announcements, lifecycle, members, profile, Role};
 use crate::limits::Action;
 use crate::{costly, imaging, multipart, search};
@@ -821,17 +821,9 @@ pub struct MemberRef {
     pub user_id: UserRef,
 }
 
-/// A required user id: empty counts as absent (101), as for every user id parameter.
-fn required_user(user: UserRef, name: &str) -> Result<String> {
-    match user.0.is_empty() {
-        true => Err(Error::param(name)),
-        false => Ok(user.0),
-    }
-}
-
 async fn remove_member(app: &App, me: String, call: Call) -> Result<Response> {
     let MemberRef { group_id, user_id } = call.fields()?;
-    let target = required_user(user_id, "user_id")?;
+    let target = user_id.required("user_id")?;
     members::remove(app, &me, group_id.0, &target).await?;
     Ok(success())
 }
@@ -955,7 +947,7 @@ pub struct AdminSwitched {
 
 async fn switch_admin(app: &App, me: String, call: Call) -> Result<Response> {
     let MemberRef { group_id, user_id } = call.fields()?;
-    let target = required_user(user_id, "user_id")?;
+    let target = user_id.required("user_id")?;
     let is_admin = members::switch_admin(app, &me, group_id.0, &target)?;
     Ok(ok(AdminSwitched { is_admin }))
 }
@@ -1271,9 +1263,9 @@ mod tests {
     #[test]
     fn an_empty_user_id_is_missing() {
         let member: MemberRef = read(json!({"group_id": 1, "user_id": " "})).expect("parsed");
-        let err = required_user(member.user_id, "user_id").unwrap_err();
+        let err = member.user_id.required("user_id").unwrap_err();
         assert_eq!(err.code(), Code::BadParam);
         assert!(err.client_message().contains("user_id"));
-        assert_eq!(required_user(UserRef("u".into()), "user_id").unwrap(), "u");
+        assert_eq!(UserRef("u".into()).required("user_id").unwrap(), "u");
     }
 }

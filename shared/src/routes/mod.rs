@@ -8,7 +8,6 @@ pub mod chat;
 pub mod debug;
 pub mod doc;
 pub mod docs;
-pub mod fields;
 pub mod files;
 pub mod group;
 #[cfg(feature = "openapi")]

@@ -27,15 +27,14 @@ const COMPONENTS: &str = "/components/schemas";
 pub fn document() -> Value {
     let mut requests = generator(Contract::Deserialize);
     let mut answers = generator(Contract::Serialize);
-    let legacy: Value = serde_json::from_str(super::docs::OPENAPI).unwrap_or_default();
     let mut paths = Map::new();
     for endpoint in endpoints() {
         let mut item = Map::new();
         for method in endpoint.methods.names() {
-            let operation = match endpoint.doc {
-                Some(doc) => operation(&endpoint, doc, method, &mut requests, &mut answers),
-                None => legacy["paths"][endpoint.path][method].clone(),
-            };
+            let doc = endpoint
+                .doc
+                .unwrap_or_else(|| panic!("{} has no Doc", endpoint.path));
+            let operation = operation(&endpoint, doc, method, &mut requests, &mut answers);
             item.insert((*method).to_owned(), operation);
         }
         if endpoint.caller == Caller::Relay {
@@ -47,12 +46,12 @@ pub fn document() -> Value {
         }
         paths.insert(endpoint.path.to_owned(), Value::Object(item));
     }
-    let mut schemas = legacy["components"]["schemas"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    schemas.extend(requests.take_definitions(true));
+    let mut schemas = requests.take_definitions(true);
     for (name, schema) in answers.take_definitions(true) {
+        // One name, one schema: a type read and written alike reads as it is written.
+        if let Some(read) = schemas.get(&name) {
+            assert_eq!(read, &schema, "{name} is read and answered differently");
+        }
         schemas.insert(name, schema);
     }
     schemas.insert("Error".into(), error_schema());
@@ -241,19 +240,55 @@ impl Transform for Plain {
             {
                 object.remove("format");
             }
+            // An optional field's `default: null` says nothing an absent `required` does not.
+            if object.get("default") == Some(&Value::Null) {
+                object.remove("default");
+            }
         }
         transform_subschemas(self, schema);
     }
 }
 
-/// An inline schema (a route's own fields), which the generator's transforms do not reach.
+/// A route's own fields (an inline schema, which the generator's transforms do not reach),
+/// without the type's title and description: the operation says what they are for.
 fn plain(mut schema: Schema) -> Schema {
     Plain.transform(&mut schema);
+    schema.remove("title");
+    schema.remove("description");
     schema
 }
 
 fn is_number_format(format: &str) -> bool {
     matches!(format, "float" | "double") || format.trim_start_matches('u').starts_with("int")
+}
+
+/// `schema` without the `null` schemars allows for an `Option`.
+fn not_null(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = &types[..] {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+    }
+    let any_of = object.get("anyOf").and_then(Value::as_array).cloned();
+    if let Some(mut any_of) = any_of {
+        any_of.retain(|s| s != &json!({ "type": "null" }));
+        match any_of.len() {
+            1 => {
+                object.remove("anyOf");
+                if let Value::Object(only) = any_of.remove(0) {
+                    object.extend(only);
+                }
+            }
+            _ => {
+                object.insert("anyOf".into(), Value::Array(any_of));
+            }
+        }
+    }
 }
 
 /// Answers list every field they may have: an object without `additionalProperties` gets
@@ -264,6 +299,19 @@ struct Closed;
 impl Transform for Closed {
     fn transform(&mut self, schema: &mut Schema) {
         if let Some(object) = schema.as_object_mut() {
+            // An optional field is left out when it has no value, never sent as null.
+            let required: Vec<Value> = object
+                .get("required")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                for (name, property) in properties.iter_mut() {
+                    if !required.contains(&Value::from(name.as_str())) {
+                        not_null(property);
+                    }
+                }
+            }
             if object.get("type") == Some(&json!("object"))
                 && object.contains_key("properties")
                 && !object.contains_key("additionalProperties")
@@ -365,8 +413,8 @@ fn operation(
                 }),
             );
             op["x-websocket"] = json!({
-                "client": { "$ref": "#/components/schemas/ChatClientMessage" },
-                "server": { "$ref": "#/components/schemas/ChatServerMessage" },
+                "client": requests.subschema_for::<crate::chat::ClientMessage>(),
+                "server": answers.subschema_for::<crate::chat::Shaped>(),
                 "error": { "$ref": "#/components/schemas/Error" },
             });
         }
@@ -415,6 +463,10 @@ fn codes(endpoint: &Endpoint, doc: &Doc) -> Vec<Code> {
     }
     if endpoint.limited {
         codes.push(Code::TooManyRequests);
+    }
+    // A body that is not a JSON object.
+    if endpoint.input == Input::Json {
+        codes.push(Code::BadParam);
     }
     match endpoint.caller {
         Caller::User => codes.extend([Code::TokenExpired, Code::TokenInvalid, Code::TokenMissing]),

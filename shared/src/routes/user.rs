@@ -4,13 +4,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::doc::{Doc, Gives, Tag};
-use super::fields::{self, Id, StarRating, Time, UserRef};
 use super::table::{user, Call};
 use super::{ok, picture, success, Route};
 use crate::app::App;
 use crate::body::Response;
 use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
+use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::limits::Action;
 use crate::{imaging, multipart, profiles};
 

@@ -43,6 +43,17 @@ impl JsonSchema for Id {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRef(pub String);
 
+impl UserRef {
+    /// The id of a required field: empty counts as absent (101 naming `field`), as it always
+    /// did for user ids.
+    pub fn required(self, field: &str) -> crate::error::Result<String> {
+        match self.0.is_empty() {
+            true => Err(crate::error::Error::param(field)),
+            false => Ok(self.0),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for UserRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UserRef, D::Error> {
         match Value::deserialize(deserializer)? {
