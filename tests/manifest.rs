@@ -150,7 +150,8 @@ fn every_path_reaches_the_component_that_serves_it() {
 }
 
 /// Every entry of `tests/native-only.txt` (the tests `tests/run.sh` does not run against Spin)
-/// names a test file, or a test in one, that exists, and gives its reason.
+/// names a test (a file, or a directory of modules), or a test in one, that exists, and gives its
+/// reason.
 #[test]
 fn every_native_only_entry_names_a_test_and_why() {
     let list = std::fs::read_to_string(format!("{ROOT}/tests/native-only.txt"))
@@ -167,12 +168,19 @@ fn every_native_only_entry_names_a_test_and_why() {
             Some((file, test)) => (file, Some(test)),
             None => (entry, None),
         };
-        let source = std::fs::read_to_string(format!("{ROOT}/tests/{file}.rs"))
-            .unwrap_or_else(|_| panic!("{entry}: no tests/{file}.rs"));
+        // A test is tests/NAME.rs, or tests/NAME/ (main.rs and its modules).
+        let source = match std::fs::read_to_string(format!("{ROOT}/tests/{file}.rs")) {
+            Ok(source) => source,
+            Err(_) => std::fs::read_dir(format!("{ROOT}/tests/{file}"))
+                .unwrap_or_else(|_| panic!("{entry}: no tests/{file}.rs or tests/{file}/"))
+                .map(|module| std::fs::read_to_string(module.expect("entry").path()))
+                .collect::<Result<String, _>>()
+                .expect("the modules of tests/{file}/"),
+        };
         if let Some(test) = test {
             assert!(
                 source.contains(&format!("fn {test}(")),
-                "{entry}: no test {test} in tests/{file}.rs"
+                "{entry}: no test {test} in tests/{file}"
             );
         }
     }
