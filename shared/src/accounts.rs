@@ -6,6 +6,9 @@ use crate::db::users;
 use crate::error::{Code, Error, Result};
 use crate::{ids, time, wechat};
 
+/// Longest `wx.login` code accepted, in bytes after trimming (WeChat's are 32 characters).
+pub const CODE_MAX: usize = 256;
+
 pub struct Login {
     pub token: String,
     pub openid: String,
@@ -15,7 +18,7 @@ pub struct Login {
 /// Exchanges a `wx.login` code for a token, creating the user on their first login.
 pub async fn login(app: &App, code: &str) -> Result<Login> {
     let code = code.trim();
-    if code.is_empty() || code.len() > 256 {
+    if code.is_empty() || code.len() > CODE_MAX {
         return Err(Error::param("code"));
     }
     let openid = wechat::openid_for_code(app, code).await?;

@@ -31,7 +31,7 @@ const LOGIN: Doc = Doc::new("authLogin", Tag::Auth, "1. 登录 Sign in")
 #[derive(Deserialize, JsonSchema)]
 pub struct Login {
     /// the `wx.login` code (trimmed, 1 to 256 bytes)
-    #[schemars(length(min = 1, max = 256))]
+    #[schemars(length(min = 1, max = accounts::CODE_MAX))]
     pub code: String,
 }
 

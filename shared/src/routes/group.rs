@@ -105,9 +105,9 @@ pub struct Create {
     /// a group type such as 学习
     #[serde(rename = "type")]
     pub kind: String,
-    #[schemars(length(min = 1, max = 30))]
+    #[schemars(length(min = 1, max = lifecycle::NAME_MAX))]
     pub name: String,
-    #[schemars(with = "i64", range(min = 2, max = 500))]
+    #[schemars(with = "i64", range(min = lifecycle::USER_LIMIT_MIN, max = lifecycle::USER_LIMIT_MAX))]
     pub user_limit: Id,
 }
 
@@ -237,7 +237,7 @@ pub struct Hint {
     pub kind: String,
     /// at most 100 characters (101 otherwise)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", length(max = 100))]
+    #[schemars(with = "String", length(max = search::KEY_LIMIT))]
     pub key: Option<String>,
 }
 
@@ -288,19 +288,19 @@ pub struct Search {
 pub struct Filter {
     /// space-separated words, each must match name, intro or tags; at most 100 characters (101 otherwise)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", length(max = 100))]
+    #[schemars(with = "String", length(max = search::KEY_LIMIT))]
     pub key: Option<String>,
     /// every tag given must be on the group (whole match); at most 10 of at most 20 characters after trimming, as tags are (101 otherwise)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Vec<String>", length(max = 10), inner(length(max = 20)))]
+    #[schemars(with = "Vec<String>", length(max = profile::TAGS_MAX), inner(length(max = profile::TAG_MAX)))]
     pub tags: Option<Vec<String>>,
     /// default `COMPREHENSIVE` (353 otherwise)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", extend("enum" = ["COMPREHENSIVE", "RELATIVE", "TIME", "MEMBER"]))]
+    #[schemars(with = "String", extend("enum" = search::SortMethod::NAMES))]
     pub sort_method: Option<String>,
     /// default `DESC` (352 otherwise)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", extend("enum" = ["ASC", "DESC"]))]
+    #[schemars(with = "String", extend("enum" = search::SORT_ORDERS))]
     pub sort_order: Option<String>,
     /// from 1 (default 1)
     #[serde(
@@ -316,7 +316,7 @@ pub struct Filter {
         deserialize_with = "fields::blank_is_none",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "i64", range(min = 1, max = 100))]
+    #[schemars(with = "i64", range(min = 1, max = search::PAGE_SIZE_MAX))]
     pub page_size: Option<Id>,
 }
 
@@ -426,7 +426,7 @@ const EDIT_INFO: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct EditInfo {
     pub group_id: Id,
-    #[schemars(length(max = 1000))]
+    #[schemars(length(max = profile::INFO_MAX))]
     pub text: String,
 }
 
@@ -508,7 +508,7 @@ const SET_NAME: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct SetName {
     pub group_id: Id,
-    #[schemars(length(min = 1, max = 30))]
+    #[schemars(length(min = 1, max = lifecycle::NAME_MAX))]
     pub name: String,
 }
 
@@ -699,7 +699,7 @@ const ADD_TAG: Doc = Doc::new("groupAddTag", Tag::GroupInfo, "添加群组标签
 #[derive(Deserialize, JsonSchema)]
 pub struct AddTag {
     pub group_id: Id,
-    #[schemars(length(max = 20))]
+    #[schemars(length(max = profile::TAG_MAX))]
     pub tag_text: String,
 }
 
@@ -756,7 +756,7 @@ const EDIT_TAG: Doc = Doc::new(
 pub struct EditTag {
     pub group_id: Id,
     pub tag_id: Id,
-    #[schemars(length(max = 20))]
+    #[schemars(length(max = profile::TAG_MAX))]
     pub tag_text: String,
 }
 
@@ -846,7 +846,7 @@ const SET_MEMBER_NICKNAME: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct SetNickname {
     pub group_id: Id,
-    #[schemars(length(max = 32))]
+    #[schemars(length(max = crate::profiles::NICKNAME_MAX))]
     pub nickname: String,
 }
 
@@ -1085,9 +1085,9 @@ const ADD_ANNOUNCEMENT: Doc = Doc::new("announcementAdd", Tag::Announcement, "�
 #[derive(Deserialize, JsonSchema)]
 pub struct AddAnnouncement {
     pub group_id: Id,
-    #[schemars(length(min = 1, max = 50))]
+    #[schemars(length(min = 1, max = announcements::TITLE_MAX))]
     pub title: String,
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = announcements::TEXT_MAX))]
     pub text: String,
 }
 
@@ -1115,9 +1115,9 @@ const EDIT_ANNOUNCEMENT: Doc = Doc::new("announcementEdit", Tag::Announcement, "
 pub struct EditAnnouncement {
     pub announcement_id: Id,
     pub group_id: Id,
-    #[schemars(length(min = 1, max = 50))]
+    #[schemars(length(min = 1, max = announcements::TITLE_MAX))]
     pub title: String,
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = announcements::TEXT_MAX))]
     pub text: String,
 }
 

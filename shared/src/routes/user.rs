@@ -50,7 +50,7 @@ const EDIT_INFO: Doc = Doc::new("userEditInfo", Tag::User, "修改个人简介 E
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditInfo {
-    #[schemars(length(max = 500))]
+    #[schemars(length(max = profiles::INFO_MAX))]
     pub text: String,
 }
 
@@ -97,7 +97,7 @@ const SET_NICKNAME: Doc = Doc::new("userSetNickname", Tag::User, "设置用户�
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetNickname {
-    #[schemars(length(max = 32))]
+    #[schemars(length(max = profiles::NICKNAME_MAX))]
     pub nickname: String,
 }
 
@@ -154,7 +154,7 @@ const ADD_TAG: Doc = Doc::new("userAddTag", Tag::User, "增加用户个人标签
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddTag {
-    #[schemars(length(max = 20))]
+    #[schemars(length(max = profiles::TAG_MAX))]
     pub tag_text: String,
 }
 
@@ -232,7 +232,7 @@ const EDIT_TAG: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
     pub tag_id: Id,
-    #[schemars(length(max = 20))]
+    #[schemars(length(max = profiles::TAG_MAX))]
     pub tag_text: String,
 }
 

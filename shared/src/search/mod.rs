@@ -36,13 +36,21 @@ pub enum SortMethod {
 }
 
 impl SortMethod {
+    /// `sort_method`'s values, the first the default.
+    pub const NAMES: [&str; 4] = ["COMPREHENSIVE", "RELATIVE", "TIME", "MEMBER"];
+    const ALL: [SortMethod; 4] = [
+        SortMethod::Comprehensive,
+        SortMethod::Relative,
+        SortMethod::Time,
+        SortMethod::Member,
+    ];
+
     fn parse(raw: Option<&str>) -> Result<SortMethod> {
         match raw.map(str::trim).unwrap_or("") {
-            "" | "COMPREHENSIVE" => Ok(SortMethod::Comprehensive),
-            "RELATIVE" => Ok(SortMethod::Relative),
-            "TIME" => Ok(SortMethod::Time),
-            "MEMBER" => Ok(SortMethod::Member),
-            _ => Err(Error::new(Code::UnknownSortMethod)),
+            "" => Ok(SortMethod::ALL[0]),
+            raw => (SortMethod::NAMES.iter().position(|name| *name == raw))
+                .map(|i| SortMethod::ALL[i])
+                .ok_or_else(|| Error::new(Code::UnknownSortMethod)),
         }
     }
 
@@ -89,11 +97,15 @@ fn hot(user_cnt: f64, created_at: f64, full: bool) -> f64 {
     2.0 * user_cnt / (user_cnt + 10.0) + created_at / 2_592_000.0 + if full { 0.0 } else { 0.5 }
 }
 
+/// `sort_order`'s values: ascending, descending (the default).
+pub const SORT_ORDERS: [&str; 2] = ["ASC", "DESC"];
+
 /// `sort_order`: descending unless `ASC`.
 fn descending(raw: Option<&str>) -> Result<bool> {
     match raw.map(str::trim).unwrap_or("") {
-        "" | "DESC" => Ok(true),
-        "ASC" => Ok(false),
+        "" => Ok(true),
+        raw if raw == SORT_ORDERS[1] => Ok(true),
+        raw if raw == SORT_ORDERS[0] => Ok(false),
         _ => Err(Error::new(Code::UnknownSortOrder)),
     }
 }
