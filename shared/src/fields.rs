@@ -189,7 +189,22 @@ mod tests {
         assert_eq!(err.to_string(), "BadParam: 参数有误: id (应为整数)");
         let params = crate::params::Params::from_json(br#"{"flag": true, "user": "u"}"#);
         let err = params.unwrap().into_typed::<Query>().unwrap_err();
-        assert!(err.to_string().contains("missing field `id`"), "{err}");
+        assert_eq!(err.to_string(), "BadParam: 参数缺失或有误: id");
+        // What the client sent is not repeated.
+        let long = format!(
+            r#"{{"id": 1, "flag": true, "user": {{"x": "{}"}}}}"#,
+            "a".repeat(5000)
+        );
+        let err = crate::params::Params::from_json(long.as_bytes())
+            .unwrap()
+            .into_typed::<Query>();
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "BadParam: 参数有误: user (应为字符串)"
+        );
+        let err = crate::params::Params::from_json(br#"{"id": [1], "flag": true, "user": "u"}"#);
+        let err = err.unwrap().into_typed::<Query>().unwrap_err().to_string();
+        assert_eq!(err, "BadParam: 参数有误: id (应为整数)");
     }
 
     #[test]

@@ -39,10 +39,19 @@ impl Params {
     pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         serde_path_to_error::deserialize(Value::Object(self.0)).map_err(|e| {
             let field = e.path().to_string();
-            let why = e.into_inner();
+            let why = e.into_inner().to_string();
+            // serde names a missing field; its other messages quote what the client sent, which
+            // an answer does not repeat: only this crate's own short reasons (`应为整数`) stay.
+            if let Some(missing) = why.strip_prefix("missing field `") {
+                return Error::param(missing.trim_end_matches('`'));
+            }
+            let why = match why.chars().count() <= 16 && !why.is_ascii() {
+                true => why.as_str(),
+                false => "类型或取值不符",
+            };
             match field.as_str() {
-                "." => Error::with_message(Code::BadParam, format!("参数缺失或有误: {why}")),
-                field => Error::param_why(field, &why.to_string()),
+                "." => Error::with_message(Code::BadParam, format!("参数有误: {why}")),
+                field => Error::param_why(field, why),
             }
         })
     }

@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::storage::Value;
 
 /// Rows per page unless asked otherwise, and at most.
-const PAGE: i64 = 25;
-const MAX_PAGE: i64 = 200;
+pub const PAGE: i64 = 25;
+pub const MAX_PAGE: i64 = 200;
 
 /// A table the console shows.
 pub struct Table {

@@ -344,9 +344,12 @@ pub struct RowsQuery {
     #[serde(default, deserialize_with = "fields::blank_is_none")]
     #[schemars(with = "i64", range(min = 0))]
     pub offset: Option<Id>,
-    /// default 25
     #[serde(default, deserialize_with = "fields::blank_is_none")]
-    #[schemars(with = "i64", range(min = 1, max = 200))]
+    #[schemars(
+        with = "i64",
+        range(min = 1, max = tables::MAX_PAGE),
+        extend("default" = tables::PAGE)
+    )]
     pub limit: Option<Id>,
 }
 

@@ -63,7 +63,7 @@ pub struct UploadState {
     pub upload_id: i64,
     #[schemars(range(min = 0))]
     pub size: i64,
-    /// 8000000 for uploads in parts; the file's size for a direct upload (one part)
+    /// every part's size but the last's; the file's size for a direct upload (one part)
     #[schemars(range(min = 1))]
     pub part_size: i64,
     #[schemars(range(min = 1))]
@@ -81,7 +81,7 @@ pub struct DirectState {
     pub upload_id: i64,
     #[schemars(range(min = 1))]
     pub size: i64,
-    /// 8000000 for uploads in parts; the file's size for a direct upload (one part)
+    /// every part's size but the last's; the file's size for a direct upload (one part)
     #[schemars(range(min = 1))]
     pub part_size: i64,
     #[schemars(range(min = 1))]
