@@ -37,6 +37,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use zudui_shared::db::{groups, members};
+use zudui_shared::ids::GroupId;
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 
@@ -130,9 +131,9 @@ async fn setup(
         .tx(|c| {
             for (room, group) in group_ids.iter().enumerate() {
                 for m in 1..room_members {
-                    members::insert(c, *group, &ids[room * room_members + m], false, 0)?;
+                    members::insert(c, GroupId(*group), &ids[room * room_members + m], false, 0)?;
                 }
-                groups::add_members(c, *group, room_members as i64 - 1)?;
+                groups::add_members(c, GroupId(*group), room_members as i64 - 1)?;
             }
             Ok(())
         })

@@ -402,11 +402,12 @@ mod tests {
 
     use zudui_shared::chat::{ClientMessage, Target};
     use zudui_shared::error::Result;
+    use zudui_shared::ids::GroupId;
     use zudui_shared::sendable::BoxFuture;
 
     use super::*;
 
-    const ROOM: Room = Room::Group(1);
+    const ROOM: Room = Room::Group(GroupId(1));
 
     /// Storage holding messages 1..=`stored` of [`ROOM`], counting the `after` reads, which
     /// fail until `unreachable_until`.
@@ -537,8 +538,8 @@ mod tests {
         let (hub, storage, mut first) = hub(3, 0).await;
         let mut listeners = Vec::new();
         for group in 2..=40 {
-            listeners.push(hub.join(Room::Group(group)).await);
-            hub.start(Room::Group(group), 0);
+            listeners.push(hub.join(Room::Group(GroupId(group))).await);
+            hub.start(Room::Group(GroupId(group)), 0);
         }
         hub.recheck_all();
         assert_eq!(heard(&mut first).await, vec![1, 2, 3]);

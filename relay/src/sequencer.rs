@@ -95,7 +95,7 @@ mod tests {
 
     fn msg(id: i64, prev: Option<i64>) -> Posted {
         Posted {
-            room: Room::Group(1),
+            room: Room::Group(zudui_shared::ids::GroupId(1)),
             id,
             prev,
             frame: format!("m{id}"),

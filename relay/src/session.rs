@@ -109,7 +109,7 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
     let me = chat.backend.authenticate(&token).await?;
     let query = Params::from_query(req.uri.query().unwrap_or_default());
     let target = match req.uri.path() {
-        path if path == SOCKET_PATHS[0] => Target::Group(query.typed::<GroupRoom>()?.group_id.0),
+        path if path == SOCKET_PATHS[0] => Target::Group(query.typed::<GroupRoom>()?.group_id),
         _ => Target::Private(query.typed::<PrivateRoom>()?.user_id.required("user_id")?),
     };
     let room = chat.backend.open(&me, &target).await?;

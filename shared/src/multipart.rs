@@ -291,7 +291,7 @@ mod tests {
             ("pic", Some("a.png"), b"PNGDATA"),
         ]);
         let up = read_small(req, "pic", 100, Code::BadPicture).await.unwrap();
-        assert_eq!(up.fields.id("group_id").unwrap(), 12);
+        assert_eq!(up.fields.id::<i64>("group_id").unwrap(), 12);
         let file = up.file.unwrap();
         assert_eq!(&file.data[..], b"PNGDATA");
         assert_eq!(file.file_name.as_deref(), Some("a.png"));
@@ -339,7 +339,7 @@ mod tests {
         let up = read_small(req, "pic", file.len(), Code::BadPicture)
             .await
             .unwrap();
-        assert_eq!(up.fields.id("group_id").unwrap(), 12);
+        assert_eq!(up.fields.id::<i64>("group_id").unwrap(), 12);
         assert_eq!(up.file.unwrap().data.len(), file.len());
     }
 }

@@ -104,20 +104,21 @@ impl Params {
     }
 
     /// A required integer id: a JSON integer or a decimal string (`42` or `"42"`).
-    pub fn id(&self, name: &str) -> Result<i64> {
+    pub fn id<T: From<i64>>(&self, name: &str) -> Result<T> {
         self.opt_id(name)?.ok_or_else(|| Error::param(name))
     }
 
     /// An optional integer id; an empty string counts as absent.
-    pub fn opt_id(&self, name: &str) -> Result<Option<i64>> {
+    pub fn opt_id<T: From<i64>>(&self, name: &str) -> Result<Option<T>> {
         let bad = || Error::param_why(name, "应为整数");
-        match self.value(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad()),
-            Some(_) => Err(bad()),
-        }
+        let id: Option<i64> = match self.value(name) {
+            None => None,
+            Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(bad)?),
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s.trim().parse().map_err(|_| bad())?),
+            Some(_) => return Err(bad()),
+        };
+        Ok(id.map(T::from))
     }
 
     /// A number (ratings): a JSON number or a decimal string.
@@ -223,12 +224,12 @@ mod tests {
     #[test]
     fn ids_accept_numbers_and_decimal_strings() {
         let p = Params::from_json(br#"{"a": 42, "b": "43", "c": "x", "d": 1.5, "e": ""}"#).unwrap();
-        assert_eq!(p.id("a").unwrap(), 42);
-        assert_eq!(p.id("b").unwrap(), 43);
-        assert_eq!(p.id("c").unwrap_err().code(), Code::BadParam);
-        assert!(p.id("d").is_err());
-        assert_eq!(p.opt_id("e").unwrap(), None);
-        let err = p.id("missing").unwrap_err();
+        assert_eq!(p.id::<i64>("a").unwrap(), 42);
+        assert_eq!(p.id::<i64>("b").unwrap(), 43);
+        assert_eq!(p.id::<i64>("c").unwrap_err().code(), Code::BadParam);
+        assert!(p.id::<i64>("d").is_err());
+        assert_eq!(p.opt_id::<i64>("e").unwrap(), None);
+        let err = p.id::<i64>("missing").unwrap_err();
         assert!(err.client_message().contains("missing"));
     }
 

@@ -1395,12 +1395,12 @@ proptest! {
                 prop_assert_eq!(p.opt_id(&name).ok(), Some(id));
                 match id {
                     Some(id) => prop_assert_eq!(p.id(&name).ok(), Some(id)),
-                    None => param_error(p.id(&name), &name)?,
+                    None => param_error(p.id::<i64>(&name), &name)?,
                 }
             }
             Err(()) => {
-                param_error(p.opt_id(&name), &name)?;
-                param_error(p.id(&name), &name)?;
+                param_error(p.opt_id::<i64>(&name), &name)?;
+                param_error(p.id::<i64>(&name), &name)?;
             }
         }
 
@@ -1474,7 +1474,7 @@ proptest! {
 
         // Another name is absent.
         let other = format!("{name}_");
-        prop_assert_eq!(p.opt_id(&other).ok(), Some(None));
+        prop_assert_eq!(p.opt_id::<i64>(&other).ok(), Some(None));
         param_error(p.str(&other), &other)?;
         param_error(p.bool(&other), &other)?;
     }
@@ -1489,8 +1489,8 @@ proptest! {
         };
         prop_assert_eq!(one("id", text.into()).id("id").ok(), Some(n));
         prop_assert_eq!(one("id", n.into()).id("id").ok(), Some(n));
-        prop_assert_eq!(one("id", big.to_string().into()).id("id").err().map(|e| e.code()), Some(Code::BadParam));
-        prop_assert_eq!(one("id", big.into()).id("id").err().map(|e| e.code()), Some(Code::BadParam));
+        prop_assert_eq!(one("id", big.to_string().into()).id::<i64>("id").err().map(|e| e.code()), Some(Code::BadParam));
+        prop_assert_eq!(one("id", big.into()).id::<i64>("id").err().map(|e| e.code()), Some(Code::BadParam));
         prop_assert_eq!(one("id", big.into()).user_id("id").ok(), Some(big.to_string()));
     }
 

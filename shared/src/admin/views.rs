@@ -15,6 +15,7 @@ use crate::db::users::{self, User};
 use crate::db::{group_pictures, StoredPicture};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
+use crate::ids::GroupId;
 
 /// Most files, chat messages and ratings a view lists.
 const FILES: i64 = 200;
@@ -42,7 +43,7 @@ pub struct GroupView {
 
 /// A group with its members, pending requests, tags, pictures, announcements, files and recent
 /// chat; 301 when there is no such group.
-pub fn group(app: &App, group_id: i64) -> Result<GroupView> {
+pub fn group(app: &App, group_id: GroupId) -> Result<GroupView> {
     app.db.run(|c| {
         let group = groups::get(c, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
         let members = members::list(c, group_id, &group.creator_id)?

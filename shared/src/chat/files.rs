@@ -17,6 +17,7 @@ use crate::error::{Code, Error, Result};
 use crate::fields::Id;
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download};
+use crate::ids::GroupId;
 use crate::storage::Sql;
 use crate::time;
 
@@ -46,7 +47,7 @@ pub fn room_type(_: &mut SchemaGenerator) -> Schema {
 /// The room of `kind` (`group` or `private`, else 410) and `id`.
 pub fn room(kind: &str, id: i64) -> Result<Room> {
     match kind {
-        "group" => Ok(Room::Group(id)),
+        "group" => Ok(Room::Group(GroupId(id))),
         "private" => Ok(Room::Private(id)),
         _ => Err(Error::new(Code::BadRoomType)),
     }
@@ -179,7 +180,11 @@ pub async fn download(
         if let Some(file) = chat_files::get(c, room, id, time::now())? {
             return Ok((file.name, file.content, true));
         }
-        match (room, group_files::get(c, room.id(), id)?) {
+        let shared = match room {
+            Room::Group(group) => group_files::get(c, group, id)?,
+            Room::Private(_) => None,
+        };
+        match (room, shared) {
             (Room::Group(_), Some(entry)) if !entry.is_dir() => {
                 let content = download::content_of(&entry)?.clone();
                 Ok((entry.name, content, false))

@@ -13,6 +13,7 @@ use super::relay::SECRET_HEADER;
 use crate::app::App;
 use crate::config::Relay;
 use crate::db::chat_messages::{Message, Room};
+use crate::ids::GroupId;
 use crate::outbound::HttpClient;
 use crate::sendable::MaybeSend;
 
@@ -50,7 +51,7 @@ pub enum Event {
     /// A message was stored.
     Message(Posted),
     /// `user_id` left group `group_id` (removed or exited): their open sessions there end.
-    Left { group_id: i64, user_id: String },
+    Left { group_id: GroupId, user_id: String },
 }
 
 pub trait Live: MaybeSend {
@@ -152,7 +153,7 @@ mod tests {
         assert_eq!(
             left,
             Event::Left {
-                group_id: 3,
+                group_id: crate::ids::GroupId(3),
                 user_id: "u".into()
             }
         );

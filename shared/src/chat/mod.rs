@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::db::{groups, members, private_rooms, users};
 use crate::error::{Code, Error, Result};
+use crate::ids::GroupId;
 use crate::limits::{self, Action};
 use crate::storage::Sql;
 use crate::time;
@@ -29,7 +30,7 @@ pub const AFTER_PAGE: usize = 200;
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Target {
     #[serde(rename = "group_id")]
-    Group(i64),
+    Group(GroupId),
     /// Another user, by id.
     #[serde(rename = "peer_id")]
     Private(String),
@@ -58,7 +59,7 @@ pub fn open(app: &App, me: &str, target: &Target) -> Result<Room> {
 }
 
 /// The group of a group room, checked: 402 unknown, 403 not a member.
-fn member_of(conn: &dyn Sql, group_id: i64, me: &str) -> Result<groups::Group> {
+fn member_of(conn: &dyn Sql, group_id: GroupId, me: &str) -> Result<groups::Group> {
     let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::ChatGroupNotFound))?;
     if members::membership(conn, group_id, me)?.is_none() {
         return Err(Error::new(Code::NotInGroup));

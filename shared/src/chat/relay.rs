@@ -182,7 +182,7 @@ mod tests {
     fn calls_travel_as_the_relay_sends_them() {
         let group = OpenRoom {
             user_id: "u1".into(),
-            target: Target::Group(5),
+            target: Target::Group(crate::ids::GroupId(5)),
         };
         let text = serde_json::to_string(&group).unwrap();
         assert_eq!(text, r#"{"user_id":"u1","group_id":5}"#);
@@ -191,7 +191,7 @@ mod tests {
         assert!(serde_json::from_str::<OpenRoom>(r#"{"user_id":"u1"}"#).is_err());
 
         let history = ReadHistory {
-            room: Room::Group(5),
+            room: Room::Group(crate::ids::GroupId(5)),
             user_id: "u1".into(),
             before: None,
         };

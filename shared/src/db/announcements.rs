@@ -1,5 +1,6 @@
 //! The `announcements` table.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::Sql;
 
@@ -30,7 +31,7 @@ fn from_row(r: &crate::storage::Row) -> anyhow::Result<Announcement> {
 }
 
 /// Every announcement of a group, newest first.
-pub fn list(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Announcement>> {
+pub fn list(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Announcement>> {
     conn.query(
         &format!("SELECT {COLUMNS} FROM announcements WHERE group_id = ? ORDER BY id DESC"),
         params![group_id],
@@ -40,7 +41,7 @@ pub fn list(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Announcement>> 
     .collect()
 }
 
-pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Announcement>> {
+pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<Announcement>> {
     let rows = conn.query(
         &format!("SELECT {COLUMNS} FROM announcements WHERE id = ? AND group_id = ?"),
         params![id, group_id],
@@ -50,7 +51,7 @@ pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Anno
 
 pub fn insert(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     title: &str,
     text: &str,
     author: &str,
@@ -66,7 +67,7 @@ pub fn insert(
 
 pub fn update(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     id: i64,
     title: &str,
     text: &str,
@@ -78,14 +79,18 @@ pub fn update(
     )
 }
 
-pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM announcements WHERE id = ? AND group_id = ?",
         params![id, group_id],
     )
 }
 
-pub fn picture(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+pub fn picture(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    id: i64,
+) -> anyhow::Result<Option<StoredPicture>> {
     let rows = conn.query(
         "SELECT pic_blob, pic_type, pic_etag FROM announcements
          WHERE id = ? AND group_id = ? AND pic_blob IS NOT NULL",
@@ -97,7 +102,7 @@ pub fn picture(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<
 /// Sets (or with `None` removes) the picture of an announcement.
 pub fn set_picture(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     id: i64,
     pic: Option<&StoredPicture>,
 ) -> anyhow::Result<u64> {
@@ -114,7 +119,7 @@ pub fn set_picture(
 }
 
 /// Deletes every announcement of a group; returns their pictures, for their blobs to go too.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<StoredPicture>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<StoredPicture>> {
     conn.query(
         "DELETE FROM announcements WHERE group_id = ? RETURNING pic_blob, pic_type, pic_etag",
         params![group_id],
@@ -129,10 +134,10 @@ pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<StoredP
 }
 
 /// The group an announcement belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query(
         "SELECT group_id FROM announcements WHERE id = ?",
         params![id],
     )?;
-    rows.first().map(|r| r.int(0)).transpose()
+    rows.first().map(|r| r.id(0)).transpose()
 }

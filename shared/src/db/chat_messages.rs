@@ -1,12 +1,13 @@
 //! The `chat_messages` table: every message of every room.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::Sql;
 
 /// A room: a group's (its id is the group id) or a private one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Room {
-    Group(i64),
+    Group(GroupId),
     Private(i64),
 }
 
@@ -20,7 +21,8 @@ impl Room {
 
     pub fn id(self) -> i64 {
         match self {
-            Room::Group(id) | Room::Private(id) => id,
+            Room::Group(id) => id.0,
+            Room::Private(id) => id,
         }
     }
 
@@ -35,7 +37,7 @@ impl Room {
         let (kind, id) = key.split_once(':')?;
         let id = id.parse().ok().filter(|id| *id > 0)?;
         match kind {
-            "group" => Some(Room::Group(id)),
+            "group" => Some(Room::Group(GroupId(id))),
             "private" => Some(Room::Private(id)),
             _ => None,
         }

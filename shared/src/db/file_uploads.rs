@@ -1,5 +1,6 @@
 //! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -11,7 +12,7 @@ use super::Chunked;
 pub enum UploadTo {
     /// A folder of a group's space (`None`: the root).
     Folder {
-        group_id: i64,
+        group_id: GroupId,
         parent_id: Option<i64>,
     },
     /// A chat room's temporary files.
@@ -38,7 +39,7 @@ const COLUMNS: &str = "id, group_id, parent_id, room_kind, room_id, name, size, 
 fn from_row(r: &Row) -> anyhow::Result<Upload> {
     let to = match (r.opt_int(1)?, r.opt_text(3)?) {
         (Some(group_id), _) => UploadTo::Folder {
-            group_id,
+            group_id: GroupId(group_id),
             parent_id: r.opt_int(2)?,
         },
         (None, Some(kind)) => {
@@ -154,7 +155,7 @@ pub fn parts(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
 
 /// Bytes reserved by uploads in progress into a group's space (their declared sizes), expired
 /// ones aside.
-pub fn reserved_bytes(conn: &dyn Sql, group_id: i64, now: i64) -> anyhow::Result<u64> {
+pub fn reserved_bytes(conn: &dyn Sql, group_id: GroupId, now: i64) -> anyhow::Result<u64> {
     sum(
         conn,
         "SELECT ifnull(SUM(size), 0) FROM file_uploads WHERE group_id = ? AND expires_at >= ?",
@@ -214,7 +215,7 @@ pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
 
 /// Deletes every upload to a group, its space or its chat room, and their parts; returns their
 /// blobs.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Chunked>> {
     delete_where(
         conn,
         "group_id = ? OR (room_kind = 'group' AND room_id = ?)",
@@ -226,7 +227,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked
 /// their parts; returns their blobs.
 pub fn delete_member(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     uploader_id: &str,
 ) -> anyhow::Result<Vec<Chunked>> {
     delete_where(

@@ -1,5 +1,6 @@
 //! The `group_files` table: the folder tree of each group and the files in it.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -39,7 +40,7 @@ impl Thumbnail {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: i64,
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub parent_id: Option<i64>,
     pub name: String,
     pub uploader_id: String,
@@ -109,7 +110,7 @@ fn from_row(r: &Row) -> anyhow::Result<Entry> {
     };
     Ok(Entry {
         id: r.int(0)?,
-        group_id: r.int(1)?,
+        group_id: r.id(1)?,
         parent_id: r.opt_int(2)?,
         name: r.text(3)?,
         uploader_id: r.text(4)?,
@@ -119,7 +120,7 @@ fn from_row(r: &Row) -> anyhow::Result<Entry> {
 }
 
 /// An entry of a group (a file or a folder).
-pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Entry>> {
+pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<Entry>> {
     conn.query(
         &format!("SELECT {COLUMNS} FROM group_files WHERE id = ? AND group_id = ?"),
         params![id, group_id],
@@ -130,7 +131,11 @@ pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Entr
 }
 
 /// The entries of a folder (`None`: the root), folders first, then by name.
-pub fn children(conn: &dyn Sql, group_id: i64, parent: Option<i64>) -> anyhow::Result<Vec<Entry>> {
+pub fn children(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    parent: Option<i64>,
+) -> anyhow::Result<Vec<Entry>> {
     conn.query(
         &format!(
             "SELECT {COLUMNS} FROM group_files WHERE group_id = ? AND ifnull(parent_id, 0) = ?
@@ -144,7 +149,7 @@ pub fn children(conn: &dyn Sql, group_id: i64, parent: Option<i64>) -> anyhow::R
 }
 
 /// A folder and everything under it, the folder first.
-pub fn subtree(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Vec<Entry>> {
+pub fn subtree(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Vec<Entry>> {
     conn.query(
         &format!(
             "WITH RECURSIVE tree(id) AS (
@@ -179,7 +184,7 @@ pub fn ancestors(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
 
 pub fn name_taken(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     parent: Option<i64>,
     name: &str,
 ) -> anyhow::Result<bool> {
@@ -192,7 +197,7 @@ pub fn name_taken(
 }
 
 /// Bytes held by a group's files.
-pub fn used_bytes(conn: &dyn Sql, group_id: i64) -> anyhow::Result<u64> {
+pub fn used_bytes(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<u64> {
     let rows = conn.query(
         "SELECT ifnull(SUM(size), 0) FROM group_files WHERE group_id = ?",
         params![group_id],
@@ -207,7 +212,7 @@ pub fn next_id(conn: &dyn Sql) -> anyhow::Result<i64> {
 
 pub fn insert_dir(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     parent: Option<i64>,
     name: &str,
     maker: &str,
@@ -224,7 +229,7 @@ pub fn insert_dir(
 
 pub fn insert_file(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     parent: Option<i64>,
     name: &str,
     uploader: &str,
@@ -274,7 +279,7 @@ pub fn delete(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<()> {
 }
 
 /// Deletes every entry of a group (the group is being deleted); returns the files' contents.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<Chunked>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Chunked>> {
     conn.query(
         "DELETE FROM group_files WHERE group_id = ? RETURNING blob, size, chunk_size",
         params![group_id],
@@ -302,13 +307,13 @@ pub fn usage(conn: &dyn Sql, limit: i64) -> anyhow::Result<(Vec<(i64, i64)>, i64
 }
 
 /// The group an entry belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query("SELECT group_id FROM group_files WHERE id = ?", params![id])?;
-    rows.first().map(|r| r.int(0)).transpose()
+    rows.first().map(|r| r.id(0)).transpose()
 }
 
 /// Up to `limit` entries of a group, folder by folder (the admin console's group view).
-pub fn of_group(conn: &dyn Sql, group_id: i64, limit: i64) -> anyhow::Result<Vec<Entry>> {
+pub fn of_group(conn: &dyn Sql, group_id: GroupId, limit: i64) -> anyhow::Result<Vec<Entry>> {
     conn.query(
         &format!(
             "SELECT {COLUMNS} FROM group_files WHERE group_id = ?

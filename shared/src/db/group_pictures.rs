@@ -1,11 +1,12 @@
 //! The `group_pictures` table: intro pictures of a group.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::Sql;
 
 use super::StoredPicture;
 
-pub fn ids(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<i64>> {
+pub fn ids(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<i64>> {
     conn.query(
         "SELECT id FROM group_pictures WHERE group_id = ? ORDER BY id",
         params![group_id],
@@ -15,7 +16,7 @@ pub fn ids(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<i64>> {
     .collect()
 }
 
-pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<StoredPicture>> {
     let rows = conn.query(
         "SELECT blob, content_type, etag FROM group_pictures WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -23,7 +24,12 @@ pub fn get(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<Stor
     rows.first().map(StoredPicture::from_row).transpose()
 }
 
-pub fn insert(conn: &dyn Sql, group_id: i64, pic: &StoredPicture, now: i64) -> anyhow::Result<i64> {
+pub fn insert(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    pic: &StoredPicture,
+    now: i64,
+) -> anyhow::Result<i64> {
     conn.query(
         "INSERT INTO group_pictures (group_id, blob, content_type, etag, created_at)
          VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -32,7 +38,7 @@ pub fn insert(conn: &dyn Sql, group_id: i64, pic: &StoredPicture, now: i64) -> a
         .int(0)
 }
 
-pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM group_pictures WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -40,7 +46,7 @@ pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<u64> {
 }
 
 /// Deletes every intro picture of a group; returns them, for their blobs to go too.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<StoredPicture>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<StoredPicture>> {
     conn.query(
         "DELETE FROM group_pictures WHERE group_id = ? RETURNING blob, content_type, etag",
         params![group_id],
@@ -51,17 +57,17 @@ pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<StoredP
 }
 
 /// The group an intro picture belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query(
         "SELECT group_id FROM group_pictures WHERE id = ?",
         params![id],
     )?;
-    rows.first().map(|r| r.int(0)).transpose()
+    rows.first().map(|r| r.id(0)).transpose()
 }
 
 /// Whether an intro picture of the group is stored as `blob`: pictures are named by their
 /// content under their group's prefix, so two identical uploads to one group share it.
-pub fn blob_used(conn: &dyn Sql, group_id: i64, blob: &str) -> anyhow::Result<bool> {
+pub fn blob_used(conn: &dyn Sql, group_id: GroupId, blob: &str) -> anyhow::Result<bool> {
     let rows = conn.query(
         "SELECT 1 FROM group_pictures WHERE group_id = ? AND blob = ? LIMIT 1",
         params![group_id, blob],

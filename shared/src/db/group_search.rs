@@ -1,5 +1,6 @@
 //! The `group_search` full-text index (FTS5), and the search queries over it and `groups`.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::search::text::{self, pairs, pairs_list, spaced, spaced_list, Field};
 use crate::storage::{Sql, Value};
@@ -15,7 +16,7 @@ pub fn kind_token(kind: &str) -> String {
 
 /// Re-indexes a group from its current name, intro and tags; a dismissed or deleted group leaves
 /// the index. Called in the same transaction as every write that changes those.
-pub fn refresh(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
+pub fn refresh(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<()> {
     conn.execute(
         "DELETE FROM group_search WHERE rowid = ?",
         params![group_id],

@@ -1,5 +1,6 @@
 //! The `group_tags` table, and the `tag_stats` popularity it feeds.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::Sql;
 
@@ -8,7 +9,7 @@ pub struct GroupTag {
     pub tag_text: String,
 }
 
-pub fn list(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<GroupTag>> {
+pub fn list(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<GroupTag>> {
     conn.query(
         "SELECT id, tag_text FROM group_tags WHERE group_id = ? ORDER BY id",
         params![group_id],
@@ -23,7 +24,7 @@ pub fn list(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<GroupTag>> {
     .collect()
 }
 
-pub fn count(conn: &dyn Sql, group_id: i64) -> anyhow::Result<i64> {
+pub fn count(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<i64> {
     conn.query(
         "SELECT COUNT(*) FROM group_tags WHERE group_id = ?",
         params![group_id],
@@ -32,7 +33,7 @@ pub fn count(conn: &dyn Sql, group_id: i64) -> anyhow::Result<i64> {
 }
 
 /// The text of a group's tag `id`, if the group has it.
-pub fn text_of(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<String>> {
+pub fn text_of(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<String>> {
     let rows = conn.query(
         "SELECT tag_text FROM group_tags WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -43,7 +44,7 @@ pub fn text_of(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<Option<
 /// True when the group has a tag with this text other than `except_id`.
 pub fn text_taken(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     text: &str,
     except_id: i64,
 ) -> anyhow::Result<bool> {
@@ -55,7 +56,7 @@ pub fn text_taken(
         .is_empty())
 }
 
-pub fn insert(conn: &dyn Sql, group_id: i64, text: &str, now: i64) -> anyhow::Result<()> {
+pub fn insert(conn: &dyn Sql, group_id: GroupId, text: &str, now: i64) -> anyhow::Result<()> {
     conn.execute(
         "INSERT INTO group_tags (group_id, tag_text, created_at) VALUES (?, ?, ?)",
         params![group_id, text, now],
@@ -63,7 +64,7 @@ pub fn insert(conn: &dyn Sql, group_id: i64, text: &str, now: i64) -> anyhow::Re
     Ok(())
 }
 
-pub fn update(conn: &dyn Sql, group_id: i64, id: i64, text: &str) -> anyhow::Result<()> {
+pub fn update(conn: &dyn Sql, group_id: GroupId, id: i64, text: &str) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE group_tags SET tag_text = ? WHERE id = ? AND group_id = ?",
         params![text, id, group_id],
@@ -71,7 +72,7 @@ pub fn update(conn: &dyn Sql, group_id: i64, id: i64, text: &str) -> anyhow::Res
     Ok(())
 }
 
-pub fn delete(conn: &dyn Sql, group_id: i64, id: i64) -> anyhow::Result<()> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<()> {
     conn.execute(
         "DELETE FROM group_tags WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -123,7 +124,7 @@ pub fn rebuild_stats(conn: &dyn Sql) -> anyhow::Result<()> {
 }
 
 /// Deletes every tag of a group; returns their texts, whose popularity then needs a recount.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<String>> {
     conn.query(
         "DELETE FROM group_tags WHERE group_id = ? RETURNING tag_text",
         params![group_id],
@@ -134,7 +135,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>
 }
 
 /// The group a tag belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<i64>> {
+pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query("SELECT group_id FROM group_tags WHERE id = ?", params![id])?;
-    rows.first().map(|r| r.int(0)).transpose()
+    rows.first().map(|r| r.id(0)).transpose()
 }

@@ -1,5 +1,6 @@
 //! The `groups` table.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::{Row, Sql};
 
@@ -7,7 +8,7 @@ use super::StoredPicture;
 
 #[derive(Debug, Clone)]
 pub struct Group {
-    pub id: i64,
+    pub id: GroupId,
     pub kind: String,
     pub name: String,
     pub info: String,
@@ -34,7 +35,7 @@ pub const COLUMNS: &str =
 /// Reads a group from a row that starts with [`COLUMNS`].
 pub fn from_row(row: &Row) -> anyhow::Result<Group> {
     Ok(Group {
-        id: row.int(0)?,
+        id: GroupId(row.int(0)?),
         kind: row.text(1)?,
         name: row.text(2)?,
         info: row.text(3)?,
@@ -53,16 +54,16 @@ pub fn insert(
     user_limit: i64,
     creator_id: &str,
     now: i64,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<GroupId> {
     let rows = conn.query(
         "INSERT INTO groups (type, name, user_limit, user_cnt, creator_id, created_at)
          VALUES (?, ?, ?, 1, ?, ?) RETURNING id",
         params![kind, name, user_limit, creator_id, now],
     )?;
-    rows[0].int(0)
+    Ok(GroupId(rows[0].int(0)?))
 }
 
-pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Group>> {
+pub fn get(conn: &dyn Sql, id: GroupId) -> anyhow::Result<Option<Group>> {
     let rows = conn.query(
         &format!("SELECT {COLUMNS} FROM groups g WHERE g.id = ?"),
         params![id],
@@ -70,17 +71,17 @@ pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Group>> {
     rows.first().map(from_row).transpose()
 }
 
-pub fn set_info(conn: &dyn Sql, id: i64, info: &str) -> anyhow::Result<()> {
+pub fn set_info(conn: &dyn Sql, id: GroupId, info: &str) -> anyhow::Result<()> {
     conn.execute("UPDATE groups SET info = ? WHERE id = ?", params![info, id])?;
     Ok(())
 }
 
-pub fn set_name(conn: &dyn Sql, id: i64, name: &str) -> anyhow::Result<()> {
+pub fn set_name(conn: &dyn Sql, id: GroupId, name: &str) -> anyhow::Result<()> {
     conn.execute("UPDATE groups SET name = ? WHERE id = ?", params![name, id])?;
     Ok(())
 }
 
-pub fn dismiss(conn: &dyn Sql, id: i64, now: i64) -> anyhow::Result<()> {
+pub fn dismiss(conn: &dyn Sql, id: GroupId, now: i64) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE groups SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL",
         params![now, id],
@@ -89,7 +90,7 @@ pub fn dismiss(conn: &dyn Sql, id: i64, now: i64) -> anyhow::Result<()> {
 }
 
 /// Adds `delta` to the member count.
-pub fn add_members(conn: &dyn Sql, id: i64, delta: i64) -> anyhow::Result<()> {
+pub fn add_members(conn: &dyn Sql, id: GroupId, delta: i64) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE groups SET user_cnt = user_cnt + ? WHERE id = ?",
         params![delta, id],
@@ -98,7 +99,7 @@ pub fn add_members(conn: &dyn Sql, id: i64, delta: i64) -> anyhow::Result<()> {
 }
 
 /// The stored avatar of a group, when it has one.
-pub fn avatar(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+pub fn avatar(conn: &dyn Sql, id: GroupId) -> anyhow::Result<Option<StoredPicture>> {
     let rows = conn.query(
         "SELECT avatar_blob, avatar_type, avatar_etag FROM groups WHERE id = ? AND avatar_blob IS NOT NULL",
         params![id],
@@ -106,7 +107,7 @@ pub fn avatar(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<StoredPicture>> 
     rows.first().map(StoredPicture::from_row).transpose()
 }
 
-pub fn set_avatar(conn: &dyn Sql, id: i64, avatar: &StoredPicture) -> anyhow::Result<()> {
+pub fn set_avatar(conn: &dyn Sql, id: GroupId, avatar: &StoredPicture) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE groups SET avatar_blob = ?, avatar_type = ?, avatar_etag = ? WHERE id = ?",
         params![&avatar.blob, &avatar.content_type, &avatar.etag, id],
@@ -183,7 +184,7 @@ pub fn by_ids(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<Vec<Group>> {
         .iter()
         .map(from_row)
         .collect::<anyhow::Result<_>>()?;
-    found.sort_by_key(|g| ids.iter().position(|id| *id == g.id));
+    found.sort_by_key(|g| ids.iter().position(|id| *id == g.id.0));
     Ok(found)
 }
 
@@ -206,7 +207,7 @@ pub fn count_of_type(conn: &dyn Sql, group_type: &str) -> anyhow::Result<i64> {
 }
 
 /// Deletes a group's row; returns its uploaded avatar, if any.
-pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+pub fn delete(conn: &dyn Sql, id: GroupId) -> anyhow::Result<Option<StoredPicture>> {
     let rows = conn.query(
         "DELETE FROM groups WHERE id = ? RETURNING avatar_blob, avatar_type, avatar_etag",
         params![id],

@@ -1,17 +1,18 @@
 //! The `join_requests` table.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::{Row, Sql};
 
 pub struct JoinRequest {
     pub id: i64,
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub user_id: String,
     pub created_at: i64,
 }
 
 /// A pending request of a user to a group, if any.
-pub fn pending_of(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<Option<i64>> {
+pub fn pending_of(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Result<Option<i64>> {
     let rows = conn.query(
         "SELECT id FROM join_requests WHERE group_id = ? AND user_id = ? AND status = 'pending'",
         params![group_id, user_id],
@@ -19,7 +20,7 @@ pub fn pending_of(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Resul
     rows.first().map(|r| r.int(0)).transpose()
 }
 
-pub fn insert(conn: &dyn Sql, group_id: i64, user_id: &str, now: i64) -> anyhow::Result<i64> {
+pub fn insert(conn: &dyn Sql, group_id: GroupId, user_id: &str, now: i64) -> anyhow::Result<i64> {
     conn.query(
         "INSERT INTO join_requests (group_id, user_id, created_at) VALUES (?, ?, ?) RETURNING id",
         params![group_id, user_id, now],
@@ -39,7 +40,7 @@ pub fn get_pending(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<JoinRequest
 fn request(r: &Row) -> anyhow::Result<JoinRequest> {
     Ok(JoinRequest {
         id: r.int(0)?,
-        group_id: r.int(1)?,
+        group_id: r.id(1)?,
         user_id: r.text(2)?,
         created_at: r.int(3)?,
     })
@@ -55,7 +56,7 @@ pub fn finish(conn: &dyn Sql, id: i64, status: &str, by: &str, now: i64) -> anyh
 }
 
 /// Closes every pending request to a group (it was dismissed).
-pub fn close_all(conn: &dyn Sql, group_id: i64, now: i64) -> anyhow::Result<u64> {
+pub fn close_all(conn: &dyn Sql, group_id: GroupId, now: i64) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE join_requests SET status = 'closed', processed_at = ?
          WHERE group_id = ? AND status = 'pending'",
@@ -68,7 +69,7 @@ pub struct Inbox {
     pub id: i64,
     pub user_id: String,
     pub nickname: String,
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub group_name: String,
     pub created_at: i64,
 }
@@ -91,7 +92,7 @@ pub fn inbox(conn: &dyn Sql, manager: &str) -> anyhow::Result<Vec<Inbox>> {
             id: r.int(0)?,
             user_id: r.text(1)?,
             nickname: r.text(2)?,
-            group_id: r.int(3)?,
+            group_id: r.id(3)?,
             group_name: r.text(4)?,
             created_at: r.int(5)?,
         })
@@ -109,7 +110,7 @@ pub fn pending_count(conn: &dyn Sql) -> anyhow::Result<i64> {
 }
 
 /// Deletes every request to a group, whatever its status (the group is being deleted).
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<u64> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM join_requests WHERE group_id = ?",
         params![group_id],
@@ -117,7 +118,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<u64> {
 }
 
 /// The pending requests to a group, oldest first (the admin console's group view).
-pub fn pending_to(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<JoinRequest>> {
+pub fn pending_to(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<JoinRequest>> {
     conn.query(
         "SELECT id, group_id, user_id, created_at FROM join_requests
          WHERE group_id = ? AND status = 'pending' ORDER BY id",

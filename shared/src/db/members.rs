@@ -1,5 +1,6 @@
 //! The `group_members` table.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::Sql;
 
@@ -14,7 +15,7 @@ pub struct Member {
 /// `(is_admin, has_rated)` of a member, `None` for a non-member.
 pub fn membership(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     user_id: &str,
 ) -> anyhow::Result<Option<(bool, bool)>> {
     let rows = conn.query(
@@ -28,7 +29,7 @@ pub fn membership(
 
 pub fn insert(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     user_id: &str,
     is_admin: bool,
     now: i64,
@@ -40,7 +41,7 @@ pub fn insert(
     )
 }
 
-pub fn delete(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
         params![group_id, user_id],
@@ -48,7 +49,7 @@ pub fn delete(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<u6
 }
 
 /// Every member, the creator first, then by join time; nicknames fall back to the account's.
-pub fn list(conn: &dyn Sql, group_id: i64, creator_id: &str) -> anyhow::Result<Vec<Member>> {
+pub fn list(conn: &dyn Sql, group_id: GroupId, creator_id: &str) -> anyhow::Result<Vec<Member>> {
     conn.query(
         "SELECT m.user_id, COALESCE(m.nickname, u.nickname, ''), m.is_admin, m.joined_at
          FROM group_members m LEFT JOIN users u ON u.id = m.user_id
@@ -69,7 +70,7 @@ pub fn list(conn: &dyn Sql, group_id: i64, creator_id: &str) -> anyhow::Result<V
 }
 
 /// User ids of the members.
-pub fn ids(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+pub fn ids(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<String>> {
     conn.query(
         "SELECT user_id FROM group_members WHERE group_id = ?",
         params![group_id],
@@ -81,7 +82,7 @@ pub fn ids(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
 
 pub fn set_nickname(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     user_id: &str,
     nickname: &str,
 ) -> anyhow::Result<u64> {
@@ -93,7 +94,7 @@ pub fn set_nickname(
 
 pub fn set_admin(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     user_id: &str,
     is_admin: bool,
 ) -> anyhow::Result<u64> {
@@ -104,7 +105,7 @@ pub fn set_admin(
 }
 
 /// Marks the member's one rating call as used; 0 when it already was.
-pub fn mark_rated(conn: &dyn Sql, group_id: i64, user_id: &str) -> anyhow::Result<u64> {
+pub fn mark_rated(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE group_members SET has_rated = 1 WHERE group_id = ? AND user_id = ? AND has_rated = 0",
         params![group_id, user_id],
@@ -128,7 +129,7 @@ pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
 }
 
 /// Deletes every member of a group (the group is being deleted); returns their ids.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<Vec<String>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<String>> {
     conn.query(
         "DELETE FROM group_members WHERE group_id = ? RETURNING user_id",
         params![group_id],

@@ -1,12 +1,13 @@
 //! The `ratings` table, and the totals it adds to `users`.
 
+use crate::ids::GroupId;
 use crate::params;
 use crate::storage::Sql;
 
 /// Records one rating and adds it to the target's totals.
 pub fn insert(
     conn: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     rater: &str,
     target: &str,
     stars: f64,
@@ -25,7 +26,7 @@ pub fn insert(
 
 /// A rating as the console lists it.
 pub struct Rating {
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub rater_id: String,
     pub target_id: String,
     pub stars: f64,
@@ -53,7 +54,7 @@ pub fn of_user(
         .iter()
         .map(|r| {
             Ok(Rating {
-                group_id: r.int(0)?,
+                group_id: r.id(0)?,
                 rater_id: r.text(1)?,
                 target_id: r.text(2)?,
                 stars: r.real(3)?,
@@ -64,7 +65,12 @@ pub fn of_user(
 }
 
 /// Deletes one rating and recounts its target's totals; false when there was none.
-pub fn delete(conn: &dyn Sql, group_id: i64, rater: &str, target: &str) -> anyhow::Result<bool> {
+pub fn delete(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    rater: &str,
+    target: &str,
+) -> anyhow::Result<bool> {
     let gone = conn.execute(
         "DELETE FROM ratings WHERE group_id = ? AND rater_id = ? AND target_id = ?",
         params![group_id, rater, target],
@@ -76,7 +82,7 @@ pub fn delete(conn: &dyn Sql, group_id: i64, rater: &str, target: &str) -> anyho
 }
 
 /// Deletes every rating given in a group and recounts the totals of those who got them.
-pub fn delete_group(conn: &dyn Sql, group_id: i64) -> anyhow::Result<()> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<()> {
     let targets = conn.query(
         "DELETE FROM ratings WHERE group_id = ? RETURNING target_id",
         params![group_id],

@@ -20,6 +20,7 @@ use crate::app::App;
 use crate::db::group_files::{self, Content, Entry};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
+use crate::ids::GroupId;
 use crate::storage::Sql;
 
 /// Longest file or folder name, in bytes.
@@ -53,7 +54,7 @@ pub fn folder_param(raw: Option<i64>) -> Option<i64> {
 }
 
 /// The folder `parent` of a group (the root when `None`); 342 when it is not a folder there.
-pub fn folder(conn: &dyn Sql, group_id: i64, parent: Option<i64>) -> Result<Option<i64>> {
+pub fn folder(conn: &dyn Sql, group_id: GroupId, parent: Option<i64>) -> Result<Option<i64>> {
     let Some(id) = parent else { return Ok(None) };
     match group_files::get(conn, group_id, id)? {
         Some(entry) if entry.is_dir() => Ok(Some(id)),
@@ -62,12 +63,12 @@ pub fn folder(conn: &dyn Sql, group_id: i64, parent: Option<i64>) -> Result<Opti
 }
 
 /// An entry of a group; 341 when there is none.
-pub fn entry(conn: &dyn Sql, group_id: i64, id: i64) -> Result<Entry> {
+pub fn entry(conn: &dyn Sql, group_id: GroupId, id: i64) -> Result<Entry> {
     group_files::get(conn, group_id, id)?.ok_or_else(|| Error::new(Code::FileNotFound))
 }
 
 /// 343 when `name` is taken in the folder.
-pub fn name_free(conn: &dyn Sql, group_id: i64, parent: Option<i64>, name: &str) -> Result<()> {
+pub fn name_free(conn: &dyn Sql, group_id: GroupId, parent: Option<i64>, name: &str) -> Result<()> {
     match group_files::name_taken(conn, group_id, parent, name)? {
         true => Err(Error::new(Code::FileExists)),
         false => Ok(()),

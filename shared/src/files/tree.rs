@@ -5,6 +5,7 @@ use crate::db::group_files::{self, Entry};
 use crate::db::Chunked;
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
+use crate::ids::GroupId;
 use crate::leftovers::Leftovers;
 use crate::storage::Sql;
 use crate::time;
@@ -12,7 +13,7 @@ use crate::time;
 use super::{entry, folder, may_change, name_free};
 
 /// The entries of a folder (`None`: the root), for members.
-pub fn list(app: &App, me: &str, group_id: i64, parent: Option<i64>) -> Result<Vec<Entry>> {
+pub fn list(app: &App, me: &str, group_id: GroupId, parent: Option<i64>) -> Result<Vec<Entry>> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         let parent = folder(c, group_id, parent)?;
@@ -23,7 +24,7 @@ pub fn list(app: &App, me: &str, group_id: i64, parent: Option<i64>) -> Result<V
 pub fn make_dir(
     app: &App,
     me: &str,
-    group_id: i64,
+    group_id: GroupId,
     parent: Option<i64>,
     name: &str,
 ) -> Result<i64> {
@@ -42,7 +43,7 @@ pub fn make_dir(
     })
 }
 
-pub fn rename(app: &App, me: &str, group_id: i64, id: i64, name: &str) -> Result<()> {
+pub fn rename(app: &App, me: &str, group_id: GroupId, id: i64, name: &str) -> Result<()> {
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
@@ -56,7 +57,7 @@ pub fn rename(app: &App, me: &str, group_id: i64, id: i64, name: &str) -> Result
 }
 
 /// Moves an entry into folder `parent`; 346 when that is the entry itself or inside it.
-pub fn move_to(app: &App, me: &str, group_id: i64, id: i64, parent: Option<i64>) -> Result<()> {
+pub fn move_to(app: &App, me: &str, group_id: GroupId, id: i64, parent: Option<i64>) -> Result<()> {
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
@@ -78,7 +79,7 @@ pub fn move_to(app: &App, me: &str, group_id: i64, id: i64, parent: Option<i64>)
 
 /// Deletes a file, or a folder with everything inside it, and frees their space. A member may
 /// delete a folder only when everything in it is theirs too.
-pub async fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+pub async fn delete(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
@@ -92,7 +93,7 @@ pub async fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
 /// each; the contents go after the commit. 341 when there is no such entry.
 pub fn delete_in(
     c: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     id: i64,
     may: impl Fn(&Entry) -> Result<()>,
     after: &mut Leftovers,

@@ -16,6 +16,7 @@ use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
 use crate::fields::{blank_is_none, Id};
 use crate::groups::{Access, Role};
+use crate::ids::GroupId;
 use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
@@ -28,7 +29,7 @@ use super::{folder, folder_param, name_free, probe, thumbnails, valid_name};
 /// Where a new file goes.
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub parent: Option<i64>,
     pub name: String,
 }
@@ -37,7 +38,7 @@ pub struct Target {
 /// optional `file_name` (else the uploaded file's own name).
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TargetFields {
-    pub group_id: Id,
+    pub group_id: GroupId,
     /// a folder; absent or 0 is the root
     #[serde(default, deserialize_with = "blank_is_none")]
     #[schemars(with = "Id")]
@@ -82,7 +83,7 @@ impl Destination for Target {
 
     fn from_fields(fields: TargetFields, from_part: Option<&str>) -> Result<Target> {
         Ok(Target {
-            group_id: fields.group_id.0,
+            group_id: fields.group_id,
             parent: folder_param(fields.parent_id.map(|id| id.0)),
             name: file_name(fields.file_name.as_deref(), from_part)?,
         })

@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::db::announcements::{self, Announcement};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
+use crate::ids::GroupId;
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
 use crate::storage::Sql;
@@ -27,21 +28,21 @@ fn checked(title: &str, text: &str) -> Result<(String, String)> {
     Ok((title, text))
 }
 
-pub fn list(app: &App, me: &str, group_id: i64) -> Result<Vec<Announcement>> {
+pub fn list(app: &App, me: &str, group_id: GroupId) -> Result<Vec<Announcement>> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         Ok(announcements::list(c, group_id)?)
     })
 }
 
-pub fn get(app: &App, me: &str, group_id: i64, id: i64) -> Result<Announcement> {
+pub fn get(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<Announcement> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)
     })
 }
 
-pub fn add(app: &App, me: &str, group_id: i64, title: &str, text: &str) -> Result<i64> {
+pub fn add(app: &App, me: &str, group_id: GroupId, title: &str, text: &str) -> Result<i64> {
     let (title, text) = checked(title, text)?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -56,7 +57,14 @@ pub fn add(app: &App, me: &str, group_id: i64, title: &str, text: &str) -> Resul
     })
 }
 
-pub fn edit(app: &App, me: &str, group_id: i64, id: i64, title: &str, text: &str) -> Result<()> {
+pub fn edit(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    id: i64,
+    title: &str,
+    text: &str,
+) -> Result<()> {
     let (title, text) = checked(title, text)?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -65,7 +73,7 @@ pub fn edit(app: &App, me: &str, group_id: i64, id: i64, title: &str, text: &str
 }
 
 /// Changes an announcement's title and text, with the rules of a new one.
-pub fn edit_in(c: &dyn Sql, group_id: i64, id: i64, title: &str, text: &str) -> Result<()> {
+pub fn edit_in(c: &dyn Sql, group_id: GroupId, id: i64, title: &str, text: &str) -> Result<()> {
     let (title, text) = checked(title, text)?;
     match announcements::update(c, group_id, id, &title, &text, time::now())? {
         0 => Err(not_found()),
@@ -73,7 +81,7 @@ pub fn edit_in(c: &dyn Sql, group_id: i64, id: i64, title: &str, text: &str) -> 
     }
 }
 
-pub async fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+pub async fn delete(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -84,7 +92,7 @@ pub async fn delete(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
 }
 
 /// Deletes an announcement; its picture goes after the commit.
-pub fn delete_in(c: &dyn Sql, group_id: i64, id: i64, after: &mut Leftovers) -> Result<()> {
+pub fn delete_in(c: &dyn Sql, group_id: GroupId, id: i64, after: &mut Leftovers) -> Result<()> {
     let picture = announcements::picture(c, group_id, id)?;
     match announcements::delete(c, group_id, id)? {
         0 => Err(not_found()),
@@ -96,7 +104,13 @@ pub fn delete_in(c: &dyn Sql, group_id: i64, id: i64, after: &mut Leftovers) -> 
 }
 
 /// Sets the picture of an announcement, replacing any earlier one.
-pub async fn set_picture(app: &App, me: &str, group_id: i64, id: i64, upload: Bytes) -> Result<()> {
+pub async fn set_picture(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    id: i64,
+    upload: Bytes,
+) -> Result<()> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         announcements::get(c, group_id, id)?
@@ -125,7 +139,7 @@ pub async fn set_picture(app: &App, me: &str, group_id: i64, id: i64, upload: By
 }
 
 /// Removes the picture of an announcement; 332 when it has none.
-pub async fn delete_picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<()> {
+pub async fn delete_picture(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<()> {
     let old = app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)?;
@@ -139,7 +153,7 @@ pub async fn delete_picture(app: &App, me: &str, group_id: i64, id: i64) -> Resu
 }
 
 /// The stored picture of an announcement (members only); 332 when it has none.
-pub fn picture(app: &App, me: &str, group_id: i64, id: i64) -> Result<StoredPicture> {
+pub fn picture(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<StoredPicture> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)?;

@@ -11,6 +11,7 @@ use crate::db::{
     group_types, members, ratings, users,
 };
 use crate::error::{Code, Error, Result};
+use crate::ids::GroupId;
 use crate::leftovers::Leftovers;
 use crate::params::{refuse_bidi_controls, trimmed_text};
 use crate::storage::Sql;
@@ -32,12 +33,18 @@ pub fn group_name(name: &str) -> Result<String> {
 }
 
 /// Creates a group with the caller as creator and only member; returns its id.
-pub fn create(app: &App, me: &str, kind: &str, name: &str, user_limit: i64) -> Result<i64> {
+pub fn create(app: &App, me: &str, kind: &str, name: &str, user_limit: i64) -> Result<GroupId> {
     app.db.tx(|c| create_in(c, me, kind, name, user_limit))
 }
 
 /// [`create`] in the caller's transaction: 101 for a bad name or limit, 351 for an unknown type.
-pub fn create_in(c: &dyn Sql, me: &str, kind: &str, name: &str, user_limit: i64) -> Result<i64> {
+pub fn create_in(
+    c: &dyn Sql,
+    me: &str,
+    kind: &str,
+    name: &str,
+    user_limit: i64,
+) -> Result<GroupId> {
     let name = group_name(name)?;
     if !(USER_LIMIT_MIN..=USER_LIMIT_MAX).contains(&user_limit) {
         return Err(Error::param_why("user_limit", "应为 2 到 500"));
@@ -53,7 +60,7 @@ pub fn create_in(c: &dyn Sql, me: &str, kind: &str, name: &str, user_limit: i64)
 }
 
 /// Asks to join a group; returns the request id.
-pub fn join(app: &App, me: &str, group_id: i64) -> Result<i64> {
+pub fn join(app: &App, me: &str, group_id: GroupId) -> Result<i64> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         if access.group.is_dismissed() {
@@ -120,7 +127,13 @@ pub fn process_in(
 
 /// Adds a user to an active group without a request (the admin console's way in), with the
 /// checks an approval makes: 202, 301, 304, 311, 314. A pending request of theirs is approved.
-pub fn add_member_in(c: &dyn Sql, group_id: i64, user_id: &str, by: &str, now: i64) -> Result<()> {
+pub fn add_member_in(
+    c: &dyn Sql,
+    group_id: GroupId,
+    user_id: &str,
+    by: &str,
+    now: i64,
+) -> Result<()> {
     if !users::exists(c, user_id)? {
         return Err(Error::new(Code::UserNotFound));
     }
@@ -144,7 +157,7 @@ pub fn add_member_in(c: &dyn Sql, group_id: i64, user_id: &str, by: &str, now: i
 
 /// Dismisses a group (creator only): it becomes read-only, leaves search, and its pending requests
 /// are closed. Members keep their membership, to rate each other.
-pub fn dismiss(app: &App, me: &str, group_id: i64) -> Result<()> {
+pub fn dismiss(app: &App, me: &str, group_id: GroupId) -> Result<()> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Creator)?;
@@ -171,7 +184,7 @@ pub fn dismiss_in(c: &dyn Sql, group: &Group, now: i64) -> Result<()> {
 /// added to), files, uploads, chat messages and temporary files, and its search entry. Blobs go
 /// and members' chat sessions end once it commits ([`Leftovers`]). 301 when there is no such
 /// group.
-pub fn purge_in(c: &dyn Sql, group_id: i64, after: &mut Leftovers) -> Result<()> {
+pub fn purge_in(c: &dyn Sql, group_id: GroupId, after: &mut Leftovers) -> Result<()> {
     let group = groups::get(c, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
     let room = Room::Group(group_id);
     after.picture(groups::delete(c, group_id)?);
@@ -198,7 +211,7 @@ pub fn purge_in(c: &dyn Sql, group_id: i64, after: &mut Leftovers) -> Result<()>
 }
 
 /// Leaves a group. The creator cannot (315): they dismiss it instead.
-pub async fn exit(app: &App, me: &str, group_id: i64) -> Result<()> {
+pub async fn exit(app: &App, me: &str, group_id: GroupId) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;

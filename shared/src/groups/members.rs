@@ -10,6 +10,7 @@ use crate::db::groups::{self, Group};
 use crate::db::members::{self, Member};
 use crate::db::{file_uploads, ratings};
 use crate::error::{Code, Error, Result};
+use crate::ids::GroupId;
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
 use crate::profiles::NICKNAME_MAX;
@@ -17,7 +18,7 @@ use crate::storage::Sql;
 use crate::time;
 
 /// The members (members only), creator first; the creator id comes along to mark them.
-pub fn list(app: &App, me: &str, group_id: i64) -> Result<(Vec<Member>, String)> {
+pub fn list(app: &App, me: &str, group_id: GroupId) -> Result<(Vec<Member>, String)> {
     app.db.run(|c| {
         let access = Access::load(c, group_id, me)?;
         access.read()?;
@@ -36,7 +37,7 @@ fn role_of(c: &dyn Sql, group: &Group, user_id: &str) -> Result<Role> {
 
 /// Removes a member. Managers remove ordinary members; only the creator removes admins; nobody
 /// removes the creator or themselves (that is `exit`).
-pub async fn remove(app: &App, me: &str, group_id: i64, target: &str) -> Result<()> {
+pub async fn remove(app: &App, me: &str, group_id: GroupId, target: &str) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
@@ -64,7 +65,12 @@ pub fn remove_in(c: &dyn Sql, group: &Group, target: &str, after: &mut Leftovers
 }
 
 /// Takes `user_id` out of a group: membership, count, unfinished uploads, chat sessions.
-pub fn leave_in(c: &dyn Sql, group_id: i64, user_id: &str, after: &mut Leftovers) -> Result<()> {
+pub fn leave_in(
+    c: &dyn Sql,
+    group_id: GroupId,
+    user_id: &str,
+    after: &mut Leftovers,
+) -> Result<()> {
     members::delete(c, group_id, user_id)?;
     groups::add_members(c, group_id, -1)?;
     after.contents(c, file_uploads::delete_member(c, group_id, user_id)?)?;
@@ -75,7 +81,7 @@ pub fn leave_in(c: &dyn Sql, group_id: i64, user_id: &str, after: &mut Leftovers
     Ok(())
 }
 
-pub fn set_nickname(app: &App, me: &str, group_id: i64, nickname: &str) -> Result<()> {
+pub fn set_nickname(app: &App, me: &str, group_id: GroupId, nickname: &str) -> Result<()> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Member)?;
@@ -92,7 +98,7 @@ pub fn set_nickname_in(c: &dyn Sql, group: &Group, user_id: &str, nickname: &str
 }
 
 /// Toggles a member's admin flag (creator only); returns the new flag.
-pub fn switch_admin(app: &App, me: &str, group_id: i64, target: &str) -> Result<bool> {
+pub fn switch_admin(app: &App, me: &str, group_id: GroupId, target: &str) -> Result<bool> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Creator)?;
@@ -120,7 +126,7 @@ pub struct Rating {
 
 /// Rates other members of a dismissed group, once. Everything is checked before anything is
 /// written, so a refused call changes nothing and does not use up the one call.
-pub fn rate(app: &App, me: &str, group_id: i64, rates: &[Rating]) -> Result<()> {
+pub fn rate(app: &App, me: &str, group_id: GroupId, rates: &[Rating]) -> Result<()> {
     if rates.is_empty() {
         return Err(Error::param_why("rates", "不能为空"));
     }

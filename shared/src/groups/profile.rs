@@ -11,6 +11,7 @@ use crate::db::group_tags::{self, GroupTag};
 use crate::db::groups::{self, Group};
 use crate::db::{group_pictures, group_search, StoredPicture};
 use crate::error::{Code, Error, Result};
+use crate::ids::GroupId;
 use crate::imaging::Picture;
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
@@ -23,12 +24,12 @@ pub const TAG_MAX: usize = 20;
 pub const TAGS_MAX: i64 = 10;
 
 /// A group and the caller's role in it (`None` for outsiders); 301 when there is no such group.
-pub fn info(app: &App, me: &str, group_id: i64) -> Result<(Group, Option<Role>)> {
+pub fn info(app: &App, me: &str, group_id: GroupId) -> Result<(Group, Option<Role>)> {
     let access = app.db.run(|c| Access::load(c, group_id, me))?;
     Ok((access.group, access.role))
 }
 
-pub fn edit_info(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
+pub fn edit_info(app: &App, me: &str, group_id: GroupId, text: &str) -> Result<()> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         edit_info_in(c, group_id, text)
@@ -36,7 +37,7 @@ pub fn edit_info(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
 }
 
 /// A group's intro, at most 1000 characters (101).
-pub fn edit_info_in(c: &dyn Sql, group_id: i64, text: &str) -> Result<()> {
+pub fn edit_info_in(c: &dyn Sql, group_id: GroupId, text: &str) -> Result<()> {
     let text = text.trim();
     if text.chars().count() > INFO_MAX {
         return Err(Error::param_why("text", "最多 1000 个字符"));
@@ -46,7 +47,7 @@ pub fn edit_info_in(c: &dyn Sql, group_id: i64, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn set_name(app: &App, me: &str, group_id: i64, name: &str) -> Result<()> {
+pub fn set_name(app: &App, me: &str, group_id: GroupId, name: &str) -> Result<()> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Creator)?;
         set_name_in(c, group_id, name)
@@ -54,7 +55,7 @@ pub fn set_name(app: &App, me: &str, group_id: i64, name: &str) -> Result<()> {
 }
 
 /// A group's name, with [`group_name`]'s rules.
-pub fn set_name_in(c: &dyn Sql, group_id: i64, name: &str) -> Result<()> {
+pub fn set_name_in(c: &dyn Sql, group_id: GroupId, name: &str) -> Result<()> {
     let name = group_name(name)?;
     groups::set_name(c, group_id, &name)?;
     group_search::refresh(c, group_id)?;
@@ -62,7 +63,7 @@ pub fn set_name_in(c: &dyn Sql, group_id: i64, name: &str) -> Result<()> {
 }
 
 /// Checks a manager's right before the (costly) image work, then again inside the write.
-fn check_manager(app: &App, me: &str, group_id: i64) -> Result<()> {
+fn check_manager(app: &App, me: &str, group_id: GroupId) -> Result<()> {
     app.db
         .run(|c| Access::load(c, group_id, me)?.write(Role::Admin).map(drop))
 }
@@ -82,7 +83,7 @@ async fn with_new_picture<T>(
     out
 }
 
-pub async fn set_avatar(app: &App, me: &str, group_id: i64, upload: Bytes) -> Result<()> {
+pub async fn set_avatar(app: &App, me: &str, group_id: GroupId, upload: Bytes) -> Result<()> {
     check_manager(app, me, group_id)?;
     let prefix = format!("avatar/group/{group_id}");
     let (old, new) = with_new_picture(app, &prefix, upload, |c, stored| {
@@ -98,7 +99,7 @@ pub async fn set_avatar(app: &App, me: &str, group_id: i64, upload: Bytes) -> Re
 
 /// The avatar of a group: the uploaded one or a generated default, with its validator first so
 /// that a revalidation reads no image. 301 when there is no such group.
-pub fn avatar(app: &App, group_id: i64) -> Result<(String, Option<StoredPicture>)> {
+pub fn avatar(app: &App, group_id: GroupId) -> Result<(String, Option<StoredPicture>)> {
     app.db.run(|c| {
         if groups::get(c, group_id)?.is_none() {
             return Err(Error::new(Code::GroupNotFound));
@@ -114,26 +115,26 @@ pub fn avatar(app: &App, group_id: i64) -> Result<(String, Option<StoredPicture>
 
 pub async fn load_avatar(
     app: &App,
-    group_id: i64,
+    group_id: GroupId,
     stored: Option<StoredPicture>,
     etag: String,
 ) -> Result<Picture> {
     profiles::load_or_default(app, &seed(group_id), stored.as_ref(), etag).await
 }
 
-fn seed(group_id: i64) -> String {
+fn seed(group_id: GroupId) -> String {
     format!("group:{group_id}")
 }
 
 /// 301 unless the group exists.
-fn require_group(c: &dyn Sql, group_id: i64) -> Result<()> {
+fn require_group(c: &dyn Sql, group_id: GroupId) -> Result<()> {
     match groups::get(c, group_id)? {
         Some(_) => Ok(()),
         None => Err(Error::new(Code::GroupNotFound)),
     }
 }
 
-pub fn picture_ids(app: &App, group_id: i64) -> Result<Vec<i64>> {
+pub fn picture_ids(app: &App, group_id: GroupId) -> Result<Vec<i64>> {
     app.db.run(|c| {
         require_group(c, group_id)?;
         Ok(group_pictures::ids(c, group_id)?)
@@ -141,7 +142,7 @@ pub fn picture_ids(app: &App, group_id: i64) -> Result<Vec<i64>> {
 }
 
 /// A stored intro picture; 301 or 332 when missing.
-pub fn picture(app: &App, group_id: i64, pic_id: i64) -> Result<StoredPicture> {
+pub fn picture(app: &App, group_id: GroupId, pic_id: i64) -> Result<StoredPicture> {
     app.db.run(|c| {
         require_group(c, group_id)?;
         group_pictures::get(c, group_id, pic_id)?.ok_or_else(|| Error::new(Code::PictureNotFound))
@@ -157,7 +158,7 @@ pub async fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> 
 }
 
 /// Adds an intro picture (at most 9, 331); returns its id.
-pub async fn add_picture(app: &App, me: &str, group_id: i64, upload: Bytes) -> Result<i64> {
+pub async fn add_picture(app: &App, me: &str, group_id: GroupId, upload: Bytes) -> Result<i64> {
     let full = || Error::new(Code::PicturesFull);
     check_manager(app, me, group_id)?;
     if app.db.run(|c| Ok(group_pictures::ids(c, group_id)?))?.len() >= PICTURES_MAX {
@@ -174,7 +175,7 @@ pub async fn add_picture(app: &App, me: &str, group_id: i64, upload: Bytes) -> R
     .await
 }
 
-pub async fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> Result<()> {
+pub async fn delete_picture(app: &App, me: &str, group_id: GroupId, pic_id: i64) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -188,7 +189,7 @@ pub async fn delete_picture(app: &App, me: &str, group_id: i64, pic_id: i64) -> 
 /// intro picture has the same content.
 pub fn delete_picture_in(
     c: &dyn Sql,
-    group_id: i64,
+    group_id: GroupId,
     pic_id: i64,
     after: &mut Leftovers,
 ) -> Result<()> {
@@ -201,7 +202,7 @@ pub fn delete_picture_in(
     Ok(())
 }
 
-pub fn tags(app: &App, group_id: i64) -> Result<Vec<GroupTag>> {
+pub fn tags(app: &App, group_id: GroupId) -> Result<Vec<GroupTag>> {
     app.db.run(|c| {
         require_group(c, group_id)?;
         Ok(group_tags::list(c, group_id)?)
@@ -220,7 +221,7 @@ fn duplicate_tag() -> Error {
 fn change_tags<T>(
     app: &App,
     me: &str,
-    group_id: i64,
+    group_id: GroupId,
     change: impl FnOnce(&dyn Sql, &Group) -> Result<T>,
 ) -> Result<T> {
     app.db.tx(|c| {
@@ -240,7 +241,7 @@ fn tags_changed(c: &dyn Sql, group: &Group, texts: &[&str]) -> Result<()> {
     Ok(())
 }
 
-pub fn add_tag(app: &App, me: &str, group_id: i64, text: &str) -> Result<()> {
+pub fn add_tag(app: &App, me: &str, group_id: GroupId, text: &str) -> Result<()> {
     change_tags(app, me, group_id, |c, group| add_tag_in(c, group, text))
 }
 
@@ -257,7 +258,7 @@ pub fn add_tag_in(c: &dyn Sql, group: &Group, text: &str) -> Result<()> {
     tags_changed(c, group, &[&text])
 }
 
-pub fn edit_tag(app: &App, me: &str, group_id: i64, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag(app: &App, me: &str, group_id: GroupId, tag_id: i64, text: &str) -> Result<()> {
     change_tags(app, me, group_id, |c, group| {
         edit_tag_in(c, group, tag_id, text)
     })
@@ -275,7 +276,7 @@ pub fn edit_tag_in(c: &dyn Sql, group: &Group, tag_id: i64, text: &str) -> Resul
     tags_changed(c, group, &[&old, &text])
 }
 
-pub fn remove_tag(app: &App, me: &str, group_id: i64, tag_id: i64) -> Result<()> {
+pub fn remove_tag(app: &App, me: &str, group_id: GroupId, tag_id: i64) -> Result<()> {
     change_tags(app, me, group_id, |c, group| {
         remove_tag_in(c, group, tag_id)
     })

@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::fields::{Id, StarRating, Time, UserRef};
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
+use crate::ids::GroupId;
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -82,7 +83,7 @@ macro_rules! socket_about {
 /// `/chat/group`'s query.
 #[derive(Deserialize, JsonSchema)]
 pub struct GroupRoom {
-    pub group_id: Id,
+    pub group_id: GroupId,
 }
 
 const GROUP_SOCKET: Doc = Doc::new(

@@ -19,6 +19,7 @@ use crate::error::Code::*;
 use crate::error::{Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
+use crate::ids::GroupId;
 use crate::limits;
 use crate::profiles;
 use crate::storage::Value as SqlValue;
@@ -236,7 +237,7 @@ pub struct Storage {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct GroupStorage {
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub bytes: i64,
 }
 
@@ -255,7 +256,10 @@ async fn stats(app: &App, _admin: Admin, _call: Call) -> Result<Response> {
         storage: Storage {
             total_bytes: d.storage_bytes,
             groups: groups
-                .map(|(group_id, bytes)| GroupStorage { group_id, bytes })
+                .map(|(group_id, bytes)| GroupStorage {
+                    group_id: GroupId(group_id),
+                    bytes,
+                })
                 .collect(),
         },
     }))
@@ -520,7 +524,7 @@ const GROUP: Doc = Doc::new("debugGroup", Tag::Debug, "A group's view")
 
 #[derive(Deserialize, JsonSchema)]
 pub struct GroupQuery {
-    pub group_id: Id,
+    pub group_id: GroupId,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -539,7 +543,7 @@ pub struct GroupView {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct GroupRow {
-    pub id: i64,
+    pub id: GroupId,
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
@@ -655,7 +659,7 @@ pub struct ChatRow {
 
 async fn group(app: &App, _admin: Admin, call: Call) -> Result<Response> {
     let GroupQuery { group_id } = call.fields()?;
-    let view = views::group(app, group_id.0)?;
+    let view = views::group(app, group_id)?;
     let time = |t: i64| Time(app.format_time(t));
     Ok(ok(GroupView {
         group: GroupRow::of(app, view.group),
@@ -782,7 +786,7 @@ pub struct Ratings {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct RatingRow {
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub rater_id: String,
     pub target_id: String,
     pub stars: f64,
@@ -886,8 +890,8 @@ async fn show_picture(app: &App, _admin: Admin, call: Call) -> Result<Response> 
         }
         PictureKind::Group => {
             let id = number()?;
-            let (etag, stored) = profile::avatar(app, id)?;
-            let load = profile::load_avatar(app, id, stored, etag.clone());
+            let (etag, stored) = profile::avatar(app, GroupId(id))?;
+            let load = profile::load_avatar(app, GroupId(id), stored, etag.clone());
             picture(req, &etag, load).await
         }
         PictureKind::GroupPicture | PictureKind::Announcement => {

@@ -17,6 +17,7 @@ use crate::files::resumable::Via;
 use crate::files::upload::Target;
 use crate::files::{download, entry, folder_param, listed, share, tree, upload, valid_name};
 use crate::groups::Access;
+use crate::ids::GroupId;
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -75,7 +76,7 @@ const GET_DIR: Doc = Doc::new("filesGetDir", Tag::Files, "获取目录 List a fo
 
 #[derive(Deserialize, JsonSchema)]
 pub struct ListFolder {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[serde(flatten)]
     pub folder: Folder,
 }
@@ -125,7 +126,7 @@ impl JsonSchema for FileType {
 
 async fn get_dir(app: &App, me: String, call: Call) -> Result<Response> {
     let ListFolder { group_id, folder } = call.fields()?;
-    let entries = tree::list(app, &me, group_id.0, folder.id())?;
+    let entries = tree::list(app, &me, group_id, folder.id())?;
     let files = entries
         .iter()
         .map(|e| {
@@ -152,7 +153,7 @@ const MK_DIR: Doc = Doc::new("filesMakeDir", Tag::Files, "创建文件夹 Make a
 
 #[derive(Deserialize, JsonSchema)]
 pub struct MakeDir {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[serde(flatten)]
     pub folder: Folder,
     #[schemars(length(min = 1))]
@@ -166,7 +167,7 @@ async fn mk_dir(app: &App, me: String, call: Call) -> Result<Response> {
         name,
     } = call.fields()?;
     let name = valid_name(&name)?;
-    tree::make_dir(app, &me, group_id.0, folder.id(), &name)?;
+    tree::make_dir(app, &me, group_id, folder.id(), &name)?;
     Ok(success())
 }
 
@@ -178,7 +179,7 @@ const DOWNLOAD: Doc = Doc::new("filesDownload", Tag::Files, "下载文件 Downlo
 
 #[derive(Deserialize, JsonSchema)]
 pub struct DownloadFile {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub file_id: Id,
     /// any non-empty value asks for the thumbnail
     #[serde(default)]
@@ -192,7 +193,7 @@ async fn download(app: &App, me: String, call: Call) -> Result<Response> {
         file_id,
         thumbnail,
     } = call.fields()?;
-    let (group_id, file_id) = (group_id.0, file_id.0);
+    let (group_id, file_id) = (group_id, file_id.0);
     let wanted = app.db.run(|c| {
         Access::load(c, group_id, &me)?.read()?;
         entry(c, group_id, file_id)
@@ -259,13 +260,13 @@ const DELETE: Doc = Doc::new("filesDelete", Tag::Files, "删除文件/文件夹 
 // A file or folder of a group.
 #[derive(Deserialize, JsonSchema)]
 pub struct FileRef {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub file_id: Id,
 }
 
 async fn delete(app: &App, me: String, call: Call) -> Result<Response> {
     let FileRef { group_id, file_id } = call.fields()?;
-    tree::delete(app, &me, group_id.0, file_id.0).await?;
+    tree::delete(app, &me, group_id, file_id.0).await?;
     Ok(success())
 }
 
@@ -283,7 +284,7 @@ const EDIT_NAME: Doc = Doc::new("filesRename", Tag::Files, "修改文件/文件�
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Rename {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub file_id: Id,
     #[schemars(length(min = 1))]
     pub name: String,
@@ -296,7 +297,7 @@ async fn edit_name(app: &App, me: String, call: Call) -> Result<Response> {
         name,
     } = call.fields()?;
     let name = valid_name(&name)?;
-    tree::rename(app, &me, group_id.0, file_id.0, &name)?;
+    tree::rename(app, &me, group_id, file_id.0, &name)?;
     Ok(success())
 }
 
@@ -316,7 +317,7 @@ const MOVE: Doc = Doc::new("filesMove", Tag::Files, "移动文件/文件夹 Move
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Move {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub file_id: Id,
     #[serde(flatten)]
     pub folder: Folder,
@@ -328,7 +329,7 @@ async fn move_entry(app: &App, me: String, call: Call) -> Result<Response> {
         file_id,
         folder,
     } = call.fields()?;
-    tree::move_to(app, &me, group_id.0, file_id.0, folder.id())?;
+    tree::move_to(app, &me, group_id, file_id.0, folder.id())?;
     Ok(success())
 }
 
@@ -350,7 +351,7 @@ const SHARE: Doc = Doc::new(
 
 async fn share_file(app: &App, me: String, call: Call) -> Result<Response> {
     let FileRef { group_id, file_id } = call.fields()?;
-    share::share(app, &me, group_id.0, file_id.0)?;
+    share::share(app, &me, group_id, file_id.0)?;
     Ok(success())
 }
 
@@ -375,7 +376,7 @@ const DIRECT: Doc = Doc::new("filesUploadDirect", Tag::FilesResumable, "Begin an
 // Where a resumable or direct upload goes, and its size.
 #[derive(Deserialize, JsonSchema)]
 pub struct BeginUpload {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[serde(flatten)]
     pub folder: Folder,
     #[schemars(length(min = 1))]
@@ -387,7 +388,7 @@ pub struct BeginUpload {
 /// `group_id`, optional `parent_id` and `name` (the size is read after them).
 #[derive(Deserialize)]
 struct UploadTarget {
-    group_id: Id,
+    group_id: GroupId,
     #[serde(flatten)]
     folder: Folder,
     name: String,
@@ -409,7 +410,7 @@ fn target(call: &Call) -> Result<Target> {
         name,
     } = call.fields()?;
     Ok(Target {
-        group_id: group_id.0,
+        group_id,
         parent: folder.id(),
         name: valid_name(&name)?,
     })

@@ -17,6 +17,7 @@ use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
 use crate::fields::{self, Flag, Id, Time, UserRef};
 use crate::groups::{announcements, lifecycle, members, profile, Role};
+use crate::ids::GroupId;
 use crate::limits::Action;
 use crate::{costly, imaging, multipart, search};
 
@@ -113,7 +114,7 @@ pub struct Create {
 
 #[derive(Serialize, JsonSchema)]
 pub struct Created {
-    pub group_id: i64,
+    pub group_id: GroupId,
 }
 
 async fn create(app: &App, me: String, call: Call) -> Result<Response> {
@@ -142,7 +143,7 @@ const JOIN: Doc = Doc::new("groupJoin", Tag::Group, "发起加入群组请求 As
 // The fields of a route about one group.
 #[derive(Deserialize, JsonSchema)]
 pub struct InGroup {
-    pub group_id: Id,
+    pub group_id: GroupId,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -152,7 +153,7 @@ pub struct Requested {
 
 async fn join(app: &App, me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let request_id = lifecycle::join(app, &me, group_id.0)?;
+    let request_id = lifecycle::join(app, &me, group_id)?;
     Ok(ok(Requested { request_id }))
 }
 
@@ -178,7 +179,7 @@ pub struct JoinRequest {
     pub id: i64,
     pub user_id: String,
     pub nickname: String,
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub group_name: String,
     pub time: Time,
 }
@@ -336,7 +337,7 @@ impl From<Filter> for search::Filter {
 /// A group as search results show it.
 #[derive(Serialize, JsonSchema)]
 pub struct GroupCard {
-    pub id: i64,
+    pub id: GroupId,
     pub name: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -425,14 +426,14 @@ const EDIT_INFO: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditInfo {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(max = profile::INFO_MAX))]
     pub text: String,
 }
 
 async fn edit_info(app: &App, me: String, call: Call) -> Result<Response> {
     let EditInfo { group_id, text } = call.fields()?;
-    profile::edit_info(app, &me, group_id.0, &text)?;
+    profile::edit_info(app, &me, group_id, &text)?;
     Ok(success())
 }
 
@@ -448,7 +449,7 @@ const GET_INFO: Doc = Doc::new(
 
 #[derive(Serialize, JsonSchema)]
 pub struct GroupPage {
-    pub id: i64,
+    pub id: GroupId,
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
@@ -482,7 +483,7 @@ impl From<Role> for MyRole {
 
 async fn get_info(app: &App, me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let (g, role) = profile::info(app, &me, group_id.0)?;
+    let (g, role) = profile::info(app, &me, group_id)?;
     Ok(ok(GroupPage {
         id: g.id,
         time: Time(app.format_time(g.created_at)),
@@ -507,14 +508,14 @@ const SET_NAME: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetName {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(min = 1, max = lifecycle::NAME_MAX))]
     pub name: String,
 }
 
 async fn set_name(app: &App, me: String, call: Call) -> Result<Response> {
     let SetName { group_id, name } = call.fields()?;
-    profile::set_name(app, &me, group_id.0, &name)?;
+    profile::set_name(app, &me, group_id, &name)?;
     Ok(success())
 }
 
@@ -535,7 +536,7 @@ const ADD_AVATAR: Doc = Doc::new(
 
 async fn add_avatar(app: &App, me: String, call: Call) -> Result<Response> {
     let (InGroup { group_id }, data) = upload(call.req, "avatar").await?;
-    profile::set_avatar(app, &me, group_id.0, data).await?;
+    profile::set_avatar(app, &me, group_id, data).await?;
     Ok(success())
 }
 
@@ -551,8 +552,8 @@ const GET_AVATAR: Doc = Doc::new(
 
 async fn get_avatar(app: &App, _me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let (etag, stored) = profile::avatar(app, group_id.0)?;
-    let load = profile::load_avatar(app, group_id.0, stored, etag.clone());
+    let (etag, stored) = profile::avatar(app, group_id)?;
+    let load = profile::load_avatar(app, group_id, stored, etag.clone());
     picture(&call.req, &etag, load).await
 }
 
@@ -579,7 +580,7 @@ pub struct PictureId {
 
 async fn pictures(app: &App, _me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let pictures = profile::picture_ids(app, group_id.0)?
+    let pictures = profile::picture_ids(app, group_id)?
         .into_iter()
         .map(|id| PictureId { id })
         .collect();
@@ -598,13 +599,13 @@ const GET_PICTURE: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct PictureRef {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub pic_id: Id,
 }
 
 async fn get_picture(app: &App, _me: String, call: Call) -> Result<Response> {
     let PictureRef { group_id, pic_id } = call.fields()?;
-    let stored = profile::picture(app, group_id.0, pic_id.0)?;
+    let stored = profile::picture(app, group_id, pic_id.0)?;
     picture(&call.req, &stored.etag, profile::load_picture(app, &stored)).await
 }
 
@@ -632,7 +633,7 @@ pub struct PictureAdded {
 
 async fn add_picture(app: &App, me: String, call: Call) -> Result<Response> {
     let (InGroup { group_id }, data) = upload(call.req, "pic").await?;
-    let pic_id = profile::add_picture(app, &me, group_id.0, data).await?;
+    let pic_id = profile::add_picture(app, &me, group_id, data).await?;
     Ok(ok(PictureAdded { pic_id }))
 }
 
@@ -653,7 +654,7 @@ const DELETE_PICTURE: Doc = Doc::new(
 
 async fn delete_picture(app: &App, me: String, call: Call) -> Result<Response> {
     let PictureRef { group_id, pic_id } = call.fields()?;
-    profile::delete_picture(app, &me, group_id.0, pic_id.0).await?;
+    profile::delete_picture(app, &me, group_id, pic_id.0).await?;
     Ok(success())
 }
 
@@ -681,7 +682,7 @@ pub struct TagEntry {
 
 async fn tags(app: &App, _me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let tags = profile::tags(app, group_id.0)?
+    let tags = profile::tags(app, group_id)?
         .into_iter()
         .map(|t| TagEntry {
             id: t.id,
@@ -698,14 +699,14 @@ const ADD_TAG: Doc = Doc::new("groupAddTag", Tag::GroupInfo, "添加群组标签
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddTag {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(max = profile::TAG_MAX))]
     pub tag_text: String,
 }
 
 async fn add_tag(app: &App, me: String, call: Call) -> Result<Response> {
     let AddTag { group_id, tag_text } = call.fields()?;
-    profile::add_tag(app, &me, group_id.0, &tag_text)?;
+    profile::add_tag(app, &me, group_id, &tag_text)?;
     Ok(success())
 }
 
@@ -726,13 +727,13 @@ const REMOVE_TAG: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct TagRef {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub tag_id: Id,
 }
 
 async fn remove_tag(app: &App, me: String, call: Call) -> Result<Response> {
     let TagRef { group_id, tag_id } = call.fields()?;
-    profile::remove_tag(app, &me, group_id.0, tag_id.0)?;
+    profile::remove_tag(app, &me, group_id, tag_id.0)?;
     Ok(success())
 }
 
@@ -754,7 +755,7 @@ const EDIT_TAG: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub tag_id: Id,
     #[schemars(length(max = profile::TAG_MAX))]
     pub tag_text: String,
@@ -766,7 +767,7 @@ async fn edit_tag(app: &App, me: String, call: Call) -> Result<Response> {
         tag_id,
         tag_text,
     } = call.fields()?;
-    profile::edit_tag(app, &me, group_id.0, tag_id.0, &tag_text)?;
+    profile::edit_tag(app, &me, group_id, tag_id.0, &tag_text)?;
     Ok(success())
 }
 
@@ -793,7 +794,7 @@ pub struct MemberEntry {
 
 async fn member_list(app: &App, me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let (list, creator) = members::list(app, &me, group_id.0)?;
+    let (list, creator) = members::list(app, &me, group_id)?;
     let users = list
         .into_iter()
         .map(|m| {
@@ -817,14 +818,14 @@ const REMOVE_MEMBER: Doc = Doc::new("groupRemoveMember", Tag::GroupMember, "移�
 
 #[derive(Deserialize, JsonSchema)]
 pub struct MemberRef {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub user_id: UserRef,
 }
 
 async fn remove_member(app: &App, me: String, call: Call) -> Result<Response> {
     let MemberRef { group_id, user_id } = call.fields()?;
     let target = user_id.required("user_id")?;
-    members::remove(app, &me, group_id.0, &target).await?;
+    members::remove(app, &me, group_id, &target).await?;
     Ok(success())
 }
 
@@ -845,14 +846,14 @@ const SET_MEMBER_NICKNAME: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetNickname {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(max = crate::profiles::NICKNAME_MAX))]
     pub nickname: String,
 }
 
 async fn set_member_nickname(app: &App, me: String, call: Call) -> Result<Response> {
     let SetNickname { group_id, nickname } = call.fields()?;
-    members::set_nickname(app, &me, group_id.0, &nickname)?;
+    members::set_nickname(app, &me, group_id, &nickname)?;
     Ok(success())
 }
 
@@ -863,7 +864,7 @@ const RATE: Doc = Doc::new("groupRate", Tag::GroupMember, "对小组其他成员
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Rate {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(min = 1))]
     pub rates: Vec<Rating>,
 }
@@ -920,7 +921,7 @@ async fn rate(app: &App, me: String, call: Call) -> Result<Response> {
             stars: r.star_rating.0,
         })
         .collect();
-    members::rate(app, &me, group_id.0, &rates)?;
+    members::rate(app, &me, group_id, &rates)?;
     Ok(success())
 }
 
@@ -948,7 +949,7 @@ pub struct AdminSwitched {
 async fn switch_admin(app: &App, me: String, call: Call) -> Result<Response> {
     let MemberRef { group_id, user_id } = call.fields()?;
     let target = user_id.required("user_id")?;
-    let is_admin = members::switch_admin(app, &me, group_id.0, &target)?;
+    let is_admin = members::switch_admin(app, &me, group_id, &target)?;
     Ok(ok(AdminSwitched { is_admin }))
 }
 
@@ -963,7 +964,7 @@ const DISMISS: Doc = Doc::new(
 
 async fn dismiss(app: &App, me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    lifecycle::dismiss(app, &me, group_id.0)?;
+    lifecycle::dismiss(app, &me, group_id)?;
     Ok(success())
 }
 
@@ -980,7 +981,7 @@ const EXIT: Doc = Doc::new("groupExit", Tag::GroupSetting, "退出组队 Leave t
 
 async fn exit(app: &App, me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    lifecycle::exit(app, &me, group_id.0).await?;
+    lifecycle::exit(app, &me, group_id).await?;
     Ok(success())
 }
 
@@ -1010,7 +1011,7 @@ pub struct AnnouncementEntry {
 
 async fn announcement_list(app: &App, me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
-    let announcements = announcements::list(app, &me, group_id.0)?
+    let announcements = announcements::list(app, &me, group_id)?
         .into_iter()
         .map(|a| AnnouncementEntry {
             id: a.id,
@@ -1034,7 +1035,7 @@ const ANNOUNCEMENT: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AnnouncementRef {
-    pub group_id: Id,
+    pub group_id: GroupId,
     pub announcement_id: Id,
 }
 
@@ -1060,7 +1061,7 @@ async fn announcement(app: &App, me: String, call: Call) -> Result<Response> {
         group_id,
         announcement_id,
     } = call.fields()?;
-    let a = announcements::get(app, &me, group_id.0, announcement_id.0)?;
+    let a = announcements::get(app, &me, group_id, announcement_id.0)?;
     Ok(ok(OneAnnouncement {
         announcement: AnnouncementPage {
             id: a.id,
@@ -1084,7 +1085,7 @@ const ADD_ANNOUNCEMENT: Doc = Doc::new("announcementAdd", Tag::Announcement, "�
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddAnnouncement {
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(min = 1, max = announcements::TITLE_MAX))]
     pub title: String,
     #[schemars(length(min = 1, max = announcements::TEXT_MAX))]
@@ -1102,7 +1103,7 @@ async fn add_announcement(app: &App, me: String, call: Call) -> Result<Response>
         title,
         text,
     } = call.fields()?;
-    let announcement_id = announcements::add(app, &me, group_id.0, &title, &text)?;
+    let announcement_id = announcements::add(app, &me, group_id, &title, &text)?;
     Ok(ok(Published { announcement_id }))
 }
 
@@ -1114,7 +1115,7 @@ const EDIT_ANNOUNCEMENT: Doc = Doc::new("announcementEdit", Tag::Announcement, "
 #[derive(Deserialize, JsonSchema)]
 pub struct EditAnnouncement {
     pub announcement_id: Id,
-    pub group_id: Id,
+    pub group_id: GroupId,
     #[schemars(length(min = 1, max = announcements::TITLE_MAX))]
     pub title: String,
     #[schemars(length(min = 1, max = announcements::TEXT_MAX))]
@@ -1128,7 +1129,7 @@ async fn edit_announcement(app: &App, me: String, call: Call) -> Result<Response
         title,
         text,
     } = call.fields()?;
-    announcements::edit(app, &me, group_id.0, announcement_id.0, &title, &text)?;
+    announcements::edit(app, &me, group_id, announcement_id.0, &title, &text)?;
     Ok(success())
 }
 
@@ -1143,7 +1144,7 @@ async fn delete_announcement(app: &App, me: String, call: Call) -> Result<Respon
         group_id,
         announcement_id,
     } = call.fields()?;
-    announcements::delete(app, &me, group_id.0, announcement_id.0).await?;
+    announcements::delete(app, &me, group_id, announcement_id.0).await?;
     Ok(success())
 }
 
@@ -1164,7 +1165,7 @@ const SET_ANNOUNCEMENT_PICTURE: Doc = Doc::new(
 
 async fn set_announcement_picture(app: &App, me: String, call: Call) -> Result<Response> {
     let (form, data) = upload::<AnnouncementRef>(call.req, "pic").await?;
-    let (group, id) = (form.group_id.0, form.announcement_id.0);
+    let (group, id) = (form.group_id, form.announcement_id.0);
     announcements::set_picture(app, &me, group, id, data).await?;
     Ok(success())
 }
@@ -1189,7 +1190,7 @@ async fn delete_announcement_picture(app: &App, me: String, call: Call) -> Resul
         group_id,
         announcement_id,
     } = call.fields()?;
-    announcements::delete_picture(app, &me, group_id.0, announcement_id.0).await?;
+    announcements::delete_picture(app, &me, group_id, announcement_id.0).await?;
     Ok(success())
 }
 
@@ -1208,7 +1209,7 @@ async fn get_announcement_picture(app: &App, me: String, call: Call) -> Result<R
         group_id,
         announcement_id,
     } = call.fields()?;
-    let stored = announcements::picture(app, &me, group_id.0, announcement_id.0)?;
+    let stored = announcements::picture(app, &me, group_id, announcement_id.0)?;
     picture(&call.req, &stored.etag, profile::load_picture(app, &stored)).await
 }
 

@@ -31,6 +31,11 @@ impl Row {
         }
     }
 
+    /// An integer id column as its id type (`GroupId`, `FileId`, …).
+    pub fn id<T: From<i64>>(&self, i: usize) -> anyhow::Result<T> {
+        self.int(i).map(T::from)
+    }
+
     pub fn real(&self, i: usize) -> anyhow::Result<f64> {
         match self.at(i)? {
             Value::Real(v) => Ok(*v),

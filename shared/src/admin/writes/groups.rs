@@ -8,16 +8,17 @@ use crate::db::groups::{self as group_rows, Group};
 use crate::db::{announcements, group_pictures, group_tags, ratings, users};
 use crate::error::{Code, Error, Result};
 use crate::groups::{announcements as notices, lifecycle, members, profile, types};
+use crate::ids::GroupId;
 use crate::leftovers::Leftovers;
 use crate::storage::Sql;
 
 /// A group by id; 301 when there is none.
-fn load(c: &dyn Sql, id: i64) -> Result<Group> {
+fn load(c: &dyn Sql, id: GroupId) -> Result<Group> {
     group_rows::get(c, id)?.ok_or_else(|| Error::new(Code::GroupNotFound))
 }
 
 /// A group that may still change; 304 once dismissed.
-fn active(c: &dyn Sql, id: i64) -> Result<Group> {
+fn active(c: &dyn Sql, id: GroupId) -> Result<Group> {
     let group = load(c, id)?;
     match group.is_dismissed() {
         true => Err(Error::new(Code::GroupDismissed)),
