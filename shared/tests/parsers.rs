@@ -21,6 +21,7 @@ use proptest::test_runner::Config;
 use serde_json::{Map, Value};
 
 use zudui_shared::chat::client::{parse, ClientMessage, AT_LIMIT, FRAME_LIMIT, TEXT_LIMIT};
+use zudui_shared::ids::FileId;
 use zudui_shared::multipart::{self, FIELDS_LIMIT, FIELDS_MAX, FORM_OVERHEAD};
 use zudui_shared::params::{Params, JSON_LIMIT};
 use zudui_shared::routes::table::json_body;
@@ -388,7 +389,7 @@ fn chat_model(value: &Value, group: bool) -> Result<ClientMessage, BTreeSet<u16>
     Ok(ClientMessage::Send {
         msg_type: kind_name(kind),
         content,
-        file_id,
+        file_id: file_id.map(FileId),
         at,
         client_msg_id,
     })
@@ -501,7 +502,7 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                     ClientMessage::Send {
                         msg_type: kind,
                         content: None,
-                        file_id: Some(id),
+                        file_id: Some(FileId(id)),
                         at: at.clone().unwrap_or_default(),
                         client_msg_id: client_msg_id.clone(),
                     }
@@ -660,7 +661,7 @@ proptest! {
         }
         prop_assert_eq!(
             parse(&text, true).ok(),
-            Some(ClientMessage::Send { msg_type: "image", content: None, file_id: Some(1), at: unique, client_msg_id: None })
+            Some(ClientMessage::Send { msg_type: "image", content: None, file_id: Some(FileId(1)), at: unique, client_msg_id: None })
         );
     }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Code, Error, Result};
 use crate::files::FILE_TYPES;
+use crate::ids::FileId;
 
 /// Longest text message, in characters.
 pub const TEXT_LIMIT: usize = 4000;
@@ -28,7 +29,7 @@ pub enum ClientMessage {
     Send {
         msg_type: &'static str,
         content: Option<String>,
-        file_id: Option<i64>,
+        file_id: Option<FileId>,
         at: Vec<String>,
         client_msg_id: Option<String>,
     },
@@ -175,7 +176,7 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
         (Some(content), None)
     } else {
         only(&fields, &["msg_type", "file_id", "at", "client_msg_id"])?;
-        (None, Some(integer(&fields, "file_id")?))
+        (None, Some(FileId(integer(&fields, "file_id")?)))
     };
     let at = match fields.get("at") {
         None => Vec::new(),
@@ -270,7 +271,7 @@ mod tests {
             ClientMessage::Send {
                 msg_type: "video",
                 content: None,
-                file_id: Some(3),
+                file_id: Some(FileId(3)),
                 at: vec![],
                 client_msg_id: Some("c-1:7".into()),
             }

@@ -17,7 +17,7 @@ use crate::error::{Code, Error, Result};
 use crate::fields::Id;
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download};
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::storage::Sql;
 use crate::time;
 
@@ -145,7 +145,7 @@ impl Destination for ChatUpload {
         Error::new(Code::TempFileNotFound)
     }
 
-    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64> {
+    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<FileId> {
         let now = time::now();
         let expires = now + i64::from(app.settings.quotas()?.chat_file_days) * 86_400;
         Ok(chat_files::insert(
@@ -155,13 +155,13 @@ impl Destination for ChatUpload {
 }
 
 /// `/chat/files/upload`: the new file's id.
-pub async fn receive(app: &App, me: &str, req: Request) -> Result<i64> {
+pub async fn receive(app: &App, me: &str, req: Request) -> Result<FileId> {
     sweep(app).await?;
     upload::receive::<ChatUpload>(app, me, req).await
 }
 
 /// A temporary file of `room` that has not expired; 406 otherwise.
-pub fn get(conn: &dyn Sql, room: Room, id: i64) -> Result<ChatFile> {
+pub fn get(conn: &dyn Sql, room: Room, id: FileId) -> Result<ChatFile> {
     chat_files::get(conn, room, id, time::now())?.ok_or_else(|| Error::new(Code::TempFileNotFound))
 }
 
@@ -171,7 +171,7 @@ pub async fn download(
     app: &App,
     me: &str,
     room: Room,
-    id: i64,
+    id: FileId,
     thumbnail: bool,
     headers: &HeaderMap,
 ) -> Result<Response> {

@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::db::{groups, members, private_rooms, users};
 use crate::error::{Code, Error, Result};
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::limits::{self, Action};
 use crate::storage::Sql;
 use crate::time;
@@ -265,7 +265,7 @@ pub struct ShapedBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<i64>,
+    pub file_id: Option<FileId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::files::Described>")]
     pub file_info: Option<Value>,

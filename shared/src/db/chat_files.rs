@@ -1,5 +1,6 @@
 //! The `chat_files` table: temporary files uploaded into a chat room.
 
+use crate::ids::FileId;
 use crate::params;
 use crate::storage::{Row, Sql};
 
@@ -9,7 +10,7 @@ use super::Chunked;
 
 #[derive(Debug, Clone)]
 pub struct ChatFile {
-    pub id: i64,
+    pub id: FileId,
     pub name: String,
     pub uploader_id: String,
     pub created_at: i64,
@@ -18,7 +19,7 @@ pub struct ChatFile {
 
 fn from_row(r: &Row) -> anyhow::Result<ChatFile> {
     Ok(ChatFile {
-        id: r.int(0)?,
+        id: r.id(0)?,
         name: r.text(1)?,
         uploader_id: r.text(2)?,
         created_at: r.int(3)?,
@@ -27,7 +28,7 @@ fn from_row(r: &Row) -> anyhow::Result<ChatFile> {
 }
 
 /// A file of `room` that has not expired.
-pub fn get(conn: &dyn Sql, room: Room, id: i64, now: i64) -> anyhow::Result<Option<ChatFile>> {
+pub fn get(conn: &dyn Sql, room: Room, id: FileId, now: i64) -> anyhow::Result<Option<ChatFile>> {
     conn.query(
         &format!(
             "SELECT id, name, uploader_id, created_at, {CONTENT_COLUMNS} FROM chat_files
@@ -72,7 +73,7 @@ pub fn insert(
     now: i64,
     expires_at: i64,
     c: &Content,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<FileId> {
     let id = next_id(conn)?;
     let mut values = params![id, room.kind(), room.id(), name, uploader, now, expires_at].to_vec();
     values.extend(c.values());
@@ -87,7 +88,7 @@ pub fn insert(
     Ok(id)
 }
 
-pub fn set_thumbnail(conn: &dyn Sql, id: i64, state: Thumbnail) -> anyhow::Result<u64> {
+pub fn set_thumbnail(conn: &dyn Sql, id: FileId, state: Thumbnail) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE chat_files SET thumbnail = ? WHERE id = ?",
         params![state as i64, id],
@@ -97,19 +98,19 @@ pub fn set_thumbnail(conn: &dyn Sql, id: i64, state: Thumbnail) -> anyhow::Resul
 /// Removes up to `limit` expired files; returns their blobs and chunk counts' inputs
 /// (blob, size, chunk size).
 /// Up to `limit` files expired by `now`, the oldest first: their ids and contents.
-pub fn expired(conn: &dyn Sql, now: i64, limit: i64) -> anyhow::Result<Vec<(i64, Chunked)>> {
+pub fn expired(conn: &dyn Sql, now: i64, limit: i64) -> anyhow::Result<Vec<(FileId, Chunked)>> {
     let rows = conn.query(
         "SELECT blob, size, chunk_size, id FROM chat_files WHERE expires_at <= ?
          ORDER BY expires_at, id LIMIT ?",
         params![now, limit],
     )?;
     rows.iter()
-        .map(|r| Ok((r.int(3)?, Chunked::from_row(r)?)))
+        .map(|r| Ok((r.id(3)?, Chunked::from_row(r)?)))
         .collect()
 }
 
 /// Deletes one temporary file, expired or not; returns its content.
-pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Chunked>> {
+pub fn delete(conn: &dyn Sql, id: FileId) -> anyhow::Result<Option<Chunked>> {
     conn.query(
         "DELETE FROM chat_files WHERE id = ? RETURNING blob, size, chunk_size",
         params![id],

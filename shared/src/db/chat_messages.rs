@@ -1,6 +1,6 @@
 //! The `chat_messages` table: every message of every room.
 
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::params;
 use crate::storage::Sql;
 
@@ -63,7 +63,7 @@ pub struct NewMessage<'a> {
     pub user_id: &'a str,
     pub msg_type: &'a str,
     pub content: Option<&'a str>,
-    pub file_id: Option<i64>,
+    pub file_id: Option<FileId>,
     pub file_info: Option<String>,
     pub at: Option<String>,
     pub client_msg_id: Option<&'a str>,
@@ -105,7 +105,7 @@ pub struct Message {
     pub nickname: String,
     pub msg_type: String,
     pub content: Option<String>,
-    pub file_id: Option<i64>,
+    pub file_id: Option<FileId>,
     pub file_info: Option<String>,
     pub at: Option<String>,
     pub client_msg_id: Option<String>,
@@ -174,7 +174,7 @@ fn select(
                 nickname: r.text(2)?,
                 msg_type: r.text(3)?,
                 content: r.opt_text(4)?,
-                file_id: r.opt_int(5)?,
+                file_id: r.opt_int(5)?.map(FileId),
                 file_info: r.opt_text(6)?,
                 at: r.opt_text(7)?,
                 client_msg_id: r.opt_text(9)?,

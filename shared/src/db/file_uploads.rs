@@ -1,6 +1,6 @@
 //! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
 
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -13,7 +13,7 @@ pub enum UploadTo {
     /// A folder of a group's space (`None`: the root).
     Folder {
         group_id: GroupId,
-        parent_id: Option<i64>,
+        parent_id: Option<FileId>,
     },
     /// A chat room's temporary files.
     Room(Room),
@@ -40,7 +40,7 @@ fn from_row(r: &Row) -> anyhow::Result<Upload> {
     let to = match (r.opt_int(1)?, r.opt_text(3)?) {
         (Some(group_id), _) => UploadTo::Folder {
             group_id: GroupId(group_id),
-            parent_id: r.opt_int(2)?,
+            parent_id: r.opt_int(2)?.map(FileId),
         },
         (None, Some(kind)) => {
             let key = format!("{kind}:{}", r.int(4)?);

@@ -1,6 +1,6 @@
 //! The `group_files` table: the folder tree of each group and the files in it.
 
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -39,9 +39,9 @@ impl Thumbnail {
 
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub id: i64,
+    pub id: FileId,
     pub group_id: GroupId,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<FileId>,
     pub name: String,
     pub uploader_id: String,
     pub created_at: i64,
@@ -109,9 +109,9 @@ fn from_row(r: &Row) -> anyhow::Result<Entry> {
         false => Some(Content::from_row(r, 7)?),
     };
     Ok(Entry {
-        id: r.int(0)?,
+        id: r.id(0)?,
         group_id: r.id(1)?,
-        parent_id: r.opt_int(2)?,
+        parent_id: r.opt_int(2)?.map(FileId),
         name: r.text(3)?,
         uploader_id: r.text(4)?,
         created_at: r.int(5)?,
@@ -120,7 +120,7 @@ fn from_row(r: &Row) -> anyhow::Result<Entry> {
 }
 
 /// An entry of a group (a file or a folder).
-pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<Entry>> {
+pub fn get(conn: &dyn Sql, group_id: GroupId, id: FileId) -> anyhow::Result<Option<Entry>> {
     conn.query(
         &format!("SELECT {COLUMNS} FROM group_files WHERE id = ? AND group_id = ?"),
         params![id, group_id],
@@ -134,14 +134,14 @@ pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<
 pub fn children(
     conn: &dyn Sql,
     group_id: GroupId,
-    parent: Option<i64>,
+    parent: Option<FileId>,
 ) -> anyhow::Result<Vec<Entry>> {
     conn.query(
         &format!(
             "SELECT {COLUMNS} FROM group_files WHERE group_id = ? AND ifnull(parent_id, 0) = ?
              ORDER BY is_dir DESC, name"
         ),
-        params![group_id, parent.unwrap_or(0)],
+        params![group_id, parent.map_or(0, |p| p.0)],
     )?
     .iter()
     .map(from_row)
@@ -149,7 +149,7 @@ pub fn children(
 }
 
 /// A folder and everything under it, the folder first.
-pub fn subtree(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Vec<Entry>> {
+pub fn subtree(conn: &dyn Sql, group_id: GroupId, id: FileId) -> anyhow::Result<Vec<Entry>> {
     conn.query(
         &format!(
             "WITH RECURSIVE tree(id) AS (
@@ -167,7 +167,7 @@ pub fn subtree(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Vec
 }
 
 /// The folders from `id` up to the root, `id` first.
-pub fn ancestors(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
+pub fn ancestors(conn: &dyn Sql, id: FileId) -> anyhow::Result<Vec<FileId>> {
     conn.query(
         "WITH RECURSIVE up(id, parent_id) AS (
              SELECT id, parent_id FROM group_files WHERE id = ?
@@ -178,20 +178,20 @@ pub fn ancestors(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
         params![id],
     )?
     .iter()
-    .map(|r| r.int(0))
+    .map(|r| r.id(0))
     .collect()
 }
 
 pub fn name_taken(
     conn: &dyn Sql,
     group_id: GroupId,
-    parent: Option<i64>,
+    parent: Option<FileId>,
     name: &str,
 ) -> anyhow::Result<bool> {
     Ok(!conn
         .query(
             "SELECT 1 FROM group_files WHERE group_id = ? AND ifnull(parent_id, 0) = ? AND name = ?",
-            params![group_id, parent.unwrap_or(0), name],
+            params![group_id, parent.map_or(0, |p| p.0), name],
         )?
         .is_empty())
 }
@@ -206,18 +206,18 @@ pub fn used_bytes(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<u64> {
 }
 
 /// A new file id, unique across group files and chat files.
-pub fn next_id(conn: &dyn Sql) -> anyhow::Result<i64> {
-    conn.query("INSERT INTO file_ids DEFAULT VALUES RETURNING id", &[])?[0].int(0)
+pub fn next_id(conn: &dyn Sql) -> anyhow::Result<FileId> {
+    conn.query("INSERT INTO file_ids DEFAULT VALUES RETURNING id", &[])?[0].id(0)
 }
 
 pub fn insert_dir(
     conn: &dyn Sql,
     group_id: GroupId,
-    parent: Option<i64>,
+    parent: Option<FileId>,
     name: &str,
     maker: &str,
     now: i64,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<FileId> {
     let id = next_id(conn)?;
     conn.execute(
         "INSERT INTO group_files (id, group_id, parent_id, name, is_dir, uploader_id, created_at)
@@ -230,12 +230,12 @@ pub fn insert_dir(
 pub fn insert_file(
     conn: &dyn Sql,
     group_id: GroupId,
-    parent: Option<i64>,
+    parent: Option<FileId>,
     name: &str,
     uploader: &str,
     now: i64,
     c: &Content,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<FileId> {
     let id = next_id(conn)?;
     let mut values = params![id, group_id, parent, name, uploader, now].to_vec();
     values.extend(c.values());
@@ -250,28 +250,28 @@ pub fn insert_file(
     Ok(id)
 }
 
-pub fn rename(conn: &dyn Sql, id: i64, name: &str) -> anyhow::Result<u64> {
+pub fn rename(conn: &dyn Sql, id: FileId, name: &str) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE group_files SET name = ? WHERE id = ?",
         params![name, id],
     )
 }
 
-pub fn set_parent(conn: &dyn Sql, id: i64, parent: Option<i64>) -> anyhow::Result<u64> {
+pub fn set_parent(conn: &dyn Sql, id: FileId, parent: Option<FileId>) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE group_files SET parent_id = ? WHERE id = ?",
         params![parent, id],
     )
 }
 
-pub fn set_thumbnail(conn: &dyn Sql, id: i64, state: Thumbnail) -> anyhow::Result<u64> {
+pub fn set_thumbnail(conn: &dyn Sql, id: FileId, state: Thumbnail) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE group_files SET thumbnail = ? WHERE id = ?",
         params![state as i64, id],
     )
 }
 
-pub fn delete(conn: &dyn Sql, ids: &[i64]) -> anyhow::Result<()> {
+pub fn delete(conn: &dyn Sql, ids: &[FileId]) -> anyhow::Result<()> {
     for id in ids {
         conn.execute("DELETE FROM group_files WHERE id = ?", params![*id])?;
     }
@@ -307,7 +307,7 @@ pub fn usage(conn: &dyn Sql, limit: i64) -> anyhow::Result<(Vec<(i64, i64)>, i64
 }
 
 /// The group an entry belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
+pub fn group_of(conn: &dyn Sql, id: FileId) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query("SELECT group_id FROM group_files WHERE id = ?", params![id])?;
     rows.first().map(|r| r.id(0)).transpose()
 }

@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::db::group_files::{self, Content, Entry};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::storage::Sql;
 
 /// Longest file or folder name, in bytes.
@@ -49,12 +49,12 @@ pub fn valid_name(raw: &str) -> Result<String> {
 }
 
 /// A folder id as clients send it: absent or 0 is the root.
-pub fn folder_param(raw: Option<i64>) -> Option<i64> {
-    raw.filter(|&id| id != 0)
+pub fn folder_param(raw: Option<FileId>) -> Option<FileId> {
+    raw.filter(|id| id.0 != 0)
 }
 
 /// The folder `parent` of a group (the root when `None`); 342 when it is not a folder there.
-pub fn folder(conn: &dyn Sql, group_id: GroupId, parent: Option<i64>) -> Result<Option<i64>> {
+pub fn folder(conn: &dyn Sql, group_id: GroupId, parent: Option<FileId>) -> Result<Option<FileId>> {
     let Some(id) = parent else { return Ok(None) };
     match group_files::get(conn, group_id, id)? {
         Some(entry) if entry.is_dir() => Ok(Some(id)),
@@ -63,12 +63,17 @@ pub fn folder(conn: &dyn Sql, group_id: GroupId, parent: Option<i64>) -> Result<
 }
 
 /// An entry of a group; 341 when there is none.
-pub fn entry(conn: &dyn Sql, group_id: GroupId, id: i64) -> Result<Entry> {
+pub fn entry(conn: &dyn Sql, group_id: GroupId, id: FileId) -> Result<Entry> {
     group_files::get(conn, group_id, id)?.ok_or_else(|| Error::new(Code::FileNotFound))
 }
 
 /// 343 when `name` is taken in the folder.
-pub fn name_free(conn: &dyn Sql, group_id: GroupId, parent: Option<i64>, name: &str) -> Result<()> {
+pub fn name_free(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    parent: Option<FileId>,
+    name: &str,
+) -> Result<()> {
     match group_files::name_taken(conn, group_id, parent, name)? {
         true => Err(Error::new(Code::FileExists)),
         false => Ok(()),
@@ -112,7 +117,7 @@ pub struct Described {
     /// decided from the content (a folder's is `file`)
     #[schemars(extend("enum" = FILE_TYPES))]
     pub file_type: String,
-    pub id: i64,
+    pub id: FileId,
     pub name: String,
     #[schemars(range(min = 0))]
     pub size: i64,
@@ -125,7 +130,7 @@ pub struct Described {
 }
 
 /// An entry as `get_dir` lists it, and its folder (`None`: the root).
-pub fn listed(app: &App, entry: &Entry) -> (Described, Option<i64>) {
+pub fn listed(app: &App, entry: &Entry) -> (Described, Option<FileId>) {
     let mut listed = described(
         app,
         entry.id,
@@ -140,7 +145,7 @@ pub fn listed(app: &App, entry: &Entry) -> (Described, Option<i64>) {
 }
 
 /// A file as a chat message's `file_info` describes it; `duration` only for voice and video.
-pub fn file_info(app: &App, id: i64, name: &str, created_at: i64, file: &Content) -> Described {
+pub fn file_info(app: &App, id: FileId, name: &str, created_at: i64, file: &Content) -> Described {
     let mut info = described(app, id, name, created_at, Some(file));
     if !matches!(file.file_type.as_str(), "voice" | "video") {
         info.duration = None;
@@ -150,7 +155,7 @@ pub fn file_info(app: &App, id: i64, name: &str, created_at: i64, file: &Content
 
 fn described(
     app: &App,
-    id: i64,
+    id: FileId,
     name: &str,
     created_at: i64,
     content: Option<&Content>,

@@ -16,6 +16,7 @@ use crate::body::Body;
 use crate::db::blob_pending;
 use crate::db::file_uploads::{self, Upload};
 use crate::error::{Code, Error, Result};
+use crate::ids::FileId;
 use crate::storage::{Adopted, ChunkKey, UploadForm};
 use crate::time;
 
@@ -176,7 +177,7 @@ pub async fn put_part<D: Destination>(
 }
 
 /// Makes the file once every part is there (or the direct upload's object); returns its id.
-pub async fn complete<D: Destination>(app: &App, me: &str, id: i64) -> Result<i64> {
+pub async fn complete<D: Destination>(app: &App, me: &str, id: i64) -> Result<FileId> {
     let (up, to, parts) = get::<D>(app, me, id)?;
     let written = match up.direct {
         true => adopted(app, &up).await?,

@@ -5,7 +5,7 @@ use crate::db::group_files::{self, Entry};
 use crate::db::Chunked;
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::leftovers::Leftovers;
 use crate::storage::Sql;
 use crate::time;
@@ -13,7 +13,7 @@ use crate::time;
 use super::{entry, folder, may_change, name_free};
 
 /// The entries of a folder (`None`: the root), for members.
-pub fn list(app: &App, me: &str, group_id: GroupId, parent: Option<i64>) -> Result<Vec<Entry>> {
+pub fn list(app: &App, me: &str, group_id: GroupId, parent: Option<FileId>) -> Result<Vec<Entry>> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         let parent = folder(c, group_id, parent)?;
@@ -25,9 +25,9 @@ pub fn make_dir(
     app: &App,
     me: &str,
     group_id: GroupId,
-    parent: Option<i64>,
+    parent: Option<FileId>,
     name: &str,
-) -> Result<i64> {
+) -> Result<FileId> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Member)?;
         let parent = folder(c, group_id, parent)?;
@@ -43,7 +43,7 @@ pub fn make_dir(
     })
 }
 
-pub fn rename(app: &App, me: &str, group_id: GroupId, id: i64, name: &str) -> Result<()> {
+pub fn rename(app: &App, me: &str, group_id: GroupId, id: FileId, name: &str) -> Result<()> {
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
@@ -57,7 +57,13 @@ pub fn rename(app: &App, me: &str, group_id: GroupId, id: i64, name: &str) -> Re
 }
 
 /// Moves an entry into folder `parent`; 346 when that is the entry itself or inside it.
-pub fn move_to(app: &App, me: &str, group_id: GroupId, id: i64, parent: Option<i64>) -> Result<()> {
+pub fn move_to(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    id: FileId,
+    parent: Option<FileId>,
+) -> Result<()> {
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
@@ -79,7 +85,7 @@ pub fn move_to(app: &App, me: &str, group_id: GroupId, id: i64, parent: Option<i
 
 /// Deletes a file, or a folder with everything inside it, and frees their space. A member may
 /// delete a folder only when everything in it is theirs too.
-pub async fn delete(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<()> {
+pub async fn delete(app: &App, me: &str, group_id: GroupId, id: FileId) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
@@ -94,7 +100,7 @@ pub async fn delete(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<(
 pub fn delete_in(
     c: &dyn Sql,
     group_id: GroupId,
-    id: i64,
+    id: FileId,
     may: impl Fn(&Entry) -> Result<()>,
     after: &mut Leftovers,
 ) -> Result<()> {
@@ -106,7 +112,7 @@ pub fn delete_in(
     for e in &doomed {
         may(e)?;
     }
-    let ids: Vec<i64> = doomed.iter().map(|e| e.id).collect();
+    let ids: Vec<FileId> = doomed.iter().map(|e| e.id).collect();
     group_files::delete(c, &ids)?;
     let contents = doomed.into_iter().filter_map(|e| e.content);
     after.contents(c, contents.map(Chunked::from).collect())

@@ -16,7 +16,7 @@ use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
 use crate::fields::{blank_is_none, Id};
 use crate::groups::{Access, Role};
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
@@ -30,7 +30,7 @@ use super::{folder, folder_param, name_free, probe, thumbnails, valid_name};
 #[derive(Debug, Clone)]
 pub struct Target {
     pub group_id: GroupId,
-    pub parent: Option<i64>,
+    pub parent: Option<FileId>,
     pub name: String,
 }
 
@@ -42,7 +42,7 @@ pub struct TargetFields {
     /// a folder; absent or 0 is the root
     #[serde(default, deserialize_with = "blank_is_none")]
     #[schemars(with = "Id")]
-    pub parent_id: Option<Id>,
+    pub parent_id: Option<FileId>,
     /// overrides the part's file name
     #[serde(default)]
     #[schemars(with = "String")]
@@ -63,7 +63,7 @@ pub trait Destination: Sized {
         Error::new(Code::SpaceFull)
     }
     /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
-    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<i64>;
+    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<FileId>;
 
     /// Where a resumable or direct upload to here is recorded to go.
     fn upload_to(&self) -> UploadTo;
@@ -84,7 +84,7 @@ impl Destination for Target {
     fn from_fields(fields: TargetFields, from_part: Option<&str>) -> Result<Target> {
         Ok(Target {
             group_id: fields.group_id,
-            parent: folder_param(fields.parent_id.map(|id| id.0)),
+            parent: folder_param(fields.parent_id),
             name: file_name(fields.file_name.as_deref(), from_part)?,
         })
     }
@@ -122,7 +122,7 @@ impl Destination for Target {
         Error::new(Code::FileNotFound)
     }
 
-    fn insert(&self, conn: &dyn Sql, _app: &App, me: &str, file: &Content) -> Result<i64> {
+    fn insert(&self, conn: &dyn Sql, _app: &App, me: &str, file: &Content) -> Result<FileId> {
         let parent = self.parent;
         let now = time::now();
         Ok(group_files::insert_file(
@@ -161,7 +161,7 @@ pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64
 
 /// A `wx.uploadFile` upload: form fields (or query parameters) first, then the `file` part, and
 /// for videos an optional `thumbnail` part before or after it. Returns the new file's id.
-pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Result<i64> {
+pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Result<FileId> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -273,7 +273,7 @@ pub async fn commit<D: Destination>(
     written: Written,
     thumb: Option<Bytes>,
     completes: Option<Completes>,
-) -> Result<i64> {
+) -> Result<FileId> {
     let result = store(
         app,
         me,
@@ -305,7 +305,7 @@ pub async fn commit<D: Destination>(
 
 /// What [`store`] did.
 enum Stored {
-    File(i64),
+    File(FileId),
     /// The upload it was to complete was gone: nothing stored.
     UploadGone,
 }

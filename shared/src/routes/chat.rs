@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::doc::{Doc, Gives, Socket, Tag};
 use super::table::{user, Call, Handler, Methods};
-use super::uploads::{self, FileId, UploadSize};
+use super::uploads::{self, NewFile, UploadSize};
 use super::{ok, Route};
 use crate::app::App;
 use crate::body::Response;
@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::fields::{Id, StarRating, Time, UserRef};
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -180,7 +180,7 @@ impl RoomFields {
 const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/图片/视频/文件 Upload a temporary file")
     .about("Up to 100 MiB (104 beyond). An unknown room is 408, checked before membership (407); a dismissed group's room takes no new files (404). Kept `ZUDUI_CHAT_FILE_DAYS` days. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage. The files of a room that have not expired hold at most `ZUDUI_CHAT_ROOM_QUOTA_BYTES` (2 GiB) in all, and a user's in every room at most `ZUDUI_CHAT_USER_QUOTA_BYTES` (1 GiB): a file that does not fit what is left of both is 412 (HTTP 413), refused before its body when `Content-Length` says so, else the moment it would pass, and checked again in the transaction that stores it. Answers the new `file_id`. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
     .form::<RoomFileFields>("file")
-    .gives::<FileId>()
+    .gives::<NewFile>()
     .codes(&[
         BadParam, BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType,
         ChatFilesFull,
@@ -188,7 +188,7 @@ const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/�
 
 async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
     let id = chat::files::receive(app, &me, call.req).await?;
-    Ok(ok(FileId { file_id: id }))
+    Ok(ok(NewFile { file_id: id }))
 }
 
 const DOWNLOAD: Doc = Doc::new("chatFilesDownload", Tag::Chat, "下载临时语音/图片/视频/文件 Download a temporary file")
@@ -201,7 +201,7 @@ const DOWNLOAD: Doc = Doc::new("chatFilesDownload", Tag::Chat, "下载临时语�
 pub struct DownloadFile {
     #[serde(flatten)]
     pub room: RoomFields,
-    pub file_id: Id,
+    pub file_id: FileId,
     /// any non-empty value asks for the thumbnail
     #[serde(default)]
     #[schemars(with = "String")]
@@ -215,7 +215,7 @@ async fn download(app: &App, me: String, call: Call) -> Result<Response> {
         file_id, thumbnail, ..
     } = call.fields()?;
     let thumbnail = thumbnail.is_some_and(|t| !t.is_empty());
-    chat::files::download(app, &me, room, file_id.0, thumbnail, call.req.headers()).await
+    chat::files::download(app, &me, room, file_id, thumbnail, call.req.headers()).await
 }
 
 const BEGIN: Doc = Doc::new("chatFilesUploadBegin", Tag::Chat, "Begin a resumable upload")
@@ -291,7 +291,7 @@ const STATUS: Doc = Doc::new("chatFilesUploadStatus", Tag::Chat, "Upload status"
 const COMPLETE: Doc = Doc::new("chatFilesUploadComplete", Tag::Chat, "Complete an upload")
     .about("Makes the temporary file (101 while parts or the direct upload's object are missing, or it was posted again during the check; the room is checked again); answers its `file_id`.")
     .takes::<uploads::UploadRef>()
-    .gives::<FileId>()
+    .gives::<NewFile>()
     .codes(&[
         BadParam, ChatGroupDismissed, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType,
         ChatFilesFull,

@@ -19,7 +19,7 @@ use crate::error::Code::*;
 use crate::error::{Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::limits;
 use crate::profiles;
 use crate::storage::Value as SqlValue;
@@ -637,8 +637,8 @@ pub struct Files {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct FileRow {
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub id: FileId,
+    pub parent_id: Option<FileId>,
     pub name: String,
     pub is_dir: bool,
     pub size: i64,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::doc::{Doc, Gives, Tag};
 use super::table::{user, Call, Methods};
-use super::uploads::{self, FileId, UploadSize};
+use super::uploads::{self, NewFile, UploadSize};
 use super::{ok, success, Route};
 use crate::app::App;
 use crate::body::Response;
@@ -17,7 +17,7 @@ use crate::files::resumable::Via;
 use crate::files::upload::Target;
 use crate::files::{download, entry, folder_param, listed, share, tree, upload, valid_name};
 use crate::groups::Access;
-use crate::ids::GroupId;
+use crate::ids::{FileId, GroupId};
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -59,12 +59,12 @@ pub struct Folder {
     /// a folder; absent or 0 is the root
     #[serde(default, deserialize_with = "blank_is_none")]
     #[schemars(with = "Id")]
-    pub parent_id: Option<Id>,
+    pub parent_id: Option<FileId>,
 }
 
 impl Folder {
-    fn id(&self) -> Option<i64> {
-        folder_param(self.parent_id.map(|id| id.0))
+    fn id(&self) -> Option<FileId> {
+        folder_param(self.parent_id)
     }
 }
 
@@ -89,7 +89,7 @@ pub struct Listing {
 /// An entry of a group folder.
 #[derive(Serialize, JsonSchema)]
 pub struct FileEntry {
-    pub id: i64,
+    pub id: FileId,
     /// 0 for the root
     pub parent_id: i64,
     pub name: String,
@@ -133,7 +133,7 @@ async fn get_dir(app: &App, me: String, call: Call) -> Result<Response> {
             let (d, parent) = listed(app, e);
             FileEntry {
                 id: d.id,
-                parent_id: parent.unwrap_or(0),
+                parent_id: parent.map_or(0, |p| p.0),
                 name: d.name,
                 kind: d.kind,
                 size: d.size,
@@ -180,7 +180,7 @@ const DOWNLOAD: Doc = Doc::new("filesDownload", Tag::Files, "下载文件 Downlo
 #[derive(Deserialize, JsonSchema)]
 pub struct DownloadFile {
     pub group_id: GroupId,
-    pub file_id: Id,
+    pub file_id: FileId,
     /// any non-empty value asks for the thumbnail
     #[serde(default)]
     #[schemars(with = "String")]
@@ -193,7 +193,7 @@ async fn download(app: &App, me: String, call: Call) -> Result<Response> {
         file_id,
         thumbnail,
     } = call.fields()?;
-    let (group_id, file_id) = (group_id, file_id.0);
+    let (group_id, file_id) = (group_id, file_id);
     let wanted = app.db.run(|c| {
         Access::load(c, group_id, &me)?.read()?;
         entry(c, group_id, file_id)
@@ -213,7 +213,7 @@ async fn download(app: &App, me: String, call: Call) -> Result<Response> {
 const UPLOAD: Doc = Doc::new("filesUpload", Tag::Files, "上传文件 Upload a file")
     .about("Members. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage; the group quota (344) stops it the moment it would pass. Answers the new `file_id`. A video may bring its thumbnail in the optional `thumbnail` part. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
     .form::<UploadForm>("file")
-    .gives::<FileId>()
+    .gives::<NewFile>()
     .codes(&[
         BadParam, GroupNotFound, NoPermission, GroupDismissed, BadPicture, FolderNotFound,
         FileExists, SpaceFull,
@@ -249,7 +249,7 @@ impl JsonSchema for Binary {
 
 async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
     let id = upload::receive::<Target>(app, &me, call.req).await?;
-    Ok(ok(FileId { file_id: id }))
+    Ok(ok(NewFile { file_id: id }))
 }
 
 const DELETE: Doc = Doc::new("filesDelete", Tag::Files, "删除文件/文件夹 Delete")
@@ -261,12 +261,12 @@ const DELETE: Doc = Doc::new("filesDelete", Tag::Files, "删除文件/文件夹 
 #[derive(Deserialize, JsonSchema)]
 pub struct FileRef {
     pub group_id: GroupId,
-    pub file_id: Id,
+    pub file_id: FileId,
 }
 
 async fn delete(app: &App, me: String, call: Call) -> Result<Response> {
     let FileRef { group_id, file_id } = call.fields()?;
-    tree::delete(app, &me, group_id, file_id.0).await?;
+    tree::delete(app, &me, group_id, file_id).await?;
     Ok(success())
 }
 
@@ -285,7 +285,7 @@ const EDIT_NAME: Doc = Doc::new("filesRename", Tag::Files, "修改文件/文件�
 #[derive(Deserialize, JsonSchema)]
 pub struct Rename {
     pub group_id: GroupId,
-    pub file_id: Id,
+    pub file_id: FileId,
     #[schemars(length(min = 1))]
     pub name: String,
 }
@@ -297,7 +297,7 @@ async fn edit_name(app: &App, me: String, call: Call) -> Result<Response> {
         name,
     } = call.fields()?;
     let name = valid_name(&name)?;
-    tree::rename(app, &me, group_id, file_id.0, &name)?;
+    tree::rename(app, &me, group_id, file_id, &name)?;
     Ok(success())
 }
 
@@ -318,7 +318,7 @@ const MOVE: Doc = Doc::new("filesMove", Tag::Files, "移动文件/文件夹 Move
 #[derive(Deserialize, JsonSchema)]
 pub struct Move {
     pub group_id: GroupId,
-    pub file_id: Id,
+    pub file_id: FileId,
     #[serde(flatten)]
     pub folder: Folder,
 }
@@ -329,7 +329,7 @@ async fn move_entry(app: &App, me: String, call: Call) -> Result<Response> {
         file_id,
         folder,
     } = call.fields()?;
-    tree::move_to(app, &me, group_id, file_id.0, folder.id())?;
+    tree::move_to(app, &me, group_id, file_id, folder.id())?;
     Ok(success())
 }
 
@@ -351,7 +351,7 @@ const SHARE: Doc = Doc::new(
 
 async fn share_file(app: &App, me: String, call: Call) -> Result<Response> {
     let FileRef { group_id, file_id } = call.fields()?;
-    share::share(app, &me, group_id, file_id.0)?;
+    share::share(app, &me, group_id, file_id)?;
     Ok(success())
 }
 
@@ -430,7 +430,7 @@ const STATUS: Doc = Doc::new("filesUploadStatus", Tag::FilesResumable, "Upload s
 const COMPLETE: Doc = Doc::new("filesUploadComplete", Tag::FilesResumable, "Complete an upload")
     .about("Makes the file (101 while parts are missing, or while a direct upload's object is not in the store or was posted again during the check); answers its `file_id`.")
     .takes::<uploads::UploadRef>()
-    .gives::<FileId>()
+    .gives::<NewFile>()
     .codes(&[
         BadParam, GroupNotFound, NoPermission, GroupDismissed, FileNotFound, FolderNotFound,
         FileExists, SpaceFull,

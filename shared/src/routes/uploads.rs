@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::fields::{Id, Time};
 use crate::files::resumable::{self, Via};
 use crate::files::upload::Destination;
+use crate::ids::FileId;
 
 // The size `begin` and `direct` reserve, after the destination's fields.
 #[derive(Deserialize, JsonSchema)]
@@ -53,8 +54,8 @@ fn part_schema(_: &mut SchemaGenerator) -> Schema {
 
 // A new file's id.
 #[derive(Serialize, JsonSchema)]
-pub struct FileId {
-    pub file_id: i64,
+pub struct NewFile {
+    pub file_id: FileId,
 }
 
 // An upload as `begin` and `status` describe it; a direct one's with a fresh form.
@@ -150,7 +151,7 @@ pub async fn status<D: Destination>(app: &App, me: String, call: Call) -> Result
 pub async fn complete<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
     let id = resumable::complete::<D>(app, &me, upload_id.0).await?;
-    Ok(ok(FileId { file_id: id }))
+    Ok(ok(NewFile { file_id: id }))
 }
 
 pub async fn abort<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {

@@ -9,7 +9,7 @@ use crate::leftovers::Leftovers;
 use crate::storage::Sql;
 
 /// The row's `id`, for a delete (the only write these tables take).
-fn deleted_id(w: &Write) -> Result<i64> {
+fn deleted_id<T: From<i64>>(w: &Write) -> Result<T> {
     match w.action {
         "delete" => w.key.id("id"),
         _ => Err(w.unsupported()),
