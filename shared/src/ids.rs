@@ -63,8 +63,16 @@ macro_rules! int_ids {
 int_ids! {
     /// A group (its chat room has the same id).
     GroupId,
-    /// An entry of a group's file space: a file or a folder.
+    /// An entry of a group's file space or a chat room's temporary file (one id space).
     FileId,
+    /// A group's tag.
+    TagId,
+    /// One of a group's intro pictures.
+    PictureId,
+    /// A group's announcement.
+    AnnouncementId,
+    /// A request to join a group.
+    RequestId,
 }
 
 /// A new opaque user id: 16 random bytes, hex. It says nothing about the WeChat openid.

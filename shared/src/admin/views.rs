@@ -15,7 +15,7 @@ use crate::db::users::{self, User};
 use crate::db::{group_pictures, StoredPicture};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
-use crate::ids::GroupId;
+use crate::ids::{AnnouncementId, GroupId, PictureId};
 
 /// Most files, chat messages and ratings a view lists.
 const FILES: i64 = 200;
@@ -31,7 +31,7 @@ pub struct GroupView {
     pub requests: Vec<JoinRequest>,
     pub tags: Vec<GroupTag>,
     /// The ids of its intro pictures.
-    pub pictures: Vec<i64>,
+    pub pictures: Vec<PictureId>,
     pub announcements: Vec<Announcement>,
     /// Bytes its files use.
     pub used_bytes: u64,
@@ -104,12 +104,12 @@ pub fn user(app: &App, user_id: &str) -> Result<UserView> {
 pub fn stored_picture(app: &App, kind: &str, id: i64) -> Result<StoredPicture> {
     app.db.run(|c| {
         let found = match kind {
-            "group_picture" => match group_pictures::group_of(c, id)? {
-                Some(group_id) => group_pictures::get(c, group_id, id)?,
+            "group_picture" => match group_pictures::group_of(c, PictureId(id))? {
+                Some(group_id) => group_pictures::get(c, group_id, PictureId(id))?,
                 None => None,
             },
-            "announcement" => match announcements::group_of(c, id)? {
-                Some(group_id) => announcements::picture(c, group_id, id)?,
+            "announcement" => match announcements::group_of(c, AnnouncementId(id))? {
+                Some(group_id) => announcements::picture(c, group_id, AnnouncementId(id))?,
                 None => None,
             },
             _ => return Err(Error::param("kind")),

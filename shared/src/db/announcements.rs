@@ -1,13 +1,13 @@
 //! The `announcements` table.
 
-use crate::ids::GroupId;
+use crate::ids::{AnnouncementId, GroupId};
 use crate::params;
 use crate::storage::Sql;
 
 use super::StoredPicture;
 
 pub struct Announcement {
-    pub id: i64,
+    pub id: AnnouncementId,
     pub title: String,
     pub text: String,
     pub author_id: String,
@@ -20,7 +20,7 @@ const COLUMNS: &str = "id, title, text, author_id, created_at, updated_at, pic_b
 
 fn from_row(r: &crate::storage::Row) -> anyhow::Result<Announcement> {
     Ok(Announcement {
-        id: r.int(0)?,
+        id: r.id(0)?,
         title: r.text(1)?,
         text: r.text(2)?,
         author_id: r.text(3)?,
@@ -41,7 +41,11 @@ pub fn list(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Announcemen
     .collect()
 }
 
-pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<Announcement>> {
+pub fn get(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    id: AnnouncementId,
+) -> anyhow::Result<Option<Announcement>> {
     let rows = conn.query(
         &format!("SELECT {COLUMNS} FROM announcements WHERE id = ? AND group_id = ?"),
         params![id, group_id],
@@ -56,19 +60,19 @@ pub fn insert(
     text: &str,
     author: &str,
     now: i64,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<AnnouncementId> {
     conn.query(
         "INSERT INTO announcements (group_id, title, text, author_id, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         params![group_id, title, text, author, now, now],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
 pub fn update(
     conn: &dyn Sql,
     group_id: GroupId,
-    id: i64,
+    id: AnnouncementId,
     title: &str,
     text: &str,
     now: i64,
@@ -79,7 +83,7 @@ pub fn update(
     )
 }
 
-pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, id: AnnouncementId) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM announcements WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -89,7 +93,7 @@ pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<u64>
 pub fn picture(
     conn: &dyn Sql,
     group_id: GroupId,
-    id: i64,
+    id: AnnouncementId,
 ) -> anyhow::Result<Option<StoredPicture>> {
     let rows = conn.query(
         "SELECT pic_blob, pic_type, pic_etag FROM announcements
@@ -103,7 +107,7 @@ pub fn picture(
 pub fn set_picture(
     conn: &dyn Sql,
     group_id: GroupId,
-    id: i64,
+    id: AnnouncementId,
     pic: Option<&StoredPicture>,
 ) -> anyhow::Result<u64> {
     conn.execute(
@@ -134,7 +138,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Sto
 }
 
 /// The group an announcement belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
+pub fn group_of(conn: &dyn Sql, id: AnnouncementId) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query(
         "SELECT group_id FROM announcements WHERE id = ?",
         params![id],

@@ -1,22 +1,26 @@
 //! The `group_pictures` table: intro pictures of a group.
 
-use crate::ids::GroupId;
+use crate::ids::{GroupId, PictureId};
 use crate::params;
 use crate::storage::Sql;
 
 use super::StoredPicture;
 
-pub fn ids(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<i64>> {
+pub fn ids(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<PictureId>> {
     conn.query(
         "SELECT id FROM group_pictures WHERE group_id = ? ORDER BY id",
         params![group_id],
     )?
     .iter()
-    .map(|r| r.int(0))
+    .map(|r| r.id(0))
     .collect()
 }
 
-pub fn get(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<StoredPicture>> {
+pub fn get(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    id: PictureId,
+) -> anyhow::Result<Option<StoredPicture>> {
     let rows = conn.query(
         "SELECT blob, content_type, etag FROM group_pictures WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -29,16 +33,16 @@ pub fn insert(
     group_id: GroupId,
     pic: &StoredPicture,
     now: i64,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<PictureId> {
     conn.query(
         "INSERT INTO group_pictures (group_id, blob, content_type, etag, created_at)
          VALUES (?, ?, ?, ?, ?) RETURNING id",
         params![group_id, &pic.blob, &pic.content_type, &pic.etag, now],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
-pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, id: PictureId) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM group_pictures WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -57,7 +61,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Sto
 }
 
 /// The group an intro picture belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
+pub fn group_of(conn: &dyn Sql, id: PictureId) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query(
         "SELECT group_id FROM group_pictures WHERE id = ?",
         params![id],

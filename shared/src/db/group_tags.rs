@@ -1,11 +1,11 @@
 //! The `group_tags` table, and the `tag_stats` popularity it feeds.
 
-use crate::ids::GroupId;
+use crate::ids::{GroupId, TagId};
 use crate::params;
 use crate::storage::Sql;
 
 pub struct GroupTag {
-    pub id: i64,
+    pub id: TagId,
     pub tag_text: String,
 }
 
@@ -17,7 +17,7 @@ pub fn list(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<GroupTag>> 
     .iter()
     .map(|r| {
         Ok(GroupTag {
-            id: r.int(0)?,
+            id: r.id(0)?,
             tag_text: r.text(1)?,
         })
     })
@@ -33,7 +33,7 @@ pub fn count(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<i64> {
 }
 
 /// The text of a group's tag `id`, if the group has it.
-pub fn text_of(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<Option<String>> {
+pub fn text_of(conn: &dyn Sql, group_id: GroupId, id: TagId) -> anyhow::Result<Option<String>> {
     let rows = conn.query(
         "SELECT tag_text FROM group_tags WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -46,7 +46,7 @@ pub fn text_taken(
     conn: &dyn Sql,
     group_id: GroupId,
     text: &str,
-    except_id: i64,
+    except_id: TagId,
 ) -> anyhow::Result<bool> {
     Ok(!conn
         .query(
@@ -64,7 +64,7 @@ pub fn insert(conn: &dyn Sql, group_id: GroupId, text: &str, now: i64) -> anyhow
     Ok(())
 }
 
-pub fn update(conn: &dyn Sql, group_id: GroupId, id: i64, text: &str) -> anyhow::Result<()> {
+pub fn update(conn: &dyn Sql, group_id: GroupId, id: TagId, text: &str) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE group_tags SET tag_text = ? WHERE id = ? AND group_id = ?",
         params![text, id, group_id],
@@ -72,7 +72,7 @@ pub fn update(conn: &dyn Sql, group_id: GroupId, id: i64, text: &str) -> anyhow:
     Ok(())
 }
 
-pub fn delete(conn: &dyn Sql, group_id: GroupId, id: i64) -> anyhow::Result<()> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, id: TagId) -> anyhow::Result<()> {
     conn.execute(
         "DELETE FROM group_tags WHERE id = ? AND group_id = ?",
         params![id, group_id],
@@ -135,7 +135,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Str
 }
 
 /// The group a tag belongs to.
-pub fn group_of(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<GroupId>> {
+pub fn group_of(conn: &dyn Sql, id: TagId) -> anyhow::Result<Option<GroupId>> {
     let rows = conn.query("SELECT group_id FROM group_tags WHERE id = ?", params![id])?;
     rows.first().map(|r| r.id(0)).transpose()
 }

@@ -1,35 +1,44 @@
 //! The `join_requests` table.
 
-use crate::ids::GroupId;
+use crate::ids::{GroupId, RequestId};
 use crate::params;
 use crate::storage::{Row, Sql};
 
 pub struct JoinRequest {
-    pub id: i64,
+    pub id: RequestId,
     pub group_id: GroupId,
     pub user_id: String,
     pub created_at: i64,
 }
 
 /// A pending request of a user to a group, if any.
-pub fn pending_of(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Result<Option<i64>> {
+pub fn pending_of(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    user_id: &str,
+) -> anyhow::Result<Option<RequestId>> {
     let rows = conn.query(
         "SELECT id FROM join_requests WHERE group_id = ? AND user_id = ? AND status = 'pending'",
         params![group_id, user_id],
     )?;
-    rows.first().map(|r| r.int(0)).transpose()
+    rows.first().map(|r| r.id(0)).transpose()
 }
 
-pub fn insert(conn: &dyn Sql, group_id: GroupId, user_id: &str, now: i64) -> anyhow::Result<i64> {
+pub fn insert(
+    conn: &dyn Sql,
+    group_id: GroupId,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<RequestId> {
     conn.query(
         "INSERT INTO join_requests (group_id, user_id, created_at) VALUES (?, ?, ?) RETURNING id",
         params![group_id, user_id, now],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
 /// A pending request by id.
-pub fn get_pending(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<JoinRequest>> {
+pub fn get_pending(conn: &dyn Sql, id: RequestId) -> anyhow::Result<Option<JoinRequest>> {
     let rows = conn.query(
         "SELECT id, group_id, user_id, created_at FROM join_requests WHERE id = ? AND status = 'pending'",
         params![id],
@@ -39,7 +48,7 @@ pub fn get_pending(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<JoinRequest
 
 fn request(r: &Row) -> anyhow::Result<JoinRequest> {
     Ok(JoinRequest {
-        id: r.int(0)?,
+        id: r.id(0)?,
         group_id: r.id(1)?,
         user_id: r.text(2)?,
         created_at: r.int(3)?,
@@ -47,7 +56,13 @@ fn request(r: &Row) -> anyhow::Result<JoinRequest> {
 }
 
 /// Closes a pending request with `status` (approved, rejected, closed).
-pub fn finish(conn: &dyn Sql, id: i64, status: &str, by: &str, now: i64) -> anyhow::Result<u64> {
+pub fn finish(
+    conn: &dyn Sql,
+    id: RequestId,
+    status: &str,
+    by: &str,
+    now: i64,
+) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE join_requests SET status = ?, processed_by = ?, processed_at = ?
          WHERE id = ? AND status = 'pending'",
@@ -66,7 +81,7 @@ pub fn close_all(conn: &dyn Sql, group_id: GroupId, now: i64) -> anyhow::Result<
 
 /// A pending request as the managers' inbox shows it.
 pub struct Inbox {
-    pub id: i64,
+    pub id: RequestId,
     pub user_id: String,
     pub nickname: String,
     pub group_id: GroupId,
@@ -89,7 +104,7 @@ pub fn inbox(conn: &dyn Sql, manager: &str) -> anyhow::Result<Vec<Inbox>> {
     .iter()
     .map(|r| {
         Ok(Inbox {
-            id: r.int(0)?,
+            id: r.id(0)?,
             user_id: r.text(1)?,
             nickname: r.text(2)?,
             group_id: r.id(3)?,

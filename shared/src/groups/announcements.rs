@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::db::announcements::{self, Announcement};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
-use crate::ids::GroupId;
+use crate::ids::{AnnouncementId, GroupId};
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
 use crate::storage::Sql;
@@ -35,14 +35,20 @@ pub fn list(app: &App, me: &str, group_id: GroupId) -> Result<Vec<Announcement>>
     })
 }
 
-pub fn get(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<Announcement> {
+pub fn get(app: &App, me: &str, group_id: GroupId, id: AnnouncementId) -> Result<Announcement> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)
     })
 }
 
-pub fn add(app: &App, me: &str, group_id: GroupId, title: &str, text: &str) -> Result<i64> {
+pub fn add(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    title: &str,
+    text: &str,
+) -> Result<AnnouncementId> {
     let (title, text) = checked(title, text)?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -61,7 +67,7 @@ pub fn edit(
     app: &App,
     me: &str,
     group_id: GroupId,
-    id: i64,
+    id: AnnouncementId,
     title: &str,
     text: &str,
 ) -> Result<()> {
@@ -73,7 +79,13 @@ pub fn edit(
 }
 
 /// Changes an announcement's title and text, with the rules of a new one.
-pub fn edit_in(c: &dyn Sql, group_id: GroupId, id: i64, title: &str, text: &str) -> Result<()> {
+pub fn edit_in(
+    c: &dyn Sql,
+    group_id: GroupId,
+    id: AnnouncementId,
+    title: &str,
+    text: &str,
+) -> Result<()> {
     let (title, text) = checked(title, text)?;
     match announcements::update(c, group_id, id, &title, &text, time::now())? {
         0 => Err(not_found()),
@@ -81,7 +93,7 @@ pub fn edit_in(c: &dyn Sql, group_id: GroupId, id: i64, title: &str, text: &str)
     }
 }
 
-pub async fn delete(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<()> {
+pub async fn delete(app: &App, me: &str, group_id: GroupId, id: AnnouncementId) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -92,7 +104,12 @@ pub async fn delete(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<(
 }
 
 /// Deletes an announcement; its picture goes after the commit.
-pub fn delete_in(c: &dyn Sql, group_id: GroupId, id: i64, after: &mut Leftovers) -> Result<()> {
+pub fn delete_in(
+    c: &dyn Sql,
+    group_id: GroupId,
+    id: AnnouncementId,
+    after: &mut Leftovers,
+) -> Result<()> {
     let picture = announcements::picture(c, group_id, id)?;
     match announcements::delete(c, group_id, id)? {
         0 => Err(not_found()),
@@ -108,7 +125,7 @@ pub async fn set_picture(
     app: &App,
     me: &str,
     group_id: GroupId,
-    id: i64,
+    id: AnnouncementId,
     upload: Bytes,
 ) -> Result<()> {
     app.db.run(|c| {
@@ -139,7 +156,12 @@ pub async fn set_picture(
 }
 
 /// Removes the picture of an announcement; 332 when it has none.
-pub async fn delete_picture(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<()> {
+pub async fn delete_picture(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    id: AnnouncementId,
+) -> Result<()> {
     let old = app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)?;
@@ -153,7 +175,12 @@ pub async fn delete_picture(app: &App, me: &str, group_id: GroupId, id: i64) -> 
 }
 
 /// The stored picture of an announcement (members only); 332 when it has none.
-pub fn picture(app: &App, me: &str, group_id: GroupId, id: i64) -> Result<StoredPicture> {
+pub fn picture(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    id: AnnouncementId,
+) -> Result<StoredPicture> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)?;

@@ -11,7 +11,7 @@ use crate::db::{
     group_types, members, ratings, users,
 };
 use crate::error::{Code, Error, Result};
-use crate::ids::GroupId;
+use crate::ids::{GroupId, RequestId};
 use crate::leftovers::Leftovers;
 use crate::params::{refuse_bidi_controls, trimmed_text};
 use crate::storage::Sql;
@@ -60,7 +60,7 @@ pub fn create_in(
 }
 
 /// Asks to join a group; returns the request id.
-pub fn join(app: &App, me: &str, group_id: GroupId) -> Result<i64> {
+pub fn join(app: &App, me: &str, group_id: GroupId) -> Result<RequestId> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         if access.group.is_dismissed() {
@@ -87,7 +87,7 @@ pub fn inbox(app: &App, me: &str) -> Result<Vec<Inbox>> {
 /// Approves or rejects a pending request. An approval into a full group fails with 314 and leaves
 /// the request pending; the check and the insert share one write transaction, so two racing
 /// approvals can never pass the limit.
-pub fn process(app: &App, me: &str, request_id: i64, approve: bool) -> Result<()> {
+pub fn process(app: &App, me: &str, request_id: RequestId, approve: bool) -> Result<()> {
     app.db.tx(|c| {
         let request = pending_request(c, request_id)?;
         let access = Access::load(c, request.group_id, me)?;
@@ -97,7 +97,7 @@ pub fn process(app: &App, me: &str, request_id: i64, approve: bool) -> Result<()
 }
 
 /// A pending request; 313 when there is none (any more).
-pub fn pending_request(c: &dyn Sql, request_id: i64) -> Result<JoinRequest> {
+pub fn pending_request(c: &dyn Sql, request_id: RequestId) -> Result<JoinRequest> {
     join_requests::get_pending(c, request_id)?.ok_or_else(|| Error::new(Code::JoinRequestNotFound))
 }
 

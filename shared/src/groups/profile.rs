@@ -11,7 +11,7 @@ use crate::db::group_tags::{self, GroupTag};
 use crate::db::groups::{self, Group};
 use crate::db::{group_pictures, group_search, StoredPicture};
 use crate::error::{Code, Error, Result};
-use crate::ids::GroupId;
+use crate::ids::{GroupId, PictureId, TagId};
 use crate::imaging::Picture;
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
@@ -134,7 +134,7 @@ fn require_group(c: &dyn Sql, group_id: GroupId) -> Result<()> {
     }
 }
 
-pub fn picture_ids(app: &App, group_id: GroupId) -> Result<Vec<i64>> {
+pub fn picture_ids(app: &App, group_id: GroupId) -> Result<Vec<PictureId>> {
     app.db.run(|c| {
         require_group(c, group_id)?;
         Ok(group_pictures::ids(c, group_id)?)
@@ -142,7 +142,7 @@ pub fn picture_ids(app: &App, group_id: GroupId) -> Result<Vec<i64>> {
 }
 
 /// A stored intro picture; 301 or 332 when missing.
-pub fn picture(app: &App, group_id: GroupId, pic_id: i64) -> Result<StoredPicture> {
+pub fn picture(app: &App, group_id: GroupId, pic_id: PictureId) -> Result<StoredPicture> {
     app.db.run(|c| {
         require_group(c, group_id)?;
         group_pictures::get(c, group_id, pic_id)?.ok_or_else(|| Error::new(Code::PictureNotFound))
@@ -158,7 +158,12 @@ pub async fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> 
 }
 
 /// Adds an intro picture (at most 9, 331); returns its id.
-pub async fn add_picture(app: &App, me: &str, group_id: GroupId, upload: Bytes) -> Result<i64> {
+pub async fn add_picture(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    upload: Bytes,
+) -> Result<PictureId> {
     let full = || Error::new(Code::PicturesFull);
     check_manager(app, me, group_id)?;
     if app.db.run(|c| Ok(group_pictures::ids(c, group_id)?))?.len() >= PICTURES_MAX {
@@ -175,7 +180,12 @@ pub async fn add_picture(app: &App, me: &str, group_id: GroupId, upload: Bytes) 
     .await
 }
 
-pub async fn delete_picture(app: &App, me: &str, group_id: GroupId, pic_id: i64) -> Result<()> {
+pub async fn delete_picture(
+    app: &App,
+    me: &str,
+    group_id: GroupId,
+    pic_id: PictureId,
+) -> Result<()> {
     let mut after = Leftovers::default();
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -190,7 +200,7 @@ pub async fn delete_picture(app: &App, me: &str, group_id: GroupId, pic_id: i64)
 pub fn delete_picture_in(
     c: &dyn Sql,
     group_id: GroupId,
-    pic_id: i64,
+    pic_id: PictureId,
     after: &mut Leftovers,
 ) -> Result<()> {
     let stored = group_pictures::get(c, group_id, pic_id)?
@@ -251,21 +261,21 @@ pub fn add_tag_in(c: &dyn Sql, group: &Group, text: &str) -> Result<()> {
     if group_tags::count(c, group.id)? >= TAGS_MAX {
         return Err(Error::new(Code::GroupTagsFull));
     }
-    if group_tags::text_taken(c, group.id, &text, 0)? {
+    if group_tags::text_taken(c, group.id, &text, TagId(0))? {
         return Err(duplicate_tag());
     }
     group_tags::insert(c, group.id, &text, time::now())?;
     tags_changed(c, group, &[&text])
 }
 
-pub fn edit_tag(app: &App, me: &str, group_id: GroupId, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag(app: &App, me: &str, group_id: GroupId, tag_id: TagId, text: &str) -> Result<()> {
     change_tags(app, me, group_id, |c, group| {
         edit_tag_in(c, group, tag_id, text)
     })
 }
 
 /// Changes a tag's text: 361 when it is not the group's, then as [`add_tag_in`].
-pub fn edit_tag_in(c: &dyn Sql, group: &Group, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag_in(c: &dyn Sql, group: &Group, tag_id: TagId, text: &str) -> Result<()> {
     let text = tag_text(text)?;
     let old = group_tags::text_of(c, group.id, tag_id)?
         .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
@@ -276,14 +286,14 @@ pub fn edit_tag_in(c: &dyn Sql, group: &Group, tag_id: i64, text: &str) -> Resul
     tags_changed(c, group, &[&old, &text])
 }
 
-pub fn remove_tag(app: &App, me: &str, group_id: GroupId, tag_id: i64) -> Result<()> {
+pub fn remove_tag(app: &App, me: &str, group_id: GroupId, tag_id: TagId) -> Result<()> {
     change_tags(app, me, group_id, |c, group| {
         remove_tag_in(c, group, tag_id)
     })
 }
 
 /// Removes a tag; 361 when it is not the group's.
-pub fn remove_tag_in(c: &dyn Sql, group: &Group, tag_id: i64) -> Result<()> {
+pub fn remove_tag_in(c: &dyn Sql, group: &Group, tag_id: TagId) -> Result<()> {
     let old = group_tags::text_of(c, group.id, tag_id)?
         .ok_or_else(|| Error::new(Code::GroupTagNotFound))?;
     group_tags::delete(c, group.id, tag_id)?;

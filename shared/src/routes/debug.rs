@@ -19,7 +19,7 @@ use crate::error::Code::*;
 use crate::error::{Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
-use crate::ids::{FileId, GroupId};
+use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId};
 use crate::limits;
 use crate::profiles;
 use crate::storage::Value as SqlValue;
@@ -533,7 +533,7 @@ pub struct GroupView {
     pub members: Vec<MemberRow>,
     pub requests: Vec<RequestRow>,
     pub tags: Vec<TagRow>,
-    pub pictures: Vec<i64>,
+    pub pictures: Vec<PictureId>,
     pub announcements: Vec<AnnouncementRow>,
     pub files: Files,
     pub chat: Vec<ChatRow>,
@@ -603,7 +603,7 @@ pub struct MemberRow {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct RequestRow {
-    pub id: i64,
+    pub id: RequestId,
     pub user_id: String,
     pub time: Time,
 }
@@ -619,7 +619,7 @@ pub struct TagRow {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct AnnouncementRow {
-    pub id: i64,
+    pub id: AnnouncementId,
     pub title: String,
     pub text: String,
     pub author_id: String,
@@ -686,7 +686,7 @@ async fn group(app: &App, _admin: Admin, call: Call) -> Result<Response> {
             .tags
             .into_iter()
             .map(|t| TagRow {
-                id: t.id,
+                id: t.id.0,
                 tag_text: t.tag_text,
             })
             .collect(),

@@ -17,7 +17,7 @@ use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
 use crate::fields::{self, Flag, Id, Time, UserRef};
 use crate::groups::{announcements, lifecycle, members, profile, Role};
-use crate::ids::GroupId;
+use crate::ids::{AnnouncementId, GroupId, PictureId, RequestId, TagId};
 use crate::limits::Action;
 use crate::{costly, imaging, multipart, search};
 
@@ -148,7 +148,7 @@ pub struct InGroup {
 
 #[derive(Serialize, JsonSchema)]
 pub struct Requested {
-    pub request_id: i64,
+    pub request_id: RequestId,
 }
 
 async fn join(app: &App, me: String, call: Call) -> Result<Response> {
@@ -176,7 +176,7 @@ pub struct JoinRequests {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, extend("additionalProperties" = false))]
 pub struct JoinRequest {
-    pub id: i64,
+    pub id: RequestId,
     pub user_id: String,
     pub nickname: String,
     pub group_id: GroupId,
@@ -216,13 +216,13 @@ const PROCESS: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Process {
-    pub request_id: Id,
+    pub request_id: RequestId,
     pub action: Flag,
 }
 
 async fn process(app: &App, me: String, call: Call) -> Result<Response> {
     let Process { request_id, action } = call.fields()?;
-    lifecycle::process(app, &me, request_id.0, action.0)?;
+    lifecycle::process(app, &me, request_id, action.0)?;
     Ok(success())
 }
 
@@ -569,20 +569,20 @@ const PICTURES: Doc = Doc::new(
 
 #[derive(Serialize, JsonSchema)]
 pub struct Pictures {
-    pub pictures: Vec<PictureId>,
+    pub pictures: Vec<PictureEntry>,
 }
 
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, extend("additionalProperties" = false))]
-pub struct PictureId {
-    pub id: i64,
+pub struct PictureEntry {
+    pub id: PictureId,
 }
 
 async fn pictures(app: &App, _me: String, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
     let pictures = profile::picture_ids(app, group_id)?
         .into_iter()
-        .map(|id| PictureId { id })
+        .map(|id| PictureEntry { id })
         .collect();
     Ok(ok(Pictures { pictures }))
 }
@@ -600,12 +600,12 @@ const GET_PICTURE: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct PictureRef {
     pub group_id: GroupId,
-    pub pic_id: Id,
+    pub pic_id: PictureId,
 }
 
 async fn get_picture(app: &App, _me: String, call: Call) -> Result<Response> {
     let PictureRef { group_id, pic_id } = call.fields()?;
-    let stored = profile::picture(app, group_id, pic_id.0)?;
+    let stored = profile::picture(app, group_id, pic_id)?;
     picture(&call.req, &stored.etag, profile::load_picture(app, &stored)).await
 }
 
@@ -628,7 +628,7 @@ const ADD_PICTURE: Doc = Doc::new(
 
 #[derive(Serialize, JsonSchema)]
 pub struct PictureAdded {
-    pub pic_id: i64,
+    pub pic_id: PictureId,
 }
 
 async fn add_picture(app: &App, me: String, call: Call) -> Result<Response> {
@@ -654,7 +654,7 @@ const DELETE_PICTURE: Doc = Doc::new(
 
 async fn delete_picture(app: &App, me: String, call: Call) -> Result<Response> {
     let PictureRef { group_id, pic_id } = call.fields()?;
-    profile::delete_picture(app, &me, group_id, pic_id.0).await?;
+    profile::delete_picture(app, &me, group_id, pic_id).await?;
     Ok(success())
 }
 
@@ -676,7 +676,7 @@ pub struct Tags {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, extend("additionalProperties" = false))]
 pub struct TagEntry {
-    pub id: i64,
+    pub id: TagId,
     pub tag_text: String,
 }
 
@@ -728,12 +728,12 @@ const REMOVE_TAG: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct TagRef {
     pub group_id: GroupId,
-    pub tag_id: Id,
+    pub tag_id: TagId,
 }
 
 async fn remove_tag(app: &App, me: String, call: Call) -> Result<Response> {
     let TagRef { group_id, tag_id } = call.fields()?;
-    profile::remove_tag(app, &me, group_id, tag_id.0)?;
+    profile::remove_tag(app, &me, group_id, tag_id)?;
     Ok(success())
 }
 
@@ -756,7 +756,7 @@ const EDIT_TAG: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
     pub group_id: GroupId,
-    pub tag_id: Id,
+    pub tag_id: TagId,
     #[schemars(length(max = profile::TAG_MAX))]
     pub tag_text: String,
 }
@@ -767,7 +767,7 @@ async fn edit_tag(app: &App, me: String, call: Call) -> Result<Response> {
         tag_id,
         tag_text,
     } = call.fields()?;
-    profile::edit_tag(app, &me, group_id, tag_id.0, &tag_text)?;
+    profile::edit_tag(app, &me, group_id, tag_id, &tag_text)?;
     Ok(success())
 }
 
@@ -1003,7 +1003,7 @@ pub struct Announcements {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, extend("additionalProperties" = false))]
 pub struct AnnouncementEntry {
-    pub id: i64,
+    pub id: AnnouncementId,
     pub title: String,
     pub time: Time,
     pub has_pic: bool,
@@ -1036,7 +1036,7 @@ const ANNOUNCEMENT: Doc = Doc::new(
 #[derive(Deserialize, JsonSchema)]
 pub struct AnnouncementRef {
     pub group_id: GroupId,
-    pub announcement_id: Id,
+    pub announcement_id: AnnouncementId,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -1047,7 +1047,7 @@ pub struct OneAnnouncement {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, extend("additionalProperties" = false))]
 pub struct AnnouncementPage {
-    pub id: i64,
+    pub id: AnnouncementId,
     pub title: String,
     pub text: String,
     pub author_id: String,
@@ -1061,7 +1061,7 @@ async fn announcement(app: &App, me: String, call: Call) -> Result<Response> {
         group_id,
         announcement_id,
     } = call.fields()?;
-    let a = announcements::get(app, &me, group_id, announcement_id.0)?;
+    let a = announcements::get(app, &me, group_id, announcement_id)?;
     Ok(ok(OneAnnouncement {
         announcement: AnnouncementPage {
             id: a.id,
@@ -1094,7 +1094,7 @@ pub struct AddAnnouncement {
 
 #[derive(Serialize, JsonSchema)]
 pub struct Published {
-    pub announcement_id: i64,
+    pub announcement_id: AnnouncementId,
 }
 
 async fn add_announcement(app: &App, me: String, call: Call) -> Result<Response> {
@@ -1114,7 +1114,7 @@ const EDIT_ANNOUNCEMENT: Doc = Doc::new("announcementEdit", Tag::Announcement, "
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditAnnouncement {
-    pub announcement_id: Id,
+    pub announcement_id: AnnouncementId,
     pub group_id: GroupId,
     #[schemars(length(min = 1, max = announcements::TITLE_MAX))]
     pub title: String,
@@ -1129,7 +1129,7 @@ async fn edit_announcement(app: &App, me: String, call: Call) -> Result<Response
         title,
         text,
     } = call.fields()?;
-    announcements::edit(app, &me, group_id, announcement_id.0, &title, &text)?;
+    announcements::edit(app, &me, group_id, announcement_id, &title, &text)?;
     Ok(success())
 }
 
@@ -1144,7 +1144,7 @@ async fn delete_announcement(app: &App, me: String, call: Call) -> Result<Respon
         group_id,
         announcement_id,
     } = call.fields()?;
-    announcements::delete(app, &me, group_id, announcement_id.0).await?;
+    announcements::delete(app, &me, group_id, announcement_id).await?;
     Ok(success())
 }
 
@@ -1165,7 +1165,7 @@ const SET_ANNOUNCEMENT_PICTURE: Doc = Doc::new(
 
 async fn set_announcement_picture(app: &App, me: String, call: Call) -> Result<Response> {
     let (form, data) = upload::<AnnouncementRef>(call.req, "pic").await?;
-    let (group, id) = (form.group_id, form.announcement_id.0);
+    let (group, id) = (form.group_id, form.announcement_id);
     announcements::set_picture(app, &me, group, id, data).await?;
     Ok(success())
 }
@@ -1190,7 +1190,7 @@ async fn delete_announcement_picture(app: &App, me: String, call: Call) -> Resul
         group_id,
         announcement_id,
     } = call.fields()?;
-    announcements::delete_picture(app, &me, group_id, announcement_id.0).await?;
+    announcements::delete_picture(app, &me, group_id, announcement_id).await?;
     Ok(success())
 }
 
@@ -1209,7 +1209,7 @@ async fn get_announcement_picture(app: &App, me: String, call: Call) -> Result<R
         group_id,
         announcement_id,
     } = call.fields()?;
-    let stored = announcements::picture(app, &me, group_id, announcement_id.0)?;
+    let stored = announcements::picture(app, &me, group_id, announcement_id)?;
     picture(&call.req, &stored.etag, profile::load_picture(app, &stored)).await
 }
 
@@ -1235,7 +1235,10 @@ mod tests {
             (None, Some(5), None)
         );
         let process: Process = read(json!({"request_id": "3", "action": "0"})).expect("process");
-        assert_eq!((process.request_id, process.action), (Id(3), Flag(false)));
+        assert_eq!(
+            (process.request_id, process.action),
+            (RequestId(3), Flag(false))
+        );
         let rate: Rate =
             read(json!({"group_id": 1, "rates": [{"user_id": 7, "star_rating": " 8.5 "}]}))
                 .expect("a rating");
