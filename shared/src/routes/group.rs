@@ -174,7 +174,7 @@ pub struct JoinRequests {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(inline, extend("additionalProperties" = false))]
+#[schemars(inline)]
 pub struct JoinRequest {
     pub id: RequestId,
     pub user_id: String,
@@ -573,7 +573,7 @@ pub struct Pictures {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(inline, extend("additionalProperties" = false))]
+#[schemars(inline)]
 pub struct PictureEntry {
     pub id: PictureId,
 }
@@ -674,7 +674,7 @@ pub struct Tags {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(inline, extend("additionalProperties" = false))]
+#[schemars(inline)]
 pub struct TagEntry {
     pub id: TagId,
     pub tag_text: String,
@@ -783,7 +783,7 @@ pub struct Members {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(inline, extend("additionalProperties" = false))]
+#[schemars(inline)]
 pub struct MemberEntry {
     pub user_id: String,
     pub nickname: String,
@@ -1001,7 +1001,7 @@ pub struct Announcements {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(inline, extend("additionalProperties" = false))]
+#[schemars(inline)]
 pub struct AnnouncementEntry {
     pub id: AnnouncementId,
     pub title: String,
@@ -1045,7 +1045,7 @@ pub struct OneAnnouncement {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(inline, extend("additionalProperties" = false))]
+#[schemars(inline)]
 pub struct AnnouncementPage {
     pub id: AnnouncementId,
     pub title: String,
