@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 pub use host::Host;
 use host::Running;
 
+pub mod api;
 pub mod cluster;
 pub mod host;
 pub mod paths;
