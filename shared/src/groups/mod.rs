@@ -53,6 +53,16 @@ pub struct Access {
 }
 
 impl Access {
+    /// What [`Access::load`] answers, then [`Access::read`] and [`Access::write`] after it:
+    /// the codes a route's description lists for its checks.
+    pub const LOADS: &'static [Code] = &[Code::GroupNotFound];
+    pub const READS: &'static [Code] = &[Code::GroupNotFound, Code::NoPermission];
+    pub const WRITES: &'static [Code] = &[
+        Code::GroupNotFound,
+        Code::NoPermission,
+        Code::GroupDismissed,
+    ];
+
     /// 301 when there is no such group.
     pub fn load(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> Result<Access> {
         let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;

@@ -26,7 +26,7 @@ const LOGIN: Doc = Doc::new("authLogin", Tag::Auth, "1. 登录 Sign in")
     .about("Exchanges a `wx.login` code for a token (`jscode2session`). With the development login (`ZUDUI_DEV_LOGIN=1`) the code is the openid itself. `first_login` is true only the first time an openid signs in.")
     .takes::<Login>()
     .gives::<SignedIn>()
-    .codes(&[BadParam, WechatLogin]);
+    .codes(&[WechatLogin]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Login {

@@ -16,7 +16,7 @@ use crate::chat::files::{ChatUpload, RoomFileFields};
 use crate::chat::relay::{self, OpenRoom, ReadAfter, ReadHistory, RelayCall, StoreFrame};
 use crate::db::chat_messages::Room;
 use crate::error::Code::*;
-use crate::error::Result;
+use crate::error::{Code, Result};
 use crate::fields::{Id, StarRating, Time, UserRef};
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
@@ -94,7 +94,7 @@ const GROUP_SOCKET: Doc = Doc::new(
 .about(socket_about!("402 unknown group, 403 not a member"))
 .takes::<GroupRoom>()
 .answers(Gives::Socket)
-.codes(&[BadParam, ChatGroupNotFound, NotInGroup]);
+.codes(&[ChatGroupNotFound, NotInGroup]);
 
 /// `/chat/private`'s query.
 #[derive(Deserialize, JsonSchema)]
@@ -112,7 +112,7 @@ const PRIVATE_SOCKET: Doc = Doc::new(
 .about(socket_about!("401 unknown user or oneself"))
 .takes::<PrivateRoom>()
 .answers(Gives::Socket)
-.codes(&[BadParam, ChatUserNotFound]);
+.codes(&[ChatUserNotFound]);
 
 const GET_CHAT: Doc = Doc::new(
     "chatGetChat",
@@ -181,10 +181,7 @@ const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/�
     .about("Up to 100 MiB (104 beyond). An unknown room is 408, checked before membership (407); a dismissed group's room takes no new files (404). Kept `ZUDUI_CHAT_FILE_DAYS` days. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage. The files of a room that have not expired hold at most `ZUDUI_CHAT_ROOM_QUOTA_BYTES` (2 GiB) in all, and a user's in every room at most `ZUDUI_CHAT_USER_QUOTA_BYTES` (1 GiB): a file that does not fit what is left of both is 412 (HTTP 413), refused before its body when `Content-Length` says so, else the moment it would pass, and checked again in the transaction that stores it. Answers the new `file_id`. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
     .form::<RoomFileFields>("file")
     .gives::<NewFile>()
-    .codes(&[
-        BadParam, BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType,
-        ChatFilesFull,
-    ]);
+    .codes(&[BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
 
 async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
     let id = chat::files::receive(app, &me, call.req).await?;
@@ -195,7 +192,7 @@ const DOWNLOAD: Doc = Doc::new("chatFilesDownload", Tag::Chat, "下载临时语�
     .about("A temporary file of the room, or in a group room a group file (406 for anything else), with the download rules of group files.")
     .takes::<DownloadFile>()
     .answers(Gives::File)
-    .codes(&[BadParam, FolderDownload, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType]);
+    .codes(&[FolderDownload, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct DownloadFile {
@@ -222,18 +219,13 @@ const BEGIN: Doc = Doc::new("chatFilesUploadBegin", Tag::Chat, "Begin a resumabl
     .about("Our addition: a temporary file of the room sent in parts, for files over a platform's body limit (the `/chat/files/upload` rules: 100 MiB, the room's and the user's totals, which open uploads reserve; 412 when full). The parts, `status`, `complete` and `abort` work as for group files, with this area's paths; an upload not there (or a group file upload) is 406.")
     .takes::<BeginUpload>()
     .gives::<uploads::UploadState>()
-    .codes(&[
-        BadParam, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull,
-    ]);
+    .codes(&[ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
 
 const DIRECT: Doc = Doc::new("chatFilesUploadDirect", Tag::Chat, "Begin an upload straight to object storage")
     .about("Our addition: a temporary file of the room posted straight to object storage, as `/group/internal/files/upload/direct` does for group files (102 without object storage), with the rules of `/chat/files/upload/begin`.")
     .takes::<BeginUpload>()
     .gives::<uploads::DirectState>()
-    .codes(&[
-        BadParam, NoEndpoint, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType,
-        ChatFilesFull,
-    ]);
+    .codes(&[NoEndpoint, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
 
 // Where a resumable or direct upload goes, and its size.
 #[derive(JsonSchema)]
@@ -280,27 +272,24 @@ fn room_file(call: &Call) -> Result<ChatUpload> {
 const PART: Doc = Doc::new("chatFilesUploadPart", Tag::Chat, "Send one part")
     .about("The raw body is exactly that part's bytes (each part is `part_size` but the last; a wrong size or index is 101). Parts may come in any order, again if needed. An upload of someone else, unknown or expired, is 406. PUT and POST are the same. A direct upload takes no parts (101).")
     .bytes::<uploads::Part>()
-    .codes(&[BadParam, TempFileNotFound]);
+    .codes(&[TempFileNotFound]);
 
 const STATUS: Doc = Doc::new("chatFilesUploadStatus", Tag::Chat, "Upload status")
     .about("The upload as `begin` describes it, with the parts received; a direct upload's with a fresh form.")
     .takes::<uploads::UploadRef>()
     .gives::<uploads::UploadState>()
-    .codes(&[BadParam, TempFileNotFound]);
+    .codes(&[TempFileNotFound]);
 
 const COMPLETE: Doc = Doc::new("chatFilesUploadComplete", Tag::Chat, "Complete an upload")
     .about("Makes the temporary file (101 while parts or the direct upload's object are missing, or it was posted again during the check; the room is checked again); answers its `file_id`.")
     .takes::<uploads::UploadRef>()
     .gives::<NewFile>()
-    .codes(&[
-        BadParam, ChatGroupDismissed, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType,
-        ChatFilesFull,
-    ]);
+    .codes(&[ChatGroupDismissed, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
 
 const ABORT: Doc = Doc::new("chatFilesUploadAbort", Tag::Chat, "Abort an upload")
     .about("Frees the parts.")
     .takes::<uploads::UploadRef>()
-    .codes(&[BadParam, TempFileNotFound]);
+    .codes(&[TempFileNotFound]);
 
 /// The description of a relay call.
 macro_rules! relay_about {
@@ -319,7 +308,6 @@ const OPEN_ROOM: Doc = Doc::new("chatInternalOpen", Tag::ChatRelay, "Open a room
     .takes::<OpenRoom>()
     .gives::<relay::Opened>()
     .codes(&[
-        BadParam,
         TokenInvalid,
         ChatUserNotFound,
         ChatGroupNotFound,
@@ -332,7 +320,7 @@ const READ_HISTORY: Doc = Doc::new("chatInternalHistory", Tag::ChatRelay, "A his
     ))
     .takes::<ReadHistory>()
     .gives::<relay::Page>()
-    .codes(&[BadParam, ChatGroupNotFound, NotInGroup, NotInRoom]);
+    .codes(&[ChatGroupNotFound, NotInGroup, NotInRoom]);
 
 const STORE_FRAME: Doc = Doc::new("chatInternalPost", Tag::ChatRelay, "Store a client frame")
     .about(relay_about!(
@@ -340,23 +328,19 @@ const STORE_FRAME: Doc = Doc::new("chatInternalPost", Tag::ChatRelay, "Store a c
     ))
     .takes::<StoreFrame>()
     .gives::<relay::Stored>()
-    .codes(&[
-        BadParam,
-        TooManyRequests,
-        ChatGroupNotFound,
-        NotInGroup,
-        ChatGroupDismissed,
-        UnknownMsgType,
-        TempFileNotFound,
-        NotInRoom,
-        BadMessage,
-        MessageTooLong,
-    ]);
+    .codes(FRAME_CODES);
+
+/// What storing a client's frame answers: the frame's checks, then the room's, and the limit.
+#[rustfmt::skip]
+const FRAME_CODES: &[Code] = &[
+    BadMessage, MessageTooLong, UnknownMsgType, TempFileNotFound,
+    ChatGroupNotFound, ChatGroupDismissed, NotInGroup, NotInRoom,
+    TooManyRequests,
+];
 
 const READ_AFTER: Doc = Doc::new("chatInternalAfter", Tag::ChatRelay, "Messages after one")
     .about(relay_about!(
         "Up to 200 messages after `after`, oldest first, for a relay that noticed a gap."
     ))
     .takes::<ReadAfter>()
-    .gives::<relay::Page>()
-    .codes(&[BadParam]);
+    .gives::<relay::Page>();

@@ -16,7 +16,7 @@ use crate::db::browse::Column;
 use crate::db::groups::Group;
 use crate::db::ratings::Rating;
 use crate::error::Code::*;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
 use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId};
@@ -448,32 +448,19 @@ const fn write_doc(id: &'static str, summary: &'static str) -> Doc {
         .about(about!("Goes through the API's own rules, in one transaction with its audit entry; see the README's table of what each table allows (anything else is 101). Answers the audit log's name of the row (`target`)."))
         .takes::<WriteRow>()
         .gives::<Written>()
-        .codes(&[
-            BadParam,
-            TooManyRequests,
-            NicknameEmpty,
-            UserNotFound,
-            UserTagNotFound,
-            UserTagEmpty,
-            UserTagsFull,
-            GroupNotFound,
-            GroupUserNotFound,
-            NoPermission,
-            GroupDismissed,
-            AlreadyMember,
-            JoinRequestNotFound,
-            GroupFull,
-            BadRatingTarget,
-            PictureNotFound,
-            FileNotFound,
-            FolderNotFound,
-            UnknownGroupType,
-            GroupTagNotFound,
-            GroupTagEmpty,
-            GroupTagsFull,
-            TempFileNotFound,
-        ])
+        .codes(WRITE_CODES)
 }
+
+/// What a console write answers: the API's rules for the row's table, and the console's limit.
+#[rustfmt::skip]
+const WRITE_CODES: &[Code] = &[
+    TooManyRequests,
+    NicknameEmpty, UserNotFound, UserTagNotFound, UserTagEmpty, UserTagsFull,
+    GroupNotFound, GroupUserNotFound, NoPermission, GroupDismissed, AlreadyMember,
+    JoinRequestNotFound, GroupFull, BadRatingTarget, PictureNotFound, UnknownGroupType,
+    GroupTagNotFound, GroupTagEmpty, GroupTagsFull,
+    FileNotFound, FolderNotFound, TempFileNotFound,
+];
 
 const CREATE: Doc = write_doc("debugCreate", "Create a row");
 const UPDATE: Doc = write_doc("debugUpdate", "Update a row");
@@ -544,29 +531,29 @@ pub struct GroupView {
 #[schemars(inline, deny_unknown_fields)]
 pub struct GroupRow {
     pub id: GroupId,
+    pub name: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub name: String,
-    pub info: String,
-    pub user_limit: i64,
-    pub user_cnt: i64,
     pub creator_id: String,
     pub created: Time,
     pub dismissed: Option<Time>,
+    pub user_cnt: i64,
+    pub user_limit: i64,
+    pub info: String,
 }
 
 impl GroupRow {
     fn of(app: &App, g: Group) -> GroupRow {
         GroupRow {
             id: g.id,
-            kind: g.kind,
             name: g.name,
-            info: g.info,
-            user_limit: g.user_limit,
-            user_cnt: g.user_cnt,
+            kind: g.kind,
             creator_id: g.creator_id,
             created: Time(app.format_time(g.created_at)),
             dismissed: g.dismissed_at.map(|t| Time(app.format_time(t))),
+            user_cnt: g.user_cnt,
+            user_limit: g.user_limit,
+            info: g.info,
         }
     }
 }

@@ -23,7 +23,9 @@ pub struct Doc {
     pub summary: &'static str,
     /// The operation's description, before the generated list of its codes.
     pub about: &'static str,
-    /// The codes of this route besides those every route of its kind answers.
+    /// The codes of the group checks it makes (`groups::Access::WRITES`).
+    pub checks: &'static [Code],
+    /// The codes of this route besides those every route of its kind answers and its checks.
     pub codes: &'static [Code],
     pub takes: Takes,
     pub gives: Gives,
@@ -142,6 +144,7 @@ impl Doc {
             tag,
             summary,
             about: "",
+            checks: &[],
             codes: &[],
             takes: Takes::Nothing,
             gives: Gives::Fields(inline::<super::Done>),
@@ -153,6 +156,12 @@ impl Doc {
 
     pub const fn about(mut self, about: &'static str) -> Doc {
         self.about = about;
+        self
+    }
+
+    /// Makes the group checks that answer `codes` (`groups::Access::READS`).
+    pub const fn checks(mut self, codes: &'static [Code]) -> Doc {
+        self.checks = codes;
         self
     }
 

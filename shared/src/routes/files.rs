@@ -4,9 +4,9 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::doc::{Doc, Gives, Tag};
-use super::table::{user, Call, Methods};
+use super::table::{typed, user, Call, Methods};
 use super::uploads::{self, NewFile, UploadSize};
-use super::{ok, success, Route};
+use super::{ok, Route};
 use crate::app::App;
 use crate::body::Response;
 use crate::db::group_files;
@@ -22,17 +22,17 @@ use crate::limits::Action;
 
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    Route::post("/group/internal/files/get_dir", user!(get_dir)).doc(&GET_DIR),
-    Route::post("/group/internal/files/mk_dir", user!(mk_dir)).doc(&MK_DIR),
+    Route::post("/group/internal/files/get_dir", typed!(get_dir)).doc(&GET_DIR),
+    Route::post("/group/internal/files/mk_dir", typed!(mk_dir)).doc(&MK_DIR),
     Route::get("/group/internal/files/download", user!(download)).doc(&DOWNLOAD),
     Route::post("/group/internal/files/upload", user!(upload))
         .raw_body()
         .limited(Action::Upload)
         .doc(&UPLOAD),
-    Route::post("/group/internal/files/delete", user!(delete)).doc(&DELETE),
-    Route::post("/group/internal/files/edit_name", user!(edit_name)).doc(&EDIT_NAME),
-    Route::post("/group/internal/files/move", user!(move_entry)).doc(&MOVE),
-    Route::post("/group/internal/files/share", user!(share_file)).doc(&SHARE),
+    Route::post("/group/internal/files/delete", typed!(delete)).doc(&DELETE),
+    Route::post("/group/internal/files/edit_name", typed!(edit_name)).doc(&EDIT_NAME),
+    Route::post("/group/internal/files/move", typed!(move_entry)).doc(&MOVE),
+    Route::post("/group/internal/files/share", typed!(share_file)).doc(&SHARE),
 
     // Resumable uploads (parts through the API) and direct ones (a form posted to object storage).
     Route::post("/group/internal/files/upload/begin", user!(begin))
@@ -72,7 +72,8 @@ const GET_DIR: Doc = Doc::new("filesGetDir", Tag::Files, "获取目录 List a fo
     .about("Members. Folders first, then files by name; root entries have `parent_id` 0.")
     .takes::<ListFolder>()
     .gives::<Listing>()
-    .codes(&[BadParam, GroupNotFound, NoPermission, FolderNotFound]);
+    .checks(Access::READS)
+    .codes(&[FolderNotFound]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct ListFolder {
@@ -124,8 +125,11 @@ impl JsonSchema for FileType {
     }
 }
 
-async fn get_dir(app: &App, me: String, call: Call) -> Result<Response> {
-    let ListFolder { group_id, folder } = call.fields()?;
+async fn get_dir(
+    app: &App,
+    me: String,
+    ListFolder { group_id, folder }: ListFolder,
+) -> Result<Listing> {
     let entries = tree::list(app, &me, group_id, folder.id())?;
     let files = entries
         .iter()
@@ -143,13 +147,13 @@ async fn get_dir(app: &App, me: String, call: Call) -> Result<Response> {
             }
         })
         .collect();
-    Ok(ok(Listing { files }))
+    Ok(Listing { files })
 }
 
 const MK_DIR: Doc = Doc::new("filesMakeDir", Tag::Files, "创建文件夹 Make a folder")
     .about("Members. Names: trimmed, 1 to 255 bytes, no `/`, `\\`, control characters (bidirectional controls such as U+202E included), `.` or `..` (101); unique per folder (343).")
     .takes::<MakeDir>()
-    .codes(&[BadParam, GroupNotFound, NoPermission, GroupDismissed, FolderNotFound, FileExists]);
+    .checks(Access::WRITES).codes(&[FolderNotFound, FileExists]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct MakeDir {
@@ -160,22 +164,17 @@ pub struct MakeDir {
     pub name: String,
 }
 
-async fn mk_dir(app: &App, me: String, call: Call) -> Result<Response> {
-    let MakeDir {
-        group_id,
-        folder,
-        name,
-    } = call.fields()?;
-    let name = valid_name(&name)?;
-    tree::make_dir(app, &me, group_id, folder.id(), &name)?;
-    Ok(success())
+async fn mk_dir(app: &App, me: String, new: MakeDir) -> Result<()> {
+    let name = valid_name(&new.name)?;
+    tree::make_dir(app, &me, new.group_id, new.folder.id(), &name)?;
+    Ok(())
 }
 
 const DOWNLOAD: Doc = Doc::new("filesDownload", Tag::Files, "下载文件 Download a file")
     .about("Members (a dismissed group's files stay readable). A folder is 345. With a non-empty `thumbnail`: a JPEG thumbnail of an image, or the picture uploaded beside a video (341 for anything else).")
     .takes::<DownloadFile>()
     .answers(Gives::File)
-    .codes(&[BadParam, GroupNotFound, NoPermission, FileNotFound, FolderDownload]);
+    .checks(Access::READS).codes(&[FileNotFound, FolderDownload]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct DownloadFile {
@@ -214,10 +213,7 @@ const UPLOAD: Doc = Doc::new("filesUpload", Tag::Files, "上传文件 Upload a f
     .about("Members. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage; the group quota (344) stops it the moment it would pass. Answers the new `file_id`. A video may bring its thumbnail in the optional `thumbnail` part. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
     .form::<UploadForm>("file")
     .gives::<NewFile>()
-    .codes(&[
-        BadParam, GroupNotFound, NoPermission, GroupDismissed, BadPicture, FolderNotFound,
-        FileExists, SpaceFull,
-    ]);
+    .checks(Access::WRITES).codes(&[BadPicture, FolderNotFound, FileExists, SpaceFull]);
 
 // The text fields of an upload (read by `upload::receive`), and the optional thumbnail part.
 #[derive(JsonSchema)]
@@ -255,7 +251,7 @@ async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
 const DELETE: Doc = Doc::new("filesDelete", Tag::Files, "删除文件/文件夹 Delete")
     .about("A folder goes with everything inside. Members delete what they made (a folder only when all inside is theirs); managers anything.")
     .takes::<FileRef>()
-    .codes(&[BadParam, GroupNotFound, NoPermission, GroupDismissed, FileNotFound]);
+    .checks(Access::WRITES).codes(&[FileNotFound]);
 
 // A file or folder of a group.
 #[derive(Deserialize, JsonSchema)]
@@ -264,23 +260,15 @@ pub struct FileRef {
     pub file_id: FileId,
 }
 
-async fn delete(app: &App, me: String, call: Call) -> Result<Response> {
-    let FileRef { group_id, file_id } = call.fields()?;
-    tree::delete(app, &me, group_id, file_id).await?;
-    Ok(success())
+async fn delete(app: &App, me: String, FileRef { group_id, file_id }: FileRef) -> Result<()> {
+    tree::delete(app, &me, group_id, file_id).await
 }
 
 const EDIT_NAME: Doc = Doc::new("filesRename", Tag::Files, "修改文件/文件夹名 Rename")
     .about("Name rules as `mk_dir`.")
     .takes::<Rename>()
-    .codes(&[
-        BadParam,
-        GroupNotFound,
-        NoPermission,
-        GroupDismissed,
-        FileNotFound,
-        FileExists,
-    ]);
+    .checks(Access::WRITES)
+    .codes(&[FileNotFound, FileExists]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Rename {
@@ -290,30 +278,16 @@ pub struct Rename {
     pub name: String,
 }
 
-async fn edit_name(app: &App, me: String, call: Call) -> Result<Response> {
-    let Rename {
-        group_id,
-        file_id,
-        name,
-    } = call.fields()?;
-    let name = valid_name(&name)?;
-    tree::rename(app, &me, group_id, file_id, &name)?;
-    Ok(success())
+async fn edit_name(app: &App, me: String, rename: Rename) -> Result<()> {
+    let name = valid_name(&rename.name)?;
+    tree::rename(app, &me, rename.group_id, rename.file_id, &name)
 }
 
 const MOVE: Doc = Doc::new("filesMove", Tag::Files, "移动文件/文件夹 Move")
     .about("Into `parent_id` (absent or 0: the root); into itself or below is 346.")
     .takes::<Move>()
-    .codes(&[
-        BadParam,
-        GroupNotFound,
-        NoPermission,
-        GroupDismissed,
-        FileNotFound,
-        FolderNotFound,
-        FileExists,
-        MoveCycle,
-    ]);
+    .checks(Access::WRITES)
+    .codes(&[FileNotFound, FolderNotFound, FileExists, MoveCycle]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Move {
@@ -323,14 +297,8 @@ pub struct Move {
     pub folder: Folder,
 }
 
-async fn move_entry(app: &App, me: String, call: Call) -> Result<Response> {
-    let Move {
-        group_id,
-        file_id,
-        folder,
-    } = call.fields()?;
-    tree::move_to(app, &me, group_id, file_id, folder.id())?;
-    Ok(success())
+async fn move_entry(app: &App, me: String, to: Move) -> Result<()> {
+    tree::move_to(app, &me, to.group_id, to.file_id, to.folder.id())
 }
 
 const SHARE: Doc = Doc::new(
@@ -340,38 +308,25 @@ const SHARE: Doc = Doc::new(
 )
 .about("Posts a file message into the group room; a folder is 345.")
 .takes::<FileRef>()
-.codes(&[
-    BadParam,
-    GroupNotFound,
-    NoPermission,
-    GroupDismissed,
-    FileNotFound,
-    FolderDownload,
-]);
+.checks(Access::WRITES)
+.codes(&[FileNotFound, FolderDownload]);
 
-async fn share_file(app: &App, me: String, call: Call) -> Result<Response> {
-    let FileRef { group_id, file_id } = call.fields()?;
+async fn share_file(app: &App, me: String, FileRef { group_id, file_id }: FileRef) -> Result<()> {
     share::share(app, &me, group_id, file_id)?;
-    Ok(success())
+    Ok(())
 }
 
 const BEGIN: Doc = Doc::new("filesUploadBegin", Tag::FilesResumable, "Begin a resumable upload")
     .about("Our addition, for files over a platform's body limit. Checks what `upload` checks and reserves `size` in the group's quota until it completes (the reservation becomes the file), is aborted or expires: stored bytes plus the sizes of open uploads never exceed the quota (344). Expires after 24 hours.")
     .takes::<BeginUpload>()
     .gives::<uploads::UploadState>()
-    .codes(&[
-        BadParam, GroupNotFound, NoPermission, GroupDismissed, FolderNotFound, FileExists,
-        SpaceFull,
-    ]);
+    .checks(Access::WRITES).codes(&[FolderNotFound, FileExists, SpaceFull]);
 
 const DIRECT: Doc = Doc::new("filesUploadDirect", Tag::FilesResumable, "Begin an upload straight to object storage")
     .about("Our addition, with object storage (`ZUDUI_BLOB_STORE=s3`, `ZUDUI_S3_DIRECT` on; 102 otherwise): the file's bytes never pass through the API, so neither a platform's body limit (Fermyon Cloud: 10 MB) nor its time limit applies. Checks and reserves like `begin`, then answers a signed POST form: send it with `wx.uploadFile({url, formData: fields, name: 'file', filePath})` straight to the bucket (its host must be among the mini-program's uploadFile domains). The form fixes the object's key and exact size (`size` from 1 byte, an empty file goes through `upload`, to 5×10^9: 104 beyond) and may start a post until `form_expires` (an hour); `status` hands out a fresh one. Then `complete` copies the object where no form writes and checks the copy (type, duration, quota) like any upload. Expires after 24 hours, its object with it.")
     .takes::<BeginUpload>()
     .gives::<uploads::DirectState>()
-    .codes(&[
-        BadParam, NoEndpoint, GroupNotFound, NoPermission, GroupDismissed, FolderNotFound,
-        FileExists, SpaceFull,
-    ]);
+    .checks(Access::WRITES).codes(&[NoEndpoint, FolderNotFound, FileExists, SpaceFull]);
 
 // Where a resumable or direct upload goes, and its size.
 #[derive(Deserialize, JsonSchema)]
@@ -419,24 +374,21 @@ fn target(call: &Call) -> Result<Target> {
 const PART: Doc = Doc::new("filesUploadPart", Tag::FilesResumable, "Send one part")
     .about("The raw body is exactly that part's bytes (each part is `part_size` but the last; a wrong size or index is 101). Parts may come in any order, again if needed. An upload of someone else, unknown or expired, is 341. PUT and POST are the same. A direct upload takes no parts (101).")
     .bytes::<uploads::Part>()
-    .codes(&[BadParam, FileNotFound]);
+    .codes(&[FileNotFound]);
 
 const STATUS: Doc = Doc::new("filesUploadStatus", Tag::FilesResumable, "Upload status")
     .about("The upload as `begin` describes it, with the parts received; a direct upload's with a fresh form.")
     .takes::<uploads::UploadRef>()
     .gives::<uploads::UploadState>()
-    .codes(&[BadParam, FileNotFound]);
+    .codes(&[FileNotFound]);
 
 const COMPLETE: Doc = Doc::new("filesUploadComplete", Tag::FilesResumable, "Complete an upload")
     .about("Makes the file (101 while parts are missing, or while a direct upload's object is not in the store or was posted again during the check); answers its `file_id`.")
     .takes::<uploads::UploadRef>()
     .gives::<NewFile>()
-    .codes(&[
-        BadParam, GroupNotFound, NoPermission, GroupDismissed, FileNotFound, FolderNotFound,
-        FileExists, SpaceFull,
-    ]);
+    .checks(Access::WRITES).codes(&[FileNotFound, FolderNotFound, FileExists, SpaceFull]);
 
 const ABORT: Doc = Doc::new("filesUploadAbort", Tag::FilesResumable, "Abort an upload")
     .about("Frees the parts.")
     .takes::<uploads::UploadRef>()
-    .codes(&[BadParam, FileNotFound]);
+    .codes(&[FileNotFound]);

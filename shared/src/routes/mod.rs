@@ -69,7 +69,13 @@ pub const USER: Component = Component {
 };
 pub const GROUP: Component = Component {
     name: "group",
-    areas: &[(Area::Group, group::ROUTES)],
+    areas: &[
+        (Area::Group, group::lifecycle::ROUTES),
+        (Area::Group, group::search::ROUTES),
+        (Area::Group, group::profile::ROUTES),
+        (Area::Group, group::members::ROUTES),
+        (Area::Group, group::announcements::ROUTES),
+    ],
 };
 pub const FILES: Component = Component {
     name: "files",

@@ -464,8 +464,8 @@ fn codes(endpoint: &Endpoint, doc: &Doc) -> Vec<Code> {
     if endpoint.limited {
         codes.push(Code::TooManyRequests);
     }
-    // A body that is not a JSON object.
-    if endpoint.input == Input::Json {
+    // A body that is not a JSON object, or fields that do not fit.
+    if endpoint.input == Input::Json || !matches!(doc.takes, Takes::Nothing) {
         codes.push(Code::BadParam);
     }
     match endpoint.caller {
@@ -478,6 +478,7 @@ fn codes(endpoint: &Endpoint, doc: &Doc) -> Vec<Code> {
     if endpoint.area == Area::Debug {
         codes.push(Code::NoEndpoint);
     }
+    codes.extend(doc.checks);
     codes.extend(doc.codes);
     codes.sort_by_key(|code| code.number());
     codes.dedup();

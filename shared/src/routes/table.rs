@@ -271,6 +271,24 @@ macro_rules! user {
     };
 }
 
+/// The [`Handler`] of a signed-in user's route that takes its typed fields (101 naming what does
+/// not fit) and answers the fields of its success (`()`: none): `typed!(edit_info)` for
+/// `async fn edit_info(app: &App, me: String, fields: EditInfo) -> Result<impl Serialize>`.
+macro_rules! typed {
+    ($handler:expr) => {{
+        async fn with_fields(
+            app: &$crate::app::App,
+            me: String,
+            call: $crate::routes::Call,
+        ) -> $crate::error::Result<$crate::body::Response> {
+            Ok($crate::routes::ok(
+                ($handler)(app, me, call.fields()?).await?,
+            ))
+        }
+        $crate::routes::table::user!(with_fields)
+    }};
+}
+
 /// The [`Handler`] of a route anyone may call: `open!(login)` for
 /// `async fn login(app: &App, call: Call) -> Result<Response>`.
 macro_rules! open {
@@ -292,4 +310,4 @@ macro_rules! console {
     };
 }
 
-pub(crate) use {boxed, console, open, user};
+pub(crate) use {boxed, console, open, typed, user};

@@ -61,6 +61,25 @@ pub struct NewFile {
 // An upload as `begin` and `status` describe it; a direct one's with a fresh form.
 #[derive(Serialize, JsonSchema)]
 pub struct UploadState {
+    #[serde(flatten)]
+    pub progress: Progress,
+    #[serde(flatten)]
+    pub form: Option<DirectForm>,
+}
+
+// A direct upload as `direct` answers it: with its form.
+#[derive(Serialize, JsonSchema)]
+pub struct DirectState {
+    #[serde(flatten)]
+    pub progress: Progress,
+    #[serde(flatten)]
+    pub form: DirectForm,
+}
+
+// What an upload is and how far it got.
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline)]
+pub struct Progress {
     pub upload_id: i64,
     #[schemars(range(min = 0))]
     pub size: i64,
@@ -72,26 +91,6 @@ pub struct UploadState {
     /// part numbers received
     pub received: Vec<i64>,
     pub expires: Time,
-    #[serde(flatten)]
-    pub form: Option<DirectForm>,
-}
-
-// A direct upload as `direct` answers it: with its form.
-#[derive(Serialize, JsonSchema)]
-pub struct DirectState {
-    pub upload_id: i64,
-    #[schemars(range(min = 1))]
-    pub size: i64,
-    /// every part's size but the last's; the file's size for a direct upload (one part)
-    #[schemars(range(min = 1))]
-    pub part_size: i64,
-    #[schemars(range(min = 1))]
-    pub part_count: i64,
-    /// part numbers received
-    pub received: Vec<i64>,
-    pub expires: Time,
-    #[serde(flatten)]
-    pub form: DirectForm,
 }
 
 // The form that posts a direct upload's file straight to object storage.
@@ -123,12 +122,7 @@ pub async fn begin<D: Destination>(
     let state = state(app, &up, &[]);
     Ok(match (via, state.form) {
         (Via::Direct, Some(form)) => ok(DirectState {
-            upload_id: state.upload_id,
-            size: state.size,
-            part_size: state.part_size,
-            part_count: state.part_count,
-            received: state.received,
-            expires: state.expires,
+            progress: state.progress,
             form,
         }),
         (_, form) => ok(UploadState { form, ..state }),
@@ -165,12 +159,14 @@ pub async fn abort<D: Destination>(app: &App, me: String, call: Call) -> Result<
 /// until `form_expires`.
 fn state(app: &App, up: &Upload, parts: &[i64]) -> UploadState {
     UploadState {
-        upload_id: up.id,
-        size: up.size,
-        part_size: up.part_size,
-        part_count: resumable::part_count(up),
-        received: parts.to_vec(),
-        expires: Time(app.format_time(up.expires_at)),
+        progress: Progress {
+            upload_id: up.id,
+            size: up.size,
+            part_size: up.part_size,
+            part_count: resumable::part_count(up),
+            received: parts.to_vec(),
+            expires: Time(app.format_time(up.expires_at)),
+        },
         form: resumable::form(app, up).map(|(form, expires)| DirectForm {
             url: form.url,
             fields: form.fields.into_iter().collect(),

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::doc::{Doc, Gives, Tag};
-use super::table::{user, Call};
+use super::table::{typed, user, Call};
 use super::{ok, picture, success, Route};
 use crate::app::App;
 use crate::body::Response;
@@ -15,18 +15,18 @@ use crate::limits::Action;
 use crate::{imaging, multipart, profiles};
 
 pub const ROUTES: &[Route] = &[
-    Route::post("/user/info/text/editInfo", user!(edit_info)).doc(&EDIT_INFO),
+    Route::post("/user/info/text/editInfo", typed!(edit_info)).doc(&EDIT_INFO),
     Route::post("/user/info/text/getInfo", user!(get_info)).doc(&GET_INFO),
-    Route::post("/user/info/text/setNickname", user!(set_nickname)).doc(&SET_NICKNAME),
+    Route::post("/user/info/text/setNickname", typed!(set_nickname)).doc(&SET_NICKNAME),
     Route::post("/user/info/avatar/add", user!(add_avatar))
         .raw_body()
         .limited(Action::Upload)
         .doc(&ADD_AVATAR),
     Route::get("/user/info/avatar/get", user!(get_avatar)).doc(&GET_AVATAR),
-    Route::post("/user/info/tag/add", user!(add_tag)).doc(&ADD_TAG),
+    Route::post("/user/info/tag/add", typed!(add_tag)).doc(&ADD_TAG),
     Route::post("/user/info/tag/get", user!(get_tags)).doc(&GET_TAGS),
-    Route::post("/user/info/tag/remove", user!(remove_tag)).doc(&REMOVE_TAG),
-    Route::post("/user/info/tag/edit", user!(edit_tag)).doc(&EDIT_TAG),
+    Route::post("/user/info/tag/remove", typed!(remove_tag)).doc(&REMOVE_TAG),
+    Route::post("/user/info/tag/edit", typed!(edit_tag)).doc(&EDIT_TAG),
 ];
 
 // Whose profile or tags: another user, or (absent, null or empty) the caller.
@@ -45,8 +45,7 @@ impl Whose {
 
 const EDIT_INFO: Doc = Doc::new("userEditInfo", Tag::User, "修改个人简介 Edit my intro")
     .about("The intro is trimmed, up to 500 characters, and may be empty.")
-    .takes::<EditInfo>()
-    .codes(&[BadParam]);
+    .takes::<EditInfo>();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditInfo {
@@ -54,17 +53,15 @@ pub struct EditInfo {
     pub text: String,
 }
 
-async fn edit_info(app: &App, me: String, call: Call) -> Result<Response> {
-    let EditInfo { text } = call.fields()?;
-    profiles::edit_info(app, &me, &text)?;
-    Ok(success())
+async fn edit_info(app: &App, me: String, EditInfo { text }: EditInfo) -> Result<()> {
+    profiles::edit_info(app, &me, &text)
 }
 
 const GET_INFO: Doc = Doc::new("userGetInfo", Tag::User, "获取用户信息和简介 A user's profile")
     .about("An absent or empty `user_id` means the caller. `time` is the registration time; `star_rating` the mean rating received (one decimal, 0 without ratings).")
     .takes::<Whose>()
     .gives::<Profile>()
-    .codes(&[BadParam, UserNotFound]);
+    .codes(&[UserNotFound]);
 
 #[derive(Serialize, JsonSchema)]
 pub struct Profile {
@@ -93,7 +90,7 @@ async fn get_info(app: &App, me: String, call: Call) -> Result<Response> {
 const SET_NICKNAME: Doc = Doc::new("userSetNickname", Tag::User, "设置用户昵称 Set my nickname")
     .about("Trimmed, 1 to 32 characters (empty: 201, longer: 101).")
     .takes::<SetNickname>()
-    .codes(&[BadParam, NicknameEmpty]);
+    .codes(&[NicknameEmpty]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetNickname {
@@ -101,16 +98,14 @@ pub struct SetNickname {
     pub nickname: String,
 }
 
-async fn set_nickname(app: &App, me: String, call: Call) -> Result<Response> {
-    let SetNickname { nickname } = call.fields()?;
-    profiles::set_nickname(app, &me, &nickname)?;
-    Ok(success())
+async fn set_nickname(app: &App, me: String, SetNickname { nickname }: SetNickname) -> Result<()> {
+    profiles::set_nickname(app, &me, &nickname)
 }
 
 const ADD_AVATAR: Doc = Doc::new("userAddAvatar", Tag::User, "添加用户头像 Upload my avatar")
     .about("JPEG, PNG, WebP or GIF up to 5 MB, verified by decoding (333 otherwise; also 333, before decoding, for more than 40 megapixels, a side over 12000 px or a decoded size over 160 MB natively, 80 MiB on Spin), turned upright, shrunk to at most 512 px and re-encoded without metadata. A missing `avatar` part is 101.")
     .form::<AvatarForm>("avatar")
-    .codes(&[BadParam, BadPicture]);
+    .codes(&[BadPicture]);
 
 // The avatar form has no text fields, only the picture (`avatar`).
 #[derive(Deserialize, JsonSchema)]
@@ -150,7 +145,7 @@ async fn get_avatar(app: &App, me: String, call: Call) -> Result<Response> {
 const ADD_TAG: Doc = Doc::new("userAddTag", Tag::User, "增加用户个人标签 Add a personal tag")
     .about("Trimmed, 1 to 20 characters (empty: 212, longer or a duplicate of one of mine: 101); at most 20 tags (213).")
     .takes::<AddTag>()
-    .codes(&[BadParam, UserTagEmpty, UserTagsFull]);
+    .codes(&[UserTagEmpty, UserTagsFull]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddTag {
@@ -158,10 +153,8 @@ pub struct AddTag {
     pub tag_text: String,
 }
 
-async fn add_tag(app: &App, me: String, call: Call) -> Result<Response> {
-    let AddTag { tag_text } = call.fields()?;
-    profiles::add_tag(app, &me, &tag_text)?;
-    Ok(success())
+async fn add_tag(app: &App, me: String, AddTag { tag_text }: AddTag) -> Result<()> {
+    profiles::add_tag(app, &me, &tag_text)
 }
 
 const GET_TAGS: Doc = Doc::new(
@@ -172,7 +165,7 @@ const GET_TAGS: Doc = Doc::new(
 .about("An absent or empty `user_id` means the caller.")
 .takes::<Whose>()
 .gives::<Tags>()
-.codes(&[BadParam, UserNotFound]);
+.codes(&[UserNotFound]);
 
 #[derive(Serialize, JsonSchema)]
 pub struct Tags {
@@ -207,17 +200,15 @@ const REMOVE_TAG: Doc = Doc::new(
 )
 .about("A tag that is not the caller's is 211.")
 .takes::<RemoveTag>()
-.codes(&[BadParam, UserTagNotFound]);
+.codes(&[UserTagNotFound]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct RemoveTag {
     pub tag_id: Id,
 }
 
-async fn remove_tag(app: &App, me: String, call: Call) -> Result<Response> {
-    let RemoveTag { tag_id } = call.fields()?;
-    profiles::remove_tag(app, &me, tag_id.0)?;
-    Ok(success())
+async fn remove_tag(app: &App, me: String, RemoveTag { tag_id }: RemoveTag) -> Result<()> {
+    profiles::remove_tag(app, &me, tag_id.0)
 }
 
 const EDIT_TAG: Doc = Doc::new(
@@ -227,7 +218,7 @@ const EDIT_TAG: Doc = Doc::new(
 )
 .about("Same text rules as adding; a tag that is not the caller's is 211.")
 .takes::<EditTag>()
-.codes(&[BadParam, UserTagNotFound, UserTagEmpty]);
+.codes(&[UserTagNotFound, UserTagEmpty]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
@@ -236,8 +227,6 @@ pub struct EditTag {
     pub tag_text: String,
 }
 
-async fn edit_tag(app: &App, me: String, call: Call) -> Result<Response> {
-    let EditTag { tag_id, tag_text } = call.fields()?;
-    profiles::edit_tag(app, &me, tag_id.0, &tag_text)?;
-    Ok(success())
+async fn edit_tag(app: &App, me: String, EditTag { tag_id, tag_text }: EditTag) -> Result<()> {
+    profiles::edit_tag(app, &me, tag_id.0, &tag_text)
 }
