@@ -19,6 +19,17 @@ pub struct Leftovers {
 }
 
 impl Leftovers {
+    /// Runs `write` in one transaction and, once it has committed, does what it left.
+    pub async fn tx<T>(
+        app: &App,
+        write: impl FnOnce(&dyn Sql, &mut Leftovers) -> Result<T>,
+    ) -> Result<T> {
+        let mut after = Leftovers::default();
+        let out = app.db.tx(|c| write(c, &mut after))?;
+        after.settle(app).await;
+        Ok(out)
+    }
+
     /// A picture whose row is going; its blob is deleted after the commit.
     pub fn picture(&mut self, picture: Option<StoredPicture>) {
         self.pictures.extend(picture);

@@ -86,13 +86,11 @@ pub fn move_to(
 /// Deletes a file, or a folder with everything inside it, and frees their space. A member may
 /// delete a folder only when everything in it is theirs too.
 pub async fn delete(app: &App, me: &str, group_id: GroupId, id: FileId) -> Result<()> {
-    let mut after = Leftovers::default();
-    app.db.tx(|c| {
+    Leftovers::tx(app, |c, after| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
-        delete_in(c, group_id, id, |e| may_change(role, e, me), &mut after)
-    })?;
-    after.settle(app).await;
-    Ok(())
+        delete_in(c, group_id, id, |e| may_change(role, e, me), after)
+    })
+    .await
 }
 
 /// Deletes entry `id` of a group and, for a folder, everything inside it, once `may` allowed

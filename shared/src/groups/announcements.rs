@@ -71,10 +71,11 @@ pub fn edit(
     title: &str,
     text: &str,
 ) -> Result<()> {
-    let (title, text) = checked(title, text)?;
+    // The text's rules come before the group's (101 before 30x), as for a new one.
+    checked(title, text)?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        edit_in(c, group_id, id, &title, &text)
+        edit_in(c, group_id, id, title, text)
     })
 }
 
@@ -94,13 +95,11 @@ pub fn edit_in(
 }
 
 pub async fn delete(app: &App, me: &str, group_id: GroupId, id: AnnouncementId) -> Result<()> {
-    let mut after = Leftovers::default();
-    app.db.tx(|c| {
+    Leftovers::tx(app, |c, after| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        delete_in(c, group_id, id, &mut after)
-    })?;
-    after.settle(app).await;
-    Ok(())
+        delete_in(c, group_id, id, after)
+    })
+    .await
 }
 
 /// Deletes an announcement; its picture goes after the commit.

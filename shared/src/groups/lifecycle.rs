@@ -212,14 +212,12 @@ pub fn purge_in(c: &dyn Sql, group_id: GroupId, after: &mut Leftovers) -> Result
 
 /// Leaves a group. The creator cannot (315): they dismiss it instead.
 pub async fn exit(app: &App, me: &str, group_id: GroupId) -> Result<()> {
-    let mut after = Leftovers::default();
-    app.db.tx(|c| {
+    Leftovers::tx(app, |c, after| {
         let access = Access::load(c, group_id, me)?;
         if access.write(Role::Member)? == Role::Creator {
             return Err(Error::new(Code::CreatorCannotExit));
         }
-        crate::groups::members::leave_in(c, group_id, me, &mut after)
-    })?;
-    after.settle(app).await;
-    Ok(())
+        crate::groups::members::leave_in(c, group_id, me, after)
+    })
+    .await
 }

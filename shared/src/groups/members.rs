@@ -38,17 +38,15 @@ fn role_of(c: &dyn Sql, group: &Group, user_id: &str) -> Result<Role> {
 /// Removes a member. Managers remove ordinary members; only the creator removes admins; nobody
 /// removes the creator or themselves (that is `exit`).
 pub async fn remove(app: &App, me: &str, group_id: GroupId, target: &str) -> Result<()> {
-    let mut after = Leftovers::default();
-    app.db.tx(|c| {
+    Leftovers::tx(app, |c, after| {
         let access = Access::load(c, group_id, me)?;
         let my_role = access.write(Role::Admin)?;
         if target == me || role_of(c, &access.group, target)? >= my_role {
             return Err(Error::new(Code::NoPermission));
         }
-        remove_in(c, &access.group, target, &mut after)
-    })?;
-    after.settle(app).await;
-    Ok(())
+        remove_in(c, &access.group, target, after)
+    })
+    .await
 }
 
 /// Removes a member of an active group other than its creator (303); their chat sessions in it

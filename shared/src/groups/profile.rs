@@ -186,13 +186,11 @@ pub async fn delete_picture(
     group_id: GroupId,
     pic_id: PictureId,
 ) -> Result<()> {
-    let mut after = Leftovers::default();
-    app.db.tx(|c| {
+    Leftovers::tx(app, |c, after| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        delete_picture_in(c, group_id, pic_id, &mut after)
-    })?;
-    after.settle(app).await;
-    Ok(())
+        delete_picture_in(c, group_id, pic_id, after)
+    })
+    .await
 }
 
 /// Deletes an intro picture (332 when missing); its blob goes after the commit unless another

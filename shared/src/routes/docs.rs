@@ -1,7 +1,7 @@
 //! `/openapi.json`: the OpenAPI 3.1 description of every route (`shared/openapi.json`, which
 //! `openapi.rs` assembles), served by both hosts.
 
-use http::{header, HeaderValue, StatusCode};
+use http::header;
 
 use super::doc::{Doc, Gives, Tag};
 use super::table::{open, Call};
@@ -22,16 +22,11 @@ const OPENAPI_DOC: Doc = Doc::new("openapi", Tag::Docs, "This document")
     .answers(Gives::Document);
 
 async fn openapi(_app: &App, _call: Call) -> Result<Response> {
-    let mut res = Response::new(Body::from(bytes::Bytes::from_static(OPENAPI.as_bytes())));
-    *res.status_mut() = StatusCode::OK;
-    let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    let body = Body::from(bytes::Bytes::from_static(OPENAPI.as_bytes()));
+    let res = http::Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .body(body)
+        .map_err(anyhow::Error::from)?;
     Ok(res)
 }

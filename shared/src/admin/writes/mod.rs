@@ -82,15 +82,13 @@ pub async fn apply(
         by: admin.actor(),
         now,
     };
-    let mut after = Leftovers::default();
-    let target = app.db.tx(|c| {
-        let target = dispatch(c, &write, &mut after)?;
+    Leftovers::tx(app, |c, after| {
+        let target = dispatch(c, &write, after)?;
         let detail = json!({ "key": key, "values": values });
         record(c, now, admin.actor(), action, &target, &detail)?;
         Ok(target)
-    })?;
-    after.settle(app).await;
-    Ok(target)
+    })
+    .await
 }
 
 /// The write, by table; returns the audit log's name of the row written.
