@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy)]
 enum Call {
     ProcessRequest,
+    /// Withdraw someone else's join request: only its author may (see below).
+    CancelRequest,
     InfoEdit,
     InfoGet,
     SetName,
@@ -66,6 +68,7 @@ use Call::*;
 #[rustfmt::skip]
 const ACTIVE: &[(Call, [u16; 4])] = &[
     (ProcessRequest,            [0,   0,   303, 303]),
+    (CancelRequest,             [313, 313, 313, 313]),
     (InfoEdit,                  [0,   0,   303, 303]),
     (InfoGet,                   [0,   0,   0,   0  ]),
     (SetName,                   [0,   303, 303, 303]),
@@ -115,6 +118,7 @@ const ACTIVE: &[(Call, [u16; 4])] = &[
 #[rustfmt::skip]
 const DISMISSED: &[(Call, [u16; 4])] = &[
     (ProcessRequest,            [313, 313, 313, 313]),
+    (CancelRequest,             [313, 313, 313, 313]),
     (InfoEdit,                  [304, 304, 304, 303]),
     (InfoGet,                   [0,   0,   0,   0  ]),
     (SetName,                   [304, 304, 304, 303]),
@@ -188,6 +192,7 @@ async fn a_dismissed_group_is_read_only_but_for_ratings() {
         for role in Role::CALLING_ORDER {
             let got = match call {
                 ProcessRequest => process(&server, roles.who(role), request).await,
+                CancelRequest => cancel(&server, roles.who(role), request).await,
                 _ => call.by(&server, &roles, role, false).await,
             };
             if got != codes[role.column()] {
@@ -199,6 +204,75 @@ async fn a_dismissed_group_is_read_only_but_for_ratings() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A join request is its author's to withdraw, once, while it is pending; then they may ask
+/// again, and the managers no longer see it.
+#[tokio::test]
+async fn the_author_of_a_join_request_withdraws_it() {
+    let server = Server::start().await;
+    let roles = Roles::new(&server, "withdraw").await;
+    let applicant = common::user(&server, "withdraw-applicant").await;
+    let ask = || server.post(group::JOIN, applicant.t(), roles.at(json!({})));
+    let (_, asked) = ask().await;
+    let request = asked["request_id"].as_i64().expect("request_id");
+    assert_eq!(
+        code(ask().await),
+        312,
+        "one pending request per user and group"
+    );
+
+    assert_eq!(cancel(&server, &applicant, request).await, 0);
+    assert_eq!(
+        cancel(&server, &applicant, request).await,
+        313,
+        "withdrawn once"
+    );
+    assert_eq!(
+        process(&server, &roles.creator, request).await,
+        313,
+        "gone for the managers"
+    );
+    let inbox = server
+        .ok(group::JOIN_REQUESTS, &roles.creator.token, json!({}))
+        .await;
+    assert!(
+        inbox["join_requests"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|r| r["id"] != request),
+        "{inbox}"
+    );
+    let (_, again) = ask().await;
+    assert!(
+        again["request_id"].as_i64().is_some_and(|id| id > request),
+        "{again}"
+    );
+
+    for (body, want) in [
+        (json!({}), 101),
+        (json!({ "request_id": "x" }), 101),
+        (json!({ "request_id": request + 1000 }), 313),
+    ] {
+        assert_eq!(
+            code(
+                server
+                    .post(group::CANCEL, applicant.t(), body.clone())
+                    .await
+            ),
+            want,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        code(
+            server
+                .post(group::CANCEL, None, json!({ "request_id": request }))
+                .await
+        ),
+        113
+    );
 }
 
 /// Every rule is in both tables.
@@ -222,6 +296,7 @@ impl Call {
         };
         match self {
             ProcessRequest => process(server, who, roles.join_request(server).await).await,
+            CancelRequest => cancel(server, who, roles.join_request(server).await).await,
             InfoEdit => post(group::INFO_EDIT, json!({ "text": "简介" })).await,
             InfoGet => post(group::INFO_GET, json!({})).await,
             SetName => post(group::SET_NAME, json!({ "name": roles.unique("名") })).await,
@@ -399,6 +474,14 @@ fn code((status, answer): (u16, Value)) -> u16 {
 async fn process(server: &Server, who: &User, request: i64) -> u16 {
     let body = json!({ "request_id": request, "action": false });
     code(server.post(group::PROCESS, who.t(), body).await)
+}
+
+async fn cancel(server: &Server, who: &User, request: i64) -> u16 {
+    code(
+        server
+            .post(group::CANCEL, who.t(), json!({ "request_id": request }))
+            .await,
+    )
 }
 
 /// Uploads a picture as `field` with the group's id and `fields`.

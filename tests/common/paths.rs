@@ -39,6 +39,7 @@ pub mod group {
         JOIN = "/group/external/group/join",
         JOIN_REQUESTS = "/group/external/joinRequest/getAll",
         PROCESS = "/group/external/joinRequest/process",
+        CANCEL = "/group/external/joinRequest/cancel",
         NAME_HINT = "/group/external/search/name_hint",
         TAG_HINT = "/group/external/search/tag_hint",
         SEARCH = "/group/external/search/group",

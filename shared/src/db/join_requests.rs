@@ -70,6 +70,16 @@ pub fn finish(
     )
 }
 
+/// Withdraws `user_id`'s own pending request `id` (status `withdrawn`); 0 rows when there is
+/// no such request of theirs pending.
+pub fn withdraw(conn: &dyn Sql, id: RequestId, user_id: &str, now: i64) -> anyhow::Result<u64> {
+    conn.execute(
+        "UPDATE join_requests SET status = 'withdrawn', processed_by = user_id, processed_at = ?
+         WHERE id = ? AND user_id = ? AND status = 'pending'",
+        params![now, id, user_id],
+    )
+}
+
 /// Closes every pending request to a group (it was dismissed).
 pub fn close_all(conn: &dyn Sql, group_id: GroupId, now: i64) -> anyhow::Result<u64> {
     conn.execute(

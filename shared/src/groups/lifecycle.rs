@@ -96,6 +96,18 @@ pub fn process(app: &App, me: &str, request_id: RequestId, approve: bool) -> Res
     })
 }
 
+/// The caller withdraws their own pending request. Another user's request is as unknown to
+/// them as a processed one (313), so ids cannot be probed.
+pub fn withdraw(app: &App, me: &str, request_id: RequestId) -> Result<()> {
+    match app
+        .db
+        .tx(|c| Ok(join_requests::withdraw(c, request_id, me, time::now())?))?
+    {
+        0 => Err(Error::new(Code::JoinRequestNotFound)),
+        _ => Ok(()),
+    }
+}
+
 /// A pending request; 313 when there is none (any more).
 pub fn pending_request(c: &dyn Sql, request_id: RequestId) -> Result<JoinRequest> {
     join_requests::get_pending(c, request_id)?.ok_or_else(|| Error::new(Code::JoinRequestNotFound))

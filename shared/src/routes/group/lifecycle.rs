@@ -21,6 +21,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/external/group/join", typed!(join)).doc(&JOIN),
     Route::post("/group/external/joinRequest/getAll", user!(join_requests)).doc(&JOIN_REQUESTS),
     Route::post("/group/external/joinRequest/process", typed!(process)).doc(&PROCESS),
+    Route::post("/group/external/joinRequest/cancel", typed!(cancel)).doc(&CANCEL),
     Route::post("/group/internal/setting/dismiss", typed!(dismiss)).doc(&DISMISS),
     Route::post("/group/internal/setting/exit", typed!(exit)).doc(&EXIT),
 ];
@@ -127,6 +128,24 @@ pub struct Process {
 
 async fn process(app: &App, me: String, Process { request_id, action }: Process) -> Result<()> {
     lifecycle::process(app, &me, request_id, action.0)
+}
+
+const CANCEL: Doc = Doc::new(
+    "groupCancelJoinRequest",
+    Tag::Group,
+    "撤回加入请求 Withdraw my request",
+)
+.about("Our addition. The requester withdraws their own pending request (`request_id` from `join`) and may ask again; another user's request, or one already processed, is 313.")
+.takes::<RequestRef>()
+.codes(&[JoinRequestNotFound]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct RequestRef {
+    pub request_id: RequestId,
+}
+
+async fn cancel(app: &App, me: String, RequestRef { request_id }: RequestRef) -> Result<()> {
+    lifecycle::withdraw(app, &me, request_id)
 }
 
 const DISMISS: Doc = Doc::new(
