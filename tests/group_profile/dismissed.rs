@@ -6,226 +6,97 @@ use crate::support::*;
 async fn dismissed_groups_are_read_only() {
     let s = Setup::new("dismissed").await;
     let server = &s.server;
-    let g = s.g();
-    let fields = [("group_id", g.as_str())];
 
     // Fill the profile and an announcement with a picture before dismissing.
-    server
-        .ok(
-            group::INFO_EDIT,
-            &s.creator,
-            json!({ "group_id": s.group, "text": "旧简介" }),
-        )
+    server.edit_group_intro(&s.creator, s.group, "旧简介").await;
+    let avatar = png(100, 100, 255);
+    server.set_group_avatar(&s.creator, s.group, avatar).await;
+    let pic = server
+        .add_group_picture(&s.admin, s.group, small_png())
         .await;
-    upload_ok(
-        server,
-        group::AVATAR_ADD,
-        &s.creator,
-        "avatar",
-        png(100, 100, 255),
-        &fields,
-    )
-    .await;
-    let pic = upload_ok(
-        server,
-        group::PICTURE_ADD,
-        &s.admin,
-        "pic",
-        small_png(),
-        &fields,
-    )
-    .await["pic_id"]
-        .as_i64()
-        .unwrap();
-    server
-        .ok(
-            group::TAG_ADD,
-            &s.admin,
-            json!({ "group_id": s.group, "tag_text": "旧标签" }),
-        )
-        .await;
-    let tag_list = tags(server, &s.member, s.group).await;
+    server.add_group_tag(&s.admin, s.group, "旧标签").await;
+    let tag_list = server.group_tags(&s.member, s.group).await;
     let tag = tag_list[0]["id"].clone();
-    let ann = add_announcement(server, &s.admin, s.group, "旧公告").await;
-    let ann_s = ann.to_string();
-    let ann_fields = [
-        ("group_id", g.as_str()),
-        ("announcement_id", ann_s.as_str()),
-    ];
-    upload_ok(
-        server,
-        group::ANN_SET_PIC,
-        &s.admin,
-        "pic",
-        small_png(),
-        &ann_fields,
-    )
-    .await;
-    let ann_list = announcements(server, &s.member, s.group).await;
-    let (_, avatar_etag, _) = image_of(
-        server,
-        group::AVATAR_GET,
-        &[("token", &s.member), ("group_id", &g)],
-    )
-    .await;
+    let ann = server
+        .add_group_announcement(&s.admin, s.group, "旧公告", "旧正文")
+        .await;
+    server
+        .set_group_announcement_picture(&s.admin, s.group, ann, small_png())
+        .await;
+    let ann_list = server.group_announcements(&s.member, s.group).await;
+    let avatar = Image::Avatar(s.group);
+    let avatar_before = served(server, &s.member, avatar).await;
 
     s.dismiss().await;
 
     // Every write by a member of any role is 304; outsiders are still 303.
     let writes = [
-        (
-            group::INFO_EDIT,
-            json!({ "group_id": s.group, "text": "新简介" }),
-        ),
-        (
-            group::SET_NAME,
-            json!({ "group_id": s.group, "name": "新名字" }),
-        ),
-        (
-            group::PICTURE_DEL,
-            json!({ "group_id": s.group, "pic_id": pic }),
-        ),
-        (
-            group::TAG_ADD,
-            json!({ "group_id": s.group, "tag_text": "新标签" }),
-        ),
+        (group::INFO_EDIT, json!({ "text": "新简介" })),
+        (group::SET_NAME, json!({ "name": "新名字" })),
+        (group::PICTURE_DEL, json!({ "pic_id": pic })),
+        (group::TAG_ADD, json!({ "tag_text": "新标签" })),
         (
             group::TAG_EDIT,
-            json!({ "group_id": s.group, "tag_id": tag, "tag_text": "新标签" }),
+            json!({ "tag_id": tag, "tag_text": "新标签" }),
         ),
-        (
-            group::TAG_REMOVE,
-            json!({ "group_id": s.group, "tag_id": tag }),
-        ),
-        (
-            group::ANN_ADD,
-            json!({ "group_id": s.group, "title": "新", "text": "新" }),
-        ),
+        (group::TAG_REMOVE, json!({ "tag_id": tag })),
+        (group::ANN_ADD, json!({ "title": "新", "text": "新" })),
         (
             group::ANN_EDIT,
-            json!({ "group_id": s.group, "announcement_id": ann, "title": "新", "text": "新" }),
+            json!({ "announcement_id": ann, "title": "新", "text": "新" }),
         ),
-        (
-            group::ANN_DELETE,
-            json!({ "group_id": s.group, "announcement_id": ann }),
-        ),
-        (
-            group::ANN_DEL_PIC,
-            json!({ "group_id": s.group, "announcement_id": ann }),
-        ),
+        (group::ANN_DELETE, json!({ "announcement_id": ann })),
+        (group::ANN_DEL_PIC, json!({ "announcement_id": ann })),
     ];
-    for (path, body) in &writes {
-        for token in [&s.creator, &s.admin, &s.member] {
-            server
-                .fails(path, Some(token), body.clone(), 304, 403)
-                .await;
+    for (path, body) in writes {
+        let body = s.at(body);
+        for who in s.members() {
+            server.fails(path, who.t(), body.clone(), 304, 403).await;
         }
-        server
-            .fails(path, Some(&s.outsider), body.clone(), 303, 403)
-            .await;
+        server.fails(path, s.outsider.t(), body, 303, 403).await;
     }
-    let uploads: [(&str, &str, Fields); 3] = [
-        (group::AVATAR_ADD, "avatar", &fields),
-        (group::PICTURE_ADD, "pic", &fields),
-        (group::ANN_SET_PIC, "pic", &ann_fields),
+    let uploads = [
+        Upload::Avatar(s.group),
+        Upload::Picture(s.group),
+        Upload::Announced(s.group, ann),
     ];
-    for (path, field, form) in uploads {
-        for token in [&s.creator, &s.admin, &s.member] {
-            upload_fails(
-                server,
-                path,
-                Some(token),
-                field,
-                png(30, 30, 255),
-                form,
-                304,
-                403,
-            )
-            .await;
+    for upload in uploads {
+        for who in s.members() {
+            upload_fails(server, Some(who), upload, small_png(), 304, 403).await;
         }
-        upload_fails(
-            server,
-            path,
-            Some(&s.outsider),
-            field,
-            png(30, 30, 255),
-            form,
-            303,
-            403,
-        )
-        .await;
+        upload_fails(server, Some(&s.outsider), upload, small_png(), 303, 403).await;
     }
 
     // Reads keep working, and nothing changed.
-    let seen = info(server, &s.outsider, s.group).await;
+    let seen = server.group_profile(&s.outsider, s.group).await;
     assert_eq!(seen["dismissed"], true);
     assert_eq!(seen["info"], "旧简介");
     assert_eq!(seen["name"], "学习小组");
     assert_eq!(seen["my_role"], Value::Null);
-    assert_eq!(
-        info(server, &s.creator, s.group).await["my_role"],
-        "creator"
-    );
-    assert_eq!(info(server, &s.admin, s.group).await["my_role"], "admin");
-    assert_eq!(info(server, &s.member, s.group).await["my_role"], "member");
-    let (_, etag, size) = image_of(
-        server,
-        group::AVATAR_GET,
-        &[("token", &s.outsider), ("group_id", &g)],
-    )
-    .await;
-    assert_eq!((etag, size), (avatar_etag, (100, 100)));
-    assert_eq!(picture_ids(server, &s.outsider, s.group).await, [pic]);
-    let pic_s = pic.to_string();
-    image_of(
-        server,
-        group::PICTURE_GET,
-        &[("token", &s.outsider), ("group_id", &g), ("pic_id", &pic_s)],
-    )
-    .await;
-    assert_eq!(tags(server, &s.outsider, s.group).await, tag_list);
-    assert_eq!(announcements(server, &s.member, s.group).await, ann_list);
-    let got = server
-        .ok(
-            group::ANNOUNCEMENT,
-            &s.member,
-            json!({ "group_id": s.group, "announcement_id": ann }),
-        )
-        .await;
-    assert_eq!(got["announcement"]["title"], "旧公告");
-    assert_eq!(got["announcement"]["has_pic"], true);
-    image_of(
-        server,
-        group::ANN_GET_PIC,
-        &[
-            ("token", &s.member),
-            ("group_id", &g),
-            ("announcement_id", &ann_s),
-        ],
-    )
-    .await;
+    for (who, role) in s.members().into_iter().zip(["creator", "admin", "member"]) {
+        let mine = server.group_profile(who, s.group).await;
+        assert_eq!(mine["my_role"], role);
+    }
+    let avatar_after = served(server, &s.outsider, avatar).await;
+    assert_eq!(avatar_after, avatar_before);
+    assert_eq!(avatar_after.size, (100, 100));
+    let pictures = server.group_picture_ids(&s.outsider, s.group).await;
+    assert_eq!(pictures, [pic]);
+    served(server, &s.outsider, Image::Picture(s.group, pic)).await;
+    assert_eq!(server.group_tags(&s.outsider, s.group).await, tag_list);
+    let announcements = server.group_announcements(&s.member, s.group).await;
+    assert_eq!(announcements, ann_list);
+    let got = server.group_announcement(&s.member, s.group, ann).await;
+    assert_eq!(got["title"], "旧公告");
+    assert_eq!(got["has_pic"], true);
+    let ann_picture = Image::Announced(s.group, ann);
+    served(server, &s.member, ann_picture).await;
     // Announcements stay closed to outsiders.
+    let body = s.at(json!({}));
     server
-        .fails(
-            group::ANNOUNCEMENTS,
-            Some(&s.outsider),
-            json!({ "group_id": s.group }),
-            303,
-            403,
-        )
+        .fails(group::ANNOUNCEMENTS, s.outsider.t(), body, 303, 403)
         .await;
-    get_fails(
-        server,
-        group::ANN_GET_PIC,
-        &[
-            ("token", &s.outsider),
-            ("group_id", &g),
-            ("announcement_id", &ann_s),
-        ],
-        303,
-        403,
-    )
-    .await;
+    unreadable(server, Some(&s.outsider), ann_picture, 303, 403).await;
 }
 
 /// The stored chunks of pictures under `prefix` (`file/<kind>/<owner>/<etag>/<n>`), by etag.
@@ -244,78 +115,35 @@ fn stored_pictures(server: &Server, prefix: &str) -> Vec<String> {
 #[tokio::test]
 async fn pictures_that_go_leave_no_bytes_behind() {
     let server = Server::start().await;
-    let owner = server.login("pictures-owner").await;
-    let group = create_group(&server, &owner, "图片清理").await;
-    let g = group.to_string();
-    let fields = [("group_id", g.as_str())];
-    let avatars = format!("avatar/group/{group}");
+    let owner = user(&server, "pictures-owner").await;
+    let team = create_group(&server, &owner, "图片清理").await;
+    let avatars = format!("avatar/group/{team}");
     for side in [40, 50] {
-        upload_ok(
-            &server,
-            group::AVATAR_ADD,
-            &owner,
-            "avatar",
-            png(side, side, 255),
-            &fields,
-        )
-        .await;
-        assert_eq!(
-            stored_pictures(&server, &avatars).len(),
-            1,
-            "only the avatar shown"
-        );
+        let avatar = png(side, side, 255);
+        server.set_group_avatar(&owner, team, avatar).await;
+        let stored = stored_pictures(&server, &avatars);
+        assert_eq!(stored.len(), 1, "only the avatar shown");
     }
 
-    let intro = format!("picture/group/{group}");
-    let first = upload_ok(
-        &server,
-        group::PICTURE_ADD,
-        &owner,
-        "pic",
-        png(30, 20, 255),
-        &fields,
-    )
-    .await;
-    upload_ok(
-        &server,
-        group::PICTURE_ADD,
-        &owner,
-        "pic",
-        png(20, 30, 255),
-        &fields,
-    )
-    .await;
-    assert_eq!(stored_pictures(&server, &intro).len(), 2);
-    let pic_id = first["pic_id"].as_i64().unwrap();
-    server
-        .ok(
-            group::PICTURE_DEL,
-            &owner,
-            json!({ "group_id": group, "pic_id": pic_id }),
-        )
+    let intro = format!("picture/group/{team}");
+    let first = server
+        .add_group_picture(&owner, team, png(30, 20, 255))
         .await;
+    server
+        .add_group_picture(&owner, team, png(20, 30, 255))
+        .await;
+    assert_eq!(stored_pictures(&server, &intro).len(), 2);
+    server.delete_group_picture(&owner, team, first).await;
     assert_eq!(stored_pictures(&server, &intro).len(), 1);
 
-    let id = add_announcement(&server, &owner, group, "通知").await;
-    let id_s = id.to_string();
-    let ann_fields = [("group_id", g.as_str()), ("announcement_id", id_s.as_str())];
-    upload_ok(
-        &server,
-        group::ANN_SET_PIC,
-        &owner,
-        "pic",
-        png(25, 25, 255),
-        &ann_fields,
-    )
-    .await;
+    let id = server
+        .add_group_announcement(&owner, team, "通知", "正文")
+        .await;
+    server
+        .set_group_announcement_picture(&owner, team, id, png(25, 25, 255))
+        .await;
     let announced = format!("picture/announcement/{id}");
     assert_eq!(stored_pictures(&server, &announced).len(), 1);
-    server
-        .ok(
-            group::ANN_DELETE,
-            &owner,
-            json!({ "group_id": group, "announcement_id": id }),
-        )
-        .await;
+    server.delete_group_announcement(&owner, team, id).await;
     assert!(stored_pictures(&server, &announced).is_empty());
 }

@@ -11,3 +11,5 @@
 //!
 //! [`Server`]: super::Server
 //! [`Server::ok`]: super::Server::ok
+
+mod group_profile;
