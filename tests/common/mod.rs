@@ -443,46 +443,20 @@ pub async fn user(server: &Server, openid: &str) -> User {
     User { token, id }
 }
 
+/// `owner` creates a study group of 20 named `name`; returns its id.
 pub async fn create_group(server: &Server, owner: &User, name: &str) -> i64 {
-    let res = server
-        .ok(
-            "/group/external/group/create",
-            &owner.token,
-            json!({ "type": "学习", "name": name, "user_limit": 20 }),
-        )
-        .await;
-    res["group_id"].as_i64().expect("group_id")
+    server.new_group(owner, "学习", name, 20).await
 }
 
 /// Brings `who` into the group: a join request approved by `manager`.
 pub async fn admit(server: &Server, manager: &User, who: &User, group: i64) {
-    let request = server
-        .ok(
-            "/group/external/group/join",
-            &who.token,
-            json!({ "group_id": group }),
-        )
-        .await["request_id"]
-        .as_i64()
-        .expect("request_id");
-    server
-        .ok(
-            "/group/external/joinRequest/process",
-            &manager.token,
-            json!({ "request_id": request, "action": true }),
-        )
-        .await;
+    let request = server.join_group(who, group).await;
+    server.process_join_request(manager, request, true).await;
 }
 
 /// `manager` removes `who` from the group.
 pub async fn remove_member(server: &Server, manager: &User, group: i64, who: &User) {
-    server
-        .ok(
-            "/group/internal/member/remove",
-            &manager.token,
-            json!({ "group_id": group, "user_id": who.id }),
-        )
-        .await;
+    server.remove_group_member(manager, group, who).await;
 }
 
 /// A group whose creator is `users[0]`, with `n - 1` further approved members.

@@ -11,3 +11,6 @@
 //!
 //! [`Server`]: super::Server
 //! [`Server::ok`]: super::Server::ok
+
+mod groups;
+mod users;
