@@ -425,6 +425,19 @@ pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// `jpeg` with an EXIF block (an APP1 segment) holding the TIFF structure `tiff`, right after
+/// its start-of-image marker.
+pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A signed-in user.
 pub struct User {
     pub token: String,

@@ -46,4 +46,13 @@ impl Server {
         let stars = info["star_rating"].as_f64().expect("star_rating");
         (stars, info["rating_count"].as_i64().expect("rating_count"))
     }
+
+    /// `who` uploads `bytes` as their avatar (`wx.uploadFile`'s form, the file part `avatar`).
+    pub async fn set_user_avatar(&self, who: &User, bytes: Vec<u8>) {
+        let (status, res) = self
+            .upload(user::AVATAR_ADD, who.t(), "avatar", bytes, &[])
+            .await;
+        let success = json!({ "code": 0, "msg": "success" });
+        assert_eq!((status, &res), (200, &success), "{}", user::AVATAR_ADD);
+    }
 }
