@@ -3,7 +3,7 @@
 mod common;
 
 use common::paths::user;
-use common::{encode, png, user, with_exif, Server, User};
+use common::{encode, is_time, png, user, with_exif, Server, User};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -21,11 +21,7 @@ async fn new_users_get_a_default_profile() {
     assert_eq!(info["info"], "");
     assert_eq!(info["star_rating"], json!(0.0));
     assert_eq!(info["rating_count"], 0);
-    let time = info["time"].as_str().unwrap();
-    assert!(
-        time.len() == 19 && time.as_bytes()[4] == b'/' && time.as_bytes()[13] == b':',
-        "{time}"
-    );
+    assert!(is_time(&info["time"]), "{info}");
 }
 
 #[tokio::test]

@@ -472,6 +472,12 @@ pub async fn remove_member(server: &Server, manager: &User, group: i64, who: &Us
     server.remove_group_member(manager, group, who).await;
 }
 
+/// A time as the API writes it: `YYYY/MM/DD HH:MM:SS`.
+pub fn is_time(value: &Value) -> bool {
+    let time = value.as_str().unwrap_or_default().as_bytes();
+    time.len() == 19 && time[4] == b'/' && time[13] == b':'
+}
+
 /// A group whose creator is `users[0]`, with `n - 1` further approved members.
 pub async fn team(server: &Server, prefix: &str, n: usize) -> (i64, Vec<User>) {
     let owner = user(server, &format!("{prefix}-owner")).await;

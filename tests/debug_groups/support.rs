@@ -3,7 +3,8 @@
 pub use crate::common::paths::{chat, files, group};
 pub use crate::common::ws::{self, group_path, Socket};
 pub use crate::common::{
-    admit, create_group, png, share_group_file, upload_group_file_in, user, Options, Server, User,
+    admit, create_group, is_time, png, share_group_file, upload_group_file_in, user, Options,
+    Server, User,
 };
 pub use futures_util::StreamExt;
 pub use reqwest::multipart::{Form, Part};
@@ -247,12 +248,6 @@ pub fn id_in(target: &str) -> i64 {
         .next()
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("no id in {target}"))
-}
-
-pub fn is_time(value: &Value) -> bool {
-    value
-        .as_str()
-        .is_some_and(|t| t.len() == 19 && t.as_bytes()[4] == b'/' && t.as_bytes()[13] == b':')
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! What the tests of this file share: imports, fixtures and helpers.
 
 pub use crate::common::paths::group;
-pub use crate::common::{admit, user, Server, User};
+pub use crate::common::{admit, is_time, user, Server, User};
 pub use serde_json::{json, Value};
 
 /// The group as anyone sees it (user_cnt, user_limit, name, type).
@@ -44,12 +44,6 @@ pub async fn inbox_ids(server: &Server, who: &User) -> Vec<i64> {
 pub async fn account_nickname(server: &Server, who: &User) -> String {
     let profile = server.own_profile(who).await;
     profile["nickname"].as_str().expect("nickname").to_owned()
-}
-
-pub fn is_time(value: &Value) -> bool {
-    value
-        .as_str()
-        .is_some_and(|t| t.len() == 19 && t.as_bytes()[4] == b'/' && t.as_bytes()[13] == b':')
 }
 
 /// A group with a creator, an admin, an ordinary member, and an outsider who knows its id.
