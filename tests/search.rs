@@ -38,7 +38,12 @@ async fn study_ids(server: &Server, who: &User, key: &str) -> Vec<i64> {
 }
 
 /// Each `(body, code, status)`: `who` searches at `path` with `body` and is refused so.
-async fn refused(server: &Server, path: &str, who: &User, rows: Vec<(Value, u16, u16)>) {
+async fn refused(
+    server: &Server,
+    path: &str,
+    who: &User,
+    rows: impl IntoIterator<Item = (Value, u16, u16)>,
+) {
     for (body, code, status) in rows {
         server.fails(path, who.t(), body, code, status).await;
     }
@@ -125,7 +130,7 @@ async fn tag_filters_require_every_tag() {
     let long = "长".repeat(21);
     let rows = [json!("考研"), json!([1]), json!(eleven), json!([long])]
         .map(|tags| (json!({ "type": "学习", "tags": tags }), 101, 400));
-    refused(&server, group::SEARCH, &t, rows.to_vec()).await;
+    refused(&server, group::SEARCH, &t, rows).await;
 }
 
 #[tokio::test]
@@ -189,7 +194,7 @@ async fn sort_methods_and_orders() {
     let (asc, _) = server.search_groups(&t, trip).await;
     assert_eq!(asc, vec![full, open]);
 
-    let rows = vec![
+    let rows = [
         (json!({ "type": "兴趣", "sort_method": "HOT" }), 353, 400),
         (json!({ "type": "兴趣", "sort_order": "UP" }), 352, 400),
         (json!({ "type": "不存在" }), 351, 400),
@@ -237,7 +242,7 @@ async fn paging_returns_every_match_once() {
         body["type"] = json!("游戏");
         (body, 101, 400)
     });
-    refused(&server, group::SEARCH, &t, rows.to_vec()).await;
+    refused(&server, group::SEARCH, &t, rows).await;
 }
 
 #[tokio::test]
@@ -327,9 +332,9 @@ async fn hints_suggest_popular_names_and_tags() {
     let tags = server.group_tag_hints(&t, sport).await;
     assert_eq!(tags, ["夜跑", "新手友好"]);
 
-    let unknown_type = vec![(json!({ "type": "x" }), 351, 400)];
+    let unknown_type = [(json!({ "type": "x" }), 351, 400)];
     refused(&server, group::NAME_HINT, &t, unknown_type).await;
-    refused(&server, group::TAG_HINT, &t, vec![(json!({}), 101, 400)]).await;
+    refused(&server, group::TAG_HINT, &t, [(json!({}), 101, 400)]).await;
     server
         .fails(group::TAG_HINT, None, json!({ "type": "运动" }), 113, 401)
         .await;
@@ -386,7 +391,7 @@ async fn my_groups_cover_every_type_and_list_dismissed_ones_apart() {
     );
     assert_eq!(first["type"], "学习");
 
-    let rows = vec![
+    let rows = [
         (json!({ "type": "不存在" }), 351, 400),
         (json!({ "type": "", "sort_method": "X" }), 353, 400),
         (json!({}), 101, 400),

@@ -50,7 +50,11 @@ async fn profiles_are_edited_and_read_by_others() {
 }
 
 /// Each `(path, body, code, status)`: `who` sends `body` to `path` and is refused so.
-async fn refused(server: &Server, who: Option<&User>, rows: Vec<(&str, Value, u16, u16)>) {
+async fn refused<'a>(
+    server: &Server,
+    who: Option<&User>,
+    rows: impl IntoIterator<Item = (&'a str, Value, u16, u16)>,
+) {
     let token = who.map(|who| who.token.as_str());
     for (path, body, code, status) in rows {
         server.fails(path, token, body, code, status).await;
@@ -63,7 +67,7 @@ async fn profile_errors() {
     let me = user(&server, "profile-errors").await;
     let (info, nick) = (user::EDIT_INFO, user::SET_NICKNAME);
 
-    let rows = vec![
+    let rows = [
         (user::GET_INFO, json!({ "user_id": "nobody" }), 202, 404),
         // A numeric user_id is read as its decimal string.
         (user::GET_INFO, json!({ "user_id": 12345 }), 202, 404),
@@ -79,7 +83,7 @@ async fn profile_errors() {
     refused(&server, Some(&me), rows).await;
     let anyone = json!({ "text": "x", "nickname": "x" });
     let rows = [user::GET_INFO, info, nick].map(|path| (path, anyone.clone(), 113, 401));
-    refused(&server, None, rows.to_vec()).await;
+    refused(&server, None, rows).await;
 
     // Failed writes changed nothing.
     let profile = server.own_profile(&me).await;
@@ -123,7 +127,7 @@ async fn personal_tag_errors() {
     let bob = user(&server, "tagerr-bob").await;
     let (add, edit, remove) = (user::TAG_ADD, user::TAG_EDIT, user::TAG_REMOVE);
 
-    let rows = vec![
+    let rows = [
         (add, json!({ "tag_text": "  " }), 212, 400),
         (add, json!({}), 101, 400),
         (add, json!({ "tag_text": "长".repeat(21) }), 101, 400),
@@ -131,12 +135,12 @@ async fn personal_tag_errors() {
     refused(&server, Some(&alice), rows).await;
     // Twenty at most, each once.
     server.add_personal_tag(&alice, "摄影").await;
-    let again = vec![(add, json!({ "tag_text": "摄影" }), 101, 400)];
+    let again = [(add, json!({ "tag_text": "摄影" }), 101, 400)];
     refused(&server, Some(&alice), again).await;
     for i in 1..20 {
         server.add_personal_tag(&alice, &format!("标签{i}")).await;
     }
-    let too_many = vec![(add, json!({ "tag_text": "第二十一个" }), 213, 413)];
+    let too_many = [(add, json!({ "tag_text": "第二十一个" }), 213, 413)];
     refused(&server, Some(&alice), too_many).await;
 
     let tags = server.own_personal_tags(&alice).await;
@@ -144,12 +148,12 @@ async fn personal_tag_errors() {
     let id = tags[0]["id"].clone();
 
     // Bob cannot touch Alice's tags; unknown ids are 211.
-    let rows = vec![
+    let rows = [
         (edit, json!({ "tag_id": id, "tag_text": "x" }), 211, 404),
         (remove, json!({ "tag_id": id }), 211, 404),
     ];
     refused(&server, Some(&bob), rows).await;
-    let rows = vec![
+    let rows = [
         (remove, json!({ "tag_id": 999999 }), 211, 404),
         (remove, json!({ "tag_id": "abc" }), 101, 400),
         (remove, json!({}), 101, 400),
@@ -160,7 +164,7 @@ async fn personal_tag_errors() {
     ];
     refused(&server, Some(&alice), rows).await;
     let rows = [add, user::TAG_GET, edit, remove].map(|path| (path, json!({}), 113, 401));
-    refused(&server, None, rows.to_vec()).await;
+    refused(&server, None, rows).await;
 
     // Nothing changed.
     assert_eq!(server.own_personal_tags(&alice).await, tags);
@@ -260,24 +264,22 @@ async fn avatars_are_turned_upright_and_lose_their_metadata() {
 #[tokio::test]
 async fn avatar_errors() {
     let server = Server::start().await;
-    let token = server.login("avatar-errors").await;
-    let add = "/user/info/avatar/add";
+    let me = user(&server, "avatar-errors").await;
+    let add = user::AVATAR_ADD;
 
     let (status, value) = server
-        .upload(add, Some(&token), "avatar", b"not an image".to_vec(), &[])
+        .upload(add, me.t(), "avatar", b"not an image".to_vec(), &[])
         .await;
     assert_eq!((status, &value["code"]), (400, &json!(333)), "{value}");
     let mut truncated = png(300, 300, 255);
     truncated.truncate(truncated.len() / 2);
-    let (status, value) = server
-        .upload(add, Some(&token), "avatar", truncated, &[])
-        .await;
+    let (status, value) = server.upload(add, me.t(), "avatar", truncated, &[]).await;
     assert_eq!((status, &value["code"]), (400, &json!(333)), "{value}");
     let big = vec![0u8; 5 * 1024 * 1024 + 1];
-    let (status, value) = server.upload(add, Some(&token), "avatar", big, &[]).await;
+    let (status, value) = server.upload(add, me.t(), "avatar", big, &[]).await;
     assert_eq!((status, &value["code"]), (400, &json!(333)), "{value}");
     let (status, value) = server
-        .upload(add, Some(&token), "picture", png(10, 10, 255), &[])
+        .upload(add, me.t(), "picture", png(10, 10, 255), &[])
         .await;
     assert_eq!((status, &value["code"]), (400, &json!(101)), "{value}");
     let (status, value) = server
@@ -285,24 +287,22 @@ async fn avatar_errors() {
         .await;
     assert_eq!((status, &value["code"]), (401, &json!(113)), "{value}");
     server
-        .fails(add, Some(&token), json!({ "avatar": "x" }), 104, 413)
+        .fails(add, me.t(), json!({ "avatar": "x" }), 104, 413)
         .await;
 
     // Nothing was stored: the default avatar is still served.
-    let res = server
-        .get("/user/info/avatar/get", &[("token", &token)])
-        .await;
+    let res = server.get(user::AVATAR_GET, &[("token", &me.token)]).await;
     assert_eq!(res.headers()["content-type"], "image/png");
 
     let res = server
         .get(
-            "/user/info/avatar/get",
-            &[("token", &token), ("user_id", "ghost")],
+            user::AVATAR_GET,
+            &[("token", &me.token), ("user_id", "ghost")],
         )
         .await;
     assert_eq!(res.status(), 404);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], 202);
-    let res = server.get("/user/info/avatar/get", &[]).await;
+    let res = server.get(user::AVATAR_GET, &[]).await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], 113);
 }
