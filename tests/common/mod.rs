@@ -425,6 +425,19 @@ pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// `jpeg` with an EXIF block (an APP1 segment) holding the TIFF structure `tiff`, right after
+/// its start-of-image marker.
+pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A signed-in user.
 pub struct User {
     pub token: String,
@@ -443,46 +456,26 @@ pub async fn user(server: &Server, openid: &str) -> User {
     User { token, id }
 }
 
+/// `owner` creates a study group of 20 named `name`; returns its id.
 pub async fn create_group(server: &Server, owner: &User, name: &str) -> i64 {
-    let res = server
-        .ok(
-            "/group/external/group/create",
-            &owner.token,
-            json!({ "type": "学习", "name": name, "user_limit": 20 }),
-        )
-        .await;
-    res["group_id"].as_i64().expect("group_id")
+    server.new_group(owner, "学习", name, 20).await
 }
 
 /// Brings `who` into the group: a join request approved by `manager`.
 pub async fn admit(server: &Server, manager: &User, who: &User, group: i64) {
-    let request = server
-        .ok(
-            "/group/external/group/join",
-            &who.token,
-            json!({ "group_id": group }),
-        )
-        .await["request_id"]
-        .as_i64()
-        .expect("request_id");
-    server
-        .ok(
-            "/group/external/joinRequest/process",
-            &manager.token,
-            json!({ "request_id": request, "action": true }),
-        )
-        .await;
+    let request = server.join_group(who, group).await;
+    server.process_join_request(manager, request, true).await;
 }
 
 /// `manager` removes `who` from the group.
 pub async fn remove_member(server: &Server, manager: &User, group: i64, who: &User) {
-    server
-        .ok(
-            "/group/internal/member/remove",
-            &manager.token,
-            json!({ "group_id": group, "user_id": who.id }),
-        )
-        .await;
+    server.remove_group_member(manager, group, who).await;
+}
+
+/// A time as the API writes it: `YYYY/MM/DD HH:MM:SS`.
+pub fn is_time(value: &Value) -> bool {
+    let time = value.as_str().unwrap_or_default().as_bytes();
+    time.len() == 19 && time[4] == b'/' && time[13] == b':'
 }
 
 /// A group whose creator is `users[0]`, with `n - 1` further approved members.

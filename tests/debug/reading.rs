@@ -137,20 +137,8 @@ async fn the_dashboard_counts_what_is_stored() {
     let kept = create_group(&server, &owner, "留下的").await;
     let gone = create_group(&server, &owner, "解散的").await;
     admit(&server, &owner, &member, kept).await;
-    server
-        .ok(
-            "/group/external/group/join",
-            &asker.token,
-            json!({ "group_id": kept }),
-        )
-        .await;
-    server
-        .ok(
-            "/group/internal/setting/dismiss",
-            &owner.token,
-            json!({ "group_id": gone }),
-        )
-        .await;
+    server.join_group(&asker, kept).await;
+    server.dismiss_group(&owner, gone).await;
     let (status, stats) = get(&server, "/debug/api/stats", Some(ADMIN)).await;
     assert_eq!(status, 200, "{stats}");
     assert_eq!(stats["users"], 3, "{stats}");

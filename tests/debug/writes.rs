@@ -32,14 +32,6 @@ async fn refused_update(server: &Server, body: Value, code: u64, status: u16) {
 async fn writes_follow_the_api_rules_and_are_audited() {
     let server = admin_server().await;
     let alice = user(&server, "console-alice").await;
-    let profile = |who: &crate::common::User| {
-        let (server, token) = (&server, who.token.clone());
-        async move {
-            server
-                .ok("/user/info/text/getInfo", &token, json!({}))
-                .await
-        }
-    };
 
     let (status, res) = write(
         &server,
@@ -48,7 +40,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
     )
     .await;
     assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
-    let shown = profile(&alice).await;
+    let shown = server.own_profile(&alice).await;
     assert_eq!(
         (shown["nickname"].as_str(), shown["info"].as_str()),
         (Some("控制台改名"), Some("简介")),
@@ -100,7 +92,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
     ] {
         refused_update(&server, body, code, status).await;
     }
-    let shown = profile(&alice).await;
+    let shown = server.own_profile(&alice).await;
     assert_eq!(
         shown["nickname"], "控制台改名",
         "a refused write with a valid field changed nothing"
@@ -121,10 +113,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
     )
     .await;
     assert_eq!((status, res["code"].as_u64()), (400, Some(212)), "{res}");
-    let tags = server
-        .ok("/user/info/tag/get", &alice.token, json!({}))
-        .await["tags"]
-        .clone();
+    let tags = server.own_personal_tags(&alice).await;
     assert_eq!(tags.as_array().unwrap().len(), 1, "{tags}");
     let tag_id = tags[0]["id"].clone();
     let (status, _) = write(
@@ -134,10 +123,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
     )
     .await;
     assert_eq!(status, 200);
-    let tags = server
-        .ok("/user/info/tag/get", &alice.token, json!({}))
-        .await["tags"]
-        .clone();
+    let tags = server.own_personal_tags(&alice).await;
     assert_eq!(tags[0]["tag_text"], "网球");
     let (status, _) = write(
         &server,
@@ -146,10 +132,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
     )
     .await;
     assert_eq!(status, 200);
-    let tags = server
-        .ok("/user/info/tag/get", &alice.token, json!({}))
-        .await["tags"]
-        .clone();
+    let tags = server.own_personal_tags(&alice).await;
     assert_eq!(tags, json!([]));
     let (status, res) = write(
         &server,
@@ -190,7 +173,7 @@ async fn writes_follow_the_api_rules_and_are_audited() {
             Some(_) => assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}"),
         }
     }
-    assert_eq!(profile(&alice).await["nickname"], "跨站");
+    assert_eq!(server.own_profile(&alice).await["nickname"], "跨站");
 }
 
 #[tokio::test]

@@ -43,8 +43,8 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
 
     // The doomed group comes first, so that it has the id of the first private room too: only
     // the room's kind tells their chat apart.
-    let doomed = create(&server, &owner, "学习", "要删除的读书会", 20).await;
-    let kept = create(&server, &other, "学习", "留下的读书会", 20).await;
+    let doomed = server.new_group(&owner, "学习", "要删除的读书会", 20).await;
+    let kept = server.new_group(&other, "学习", "留下的读书会", 20).await;
     add_tag(&server, &other, kept, "共享标签").await;
     admit(&server, &other, &member, kept).await;
     let kept_file =
@@ -84,21 +84,11 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     // Everything a group can own.
     admit(&server, &owner, &admin, doomed).await;
     admit(&server, &owner, &member, doomed).await;
+    server.switch_group_admin(&owner, doomed, &admin).await;
+    server.join_group(&asker, doomed).await;
+    let refused_request = server.join_group(&turned_away, doomed).await;
     server
-        .ok(
-            group::SWITCH_ADMIN,
-            &owner.token,
-            json!({ "group_id": doomed, "user_id": admin.id }),
-        )
-        .await;
-    join(&server, &asker, doomed).await;
-    let refused_request = join(&server, &turned_away, doomed).await;
-    server
-        .ok(
-            "/group/external/joinRequest/process",
-            &owner.token,
-            json!({ "request_id": refused_request, "action": false }),
-        )
+        .process_join_request(&owner, refused_request, false)
         .await;
     add_tag(&server, &owner, doomed, "独有标签").await;
     add_tag(&server, &owner, doomed, "共享标签").await;
@@ -136,7 +126,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     let mut s_admin = connect(&server, &admin, &group_path(doomed)).await;
     let mut s_member = connect(&server, &member, &group_path(doomed)).await;
 
-    let owned: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
+    let owned = stored_since(&server, &before);
     for prefix in [
         format!("picture/group/{doomed}/"),
         format!("avatar/group/{doomed}/"),
@@ -176,14 +166,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     let kept_rows = rows_of_group(&server, kept).await;
 
     // A refused deletion changes nothing and is not logged.
-    refused(
-        &server,
-        "delete",
-        json!({ "table": "groups", "key": { "id": 999 } }),
-        301,
-        404,
-    )
-    .await;
+    refused(&server, "delete", row("groups", 999), 301, 404).await;
     refused(
         &server,
         "delete",
@@ -194,12 +177,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     .await;
     assert_eq!(rows_of_group(&server, doomed).await, counted);
 
-    let target = write_ok(
-        &server,
-        "delete",
-        json!({ "table": "groups", "key": { "id": doomed } }),
-    )
-    .await;
+    let target = write_ok(&server, "delete", row("groups", doomed)).await;
     assert_eq!(target, format!("groups:{doomed}"));
     assert_eq!(
         audit(&server).await,
@@ -225,15 +203,6 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     // No row of it is left anywhere.
     let left = rows_of_group(&server, doomed).await;
     assert!(left.iter().all(|(_, n)| *n == 0), "left behind: {left:?}");
-    assert_eq!(
-        count(
-            &server,
-            "SELECT count(*) FROM file_upload_parts WHERE upload_id = ?",
-            [upload]
-        ),
-        0,
-        "the upload's parts"
-    );
     assert_eq!(
         count(
             &server,
@@ -277,10 +246,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
         stored_keys(&server).is_superset(&before),
         "another group's blobs went"
     );
-    assert!(
-        eventually(|| count(&server, "SELECT count(*) FROM blob_pending", []) == 0).await,
-        "blobs still pending"
-    );
+    assert!(no_blob_pending(&server).await, "blobs still pending");
 
     // The API knows it no more.
     server
@@ -298,15 +264,7 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     assert_eq!(res.status(), 404);
     let (status, body) = download_chat_file(&server, &member, "group", doomed, chat_file).await;
     assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
-    server
-        .fails(
-            files::STATUS,
-            member.t(),
-            json!({ "upload_id": upload }),
-            341,
-            404,
-        )
-        .await;
+    assert_upload_gone(&server, &member, upload).await;
     read_fails(&server, "/debug/api/group", &[("group_id", &g)], 301, 404).await;
     for (who, groups) in [(&owner, vec![]), (&admin, vec![]), (&member, vec![kept])] {
         let ids: Vec<i64> = user_view(&server, who).await["groups"]
@@ -352,30 +310,25 @@ async fn deleting_a_dismissed_group_recounts_the_ratings_given_in_it() {
     let rater2 = user(&server, "recount-rater2").await;
     let friend = user(&server, "recount-friend").await;
 
-    let doomed = create(&server, &target, "运动", "解散后删除", 10).await;
+    let doomed = server.new_group(&target, "运动", "解散后删除", 10).await;
     admit(&server, &target, &rater1, doomed).await;
     admit(&server, &target, &rater2, doomed).await;
-    let kept = create(&server, &target, "运动", "解散后留下", 10).await;
+    let kept = server.new_group(&target, "运动", "解散后留下", 10).await;
     admit(&server, &target, &friend, kept).await;
-    dismiss(&server, &target, doomed).await;
-    dismiss(&server, &target, kept).await;
+    server.dismiss_group(&target, doomed).await;
+    server.dismiss_group(&target, kept).await;
     rate(&server, &rater1, doomed, &[(&target, 2.0)]).await;
     rate(&server, &rater2, doomed, &[(&target, 3.0)]).await;
     rate(&server, &target, doomed, &[(&rater1, 7.0)]).await;
     rate(&server, &friend, kept, &[(&target, 10.0)]).await;
     rate(&server, &target, kept, &[(&friend, 9.0)]).await;
-    assert_eq!(rating_of(&server, &friend, &target).await, (5.0, 3));
-    assert_eq!(rating_of(&server, &friend, &rater1).await, (7.0, 1));
+    assert_eq!(server.rating_of(&friend, &target).await, (5.0, 3));
+    assert_eq!(server.rating_of(&friend, &rater1).await, (7.0, 1));
 
-    write_ok(
-        &server,
-        "delete",
-        json!({ "table": "groups", "key": { "id": doomed } }),
-    )
-    .await;
-    assert_eq!(rating_of(&server, &friend, &target).await, (10.0, 1));
-    assert_eq!(rating_of(&server, &friend, &rater1).await, (0.0, 0));
-    assert_eq!(rating_of(&server, &target, &friend).await, (9.0, 1));
+    write_ok(&server, "delete", row("groups", doomed)).await;
+    assert_eq!(server.rating_of(&friend, &target).await, (10.0, 1));
+    assert_eq!(server.rating_of(&friend, &rater1).await, (0.0, 0));
+    assert_eq!(server.rating_of(&target, &friend).await, (9.0, 1));
     assert!(
         rows_where(&server, "ratings", "group_id", &doomed.to_string())
             .await

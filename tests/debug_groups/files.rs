@@ -23,18 +23,13 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
     )
     .await;
     let b = upload_group_file_in(&server, &owner, group, Some(sub), "b.bin", vec![2; 2000]).await;
-    let folder_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
+    let folder_keys = stored_since(&server, &before);
     assert_eq!(folder_keys.len(), 2, "{folder_keys:?}");
     let c = upload_group_file_in(&server, &member, group, None, "c.bin", vec![3; 500]).await;
     let view = group_view(&server, group).await;
     assert_eq!(view["files"]["used_bytes"], 3500, "{view}");
 
-    let target = write_ok(
-        &server,
-        "delete",
-        json!({ "table": "group_files", "key": { "id": folder } }),
-    )
-    .await;
+    let target = write_ok(&server, "delete", row("group_files", folder)).await;
     assert_eq!(target, format!("group_files:{folder}"));
     let view = group_view(&server, group).await;
     assert_eq!(view["files"]["used_bytes"], 500, "{view}");
@@ -54,14 +49,7 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
         "the folder's blobs stay"
     );
     for id in [folder, sub] {
-        refused(
-            &server,
-            "delete",
-            json!({ "table": "group_files", "key": { "id": id } }),
-            341,
-            404,
-        )
-        .await;
+        refused(&server, "delete", row("group_files", id), 341, 404).await;
     }
     for (action, body) in [
         (
@@ -81,64 +69,28 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
         download_file(&server, &member, group, c).await,
         (200, vec![3; 500])
     );
-    write_ok(
-        &server,
-        "delete",
-        json!({ "table": "group_files", "key": { "id": c } }),
-    )
-    .await;
+    write_ok(&server, "delete", row("group_files", c)).await;
     assert_eq!(group_view(&server, group).await["files"]["used_bytes"], 0);
 
     // An upload in progress, with the part it has.
     let before = stored_keys(&server);
     let upload = begin_upload(&server, &member, group, "大文件.bin", 1000).await;
-    let upload_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
+    let upload_keys = stored_since(&server, &before);
     assert!(!upload_keys.is_empty());
-    let target = write_ok(
-        &server,
-        "delete",
-        json!({ "table": "file_uploads", "key": { "id": upload } }),
-    )
-    .await;
+    let target = write_ok(&server, "delete", row("file_uploads", upload)).await;
     assert_eq!(target, format!("file_uploads:{upload}"));
-    server
-        .fails(
-            files::STATUS,
-            member.t(),
-            json!({ "upload_id": upload }),
-            341,
-            404,
-        )
-        .await;
+    assert_upload_gone(&server, &member, upload).await;
     assert!(
         rows_where(&server, "file_uploads", "id", &upload.to_string())
             .await
             .is_empty()
     );
-    assert_eq!(
-        count(
-            &server,
-            "SELECT count(*) FROM file_upload_parts WHERE upload_id = ?",
-            [upload]
-        ),
-        0
-    );
     assert!(
         eventually(|| stored_keys(&server).is_disjoint(&upload_keys)).await,
         "the upload's part stays"
     );
-    assert!(
-        eventually(|| count(&server, "SELECT count(*) FROM blob_pending", []) == 0).await,
-        "blobs still pending"
-    );
-    refused(
-        &server,
-        "delete",
-        json!({ "table": "file_uploads", "key": { "id": upload } }),
-        341,
-        404,
-    )
-    .await;
+    assert!(no_blob_pending(&server).await, "blobs still pending");
+    refused(&server, "delete", row("file_uploads", upload), 341, 404).await;
     refused(
         &server,
         "create",
@@ -162,12 +114,7 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
     let second = say(&mut s_owner, "第二条（要删）").await;
     let third = say(&mut s_owner, "第三条").await;
 
-    let target = write_ok(
-        &server,
-        "delete",
-        json!({ "table": "chat_messages", "key": { "id": second } }),
-    )
-    .await;
+    let target = write_ok(&server, "delete", row("chat_messages", second)).await;
     assert_eq!(target, format!("chat_messages:{second}"));
     let chat = group_view(&server, group).await["chat"].clone();
     let ids: Vec<i64> = chat
@@ -187,14 +134,8 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
     assert_eq!(ws::contents(&history), ["第一条", "第三条"]);
     ws::quiet(&mut s_member, QUIET, "history after the deletion").await;
     for (action, body) in [
-        (
-            "delete",
-            json!({ "table": "chat_messages", "key": { "id": second } }),
-        ),
-        (
-            "delete",
-            json!({ "table": "chat_messages", "key": { "id": 999 } }),
-        ),
+        ("delete", row("chat_messages", second)),
+        ("delete", row("chat_messages", 999)),
         (
             "create",
             json!({ "table": "chat_messages", "values": { "room_id": group, "content": "x" } }),
@@ -213,12 +154,7 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
     let fourth = say(&mut s_member, "第四条").await;
     assert!(fourth > third);
     assert_eq!(ws::id(&ws::next_live(&mut s_owner, WAIT).await), fourth);
-    write_ok(
-        &server,
-        "delete",
-        json!({ "table": "chat_messages", "key": { "id": fourth } }),
-    )
-    .await;
+    write_ok(&server, "delete", row("chat_messages", fourth)).await;
     let fifth = say(&mut s_member, "第五条").await;
     let heard = ws::next_live(&mut s_owner, WAIT).await;
     assert_eq!((ws::id(&heard), ws::content(&heard)), (fifth, "第五条"));
@@ -227,18 +163,13 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
     let before = stored_keys(&server);
     let bytes = vec![5; 3000];
     let file = upload_chat_file(&server, &member, "group", group, "录音.bin", bytes).await;
-    let file_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
+    let file_keys = stored_since(&server, &before);
     assert!(!file_keys.is_empty());
     assert_eq!(
         download_chat_file(&server, &owner, "group", group, file).await,
         (200, vec![5; 3000])
     );
-    let target = write_ok(
-        &server,
-        "delete",
-        json!({ "table": "chat_files", "key": { "id": file } }),
-    )
-    .await;
+    let target = write_ok(&server, "delete", row("chat_files", file)).await;
     assert_eq!(target, format!("chat_files:{file}"));
     let (status, body) = download_chat_file(&server, &owner, "group", group, file).await;
     assert_eq!(error_of(status, &body), (404, Some(406)));
@@ -249,14 +180,7 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
         eventually(|| stored_keys(&server).is_disjoint(&file_keys)).await,
         "the file's blob stays"
     );
-    refused(
-        &server,
-        "delete",
-        json!({ "table": "chat_files", "key": { "id": file } }),
-        406,
-        404,
-    )
-    .await;
+    refused(&server, "delete", row("chat_files", file), 406, 404).await;
     refused(
         &server,
         "create",

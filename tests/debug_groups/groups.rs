@@ -168,7 +168,7 @@ async fn groups_are_created_renamed_and_dismissed_with_the_api_rules() {
     assert_eq!(view["group"]["dismissed"], Value::Null, "{view}");
 
     // Dismissing closes the pending requests and takes the group out of search.
-    let request = join(&server, &asker, group).await;
+    let request = server.join_group(&asker, group).await;
     write_ok(
         &server,
         "update",
@@ -211,11 +211,8 @@ async fn groups_are_created_renamed_and_dismissed_with_the_api_rules() {
 
 /// `(user_id, nickname, is_admin)` of each member as the API lists them, sorted by user id.
 async fn member_list(server: &Server, who: &User, group: i64) -> Vec<(String, String, bool)> {
-    let mut list: Vec<(String, String, bool)> = server
-        .ok(group::MEMBERS, &who.token, json!({ "group_id": group }))
-        .await["users"]
-        .as_array()
-        .unwrap()
+    let members = server.group_members(who, group).await;
+    let mut list: Vec<(String, String, bool)> = members
         .iter()
         .map(|m| {
             (
@@ -242,11 +239,11 @@ async fn members_are_added_promoted_renamed_and_removed_and_lose_the_chat() {
     let alice = user(&server, "mem-alice").await;
     let bob = user(&server, "mem-bob").await;
     let carol = user(&server, "mem-carol").await;
-    let group = create(&server, &owner, "游戏", "三人车队", 3).await;
+    let group = server.new_group(&owner, "游戏", "三人车队", 3).await;
     let member = |who: &User| json!({ "group_id": group, "user_id": who.id });
 
     // Bob had asked: adding him approves his request.
-    let request = join(&server, &bob, group).await;
+    let request = server.join_group(&bob, group).await;
     let target = write_ok(
         &server,
         "create",
@@ -403,9 +400,9 @@ async fn join_requests_are_approved_or_rejected_while_pending_and_while_there_is
     let first = user(&server, "jr-first").await;
     let second = user(&server, "jr-second").await;
     let late = user(&server, "jr-late").await;
-    let group = create(&server, &owner, "出行", "双人骑行", 2).await;
-    let r1 = join(&server, &first, group).await;
-    let r2 = join(&server, &second, group).await;
+    let group = server.new_group(&owner, "出行", "双人骑行", 2).await;
+    let r1 = server.join_group(&first, group).await;
+    let r2 = server.join_group(&second, group).await;
     let status = |id: i64, status: &str| {
         let values = json!({ "status": status });
         json!({ "table": "join_requests", "key": { "id": id }, "values": values })
@@ -452,12 +449,7 @@ async fn join_requests_are_approved_or_rejected_while_pending_and_while_there_is
             101,
             400,
         ),
-        (
-            "delete",
-            json!({ "table": "join_requests", "key": { "id": r2 } }),
-            101,
-            400,
-        ),
+        ("delete", row("join_requests", r2), 101, 400),
         ("update", status(r1, "rejected"), 313, 404),
         ("update", status(999, "approved"), 313, 404),
     ] {
@@ -475,8 +467,8 @@ async fn join_requests_are_approved_or_rejected_while_pending_and_while_there_is
         .all(|m| m.0 != second.id));
 
     // A dismissed group's requests were closed with it.
-    let other = create(&server, &owner, "出行", "已解散", 10).await;
-    let r3 = join(&server, &late, other).await;
-    dismiss(&server, &owner, other).await;
+    let other = server.new_group(&owner, "出行", "已解散", 10).await;
+    let r3 = server.join_group(&late, other).await;
+    server.dismiss_group(&owner, other).await;
     refused(&server, "update", status(r3, "approved"), 313, 404).await;
 }

@@ -6,8 +6,8 @@ use crate::support::*;
 async fn group_tags_follow_the_profile_rules() {
     let server = admin_server().await;
     let owner = user(&server, "gt-owner").await;
-    let group = create(&server, &owner, "学习", "标签小组", 10).await;
-    let other = create(&server, &owner, "学习", "另一个组", 10).await;
+    let group = server.new_group(&owner, "学习", "标签小组", 10).await;
+    let other = server.new_group(&owner, "学习", "另一个组", 10).await;
     let new = |group: i64, text: &str| {
         let values = json!({ "group_id": group, "tag_text": text });
         json!({ "table": "group_tags", "values": values })
@@ -63,12 +63,7 @@ async fn group_tags_follow_the_profile_rules() {
             361,
             404,
         ),
-        (
-            "delete",
-            json!({ "table": "group_tags", "key": { "id": 999 } }),
-            361,
-            404,
-        ),
+        ("delete", row("group_tags", 999), 361, 404),
     ] {
         refused(&server, action, body, code, status).await;
     }
@@ -106,10 +101,10 @@ async fn group_tags_follow_the_profile_rules() {
 async fn intro_pictures_and_announcements_go_with_their_pictures() {
     let server = admin_server().await;
     let owner = user(&server, "pa-owner").await;
-    let group = create(&server, &owner, "兴趣", "摄影社", 10).await;
+    let group = server.new_group(&owner, "兴趣", "摄影社", 10).await;
     let before = stored_keys(&server);
     let p1 = add_intro_picture(&server, &owner, group, png(64, 48, 255)).await;
-    let p1_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
+    let p1_keys = stored_since(&server, &before);
     assert!(
         !p1_keys.is_empty()
             && p1_keys
@@ -119,12 +114,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
     );
     let p2 = add_intro_picture(&server, &owner, group, png(48, 64, 255)).await;
 
-    let target = write_ok(
-        &server,
-        "delete",
-        json!({ "table": "group_pictures", "key": { "id": p1 } }),
-    )
-    .await;
+    let target = write_ok(&server, "delete", row("group_pictures", p1)).await;
     assert_eq!(target, format!("group_pictures:{p1}"));
     let listed = server
         .ok(group::PICTURES, &owner.token, json!({ "group_id": group }))
@@ -144,12 +134,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
         "the picture's blob stays"
     );
     for (action, body, code, status) in [
-        (
-            "delete",
-            json!({ "table": "group_pictures", "key": { "id": p1 } }),
-            332,
-            404,
-        ),
+        ("delete", row("group_pictures", p1), 332, 404),
         (
             "create",
             json!({ "table": "group_pictures", "values": { "group_id": group } }),
@@ -169,7 +154,7 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
     // Announcements: edited with the rules of a new one, deleted with their picture.
     let before = stored_keys(&server);
     let notice = announce(&server, &owner, group, "活动通知", "周六外拍").await;
-    let notice_keys: BTreeSet<String> = stored_keys(&server).difference(&before).cloned().collect();
+    let notice_keys = stored_since(&server, &before);
     assert!(
         !notice_keys.is_empty()
             && notice_keys
@@ -335,16 +320,11 @@ async fn intro_pictures_and_announcements_go_with_their_pictures() {
 async fn deleting_one_of_two_identical_intro_pictures_keeps_the_other() {
     let server = admin_server().await;
     let owner = user(&server, "twin-owner").await;
-    let group = create(&server, &owner, "兴趣", "双胞胎照片", 10).await;
+    let group = server.new_group(&owner, "兴趣", "双胞胎照片", 10).await;
     let first = add_intro_picture(&server, &owner, group, png(40, 40, 255)).await;
     let second = add_intro_picture(&server, &owner, group, png(40, 40, 255)).await;
     assert_ne!(first, second);
-    write_ok(
-        &server,
-        "delete",
-        json!({ "table": "group_pictures", "key": { "id": first } }),
-    )
-    .await;
+    write_ok(&server, "delete", row("group_pictures", first)).await;
     let res = public_picture(&server, &owner, group, second).await;
     let status = res.status().as_u16();
     let body = res.bytes().await.unwrap();
@@ -372,13 +352,13 @@ async fn ratings_are_deleted_one_by_one_and_their_target_recounted() {
     let target = user(&server, "rd-target").await;
     let rater1 = user(&server, "rd-rater1").await;
     let rater2 = user(&server, "rd-rater2").await;
-    let group = create(&server, &target, "竞赛", "数模三人组", 5).await;
+    let group = server.new_group(&target, "竞赛", "数模三人组", 5).await;
     admit(&server, &target, &rater1, group).await;
     admit(&server, &target, &rater2, group).await;
-    dismiss(&server, &target, group).await;
+    server.dismiss_group(&target, group).await;
     rate(&server, &rater1, group, &[(&target, 2.0), (&rater2, 8.0)]).await;
     rate(&server, &rater2, group, &[(&target, 6.0)]).await;
-    assert_eq!(rating_of(&server, &rater1, &target).await, (4.0, 2));
+    assert_eq!(server.rating_of(&rater1, &target).await, (4.0, 2));
 
     let key = |rater: &User, to: &User| {
         json!({
@@ -391,9 +371,9 @@ async fn ratings_are_deleted_one_by_one_and_their_target_recounted() {
         written,
         format!("ratings:{group}/{}/{}", rater1.id, target.id)
     );
-    assert_eq!(rating_of(&server, &rater1, &target).await, (6.0, 1));
+    assert_eq!(server.rating_of(&rater1, &target).await, (6.0, 1));
     assert_eq!(
-        rating_of(&server, &target, &rater2).await,
+        server.rating_of(&target, &rater2).await,
         (8.0, 1),
         "other ratings stay"
     );
@@ -451,7 +431,7 @@ async fn ratings_are_deleted_one_by_one_and_their_target_recounted() {
     ] {
         refused(&server, action, body, code, status).await;
     }
-    assert_eq!(rating_of(&server, &rater1, &target).await, (6.0, 1));
+    assert_eq!(server.rating_of(&rater1, &target).await, (6.0, 1));
 
     // The rater has still used their one rating of the group.
     server

@@ -1,9 +1,10 @@
 //! What the tests of this file share: imports, fixtures and helpers.
 
-pub use crate::common::paths::{chat, files, group, user};
+pub use crate::common::paths::{chat, files, group};
 pub use crate::common::ws::{self, group_path, Socket};
 pub use crate::common::{
-    admit, create_group, png, share_group_file, upload_group_file_in, user, Options, Server, User,
+    admit, create_group, is_time, png, share_group_file, upload_group_file_in, user, Options,
+    Server, User,
 };
 pub use futures_util::StreamExt;
 pub use reqwest::multipart::{Form, Part};
@@ -137,6 +138,30 @@ pub async fn audit(server: &Server) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The key of the row `id` of `table`, as the console's `delete` takes it.
+pub fn row(table: &str, id: impl Into<Value>) -> Value {
+    json!({ "table": table, "key": { "id": id.into() } })
+}
+
+/// The keys stored since `before` was taken.
+pub fn stored_since(server: &Server, before: &BTreeSet<String>) -> BTreeSet<String> {
+    stored_keys(server).difference(before).cloned().collect()
+}
+
+/// Every blob the store was told to delete is gone.
+pub async fn no_blob_pending(server: &Server) -> bool {
+    eventually(|| count(server, "SELECT count(*) FROM blob_pending", []) == 0).await
+}
+
+/// The resumable upload `upload` is gone: `who` gets no status of it and none of its parts
+/// is left.
+pub async fn assert_upload_gone(server: &Server, who: &User, upload: i64) {
+    let status = json!({ "upload_id": upload });
+    server.fails(files::STATUS, who.t(), status, 341, 404).await;
+    let parts = "SELECT count(*) FROM file_upload_parts WHERE upload_id = ?";
+    assert_eq!(count(server, parts, [upload]), 0, "the upload's parts");
+}
+
 pub fn entry(action: &str, target: &str) -> (String, String, String) {
     ("bearer".into(), action.into(), target.into())
 }
@@ -225,12 +250,6 @@ pub fn id_in(target: &str) -> i64 {
         .unwrap_or_else(|| panic!("no id in {target}"))
 }
 
-pub fn is_time(value: &Value) -> bool {
-    value
-        .as_str()
-        .is_some_and(|t| t.len() == 19 && t.as_bytes()[4] == b'/' && t.as_bytes()[13] == b':')
-}
-
 // ---------------------------------------------------------------------------------------------
 // The stores
 // ---------------------------------------------------------------------------------------------
@@ -262,63 +281,12 @@ pub async fn eventually(mut done: impl FnMut() -> bool) -> bool {
 // The public API
 // ---------------------------------------------------------------------------------------------
 
-pub async fn create(server: &Server, owner: &User, kind: &str, name: &str, limit: i64) -> i64 {
-    server
-        .ok(
-            "/group/external/group/create",
-            &owner.token,
-            json!({ "type": kind, "name": name, "user_limit": limit }),
-        )
-        .await["group_id"]
-        .as_i64()
-        .expect("group_id")
-}
-
-pub async fn join(server: &Server, who: &User, group: i64) -> i64 {
-    server
-        .ok(
-            "/group/external/group/join",
-            &who.token,
-            json!({ "group_id": group }),
-        )
-        .await["request_id"]
-        .as_i64()
-        .expect("request_id")
-}
-
-pub async fn dismiss(server: &Server, creator: &User, group: i64) {
-    server
-        .ok(group::DISMISS, &creator.token, json!({ "group_id": group }))
-        .await;
-}
-
+/// `who` rates members of the dismissed `group`: each target with its stars.
 pub async fn rate(server: &Server, who: &User, group: i64, rates: &[(&User, f64)]) {
-    let rates: Vec<Value> = rates
-        .iter()
-        .map(|(target, stars)| json!({ "user_id": target.id, "star_rating": stars }))
-        .collect();
-    server
-        .ok(
-            group::RATE,
-            &who.token,
-            json!({ "group_id": group, "rates": rates }),
-        )
-        .await;
-}
-
-/// `(star_rating, rating_count)` of a user as others see them.
-pub async fn rating_of(server: &Server, viewer: &User, target: &User) -> (f64, i64) {
-    let info = server
-        .ok(
-            user::GET_INFO,
-            &viewer.token,
-            json!({ "user_id": target.id }),
-        )
-        .await;
-    (
-        info["star_rating"].as_f64().expect("star_rating"),
-        info["rating_count"].as_i64().expect("rating_count"),
-    )
+    let rates = rates.iter();
+    let rates = rates.map(|(target, stars)| json!({ "user_id": target.id, "star_rating": stars }));
+    let rates = Value::Array(rates.collect());
+    server.rate_group_members(who, group, rates).await;
 }
 
 pub async fn add_tag(server: &Server, who: &User, group: i64, tag: &str) {
@@ -343,33 +311,13 @@ pub async fn tag_texts(server: &Server, who: &User, group: i64) -> Vec<String> {
 }
 
 pub async fn tag_hints(server: &Server, who: &User, kind: &str, key: &str) -> Vec<String> {
-    server
-        .ok(
-            group::TAG_HINT,
-            &who.token,
-            json!({ "type": kind, "key": key }),
-        )
-        .await["hints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_owned())
-        .collect()
+    let body = json!({ "type": kind, "key": key });
+    server.group_tag_hints(who, body).await
 }
 
 pub async fn search(server: &Server, who: &User, kind: &str, key: &str) -> Vec<i64> {
-    server
-        .ok(
-            group::SEARCH,
-            &who.token,
-            json!({ "type": kind, "key": key }),
-        )
-        .await["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["id"].as_i64().unwrap())
-        .collect()
+    let body = json!({ "type": kind, "key": key });
+    server.search_groups(who, body).await.0
 }
 
 /// A picture upload as `wx.uploadFile` sends it; returns the answer, which must be a success.

@@ -9,23 +9,11 @@ async fn the_group_view_gathers_a_group() {
     let admin = user(&server, "gv-admin").await;
     let member = user(&server, "gv-member").await;
     let asker = user(&server, "gv-asker").await;
-    let group = create(&server, &owner, "学习", "考研互助", 30).await;
+    let group = server.new_group(&owner, "学习", "考研互助", 30).await;
     admit(&server, &owner, &admin, group).await;
     admit(&server, &owner, &member, group).await;
-    server
-        .ok(
-            group::SWITCH_ADMIN,
-            &owner.token,
-            json!({ "group_id": group, "user_id": admin.id }),
-        )
-        .await;
-    server
-        .ok(
-            "/group/internal/member/setNickname",
-            &member.token,
-            json!({ "group_id": group, "nickname": "小明" }),
-        )
-        .await;
+    server.switch_group_admin(&owner, group, &admin).await;
+    server.set_group_nickname(&member, group, "小明").await;
     server
         .ok(
             "/group/internal/info/text/edit",
@@ -33,7 +21,7 @@ async fn the_group_view_gathers_a_group() {
             json!({ "group_id": group, "text": "每天打卡" }),
         )
         .await;
-    let request = join(&server, &asker, group).await;
+    let request = server.join_group(&asker, group).await;
     add_tag(&server, &owner, group, "考研").await;
     add_tag(&server, &owner, group, "数学").await;
     let picture = add_intro_picture(&server, &owner, group, png(60, 40, 255)).await;
@@ -219,40 +207,16 @@ async fn the_user_view_gathers_a_user() {
     let server = admin_server().await;
     let alice = user(&server, "uv-alice").await;
     let bob = user(&server, "uv-bob").await;
-    server
-        .ok(
-            "/user/info/text/setNickname",
-            &alice.token,
-            json!({ "nickname": "爱丽丝" }),
-        )
-        .await;
-    server
-        .ok(
-            "/user/info/text/editInfo",
-            &alice.token,
-            json!({ "text": "喜欢爬山" }),
-        )
-        .await;
-    server
-        .ok(
-            "/user/info/tag/add",
-            &alice.token,
-            json!({ "tag_text": "爬山" }),
-        )
-        .await;
-    let own = create(&server, &alice, "出行", "爬山队", 10).await;
-    let theirs = create(&server, &bob, "运动", "羽毛球", 10).await;
+    server.set_account_nickname(&alice, "爱丽丝").await;
+    server.edit_profile_text(&alice, "喜欢爬山").await;
+    server.add_personal_tag(&alice, "爬山").await;
+    let own = server.new_group(&alice, "出行", "爬山队", 10).await;
+    let theirs = server.new_group(&bob, "运动", "羽毛球", 10).await;
     admit(&server, &bob, &alice, theirs).await;
-    server
-        .ok(
-            group::SWITCH_ADMIN,
-            &bob.token,
-            json!({ "group_id": theirs, "user_id": alice.id }),
-        )
-        .await;
-    let rated = create(&server, &bob, "竞赛", "比赛队", 10).await;
+    server.switch_group_admin(&bob, theirs, &alice).await;
+    let rated = server.new_group(&bob, "竞赛", "比赛队", 10).await;
     admit(&server, &bob, &alice, rated).await;
-    dismiss(&server, &bob, rated).await;
+    server.dismiss_group(&bob, rated).await;
     rate(&server, &bob, rated, &[(&alice, 7.0)]).await;
     rate(&server, &alice, rated, &[(&bob, 9.0)]).await;
 
@@ -382,8 +346,8 @@ async fn pictures_are_served_by_kind_with_validators() {
     let server = admin_server().await;
     let owner = user(&server, "pic-owner").await;
     let plain = user(&server, "pic-plain").await;
-    let group = create(&server, &owner, "兴趣", "画画", 10).await;
-    let bare = create(&server, &plain, "兴趣", "没有头像", 10).await;
+    let group = server.new_group(&owner, "兴趣", "画画", 10).await;
+    let bare = server.new_group(&plain, "兴趣", "没有头像", 10).await;
     upload_picture(
         &server,
         &owner,
@@ -468,7 +432,7 @@ async fn pictures_are_served_by_kind_with_validators() {
 async fn views_and_writes_need_the_admin_credential() {
     let server = admin_server().await;
     let owner = user(&server, "cred-owner").await;
-    let group = create(&server, &owner, "其他", "谁能看", 10).await;
+    let group = server.new_group(&owner, "其他", "谁能看", 10).await;
     let picture = add_intro_picture(&server, &owner, group, png(20, 20, 255)).await;
     let (g, p) = (group.to_string(), picture.to_string());
     let gets: [(&str, Vec<(&str, &str)>); 3] = [
@@ -479,7 +443,7 @@ async fn views_and_writes_need_the_admin_credential() {
             vec![("kind", "group_picture"), ("id", &p)],
         ),
     ];
-    let delete = json!({ "table": "groups", "key": { "id": group } });
+    let delete = row("groups", group);
     for (bearer, code) in [
         (None, 113),
         (Some("wrong"), 112),
@@ -526,7 +490,7 @@ async fn a_dismissed_group_is_read_only_but_its_content_can_still_be_removed() {
     let alice = user(&server, "ro-alice").await;
     let bob = user(&server, "ro-bob").await;
     let carol = user(&server, "ro-carol").await;
-    let group = create(&server, &alice, "学习", "只读的群", 10).await;
+    let group = server.new_group(&alice, "学习", "只读的群", 10).await;
     admit(&server, &alice, &bob, group).await;
     add_tag(&server, &alice, group, "读书").await;
     let notice = announce(&server, &alice, group, "公告", "内容").await;
@@ -534,7 +498,7 @@ async fn a_dismissed_group_is_read_only_but_its_content_can_still_be_removed() {
     let tag = group_view(&server, group).await["tags"][0]["id"]
         .as_i64()
         .expect("tag id");
-    dismiss(&server, &alice, group).await;
+    server.dismiss_group(&alice, group).await;
 
     for (action, body) in [
         (
@@ -581,12 +545,7 @@ async fn a_dismissed_group_is_read_only_but_its_content_can_still_be_removed() {
         ("announcements", notice),
         ("group_pictures", picture),
     ] {
-        write_ok(
-            &server,
-            "delete",
-            json!({ "table": table, "key": { "id": id } }),
-        )
-        .await;
+        write_ok(&server, "delete", row(table, id)).await;
     }
     let view = group_view(&server, group).await;
     assert_eq!(view["tags"], json!([]), "{view}");

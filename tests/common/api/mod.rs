@@ -13,3 +13,5 @@
 //! [`Server::ok`]: super::Server::ok
 
 mod group_profile;
+mod groups;
+mod users;
