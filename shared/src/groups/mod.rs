@@ -9,13 +9,19 @@ pub mod members;
 pub mod profile;
 pub mod types;
 
+use schemars::JsonSchema;
+use serde::Serialize;
+
 use crate::db::groups::{self, Group};
 use crate::db::members as member_rows;
 use crate::error::{Code, Error, Result};
 use crate::ids::GroupId;
 use crate::storage::Sql;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+// A member's role, lowest first; answers name it in lowercase (`creator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 pub enum Role {
     Member,
     Admin,
@@ -34,14 +40,6 @@ impl Role {
 
     pub fn is_manager(self) -> bool {
         self >= Role::Admin
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Admin => "admin",
-            Role::Creator => "creator",
-        }
     }
 }
 

@@ -558,32 +558,12 @@ impl GroupRow {
     }
 }
 
-// A member's role in a group.
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(inline)]
-pub enum MemberRole {
-    Creator,
-    Admin,
-    Member,
-}
-
-impl MemberRole {
-    fn of(role: Role) -> MemberRole {
-        match role {
-            Role::Creator => MemberRole::Creator,
-            Role::Admin => MemberRole::Admin,
-            Role::Member => MemberRole::Member,
-        }
-    }
-}
-
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct MemberRow {
     pub user_id: String,
     pub nickname: String,
-    pub role: MemberRole,
+    pub role: Role,
     pub joined: Time,
 }
 
@@ -656,7 +636,7 @@ async fn group(app: &App, _admin: Admin, call: Call) -> Result<Response> {
             .map(|(m, role)| MemberRow {
                 user_id: m.user_id,
                 nickname: m.nickname,
-                role: MemberRole::of(role),
+                role,
                 joined: time(m.joined_at),
             })
             .collect(),
@@ -760,7 +740,7 @@ pub struct UserRow {
 pub struct MemberGroup {
     #[serde(flatten)]
     pub group: GroupRow,
-    pub role: Option<MemberRole>,
+    pub role: Option<Role>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -818,7 +798,7 @@ async fn user(app: &App, _admin: Admin, call: Call) -> Result<Response> {
             .into_iter()
             .map(|(g, role)| MemberGroup {
                 group: GroupRow::of(app, g),
-                role: role.map(MemberRole::of),
+                role,
             })
             .collect(),
         ratings: Ratings {

@@ -81,27 +81,7 @@ pub struct GroupPage {
     pub info: String,
     pub time: Time,
     pub dismissed: bool,
-    pub my_role: Option<MyRole>,
-}
-
-// The caller's role in a group.
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(inline)]
-pub enum MyRole {
-    Creator,
-    Admin,
-    Member,
-}
-
-impl From<Role> for MyRole {
-    fn from(role: Role) -> MyRole {
-        match role {
-            Role::Creator => MyRole::Creator,
-            Role::Admin => MyRole::Admin,
-            Role::Member => MyRole::Member,
-        }
-    }
+    pub my_role: Option<Role>,
 }
 
 async fn get_info(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<GroupPage> {
@@ -115,7 +95,7 @@ async fn get_info(app: &App, me: String, InGroup { group_id }: InGroup) -> Resul
         user_cnt: g.user_cnt,
         user_limit: g.user_limit,
         info: g.info,
-        my_role: role.map(MyRole::from),
+        my_role: role,
     })
 }
 
