@@ -20,7 +20,7 @@ use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::params::Params;
-use zudui_shared::routes::chat::{GroupRoom, PrivateRoom, SOCKETS};
+use zudui_shared::routes::chat::{GroupRoom, PrivateRoom, GROUP_SOCKET, PRIVATE_SOCKET};
 
 use crate::backend::Backend;
 use crate::hub::{Delivery, Hub, Listener, Origin};
@@ -56,15 +56,14 @@ impl Chat {
         let connect = axum::routing::get(connect)
             .fallback(wrong_method)
             .with_state(self);
-        let [group, private] = SOCKET_PATHS;
         axum::Router::new()
-            .route(group, connect.clone())
-            .route(private, connect)
+            .route(GROUP_SOCKET.path, connect.clone())
+            .route(PRIVATE_SOCKET.path, connect)
     }
 }
 
 /// Where clients open their chat sockets (`zudui_shared::routes::chat::SOCKETS`).
-pub const SOCKET_PATHS: [&str; 2] = [SOCKETS[0].path, SOCKETS[1].path];
+pub const SOCKET_PATHS: [&str; 2] = [GROUP_SOCKET.path, PRIVATE_SOCKET.path];
 
 /// The handshake. The token, the room and membership are checked before the upgrade: a refusal
 /// is the contract's JSON error with its HTTP status.
@@ -109,7 +108,8 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
     let me = chat.backend.authenticate(&token).await?;
     let query = Params::from_query(req.uri.query().unwrap_or_default());
     let target = match req.uri.path() {
-        path if path == SOCKET_PATHS[0] => Target::Group(query.typed::<GroupRoom>()?.group_id),
+        path if path == GROUP_SOCKET.path => Target::Group(query.typed::<GroupRoom>()?.group_id),
+        // The only other route to here.
         _ => Target::Private(query.typed::<PrivateRoom>()?.user_id.required("user_id")?),
     };
     let room = chat.backend.open(&me, &target).await?;

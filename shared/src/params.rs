@@ -37,7 +37,12 @@ impl Params {
 
     /// The parameters as a `T` (a typed body); 101 naming what does not fit.
     pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T> {
-        serde_path_to_error::deserialize(Value::Object(self.0)).map_err(|e| {
+        self.typed()
+    }
+
+    /// The parameters as a `T`, read in place; 101 naming what does not fit.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_path_to_error::deserialize(&self.0).map_err(|e| {
             let field = e.path().to_string();
             let why = e.into_inner().to_string();
             // serde names a missing field; its other messages quote what the client sent, which
@@ -54,11 +59,6 @@ impl Params {
                 field => Error::param_why(field, why),
             }
         })
-    }
-
-    /// The parameters as a `T`, leaving them in place; 101 naming what does not fit.
-    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        self.clone().into_typed()
     }
 
     /// Parses a URL query string; every value is a string.

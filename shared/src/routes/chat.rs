@@ -58,16 +58,19 @@ pub const ROUTES: &[Route] = &[
 /// Where clients open their chat sockets: a group's room, and a private conversation. The
 /// relay holds them (natively, and in front of Spin, where every other path reaches the
 /// components).
-pub const SOCKETS: [Socket; 2] = [
-    Socket {
-        path: "/chat/group",
-        doc: &GROUP_SOCKET,
-    },
-    Socket {
-        path: "/chat/private",
-        doc: &PRIVATE_SOCKET,
-    },
-];
+pub const SOCKETS: [Socket; 2] = [GROUP_SOCKET, PRIVATE_SOCKET];
+
+/// A group's room (`group_id`).
+pub const GROUP_SOCKET: Socket = Socket {
+    path: "/chat/group",
+    doc: &GROUP_SOCKET_DOC,
+};
+
+/// A private room with another user (`user_id`).
+pub const PRIVATE_SOCKET: Socket = Socket {
+    path: "/chat/private",
+    doc: &PRIVATE_SOCKET_DOC,
+};
 
 /// The description of a socket, with what refuses one.
 macro_rules! socket_about {
@@ -86,7 +89,7 @@ pub struct GroupRoom {
     pub group_id: GroupId,
 }
 
-const GROUP_SOCKET: Doc = Doc::new(
+const GROUP_SOCKET_DOC: Doc = Doc::new(
     "chatGroupSocket",
     Tag::Chat,
     "1. 群组聊天 Group room (WebSocket)",
@@ -104,7 +107,7 @@ pub struct PrivateRoom {
     pub user_id: UserRef,
 }
 
-const PRIVATE_SOCKET: Doc = Doc::new(
+const PRIVATE_SOCKET_DOC: Doc = Doc::new(
     "chatPrivateSocket",
     Tag::Chat,
     "2. 私密聊天 Private room (WebSocket)",
