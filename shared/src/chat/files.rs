@@ -16,7 +16,7 @@ use crate::db::{groups, members, private_rooms};
 use crate::error::{Code, Error, Result};
 use crate::fields::Id;
 use crate::files::upload::{self, Destination};
-use crate::files::{content, download};
+use crate::files::{content, download, FileName};
 use crate::ids::{FileId, GroupId};
 use crate::storage::Sql;
 use crate::time;
@@ -82,7 +82,7 @@ pub fn enter(conn: &dyn Sql, room: Room, me: &str) -> Result<bool> {
 /// An upload into a room.
 pub struct ChatUpload {
     room: Room,
-    name: String,
+    name: FileName,
 }
 
 impl Destination for ChatUpload {
@@ -95,7 +95,7 @@ impl Destination for ChatUpload {
         })
     }
 
-    fn name(&self) -> &str {
+    fn name(&self) -> &FileName {
         &self.name
     }
 
@@ -135,7 +135,7 @@ impl Destination for ChatUpload {
         match up.to {
             UploadTo::Room(room) => Some(ChatUpload {
                 room,
-                name: up.name.clone(),
+                name: FileName::stored(up.name.clone()),
             }),
             UploadTo::Folder { .. } => None,
         }

@@ -26,25 +26,44 @@ use crate::storage::Sql;
 /// Longest file or folder name, in bytes.
 pub const NAME_LIMIT: usize = 255;
 
-/// A name as stored: trimmed; empty, `/`, `.`/`..`, control characters (bidirectional ones
-/// included) or too long are 101.
-pub fn valid_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    crate::params::refuse_bidi_controls(name, "name")?;
-    let why = if name.is_empty() {
-        Some("名称为空")
-    } else if name.len() > NAME_LIMIT {
-        Some("名称超过 255 字节")
-    } else if name.contains('/') || name.contains('\\') || name.chars().any(char::is_control) {
-        Some("名称不能包含 / \\ 或控制字符")
-    } else if name == "." || name == ".." {
-        Some("名称不能是 . 或 ..")
-    } else {
-        None
-    };
-    match why {
-        Some(why) => Err(Error::param_why("name", why)),
-        None => Ok(name.to_owned()),
+/// A file or folder name as stored: trimmed, 1 to [`NAME_LIMIT`] bytes, without `/`, `\\` or
+/// control characters (bidirectional ones included), not `.` or `..` (101 otherwise). The file
+/// space and the chat rooms take only this type, so an unchecked name cannot reach them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn parse(raw: &str) -> Result<FileName> {
+        let name = raw.trim();
+        crate::params::refuse_bidi_controls(name, "name")?;
+        let why = if name.is_empty() {
+            Some("名称为空")
+        } else if name.len() > NAME_LIMIT {
+            Some("名称超过 255 字节")
+        } else if name.contains('/') || name.contains('\\') || name.chars().any(char::is_control) {
+            Some("名称不能包含 / \\ 或控制字符")
+        } else if name == "." || name == ".." {
+            Some("名称不能是 . 或 ..")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(Error::param_why("name", why)),
+            None => Ok(FileName(name.to_owned())),
+        }
+    }
+
+    /// A name read back from where a parsed one was stored (an upload in progress).
+    pub fn stored(name: String) -> FileName {
+        FileName(name)
+    }
+}
+
+impl std::ops::Deref for FileName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 

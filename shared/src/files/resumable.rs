@@ -83,7 +83,7 @@ pub async fn begin<D: Destination>(
         let mut up = Upload {
             id: 0,
             to: to.upload_to(),
-            name: to.name().to_owned(),
+            name: to.name().to_string(),
             size: size as i64,
             part_size: match direct {
                 true => size as i64,

@@ -10,7 +10,7 @@ use crate::leftovers::Leftovers;
 use crate::storage::Sql;
 use crate::time;
 
-use super::{entry, folder, may_change, name_free};
+use super::{entry, folder, may_change, name_free, FileName};
 
 /// The entries of a folder (`None`: the root), for members.
 pub fn list(app: &App, me: &str, group_id: GroupId, parent: Option<FileId>) -> Result<Vec<Entry>> {
@@ -26,7 +26,7 @@ pub fn make_dir(
     me: &str,
     group_id: GroupId,
     parent: Option<FileId>,
-    name: &str,
+    name: &FileName,
 ) -> Result<FileId> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Member)?;
@@ -43,12 +43,12 @@ pub fn make_dir(
     })
 }
 
-pub fn rename(app: &App, me: &str, group_id: GroupId, id: FileId, name: &str) -> Result<()> {
+pub fn rename(app: &App, me: &str, group_id: GroupId, id: FileId, name: &FileName) -> Result<()> {
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
         may_change(role, &target, me)?;
-        if target.name != name {
+        if target.name != **name {
             name_free(c, group_id, target.parent_id, name)?;
             group_files::rename(c, id, name)?;
         }

@@ -24,14 +24,14 @@ use crate::time;
 use crate::untrusted::{self, PROBE_TIME};
 
 use super::content::{self, Writer, Written};
-use super::{folder, folder_param, name_free, probe, thumbnails, valid_name};
+use super::{folder, folder_param, name_free, probe, thumbnails, FileName};
 
 /// Where a new file goes.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub group_id: GroupId,
     pub parent: Option<FileId>,
-    pub name: String,
+    pub name: FileName,
 }
 
 /// The fields of an upload into a group's space: `group_id`, optional `parent_id`, and the
@@ -55,7 +55,7 @@ pub trait Destination: Sized {
     type Fields: DeserializeOwned;
     /// From the form fields before the file part, and the part's own file name.
     fn from_fields(fields: Self::Fields, file_name: Option<&str>) -> Result<Self>;
-    fn name(&self) -> &str;
+    fn name(&self) -> &FileName;
     /// Checks that `me` may store a file here now; returns how many bytes it may hold.
     fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64>;
     /// The error for a file over `left`, the size `check` allowed.
@@ -89,7 +89,7 @@ impl Destination for Target {
         })
     }
 
-    fn name(&self) -> &str {
+    fn name(&self) -> &FileName {
         &self.name
     }
 
@@ -112,7 +112,7 @@ impl Destination for Target {
             } => Some(Target {
                 group_id,
                 parent: parent_id,
-                name: up.name.clone(),
+                name: FileName::stored(up.name.clone()),
             }),
             UploadTo::Room(_) => None,
         }
@@ -139,9 +139,9 @@ impl Destination for Target {
 
 /// The name of an uploaded file: the `file_name` field (`given`), else the last path component
 /// of the part's file name, else `file`.
-pub fn file_name(given: Option<&str>, from_part: Option<&str>) -> Result<String> {
+pub fn file_name(given: Option<&str>, from_part: Option<&str>) -> Result<FileName> {
     let from_part = from_part.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
-    valid_name(given.or(from_part).unwrap_or("file"))
+    FileName::parse(given.or(from_part).unwrap_or("file"))
 }
 
 /// Checks that `me` may put a file at `target` now (303/304, 342, 343, 344), and returns the

@@ -21,31 +21,51 @@ pub const NAME_MAX: usize = 30;
 pub const USER_LIMIT_MIN: i64 = 2;
 pub const USER_LIMIT_MAX: i64 = 500;
 
-/// A group name: trimmed, 1 to 30 characters, no bidirectional controls (101 otherwise).
-pub fn group_name(name: &str) -> Result<String> {
-    let name =
-        trimmed_text(name, "name", NAME_MAX, Code::BadParam).map_err(|e| match e.code() {
-            Code::BadParam => Error::param_why("name", "应为 1 到 30 个字符"),
-            _ => e,
-        })?;
-    refuse_bidi_controls(&name, "name")?;
-    Ok(name)
+/// A group name as stored: trimmed, 1 to 30 characters, no bidirectional controls (101
+/// otherwise). Groups are created and renamed only with this type, so a name cannot be passed
+/// unchecked, or where the group type goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupName(String);
+
+impl GroupName {
+    pub fn parse(name: &str) -> Result<GroupName> {
+        let name =
+            trimmed_text(name, "name", NAME_MAX, Code::BadParam).map_err(|e| match e.code() {
+                Code::BadParam => Error::param_why("name", "应为 1 到 30 个字符"),
+                _ => e,
+            })?;
+        refuse_bidi_controls(&name, "name")?;
+        Ok(GroupName(name))
+    }
+}
+
+impl std::ops::Deref for GroupName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Creates a group with the caller as creator and only member; returns its id.
-pub fn create(app: &App, me: &str, kind: &str, name: &str, user_limit: i64) -> Result<GroupId> {
+pub fn create(
+    app: &App,
+    me: &str,
+    kind: &str,
+    name: &GroupName,
+    user_limit: i64,
+) -> Result<GroupId> {
     app.db.tx(|c| create_in(c, me, kind, name, user_limit))
 }
 
-/// [`create`] in the caller's transaction: 101 for a bad name or limit, 351 for an unknown type.
+/// [`create`] in the caller's transaction: 101 for a bad limit, 351 for an unknown type.
 pub fn create_in(
     c: &dyn Sql,
     me: &str,
     kind: &str,
-    name: &str,
+    name: &GroupName,
     user_limit: i64,
 ) -> Result<GroupId> {
-    let name = group_name(name)?;
     if !(USER_LIMIT_MIN..=USER_LIMIT_MAX).contains(&user_limit) {
         return Err(Error::param_why("user_limit", "应为 2 到 500"));
     }
@@ -53,7 +73,7 @@ pub fn create_in(
         return Err(Error::new(Code::UnknownGroupType));
     }
     let now = time::now();
-    let id = groups::insert(c, kind, &name, user_limit, me, now)?;
+    let id = groups::insert(c, kind, name, user_limit, me, now)?;
     members::insert(c, id, me, false, now)?;
     group_search::refresh(c, id)?;
     Ok(id)

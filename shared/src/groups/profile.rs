@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::lifecycle::group_name;
+use super::lifecycle::GroupName;
 use super::{Access, Role};
 use crate::app::App;
 use crate::db::group_tags::{self, GroupTag};
@@ -50,14 +50,13 @@ pub fn edit_info_in(c: &dyn Sql, group_id: GroupId, text: &str) -> Result<()> {
 pub fn set_name(app: &App, me: &str, group_id: GroupId, name: &str) -> Result<()> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Creator)?;
-        set_name_in(c, group_id, name)
+        set_name_in(c, group_id, &GroupName::parse(name)?)
     })
 }
 
-/// A group's name, with [`group_name`]'s rules.
-pub fn set_name_in(c: &dyn Sql, group_id: GroupId, name: &str) -> Result<()> {
-    let name = group_name(name)?;
-    groups::set_name(c, group_id, &name)?;
+/// Renames a group.
+pub fn set_name_in(c: &dyn Sql, group_id: GroupId, name: &GroupName) -> Result<()> {
+    groups::set_name(c, group_id, name)?;
     group_search::refresh(c, group_id)?;
     Ok(())
 }

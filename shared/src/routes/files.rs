@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::fields::{blank_is_none, Id, Time};
 use crate::files::resumable::Via;
 use crate::files::upload::Target;
-use crate::files::{download, entry, folder_param, listed, share, tree, upload, valid_name};
+use crate::files::{download, entry, folder_param, listed, share, tree, upload, FileName};
 use crate::groups::Access;
 use crate::ids::{FileId, GroupId};
 use crate::limits::Action;
@@ -165,7 +165,7 @@ pub struct MakeDir {
 }
 
 async fn mk_dir(app: &App, me: String, new: MakeDir) -> Result<()> {
-    let name = valid_name(&new.name)?;
+    let name = FileName::parse(&new.name)?;
     tree::make_dir(app, &me, new.group_id, new.folder.id(), &name)?;
     Ok(())
 }
@@ -279,7 +279,7 @@ pub struct Rename {
 }
 
 async fn edit_name(app: &App, me: String, rename: Rename) -> Result<()> {
-    let name = valid_name(&rename.name)?;
+    let name = FileName::parse(&rename.name)?;
     tree::rename(app, &me, rename.group_id, rename.file_id, &name)
 }
 
@@ -367,7 +367,7 @@ fn target(call: &Call) -> Result<Target> {
     Ok(Target {
         group_id,
         parent: folder.id(),
-        name: valid_name(&name)?,
+        name: FileName::parse(&name)?,
     })
 }
 

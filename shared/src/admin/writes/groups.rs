@@ -7,7 +7,8 @@ use super::Write;
 use crate::db::groups::{self as group_rows, Group};
 use crate::db::{announcements, group_pictures, group_tags, ratings, users};
 use crate::error::{Code, Error, Result};
-use crate::groups::{announcements as notices, lifecycle, members, profile, types};
+use crate::groups::lifecycle::{self, GroupName};
+use crate::groups::{announcements as notices, members, profile, types};
 use crate::ids::GroupId;
 use crate::leftovers::Leftovers;
 use crate::storage::Sql;
@@ -64,13 +65,19 @@ pub fn group(c: &dyn Sql, w: &Write, after: &mut Leftovers) -> Result<String> {
                 return Err(Error::new(Code::UserNotFound));
             }
             let (kind, name) = (w.fields.str("type")?, w.fields.str("name")?);
-            lifecycle::create_in(c, &creator, kind, name, w.fields.id("user_limit")?)?
+            lifecycle::create_in(
+                c,
+                &creator,
+                kind,
+                &GroupName::parse(name)?,
+                w.fields.id("user_limit")?,
+            )?
         }
         "update" => {
             w.only(&["name", "info", "dismissed"])?;
             let group = active(c, w.key.id("id")?)?;
             if let Some(name) = w.fields.opt_str("name")? {
-                profile::set_name_in(c, group.id, name)?;
+                profile::set_name_in(c, group.id, &GroupName::parse(name)?)?;
             }
             if let Some(info) = w.fields.opt_str("info")? {
                 profile::edit_info_in(c, group.id, info)?;

@@ -9,7 +9,8 @@ use crate::body::Response;
 use crate::error::Code::*;
 use crate::error::Result;
 use crate::fields::{Flag, Id, Time};
-use crate::groups::{lifecycle, Access};
+use crate::groups::lifecycle::{self, GroupName};
+use crate::groups::Access;
 use crate::ids::{GroupId, RequestId};
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::{typed, user, Call};
@@ -49,7 +50,8 @@ pub struct Created {
 }
 
 async fn create(app: &App, me: String, new: Create) -> Result<Created> {
-    let group_id = lifecycle::create(app, &me, &new.kind, &new.name, new.user_limit.0)?;
+    let name = GroupName::parse(&new.name)?;
+    let group_id = lifecycle::create(app, &me, &new.kind, &name, new.user_limit.0)?;
     Ok(Created { group_id })
 }
 
