@@ -341,13 +341,26 @@ impl Server {
             file_field.to_string(),
             reqwest::multipart::Part::bytes(bytes).file_name("wxfile://tmp_upload.jpg"),
         );
+        self.send_form(path, token, form).await
+    }
+
+    /// POSTs a multipart form with an optional `token` header; returns the status and the JSON
+    /// answer, checked against the API description.
+    pub async fn send_form(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        form: reqwest::multipart::Form,
+    ) -> (u16, Value) {
         let mut req = self.client.post(self.url(path)).multipart(form);
         if let Some(token) = token {
             req = req.header("token", token);
         }
         let res = req.send().await.expect("upload");
         let status = res.status().as_u16();
-        let value = res.json().await.expect("json answer");
+        let text = res.text().await.expect("upload answer");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{path} answered non-JSON: {text}"));
         schema::check("post", path, status, &value);
         (status, value)
     }
@@ -519,42 +532,12 @@ pub async fn upload_group_file_in(
     name: &str,
     bytes: Vec<u8>,
 ) -> i64 {
-    let mut form = reqwest::multipart::Form::new().text("group_id", group.to_string());
-    if let Some(parent) = parent {
-        form = form.text("parent_id", parent.to_string());
-    }
-    let form = form.part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let res = server
-        .client
-        .post(server.url(paths::files::UPLOAD))
-        .header("token", &who.token)
-        .multipart(form)
-        .send()
+    server
+        .upload_file_into(who, group, parent, name, bytes)
         .await
-        .expect("upload");
-    let status = res.status().as_u16();
-    let value: Value = res.json().await.expect("upload answer");
-    assert_eq!(
-        (status, &value["code"]),
-        (200, &json!(0)),
-        "upload: {value}"
-    );
-    assert_eq!(value["msg"], "success", "upload: {value}");
-    let id = value["file_id"].as_i64().expect("file_id");
-    assert!(id > 0, "upload: {value}");
-    id
 }
 
 /// `who` shares the group file `file` into the group's chat room.
 pub async fn share_group_file(server: &Server, who: &User, group: i64, file: i64) {
-    server
-        .ok(
-            "/group/internal/files/share",
-            &who.token,
-            json!({ "group_id": group, "file_id": file }),
-        )
-        .await;
+    server.share_file_in_chat(who, group, file).await
 }

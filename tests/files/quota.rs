@@ -17,15 +17,9 @@ async fn one_shot_uploads_over_the_platform_limit_are_104() {
         Server::with(Options::dev_login().env("ZUDUI_UPLOAD_BODY_LIMIT_BYTES", "1000000")).await;
     let t = team(&server, "platform").await;
     let g = t.group;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "small.bin",
-        gen_bytes(0, 900_000),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "small.bin", gen_bytes(0, 900_000))
+        .await;
     let keys = file_keys(&server);
     let big = gen_bytes(1, 1_500_000);
     let res = upload_fails(
@@ -64,12 +58,12 @@ async fn one_shot_uploads_over_the_platform_limit_are_104() {
     let (status, res) = json_of(res).await;
     assert_fails(status, &res, 104, 413);
     // In parts, it goes.
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "name": "big.bin", "size": big.len() }),
-    )
-    .await;
+    let up = server
+        .begin_upload(
+            &t.member,
+            json!({ "group_id": g, "name": "big.bin", "size": big.len() }),
+        )
+        .await;
     let id = up["upload_id"].as_i64().unwrap();
     put_part_ok(&server, &t.member, id, 0, big).await;
     server
@@ -82,15 +76,9 @@ async fn uploads_over_the_quota_are_344_and_leave_nothing() {
     let server = quota_server().await;
     let t = team(&server, "quota").await;
     let g = t.group;
-    let first = upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "first.bin",
-        gen_bytes(0, 1_000_000),
-    )
-    .await;
+    let first = server
+        .upload_file_into(&t.member, g, None, "first.bin", gen_bytes(0, 1_000_000))
+        .await;
     let keys = file_keys(&server);
     assert_eq!(keys.len(), 1);
 
@@ -116,46 +104,29 @@ async fn uploads_over_the_quota_are_344_and_leave_nothing() {
 
     // Another group has its own quota.
     let other = create_group(&server, &t.member, "另一个").await;
-    upload_ok(
-        &server,
-        &t.member,
-        other,
-        None,
-        "second.bin",
-        gen_bytes(1, 2_500_000),
-    )
-    .await;
-
-    // Deleting frees the space: the same upload now fits.
     server
-        .ok(
-            files::DELETE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": first }),
+        .upload_file_into(
+            &t.member,
+            other,
+            None,
+            "second.bin",
+            gen_bytes(1, 2_500_000),
         )
         .await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "second.bin",
-        gen_bytes(1, 2_500_000),
-    )
-    .await;
+
+    // Deleting frees the space: the same upload now fits.
+    server.delete_file(&t.member, g, first).await;
+    server
+        .upload_file_into(&t.member, g, None, "second.bin", gen_bytes(1, 2_500_000))
+        .await;
     // Exactly what is left fits; then the group is full, even for an empty file.
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "rest.bin",
-        gen_bytes(2, 500_000),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "rest.bin", gen_bytes(2, 500_000))
+        .await;
     let (status, res) = upload(&server, &t.member, g, None, "empty.bin", Vec::new()).await;
     assert_fails(status, &res, 344, 413);
-    let used: i64 = list(&server, &t.member, g, None)
+    let used: i64 = server
+        .list_folder(&t.member, g, None)
         .await
         .iter()
         .map(|e| e["size"].as_i64().unwrap())
@@ -269,15 +240,9 @@ async fn resumable_uploads_reserve_their_declared_size_against_the_quota() {
             413,
         )
         .await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "a.bin",
-        gen_bytes(0, 1_000_000),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "a.bin", gen_bytes(0, 1_000_000))
+        .await;
     server
         .fails(
             files::BEGIN,

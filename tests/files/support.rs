@@ -3,8 +3,8 @@
 pub use crate::common::paths::{files, group};
 pub use std::sync::{Arc, Mutex};
 pub use std::time::{Duration, Instant};
-// An upload that must succeed, returning the new file's id.
-pub use crate::common::upload_group_file_in as upload_ok;
+// A `wx.uploadFile` form for the group file space.
+pub use crate::common::api::group_file_form as file_form;
 pub use crate::common::{admit, create_group, encode, png, user, Options, Server, User};
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
@@ -67,30 +67,9 @@ pub async fn team(server: &Server, prefix: &str) -> Team {
 // Files and folders
 // ---------------------------------------------------------------------------------------------
 
-/// A `wx.uploadFile` form: `group_id`, optional `parent_id`, then the file part named `name`
-/// (reqwest sends file names as raw UTF-8).
-pub fn file_form(group: i64, parent: Option<i64>, name: &str, bytes: Vec<u8>) -> Form {
-    let mut form = Form::new().text("group_id", group.to_string());
-    if let Some(parent) = parent {
-        form = form.text("parent_id", parent.to_string());
-    }
-    form.part("file", Part::bytes(bytes).file_name(name.to_owned()))
-}
-
 /// Sends a multipart upload; returns the status and the JSON answer.
 pub async fn send_form(server: &Server, token: Option<&str>, form: Form) -> (u16, Value) {
-    let mut req = server
-        .client
-        .post(server.url(files::UPLOAD))
-        .multipart(form);
-    if let Some(token) = token {
-        req = req.header("token", token);
-    }
-    let res = req.send().await.expect("upload request");
-    let status = res.status().as_u16();
-    let text = res.text().await.expect("upload answer");
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer: {text}"));
-    (status, value)
+    server.send_form(files::UPLOAD, token, form).await
 }
 
 pub async fn upload(
@@ -132,7 +111,7 @@ pub async fn upload_fails(
     res
 }
 
-/// Makes a folder (the answer is exactly success); returns its id from the listing.
+/// Makes a folder; returns its id from the listing.
 pub async fn mkdir(
     server: &Server,
     who: &User,
@@ -140,29 +119,15 @@ pub async fn mkdir(
     parent: Option<i64>,
     name: &str,
 ) -> i64 {
-    let mut body = json!({ "group_id": group, "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(parent);
-    }
-    let res = server.ok(files::MK_DIR, &who.token, body).await;
-    assert_eq!(res, json!({ "code": 0, "msg": "success" }));
+    server.make_folder(who, group, parent, name).await;
     let listed = entry_named(server, who, group, parent, name).await;
     assert_eq!(listed["type"], "dir", "{listed}");
     listed["id"].as_i64().expect("id")
 }
 
-/// The entries of a folder (`None`: the root).
-pub async fn list(server: &Server, who: &User, group: i64, parent: Option<i64>) -> Vec<Value> {
-    let mut body = json!({ "group_id": group });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(parent);
-    }
-    let res = server.ok(files::GET_DIR, &who.token, body).await;
-    res["files"].as_array().expect("files").clone()
-}
-
 pub async fn names(server: &Server, who: &User, group: i64, parent: Option<i64>) -> Vec<String> {
-    list(server, who, group, parent)
+    server
+        .list_folder(who, group, parent)
         .await
         .iter()
         .map(|e| e["name"].as_str().expect("name").to_owned())
@@ -176,7 +141,7 @@ pub async fn entry_named(
     parent: Option<i64>,
     name: &str,
 ) -> Value {
-    let entries = list(server, who, group, parent).await;
+    let entries = server.list_folder(who, group, parent).await;
     entries
         .iter()
         .find(|e| e["name"] == name)
@@ -602,6 +567,20 @@ pub async fn put_part(
     json_of(res).await
 }
 
+/// A part that must be refused with `code` and `status`.
+pub async fn put_part_fails(
+    server: &Server,
+    who: &User,
+    upload: i64,
+    part: i64,
+    bytes: Vec<u8>,
+    code: u16,
+    status: u16,
+) {
+    let (got, res) = put_part(server, who, upload, part, bytes, reqwest::Method::PUT).await;
+    assert_fails(got, &res, code, status);
+}
+
 pub async fn put_part_ok(server: &Server, who: &User, upload: i64, part: i64, bytes: Vec<u8>) {
     let (status, res) = put_part(server, who, upload, part, bytes, reqwest::Method::PUT).await;
     assert_eq!(
@@ -610,6 +589,23 @@ pub async fn put_part_ok(server: &Server, who: &User, upload: i64, part: i64, by
     );
 }
 
-pub async fn begin(server: &Server, who: &User, body: Value) -> Value {
-    server.ok(files::BEGIN, &who.token, body).await
+/// Begins a resumable upload of `size` bytes as `name` at the root; returns its id.
+pub async fn begin_at_root(server: &Server, who: &User, group: i64, name: &str, size: u64) -> i64 {
+    let body = json!({ "group_id": group, "name": name, "size": size });
+    let up = server.begin_upload(who, body).await;
+    up["upload_id"].as_i64().expect("upload_id")
+}
+
+/// `path` (status, part, complete, abort) for an upload that is over or not `who`'s: 341.
+pub async fn no_such_upload(server: &Server, who: &User, path: &str, upload: i64) {
+    server
+        .fails(path, who.t(), json!({ "upload_id": upload }), 341, 404)
+        .await;
+}
+
+/// No resumable upload is under way: no upload or part rows, no blob waiting for one.
+pub fn assert_no_uploads(server: &Server) {
+    assert_eq!(count(server, "SELECT count(*) FROM file_uploads"), 0);
+    assert_eq!(count(server, "SELECT count(*) FROM file_upload_parts"), 0);
+    assert_eq!(pending_blobs(server), 0);
 }

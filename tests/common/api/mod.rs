@@ -11,3 +11,6 @@
 //!
 //! [`Server`]: super::Server
 //! [`Server::ok`]: super::Server::ok
+
+mod files;
+pub use files::group_file_form;
