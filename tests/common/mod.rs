@@ -522,6 +522,22 @@ pub async fn upload_group_file(
     upload_group_file_in(server, who, group, None, name, bytes).await
 }
 
+/// A `wx.uploadFile` form for the group file space: `group_id`, optional `parent_id`, then the
+/// file part named `name` (reqwest sends file names as raw UTF-8).
+pub fn group_file_form(
+    group: i64,
+    parent: Option<i64>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("group_id", group.to_string());
+    if let Some(parent) = parent {
+        form = form.text("parent_id", parent.to_string());
+    }
+    let file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    form.part("file", file)
+}
+
 /// `who` uploads `bytes` as `name` into folder `parent` of the group's space (`None`: the root);
 /// returns the new file's id.
 pub async fn upload_group_file_in(
@@ -540,4 +556,15 @@ pub async fn upload_group_file_in(
 /// `who` shares the group file `file` into the group's chat room.
 pub async fn share_group_file(server: &Server, who: &User, group: i64, file: i64) {
     server.share_file_in_chat(who, group, file).await
+}
+
+/// A server keeping its files in an `s3s-fs` bucket of its own (with a group quota of `quota`
+/// bytes, else the default), a user `label` and a group of theirs. The bucket lives as long as
+/// the [`s3::S3`].
+pub async fn s3_group(label: &str, quota: Option<&str>) -> (s3::S3, Server, User, i64) {
+    let s3 = s3::S3::start().await;
+    let server = s3.server(quota).await;
+    let owner = user(&server, label).await;
+    let group = create_group(&server, &owner, &format!("{label} 组")).await;
+    (s3, server, owner, group)
 }

@@ -65,7 +65,7 @@ async fn one_shot_uploads_over_the_platform_limit_are_104() {
         )
         .await;
     let id = up["upload_id"].as_i64().unwrap();
-    put_part_ok(&server, &t.member, id, 0, big).await;
+    server.put_upload_part(&t.member, id, 0, big).await;
     server
         .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
         .await;

@@ -26,14 +26,9 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     assert!(server.list_folder(&t.member, g, Some(dir)).await.is_empty());
 
     // The last part first, then the first one by POST, then the last one again.
-    put_part_ok(
-        &server,
-        &t.member,
-        id,
-        1,
-        content[PART_SIZE as usize..].to_vec(),
-    )
-    .await;
+    server
+        .put_upload_part(&t.member, id, 1, content[PART_SIZE as usize..].to_vec())
+        .await;
     let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([1]));
     assert_eq!(status["upload_id"], id);
@@ -50,14 +45,9 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     )
     .await;
     assert_eq!((code, &res["code"]), (200, &json!(0)), "{res}");
-    put_part_ok(
-        &server,
-        &t.member,
-        id,
-        1,
-        content[PART_SIZE as usize..].to_vec(),
-    )
-    .await;
+    server
+        .put_upload_part(&t.member, id, 1, content[PART_SIZE as usize..].to_vec())
+        .await;
     let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([0, 1]));
 
@@ -115,7 +105,9 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
     assert_eq!(status["received"], json!([]));
 
     // Completing with a part missing is refused, and the upload stays.
-    put_part_ok(&server, &t.member, id, 1, gen_bytes(PART_SIZE, 10)).await;
+    server
+        .put_upload_part(&t.member, id, 1, gen_bytes(PART_SIZE, 10))
+        .await;
     server
         .fails(
             files::COMPLETE,
@@ -128,7 +120,9 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
     let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([1]));
     // A part that was refused may be put again correctly.
-    put_part_ok(&server, &t.member, id, 0, gen_bytes(0, PART_SIZE as usize)).await;
+    server
+        .put_upload_part(&t.member, id, 0, gen_bytes(0, PART_SIZE as usize))
+        .await;
     let file = server.complete_upload(&t.member, id).await;
     let res = download(&server, &t.member.token, g, file, &[]).await;
     assert_eq!(
@@ -176,7 +170,9 @@ async fn racing_completes_and_aborts_keep_the_file_whole() {
             )
             .await;
         let id = up["upload_id"].as_i64().unwrap();
-        put_part_ok(&server, &t.member, id, 0, content.clone()).await;
+        server
+            .put_upload_part(&t.member, id, 0, content.clone())
+            .await;
         let body = json!({ "upload_id": id });
         let ((_, a), (_, b)) = tokio::join!(
             server.post(files::COMPLETE, t.member.t(), body.clone()),
@@ -201,8 +197,12 @@ async fn aborting_a_resumable_upload_frees_its_parts() {
     let g = t.group;
     let size = PART_SIZE + 5;
     let id = begin_at_root(&server, &t.member, g, "a.bin", size).await;
-    put_part_ok(&server, &t.member, id, 0, gen_bytes(0, PART_SIZE as usize)).await;
-    put_part_ok(&server, &t.member, id, 1, gen_bytes(PART_SIZE, 5)).await;
+    server
+        .put_upload_part(&t.member, id, 0, gen_bytes(0, PART_SIZE as usize))
+        .await;
+    server
+        .put_upload_part(&t.member, id, 1, gen_bytes(PART_SIZE, 5))
+        .await;
     let chunks = (size as usize).div_ceil(server.chunk_size());
     assert_eq!(file_keys(&server).len(), chunks);
     assert_eq!(pending_blobs(&server), 1);
@@ -239,7 +239,9 @@ async fn resumable_begin_and_complete_check_the_target() {
 
     // A name taken while the upload was under way is 343 at completion, and nothing remains.
     let id = begin_at_root(&server, &t.member, g, "race.txt", 5).await;
-    put_part_ok(&server, &t.member, id, 0, b"hello".to_vec()).await;
+    server
+        .put_upload_part(&t.member, id, 0, b"hello".to_vec())
+        .await;
     server
         .upload_file_into(&t.member2, g, None, "race.txt", text_bytes(7))
         .await;

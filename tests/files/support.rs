@@ -4,7 +4,7 @@ pub use crate::common::paths::{files, group};
 pub use std::sync::{Arc, Mutex};
 pub use std::time::{Duration, Instant};
 // A `wx.uploadFile` form for the group file space.
-pub use crate::common::api::group_file_form as file_form;
+pub use crate::common::group_file_form as file_form;
 pub use crate::common::{admit, create_group, encode, png, user, Options, Server, User};
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
@@ -579,14 +579,6 @@ pub async fn put_part_fails(
 ) {
     let (got, res) = put_part(server, who, upload, part, bytes, reqwest::Method::PUT).await;
     assert_fails(got, &res, code, status);
-}
-
-pub async fn put_part_ok(server: &Server, who: &User, upload: i64, part: i64, bytes: Vec<u8>) {
-    let (status, res) = put_part(server, who, upload, part, bytes, reqwest::Method::PUT).await;
-    assert_eq!(
-        (status, &res),
-        (200, &json!({ "code": 0, "msg": "success" }))
-    );
 }
 
 /// Begins a resumable upload of `size` bytes as `name` at the root; returns its id.

@@ -1,21 +1,10 @@
 //! A group's file space: folders, uploads in one request or resumable, renaming, moving,
 //! deleting and sharing into the group's chat room.
 
-use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 use crate::common::paths::files;
-use crate::common::{Server, User};
-
-/// A `wx.uploadFile` form for the group file space: `group_id`, optional `parent_id`, then the
-/// file part named `name` (reqwest sends file names as raw UTF-8).
-pub fn group_file_form(group: i64, parent: Option<i64>, name: &str, bytes: Vec<u8>) -> Form {
-    let mut form = Form::new().text("group_id", group.to_string());
-    if let Some(parent) = parent {
-        form = form.text("parent_id", parent.to_string());
-    }
-    form.part("file", Part::bytes(bytes).file_name(name.to_owned()))
-}
+use crate::common::{group_file_form, Server, User};
 
 /// `{ "group_id": .., "parent_id": .. }` and `extra`, without `parent_id` for the root.
 fn in_folder(group: i64, parent: Option<i64>, extra: Value) -> Value {
@@ -97,6 +86,35 @@ impl Server {
     /// returns the answer (`upload_id`, `part_size`, `part_count`, `received`, `expires`).
     pub async fn begin_upload(&self, who: &User, body: Value) -> Value {
         self.ok(files::BEGIN, &who.token, body).await
+    }
+
+    /// Puts part `part` (from 0) of a resumable upload; the answer is exactly success.
+    pub async fn put_upload_part(&self, who: &User, upload: i64, part: usize, bytes: Vec<u8>) {
+        let res = self
+            .client
+            .put(self.url(files::PART))
+            .query(&[
+                ("upload_id", upload.to_string()),
+                ("part", part.to_string()),
+            ])
+            .header("token", &who.token)
+            .body(bytes)
+            .send()
+            .await
+            .expect("part");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("part answer");
+        let value: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
+        assert_eq!(
+            (status, value),
+            (200, json!({ "code": 0, "msg": "success" }))
+        );
+    }
+
+    /// Begins a direct upload (`body` as for `begin_upload`): the answer holds the signed form
+    /// (`url`, `fields`) the client posts the file to, straight to the bucket.
+    pub async fn begin_direct_upload(&self, who: &User, body: Value) -> Value {
+        self.ok(files::DIRECT, &who.token, body).await
     }
 
     /// Where a resumable upload stands (`received`: the parts in).

@@ -13,4 +13,3 @@
 //! [`Server::ok`]: super::Server::ok
 
 mod files;
-pub use files::group_file_form;
