@@ -365,6 +365,29 @@ impl Server {
         (status, value)
     }
 
+    /// Sends part `part` of resumable upload `upload` (`PUT` or `POST`, as the client may) with
+    /// an optional `token` header; returns the status and the JSON answer.
+    pub async fn send_part(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        upload: i64,
+        part: i64,
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let query = [("upload_id", upload), ("part", part)];
+        let mut req = self.client.request(method, self.url(paths::files::PART));
+        if let Some(token) = token {
+            req = req.header("token", token);
+        }
+        let res = req.query(&query).body(bytes).send().await.expect("part");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("part answer");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("the part answered non-JSON: {text}"));
+        (status, value)
+    }
+
     /// A GET with query parameters; returns the raw response.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> reqwest::Response {
         self.client
@@ -567,4 +590,46 @@ pub async fn s3_group(label: &str, quota: Option<&str>) -> (s3::S3, Server, User
     let owner = user(&server, label).await;
     let group = create_group(&server, &owner, &format!("{label} 组")).await;
     (s3, server, owner, group)
+}
+
+/// `who` makes folder `name` in `parent` of the group's space (`None`: the root); returns its id,
+/// from the listing (the answer has none).
+pub async fn mkdir(
+    server: &Server,
+    who: &User,
+    group: i64,
+    parent: Option<i64>,
+    name: &str,
+) -> i64 {
+    server.make_folder(who, group, parent, name).await;
+    let listed = server.list_folder(who, group, parent).await;
+    let entry = listed
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not listed: {listed:?}"));
+    assert_eq!(entry["type"], "dir", "{entry}");
+    entry["id"].as_i64().expect("id")
+}
+
+/// A step of splitmix64, a tiny generator of pseudo-random bytes for test files whose content
+/// must differ (and be recognised as no known type).
+pub fn splitmix64(i: u64) -> u64 {
+    let mut z = i
+        .wrapping_add(0x9e37_79b9_7f4a_7c15)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `jpeg` with an EXIF (APP1) segment holding `tiff` right after its start-of-image marker.
+pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
 }

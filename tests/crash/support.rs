@@ -2,7 +2,7 @@
 
 pub use crate::common::paths::files;
 pub use crate::common::ws::{self, Socket};
-pub use crate::common::{Options, User};
+pub use crate::common::{splitmix64, Options, User};
 pub use bytes::Bytes;
 pub use futures_util::{SinkExt, StreamExt};
 pub use reqwest::multipart::{Form, Part};
@@ -194,15 +194,6 @@ impl Drop for Zudui {
 // ---------------------------------------------------------------------------------------------
 // Content
 // ---------------------------------------------------------------------------------------------
-
-pub fn splitmix64(i: u64) -> u64 {
-    let mut z = i
-        .wrapping_add(0x9e37_79b9_7f4a_7c15)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// `len` pseudo-random bytes, different for every `seed` (and recognised as no known type).
 pub fn content(seed: u64, len: usize) -> Bytes {

@@ -441,32 +441,7 @@ pub async fn public_picture(
         .await
 }
 
-/// Makes a folder; returns its id.
-pub async fn mkdir(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-) -> i64 {
-    let mut body = json!({ "group_id": group, "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(parent);
-    }
-    server.ok(files::MK_DIR, &who.token, body.clone()).await;
-    let mut list = json!({ "group_id": group });
-    if let Some(parent) = parent {
-        list["parent_id"] = json!(parent);
-    }
-    let listed = server.ok(files::GET_DIR, &who.token, list).await;
-    listed["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .and_then(|e| e["id"].as_i64())
-        .unwrap_or_else(|| panic!("{name} not listed: {listed}"))
-}
+pub use crate::common::mkdir;
 
 pub async fn download_file(server: &Server, who: &User, group: i64, file: i64) -> (u16, Vec<u8>) {
     let (g, f) = (group.to_string(), file.to_string());

@@ -78,16 +78,10 @@ async fn members_change_only_what_they_made() {
     let server = Server::start().await;
     let t = team(&server, "perm").await;
     let g = t.group;
-    let theirs = server
-        .upload_file_into(&t.member2, g, None, "theirs.txt", text_bytes(8))
-        .await;
+    let theirs = text_file(&server, &t.member2, g, "theirs.txt").await;
     let their_dir = mkdir(&server, &t.member2, g, None, "their-dir").await;
-    let admins = server
-        .upload_file_into(&t.admin, g, None, "admin.txt", text_bytes(8))
-        .await;
-    let mine = server
-        .upload_file_into(&t.member, g, None, "mine.txt", text_bytes(8))
-        .await;
+    let admins = text_file(&server, &t.admin, g, "admin.txt").await;
+    let mine = text_file(&server, &t.member, g, "mine.txt").await;
     let my_dir = mkdir(&server, &t.member, g, None, "my-dir").await;
 
     for id in [theirs, their_dir, admins] {
@@ -142,16 +136,10 @@ async fn managers_change_anything() {
     let server = Server::start().await;
     let t = team(&server, "managers").await;
     let g = t.group;
-    let a = server
-        .upload_file_into(&t.member, g, None, "a.txt", text_bytes(8))
-        .await;
-    let b = server
-        .upload_file_into(&t.member2, g, None, "b.txt", text_bytes(8))
-        .await;
+    let a = text_file(&server, &t.member, g, "a.txt").await;
+    let b = text_file(&server, &t.member2, g, "b.txt").await;
     let dir = mkdir(&server, &t.member, g, None, "member-dir").await;
-    let by_creator = server
-        .upload_file_into(&t.creator, g, None, "creator.txt", text_bytes(8))
-        .await;
+    let by_creator = text_file(&server, &t.creator, g, "creator.txt").await;
     server
         .upload_file_into(&t.member2, g, Some(dir), "inside.txt", text_bytes(8))
         .await;
@@ -191,19 +179,15 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     let foreign = server
         .upload_file_into(&t.member2, g, Some(sub), "foreign.txt", text_bytes(9))
         .await;
+    let member_may_not_delete = |file| {
+        let body = json!({ "group_id": g, "file_id": file });
+        server.fails(files::DELETE, t.member.t(), body, 303, 403)
+    };
     let keys = file_keys(&server);
     let own = 1_500_000usize.div_ceil(server.chunk_size());
     assert_eq!(keys.len(), own + 1, "{keys:?}");
 
-    server
-        .fails(
-            files::DELETE,
-            t.member.t(),
-            json!({ "group_id": g, "file_id": dir }),
-            303,
-            403,
-        )
-        .await;
+    member_may_not_delete(dir).await;
     // Nothing at all was deleted.
     assert_eq!(names(&server, &t.member, g, None).await, ["mine"]);
     assert_eq!(
@@ -221,15 +205,7 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     // A folder someone else made inside is also in the way.
     server.delete_file(&t.member2, g, foreign).await;
     mkdir(&server, &t.admin, g, Some(sub), "admin-made").await;
-    server
-        .fails(
-            files::DELETE,
-            t.member.t(),
-            json!({ "group_id": g, "file_id": dir }),
-            303,
-            403,
-        )
-        .await;
+    member_may_not_delete(dir).await;
     assert_eq!(file_rows(&server), 4);
 
     // Once everything inside is theirs, it goes, contents and all.

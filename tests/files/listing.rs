@@ -159,59 +159,25 @@ async fn bad_names_are_101() {
         too_long.as_str(),
         too_long_utf8.as_str(),
     ];
+    let bad_request = |path, body| server.fails(path, t.member.t(), body, 101, 400);
     for name in bad {
-        server
-            .fails(
-                files::MK_DIR,
-                t.member.t(),
-                json!({ "group_id": g, "name": name }),
-                101,
-                400,
-            )
-            .await;
-        server
-            .fails(
-                files::EDIT_NAME,
-                t.member.t(),
-                json!({ "group_id": g, "file_id": file, "name": name }),
-                101,
-                400,
-            )
-            .await;
+        bad_request(files::MK_DIR, json!({ "group_id": g, "name": name })).await;
+        let rename = json!({ "group_id": g, "file_id": file, "name": name });
+        bad_request(files::EDIT_NAME, rename).await;
         let form = Form::new()
             .text("group_id", g.to_string())
             .text("file_name", name.to_owned())
             .part("file", Part::bytes(b"x".to_vec()).file_name("fine.txt"));
         upload_fails(&server, t.member.t(), form, 101, 400).await;
-        server
-            .fails(
-                files::BEGIN,
-                t.member.t(),
-                json!({ "group_id": g, "name": name, "size": 1 }),
-                101,
-                400,
-            )
-            .await;
+        bad_request(
+            files::BEGIN,
+            json!({ "group_id": g, "name": name, "size": 1 }),
+        )
+        .await;
     }
     // A name must be given at all.
-    server
-        .fails(
-            files::MK_DIR,
-            t.member.t(),
-            json!({ "group_id": g }),
-            101,
-            400,
-        )
-        .await;
-    server
-        .fails(
-            files::EDIT_NAME,
-            t.member.t(),
-            json!({ "group_id": g, "file_id": file }),
-            101,
-            400,
-        )
-        .await;
+    bad_request(files::MK_DIR, json!({ "group_id": g })).await;
+    bad_request(files::EDIT_NAME, json!({ "group_id": g, "file_id": file })).await;
     // Nothing was made or renamed.
     assert_eq!(names(&server, &t.member, g, None).await, ["ok.txt"]);
     assert_eq!(file_rows(&server), 1);

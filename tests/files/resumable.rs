@@ -108,15 +108,7 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
     server
         .put_upload_part(&t.member, id, 1, gen_bytes(PART_SIZE, 10))
         .await;
-    server
-        .fails(
-            files::COMPLETE,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            101,
-            400,
-        )
-        .await;
+    upload_call_fails(&server, &t.member, files::COMPLETE, id, 101, 400).await;
     let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([1]));
     // A part that was refused may be put again correctly.
@@ -245,15 +237,7 @@ async fn resumable_begin_and_complete_check_the_target() {
     server
         .upload_file_into(&t.member2, g, None, "race.txt", text_bytes(7))
         .await;
-    server
-        .fails(
-            files::COMPLETE,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            343,
-            409,
-        )
-        .await;
+    upload_call_fails(&server, &t.member, files::COMPLETE, id, 343, 409).await;
     assert_eq!(file_keys(&server).len(), 2, "{:?}", file_keys(&server));
     assert_eq!(pending_blobs(&server), 0);
     assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);

@@ -1,11 +1,13 @@
 //! What the tests of this file share: imports, fixtures and helpers.
 
-pub use crate::common::paths::{files, group};
+pub use crate::common::paths::{chat, files, group};
 pub use std::sync::{Arc, Mutex};
 pub use std::time::{Duration, Instant};
 // A `wx.uploadFile` form for the group file space.
 pub use crate::common::group_file_form as file_form;
-pub use crate::common::{admit, create_group, encode, png, user, Options, Server, User};
+pub use crate::common::{
+    admit, create_group, encode, mkdir, png, splitmix64, user, with_exif, Options, Server, User,
+};
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
 pub use serde_json::{json, Value};
@@ -72,17 +74,6 @@ pub async fn send_form(server: &Server, token: Option<&str>, form: Form) -> (u16
     server.send_form(files::UPLOAD, token, form).await
 }
 
-pub async fn upload(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-    bytes: Vec<u8>,
-) -> (u16, Value) {
-    send_form(server, who.t(), file_form(group, parent, name, bytes)).await
-}
-
 pub fn assert_form_ok(status: u16, res: &Value) {
     assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
     assert_eq!(res["msg"], "success", "{res}");
@@ -111,18 +102,11 @@ pub async fn upload_fails(
     res
 }
 
-/// Makes a folder; returns its id from the listing.
-pub async fn mkdir(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-) -> i64 {
-    server.make_folder(who, group, parent, name).await;
-    let listed = entry_named(server, who, group, parent, name).await;
-    assert_eq!(listed["type"], "dir", "{listed}");
-    listed["id"].as_i64().expect("id")
+/// `who` uploads a small text file `name` at the root; returns its id.
+pub async fn text_file(server: &Server, who: &User, group: i64, name: &str) -> i64 {
+    server
+        .upload_file_into(who, group, None, name, text_bytes(8))
+        .await
 }
 
 pub async fn names(server: &Server, who: &User, group: i64, parent: Option<i64>) -> Vec<String> {
@@ -263,15 +247,6 @@ pub fn text_bytes(len: usize) -> Vec<u8> {
 // can be made on its own (for checking ranges) and a whole file streamed without keeping it.
 // ---------------------------------------------------------------------------------------------
 
-pub fn splitmix64(i: u64) -> u64 {
-    let mut z = i
-        .wrapping_add(0x9e37_79b9_7f4a_7c15)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 pub fn gen_bytes(offset: u64, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
     let end = offset + len as u64;
@@ -347,14 +322,7 @@ pub fn jpeg_with_orientation_6(w: u32, h: u32) -> Vec<u8> {
     tiff.extend_from_slice(&1u16.to_be_bytes());
     tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
     tiff.extend_from_slice(&0u32.to_be_bytes());
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xff, 0xe1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
+    with_exif(&jpeg, &tiff)
 }
 
 /// An MP4 whose `moov` box lies after more than the first and last megabyte that the server
@@ -431,6 +399,17 @@ pub async fn eventually(mut done: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     done()
+}
+
+/// Waits (up to 5 s) until the chunk store holds `keys` again and no blob is pending: nothing of
+/// a refused upload is left.
+pub async fn assert_nothing_left_but(server: &Server, keys: &[String]) {
+    assert!(
+        eventually(|| file_keys(server) == keys && pending_blobs(server) == 0).await,
+        "left behind: {:?}, pending {}",
+        file_keys(server),
+        pending_blobs(server)
+    );
 }
 
 pub fn addr(server: &Server) -> String {
@@ -552,19 +531,7 @@ pub async fn put_part(
     bytes: Vec<u8>,
     method: reqwest::Method,
 ) -> (u16, Value) {
-    let res = server
-        .client
-        .request(method, server.url(files::PART))
-        .query(&[
-            ("upload_id", upload.to_string()),
-            ("part", part.to_string()),
-        ])
-        .header("token", &who.token)
-        .body(bytes)
-        .send()
-        .await
-        .expect("part");
-    json_of(res).await
+    server.send_part(method, who.t(), upload, part, bytes).await
 }
 
 /// A part that must be refused with `code` and `status`.
@@ -588,11 +555,22 @@ pub async fn begin_at_root(server: &Server, who: &User, group: i64, name: &str, 
     up["upload_id"].as_i64().expect("upload_id")
 }
 
-/// `path` (status, part, complete, abort) for an upload that is over or not `who`'s: 341.
+/// `path` (status, complete, abort) on upload `upload` must fail with `code` and `status`.
+pub async fn upload_call_fails(
+    server: &Server,
+    who: &User,
+    path: &str,
+    upload: i64,
+    code: u16,
+    status: u16,
+) {
+    let body = json!({ "upload_id": upload });
+    server.fails(path, who.t(), body, code, status).await;
+}
+
+/// `path` on an upload that is over or not `who`'s: 341, as if there were none.
 pub async fn no_such_upload(server: &Server, who: &User, path: &str, upload: i64) {
-    server
-        .fails(path, who.t(), json!({ "upload_id": upload }), 341, 404)
-        .await;
+    upload_call_fails(server, who, path, upload, 341, 404).await;
 }
 
 /// No resumable upload is under way: no upload or part rows, no blob waiting for one.

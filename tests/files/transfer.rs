@@ -355,12 +355,7 @@ async fn a_cut_off_upload_leaves_nothing() {
     assert_eq!(pending_blobs(&server), 1);
     // ...until the client goes away.
     drop(socket);
-    assert!(
-        eventually(|| file_keys(&server).is_empty() && pending_blobs(&server) == 0).await,
-        "left behind: keys {:?}, pending {}",
-        file_keys(&server),
-        pending_blobs(&server)
-    );
+    assert_nothing_left_but(&server, &[]).await;
     assert_eq!(file_rows(&server), 0);
     assert!(server.list_folder(&t.member, g, None).await.is_empty());
     // The name is free for a new try.

@@ -90,25 +90,11 @@ impl Server {
 
     /// Puts part `part` (from 0) of a resumable upload; the answer is exactly success.
     pub async fn put_upload_part(&self, who: &User, upload: i64, part: usize, bytes: Vec<u8>) {
-        let res = self
-            .client
-            .put(self.url(files::PART))
-            .query(&[
-                ("upload_id", upload.to_string()),
-                ("part", part.to_string()),
-            ])
-            .header("token", &who.token)
-            .body(bytes)
-            .send()
-            .await
-            .expect("part");
-        let status = res.status().as_u16();
-        let text = res.text().await.expect("part answer");
-        let value: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
-        assert_eq!(
-            (status, value),
-            (200, json!({ "code": 0, "msg": "success" }))
-        );
+        let part = i64::try_from(part).expect("a part index");
+        let (status, res) = self
+            .send_part(reqwest::Method::PUT, who.t(), upload, part, bytes)
+            .await;
+        assert_eq!((status, res), (200, json!({ "code": 0, "msg": "success" })));
     }
 
     /// Begins a direct upload (`body` as for `begin_upload`): the answer holds the signed form
