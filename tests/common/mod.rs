@@ -633,3 +633,13 @@ pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+/// The keys of a JSON object, sorted: what a test compares with the documented shape.
+pub fn sorted_keys(value: &Value) -> Vec<&str> {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort();
+    keys
+}

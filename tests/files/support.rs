@@ -6,7 +6,8 @@ pub use std::time::{Duration, Instant};
 // A `wx.uploadFile` form for the group file space.
 pub use crate::common::group_file_form as file_form;
 pub use crate::common::{
-    admit, create_group, encode, mkdir, png, splitmix64, user, with_exif, Options, Server, User,
+    admit, create_group, encode, mkdir, png, sorted_keys, splitmix64, user, with_exif, Options,
+    Server, User,
 };
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
