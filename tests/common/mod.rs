@@ -365,18 +365,31 @@ impl Server {
         (status, value)
     }
 
-    /// Sends part `part` of resumable upload `upload` (`PUT` or `POST`, as the client may) with
-    /// an optional `token` header; returns the status and the JSON answer.
+    /// PUTs part `part` of resumable upload `upload` to `path` (the group file space's or the
+    /// chat's) with an optional `token` header; returns the status and the JSON answer.
     pub async fn send_part(
         &self,
-        method: reqwest::Method,
+        path: &str,
         token: Option<&str>,
         upload: i64,
         part: i64,
         bytes: Vec<u8>,
     ) -> (u16, Value) {
+        self.send_part_by(reqwest::Method::PUT, path, token, (upload, part), bytes)
+            .await
+    }
+
+    /// [`Server::send_part`] by `method` (clients may POST parts too).
+    pub async fn send_part_by(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        (upload, part): (i64, i64),
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
         let query = [("upload_id", upload), ("part", part)];
-        let mut req = self.client.request(method, self.url(paths::files::PART));
+        let mut req = self.client.request(method, self.url(path));
         if let Some(token) = token {
             req = req.header("token", token);
         }
@@ -559,6 +572,20 @@ pub fn group_file_form(
     }
     let file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
     form.part("file", file)
+}
+
+/// A chat room's upload form: `type` and `room_id`, then the file part named `name`.
+pub fn chat_file_form(
+    kind: &str,
+    room: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    reqwest::multipart::Form::new()
+        .text("type", kind.to_owned())
+        .text("room_id", room.to_string())
+        .part("file", file)
 }
 
 /// `who` uploads `bytes` as `name` into folder `parent` of the group's space (`None`: the root);

@@ -532,7 +532,9 @@ pub async fn put_part(
     bytes: Vec<u8>,
     method: reqwest::Method,
 ) -> (u16, Value) {
-    server.send_part(method, who.t(), upload, part, bytes).await
+    server
+        .send_part_by(method, files::PART, who.t(), (upload, part), bytes)
+        .await
 }
 
 /// A part that must be refused with `code` and `status`.

@@ -92,7 +92,7 @@ impl Server {
     pub async fn put_upload_part(&self, who: &User, upload: i64, part: usize, bytes: Vec<u8>) {
         let part = i64::try_from(part).expect("a part index");
         let (status, res) = self
-            .send_part(reqwest::Method::PUT, who.t(), upload, part, bytes)
+            .send_part(files::PART, who.t(), upload, part, bytes)
             .await;
         assert_eq!((status, res), (200, json!({ "code": 0, "msg": "success" })));
     }

@@ -12,4 +12,5 @@
 //! [`Server`]: super::Server
 //! [`Server::ok`]: super::Server::ok
 
+mod chat;
 mod files;
