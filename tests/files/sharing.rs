@@ -72,7 +72,7 @@ async fn sharing_posts_a_file_message_into_the_group_chat() {
         assert_eq!(msg_type, kind);
         assert_eq!(*file_id, file);
         let entry = listed.iter().find(|e| e["id"] == file).unwrap();
-        let keys = sorted_keys(&info);
+        let keys = sorted_keys(info);
         let timed = matches!(kind, "voice" | "video");
         let want: Vec<&str> = if timed {
             vec![
