@@ -21,8 +21,7 @@ async fn refused(server: &Server, who: &User, form: Form, code: u16, status: u16
 
 /// `path` (status, complete, abort) on a room's upload that is over or not `who`'s: 406.
 async fn no_such_upload(server: &Server, who: &User, path: &str, upload: i64) {
-    let body = json!({ "upload_id": upload });
-    server.fails(path, who.t(), body, 406, 404).await;
+    common::upload_call_fails(server, who, path, upload, 406, 404).await;
 }
 
 async fn download(

@@ -608,6 +608,20 @@ pub async fn share_group_file(server: &Server, who: &User, group: i64, file: i64
     server.share_file_in_chat(who, group, file).await
 }
 
+/// `path` (a resumable upload's status, complete or abort, of the group file space or the chat)
+/// on upload `upload` must fail with `code` and `status`.
+pub async fn upload_call_fails(
+    server: &Server,
+    who: &User,
+    path: &str,
+    upload: i64,
+    code: u16,
+    status: u16,
+) {
+    let body = json!({ "upload_id": upload });
+    server.fails(path, who.t(), body, code, status).await;
+}
+
 /// A server keeping its files in an `s3s-fs` bucket of its own (with a group quota of `quota`
 /// bytes, else the default), a user `label` and a group of theirs. The bucket lives as long as
 /// the [`s3::S3`].
@@ -669,4 +683,18 @@ pub fn sorted_keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort();
     keys
+}
+
+/// Whether `value` is a time as the API writes them: `YYYY/MM/DD HH:MM:SS`.
+pub fn is_time(value: &Value) -> bool {
+    value.as_str().is_some_and(|t| {
+        let b = t.as_bytes();
+        b.len() == 19
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'/',
+                10 => *c == b' ',
+                13 | 16 => *c == b':',
+                _ => c.is_ascii_digit(),
+            })
+    })
 }

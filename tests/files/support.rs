@@ -6,8 +6,8 @@ pub use std::time::{Duration, Instant};
 // A `wx.uploadFile` form for the group file space.
 pub use crate::common::group_file_form as file_form;
 pub use crate::common::{
-    admit, create_group, encode, mkdir, png, sorted_keys, splitmix64, user, with_exif, Options,
-    Server, User,
+    admit, create_group, encode, is_time, mkdir, png, sorted_keys, splitmix64, upload_call_fails,
+    user, with_exif, Options, Server, User,
 };
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
@@ -222,20 +222,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn is_time(value: &Value) -> bool {
-    let Some(t) = value.as_str() else {
-        return false;
-    };
-    let b = t.as_bytes();
-    b.len() == 19
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'/',
-            10 => *c == b' ',
-            13 | 16 => *c == b':',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 /// Bytes that no magic-byte sniffer recognises.
@@ -556,19 +542,6 @@ pub async fn begin_at_root(server: &Server, who: &User, group: i64, name: &str, 
     let body = json!({ "group_id": group, "name": name, "size": size });
     let up = server.begin_upload(who, body).await;
     up["upload_id"].as_i64().expect("upload_id")
-}
-
-/// `path` (status, complete, abort) on upload `upload` must fail with `code` and `status`.
-pub async fn upload_call_fails(
-    server: &Server,
-    who: &User,
-    path: &str,
-    upload: i64,
-    code: u16,
-    status: u16,
-) {
-    let body = json!({ "upload_id": upload });
-    server.fails(path, who.t(), body, code, status).await;
 }
 
 /// `path` on an upload that is over or not `who`'s: 341, as if there were none.
