@@ -5,9 +5,7 @@ pub use crate::common::ws::{
     self, ask_history, contents, group_path, id, ids, next_or_closed, say, send, send_raw,
     strictly_increasing, Socket,
 };
-pub use crate::common::{
-    create_group, is_time, remove_member, sorted_keys, team, user, Server, User,
-};
+pub use crate::common::{create_group, remove_member, sorted_keys, team, user, Server, User};
 pub use futures_util::{SinkExt, StreamExt};
 pub use serde_json::{json, Value};
 pub use std::time::{Duration, Instant};
@@ -102,6 +100,19 @@ pub async fn expect_error(socket: &mut Socket, code: u64, what: &str) {
         "{what}: {frame}"
     );
     assert_eq!(frame.as_object().unwrap().len(), 2, "{what}: {frame}");
+}
+
+pub fn is_time(value: &Value) -> bool {
+    value.as_str().is_some_and(|t| {
+        let b = t.as_bytes();
+        t.len() == 19
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'/',
+                10 => *c == b' ',
+                13 | 16 => *c == b':',
+                _ => c.is_ascii_digit(),
+            })
+    })
 }
 
 /// A chat message frame with exactly the documented keys.

@@ -474,6 +474,19 @@ pub fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// `jpeg` with an EXIF block (an APP1 segment) holding the TIFF structure `tiff`, right after
+/// its start-of-image marker.
+pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A signed-in user.
 pub struct User {
     pub token: String,
@@ -663,18 +676,6 @@ pub fn splitmix64(i: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// `jpeg` with an EXIF (APP1) segment holding `tiff` right after its start-of-image marker.
-pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xff, 0xe1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
 /// The keys of a JSON object, sorted: what a test compares with the documented shape.
 pub fn sorted_keys(value: &Value) -> Vec<&str> {
     let object = value
@@ -683,18 +684,4 @@ pub fn sorted_keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort();
     keys
-}
-
-/// Whether `value` is a time as the API writes them: `YYYY/MM/DD HH:MM:SS`.
-pub fn is_time(value: &Value) -> bool {
-    value.as_str().is_some_and(|t| {
-        let b = t.as_bytes();
-        b.len() == 19
-            && b.iter().enumerate().all(|(i, c)| match i {
-                4 | 7 => *c == b'/',
-                10 => *c == b' ',
-                13 | 16 => *c == b':',
-                _ => c.is_ascii_digit(),
-            })
-    })
 }

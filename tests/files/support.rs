@@ -6,8 +6,8 @@ pub use std::time::{Duration, Instant};
 // A `wx.uploadFile` form for the group file space.
 pub use crate::common::group_file_form as file_form;
 pub use crate::common::{
-    admit, create_group, encode, is_time, mkdir, png, sorted_keys, splitmix64, upload_call_fails,
-    user, with_exif, Options, Server, User,
+    admit, create_group, encode, mkdir, png, sorted_keys, splitmix64, upload_call_fails, user,
+    with_exif, Options, Server, User,
 };
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
@@ -222,6 +222,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn is_time(value: &Value) -> bool {
+    let Some(t) = value.as_str() else {
+        return false;
+    };
+    let b = t.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'/',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 /// Bytes that no magic-byte sniffer recognises.
