@@ -288,22 +288,25 @@ pub fn generated(
 // Media
 // ---------------------------------------------------------------------------------------------
 
-/// A mono 16-bit PCM WAV of `seconds` seconds.
+/// A mono 16-bit PCM WAV of `seconds` seconds: a tone at `rate` samples a second.
 pub fn wav(seconds: u32, rate: u32) -> Vec<u8> {
     let data_len = seconds * rate * 2;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
+    // The RIFF header, the 16-byte `fmt ` chunk, then the `data` chunk's head.
+    let header: [&[u8]; 12] = [
+        b"RIFF",
+        &(36 + data_len).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),       // PCM
+        &1u16.to_le_bytes(),       // mono
+        &rate.to_le_bytes(),       // frames a second
+        &(rate * 2).to_le_bytes(), // bytes a second
+        &2u16.to_le_bytes(),       // bytes a frame
+        &16u16.to_le_bytes(),      // bits a sample
+        b"data",
+        &data_len.to_le_bytes(),
+    ];
+    let mut out = header.concat();
     for i in 0..seconds * rate {
         let sample = ((i as f64 * 0.05).sin() * 8000.0) as i16;
         out.extend_from_slice(&sample.to_le_bytes());
