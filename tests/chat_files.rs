@@ -5,49 +5,23 @@
 mod common;
 
 use common::paths::chat;
-use common::{admit, create_group, png, user, Options, Server, User};
+use common::{admit, chat_file_form as form, create_group, png, user, Options, Server, User};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-fn form(kind: &str, room: i64, name: &str, bytes: Vec<u8>) -> Form {
-    Form::new()
-        .text("type", kind.to_owned())
-        .text("room_id", room.to_string())
-        .part("file", Part::bytes(bytes).file_name(name.to_owned()))
-}
-
-async fn upload(server: &Server, who: &User, form: Form) -> (u16, Value) {
-    let res = server
-        .client
-        .post(server.url(chat::UPLOAD))
-        .header("token", &who.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    (res.status().as_u16(), res.json().await.expect("json"))
-}
-
-async fn upload_ok(
-    server: &Server,
-    who: &User,
-    kind: &str,
-    room: i64,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    let (status, res) = upload(server, who, form(kind, room, name, bytes)).await;
-    assert_eq!((status, &res["code"]), (200, &json!(0)), "{res}");
-    res["file_id"].as_i64().expect("file_id")
-}
-
+/// An upload that must be refused with `code` and `status`.
 async fn refused(server: &Server, who: &User, form: Form, code: u16, status: u16) {
-    let (got, res) = upload(server, who, form).await;
+    let (got, res) = server.send_form(chat::UPLOAD, who.t(), form).await;
     assert_eq!(
         (got, res["code"].as_u64()),
         (status, Some(code.into())),
         "{res}"
     );
+}
+
+/// `path` (status, complete, abort) on a room's upload that is over or not `who`'s: 406.
+async fn no_such_upload(server: &Server, who: &User, path: &str, upload: i64) {
+    common::upload_call_fails(server, who, path, upload, 406, 404).await;
 }
 
 async fn download(
@@ -99,15 +73,9 @@ async fn members_upload_and_download_temporary_files_of_their_room() {
     let server = Server::start().await;
     let (group, owner, member, _) = room(&server, "tmp").await;
     let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-    let id = upload_ok(
-        &server,
-        &member,
-        "group",
-        group,
-        "录音 1.bin",
-        bytes.clone(),
-    )
-    .await;
+    let id = server
+        .upload_chat_file(&member, "group", group, "录音 1.bin", bytes.clone())
+        .await;
     let res = download(&server, &owner, "group", group, id, &[]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-length"], "3000000");
@@ -118,15 +86,9 @@ async fn members_upload_and_download_temporary_files_of_their_room() {
     assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
 
     // Images have thumbnails; other files do not (406, the chat's "no such file").
-    let pic = upload_ok(
-        &server,
-        &member,
-        "group",
-        group,
-        "p.png",
-        png(600, 300, 255),
-    )
-    .await;
+    let pic = server
+        .upload_chat_file(&member, "group", group, "p.png", png(600, 300, 255))
+        .await;
     let thumb = download(&server, &member, "group", group, pic, &[("thumbnail", "1")]).await;
     assert_eq!(thumb.status(), 200);
     let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
@@ -139,45 +101,32 @@ async fn members_upload_and_download_temporary_files_of_their_room() {
 async fn room_type_room_and_membership_are_checked_in_that_order() {
     let server = Server::start().await;
     let (group, _, member, outsider) = room(&server, "codes").await;
-    refused(
-        &server,
-        &member,
-        form("channel", group, "a", b"x".to_vec()),
-        410,
-        400,
-    )
-    .await;
-    refused(
-        &server,
-        &member,
-        form("group", group + 100, "a", b"x".to_vec()),
-        408,
-        404,
-    )
-    .await;
-    // An unknown room is 408 even for someone who is in no room at all.
-    refused(
-        &server,
-        &outsider,
-        form("private", 999, "a", b"x".to_vec()),
-        408,
-        404,
-    )
-    .await;
-    refused(
-        &server,
-        &outsider,
-        form("group", group, "a", b"x".to_vec()),
-        407,
-        403,
-    )
-    .await;
+    // (who, room type, room, code, status)
+    let refusals = [
+        (&member, "channel", group, 410, 400),
+        (&member, "group", group + 100, 408, 404),
+        // An unknown room is 408 even for someone who is in no room at all.
+        (&outsider, "private", 999, 408, 404),
+        (&outsider, "group", group, 407, 403),
+    ];
+    for (who, kind, room, code, status) in refusals {
+        refused(
+            &server,
+            who,
+            form(kind, room, "a", b"x".to_vec()),
+            code,
+            status,
+        )
+        .await;
+    }
     let missing_room = Form::new()
         .text("type", "group")
         .part("file", Part::bytes(b"x".to_vec()).file_name("a"));
     refused(&server, &member, missing_room, 101, 400).await;
 
-    let id = upload_ok(&server, &member, "group", group, "a.txt", b"hello".to_vec()).await;
+    let id = server
+        .upload_chat_file(&member, "group", group, "a.txt", b"hello".to_vec())
+        .await;
     download_fails(&server, &outsider, "group", group, id, 407, 403).await;
     download_fails(&server, &member, "private", group, id, 408, 404).await;
     download_fails(&server, &member, "other", group, id, 410, 400).await;
@@ -204,7 +153,9 @@ async fn room_type_room_and_membership_are_checked_in_that_order() {
 async fn dismissed_rooms_take_no_new_files_but_keep_theirs() {
     let server = Server::start().await;
     let (group, owner, member, _) = room(&server, "dismissed").await;
-    let id = upload_ok(&server, &member, "group", group, "a.txt", b"kept".to_vec()).await;
+    let id = server
+        .upload_chat_file(&member, "group", group, "a.txt", b"kept".to_vec())
+        .await;
     server
         .ok(
             "/group/internal/setting/dismiss",
@@ -240,18 +191,14 @@ async fn group_files_shared_into_the_room_download_through_the_chat() {
         )
         .await;
     let file = res["file_id"].as_i64().unwrap();
-    server
-        .ok(
-            "/group/internal/files/share",
-            &owner.token,
-            json!({ "group_id": group, "file_id": file }),
-        )
-        .await;
+    server.share_file_in_chat(&owner, group, file).await;
     let res = download(&server, &member, "group", group, file, &[]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().to_vec(), b"group file");
     // File ids are unique across both spaces: a chat file never takes a group file's id.
-    let temp = upload_ok(&server, &member, "group", group, "t.txt", b"temp".to_vec()).await;
+    let temp = server
+        .upload_chat_file(&member, "group", group, "t.txt", b"temp".to_vec())
+        .await;
     assert_ne!(temp, file);
 }
 
@@ -282,39 +229,19 @@ async fn files_over_100_mib_are_refused_and_leave_nothing() {
 async fn expired_files_are_gone_and_their_chunks_freed() {
     let server = Server::with(Options::dev_login().env("ZUDUI_CHAT_FILE_DAYS", "0")).await;
     let (group, _, member, _) = room(&server, "expiry").await;
-    let id = upload_ok(
-        &server,
-        &member,
-        "group",
-        group,
-        "old.bin",
-        vec![1u8; 2_500_000],
-    )
-    .await;
+    let id = server
+        .upload_chat_file(&member, "group", group, "old.bin", vec![1u8; 2_500_000])
+        .await;
     // Kept zero days: expired at once, and swept by the next upload.
     download_fails(&server, &member, "group", group, id, 406, 404).await;
     assert_eq!(
         server.file_keys(),
         2_500_000usize.div_ceil(server.chunk_size())
     );
-    upload_ok(&server, &member, "group", group, "new.bin", vec![2u8; 10]).await;
+    server
+        .upload_chat_file(&member, "group", group, "new.bin", vec![2u8; 10])
+        .await;
     assert_eq!(server.file_keys(), 1);
-}
-
-async fn put_part(server: &Server, who: &User, upload: &Value, part: usize, bytes: &[u8]) -> u16 {
-    let res = server
-        .client
-        .put(server.url(chat::PART))
-        .query(&[
-            ("upload_id", upload.to_string()),
-            ("part", part.to_string()),
-        ])
-        .header("token", &who.token)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("part");
-    res.status().as_u16()
 }
 
 /// Files over a platform's body limit (Fermyon Cloud: 10 MB) are sent in parts, with the rules of
@@ -366,46 +293,26 @@ async fn temporary_files_can_be_sent_in_parts() {
 
     let data: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
     let begun = server
-        .ok(
-            chat::BEGIN,
-            &member.token,
-            begin("group", group, data.len() as u64),
-        )
+        .begin_chat_upload(&member, begin("group", group, data.len() as u64))
         .await;
-    let id = begun["upload_id"].clone();
+    let id = begun["upload_id"].as_i64().unwrap();
     assert_eq!(
         (begun["part_size"].as_u64(), begun["part_count"].as_u64()),
         (Some(8_000_000), Some(2))
     );
-    assert_eq!(
-        put_part(&server, &member, &id, 1, &data[8_000_000..]).await,
-        200
-    );
-    assert_eq!(
-        put_part(&server, &member, &id, 0, &data[..8_000_000]).await,
-        200
-    );
-    // Someone else's upload, or one of the group file space, is not there.
-    let res = server
-        .client
-        .put(server.url(chat::PART))
-        .query(&[("upload_id", id.to_string()), ("part", "0".into())])
-        .header("token", &owner.token)
-        .body(vec![0u8; 10])
-        .send()
-        .await
-        .unwrap();
-    let (status, res) = (res.status().as_u16(), res.json::<Value>().await.unwrap());
-    assert_eq!((status, &res["code"]), (404, &json!(406)), "{res}");
+    let (first, last) = data.split_at(8_000_000);
     server
-        .fails(
-            chat::STATUS,
-            owner.t(),
-            json!({ "upload_id": id }),
-            406,
-            404,
-        )
+        .put_chat_upload_part(&member, id, 1, last.to_vec())
         .await;
+    server
+        .put_chat_upload_part(&member, id, 0, first.to_vec())
+        .await;
+    // Someone else's upload, or one of the group file space, is not there.
+    let (status, res) = server
+        .send_part(chat::PART, owner.t(), id, 0, vec![0u8; 10])
+        .await;
+    assert_eq!((status, &res["code"]), (404, &json!(406)), "{res}");
+    no_such_upload(&server, &owner, chat::STATUS, id).await;
     server
         .fails(
             "/group/internal/files/upload/complete",
@@ -415,15 +322,9 @@ async fn temporary_files_can_be_sent_in_parts() {
             404,
         )
         .await;
-    let status = server
-        .ok(chat::STATUS, &member.token, json!({ "upload_id": id }))
-        .await;
+    let status = server.chat_upload_status(&member, id).await;
     assert_eq!(status["received"], json!([0, 1]));
-    let file = server
-        .ok(chat::COMPLETE, &member.token, json!({ "upload_id": id }))
-        .await["file_id"]
-        .as_i64()
-        .unwrap();
+    let file = server.complete_chat_upload(&member, id).await;
     let got = download(&server, &owner, "group", group, file, &[]).await;
     assert_eq!(got.status(), 200);
     assert!(got.bytes().await.unwrap() == data);
@@ -432,11 +333,7 @@ async fn temporary_files_can_be_sent_in_parts() {
     // no room for a third in 150 MB.
     for _ in 0..2 {
         server
-            .ok(
-                chat::BEGIN,
-                &member.token,
-                begin("group", group, 70_000_000),
-            )
+            .begin_chat_upload(&member, begin("group", group, 70_000_000))
             .await;
     }
     let third = server
@@ -451,33 +348,18 @@ async fn temporary_files_can_be_sent_in_parts() {
     assert!(third["errorMsg"].is_string());
     // An abandoned upload gives its part back.
     let small = server
-        .ok(chat::BEGIN, &owner.token, begin("group", group, 100))
+        .begin_chat_upload(&owner, begin("group", group, 100))
         .await["upload_id"]
-        .clone();
-    assert_eq!(put_part(&server, &owner, &small, 0, &[5u8; 100]).await, 200);
+        .as_i64()
+        .unwrap();
     server
-        .fails(
-            chat::ABORT,
-            member.t(),
-            json!({ "upload_id": small }),
-            406,
-            404,
-        )
+        .put_chat_upload_part(&owner, small, 0, vec![5u8; 100])
         .await;
+    no_such_upload(&server, &member, chat::ABORT, small).await;
     let before = server.file_keys();
-    server
-        .ok(chat::ABORT, &owner.token, json!({ "upload_id": small }))
-        .await;
+    server.abort_chat_upload(&owner, small).await;
     assert_eq!(server.file_keys(), before - 1);
-    server
-        .fails(
-            chat::STATUS,
-            owner.t(),
-            json!({ "upload_id": small }),
-            406,
-            404,
-        )
-        .await;
+    no_such_upload(&server, &owner, chat::STATUS, small).await;
 }
 
 /// Without object storage, files go through the API: there is no direct upload (102).
@@ -502,19 +384,15 @@ async fn uploads_into_a_room_end_when_their_uploader_leaves() {
     let server = Server::start().await;
     let (group, owner, member, _) = room(&server, "leaving").await;
     let body = json!({ "type": "group", "room_id": group, "name": "a.bin", "size": 100 });
-    let id = server.ok(chat::BEGIN, &member.token, body).await["upload_id"].clone();
-    assert_eq!(put_part(&server, &member, &id, 0, &[1u8; 100]).await, 200);
+    let id = server.begin_chat_upload(&member, body).await["upload_id"]
+        .as_i64()
+        .unwrap();
+    server
+        .put_chat_upload_part(&member, id, 0, vec![1u8; 100])
+        .await;
     let before = server.file_keys();
     common::remove_member(&server, &owner, group, &member).await;
-    server
-        .fails(
-            chat::STATUS,
-            member.t(),
-            json!({ "upload_id": id }),
-            406,
-            404,
-        )
-        .await;
+    no_such_upload(&server, &member, chat::STATUS, id).await;
     let uploads: i64 = server
         .sqlite()
         .query_row("SELECT count(*) FROM file_uploads", [], |r| r.get(0))
@@ -540,8 +418,8 @@ async fn a_users_uploads_in_progress_count_in_every_room() {
     admit(&server, &owner2, &member, second).await;
     let begin =
         |room: i64| json!({ "type": "group", "room_id": room, "name": "x", "size": 70_000_000 });
-    server.ok(chat::BEGIN, &member.token, begin(first)).await;
-    server.ok(chat::BEGIN, &member.token, begin(second)).await;
+    server.begin_chat_upload(&member, begin(first)).await;
+    server.begin_chat_upload(&member, begin(second)).await;
     server
         .fails(chat::BEGIN, member.t(), begin(first), 412, 413)
         .await;

@@ -7,7 +7,7 @@ mod common;
 
 use common::paths::{chat, files};
 use common::s3::S3;
-use common::Server;
+use common::{s3_group, Server, User};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -61,24 +61,13 @@ async fn post_fields(
 }
 
 /// A group file sent directly: begun, posted to the store, completed. Its id.
-async fn direct_file(s: &Server, token: &str, group: i64, name: &str, file: Vec<u8>) -> i64 {
-    let begun = s
-        .ok(
-            files::DIRECT,
-            token,
-            json!({ "group_id": group, "name": name, "size": file.len() }),
-        )
-        .await;
+async fn direct_file(s: &Server, who: &User, group: i64, name: &str, file: Vec<u8>) -> i64 {
+    let body = json!({ "group_id": group, "name": name, "size": file.len() });
+    let begun = s.begin_direct_upload(who, body).await;
     let (status, answer) = post_form(&begun, file).await;
     assert!((200..300).contains(&status), "{status} {answer}");
-    let done = s
-        .ok(
-            files::COMPLETE,
-            token,
-            json!({ "upload_id": begun["upload_id"] }),
-        )
-        .await;
-    done["file_id"].as_i64().unwrap()
+    s.complete_upload(who, begun["upload_id"].as_i64().unwrap())
+        .await
 }
 
 /// The code of the answer to a POST, and the answer.
@@ -111,12 +100,17 @@ async fn download_with(
 }
 
 /// A group file's download query.
-fn file_query(token: &str, group: i64, file: i64) -> Vec<(&'static str, String)> {
+fn file_query(who: &User, group: i64, file: i64) -> Vec<(&'static str, String)> {
     vec![
-        ("token", token.to_owned()),
+        ("token", who.token.clone()),
         ("group_id", group.to_string()),
         ("file_id", file.to_string()),
     ]
+}
+
+/// A group file's download, not following its redirect.
+async fn download_file(s: &Server, who: &User, group: i64, file: i64) -> reqwest::Response {
+    download(s, files::DOWNLOAD, &file_query(who, group, file)).await
 }
 
 /// The link a download redirects to (checked to be a short-lived signed link to the store).
@@ -132,15 +126,11 @@ fn link(s3: &S3, res: &reqwest::Response) -> String {
 
 #[tokio::test]
 async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects() {
-    let s3 = S3::start().await;
-    let s = s3.server(None).await;
-    let t = s.login("direct-owner").await;
-    let g = common::s3::group(&s, "直传组", &t).await;
+    let (s3, s, t, g) = s3_group("direct-owner", None).await;
     // 20 MB: one object, where an upload through the API makes three.
     let data = bytes(20_000_000, 7);
     let begun = s
-        .ok(
-            files::DIRECT,
+        .begin_direct_upload(
             &t,
             json!({ "group_id": g, "name": "录像.bin", "size": data.len() }),
         )
@@ -149,7 +139,7 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     assert_eq!(begun["part_count"], 1);
     assert!(begun["url"].as_str().unwrap().starts_with(&s3.endpoint));
     // Nothing is there yet.
-    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, t.t(), json!({ "upload_id": id })).await;
     assert_eq!(code, 101);
 
     let (status, answer) = post_form(&begun, data.clone()).await;
@@ -157,23 +147,16 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     let objects = s3.objects();
     assert_eq!(objects.len(), 1, "{objects:?}");
     assert!(objects[0].starts_with("app/file/") && objects[0].ends_with("/0"));
-    let done = s.ok(files::COMPLETE, &t, json!({ "upload_id": id })).await;
-    let file = done["file_id"].as_i64().unwrap();
-    let listed = s
-        .ok(
-            "/group/internal/files/get_dir",
-            &t,
-            json!({ "group_id": g }),
-        )
-        .await;
-    assert_eq!(listed["files"][0]["name"], "录像.bin");
-    assert_eq!(listed["files"][0]["size"], data.len());
+    let file = s.complete_upload(&t, id).await;
+    let listed = s.list_folder(&t, g, None).await;
+    assert_eq!(listed[0]["name"], "录像.bin");
+    assert_eq!(listed[0]["size"], data.len());
     // The upload is over.
-    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, t.t(), json!({ "upload_id": id })).await;
     assert_eq!(code, 341);
 
     let query = file_query(&t, g, file);
-    let res = download(&s, "/group/internal/files/download", &query).await;
+    let res = download(&s, files::DOWNLOAD, &query).await;
     let link = self::link(&s3, &res);
     let got = reqwest::get(&link).await.unwrap();
     assert_eq!(got.status(), 200);
@@ -189,49 +172,27 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     assert_eq!(part.bytes().await.unwrap(), data[7_999_990..8_000_010]);
     // A client that has the file is told so by the API, without a link.
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-    let path = "/group/internal/files/download";
-    let again = download_with(&s, path, &query, Some(&etag)).await;
+    let again = download_with(&s, files::DOWNLOAD, &query, Some(&etag)).await;
     assert_eq!(again.status(), 304);
 
     // A picture sent directly is recognised, and its thumbnail made, from the object.
     let pic = direct_file(&s, &t, g, "图.png", common::png(600, 300, 255)).await;
-    let listed = s
-        .ok(
-            "/group/internal/files/get_dir",
-            &t,
-            json!({ "group_id": g }),
-        )
-        .await;
-    let entry = listed["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == pic)
-        .unwrap();
+    let listed = s.list_folder(&t, g, None).await;
+    let entry = listed.iter().find(|f| f["id"] == pic).unwrap();
     assert_eq!(entry["file_type"], "image");
     let mut query = file_query(&t, g, pic);
     query.push(("thumbnail", "1".into()));
-    let thumb = download(&s, "/group/internal/files/download", &query).await;
+    let thumb = download(&s, files::DOWNLOAD, &query).await;
     assert_eq!(thumb.status(), 200);
     let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (256, 128));
-    let res = download(
-        &s,
-        "/group/internal/files/download",
-        &file_query(&t, g, pic),
-    )
-    .await;
+    let res = download_file(&s, &t, g, pic).await;
     assert!(self::link(&s3, &res).contains("response-content-type=image%2Fpng"));
 
     // Active content is linked as bytes to save, never as a page.
     let page = b"<html><script>alert(1)</script></html>".to_vec();
     let page = direct_file(&s, &t, g, "page.html", page).await;
-    let res = download(
-        &s,
-        "/group/internal/files/download",
-        &file_query(&t, g, page),
-    )
-    .await;
+    let res = download_file(&s, &t, g, page).await;
     let link = self::link(&s3, &res);
     assert!(
         link.contains("response-content-type=application%2Foctet-stream"),
@@ -241,26 +202,17 @@ async fn a_direct_upload_goes_straight_to_the_store_and_its_download_redirects()
     assert_eq!(got.headers()["content-type"], "application/octet-stream");
 
     for id in [file, pic, page] {
-        s.ok(
-            "/group/internal/files/delete",
-            &t,
-            json!({ "group_id": g, "file_id": id }),
-        )
-        .await;
+        s.delete_file(&t, g, id).await;
     }
     assert_eq!(s3.objects(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn a_direct_upload_form_stores_only_its_own_file() {
-    let s3 = S3::start().await;
-    let s = s3.server(None).await;
-    let t = s.login("direct-form").await;
-    let g = common::s3::group(&s, "直传组", &t).await;
+    let (s3, s, t, g) = s3_group("direct-form", None).await;
     let data = bytes(100_000, 3);
     let begun = s
-        .ok(
-            files::DIRECT,
+        .begin_direct_upload(
             &t,
             json!({ "group_id": g, "name": "a.bin", "size": data.len() }),
         )
@@ -292,11 +244,11 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
     .await;
     assert!((400..500).contains(&status), "{status}");
     assert_eq!(s3.objects(), Vec::<String>::new());
-    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, t.t(), json!({ "upload_id": id })).await;
     assert_eq!(code, 101);
 
     // `status` hands out a fresh form for the same object, until the upload's expiry at most.
-    let status = s.ok(files::STATUS, &t, json!({ "upload_id": id })).await;
+    let status = s.upload_status(&t, id).await;
     assert_eq!(status["fields"]["key"], begun["fields"]["key"]);
     assert!(status["form_expires"].as_str().unwrap() <= status["expires"].as_str().unwrap());
     let (code, answer) = post_form(&status, data.clone()).await;
@@ -304,15 +256,11 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
 
     // An abandoned upload takes its object with it.
     let other = s
-        .ok(
-            files::DIRECT,
-            &t,
-            json!({ "group_id": g, "name": "b.bin", "size": 10 }),
-        )
+        .begin_direct_upload(&t, json!({ "group_id": g, "name": "b.bin", "size": 10 }))
         .await;
     post_form(&other, bytes(10, 1)).await;
     assert_eq!(s3.objects().len(), 2);
-    s.ok(files::ABORT, &t, json!({ "upload_id": other["upload_id"] }))
+    s.abort_upload(&t, other["upload_id"].as_i64().unwrap())
         .await;
     assert_eq!(s3.objects().len(), 1);
     // Its form still works until it expires, but what it posts stays listed for the sweep.
@@ -322,17 +270,10 @@ async fn a_direct_upload_form_stores_only_its_own_file() {
 
     // The file is a copy that no form writes: posting over the form's object after `complete`
     // changes nothing that is served.
-    let file = s.ok(files::COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
-        .as_i64()
-        .unwrap();
+    let file = s.complete_upload(&t, id).await;
     let (code, answer) = post_form(&status, bytes(100_000, 99)).await;
     assert!((200..300).contains(&code), "{code} {answer}");
-    let res = download(
-        &s,
-        "/group/internal/files/download",
-        &file_query(&t, g, file),
-    )
-    .await;
+    let res = download_file(&s, &t, g, file).await;
     let got = reqwest::get(self::link(&s3, &res)).await.unwrap();
     assert!(
         got.bytes().await.unwrap() == data,
@@ -360,11 +301,8 @@ fn pending(s: &Server, blob: &str) -> i64 {
 
 #[tokio::test]
 async fn direct_uploads_are_checked_like_every_upload() {
-    let s3 = S3::start().await;
-    let s = s3.server(Some("10000000")).await;
-    let owner = s.login("direct-rules-owner").await;
-    let outsider = s.login("direct-rules-outsider").await;
-    let g = common::s3::group(&s, "直传组", &owner).await;
+    let (s3, s, owner, g) = s3_group("direct-rules-owner", Some("10000000")).await;
+    let outsider = common::user(&s, "direct-rules-outsider").await;
     let direct = |size: i64, name: &str| json!({ "group_id": g, "name": name, "size": size });
 
     // (who, body, code)
@@ -382,27 +320,29 @@ async fn direct_uploads_are_checked_like_every_upload() {
         ),
     ];
     for (who, body, code) in refused {
-        let (got, answer) = call(&s, files::DIRECT, Some(who), body.clone()).await;
+        let (got, answer) = call(&s, files::DIRECT, who.t(), body.clone()).await;
         assert_eq!(got, code, "{body} {answer}");
     }
     // Declared sizes are reserved: two of 6 MB do not fit in 10 MB.
-    let first = s.ok(files::DIRECT, &owner, direct(6_000_000, "one")).await;
-    let (code, _) = call(&s, files::DIRECT, Some(&owner), direct(6_000_000, "two")).await;
+    let first = s
+        .begin_direct_upload(&owner, direct(6_000_000, "one"))
+        .await;
+    let (code, _) = call(&s, files::DIRECT, owner.t(), direct(6_000_000, "two")).await;
     assert_eq!(code, 344);
     // An upload is its uploader's only; a group's is not a chat room's.
     let id = first["upload_id"].clone();
     for (path, code) in [(files::COMPLETE, 341), (files::STATUS, 341)] {
-        let (got, _) = call(&s, path, Some(&outsider), json!({ "upload_id": id })).await;
+        let (got, _) = call(&s, path, outsider.t(), json!({ "upload_id": id })).await;
         assert_eq!(got, code, "{path}");
     }
-    let (got, _) = call(&s, chat::STATUS, Some(&owner), json!({ "upload_id": id })).await;
+    let (got, _) = call(&s, chat::STATUS, owner.t(), json!({ "upload_id": id })).await;
     assert_eq!(got, 406);
     // A direct upload takes no parts.
     let res = s
         .client
         .put(s.url("/group/internal/files/upload/part"))
         .query(&[("upload_id", id.to_string()), ("part", "0".into())])
-        .header("token", &owner)
+        .header("token", &owner.token)
         .body(vec![0u8; 16])
         .send()
         .await
@@ -420,14 +360,10 @@ async fn direct_uploads_are_checked_like_every_upload() {
 /// takes the content of the one it made.
 #[tokio::test]
 async fn completing_twice_at_once_makes_one_file() {
-    let s3 = S3::start().await;
-    let s = s3.server(None).await;
-    let t = s.login("direct-twice").await;
-    let g = common::s3::group(&s, "直传组", &t).await;
+    let (s3, s, t, g) = s3_group("direct-twice", None).await;
     let data = bytes(3_000_000, 5);
     let begun = s
-        .ok(
-            files::DIRECT,
+        .begin_direct_upload(
             &t,
             json!({ "group_id": g, "name": "twice.bin", "size": data.len() }),
         )
@@ -435,8 +371,8 @@ async fn completing_twice_at_once_makes_one_file() {
     post_form(&begun, data.clone()).await;
     let body = json!({ "upload_id": begun["upload_id"] });
     let (a, b) = tokio::join!(
-        call(&s, files::COMPLETE, Some(&t), body.clone()),
-        call(&s, files::COMPLETE, Some(&t), body.clone())
+        call(&s, files::COMPLETE, t.t(), body.clone()),
+        call(&s, files::COMPLETE, t.t(), body.clone())
     );
     let mut codes = [a.0, b.0];
     codes.sort();
@@ -445,12 +381,7 @@ async fn completing_twice_at_once_makes_one_file() {
         .iter()
         .find_map(|answer| answer["file_id"].as_i64())
         .unwrap();
-    let res = download(
-        &s,
-        "/group/internal/files/download",
-        &file_query(&t, g, file),
-    )
-    .await;
+    let res = download_file(&s, &t, g, file).await;
     let got = reqwest::get(self::link(&s3, &res)).await.unwrap();
     assert!(got.bytes().await.unwrap() == data);
     assert_eq!(s3.objects().len(), 1, "{:?}", s3.objects());
@@ -462,67 +393,54 @@ async fn completing_twice_at_once_makes_one_file() {
 async fn a_bucket_clients_cannot_reach_keeps_files_going_through_the_api() {
     let s3 = S3::start().await;
     let s = Server::with(s3.options().env("ZUDUI_S3_DIRECT", "0")).await;
-    let t = s.login("direct-off").await;
-    let g = common::s3::group(&s, "直传组", &t).await;
+    let t = common::user(&s, "direct-off").await;
+    let g = common::create_group(&s, &t, "直传组").await;
     let (code, _) = call(
         &s,
         files::DIRECT,
-        Some(&t),
+        t.t(),
         json!({ "group_id": g, "name": "a", "size": 10 }),
     )
     .await;
     assert_eq!(code, 102);
-    let (_, up) = s
-        .upload(
-            "/group/internal/files/upload",
-            Some(&t),
-            "file",
-            bytes(1000, 1),
-            &[("group_id", &g.to_string())],
-        )
+    let file = s
+        .upload_file_into(&t, g, None, "a.bin", bytes(1000, 1))
         .await;
-    let file = up["file_id"].as_i64().unwrap();
-    let res = download(
-        &s,
-        "/group/internal/files/download",
-        &file_query(&t, g, file),
-    )
-    .await;
+    let res = download_file(&s, &t, g, file).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap(), bytes(1000, 1));
 }
 
 #[tokio::test]
 async fn chat_files_go_straight_to_the_store_too() {
-    let s3 = S3::start().await;
-    let s = s3.server(None).await;
-    let t = s.login("direct-chat").await;
-    let outsider = s.login("direct-chat-outsider").await;
-    let g = common::s3::group(&s, "直传组", &t).await;
+    let (s3, s, t, g) = s3_group("direct-chat", None).await;
+    let outsider = common::user(&s, "direct-chat-outsider").await;
     let data = bytes(3_000_000, 9);
     let body = json!({ "type": "group", "room_id": g, "name": "语音.bin", "size": data.len() });
-    let (code, _) = call(&s, chat::DIRECT, Some(&outsider), body.clone()).await;
+    let (code, _) = call(&s, chat::DIRECT, outsider.t(), body.clone()).await;
     assert_eq!(code, 407);
     let mut bad_type = body.clone();
     bad_type["type"] = json!("channel");
-    let (code, _) = call(&s, chat::DIRECT, Some(&t), bad_type).await;
+    let (code, _) = call(&s, chat::DIRECT, t.t(), bad_type).await;
     assert_eq!(code, 410);
 
-    let begun = s.ok(chat::DIRECT, &t, body).await;
+    let begun = s.ok(chat::DIRECT, &t.token, body).await;
     let id = begun["upload_id"].clone();
     let (status, answer) = post_form(&begun, data.clone()).await;
     assert!((200..300).contains(&status), "{status} {answer}");
     // Not a group upload.
-    let (code, _) = call(&s, files::COMPLETE, Some(&t), json!({ "upload_id": id })).await;
+    let (code, _) = call(&s, files::COMPLETE, t.t(), json!({ "upload_id": id })).await;
     assert_eq!(code, 341);
-    let file = s.ok(chat::COMPLETE, &t, json!({ "upload_id": id })).await["file_id"]
+    let file = s
+        .ok(chat::COMPLETE, &t.token, json!({ "upload_id": id }))
+        .await["file_id"]
         .as_i64()
         .unwrap();
     let res = download(
         &s,
         "/chat/files/download",
         &[
-            ("token", t.clone()),
+            ("token", t.token.clone()),
             ("type", "group".into()),
             ("room_id", g.to_string()),
             ("file_id", file.to_string()),

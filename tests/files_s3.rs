@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::paths::files;
 use common::s3::S3;
-use common::Server;
+use common::{s3_group, Server, User};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -23,19 +24,16 @@ fn bytes(len: usize, seed: u64) -> Vec<u8> {
 
 async fn download(
     s: &Server,
-    token: &str,
+    who: &User,
     group: i64,
     file: i64,
     range: Option<&str>,
 ) -> (u16, Vec<u8>) {
-    let mut req = s
-        .client
-        .get(s.url("/group/internal/files/download"))
-        .query(&[
-            ("token", token.to_owned()),
-            ("group_id", group.to_string()),
-            ("file_id", file.to_string()),
-        ]);
+    let mut req = s.client.get(s.url(files::DOWNLOAD)).query(&[
+        ("token", who.token.clone()),
+        ("group_id", group.to_string()),
+        ("file_id", file.to_string()),
+    ]);
     if let Some(range) = range {
         req = req.header("range", range);
     }
@@ -45,23 +43,12 @@ async fn download(
 
 #[tokio::test]
 async fn files_round_trip_through_object_storage_in_chunks_and_leave_nothing_when_deleted() {
-    let s3 = S3::start().await;
-    let s = s3.server(None).await;
-    let t = s.login("s3-owner").await;
-    let g = common::s3::group(&s, "s3 组", &t).await;
+    let (s3, s, t, g) = s3_group("s3-owner", None).await;
     // 20 MB: three 8 MiB objects, the last one short.
     let data = bytes(20_000_000, 7);
-    let (status, up) = s
-        .upload(
-            "/group/internal/files/upload",
-            Some(&t),
-            "file",
-            data.clone(),
-            &[("group_id", &g.to_string()), ("file_name", "大文件.bin")],
-        )
+    let file = s
+        .upload_file_into(&t, g, None, "大文件.bin", data.clone())
         .await;
-    assert_eq!(status, 200, "{up}");
-    let file = up["file_id"].as_i64().unwrap();
     let objects = s3.objects();
     assert_eq!(objects.len(), 3, "{objects:?}");
     assert!(
@@ -87,21 +74,12 @@ async fn files_round_trip_through_object_storage_in_chunks_and_leave_nothing_whe
 
     // An image's thumbnail is made once and kept beside its chunks.
     let png = common::png(600, 300, 255);
-    let (_, up) = s
-        .upload(
-            "/group/internal/files/upload",
-            Some(&t),
-            "file",
-            png,
-            &[("group_id", &g.to_string()), ("file_name", "pic.png")],
-        )
-        .await;
-    let pic = up["file_id"].as_i64().unwrap();
+    let pic = s.upload_file_into(&t, g, None, "pic.png", png).await;
     let thumb = s
         .get(
-            "/group/internal/files/download",
+            files::DOWNLOAD,
             &[
-                ("token", &t),
+                ("token", &t.token),
                 ("group_id", &g.to_string()),
                 ("file_id", &pic.to_string()),
                 ("thumbnail", "1"),
@@ -114,26 +92,17 @@ async fn files_round_trip_through_object_storage_in_chunks_and_leave_nothing_whe
     assert!(s3.objects().iter().any(|o| o.ends_with(".thumb")));
 
     for id in [file, pic] {
-        s.ok(
-            "/group/internal/files/delete",
-            &t,
-            json!({ "group_id": g, "file_id": id }),
-        )
-        .await;
+        s.delete_file(&t, g, id).await;
     }
     assert_eq!(s3.objects(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn resumable_uploads_assemble_parts_in_object_storage() {
-    let s3 = S3::start().await;
-    let s = s3.server(None).await;
-    let t = s.login("s3-resumable").await;
-    let g = common::s3::group(&s, "s3 组", &t).await;
+    let (_s3, s, t, g) = s3_group("s3-resumable", None).await;
     let data = bytes(9 << 20, 11); // two parts: 8 MiB and 1 MiB
     let begun = s
-        .ok(
-            "/group/internal/files/upload/begin",
+        .begin_upload(
             &t,
             json!({ "group_id": g, "name": "part.bin", "size": data.len() }),
         )
@@ -143,44 +112,19 @@ async fn resumable_uploads_assemble_parts_in_object_storage() {
     // The second part first, then the first one twice: order and repeats do not matter.
     for part in [1usize, 0, 0] {
         let end = ((part + 1) * part_size).min(data.len());
-        let res = s
-            .client
-            .put(s.url("/group/internal/files/upload/part"))
-            .query(&[("upload_id", id.to_string()), ("part", part.to_string())])
-            .header("token", &t)
-            .body(data[part * part_size..end].to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let piece = data[part * part_size..end].to_vec();
+        s.put_upload_part(&t, id, part, piece).await;
     }
-    let done = s
-        .ok(
-            "/group/internal/files/upload/complete",
-            &t,
-            json!({ "upload_id": id }),
-        )
-        .await;
-    let file = done["file_id"].as_i64().unwrap();
+    let file = s.complete_upload(&t, id).await;
     let (_, body) = download(&s, &t, g, file, None).await;
     assert_eq!(Sha256::digest(&body), Sha256::digest(&data));
 }
 
 #[tokio::test]
 async fn quota_refusals_leave_no_objects_behind() {
-    let s3 = S3::start().await;
-    let s = s3.server(Some("10000000")).await;
-    let t = s.login("s3-quota").await;
-    let g = common::s3::group(&s, "s3 组", &t).await;
-    let (status, answer) = s
-        .upload(
-            "/group/internal/files/upload",
-            Some(&t),
-            "file",
-            bytes(12_000_000, 3),
-            &[("group_id", &g.to_string())],
-        )
-        .await;
+    let (s3, s, t, g) = s3_group("s3-quota", Some("10000000")).await;
+    let form = common::group_file_form(g, None, "big.bin", bytes(12_000_000, 3));
+    let (status, answer) = s.send_form(files::UPLOAD, t.t(), form).await;
     assert_eq!(
         (status, answer["code"].as_i64()),
         (413, Some(344)),

@@ -200,19 +200,11 @@ fn refused_333(status: u16, res: &Value, what: &str, why: &str) {
 }
 
 async fn group_entry(s: &Setup, name: &str) -> Value {
-    let res = s
-        .server
-        .ok(
-            "/group/internal/files/get_dir",
-            &s.member.token,
-            json!({ "group_id": s.group }),
-        )
-        .await;
-    let files = res["files"].as_array().expect("files");
+    let files = s.server.list_folder(&s.member, s.group, None).await;
     files
         .iter()
         .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in {res}"))
+        .unwrap_or_else(|| panic!("{name} not in {files:?}"))
         .clone()
 }
 

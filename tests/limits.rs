@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::paths::group;
+use common::paths::{self, group};
 use common::ws::{self, group_path};
 use common::{create_group, png, user, Options, Server, User};
 use serde_json::{json, Value};
@@ -148,37 +148,23 @@ async fn uploads_are_limited_per_user_across_kinds() {
     let bob = user(&server, "u-bob").await;
     let group = create_group(&server, &alice, "上传组").await;
     let g = group.to_string();
-    let (status, body) = server
-        .upload(
-            "/user/info/avatar/add",
-            alice.t(),
-            "avatar",
-            png(20, 20, 255),
-            &[],
-        )
-        .await;
-    assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
-    let (status, body) = server
-        .upload(
-            "/group/internal/info/picture/add",
-            alice.t(),
-            "pic",
-            png(20, 20, 255),
-            &[("group_id", &g)],
-        )
-        .await;
-    assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
-    // A third upload of any kind, a resumable one's start included, is refused.
-    let (status, body) = server
-        .upload(
-            "/group/internal/info/avatar/add",
-            alice.t(),
-            "avatar",
-            png(20, 20, 255),
-            &[("group_id", &g)],
-        )
-        .await;
-    assert_eq!((status, body["code"].as_u64()), (429, Some(105)), "{body}");
+    let (anywhere, in_group): (&[(&str, &str)], _) = (&[], &[("group_id", g.as_str())]);
+    // (path, file field, fields, status, code): two uploads of any kind go; a third, a
+    // resumable one's start included, is refused.
+    let uploads = [
+        (paths::user::AVATAR_ADD, "avatar", anywhere, 200, 0),
+        (group::PICTURE_ADD, "pic", in_group, 200, 0),
+        (group::AVATAR_ADD, "avatar", in_group, 429, 105),
+    ];
+    for (path, field, fields, status, code) in uploads {
+        let picture = png(20, 20, 255);
+        let (got, body) = server.upload(path, alice.t(), field, picture, fields).await;
+        assert_eq!(
+            (got, body["code"].as_u64()),
+            (status, Some(code)),
+            "{path}: {body}"
+        );
+    }
     let begin = json!({ "group_id": group, "name": "big.bin", "size": 10 });
     let (status, retry, body) = post(
         &server,

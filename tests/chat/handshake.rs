@@ -10,94 +10,37 @@ async fn handshake_refusals_are_json_errors_with_their_status() {
     let outsider = user(&server, "hs-outsider").await;
     let path = group_path(g);
 
-    // Token: missing or empty is 113, a bad one 112, in the header or the query.
-    refused(&server, None, None, &path, 113, 401).await;
-    refused(&server, Some(""), None, &path, 113, 401).await;
-    refused(&server, Some("   "), None, &path, 113, 401).await;
-    refused(&server, None, Some(""), &path, 113, 401).await;
-    refused(&server, Some("not-a-token"), None, &path, 112, 401).await;
-    refused(&server, None, Some("not-a-token"), &path, 112, 401).await;
-    refused(&server, Some("a.b.c"), None, &path, 112, 401).await;
-    refused(&server, None, None, &private_path(member), 113, 401).await;
-    refused(
-        &server,
-        Some("not-a-token"),
-        None,
-        &private_path(member),
-        112,
-        401,
-    )
-    .await;
-
-    // Rooms: unknown group 402 (404), not a member 403 (403), either way the token carries.
-    for (header, query) in [
-        (Some(owner.token.as_str()), None),
-        (None, Some(owner.token.as_str())),
-    ] {
-        refused(
-            &server,
-            header,
-            query,
-            "/chat/group?group_id=987654",
-            402,
-            404,
-        )
-        .await;
+    let (own, other) = (Some(owner.token.as_str()), Some(outsider.token.as_str()));
+    let (to_member, to_self) = (private_path(member), private_path(owner));
+    // (token header, token query, path, code, status)
+    let refusals = [
+        // Token: missing or empty is 113, a bad one 112, in the header or the query.
+        (None, None, path.as_str(), 113, 401),
+        (Some(""), None, &path, 113, 401),
+        (Some("   "), None, &path, 113, 401),
+        (None, Some(""), &path, 113, 401),
+        (Some("not-a-token"), None, &path, 112, 401),
+        (None, Some("not-a-token"), &path, 112, 401),
+        (Some("a.b.c"), None, &path, 112, 401),
+        (None, None, &to_member, 113, 401),
+        (Some("not-a-token"), None, &to_member, 112, 401),
+        // Rooms: unknown group 402 (404), not a member 403 (403), either way the token carries.
+        (own, None, "/chat/group?group_id=987654", 402, 404),
+        (None, own, "/chat/group?group_id=987654", 402, 404),
+        (other, None, &path, 403, 403),
+        (None, other, &path, 403, 403),
+        // A missing or malformed group id is a parameter error.
+        (own, None, "/chat/group?group_id=abc", 101, 400),
+        (own, None, "/chat/group?x=1", 101, 400),
+        // Private: unknown user or oneself is 401 (404).
+        (own, None, "/chat/private?user_id=nobody-here", 401, 404),
+        (own, None, &to_self, 401, 404),
+        (None, own, &to_self, 401, 404),
+    ];
+    let base = server.ws_base();
+    for (header, query, path, code, status) in refusals {
+        ws::refused(&base, header, query, path, code, status, WAIT).await;
     }
-    for (header, query) in [
-        (Some(outsider.token.as_str()), None),
-        (None, Some(outsider.token.as_str())),
-    ] {
-        refused(&server, header, query, &path, 403, 403).await;
-    }
-    // A missing or malformed group id is a parameter error.
-    refused(
-        &server,
-        Some(&owner.token),
-        None,
-        "/chat/group?group_id=abc",
-        101,
-        400,
-    )
-    .await;
-    refused(
-        &server,
-        Some(&owner.token),
-        None,
-        "/chat/group?x=1",
-        101,
-        400,
-    )
-    .await;
-
-    // Private: unknown user or oneself is 401 (404).
-    refused(
-        &server,
-        Some(&owner.token),
-        None,
-        "/chat/private?user_id=nobody-here",
-        401,
-        404,
-    )
-    .await;
-    refused(
-        &server,
-        Some(&owner.token),
-        None,
-        &private_path(owner),
-        401,
-        404,
-    )
-    .await;
-    refused(
-        &server,
-        None,
-        Some(&owner.token),
-        &private_path(owner),
-        401,
-        404,
-    )
-    .await;
 
     // And the members themselves get in, with either form of token.
     let mut a = connect(&server, owner, &path).await;

@@ -38,13 +38,7 @@ async fn a_message_reaches_every_member_once_in_its_documented_shape() {
         at.contains(&b.id.as_str()) && at.contains(&owner.id.as_str()),
         "{frame}"
     );
-    let mut keys: Vec<&str> = frame["msg"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
+    let keys = sorted_keys(&frame["msg"]);
     assert_eq!(keys, ["at", "content", "msg_type"], "{frame}");
     for socket in [&mut s_owner, &mut s_b, &mut s_b2] {
         assert_eq!(next(socket).await, frame);
@@ -384,8 +378,9 @@ async fn file_messages_need_a_temporary_file_of_the_room_406() {
     let server = Server::start().await;
     let (g, users) = team(&server, "file406", 2).await;
     let (owner, member) = (&users[0], &users[1]);
-    let group_file =
-        upload_group_file(&server, owner, g, "p.png", crate::common::png(8, 8, 255)).await;
+    let group_file = server
+        .upload_file_into(owner, g, None, "p.png", crate::common::png(8, 8, 255))
+        .await;
     let mut s = connect(&server, owner, &group_path(g)).await;
     let mut p = connect(&server, owner, &private_path(member)).await;
     let mut other = connect(&server, member, &group_path(g)).await;

@@ -144,7 +144,8 @@ async fn a_removed_member_no_longer_hears_the_room() {
 
     remove_member(&server, owner, g, kicked).await;
     // Reconnecting is refused.
-    refused(&server, Some(&kicked.token), None, &group_path(g), 403, 403).await;
+    let base = server.ws_base();
+    ws::refused(&base, kicked.t(), None, &group_path(g), 403, 403, WAIT).await;
 
     let secret = say_acked(&mut s_stays, "踢人之后的秘密").await;
     let mut problems = Vec::new();

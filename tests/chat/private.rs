@@ -5,9 +5,7 @@ use crate::support::*;
 #[tokio::test]
 async fn private_room_is_made_on_first_contact_and_shared_by_both() {
     let server = Server::start().await;
-    let a = user(&server, "priv-a").await;
-    let b = user(&server, "priv-b").await;
-    let c = user(&server, "priv-c").await;
+    let [a, b, c] = users(&server, "priv", ["a", "b", "c"]).await;
 
     // a writes while b is away; b finds it as history, in the same room.
     let mut sa = connect(&server, &a, &private_path(&b)).await;
@@ -61,10 +59,7 @@ async fn private_room_is_made_on_first_contact_and_shared_by_both() {
 #[tokio::test]
 async fn get_chat_lists_partners_with_messages_newest_first() {
     let server = Server::start().await;
-    let a = user(&server, "gc-a").await;
-    let b = user(&server, "gc-b").await;
-    let c = user(&server, "gc-c").await;
-    let d = user(&server, "gc-d").await;
+    let [a, b, c, d] = users(&server, "gc", ["a", "b", "c", "d"]).await;
     assert!(get_chat(&server, &a).await.is_empty());
     server
         .fails(chat::GET_CHAT, None, json!({}), 113, 401)
@@ -86,13 +81,7 @@ async fn get_chat_lists_partners_with_messages_newest_first() {
     let partners: Vec<&str> = list.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(partners, [c.id.as_str(), b.id.as_str()], "{list:?}");
     let entry = &list[0];
-    let mut keys: Vec<&str> = entry
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
+    let keys = sorted_keys(entry);
     assert_eq!(
         keys,
         ["id", "info", "nickname", "room_id", "star_rating", "time"],
@@ -133,9 +122,7 @@ async fn get_chat_lists_partners_with_messages_newest_first() {
 #[tokio::test]
 async fn get_chat_orders_conversations_by_their_last_message_within_one_second() {
     let server = Server::start().await;
-    let a = user(&server, "gs-a").await;
-    let b = user(&server, "gs-b").await;
-    let c = user(&server, "gs-c").await;
+    let [a, b, c] = users(&server, "gs", ["a", "b", "c"]).await;
     // The a–b room is made first, the a–c room second.
     let mut ab = connect(&server, &a, &private_path(&b)).await;
     let mut ac = connect(&server, &a, &private_path(&c)).await;
@@ -165,30 +152,21 @@ async fn shared_group_files_appear_in_the_room_history() {
     let server = Server::start().await;
     let (g, users) = team(&server, "share", 2).await;
     let (owner, member) = (&users[0], &users[1]);
-    let pic = upload_group_file(
-        &server,
-        member,
-        g,
-        "合影.png",
-        crate::common::png(20, 10, 255),
-    )
-    .await;
-    let doc = upload_group_file(
-        &server,
-        owner,
-        g,
-        "notes.txt",
-        b"plain text notes\n".repeat(10),
-    )
-    .await;
-    share_group_file(&server, member, g, pic).await;
-    share_group_file(&server, owner, g, doc).await;
-    let listed = server
-        .ok(files::GET_DIR, &owner.token, json!({ "group_id": g }))
-        .await["files"]
-        .as_array()
-        .expect("files")
-        .clone();
+    let pic = server
+        .upload_file_into(member, g, None, "合影.png", crate::common::png(20, 10, 255))
+        .await;
+    let doc = server
+        .upload_file_into(
+            owner,
+            g,
+            None,
+            "notes.txt",
+            b"plain text notes\n".repeat(10),
+        )
+        .await;
+    server.share_file_in_chat(member, g, pic).await;
+    server.share_file_in_chat(owner, g, doc).await;
+    let listed = server.list_folder(owner, g, None).await;
 
     let mut s = connect(&server, owner, &group_path(g)).await;
     let page = take(&mut s, 2).await;
@@ -205,13 +183,7 @@ async fn shared_group_files_appear_in_the_room_history() {
         assert_eq!(msg["file_id"], file, "{frame}");
         assert!(msg.get("content").is_none(), "{frame}");
         let info = &msg["file_info"];
-        let mut keys: Vec<&str> = info
-            .as_object()
-            .expect("file_info")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort();
+        let keys = sorted_keys(info);
         assert_eq!(
             keys,
             ["file_type", "id", "name", "size", "time", "type"],
@@ -245,15 +217,10 @@ async fn shared_group_file_reaches_connected_members_live() {
     let (owner, member) = (&users[0], &users[1]);
     let mut watcher = connect(&server, owner, &group_path(g)).await;
     let mut sharer = connect(&server, member, &group_path(g)).await;
-    let file = upload_group_file(
-        &server,
-        member,
-        g,
-        "live.png",
-        crate::common::png(4, 4, 255),
-    )
-    .await;
-    share_group_file(&server, member, g, file).await;
+    let file = server
+        .upload_file_into(member, g, None, "live.png", crate::common::png(4, 4, 255))
+        .await;
+    server.share_file_in_chat(member, g, file).await;
     let (frames, closed) = frames_for(&mut watcher, Duration::from_secs(2)).await;
     assert!(!closed);
     assert_eq!(

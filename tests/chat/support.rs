@@ -1,13 +1,11 @@
 //! What the tests of this file share: imports, fixtures and helpers.
 
-pub use crate::common::paths::{chat, files, group};
+pub use crate::common::paths::{chat, group};
 pub use crate::common::ws::{
     self, ask_history, contents, group_path, id, ids, next_or_closed, say, send, send_raw,
     strictly_increasing, Socket,
 };
-pub use crate::common::{
-    create_group, remove_member, share_group_file, team, upload_group_file, user, Server, User,
-};
+pub use crate::common::{create_group, remove_member, sorted_keys, team, user, Server, User};
 pub use futures_util::{SinkExt, StreamExt};
 pub use serde_json::{json, Value};
 pub use std::time::{Duration, Instant};
@@ -22,6 +20,16 @@ pub const QUIET: Duration = Duration::from_millis(400);
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// Users signed in as `{prefix}-{name}`, one for each name.
+pub async fn users<const N: usize>(server: &Server, prefix: &str, names: [&str; N]) -> [User; N] {
+    let mut out = Vec::with_capacity(N);
+    for name in names {
+        out.push(user(server, &format!("{prefix}-{name}")).await);
+    }
+    out.try_into()
+        .unwrap_or_else(|_| unreachable!("one user a name"))
+}
+
 pub fn private_path(other: &User) -> String {
     format!("/chat/private?user_id={}", other.id)
 }
@@ -34,23 +42,13 @@ pub async fn connect(server: &Server, who: &User, path_and_query: &str) -> Socke
 /// Connects with the token as the `token` query parameter.
 pub async fn connect_query(server: &Server, who: &User, path_and_query: &str) -> Socket {
     let base = server.ws_base();
-    ws::open(&base, None, Some(&who.token), path_and_query, WAIT)
+    let token = ws::Tokens {
+        header: None,
+        query: Some(&who.token),
+    };
+    ws::open(&base, token, path_and_query, WAIT)
         .await
         .unwrap_or_else(|e| panic!("{path_and_query}: handshake refused: {}", ws::describe(e)))
-}
-
-/// A handshake that must be refused with `code` and HTTP `status` and the JSON envelope;
-/// `header` goes in the `token` header, `query` is appended as `&token=`.
-pub async fn refused(
-    server: &Server,
-    header: Option<&str>,
-    query: Option<&str>,
-    path_and_query: &str,
-    code: u64,
-    status: u16,
-) {
-    let base = server.ws_base();
-    ws::refused(&base, header, query, path_and_query, code, status, WAIT).await;
 }
 
 /// The next JSON text frame within [`WAIT`], skipping pings and pongs.
@@ -119,13 +117,7 @@ pub fn is_time(value: &Value) -> bool {
 
 /// A chat message frame with exactly the documented keys.
 pub fn assert_message(frame: &Value, history: bool) {
-    let mut keys: Vec<&str> = frame
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {frame}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
+    let keys = sorted_keys(frame);
     assert_eq!(
         keys,
         ["history", "id", "msg", "nickname", "room_id", "time", "user_id"],

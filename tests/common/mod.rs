@@ -341,14 +341,63 @@ impl Server {
             file_field.to_string(),
             reqwest::multipart::Part::bytes(bytes).file_name("wxfile://tmp_upload.jpg"),
         );
+        self.send_form(path, token, form).await
+    }
+
+    /// POSTs a multipart form with an optional `token` header; returns the status and the JSON
+    /// answer, checked against the API description.
+    pub async fn send_form(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        form: reqwest::multipart::Form,
+    ) -> (u16, Value) {
         let mut req = self.client.post(self.url(path)).multipart(form);
         if let Some(token) = token {
             req = req.header("token", token);
         }
         let res = req.send().await.expect("upload");
         let status = res.status().as_u16();
-        let value = res.json().await.expect("json answer");
+        let text = res.text().await.expect("upload answer");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{path} answered non-JSON: {text}"));
         schema::check("post", path, status, &value);
+        (status, value)
+    }
+
+    /// PUTs part `part` of resumable upload `upload` to `path` (the group file space's or the
+    /// chat's) with an optional `token` header; returns the status and the JSON answer.
+    pub async fn send_part(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        upload: i64,
+        part: i64,
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        self.send_part_by(reqwest::Method::PUT, path, token, (upload, part), bytes)
+            .await
+    }
+
+    /// [`Server::send_part`] by `method` (clients may POST parts too).
+    pub async fn send_part_by(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        (upload, part): (i64, i64),
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let query = [("upload_id", upload), ("part", part)];
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.header("token", token);
+        }
+        let res = req.query(&query).body(bytes).send().await.expect("part");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("part answer");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("the part answered non-JSON: {text}"));
         (status, value)
     }
 
@@ -502,6 +551,36 @@ pub async fn upload_group_file(
     upload_group_file_in(server, who, group, None, name, bytes).await
 }
 
+/// A `wx.uploadFile` form for the group file space: `group_id`, optional `parent_id`, then the
+/// file part named `name` (reqwest sends file names as raw UTF-8).
+pub fn group_file_form(
+    group: i64,
+    parent: Option<i64>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("group_id", group.to_string());
+    if let Some(parent) = parent {
+        form = form.text("parent_id", parent.to_string());
+    }
+    let file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    form.part("file", file)
+}
+
+/// A chat room's upload form: `type` and `room_id`, then the file part named `name`.
+pub fn chat_file_form(
+    kind: &str,
+    room: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    reqwest::multipart::Form::new()
+        .text("type", kind.to_owned())
+        .text("room_id", room.to_string())
+        .part("file", file)
+}
+
 /// `who` uploads `bytes` as `name` into folder `parent` of the group's space (`None`: the root);
 /// returns the new file's id.
 pub async fn upload_group_file_in(
@@ -512,42 +591,77 @@ pub async fn upload_group_file_in(
     name: &str,
     bytes: Vec<u8>,
 ) -> i64 {
-    let mut form = reqwest::multipart::Form::new().text("group_id", group.to_string());
-    if let Some(parent) = parent {
-        form = form.text("parent_id", parent.to_string());
-    }
-    let form = form.part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let res = server
-        .client
-        .post(server.url(paths::files::UPLOAD))
-        .header("token", &who.token)
-        .multipart(form)
-        .send()
+    server
+        .upload_file_into(who, group, parent, name, bytes)
         .await
-        .expect("upload");
-    let status = res.status().as_u16();
-    let value: Value = res.json().await.expect("upload answer");
-    assert_eq!(
-        (status, &value["code"]),
-        (200, &json!(0)),
-        "upload: {value}"
-    );
-    assert_eq!(value["msg"], "success", "upload: {value}");
-    let id = value["file_id"].as_i64().expect("file_id");
-    assert!(id > 0, "upload: {value}");
-    id
 }
 
 /// `who` shares the group file `file` into the group's chat room.
 pub async fn share_group_file(server: &Server, who: &User, group: i64, file: i64) {
-    server
-        .ok(
-            "/group/internal/files/share",
-            &who.token,
-            json!({ "group_id": group, "file_id": file }),
-        )
-        .await;
+    server.share_file_in_chat(who, group, file).await
+}
+
+/// `path` (a resumable upload's status, complete or abort, of the group file space or the chat)
+/// on upload `upload` must fail with `code` and `status`.
+pub async fn upload_call_fails(
+    server: &Server,
+    who: &User,
+    path: &str,
+    upload: i64,
+    code: u16,
+    status: u16,
+) {
+    let body = json!({ "upload_id": upload });
+    server.fails(path, who.t(), body, code, status).await;
+}
+
+/// A server keeping its files in an `s3s-fs` bucket of its own (with a group quota of `quota`
+/// bytes, else the default), a user `label` and a group of theirs. The bucket lives as long as
+/// the [`s3::S3`].
+pub async fn s3_group(label: &str, quota: Option<&str>) -> (s3::S3, Server, User, i64) {
+    let s3 = s3::S3::start().await;
+    let server = s3.server(quota).await;
+    let owner = user(&server, label).await;
+    let group = create_group(&server, &owner, &format!("{label} 组")).await;
+    (s3, server, owner, group)
+}
+
+/// `who` makes folder `name` in `parent` of the group's space (`None`: the root); returns its id,
+/// from the listing (the answer has none).
+pub async fn mkdir(
+    server: &Server,
+    who: &User,
+    group: i64,
+    parent: Option<i64>,
+    name: &str,
+) -> i64 {
+    server.make_folder(who, group, parent, name).await;
+    let listed = server.list_folder(who, group, parent).await;
+    let entry = listed
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not listed: {listed:?}"));
+    assert_eq!(entry["type"], "dir", "{entry}");
+    entry["id"].as_i64().expect("id")
+}
+
+/// A step of splitmix64, a tiny generator of pseudo-random bytes for test files whose content
+/// must differ (and be recognised as no known type).
+pub fn splitmix64(i: u64) -> u64 {
+    let mut z = i
+        .wrapping_add(0x9e37_79b9_7f4a_7c15)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The keys of a JSON object, sorted: what a test compares with the documented shape.
+pub fn sorted_keys(value: &Value) -> Vec<&str> {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort();
+    keys
 }

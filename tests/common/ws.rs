@@ -31,21 +31,28 @@ pub fn group_path(group: i64) -> String {
     format!("/chat/group?group_id={group}")
 }
 
-/// Opens a socket on `base` (`ws://HOST:PORT`); `header` goes in the `token` header, `query` is
-/// appended as `&token=`. Panics when the handshake is not answered within `wait`.
+/// Where a handshake carries a token: `header` in the `token` header, `query` appended to the
+/// path as `&token=` (either, both or neither, as a client might).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tokens<'a> {
+    pub header: Option<&'a str>,
+    pub query: Option<&'a str>,
+}
+
+/// Opens a socket on `base` (`ws://HOST:PORT`) with `tokens`. Panics when the handshake is not
+/// answered within `wait`.
 pub async fn open(
     base: &str,
-    header: Option<&str>,
-    query: Option<&str>,
+    tokens: Tokens<'_>,
     path_and_query: &str,
     wait: Duration,
 ) -> Result<Socket, tungstenite::Error> {
     let mut url = format!("{base}{path_and_query}");
-    if let Some(token) = query {
+    if let Some(token) = tokens.query {
         url.push_str(&format!("&token={token}"));
     }
     let mut req = url.into_client_request().expect("request");
-    if let Some(token) = header {
+    if let Some(token) = tokens.header {
         req.headers_mut()
             .insert("token", token.parse().expect("header value"));
     }
@@ -57,14 +64,23 @@ pub async fn open(
 
 /// Connects `who` to `base` with the token in the `token` header; the handshake must succeed.
 pub async fn connect(base: &str, who: &User, path_and_query: &str, wait: Duration) -> Socket {
-    open(base, Some(&who.token), None, path_and_query, wait)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "{base} {path_and_query}: handshake refused: {}",
-                describe(e)
-            )
-        })
+    let header = Some(who.token.as_str());
+    open(
+        base,
+        Tokens {
+            header,
+            query: None,
+        },
+        path_and_query,
+        wait,
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "{base} {path_and_query}: handshake refused: {}",
+            describe(e)
+        )
+    })
 }
 
 pub fn describe(err: tungstenite::Error) -> String {
@@ -88,7 +104,7 @@ pub async fn refused(
     status: u16,
     wait: Duration,
 ) {
-    match open(base, header, query, path_and_query, wait).await {
+    match open(base, Tokens { header, query }, path_and_query, wait).await {
         Err(tungstenite::Error::Http(res)) => {
             let body = res.body().clone().unwrap_or_default();
             let value: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {

@@ -67,7 +67,7 @@ fn talk(socket: Socket, user_id: String, prefix: String) -> Talker {
 
 /// The whole history of a room, paged back over a new socket from the newest message, oldest
 /// first; `total` is how many messages SQLite holds for the room.
-async fn whole_history(server: &Zudui, who: &User, group: i64, total: usize) -> Vec<Value> {
+async fn whole_history(server: &Server, who: &User, group: i64, total: usize) -> Vec<Value> {
     let wait = Duration::from_secs(5);
     let mut socket = ws::connect(
         &ws::ws_base(&server.base),
@@ -107,13 +107,13 @@ async fn chat_messages_acknowledged_before_a_kill_survive_it() {
     let started = Instant::now();
     let data = tempfile::tempdir().expect("temp dir");
     let dir = data.path();
-    let mut server = Zudui::start(dir, "chat-0").await;
+    let mut server = start(dir, "chat-0").await;
     let mut users = Vec::new();
     for i in 0..4 {
-        users.push(server.user(&format!("crash-chat-{i}")).await);
+        users.push(user(&server, &format!("crash-chat-{i}")).await);
     }
     let members: Vec<&User> = users[1..].iter().collect();
-    let group = server.group(&users[0], "崩溃聊天", &members).await;
+    let group = group(&server, &users[0], "崩溃聊天", &members).await;
     let wait = Duration::from_secs(5);
 
     let mut acked_all: Vec<(i64, String)> = Vec::new();

@@ -13,11 +13,11 @@ async fn uploads_cut_by_a_kill_leave_whole_files_and_no_orphans() {
     let started = Instant::now();
     let data = tempfile::tempdir().expect("temp dir");
     let dir = data.path();
-    let mut server = Zudui::start(dir, "server-0").await;
-    let owner = server.user("crash-files-owner").await;
-    let member = server.user("crash-files-member").await;
-    let g1 = server.group(&owner, "崩溃测试一", &[&member]).await;
-    let g2 = server.group(&owner, "崩溃测试二", &[&member]).await;
+    let mut server = start(dir, "server-0").await;
+    let owner = user(&server, "crash-files-owner").await;
+    let member = user(&server, "crash-files-member").await;
+    let g1 = group(&server, &owner, "崩溃测试一", &[&member]).await;
+    let g2 = group(&server, &owner, "崩溃测试二", &[&member]).await;
     let groups = [g1, g2];
 
     let mut expected: HashMap<(i64, String), Expected> = HashMap::new();
@@ -49,14 +49,7 @@ async fn uploads_cut_by_a_kill_leave_whole_files_and_no_orphans() {
         )
         .await
         .expect("the small upload");
-        expected.insert(
-            (g2, small_name.clone()),
-            Expected {
-                group: g2,
-                len: small.len(),
-                sha: sha256_hex(&small),
-            },
-        );
+        expected.insert((g2, small_name.clone()), Expected::of(g2, &small));
         answered.push((g2, small_name, id));
 
         // Resumable uploads: one to resume (its last part put, its first in flight), one to
@@ -121,32 +114,10 @@ async fn uploads_cut_by_a_kill_leave_whole_files_and_no_orphans() {
             let who = if i % 2 == 0 { &member } else { &owner };
             let bytes = content(seed + 1 + i, (3 << 20) + 12_345 * i as usize);
             let name = format!("r{round}-u{i}.bin");
-            expected.insert(
-                (group, name.clone()),
-                Expected {
-                    group,
-                    len: bytes.len(),
-                    sha: sha256_hex(&bytes),
-                },
-            );
-            let (base, token) = (server.base.clone(), who.token.clone());
-            uploads.push((
-                group,
-                name.clone(),
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(200 * i)).await;
-                    slow_upload(
-                        base,
-                        token,
-                        group,
-                        name,
-                        bytes,
-                        32 << 10,
-                        Duration::from_millis(10),
-                    )
-                    .await
-                }),
-            ));
+            expected.insert((group, name.clone()), Expected::of(group, &bytes));
+            let (delay, pause) = (Duration::from_millis(200 * i), Duration::from_millis(10));
+            let task = spawn_slow_upload(&server, (who, group, &name), bytes, delay, pause);
+            uploads.push((group, name, task));
         }
 
         tokio::time::sleep(kill_after.saturating_sub(t0.elapsed())).await;

@@ -2,7 +2,7 @@
 
 pub use crate::common::paths::files;
 pub use crate::common::ws::{self, Socket};
-pub use crate::common::{Options, User};
+pub use crate::common::{admit, create_group, splitmix64, user, Options, Server, User};
 pub use bytes::Bytes;
 pub use futures_util::{SinkExt, StreamExt};
 pub use reqwest::multipart::{Form, Part};
@@ -10,7 +10,6 @@ pub use serde_json::{json, Value};
 pub use sha2::{Digest, Sha256};
 pub use std::collections::{BTreeMap, HashMap, HashSet};
 pub use std::path::{Path, PathBuf};
-pub use std::process::Child;
 pub use std::sync::{Arc, Mutex};
 pub use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub use tokio_tungstenite::tungstenite::Message;
@@ -28,181 +27,87 @@ pub const SWEEP_WAIT: Duration = Duration::from_secs(5);
 // The server process, on a data directory that outlives it
 // ---------------------------------------------------------------------------------------------
 
-pub struct Zudui {
-    pub base: String,
-    pub client: reqwest::Client,
-    pub child: Child,
+/// Starts `zudui` on `data` (which may hold a killed server's state) and waits until it
+/// listens: files in the key-value store under `kv/`, which the checks read. The JWT secret is
+/// the same at every start, so tokens stay valid.
+pub async fn start(data: &Path, name: &str) -> Server {
+    let options = Options::dev_login()
+        .env("ZUDUI_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("ZUDUI_BLOB_STORE", "kv")
+        .data_dir(data)
+        .label(name);
+    Server::with(options).await
 }
 
-impl Zudui {
-    /// Starts `zudui` on `data` (which may hold a killed server's state) and waits until it
-    /// listens. The JWT secret is the same at every start, so tokens stay valid.
-    pub async fn start(data: &Path, name: &str) -> Zudui {
-        let options = Options::dev_login()
-            .env("ZUDUI_ADMIN_TOKEN", ADMIN_TOKEN)
-            .label(name);
-        let (child, addr) = crate::common::launch(data, "127.0.0.1:0", &options).await;
-        Zudui {
-            base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
-            child,
-        }
+/// A group created by `owner` with `members` admitted.
+pub async fn group(server: &Server, owner: &User, name: &str, members: &[&User]) -> i64 {
+    let group = create_group(server, owner, name).await;
+    for who in members {
+        admit(server, owner, who, group).await;
     }
-
-    /// SIGKILL (what `Child::kill` sends on Unix), and the process reaped.
-    pub fn kill(mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("wait");
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.client.post(self.url(path)).json(&body);
-        if let Some(token) = token {
-            req = req.header("token", token);
-        }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let text = res.text().await.expect("body");
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("{path} answered non-JSON: {text}"));
-        (status, value)
-    }
-
-    pub async fn ok(&self, path: &str, token: &str, body: Value) -> Value {
-        let (status, value) = self.post(path, Some(token), body).await;
-        assert_eq!(
-            (status, &value["code"]),
-            (200, &json!(0)),
-            "{path}: {value}"
-        );
-        value
-    }
-
-    pub async fn user(&self, openid: &str) -> User {
-        let (status, value) = self
-            .post("/auth/login", None, json!({ "code": openid }))
-            .await;
-        assert_eq!(status, 200, "{value}");
-        let token = value["token"].as_str().expect("token").to_owned();
-        let info = self.ok("/user/info/text/getInfo", &token, json!({})).await;
-        let id = info["id"].as_str().expect("id").to_owned();
-        User { token, id }
-    }
-
-    /// A group created by `owner` with `members` admitted.
-    pub async fn group(&self, owner: &User, name: &str, members: &[&User]) -> i64 {
-        let group = self
-            .ok(
-                "/group/external/group/create",
-                &owner.token,
-                json!({ "type": "学习", "name": name, "user_limit": 20 }),
-            )
-            .await["group_id"]
-            .as_i64()
-            .expect("group_id");
-        for who in members {
-            let request = self
-                .ok(
-                    "/group/external/group/join",
-                    &who.token,
-                    json!({ "group_id": group }),
-                )
-                .await["request_id"]
-                .as_i64()
-                .expect("request_id");
-            self.ok(
-                "/group/external/joinRequest/process",
-                &owner.token,
-                json!({ "request_id": request, "action": true }),
-            )
-            .await;
-        }
-        group
-    }
-
-    /// The files at the root of a group's space.
-    pub async fn root_files(&self, who: &User, group: i64) -> Vec<Value> {
-        let res = self
-            .ok(files::GET_DIR, &who.token, json!({ "group_id": group }))
-            .await;
-        res["files"].as_array().expect("files").clone()
-    }
-
-    pub async fn download(&self, who: &User, group: i64, file: i64) -> Result<Vec<u8>, String> {
-        let res = self
-            .client
-            .get(self.url(files::DOWNLOAD))
-            .query(&[
-                ("token", who.token.as_str()),
-                ("group_id", &group.to_string()),
-                ("file_id", &file.to_string()),
-            ])
-            .send()
-            .await
-            .map_err(|e| format!("request: {}", e.without_url()))?;
-        let status = res.status().as_u16();
-        let declared = res.content_length();
-        // A chunk missing in the middle of the stream ends the body early.
-        let body = res
-            .bytes()
-            .await
-            .map_err(|e| format!("body: {}", e.without_url()))?;
-        if status != 200 {
-            return Err(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(300)])
-            ));
-        }
-        if declared.is_some_and(|d| d != body.len() as u64) {
-            return Err(format!(
-                "Content-Length {declared:?} but {} bytes",
-                body.len()
-            ));
-        }
-        Ok(body.to_vec())
-    }
-
-    /// The used space of a group as the admin console reports it.
-    pub async fn used_bytes(&self, group: i64) -> u64 {
-        let res = self
-            .client
-            .get(self.url("/debug/api/group"))
-            .query(&[("group_id", group.to_string())])
-            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
-            .send()
-            .await
-            .expect("console");
-        let value: Value = res.json().await.expect("console JSON");
-        assert_eq!(value["code"], 0, "{value}");
-        value["files"]["used_bytes"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no used_bytes: {value}"))
-    }
+    group
 }
 
-impl Drop for Zudui {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// A whole download, or what went wrong: a failed request, a status but 200, or a body shorter
+/// than declared (a chunk missing in the middle of the stream ends it early).
+pub async fn download(
+    server: &Server,
+    who: &User,
+    group: i64,
+    file: i64,
+) -> Result<Vec<u8>, String> {
+    let res = server
+        .client
+        .get(server.url(files::DOWNLOAD))
+        .query(&[
+            ("token", who.token.as_str()),
+            ("group_id", &group.to_string()),
+            ("file_id", &file.to_string()),
+        ])
+        .send()
+        .await
+        .map_err(|e| format!("request: {}", e.without_url()))?;
+    let status = res.status().as_u16();
+    let declared = res.content_length();
+    let body = res
+        .bytes()
+        .await
+        .map_err(|e| format!("body: {}", e.without_url()))?;
+    if status != 200 {
+        return Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        ));
     }
+    if declared.is_some_and(|d| d != body.len() as u64) {
+        return Err(format!(
+            "Content-Length {declared:?} but {} bytes",
+            body.len()
+        ));
+    }
+    Ok(body.to_vec())
+}
+
+/// The used space of a group as the admin console reports it.
+pub async fn used_bytes(server: &Server, group: i64) -> u64 {
+    let res = server
+        .client
+        .get(server.url("/debug/api/group"))
+        .query(&[("group_id", group.to_string())])
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .send()
+        .await
+        .expect("console");
+    let value: Value = res.json().await.expect("console JSON");
+    assert_eq!(value["code"], 0, "{value}");
+    value["files"]["used_bytes"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no used_bytes: {value}"))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Content
 // ---------------------------------------------------------------------------------------------
-
-pub fn splitmix64(i: u64) -> u64 {
-    let mut z = i
-        .wrapping_add(0x9e37_79b9_7f4a_7c15)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// `len` pseudo-random bytes, different for every `seed` (and recognised as no known type).
 pub fn content(seed: u64, len: usize) -> Bytes {
@@ -411,7 +316,7 @@ pub fn stored_files(data: &Path) -> Vec<Stored> {
 /// reports, `SUM(size)` of its files, and the bytes of its files' chunk objects in `kv/` agree,
 /// and each file has exactly its chunks.
 pub async fn check_quota(
-    server: &Zudui,
+    server: &Server,
     data: &Path,
     groups: &[i64],
     violations: &mut Vec<String>,
@@ -479,7 +384,7 @@ pub async fn check_quota(
         *chunk_bytes.entry(f.group).or_default() += found;
     }
     for &group in groups {
-        let used = server.used_bytes(group).await;
+        let used = used_bytes(server, group).await;
         let rows = row_bytes.get(&group).copied().unwrap_or(0);
         let chunks = chunk_bytes.get(&group).copied().unwrap_or(0);
         if used != chunks || rows != chunks {
@@ -493,8 +398,8 @@ pub async fn check_quota(
 
 /// Starts the server again after a kill and checks what every restart must give: an intact
 /// database (invariant 1) and no leftovers once the startup sweep ran (invariant 3).
-pub async fn restart(data: &Path, name: &str, violations: &mut Vec<String>) -> Zudui {
-    let server = Zudui::start(data, name).await;
+pub async fn restart(data: &Path, name: &str, violations: &mut Vec<String>) -> Server {
+    let server = start(data, name).await;
     let check = integrity(data);
     if check != "ok" {
         violations.push(format!("{name}: integrity_check: {check}"));

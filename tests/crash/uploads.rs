@@ -11,6 +11,33 @@ pub struct Expected {
     pub sha: String,
 }
 
+impl Expected {
+    /// What `bytes` uploaded into `group` must be once listed.
+    pub fn of(group: i64, bytes: &[u8]) -> Expected {
+        Expected {
+            group,
+            len: bytes.len(),
+            sha: sha256_hex(bytes),
+        }
+    }
+}
+
+/// Starts uploading `data` as `name` by `who` after `delay`, in 32 KiB pieces `pause` apart
+/// (see [`slow_upload`]).
+pub fn spawn_slow_upload(
+    server: &Server,
+    (who, group, name): (&User, i64, &str),
+    data: Bytes,
+    delay: Duration,
+    pause: Duration,
+) -> tokio::task::JoinHandle<Option<i64>> {
+    let (base, token, name) = (server.base.clone(), who.token.clone(), name.to_owned());
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        slow_upload(base, token, group, name, data, 32 << 10, pause).await
+    })
+}
+
 /// Uploads `data` as `name` slowly; returns the file id when the server answered success.
 pub async fn slow_upload(
     base: String,
@@ -101,14 +128,9 @@ pub fn part_range(data_len: usize, part: usize) -> std::ops::Range<usize> {
     part * PART_SIZE..((part + 1) * PART_SIZE).min(data_len)
 }
 
-pub async fn begin(server: &Zudui, who: &User, group: i64, name: &str, size: usize) -> i64 {
-    let up = server
-        .ok(
-            files::BEGIN,
-            &who.token,
-            json!({ "group_id": group, "name": name, "size": size }),
-        )
-        .await;
+pub async fn begin(server: &Server, who: &User, group: i64, name: &str, size: usize) -> i64 {
+    let body = json!({ "group_id": group, "name": name, "size": size });
+    let up = server.begin_upload(who, body).await;
     up["upload_id"].as_i64().expect("upload_id")
 }
 
@@ -116,7 +138,7 @@ pub async fn begin(server: &Zudui, who: &User, group: i64, name: &str, size: usi
 /// flight, had it landed); the rest is put and the upload completed into the right file, or the
 /// upload is aborted and leaves nothing.
 pub async fn finish_resumable(
-    server: &Zudui,
+    server: &Server,
     data_dir: &Path,
     who: &User,
     up: &Resumable,
@@ -198,14 +220,10 @@ pub async fn finish_resumable(
         let file = res["file_id"].as_i64().expect("file_id");
         expected.insert(
             (up.group, up.name.clone()),
-            Expected {
-                group: up.group,
-                len: up.data.len(),
-                sha: sha256_hex(&up.data),
-            },
+            Expected::of(up.group, &up.data),
         );
         completed.push((up.group, up.name.clone(), file));
-        match server.download(who, up.group, file).await {
+        match download(server, who, up.group, file).await {
             Ok(bytes) if bytes[..] == up.data[..] => {}
             Ok(bytes) => violations.push(format!(
                 "resumed upload {} completed into file {file} with {} bytes that differ from the \
@@ -255,7 +273,7 @@ pub async fn finish_resumable(
 /// Invariant 2: every file listed downloads whole with the bytes uploaded under that name, and
 /// every upload answered before the kill is listed.
 pub async fn check_listed_files(
-    server: &Zudui,
+    server: &Server,
     who: &User,
     groups: &[i64],
     expected: &HashMap<(i64, String), Expected>,
@@ -264,7 +282,7 @@ pub async fn check_listed_files(
 ) {
     let mut listed_ids = HashSet::new();
     for &group in groups {
-        for entry in server.root_files(who, group).await {
+        for entry in server.list_folder(who, group, None).await {
             let name = entry["name"].as_str().expect("name").to_owned();
             let id = entry["id"].as_i64().expect("id");
             listed_ids.insert(id);
@@ -282,7 +300,7 @@ pub async fn check_listed_files(
                     entry["size"], want.len
                 ));
             }
-            match server.download(who, group, id).await {
+            match download(server, who, group, id).await {
                 Ok(bytes) if bytes.len() == want.len && sha256_hex(&bytes) == want.sha => {}
                 Ok(bytes) => violations.push(format!(
                     "file {id} ({name}) downloads {} bytes that differ from the {} uploaded",

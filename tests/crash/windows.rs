@@ -17,7 +17,7 @@ fn now_secs() -> i64 {
 }
 
 /// A resumable upload of `data` to `group` with every part put; returns its id.
-async fn uploaded_parts(server: &Zudui, who: &User, group: i64, name: &str, data: &Bytes) -> i64 {
+async fn uploaded_parts(server: &Server, who: &User, group: i64, name: &str, data: &Bytes) -> i64 {
     let id = begin(server, who, group, name, data.len()).await;
     for part in 0..data.len().div_ceil(PART_SIZE) {
         let bytes = data.slice(part_range(data.len(), part));
@@ -45,9 +45,9 @@ async fn uploaded_parts(server: &Zudui, who: &User, group: i64, name: &str, data
 async fn a_kill_around_complete_leaves_the_upload_or_the_file_never_both() {
     let data = tempfile::tempdir().expect("temp dir");
     let dir = data.path();
-    let server = Zudui::start(dir, "window-0").await;
-    let who = server.user("crash-window").await;
-    let group = server.group(&who, "崩溃窗口", &[]).await;
+    let mut server = start(dir, "window-0").await;
+    let who = user(&server, "crash-window").await;
+    let group = group(&server, &who, "崩溃窗口", &[]).await;
     let mut violations = Vec::new();
 
     let contents = [
@@ -110,16 +110,7 @@ async fn a_kill_around_complete_leaves_the_upload_or_the_file_never_both() {
 
     let expected: HashMap<(i64, String), Expected> = contents
         .iter()
-        .map(|(name, bytes)| {
-            (
-                (group, name.to_string()),
-                Expected {
-                    group,
-                    len: bytes.len(),
-                    sha: sha256_hex(bytes),
-                },
-            )
-        })
+        .map(|(name, bytes)| ((group, name.to_string()), Expected::of(group, bytes)))
         .collect();
     let files = [
         (group, "answered.bin".to_string(), answered),
@@ -143,9 +134,9 @@ async fn uploads_during_a_long_startup_sweep_come_out_whole() {
     const LEFTOVERS: usize = 10_000;
     let data = tempfile::tempdir().expect("temp dir");
     let dir = data.path();
-    let server = Zudui::start(dir, "sweep-0").await;
-    let who = server.user("crash-sweep").await;
-    let group = server.group(&who, "大清扫", &[]).await;
+    let mut server = start(dir, "sweep-0").await;
+    let who = user(&server, "crash-sweep").await;
+    let group = group(&server, &who, "大清扫", &[]).await;
     server.kill();
     {
         let mut db = open_db_rw(dir);
@@ -162,7 +153,7 @@ async fn uploads_during_a_long_startup_sweep_come_out_whole() {
     }
 
     let started = Instant::now();
-    let server = Zudui::start(dir, "sweep-1").await;
+    let server = start(dir, "sweep-1").await;
     // Uploads of about two seconds each, one begun every half second while the sweep runs (it
     // takes a few seconds for this many), so that some are always in progress.
     let mut uploads = Vec::new();
@@ -170,31 +161,10 @@ async fn uploads_during_a_long_startup_sweep_come_out_whole() {
     for i in 0..8u64 {
         let bytes = content(8000 + i, (3 << 20) + 777);
         let name = format!("during-sweep-{i}.bin");
-        expected.insert(
-            (group, name.clone()),
-            Expected {
-                group,
-                len: bytes.len(),
-                sha: sha256_hex(&bytes),
-            },
-        );
-        let (base, token) = (server.base.clone(), who.token.clone());
-        uploads.push((
-            name.clone(),
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(500 * i)).await;
-                slow_upload(
-                    base,
-                    token,
-                    group,
-                    name,
-                    bytes,
-                    32 << 10,
-                    Duration::from_millis(20),
-                )
-                .await
-            }),
-        ));
+        expected.insert((group, name.clone()), Expected::of(group, &bytes));
+        let (delay, pause) = (Duration::from_millis(500 * i), Duration::from_millis(20));
+        let task = spawn_slow_upload(&server, (&who, group, &name), bytes, delay, pause);
+        uploads.push((name, task));
     }
     let mut answered = Vec::new();
     let mut violations = Vec::new();
@@ -241,9 +211,9 @@ async fn uploads_during_a_long_startup_sweep_come_out_whole() {
 async fn an_abandoned_resumable_upload_leaves_no_chunk_once_expired() {
     let data = tempfile::tempdir().expect("temp dir");
     let dir = data.path();
-    let server = Zudui::start(dir, "expire-0").await;
-    let who = server.user("crash-expire").await;
-    let group = server.group(&who, "过期上传", &[]).await;
+    let mut server = start(dir, "expire-0").await;
+    let who = user(&server, "crash-expire").await;
+    let group = group(&server, &who, "过期上传", &[]).await;
     let bytes = content(9001, PART_SIZE + 5000);
     let id = begin(&server, &who, group, "abandoned.bin", bytes.len()).await;
     assert!(
@@ -283,7 +253,7 @@ async fn an_abandoned_resumable_upload_leaves_no_chunk_once_expired() {
             .unwrap();
     }
     let mut violations = Vec::new();
-    let server = Zudui::start(dir, "expire-1").await;
+    let server = start(dir, "expire-1").await;
     // Expired uploads are closed when a resumable upload begins; its sweep takes their blobs.
     let other = begin(&server, &who, group, "next.bin", 10).await;
     server

@@ -7,7 +7,6 @@ pub use crate::common::{
     Server, User,
 };
 pub use futures_util::StreamExt;
-pub use reqwest::multipart::{Form, Part};
 pub use reqwest::Method;
 pub use serde_json::{json, Map, Value};
 pub use std::collections::BTreeSet;
@@ -389,32 +388,7 @@ pub async fn public_picture(
         .await
 }
 
-/// Makes a folder; returns its id.
-pub async fn mkdir(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-) -> i64 {
-    let mut body = json!({ "group_id": group, "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(parent);
-    }
-    server.ok(files::MK_DIR, &who.token, body.clone()).await;
-    let mut list = json!({ "group_id": group });
-    if let Some(parent) = parent {
-        list["parent_id"] = json!(parent);
-    }
-    let listed = server.ok(files::GET_DIR, &who.token, list).await;
-    listed["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .and_then(|e| e["id"].as_i64())
-        .unwrap_or_else(|| panic!("{name} not listed: {listed}"))
-}
+pub use crate::common::mkdir;
 
 pub async fn download_file(server: &Server, who: &User, group: i64, file: i64) -> (u16, Vec<u8>) {
     let (g, f) = (group.to_string(), file.to_string());
@@ -436,25 +410,11 @@ pub fn error_of(status: u16, body: &[u8]) -> (u16, Option<u64>) {
 
 /// Begins a resumable upload of `size` bytes and puts its first part; returns the upload id.
 pub async fn begin_upload(server: &Server, who: &User, group: i64, name: &str, size: usize) -> i64 {
-    let up = server
-        .ok(
-            files::BEGIN,
-            &who.token,
-            json!({ "group_id": group, "name": name, "size": size }),
-        )
-        .await;
-    let id = up["upload_id"].as_i64().expect("upload_id");
-    let res = server
-        .client
-        .put(server.url(files::PART))
-        .query(&[("upload_id", id.to_string()), ("part", "0".into())])
-        .header("token", &who.token)
-        .body(vec![7u8; size])
-        .send()
-        .await
-        .expect("part");
-    let (status, value) = json_of(res).await;
-    assert_eq!((status, &value["code"]), (200, &json!(0)), "{value}");
+    let body = json!({ "group_id": group, "name": name, "size": size });
+    let id = server.begin_upload(who, body).await["upload_id"]
+        .as_i64()
+        .expect("upload_id");
+    server.put_upload_part(who, id, 0, vec![7u8; size]).await;
     id
 }
 
@@ -467,21 +427,7 @@ pub async fn upload_chat_file(
     name: &str,
     bytes: Vec<u8>,
 ) -> i64 {
-    let form = Form::new()
-        .text("type", kind.to_owned())
-        .text("room_id", room.to_string())
-        .part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    let res = server
-        .client
-        .post(server.url(chat::UPLOAD))
-        .header("token", &who.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("chat upload");
-    let (status, value) = json_of(res).await;
-    assert_eq!((status, &value["code"]), (200, &json!(0)), "{value}");
-    value["file_id"].as_i64().expect("file_id")
+    server.upload_chat_file(who, kind, room, name, bytes).await
 }
 
 pub async fn download_chat_file(

@@ -32,7 +32,9 @@ async fn every_endpoint_needs_a_valid_token() {
     let server = Server::start().await;
     let t = team(&server, "token").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "f.txt", text_bytes(4)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "f.txt", text_bytes(4))
+        .await;
     let mut endpoints = json_endpoints(g, file);
     endpoints.push((files::STATUS, json!({ "upload_id": 1 })));
     endpoints.push((files::COMPLETE, json!({ "upload_id": 1 })));
@@ -71,7 +73,9 @@ async fn every_endpoint_needs_a_valid_token() {
 async fn unknown_groups_are_301() {
     let server = Server::start().await;
     let t = team(&server, "nogroup").await;
-    let file = upload_ok(&server, &t.member, t.group, None, "f.txt", text_bytes(4)).await;
+    let file = server
+        .upload_file_into(&t.member, t.group, None, "f.txt", text_bytes(4))
+        .await;
     let nowhere = 987_654;
     for (path, body) in json_endpoints(nowhere, file) {
         server.fails(path, t.creator.t(), body, 301, 404).await;
@@ -98,7 +102,9 @@ async fn outsiders_are_303_everywhere() {
     let server = Server::start().await;
     let t = team(&server, "outsider").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "f.png", png(20, 20, 255)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "f.png", png(20, 20, 255))
+        .await;
     let dir = mkdir(&server, &t.member, g, None, "d").await;
     for (path, body) in json_endpoints(g, file) {
         server.fails(path, t.outsider.t(), body, 303, 403).await;
@@ -140,7 +146,9 @@ async fn dismissed_groups_keep_files_readable_but_frozen() {
     let t = team(&server, "dismissed").await;
     let g = t.group;
     let content = text_bytes(500);
-    let file = upload_ok(&server, &t.member, g, None, "f.txt", content.clone()).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "f.txt", content.clone())
+        .await;
     let dir = mkdir(&server, &t.member, g, None, "d").await;
     server
         .ok(group::DISMISS, &t.creator.token, json!({ "group_id": g }))
@@ -200,7 +208,7 @@ async fn dismissed_groups_keep_files_readable_but_frozen() {
     // Reads work, and show nothing changed.
     for who in [&t.creator, &t.member2] {
         assert_eq!(names(&server, who, g, None).await, ["d", "f.txt"]);
-        assert!(list(&server, who, g, Some(dir)).await.is_empty());
+        assert!(server.list_folder(who, g, Some(dir)).await.is_empty());
         assert_eq!(download_bytes(&server, who, g, file).await, content);
     }
     assert_eq!(file_keys(&server).len(), 1);

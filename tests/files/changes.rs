@@ -8,17 +8,13 @@ async fn edit_name_and_move_change_the_tree() {
     let t = team(&server, "editmove").await;
     let g = t.group;
     let content = text_bytes(321);
-    let file = upload_ok(&server, &t.member, g, None, "draft.txt", content.clone()).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "draft.txt", content.clone())
+        .await;
     let dir = mkdir(&server, &t.member, g, None, "docs").await;
     let sub = mkdir(&server, &t.member, g, Some(dir), "old").await;
 
-    server
-        .ok(
-            files::EDIT_NAME,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": file, "name": "最终版.PDF" }),
-        )
-        .await;
+    server.rename_file(&t.member, g, file, "最终版.PDF").await;
     let renamed = entry_named(&server, &t.member, g, None, "最终版.PDF").await;
     assert_eq!(renamed["id"], file);
     assert_eq!(renamed["type"], ".pdf");
@@ -66,25 +62,13 @@ async fn edit_name_and_move_change_the_tree() {
     );
 
     // Folders move with what they hold, and are renamed.
-    server
-        .ok(
-            files::MOVE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": sub, "parent_id": 0 }),
-        )
-        .await;
-    server
-        .ok(
-            files::EDIT_NAME,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": sub, "name": "归档" }),
-        )
-        .await;
+    server.move_file(&t.member, g, sub, 0).await;
+    server.rename_file(&t.member, g, sub, "归档").await;
     assert_eq!(
         names(&server, &t.member, g, None).await,
         ["docs", "归档", "最终版.PDF"]
     );
-    assert!(list(&server, &t.member, g, Some(dir)).await.is_empty());
+    assert!(server.list_folder(&t.member, g, Some(dir)).await.is_empty());
     // The content did not change.
     assert_eq!(download_bytes(&server, &t.member, g, file).await, content);
 }
@@ -94,10 +78,10 @@ async fn members_change_only_what_they_made() {
     let server = Server::start().await;
     let t = team(&server, "perm").await;
     let g = t.group;
-    let theirs = upload_ok(&server, &t.member2, g, None, "theirs.txt", text_bytes(8)).await;
+    let theirs = text_file(&server, &t.member2, g, "theirs.txt").await;
     let their_dir = mkdir(&server, &t.member2, g, None, "their-dir").await;
-    let admins = upload_ok(&server, &t.admin, g, None, "admin.txt", text_bytes(8)).await;
-    let mine = upload_ok(&server, &t.member, g, None, "mine.txt", text_bytes(8)).await;
+    let admins = text_file(&server, &t.admin, g, "admin.txt").await;
+    let mine = text_file(&server, &t.member, g, "mine.txt").await;
     let my_dir = mkdir(&server, &t.member, g, None, "my-dir").await;
 
     for id in [theirs, their_dir, admins] {
@@ -122,50 +106,29 @@ async fn members_change_only_what_they_made() {
     );
 
     // A member may still read and share what others made, and put things in their folders.
+    server.share_file_in_chat(&t.member, g, theirs).await;
     server
-        .ok(
-            files::SHARE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": theirs }),
+        .upload_file_into(
+            &t.member,
+            g,
+            Some(their_dir),
+            "into-theirs.txt",
+            text_bytes(3),
         )
         .await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        Some(their_dir),
-        "into-theirs.txt",
-        text_bytes(3),
-    )
-    .await;
 
     // Their own entries, they change.
-    server
-        .ok(
-            files::EDIT_NAME,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": mine, "name": "mine-v2.txt" }),
-        )
-        .await;
-    server
-        .ok(
-            files::MOVE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": mine, "parent_id": my_dir }),
-        )
-        .await;
+    server.rename_file(&t.member, g, mine, "mine-v2.txt").await;
+    server.move_file(&t.member, g, mine, my_dir).await;
     assert_eq!(
         names(&server, &t.member, g, Some(my_dir)).await,
         ["mine-v2.txt"]
     );
-    server
-        .ok(
-            files::DELETE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": mine }),
-        )
-        .await;
-    assert!(list(&server, &t.member, g, Some(my_dir)).await.is_empty());
+    server.delete_file(&t.member, g, mine).await;
+    assert!(server
+        .list_folder(&t.member, g, Some(my_dir))
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -173,61 +136,27 @@ async fn managers_change_anything() {
     let server = Server::start().await;
     let t = team(&server, "managers").await;
     let g = t.group;
-    let a = upload_ok(&server, &t.member, g, None, "a.txt", text_bytes(8)).await;
-    let b = upload_ok(&server, &t.member2, g, None, "b.txt", text_bytes(8)).await;
+    let a = text_file(&server, &t.member, g, "a.txt").await;
+    let b = text_file(&server, &t.member2, g, "b.txt").await;
     let dir = mkdir(&server, &t.member, g, None, "member-dir").await;
-    let by_creator = upload_ok(&server, &t.creator, g, None, "creator.txt", text_bytes(8)).await;
-    upload_ok(
-        &server,
-        &t.member2,
-        g,
-        Some(dir),
-        "inside.txt",
-        text_bytes(8),
-    )
-    .await;
+    let by_creator = text_file(&server, &t.creator, g, "creator.txt").await;
+    server
+        .upload_file_into(&t.member2, g, Some(dir), "inside.txt", text_bytes(8))
+        .await;
 
     // The admin renames and moves members' entries, and even the creator's.
+    server.rename_file(&t.admin, g, a, "a-by-admin.txt").await;
+    server.move_file(&t.admin, g, b, dir).await;
     server
-        .ok(
-            files::EDIT_NAME,
-            &t.admin.token,
-            json!({ "group_id": g, "file_id": a, "name": "a-by-admin.txt" }),
-        )
-        .await;
-    server
-        .ok(
-            files::MOVE,
-            &t.admin.token,
-            json!({ "group_id": g, "file_id": b, "parent_id": dir }),
-        )
-        .await;
-    server
-        .ok(
-            files::EDIT_NAME,
-            &t.admin.token,
-            json!({ "group_id": g, "file_id": by_creator, "name": "creator-renamed.txt" }),
-        )
+        .rename_file(&t.admin, g, by_creator, "creator-renamed.txt")
         .await;
     // The creator deletes a member's file and a folder holding two members' files.
-    server
-        .ok(
-            files::DELETE,
-            &t.creator.token,
-            json!({ "group_id": g, "file_id": a }),
-        )
-        .await;
+    server.delete_file(&t.creator, g, a).await;
     assert_eq!(
         names(&server, &t.creator, g, Some(dir)).await,
         ["b.txt", "inside.txt"]
     );
-    server
-        .ok(
-            files::DELETE,
-            &t.creator.token,
-            json!({ "group_id": g, "file_id": dir }),
-        )
-        .await;
+    server.delete_file(&t.creator, g, dir).await;
     assert_eq!(
         names(&server, &t.member, g, None).await,
         ["creator-renamed.txt"]
@@ -244,37 +173,21 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     let g = t.group;
     let dir = mkdir(&server, &t.member, g, None, "mine").await;
     let sub = mkdir(&server, &t.member, g, Some(dir), "sub").await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        Some(dir),
-        "own.bin",
-        gen_bytes(0, 1_500_000),
-    )
-    .await;
-    let foreign = upload_ok(
-        &server,
-        &t.member2,
-        g,
-        Some(sub),
-        "foreign.txt",
-        text_bytes(9),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, Some(dir), "own.bin", gen_bytes(0, 1_500_000))
+        .await;
+    let foreign = server
+        .upload_file_into(&t.member2, g, Some(sub), "foreign.txt", text_bytes(9))
+        .await;
+    let member_may_not_delete = |file| {
+        let body = json!({ "group_id": g, "file_id": file });
+        server.fails(files::DELETE, t.member.t(), body, 303, 403)
+    };
     let keys = file_keys(&server);
     let own = 1_500_000usize.div_ceil(server.chunk_size());
     assert_eq!(keys.len(), own + 1, "{keys:?}");
 
-    server
-        .fails(
-            files::DELETE,
-            t.member.t(),
-            json!({ "group_id": g, "file_id": dir }),
-            303,
-            403,
-        )
-        .await;
+    member_may_not_delete(dir).await;
     // Nothing at all was deleted.
     assert_eq!(names(&server, &t.member, g, None).await, ["mine"]);
     assert_eq!(
@@ -290,23 +203,9 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
     assert_eq!(pending_blobs(&server), 0);
 
     // A folder someone else made inside is also in the way.
-    server
-        .ok(
-            files::DELETE,
-            &t.member2.token,
-            json!({ "group_id": g, "file_id": foreign }),
-        )
-        .await;
+    server.delete_file(&t.member2, g, foreign).await;
     mkdir(&server, &t.admin, g, Some(sub), "admin-made").await;
-    server
-        .fails(
-            files::DELETE,
-            t.member.t(),
-            json!({ "group_id": g, "file_id": dir }),
-            303,
-            403,
-        )
-        .await;
+    member_may_not_delete(dir).await;
     assert_eq!(file_rows(&server), 4);
 
     // Once everything inside is theirs, it goes, contents and all.
@@ -318,14 +217,8 @@ async fn members_delete_their_folders_only_when_everything_inside_is_theirs() {
             json!({ "group_id": g, "file_id": admin_made["id"] }),
         )
         .await;
-    server
-        .ok(
-            files::DELETE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": dir }),
-        )
-        .await;
-    assert!(list(&server, &t.member, g, None).await.is_empty());
+    server.delete_file(&t.member, g, dir).await;
+    assert!(server.list_folder(&t.member, g, None).await.is_empty());
     assert_eq!(file_rows(&server), 0);
     assert!(file_keys(&server).is_empty(), "{:?}", file_keys(&server));
     assert_eq!(pending_blobs(&server), 0);
@@ -336,46 +229,28 @@ async fn deleting_a_folder_removes_every_chunk_inside() {
     let server = Server::start().await;
     let t = team(&server, "recursive").await;
     let g = t.group;
-    let keep = upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "keep.bin",
-        gen_bytes(7, 1_200_000),
-    )
-    .await;
+    let keep = server
+        .upload_file_into(&t.member, g, None, "keep.bin", gen_bytes(7, 1_200_000))
+        .await;
     let top = mkdir(&server, &t.member, g, None, "top").await;
     let mid = mkdir(&server, &t.member, g, Some(top), "mid").await;
-    let a = upload_ok(
-        &server,
-        &t.member,
-        g,
-        Some(top),
-        "a.bin",
-        gen_bytes(0, 2 * CHUNK + 5),
-    )
-    .await;
-    let b = upload_ok(
-        &server,
-        &t.creator,
-        g,
-        Some(mid),
-        "b.png",
-        png(300, 300, 128),
-    )
-    .await;
+    let a = server
+        .upload_file_into(
+            &t.member,
+            g,
+            Some(top),
+            "a.bin",
+            gen_bytes(0, 2 * CHUNK + 5),
+        )
+        .await;
+    let b = server
+        .upload_file_into(&t.creator, g, Some(mid), "b.png", png(300, 300, 128))
+        .await;
     // b gets a thumbnail, a companion object that must go with it.
     thumbnail_jpeg(&server, &t.creator, g, b).await;
-    let c = upload_ok(
-        &server,
-        &t.member,
-        g,
-        Some(mid),
-        "c.bin",
-        gen_bytes(9, CHUNK),
-    )
-    .await;
+    let c = server
+        .upload_file_into(&t.member, g, Some(mid), "c.bin", gen_bytes(9, CHUNK))
+        .await;
     let blobs: Vec<String> = [a, b, c].iter().map(|id| blob_of(&server, *id)).collect();
     let kept_blob = blob_of(&server, keep);
     let before = file_keys(&server);
@@ -394,13 +269,7 @@ async fn deleting_a_folder_removes_every_chunk_inside() {
         "{before:?}"
     );
 
-    server
-        .ok(
-            files::DELETE,
-            &t.creator.token,
-            json!({ "group_id": g, "file_id": top }),
-        )
-        .await;
+    server.delete_file(&t.creator, g, top).await;
     let after = file_keys(&server);
     assert_eq!(after.len(), chunks_of_keep, "{after:?}");
     assert!(
@@ -433,13 +302,7 @@ async fn deleting_a_folder_removes_every_chunk_inside() {
     }
 
     // Deleting a single file removes its chunks too.
-    server
-        .ok(
-            files::DELETE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": keep }),
-        )
-        .await;
+    server.delete_file(&t.member, g, keep).await;
     assert!(file_keys(&server).is_empty());
     assert_eq!(file_rows(&server), 0);
     assert_eq!(pending_blobs(&server), 0);

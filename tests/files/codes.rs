@@ -9,16 +9,12 @@ async fn unknown_files_and_files_of_other_groups_are_341() {
     let g = t.group;
     // The creator also owns another group, with a file in it.
     let other = create_group(&server, &t.creator, "另一个组").await;
-    let foreign = upload_ok(
-        &server,
-        &t.creator,
-        other,
-        None,
-        "theirs.txt",
-        text_bytes(9),
-    )
-    .await;
-    let mine = upload_ok(&server, &t.creator, g, None, "mine.txt", text_bytes(9)).await;
+    let foreign = server
+        .upload_file_into(&t.creator, other, None, "theirs.txt", text_bytes(9))
+        .await;
+    let mine = server
+        .upload_file_into(&t.creator, g, None, "mine.txt", text_bytes(9))
+        .await;
     for file in [999_999, foreign] {
         let cases = [
             (files::DELETE, json!({ "group_id": g, "file_id": file })),
@@ -67,7 +63,9 @@ async fn parents_must_be_folders_of_the_group_342() {
     let server = Server::start().await;
     let t = team(&server, "noparent").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "f.txt", text_bytes(4)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "f.txt", text_bytes(4))
+        .await;
     let dir = mkdir(&server, &t.member, g, None, "d").await;
     for parent in [999_999, file] {
         let cases = [
@@ -101,7 +99,7 @@ async fn parents_must_be_folders_of_the_group_342() {
         .await;
     }
     assert_eq!(names(&server, &t.member, g, None).await, ["d", "f.txt"]);
-    assert!(list(&server, &t.member, g, Some(dir)).await.is_empty());
+    assert!(server.list_folder(&t.member, g, Some(dir)).await.is_empty());
     assert_eq!(file_keys(&server).len(), 1);
     assert_eq!(pending_blobs(&server), 0);
 }
@@ -112,9 +110,15 @@ async fn names_are_unique_per_folder_343() {
     let t = team(&server, "taken").await;
     let g = t.group;
     let dir = mkdir(&server, &t.member, g, None, "资料").await;
-    let file = upload_ok(&server, &t.member, g, None, "a.txt", text_bytes(4)).await;
-    let other = upload_ok(&server, &t.member, g, None, "b.txt", text_bytes(4)).await;
-    let in_dir = upload_ok(&server, &t.member, g, Some(dir), "a.txt", text_bytes(5)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "a.txt", text_bytes(4))
+        .await;
+    let other = server
+        .upload_file_into(&t.member, g, None, "b.txt", text_bytes(4))
+        .await;
+    let in_dir = server
+        .upload_file_into(&t.member, g, Some(dir), "a.txt", text_bytes(5))
+        .await;
 
     let conflicts = [
         (files::MK_DIR, json!({ "group_id": g, "name": "资料" })),
@@ -162,22 +166,12 @@ async fn names_are_unique_per_folder_343() {
         .await;
     }
     // Names compare exactly: another case is another name.
-    upload_ok(&server, &t.member, g, None, "A.txt", text_bytes(2)).await;
+    server
+        .upload_file_into(&t.member, g, None, "A.txt", text_bytes(2))
+        .await;
     // Renaming to its own name, or moving where it already is, changes nothing and succeeds.
-    server
-        .ok(
-            files::EDIT_NAME,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": file, "name": "a.txt" }),
-        )
-        .await;
-    server
-        .ok(
-            files::MOVE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": in_dir, "parent_id": dir }),
-        )
-        .await;
+    server.rename_file(&t.member, g, file, "a.txt").await;
+    server.move_file(&t.member, g, in_dir, dir).await;
 
     assert_eq!(
         names(&server, &t.member, g, None).await,
@@ -250,13 +244,7 @@ async fn folders_do_not_move_into_themselves_346() {
     assert_eq!(names(&server, &t.creator, g, None).await, ["top"]);
     assert_eq!(names(&server, &t.creator, g, Some(top)).await, ["mid"]);
     assert_eq!(names(&server, &t.creator, g, Some(mid)).await, ["low"]);
-    server
-        .ok(
-            files::MOVE,
-            &t.creator.token,
-            json!({ "group_id": g, "file_id": low, "parent_id": top }),
-        )
-        .await;
+    server.move_file(&t.creator, g, low, top).await;
     assert_eq!(
         names(&server, &t.creator, g, Some(top)).await,
         ["low", "mid"]

@@ -7,26 +7,30 @@ async fn get_dir_lists_folders_first_then_files_by_name_with_every_field() {
     let server = Server::start().await;
     let t = team(&server, "list").await;
     let g = t.group;
-    assert!(list(&server, &t.member, g, None).await.is_empty());
+    assert!(server.list_folder(&t.member, g, None).await.is_empty());
 
     let b_dir = mkdir(&server, &t.member, g, None, "b-dir").await;
     let a_dir = mkdir(&server, &t.creator, g, None, "A-dir").await;
-    let txt = upload_ok(&server, &t.member, g, None, "z.TXT", text_bytes(1234)).await;
-    let pic = upload_ok(&server, &t.member, g, None, "a.png", png(30, 20, 255)).await;
-    let bare = upload_ok(&server, &t.admin, g, None, "noext", text_bytes(10)).await;
-    let dot = upload_ok(&server, &t.admin, g, None, ".hidden", text_bytes(3)).await;
-    let tgz = upload_ok(&server, &t.admin, g, None, "x.tar.GZ", text_bytes(5)).await;
-    let inside = upload_ok(
-        &server,
-        &t.member,
-        g,
-        Some(b_dir),
-        "inner.md",
-        text_bytes(7),
-    )
-    .await;
+    let txt = server
+        .upload_file_into(&t.member, g, None, "z.TXT", text_bytes(1234))
+        .await;
+    let pic = server
+        .upload_file_into(&t.member, g, None, "a.png", png(30, 20, 255))
+        .await;
+    let bare = server
+        .upload_file_into(&t.admin, g, None, "noext", text_bytes(10))
+        .await;
+    let dot = server
+        .upload_file_into(&t.admin, g, None, ".hidden", text_bytes(3))
+        .await;
+    let tgz = server
+        .upload_file_into(&t.admin, g, None, "x.tar.GZ", text_bytes(5))
+        .await;
+    let inside = server
+        .upload_file_into(&t.member, g, Some(b_dir), "inner.md", text_bytes(7))
+        .await;
 
-    let root = list(&server, &t.member2, g, None).await;
+    let root = server.list_folder(&t.member2, g, None).await;
     let order: Vec<&str> = root.iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(
         order,
@@ -91,13 +95,16 @@ async fn get_dir_lists_folders_first_then_files_by_name_with_every_field() {
         assert!(is_time(&entry["time"]), "{entry}");
     }
 
-    let sub = list(&server, &t.member2, g, Some(b_dir)).await;
+    let sub = server.list_folder(&t.member2, g, Some(b_dir)).await;
     assert_eq!(sub.len(), 1, "{sub:?}");
     assert_eq!(sub[0]["id"], inside);
     assert_eq!(sub[0]["parent_id"], b_dir);
     assert_eq!(sub[0]["name"], "inner.md");
     assert_eq!(sub[0]["type"], ".md");
-    assert!(list(&server, &t.member2, g, Some(a_dir)).await.is_empty());
+    assert!(server
+        .list_folder(&t.member2, g, Some(a_dir))
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -121,7 +128,7 @@ async fn mk_dir_nests_folders() {
         ["根目录下", "课件"]
     );
     assert_eq!(names(&server, &t.admin, g, Some(top)).await, ["第一周"]);
-    let d = list(&server, &t.admin, g, Some(mid)).await;
+    let d = server.list_folder(&t.admin, g, Some(mid)).await;
     assert_eq!(d.len(), 1);
     assert_eq!(d[0]["id"], deep);
     assert_eq!(d[0]["parent_id"], mid);
@@ -137,7 +144,9 @@ async fn bad_names_are_101() {
     let server = Server::start().await;
     let t = team(&server, "names").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "ok.txt", text_bytes(4)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "ok.txt", text_bytes(4))
+        .await;
     let too_long = "a".repeat(256);
     let too_long_utf8 = "文".repeat(86); // 258 bytes
     let bad = [
@@ -150,59 +159,25 @@ async fn bad_names_are_101() {
         too_long.as_str(),
         too_long_utf8.as_str(),
     ];
+    let bad_request = |path, body| server.fails(path, t.member.t(), body, 101, 400);
     for name in bad {
-        server
-            .fails(
-                files::MK_DIR,
-                t.member.t(),
-                json!({ "group_id": g, "name": name }),
-                101,
-                400,
-            )
-            .await;
-        server
-            .fails(
-                files::EDIT_NAME,
-                t.member.t(),
-                json!({ "group_id": g, "file_id": file, "name": name }),
-                101,
-                400,
-            )
-            .await;
+        bad_request(files::MK_DIR, json!({ "group_id": g, "name": name })).await;
+        let rename = json!({ "group_id": g, "file_id": file, "name": name });
+        bad_request(files::EDIT_NAME, rename).await;
         let form = Form::new()
             .text("group_id", g.to_string())
             .text("file_name", name.to_owned())
             .part("file", Part::bytes(b"x".to_vec()).file_name("fine.txt"));
         upload_fails(&server, t.member.t(), form, 101, 400).await;
-        server
-            .fails(
-                files::BEGIN,
-                t.member.t(),
-                json!({ "group_id": g, "name": name, "size": 1 }),
-                101,
-                400,
-            )
-            .await;
+        bad_request(
+            files::BEGIN,
+            json!({ "group_id": g, "name": name, "size": 1 }),
+        )
+        .await;
     }
     // A name must be given at all.
-    server
-        .fails(
-            files::MK_DIR,
-            t.member.t(),
-            json!({ "group_id": g }),
-            101,
-            400,
-        )
-        .await;
-    server
-        .fails(
-            files::EDIT_NAME,
-            t.member.t(),
-            json!({ "group_id": g, "file_id": file }),
-            101,
-            400,
-        )
-        .await;
+    bad_request(files::MK_DIR, json!({ "group_id": g })).await;
+    bad_request(files::EDIT_NAME, json!({ "group_id": g, "file_id": file })).await;
     // Nothing was made or renamed.
     assert_eq!(names(&server, &t.member, g, None).await, ["ok.txt"]);
     assert_eq!(file_rows(&server), 1);
@@ -232,7 +207,9 @@ async fn missing_ids_are_101() {
     let server = Server::start().await;
     let t = team(&server, "params").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "f.txt", text_bytes(4)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "f.txt", text_bytes(4))
+        .await;
     let who = t.member.t();
     let cases = [
         (files::GET_DIR, json!({})),

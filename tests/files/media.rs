@@ -15,9 +15,13 @@ async fn wav_files_are_voice_with_their_duration() {
     let server = Server::start().await;
     let t = team(&server, "wav").await;
     let g = t.group;
-    upload_ok(&server, &t.member, g, None, "memo.wav", wav(5, 8000)).await;
+    server
+        .upload_file_into(&t.member, g, None, "memo.wav", wav(5, 8000))
+        .await;
     // Longer than the megabyte kept of each end: the length comes from the header.
-    upload_ok(&server, &t.member, g, None, "lecture.wav", wav(45, 16_000)).await;
+    server
+        .upload_file_into(&t.member, g, None, "lecture.wav", wav(45, 16_000))
+        .await;
     let memo = entry_named(&server, &t.member, g, None, "memo.wav").await;
     assert_eq!(memo["file_type"], "voice");
     assert_eq!(memo["type"], ".wav");
@@ -32,7 +36,9 @@ async fn mp3_files_are_voice_with_their_duration() {
     let server = Server::start().await;
     let t = team(&server, "mp3").await;
     let g = t.group;
-    upload_ok(&server, &t.member, g, None, "tone.mp3", MP3_3S.to_vec()).await;
+    server
+        .upload_file_into(&t.member, g, None, "tone.mp3", MP3_3S.to_vec())
+        .await;
     let tone = entry_named(&server, &t.member, g, None, "tone.mp3").await;
     assert_eq!(tone["file_type"], "voice");
     assert_duration(&tone, 3.0);
@@ -52,27 +58,23 @@ async fn mp4_files_are_video_with_their_duration_wherever_the_index_is() {
     let server = Server::start().await;
     let t = team(&server, "mp4").await;
     let g = t.group;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "faststart.mp4",
-        MP4_2S.to_vec(),
-    )
-    .await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "moov-last.mp4",
-        MP4_2S_MOOV_AT_END.to_vec(),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "faststart.mp4", MP4_2S.to_vec())
+        .await;
+    server
+        .upload_file_into(
+            &t.member,
+            g,
+            None,
+            "moov-last.mp4",
+            MP4_2S_MOOV_AT_END.to_vec(),
+        )
+        .await;
     // The index after 3 MB of other boxes: found in the file's last megabyte.
     let far = padded_after_ftyp(MP4_2S_MOOV_AT_END, 3_000_000);
-    upload_ok(&server, &t.member, g, None, "moov-far.mp4", far).await;
+    server
+        .upload_file_into(&t.member, g, None, "moov-far.mp4", far)
+        .await;
     for name in ["faststart.mp4", "moov-last.mp4", "moov-far.mp4"] {
         let clip = entry_named(&server, &t.member, g, None, name).await;
         assert_eq!(clip["file_type"], "video", "{clip}");
@@ -86,30 +88,18 @@ async fn garbage_named_mp4_is_a_plain_file_without_duration() {
     let server = Server::start().await;
     let t = team(&server, "garbage").await;
     let g = t.group;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "fake.mp4",
-        gen_bytes(99, 50_000),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "fake.mp4", gen_bytes(99, 50_000))
+        .await;
     let fake = entry_named(&server, &t.member, g, None, "fake.mp4").await;
     assert_eq!(fake["file_type"], "file");
     assert_eq!(fake["type"], ".mp4");
     assert_eq!(fake["duration"].as_f64(), Some(0.0));
     assert_eq!(fake["size"], 50_000);
     // A broken MP4 (right magic, truncated) is video with duration 0.
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "broken.mp4",
-        MP4_2S[..200].to_vec(),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "broken.mp4", MP4_2S[..200].to_vec())
+        .await;
     let broken = entry_named(&server, &t.member, g, None, "broken.mp4").await;
     assert_eq!(broken["file_type"], "video");
     assert_eq!(broken["duration"].as_f64(), Some(0.0));
@@ -124,9 +114,15 @@ async fn image_thumbnails_fit_256_pixels_and_keep_the_aspect_ratio() {
     let server = Server::start().await;
     let t = team(&server, "thumb").await;
     let g = t.group;
-    let wide = upload_ok(&server, &t.member, g, None, "wide.png", png(1000, 500, 255)).await;
-    let tall = upload_ok(&server, &t.member, g, None, "tall.png", png(300, 900, 255)).await;
-    let small = upload_ok(&server, &t.member, g, None, "small.png", png(100, 50, 255)).await;
+    let wide = server
+        .upload_file_into(&t.member, g, None, "wide.png", png(1000, 500, 255))
+        .await;
+    let tall = server
+        .upload_file_into(&t.member, g, None, "tall.png", png(300, 900, 255))
+        .await;
+    let small = server
+        .upload_file_into(&t.member, g, None, "small.png", png(100, 50, 255))
+        .await;
     let jpeg = encode(
         image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
             512,
@@ -135,7 +131,9 @@ async fn image_thumbnails_fit_256_pixels_and_keep_the_aspect_ratio() {
         )),
         image::ImageFormat::Jpeg,
     );
-    let square = upload_ok(&server, &t.member, g, None, "square.jpg", jpeg).await;
+    let square = server
+        .upload_file_into(&t.member, g, None, "square.jpg", jpeg)
+        .await;
     for (file, size) in [
         (wide, (256, 128)),
         (tall, (85, 256)),
@@ -161,7 +159,9 @@ async fn transparent_png_thumbnails_lie_on_white() {
     let server = Server::start().await;
     let t = team(&server, "alpha").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "clear.png", png(1000, 500, 0)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "clear.png", png(1000, 500, 0))
+        .await;
     let (_, img) = thumbnail_jpeg(&server, &t.member, g, file).await;
     assert_eq!((img.width(), img.height()), (256, 128));
     let rgb = img.to_rgb8();
@@ -176,24 +176,24 @@ async fn jpeg_thumbnails_follow_the_exif_orientation() {
     let server = Server::start().await;
     let t = team(&server, "exif").await;
     let g = t.group;
-    let big = upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "rotated.jpg",
-        jpeg_with_orientation_6(600, 300),
-    )
-    .await;
-    let small = upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "rot-small.jpg",
-        jpeg_with_orientation_6(100, 50),
-    )
-    .await;
+    let big = server
+        .upload_file_into(
+            &t.member,
+            g,
+            None,
+            "rotated.jpg",
+            jpeg_with_orientation_6(600, 300),
+        )
+        .await;
+    let small = server
+        .upload_file_into(
+            &t.member,
+            g,
+            None,
+            "rot-small.jpg",
+            jpeg_with_orientation_6(100, 50),
+        )
+        .await;
     assert_eq!(
         entry_named(&server, &t.member, g, None, "rotated.jpg").await["file_type"],
         "image"
@@ -209,7 +209,9 @@ async fn image_thumbnails_are_made_once_and_kept() {
     let server = Server::start().await;
     let t = team(&server, "keepthumb").await;
     let g = t.group;
-    let file = upload_ok(&server, &t.member, g, None, "p.png", png(800, 600, 200)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "p.png", png(800, 600, 200))
+        .await;
     let key = format!("file/{}.thumb", blob_of(&server, file));
     assert!(
         !file_keys(&server).contains(&key),
@@ -233,12 +235,18 @@ async fn files_without_a_picture_have_no_thumbnail() {
     let server = Server::start().await;
     let t = team(&server, "nothumb").await;
     let g = t.group;
-    let text = upload_ok(&server, &t.member, g, None, "a.txt", text_bytes(100)).await;
-    let voice = upload_ok(&server, &t.member, g, None, "v.wav", wav(1, 8000)).await;
+    let text = server
+        .upload_file_into(&t.member, g, None, "a.txt", text_bytes(100))
+        .await;
+    let voice = server
+        .upload_file_into(&t.member, g, None, "v.wav", wav(1, 8000))
+        .await;
     // PNG magic, but no picture behind it.
     let mut broken = png(50, 50, 255)[..40].to_vec();
     broken.extend_from_slice(&[0u8; 100]);
-    let bad = upload_ok(&server, &t.member, g, None, "bad.png", broken).await;
+    let bad = server
+        .upload_file_into(&t.member, g, None, "bad.png", broken)
+        .await;
     assert_eq!(
         entry_named(&server, &t.member, g, None, "bad.png").await["file_type"],
         "image"
@@ -295,7 +303,9 @@ async fn videos_have_the_thumbnail_uploaded_with_them() {
     let (status, res) = send_form(&server, t.member.t(), form).await;
     assert_form_ok(status, &res);
     let with_before = res["file_id"].as_i64().unwrap();
-    let without = upload_ok(&server, &t.member, g, None, "bare.mp4", MP4_2S.to_vec()).await;
+    let without = server
+        .upload_file_into(&t.member, g, None, "bare.mp4", MP4_2S.to_vec())
+        .await;
 
     let (_, img) = thumbnail_jpeg(&server, &t.member2, g, with_after).await;
     assert_eq!((img.width(), img.height()), (256, 192));

@@ -17,15 +17,9 @@ async fn one_shot_uploads_over_the_platform_limit_are_104() {
         Server::with(Options::dev_login().env("ZUDUI_UPLOAD_BODY_LIMIT_BYTES", "1000000")).await;
     let t = team(&server, "platform").await;
     let g = t.group;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "small.bin",
-        gen_bytes(0, 900_000),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, g, None, "small.bin", gen_bytes(0, 900_000))
+        .await;
     let keys = file_keys(&server);
     let big = gen_bytes(1, 1_500_000);
     let res = upload_fails(
@@ -43,38 +37,18 @@ async fn one_shot_uploads_over_the_platform_limit_are_104() {
     // Without a length, it is cut off at the limit.
     let (status, res) = raw_chunked_upload(&server, &t.member.token, g, 1_500_000).await;
     assert_fails(status, &res, 104, 413);
-    assert!(
-        eventually(|| file_keys(&server) == keys && pending_blobs(&server) == 0).await,
-        "left behind: {:?}",
-        file_keys(&server)
-    );
+    assert_nothing_left_but(&server, &keys).await;
     // Chat files too.
     let form = Form::new()
         .text("type", "group")
         .text("room_id", g.to_string())
         .part("file", Part::bytes(big.clone()).file_name("big.bin"));
-    let res = server
-        .client
-        .post(server.url("/chat/files/upload"))
-        .header("token", &t.member.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let (status, res) = json_of(res).await;
+    let (status, res) = server.send_form(chat::UPLOAD, t.member.t(), form).await;
     assert_fails(status, &res, 104, 413);
     // In parts, it goes.
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "name": "big.bin", "size": big.len() }),
-    )
-    .await;
-    let id = up["upload_id"].as_i64().unwrap();
-    put_part_ok(&server, &t.member, id, 0, big).await;
-    server
-        .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
-        .await;
+    let id = begin_at_root(&server, &t.member, g, "big.bin", big.len() as u64).await;
+    server.put_upload_part(&t.member, id, 0, big).await;
+    server.complete_upload(&t.member, id).await;
 }
 
 #[tokio::test]
@@ -82,80 +56,44 @@ async fn uploads_over_the_quota_are_344_and_leave_nothing() {
     let server = quota_server().await;
     let t = team(&server, "quota").await;
     let g = t.group;
-    let first = upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "first.bin",
-        gen_bytes(0, 1_000_000),
-    )
-    .await;
+    let first = server
+        .upload_file_into(&t.member, g, None, "first.bin", gen_bytes(0, 1_000_000))
+        .await;
     let keys = file_keys(&server);
     assert_eq!(keys.len(), 1);
 
     // 2.5 MB when 2 MB are left: refused while it streams, after chunks were written.
-    let (status, res) = upload(
-        &server,
-        &t.member,
-        g,
-        None,
-        "second.bin",
-        gen_bytes(1, 2_500_000),
-    )
-    .await;
-    assert_fails(status, &res, 344, 413);
-    assert!(
-        eventually(|| file_keys(&server) == keys && pending_blobs(&server) == 0).await,
-        "left behind: {:?}, pending {}",
-        file_keys(&server),
-        pending_blobs(&server)
-    );
+    let form = file_form(g, None, "second.bin", gen_bytes(1, 2_500_000));
+    upload_fails(&server, t.member.t(), form, 344, 413).await;
+    assert_nothing_left_but(&server, &keys).await;
     assert_eq!(file_rows(&server), 1);
     assert_eq!(names(&server, &t.member, g, None).await, ["first.bin"]);
 
     // Another group has its own quota.
     let other = create_group(&server, &t.member, "另一个").await;
-    upload_ok(
-        &server,
-        &t.member,
-        other,
-        None,
-        "second.bin",
-        gen_bytes(1, 2_500_000),
-    )
-    .await;
-
-    // Deleting frees the space: the same upload now fits.
     server
-        .ok(
-            files::DELETE,
-            &t.member.token,
-            json!({ "group_id": g, "file_id": first }),
+        .upload_file_into(
+            &t.member,
+            other,
+            None,
+            "second.bin",
+            gen_bytes(1, 2_500_000),
         )
         .await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "second.bin",
-        gen_bytes(1, 2_500_000),
-    )
-    .await;
+
+    // Deleting frees the space: the same upload now fits.
+    server.delete_file(&t.member, g, first).await;
+    server
+        .upload_file_into(&t.member, g, None, "second.bin", gen_bytes(1, 2_500_000))
+        .await;
     // Exactly what is left fits; then the group is full, even for an empty file.
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "rest.bin",
-        gen_bytes(2, 500_000),
-    )
-    .await;
-    let (status, res) = upload(&server, &t.member, g, None, "empty.bin", Vec::new()).await;
-    assert_fails(status, &res, 344, 413);
-    let used: i64 = list(&server, &t.member, g, None)
+    server
+        .upload_file_into(&t.member, g, None, "rest.bin", gen_bytes(2, 500_000))
+        .await;
+    let form = file_form(g, None, "empty.bin", Vec::new());
+    upload_fails(&server, t.member.t(), form, 344, 413).await;
+    let used: i64 = server
+        .list_folder(&t.member, g, None)
         .await
         .iter()
         .map(|e| e["size"].as_i64().unwrap())
@@ -236,21 +174,11 @@ async fn chunked_uploads_respect_the_quota() {
         .expect("the refusal is read");
     let (status, value) = json_of(res).await;
     assert_fails(status, &value, 344, 413);
-    assert!(
-        eventually(|| file_keys(&server) == keys && pending_blobs(&server) == 0).await,
-        "left behind: {:?}, pending {}",
-        file_keys(&server),
-        pending_blobs(&server)
-    );
+    assert_nothing_left_but(&server, &keys).await;
     // The same, chunked by hand while the answer is read: it is 344.
     let (status, value) = raw_chunked_upload(&server, &t.member.token, g, 2_500_000).await;
     assert_fails(status, &value, 344, 413);
-    assert!(
-        eventually(|| file_keys(&server) == keys && pending_blobs(&server) == 0).await,
-        "left behind: {:?}, pending {}",
-        file_keys(&server),
-        pending_blobs(&server)
-    );
+    assert_nothing_left_but(&server, &keys).await;
     assert_eq!(file_rows(&server), 1);
     assert_eq!(names(&server, &t.member, g, None).await, ["fits.bin"]);
 }
@@ -260,40 +188,19 @@ async fn resumable_uploads_reserve_their_declared_size_against_the_quota() {
     let server = quota_server().await;
     let t = team(&server, "rquota").await;
     let g = t.group;
+    // Over the quota, then over what is left of it, by a byte.
+    let too_big = |size: u64| json!({ "group_id": g, "name": "big.bin", "size": size });
     server
-        .fails(
-            files::BEGIN,
-            t.member.t(),
-            json!({ "group_id": g, "name": "big.bin", "size": QUOTA + 1 }),
-            344,
-            413,
-        )
+        .fails(files::BEGIN, t.member.t(), too_big(QUOTA + 1), 344, 413)
         .await;
-    upload_ok(
-        &server,
-        &t.member,
-        g,
-        None,
-        "a.bin",
-        gen_bytes(0, 1_000_000),
-    )
-    .await;
     server
-        .fails(
-            files::BEGIN,
-            t.member.t(),
-            json!({ "group_id": g, "name": "big.bin", "size": 2_000_001 }),
-            344,
-            413,
-        )
+        .upload_file_into(&t.member, g, None, "a.bin", gen_bytes(0, 1_000_000))
         .await;
-    let up = server
-        .ok(
-            files::BEGIN,
-            &t.member.token,
-            json!({ "group_id": g, "name": "big.bin", "size": 2_000_000 }),
-        )
+    server
+        .fails(files::BEGIN, t.member.t(), too_big(2_000_001), 344, 413)
         .await;
+    let body = json!({ "group_id": g, "name": "big.bin", "size": 2_000_000 });
+    let up = server.begin_upload(&t.member, body).await;
     assert_eq!(up["part_count"], 1);
     assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 1);
 }

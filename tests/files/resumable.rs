@@ -10,12 +10,12 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     let dir = mkdir(&server, &t.member, g, None, "大文件").await;
     let size = PART_SIZE + 1000;
     let content = gen_bytes(42, size as usize);
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "parent_id": dir, "name": "视频素材.bin", "size": size }),
-    )
-    .await;
+    let up = server
+        .begin_upload(
+            &t.member,
+            json!({ "group_id": g, "parent_id": dir, "name": "视频素材.bin", "size": size }),
+        )
+        .await;
     let id = up["upload_id"].as_i64().expect("upload_id");
     assert_eq!(up["size"].as_u64(), Some(size));
     assert_eq!(up["part_size"].as_u64(), Some(PART_SIZE));
@@ -23,20 +23,13 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     assert_eq!(up["received"], json!([]));
     assert!(is_time(&up["expires"]), "{up}");
     // Nothing is listed yet.
-    assert!(list(&server, &t.member, g, Some(dir)).await.is_empty());
+    assert!(server.list_folder(&t.member, g, Some(dir)).await.is_empty());
 
     // The last part first, then the first one by POST, then the last one again.
-    put_part_ok(
-        &server,
-        &t.member,
-        id,
-        1,
-        content[PART_SIZE as usize..].to_vec(),
-    )
-    .await;
-    let status = server
-        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
+    server
+        .put_upload_part(&t.member, id, 1, content[PART_SIZE as usize..].to_vec())
         .await;
+    let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([1]));
     assert_eq!(status["upload_id"], id);
     assert_eq!(status["part_count"], 2);
@@ -52,24 +45,14 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     )
     .await;
     assert_eq!((code, &res["code"]), (200, &json!(0)), "{res}");
-    put_part_ok(
-        &server,
-        &t.member,
-        id,
-        1,
-        content[PART_SIZE as usize..].to_vec(),
-    )
-    .await;
-    let status = server
-        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
+    server
+        .put_upload_part(&t.member, id, 1, content[PART_SIZE as usize..].to_vec())
         .await;
+    let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([0, 1]));
 
-    let done = server
-        .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
-        .await;
-    let file = done["file_id"].as_i64().expect("file_id");
-    let listed = list(&server, &t.member, g, Some(dir)).await;
+    let file = server.complete_upload(&t.member, id).await;
+    let listed = server.list_folder(&t.member, g, Some(dir)).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], file);
     assert_eq!(listed[0]["name"], "视频素材.bin");
@@ -83,27 +66,9 @@ async fn resumable_uploads_take_parts_in_any_order_and_complete_into_a_file() {
     );
 
     // The upload is over; only the file's chunks remain.
-    server
-        .fails(
-            files::STATUS,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            341,
-            404,
-        )
-        .await;
-    server
-        .fails(
-            files::COMPLETE,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            341,
-            404,
-        )
-        .await;
-    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
-    assert_eq!(count(&server, "SELECT count(*) FROM file_upload_parts"), 0);
-    assert_eq!(pending_blobs(&server), 0);
+    no_such_upload(&server, &t.member, files::STATUS, id).await;
+    no_such_upload(&server, &t.member, files::COMPLETE, id).await;
+    assert_no_uploads(&server);
     let chunks = (size as usize).div_ceil(server.chunk_size());
     assert_eq!(file_keys(&server).len(), chunks);
 }
@@ -114,14 +79,7 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
     let t = team(&server, "parts").await;
     let g = t.group;
     let size = PART_SIZE + 10;
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "name": "p.bin", "size": size }),
-    )
-    .await;
-    let id = up["upload_id"].as_i64().unwrap();
-    let put = reqwest::Method::PUT;
+    let id = begin_at_root(&server, &t.member, g, "p.bin", size).await;
     let bad = [
         (0, 100),                    // a first part too short
         (0, PART_SIZE as usize + 1), // and too long
@@ -131,9 +89,7 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
         (-1, 10),
     ];
     for (part, len) in bad {
-        let (status, res) =
-            put_part(&server, &t.member, id, part, vec![7u8; len], put.clone()).await;
-        assert_fails(status, &res, 101, 400);
+        put_part_fails(&server, &t.member, id, part, vec![7u8; len], 101, 400).await;
     }
     let res = server
         .client
@@ -145,33 +101,21 @@ async fn resumable_parts_must_have_their_exact_size_and_index() {
         .await
         .unwrap();
     get_fails(res, 101, 400).await;
-    let status = server
-        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
-        .await;
+    let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([]));
 
     // Completing with a part missing is refused, and the upload stays.
-    put_part_ok(&server, &t.member, id, 1, gen_bytes(PART_SIZE, 10)).await;
     server
-        .fails(
-            files::COMPLETE,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            101,
-            400,
-        )
+        .put_upload_part(&t.member, id, 1, gen_bytes(PART_SIZE, 10))
         .await;
-    let status = server
-        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
-        .await;
+    upload_call_fails(&server, &t.member, files::COMPLETE, id, 101, 400).await;
+    let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([1]));
     // A part that was refused may be put again correctly.
-    put_part_ok(&server, &t.member, id, 0, gen_bytes(0, PART_SIZE as usize)).await;
-    let file = server
-        .ok(files::COMPLETE, &t.member.token, json!({ "upload_id": id }))
-        .await["file_id"]
-        .as_i64()
-        .unwrap();
+    server
+        .put_upload_part(&t.member, id, 0, gen_bytes(0, PART_SIZE as usize))
+        .await;
+    let file = server.complete_upload(&t.member, id).await;
     let res = download(&server, &t.member.token, g, file, &[]).await;
     assert_eq!(
         sha256_hex(&res.bytes().await.unwrap()),
@@ -185,27 +129,15 @@ async fn resumable_uploads_belong_to_their_uploader() {
     let server = Server::start().await;
     let t = team(&server, "rowner").await;
     let g = t.group;
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "name": "m.bin", "size": 10 }),
-    )
-    .await;
-    let id = up["upload_id"].as_i64().unwrap();
+    let id = begin_at_root(&server, &t.member, g, "m.bin", 10).await;
     for (who, upload) in [(&t.member2, id), (&t.creator, id), (&t.member, 999_999)] {
         for path in [files::STATUS, files::COMPLETE, files::ABORT] {
-            server
-                .fails(path, who.t(), json!({ "upload_id": upload }), 341, 404)
-                .await;
+            no_such_upload(&server, who, path, upload).await;
         }
-        let (status, res) =
-            put_part(&server, who, upload, 0, vec![1u8; 10], reqwest::Method::PUT).await;
-        assert_fails(status, &res, 341, 404);
+        put_part_fails(&server, who, upload, 0, vec![1u8; 10], 341, 404).await;
     }
     // Still the member's, untouched.
-    let status = server
-        .ok(files::STATUS, &t.member.token, json!({ "upload_id": id }))
-        .await;
+    let status = server.upload_status(&t.member, id).await;
     assert_eq!(status["received"], json!([]));
 }
 
@@ -223,14 +155,16 @@ async fn racing_completes_and_aborts_keep_the_file_whole() {
         (3, files::ABORT),
     ] {
         let content = gen_bytes(round, 1_500_000);
-        let up = begin(
-            &server,
-            &t.member,
-            json!({ "group_id": g, "name": format!("race{round}.bin"), "size": content.len() }),
-        )
-        .await;
+        let up = server
+            .begin_upload(
+                &t.member,
+                json!({ "group_id": g, "name": format!("race{round}.bin"), "size": content.len() }),
+            )
+            .await;
         let id = up["upload_id"].as_i64().unwrap();
-        put_part_ok(&server, &t.member, id, 0, content.clone()).await;
+        server
+            .put_upload_part(&t.member, id, 0, content.clone())
+            .await;
         let body = json!({ "upload_id": id });
         let ((_, a), (_, b)) = tokio::join!(
             server.post(files::COMPLETE, t.member.t(), body.clone()),
@@ -254,47 +188,23 @@ async fn aborting_a_resumable_upload_frees_its_parts() {
     let t = team(&server, "abort").await;
     let g = t.group;
     let size = PART_SIZE + 5;
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "name": "a.bin", "size": size }),
-    )
-    .await;
-    let id = up["upload_id"].as_i64().unwrap();
-    put_part_ok(&server, &t.member, id, 0, gen_bytes(0, PART_SIZE as usize)).await;
-    put_part_ok(&server, &t.member, id, 1, gen_bytes(PART_SIZE, 5)).await;
+    let id = begin_at_root(&server, &t.member, g, "a.bin", size).await;
+    server
+        .put_upload_part(&t.member, id, 0, gen_bytes(0, PART_SIZE as usize))
+        .await;
+    server
+        .put_upload_part(&t.member, id, 1, gen_bytes(PART_SIZE, 5))
+        .await;
     let chunks = (size as usize).div_ceil(server.chunk_size());
     assert_eq!(file_keys(&server).len(), chunks);
     assert_eq!(pending_blobs(&server), 1);
 
-    let res = server
-        .ok(files::ABORT, &t.member.token, json!({ "upload_id": id }))
-        .await;
-    assert_eq!(res, json!({ "code": 0, "msg": "success" }));
+    server.abort_upload(&t.member, id).await;
     assert!(file_keys(&server).is_empty(), "{:?}", file_keys(&server));
-    assert_eq!(pending_blobs(&server), 0);
-    assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
-    assert_eq!(count(&server, "SELECT count(*) FROM file_upload_parts"), 0);
-    server
-        .fails(
-            files::STATUS,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            341,
-            404,
-        )
-        .await;
-    let (status, res) = put_part(
-        &server,
-        &t.member,
-        id,
-        1,
-        gen_bytes(PART_SIZE, 5),
-        reqwest::Method::PUT,
-    )
-    .await;
-    assert_fails(status, &res, 341, 404);
-    assert!(list(&server, &t.member, g, None).await.is_empty());
+    assert_no_uploads(&server);
+    no_such_upload(&server, &t.member, files::STATUS, id).await;
+    put_part_fails(&server, &t.member, id, 1, gen_bytes(PART_SIZE, 5), 341, 404).await;
+    assert!(server.list_folder(&t.member, g, None).await.is_empty());
     assert_eq!(file_rows(&server), 0);
 }
 
@@ -303,56 +213,31 @@ async fn resumable_begin_and_complete_check_the_target() {
     let server = Server::start().await;
     let t = team(&server, "rbegin").await;
     let g = t.group;
-    upload_ok(&server, &t.member, g, None, "taken.txt", text_bytes(3)).await;
     server
-        .fails(
-            files::BEGIN,
-            t.member.t(),
-            json!({ "group_id": g, "name": "taken.txt", "size": 5 }),
-            343,
-            409,
-        )
+        .upload_file_into(&t.member, g, None, "taken.txt", text_bytes(3))
         .await;
-    // Over the group's (default, 5 GiB) quota by its declared size.
-    server
-        .fails(
-            files::BEGIN,
-            t.member.t(),
-            json!({ "group_id": g, "name": "huge.bin", "size": 6u64 << 30 }),
-            344,
-            413,
-        )
-        .await;
-    server
-        .fails(
-            files::BEGIN,
-            t.outsider.t(),
-            json!({ "group_id": g, "name": "x.bin", "size": 5 }),
-            303,
-            403,
-        )
-        .await;
+    // A name in use, more than the group's (default, 5 GiB) quota, an outsider.
+    for (who, name, size, code, status) in [
+        (&t.member, "taken.txt", 5, 343, 409),
+        (&t.member, "huge.bin", 6u64 << 30, 344, 413),
+        (&t.outsider, "x.bin", 5, 303, 403),
+    ] {
+        let body = json!({ "group_id": g, "name": name, "size": size });
+        server
+            .fails(files::BEGIN, who.t(), body, code, status)
+            .await;
+    }
     assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);
 
     // A name taken while the upload was under way is 343 at completion, and nothing remains.
-    let up = begin(
-        &server,
-        &t.member,
-        json!({ "group_id": g, "name": "race.txt", "size": 5 }),
-    )
-    .await;
-    let id = up["upload_id"].as_i64().unwrap();
-    put_part_ok(&server, &t.member, id, 0, b"hello".to_vec()).await;
-    upload_ok(&server, &t.member2, g, None, "race.txt", text_bytes(7)).await;
+    let id = begin_at_root(&server, &t.member, g, "race.txt", 5).await;
     server
-        .fails(
-            files::COMPLETE,
-            t.member.t(),
-            json!({ "upload_id": id }),
-            343,
-            409,
-        )
+        .put_upload_part(&t.member, id, 0, b"hello".to_vec())
         .await;
+    server
+        .upload_file_into(&t.member2, g, None, "race.txt", text_bytes(7))
+        .await;
+    upload_call_fails(&server, &t.member, files::COMPLETE, id, 343, 409).await;
     assert_eq!(file_keys(&server).len(), 2, "{:?}", file_keys(&server));
     assert_eq!(pending_blobs(&server), 0);
     assert_eq!(count(&server, "SELECT count(*) FROM file_uploads"), 0);

@@ -34,10 +34,18 @@ async fn sharing_posts_a_file_message_into_the_group_chat() {
     let server = Server::start().await;
     let t = team(&server, "share").await;
     let g = t.group;
-    let doc = upload_ok(&server, &t.member, g, None, "报告.PDF", text_bytes(77)).await;
-    let pic = upload_ok(&server, &t.member, g, None, "p.png", png(10, 10, 255)).await;
-    let voice = upload_ok(&server, &t.member2, g, None, "v.wav", wav(3, 8000)).await;
-    let video = upload_ok(&server, &t.member2, g, None, "c.mp4", MP4_2S.to_vec()).await;
+    let doc = server
+        .upload_file_into(&t.member, g, None, "报告.PDF", text_bytes(77))
+        .await;
+    let pic = server
+        .upload_file_into(&t.member, g, None, "p.png", png(10, 10, 255))
+        .await;
+    let voice = server
+        .upload_file_into(&t.member2, g, None, "v.wav", wav(3, 8000))
+        .await;
+    let video = server
+        .upload_file_into(&t.member2, g, None, "c.mp4", MP4_2S.to_vec())
+        .await;
 
     for (who, file) in [
         (&t.member2, doc),
@@ -45,18 +53,11 @@ async fn sharing_posts_a_file_message_into_the_group_chat() {
         (&t.creator, voice),
         (&t.admin, video),
     ] {
-        let res = server
-            .ok(
-                files::SHARE,
-                &who.token,
-                json!({ "group_id": g, "file_id": file }),
-            )
-            .await;
-        assert_eq!(res, json!({ "code": 0, "msg": "success" }));
+        server.share_file_in_chat(who, g, file).await;
     }
     let rows = chat_rows(&server);
     assert_eq!(rows.len(), 4);
-    let listed = list(&server, &t.member, g, None).await;
+    let listed = server.list_folder(&t.member, g, None).await;
     let expected = [
         (&t.member2, doc, "file"),
         (&t.member, pic, "image"),
@@ -71,13 +72,7 @@ async fn sharing_posts_a_file_message_into_the_group_chat() {
         assert_eq!(msg_type, kind);
         assert_eq!(*file_id, file);
         let entry = listed.iter().find(|e| e["id"] == file).unwrap();
-        let mut keys: Vec<&str> = info
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort();
+        let keys = sorted_keys(info);
         let timed = matches!(kind, "voice" | "video");
         let want: Vec<&str> = if timed {
             vec![
@@ -115,15 +110,9 @@ async fn key_value_values_fit_hosted_stores() {
     // Files in the key-value store; with object storage, it holds none (files_s3.rs).
     let server = Server::with(Options::dev_login().env("ZUDUI_BLOB_STORE", "kv")).await;
     let t = team(&server, "values").await;
-    upload_ok(
-        &server,
-        &t.member,
-        t.group,
-        None,
-        "big.bin",
-        gen_bytes(5, 2_500_000),
-    )
-    .await;
+    server
+        .upload_file_into(&t.member, t.group, None, "big.bin", gen_bytes(5, 2_500_000))
+        .await;
     let mut x = 0x9e37_79b9_u32;
     let noise = image::RgbaImage::from_fn(512, 512, |_, _| {
         x ^= x << 13;

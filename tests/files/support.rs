@@ -1,11 +1,14 @@
 //! What the tests of this file share: imports, fixtures and helpers.
 
-pub use crate::common::paths::{files, group};
+pub use crate::common::paths::{chat, files, group};
 pub use std::sync::{Arc, Mutex};
 pub use std::time::{Duration, Instant};
-// An upload that must succeed, returning the new file's id.
-pub use crate::common::upload_group_file_in as upload_ok;
-pub use crate::common::{admit, create_group, encode, png, user, Options, Server, User};
+// A `wx.uploadFile` form for the group file space.
+pub use crate::common::group_file_form as file_form;
+pub use crate::common::{
+    admit, create_group, encode, mkdir, png, sorted_keys, splitmix64, upload_call_fails, user,
+    with_exif, Options, Server, User,
+};
 pub use reqwest::multipart::{Form, Part};
 pub use reqwest::StatusCode;
 pub use serde_json::{json, Value};
@@ -67,41 +70,9 @@ pub async fn team(server: &Server, prefix: &str) -> Team {
 // Files and folders
 // ---------------------------------------------------------------------------------------------
 
-/// A `wx.uploadFile` form: `group_id`, optional `parent_id`, then the file part named `name`
-/// (reqwest sends file names as raw UTF-8).
-pub fn file_form(group: i64, parent: Option<i64>, name: &str, bytes: Vec<u8>) -> Form {
-    let mut form = Form::new().text("group_id", group.to_string());
-    if let Some(parent) = parent {
-        form = form.text("parent_id", parent.to_string());
-    }
-    form.part("file", Part::bytes(bytes).file_name(name.to_owned()))
-}
-
 /// Sends a multipart upload; returns the status and the JSON answer.
 pub async fn send_form(server: &Server, token: Option<&str>, form: Form) -> (u16, Value) {
-    let mut req = server
-        .client
-        .post(server.url(files::UPLOAD))
-        .multipart(form);
-    if let Some(token) = token {
-        req = req.header("token", token);
-    }
-    let res = req.send().await.expect("upload request");
-    let status = res.status().as_u16();
-    let text = res.text().await.expect("upload answer");
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer: {text}"));
-    (status, value)
-}
-
-pub async fn upload(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-    bytes: Vec<u8>,
-) -> (u16, Value) {
-    send_form(server, who.t(), file_form(group, parent, name, bytes)).await
+    server.send_form(files::UPLOAD, token, form).await
 }
 
 pub fn assert_form_ok(status: u16, res: &Value) {
@@ -132,37 +103,16 @@ pub async fn upload_fails(
     res
 }
 
-/// Makes a folder (the answer is exactly success); returns its id from the listing.
-pub async fn mkdir(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-) -> i64 {
-    let mut body = json!({ "group_id": group, "name": name });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(parent);
-    }
-    let res = server.ok(files::MK_DIR, &who.token, body).await;
-    assert_eq!(res, json!({ "code": 0, "msg": "success" }));
-    let listed = entry_named(server, who, group, parent, name).await;
-    assert_eq!(listed["type"], "dir", "{listed}");
-    listed["id"].as_i64().expect("id")
-}
-
-/// The entries of a folder (`None`: the root).
-pub async fn list(server: &Server, who: &User, group: i64, parent: Option<i64>) -> Vec<Value> {
-    let mut body = json!({ "group_id": group });
-    if let Some(parent) = parent {
-        body["parent_id"] = json!(parent);
-    }
-    let res = server.ok(files::GET_DIR, &who.token, body).await;
-    res["files"].as_array().expect("files").clone()
+/// `who` uploads a small text file `name` at the root; returns its id.
+pub async fn text_file(server: &Server, who: &User, group: i64, name: &str) -> i64 {
+    server
+        .upload_file_into(who, group, None, name, text_bytes(8))
+        .await
 }
 
 pub async fn names(server: &Server, who: &User, group: i64, parent: Option<i64>) -> Vec<String> {
-    list(server, who, group, parent)
+    server
+        .list_folder(who, group, parent)
         .await
         .iter()
         .map(|e| e["name"].as_str().expect("name").to_owned())
@@ -176,7 +126,7 @@ pub async fn entry_named(
     parent: Option<i64>,
     name: &str,
 ) -> Value {
-    let entries = list(server, who, group, parent).await;
+    let entries = server.list_folder(who, group, parent).await;
     entries
         .iter()
         .find(|e| e["name"] == name)
@@ -298,15 +248,6 @@ pub fn text_bytes(len: usize) -> Vec<u8> {
 // can be made on its own (for checking ranges) and a whole file streamed without keeping it.
 // ---------------------------------------------------------------------------------------------
 
-pub fn splitmix64(i: u64) -> u64 {
-    let mut z = i
-        .wrapping_add(0x9e37_79b9_7f4a_7c15)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 pub fn gen_bytes(offset: u64, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
     let end = offset + len as u64;
@@ -347,22 +288,25 @@ pub fn generated(
 // Media
 // ---------------------------------------------------------------------------------------------
 
-/// A mono 16-bit PCM WAV of `seconds` seconds.
+/// A mono 16-bit PCM WAV of `seconds` seconds: a tone at `rate` samples a second.
 pub fn wav(seconds: u32, rate: u32) -> Vec<u8> {
     let data_len = seconds * rate * 2;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
+    // The RIFF header, the 16-byte `fmt ` chunk, then the `data` chunk's head.
+    let header: [&[u8]; 12] = [
+        b"RIFF",
+        &(36 + data_len).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),       // PCM
+        &1u16.to_le_bytes(),       // mono
+        &rate.to_le_bytes(),       // frames a second
+        &(rate * 2).to_le_bytes(), // bytes a second
+        &2u16.to_le_bytes(),       // bytes a frame
+        &16u16.to_le_bytes(),      // bits a sample
+        b"data",
+        &data_len.to_le_bytes(),
+    ];
+    let mut out = header.concat();
     for i in 0..seconds * rate {
         let sample = ((i as f64 * 0.05).sin() * 8000.0) as i16;
         out.extend_from_slice(&sample.to_le_bytes());
@@ -382,14 +326,7 @@ pub fn jpeg_with_orientation_6(w: u32, h: u32) -> Vec<u8> {
     tiff.extend_from_slice(&1u16.to_be_bytes());
     tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
     tiff.extend_from_slice(&0u32.to_be_bytes());
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xff, 0xe1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
+    with_exif(&jpeg, &tiff)
 }
 
 /// An MP4 whose `moov` box lies after more than the first and last megabyte that the server
@@ -466,6 +403,17 @@ pub async fn eventually(mut done: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     done()
+}
+
+/// Waits (up to 5 s) until the chunk store holds `keys` again and no blob is pending: nothing of
+/// a refused upload is left.
+pub async fn assert_nothing_left_but(server: &Server, keys: &[String]) {
+    assert!(
+        eventually(|| file_keys(server) == keys && pending_blobs(server) == 0).await,
+        "left behind: {:?}, pending {}",
+        file_keys(server),
+        pending_blobs(server)
+    );
 }
 
 pub fn addr(server: &Server) -> String {
@@ -587,29 +535,40 @@ pub async fn put_part(
     bytes: Vec<u8>,
     method: reqwest::Method,
 ) -> (u16, Value) {
-    let res = server
-        .client
-        .request(method, server.url(files::PART))
-        .query(&[
-            ("upload_id", upload.to_string()),
-            ("part", part.to_string()),
-        ])
-        .header("token", &who.token)
-        .body(bytes)
-        .send()
+    server
+        .send_part_by(method, files::PART, who.t(), (upload, part), bytes)
         .await
-        .expect("part");
-    json_of(res).await
 }
 
-pub async fn put_part_ok(server: &Server, who: &User, upload: i64, part: i64, bytes: Vec<u8>) {
-    let (status, res) = put_part(server, who, upload, part, bytes, reqwest::Method::PUT).await;
-    assert_eq!(
-        (status, &res),
-        (200, &json!({ "code": 0, "msg": "success" }))
-    );
+/// A part that must be refused with `code` and `status`.
+pub async fn put_part_fails(
+    server: &Server,
+    who: &User,
+    upload: i64,
+    part: i64,
+    bytes: Vec<u8>,
+    code: u16,
+    status: u16,
+) {
+    let (got, res) = put_part(server, who, upload, part, bytes, reqwest::Method::PUT).await;
+    assert_fails(got, &res, code, status);
 }
 
-pub async fn begin(server: &Server, who: &User, body: Value) -> Value {
-    server.ok(files::BEGIN, &who.token, body).await
+/// Begins a resumable upload of `size` bytes as `name` at the root; returns its id.
+pub async fn begin_at_root(server: &Server, who: &User, group: i64, name: &str, size: u64) -> i64 {
+    let body = json!({ "group_id": group, "name": name, "size": size });
+    let up = server.begin_upload(who, body).await;
+    up["upload_id"].as_i64().expect("upload_id")
+}
+
+/// `path` on an upload that is over or not `who`'s: 341, as if there were none.
+pub async fn no_such_upload(server: &Server, who: &User, path: &str, upload: i64) {
+    upload_call_fails(server, who, path, upload, 341, 404).await;
+}
+
+/// No resumable upload is under way: no upload or part rows, no blob waiting for one.
+pub fn assert_no_uploads(server: &Server) {
+    assert_eq!(count(server, "SELECT count(*) FROM file_uploads"), 0);
+    assert_eq!(count(server, "SELECT count(*) FROM file_upload_parts"), 0);
+    assert_eq!(pending_blobs(server), 0);
 }

@@ -34,7 +34,7 @@ async fn upload_names_come_from_the_part_or_the_file_name_field() {
     assert_form_ok(status, &res);
     let picture = res["file_id"].as_i64().unwrap();
 
-    let entries = list(&server, &t.member, g, None).await;
+    let entries = server.list_folder(&t.member, g, None).await;
     let summary: Vec<(String, String, String)> = entries
         .iter()
         .map(|e| {
@@ -67,7 +67,9 @@ async fn download_streams_the_file_with_its_headers() {
     let t = team(&server, "download").await;
     let g = t.group;
     let content = gen_bytes(3, 2 * CHUNK + 777);
-    let file = upload_ok(&server, &t.member, g, None, "data.bin", content.clone()).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "data.bin", content.clone())
+        .await;
     let res = download(&server, &t.member2.token, g, file, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "content-length"), content.len().to_string());
@@ -82,14 +84,18 @@ async fn download_streams_the_file_with_its_headers() {
     assert_eq!(res.bytes().await.unwrap().to_vec(), content);
 
     // Text by its extension; an empty file is empty.
-    let txt = upload_ok(&server, &t.member, g, None, "a.txt", text_bytes(20)).await;
+    let txt = server
+        .upload_file_into(&t.member, g, None, "a.txt", text_bytes(20))
+        .await;
     let res = download(&server, &t.member.token, g, txt, &[]).await;
     assert!(
         header(&res, "content-type").starts_with("text/plain"),
         "{:?}",
         res.headers()
     );
-    let empty = upload_ok(&server, &t.member, g, None, "empty", Vec::new()).await;
+    let empty = server
+        .upload_file_into(&t.member, g, None, "empty", Vec::new())
+        .await;
     assert_eq!(
         entry_named(&server, &t.member, g, None, "empty").await["size"],
         0
@@ -124,7 +130,9 @@ async fn active_content_is_never_served_as_itself() {
     ];
     let mut served_as_active = Vec::new();
     for (name, bytes) in cases {
-        let file = upload_ok(&server, &t.member, g, None, name, bytes.to_vec()).await;
+        let file = server
+            .upload_file_into(&t.member, g, None, name, bytes.to_vec())
+            .await;
         let res = download(&server, &t.member.token, g, file, &[]).await;
         assert_eq!(res.status(), StatusCode::OK);
         let served = header(&res, "content-type");
@@ -152,7 +160,9 @@ async fn downloads_revalidate_with_if_none_match() {
     let t = team(&server, "etag").await;
     let g = t.group;
     let content = text_bytes(5000);
-    let file = upload_ok(&server, &t.member, g, None, "f.txt", content.clone()).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "f.txt", content.clone())
+        .await;
     let etag = etag_of(&server, file);
     for value in [
         etag.clone(),
@@ -192,7 +202,9 @@ async fn downloads_serve_single_byte_ranges() {
     let g = t.group;
     let len = 3 * CHUNK + 1000;
     let content = gen_bytes(11, len);
-    let file = upload_ok(&server, &t.member, g, None, "r.bin", content.clone()).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, "r.bin", content.clone())
+        .await;
     let etag = etag_of(&server, file);
 
     let partial = |from: usize, to: usize| (from, to);
@@ -268,7 +280,9 @@ async fn utf8_names_round_trip() {
     let t = team(&server, "utf8").await;
     let g = t.group;
     let name = "报告 2026.pdf";
-    let file = upload_ok(&server, &t.member, g, None, name, text_bytes(64)).await;
+    let file = server
+        .upload_file_into(&t.member, g, None, name, text_bytes(64))
+        .await;
     // Also through the file_name field.
     let form = Form::new()
         .text("group_id", g.to_string())
@@ -278,7 +292,7 @@ async fn utf8_names_round_trip() {
     assert_form_ok(status, &res);
     let minutes = res["file_id"].as_i64().unwrap();
 
-    let listed = list(&server, &t.member, g, None).await;
+    let listed = server.list_folder(&t.member, g, None).await;
     assert_eq!(listed[0]["name"], "会议 \"纪要\" 100%.docx");
     assert_eq!(listed[0]["type"], ".docx");
     assert_eq!(listed[1]["name"], name);
@@ -341,16 +355,13 @@ async fn a_cut_off_upload_leaves_nothing() {
     assert_eq!(pending_blobs(&server), 1);
     // ...until the client goes away.
     drop(socket);
-    assert!(
-        eventually(|| file_keys(&server).is_empty() && pending_blobs(&server) == 0).await,
-        "left behind: keys {:?}, pending {}",
-        file_keys(&server),
-        pending_blobs(&server)
-    );
+    assert_nothing_left_but(&server, &[]).await;
     assert_eq!(file_rows(&server), 0);
-    assert!(list(&server, &t.member, g, None).await.is_empty());
+    assert!(server.list_folder(&t.member, g, None).await.is_empty());
     // The name is free for a new try.
-    upload_ok(&server, &t.member, g, None, "cut.bin", gen_bytes(0, 1000)).await;
+    server
+        .upload_file_into(&t.member, g, None, "cut.bin", gen_bytes(0, 1000))
+        .await;
 }
 
 #[tokio::test]

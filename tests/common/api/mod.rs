@@ -12,6 +12,8 @@
 //! [`Server`]: super::Server
 //! [`Server::ok`]: super::Server::ok
 
+mod chat;
+mod files;
 mod group_profile;
 mod groups;
 mod users;
