@@ -17,7 +17,7 @@ use common::ws::{
     self, ask_history, content, contents, group_path, id, ids, next_json, next_live,
     next_or_closed, quiet, say, say_acked, send_raw, strictly_increasing, Socket,
 };
-use common::{remove_member, share_group_file, team, upload_group_file, user, User};
+use common::{remove_member, share_group_file, team, user, User};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Barrier;
@@ -234,7 +234,9 @@ async fn a_share_through_the_server_reaches_members_on_both_relays() {
     let mut socket_a = connect(a, on_a, &path).await;
     let mut socket_b = connect(b, on_b, &path).await;
 
-    let file = upload_group_file(server, owner, g, "scale.png", common::png(4, 4, 255)).await;
+    let file = server
+        .upload_file_into(owner, g, None, "scale.png", common::png(4, 4, 255))
+        .await;
     share_group_file(server, owner, g, file).await;
 
     let heard_a = next_live(&mut socket_a, WAIT).await;

@@ -12,11 +12,6 @@ async fn set_intro(server: &Server, who: &User, group: i64, text: &str) {
     server.ok(group::INFO_EDIT, &who.token, body).await;
 }
 
-async fn add_tag(server: &Server, who: &User, group: i64, tag: &str) {
-    let body = json!({ "group_id": group, "tag_text": tag });
-    server.ok(group::TAG_ADD, &who.token, body).await;
-}
-
 /// Adds `n` new members to a group through join requests.
 async fn add_members(server: &Server, owner: &User, group: i64, n: usize) {
     for i in 0..n {
@@ -55,12 +50,12 @@ async fn chinese_substrings_of_any_length_match_name_intro_and_tags() {
     let t = user(&server, "search-owner").await;
     let kaoyan = server.new_group(&t, "学习", "考研数学互助小组", 50).await;
     set_intro(&server, &t, kaoyan, "每周打卡，一起刷题").await;
-    add_tag(&server, &t, kaoyan, "考研").await;
+    server.add_group_tag(&t, kaoyan, "考研").await;
     let gaoshu = server.new_group(&t, "学习", "高等数学期末复习", 50).await;
-    add_tag(&server, &t, gaoshu, "期末").await;
+    server.add_group_tag(&t, gaoshu, "期末").await;
     let rust = server.new_group(&t, "学习", "Rust 学习小组", 50).await;
     set_intro(&server, &t, rust, "一起读《Rust 程序设计》").await;
-    add_tag(&server, &t, rust, "夜读").await;
+    server.add_group_tag(&t, rust, "夜读").await;
     let sport = server.new_group(&t, "运动", "周末数学家羽毛球", 50).await;
 
     for (key, found) in [
@@ -107,9 +102,9 @@ async fn tag_filters_require_every_tag() {
     let b = server.new_group(&t, "学习", "乙组", 10).await;
     server.new_group(&t, "学习", "丙组", 10).await;
     for tag in ["考研", "数学"] {
-        add_tag(&server, &t, a, tag).await;
+        server.add_group_tag(&t, a, tag).await;
     }
-    add_tag(&server, &t, b, "考研").await;
+    server.add_group_tag(&t, b, "考研").await;
     for (filter, found) in [
         (json!({ "tags": ["考研"] }), vec![a, b]),
         (json!({ "tags": ["考研", "数学"] }), vec![a]),
@@ -267,7 +262,7 @@ async fn the_index_follows_every_write() {
     set_intro(&server, &t, g, "").await;
     assert!(found("算法").await.is_empty());
 
-    add_tag(&server, &t, g, "省一").await;
+    server.add_group_tag(&t, g, "省一").await;
     assert_eq!(found("省一").await, vec![g]);
     let tags = server
         .ok(group::TAGS, &t.token, json!({ "group_id": g }))
@@ -305,7 +300,7 @@ async fn hints_suggest_popular_names_and_tags() {
         (mid, "新手友好"),
         (mid, "夜跑"),
     ] {
-        add_tag(&server, &t, group, tag).await;
+        server.add_group_tag(&t, group, tag).await;
     }
 
     let night = json!({ "type": "运动", "key": "夜" });

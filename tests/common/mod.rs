@@ -540,17 +540,6 @@ pub async fn team(server: &Server, prefix: &str, n: usize) -> (i64, Vec<User>) {
     (group, users)
 }
 
-/// Uploads `bytes` as the group file `name` into `group`'s files; returns its file id.
-pub async fn upload_group_file(
-    server: &Server,
-    who: &User,
-    group: i64,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    upload_group_file_in(server, who, group, None, name, bytes).await
-}
-
 /// A `wx.uploadFile` form for the group file space: `group_id`, optional `parent_id`, then the
 /// file part named `name` (reqwest sends file names as raw UTF-8).
 pub fn group_file_form(
@@ -579,21 +568,6 @@ pub fn chat_file_form(
         .text("type", kind.to_owned())
         .text("room_id", room.to_string())
         .part("file", file)
-}
-
-/// `who` uploads `bytes` as `name` into folder `parent` of the group's space (`None`: the root);
-/// returns the new file's id.
-pub async fn upload_group_file_in(
-    server: &Server,
-    who: &User,
-    group: i64,
-    parent: Option<i64>,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    server
-        .upload_file_into(who, group, parent, name, bytes)
-        .await
 }
 
 /// `who` shares the group file `file` into the group's chat room.

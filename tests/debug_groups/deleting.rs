@@ -47,12 +47,14 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     let kept = server.new_group(&other, "学习", "留下的读书会", 20).await;
     add_tag(&server, &other, kept, "共享标签").await;
     admit(&server, &other, &member, kept).await;
-    let kept_file =
-        upload_group_file_in(&server, &other, kept, None, "留下.txt", b"kept".to_vec()).await;
+    let kept_file = server
+        .upload_file_into(&other, kept, None, "留下.txt", b"kept".to_vec())
+        .await;
     share_group_file(&server, &other, kept, kept_file).await;
     let kept_picture = add_intro_picture(&server, &other, kept, png(30, 30, 255)).await;
-    let kept_chat_file =
-        upload_chat_file(&server, &other, "group", kept, "k.bin", vec![1; 100]).await;
+    let kept_chat_file = server
+        .upload_chat_file(&other, "group", kept, "k.bin", vec![1; 100])
+        .await;
 
     // A private conversation of two of the doomed group's members, with a file.
     let mut private = connect(
@@ -69,15 +71,9 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
         private_room, doomed,
         "the private room shares the group's id"
     );
-    let private_file = upload_chat_file(
-        &server,
-        &owner,
-        "private",
-        private_room,
-        "p.bin",
-        vec![2; 100],
-    )
-    .await;
+    let private_file = server
+        .upload_chat_file(&owner, "private", private_room, "p.bin", vec![2; 100])
+        .await;
 
     let before = stored_keys(&server);
 
@@ -105,21 +101,17 @@ async fn deleting_a_group_removes_everything_it_owns_in_one_go() {
     .await;
     let notice = announce(&server, &admin, doomed, "周会", "周三晚上").await;
     let folder = mkdir(&server, &member, doomed, None, "资料").await;
-    let image = upload_group_file_in(
-        &server,
-        &member,
-        doomed,
-        Some(folder),
-        "图.png",
-        png(300, 200, 255),
-    )
-    .await;
-    let notes =
-        upload_group_file_in(&server, &owner, doomed, None, "笔记.txt", b"notes".to_vec()).await;
+    let image = server
+        .upload_file_into(&member, doomed, Some(folder), "图.png", png(300, 200, 255))
+        .await;
+    let notes = server
+        .upload_file_into(&owner, doomed, None, "笔记.txt", b"notes".to_vec())
+        .await;
     share_group_file(&server, &owner, doomed, notes).await;
     let upload = begin_upload(&server, &member, doomed, "一半.bin", 1000).await;
-    let chat_file =
-        upload_chat_file(&server, &member, "group", doomed, "录音.bin", vec![3; 2000]).await;
+    let chat_file = server
+        .upload_chat_file(&member, "group", doomed, "录音.bin", vec![3; 2000])
+        .await;
 
     let mut s_owner = connect(&server, &owner, &group_path(doomed)).await;
     say(&mut s_owner, "群里的消息").await;

@@ -13,19 +13,17 @@ async fn files_folders_and_uploads_are_deleted_and_free_their_space() {
     let folder = mkdir(&server, &member, group, None, "资料").await;
     let sub = mkdir(&server, &member, group, Some(folder), "子目录").await;
     let before = stored_keys(&server);
-    let a = upload_group_file_in(
-        &server,
-        &member,
-        group,
-        Some(folder),
-        "a.bin",
-        vec![1; 1000],
-    )
-    .await;
-    let b = upload_group_file_in(&server, &owner, group, Some(sub), "b.bin", vec![2; 2000]).await;
+    let a = server
+        .upload_file_into(&member, group, Some(folder), "a.bin", vec![1; 1000])
+        .await;
+    let b = server
+        .upload_file_into(&owner, group, Some(sub), "b.bin", vec![2; 2000])
+        .await;
     let folder_keys = stored_since(&server, &before);
     assert_eq!(folder_keys.len(), 2, "{folder_keys:?}");
-    let c = upload_group_file_in(&server, &member, group, None, "c.bin", vec![3; 500]).await;
+    let c = server
+        .upload_file_into(&member, group, None, "c.bin", vec![3; 500])
+        .await;
     let view = group_view(&server, group).await;
     assert_eq!(view["files"]["used_bytes"], 3500, "{view}");
 
@@ -162,7 +160,9 @@ async fn chat_messages_and_temporary_chat_files_are_deleted() {
     // A temporary chat file, before it expires.
     let before = stored_keys(&server);
     let bytes = vec![5; 3000];
-    let file = upload_chat_file(&server, &member, "group", group, "录音.bin", bytes).await;
+    let file = server
+        .upload_chat_file(&member, "group", group, "录音.bin", bytes)
+        .await;
     let file_keys = stored_since(&server, &before);
     assert!(!file_keys.is_empty());
     assert_eq!(

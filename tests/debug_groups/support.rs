@@ -3,8 +3,7 @@
 pub use crate::common::paths::{chat, files, group};
 pub use crate::common::ws::{self, group_path, Socket};
 pub use crate::common::{
-    admit, create_group, is_time, png, share_group_file, upload_group_file_in, user, Options,
-    Server, User,
+    admit, create_group, is_time, png, share_group_file, user, Options, Server, User,
 };
 pub use futures_util::StreamExt;
 pub use reqwest::Method;
@@ -416,18 +415,6 @@ pub async fn begin_upload(server: &Server, who: &User, group: i64, name: &str, s
         .expect("upload_id");
     server.put_upload_part(who, id, 0, vec![7u8; size]).await;
     id
-}
-
-/// Uploads a temporary chat file into a room; returns its id.
-pub async fn upload_chat_file(
-    server: &Server,
-    who: &User,
-    kind: &str,
-    room: i64,
-    name: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    server.upload_chat_file(who, kind, room, name, bytes).await
 }
 
 pub async fn download_chat_file(

@@ -27,15 +27,9 @@ async fn the_group_view_gathers_a_group() {
     let picture = add_intro_picture(&server, &owner, group, png(60, 40, 255)).await;
     let notice = announce(&server, &admin, group, "打卡规则", "每晚十点前").await;
     let folder = mkdir(&server, &member, group, None, "真题").await;
-    let file = upload_group_file_in(
-        &server,
-        &member,
-        group,
-        Some(folder),
-        "2024.pdf",
-        vec![9; 1234],
-    )
-    .await;
+    let file = server
+        .upload_file_into(&member, group, Some(folder), "2024.pdf", vec![9; 1234])
+        .await;
     let mut s = connect(&server, &member, &group_path(group)).await;
     let message = say(&mut s, "大家好").await;
 
