@@ -165,20 +165,15 @@ const DISMISSED: &[(Call, [u16; 4])] = &[
 #[tokio::test]
 async fn in_an_active_group_each_role_may_do_what_the_contract_says() {
     let server = Server::start().await;
-    let mut wrong = Vec::new();
+    let mut broken = Broken::default();
     for (row, (call, codes)) in ACTIVE.iter().enumerate() {
         let roles = Roles::new(&server, &format!("active{row}")).await;
         for role in Role::CALLING_ORDER {
             let got = call.by(&server, &roles, role, true).await;
-            if got != codes[role.column()] {
-                wrong.push(format!(
-                    "{call:?} by {role:?}: {got}, not {}",
-                    codes[role.column()]
-                ));
-            }
+            broken.check(*call, role, got, codes);
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    broken.assert_none();
 }
 
 #[tokio::test]
@@ -187,7 +182,7 @@ async fn a_dismissed_group_is_read_only_but_for_ratings() {
     let roles = Roles::new(&server, "dismissed").await;
     let request = roles.join_request(&server).await;
     roles.dismiss(&server).await;
-    let mut wrong = Vec::new();
+    let mut broken = Broken::default();
     for (call, codes) in DISMISSED {
         for role in Role::CALLING_ORDER {
             let got = match call {
@@ -195,15 +190,28 @@ async fn a_dismissed_group_is_read_only_but_for_ratings() {
                 CancelRequest => cancel(&server, roles.who(role), request).await,
                 _ => call.by(&server, &roles, role, false).await,
             };
-            if got != codes[role.column()] {
-                wrong.push(format!(
-                    "{call:?} by {role:?}: {got}, not {}",
-                    codes[role.column()]
-                ));
-            }
+            broken.check(*call, role, got, codes);
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    broken.assert_none();
+}
+
+/// The rules a run broke, one line each, reported together at the end.
+#[derive(Default)]
+struct Broken(Vec<String>);
+
+impl Broken {
+    fn check(&mut self, call: Call, role: Role, got: u16, codes: &[u16; 4]) {
+        let want = codes[role.column()];
+        if got != want {
+            self.0
+                .push(format!("{call:?} by {role:?}: {got}, not {want}"));
+        }
+    }
+
+    fn assert_none(self) {
+        assert!(self.0.is_empty(), "{}", self.0.join("\n"));
+    }
 }
 
 /// A join request is its author's to withdraw, once, while it is pending; then they may ask
