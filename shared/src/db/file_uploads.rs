@@ -1,6 +1,6 @@
 //! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
 
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -26,7 +26,7 @@ pub struct Upload {
     pub name: String,
     pub size: i64,
     pub part_size: i64,
-    pub uploader_id: String,
+    pub uploader_id: UserId,
     pub blob: String,
     pub expires_at: i64,
     /// Sent by the client straight to object storage, as one object.
@@ -56,7 +56,7 @@ fn from_row(r: &Row) -> anyhow::Result<Upload> {
         name: r.text(5)?,
         size: r.int(6)?,
         part_size: r.int(7)?,
-        uploader_id: r.text(8)?,
+        uploader_id: r.user_id(8)?,
         blob: r.text(9)?,
         expires_at: r.int(10)?,
         direct: r.int(11)? != 0,
@@ -174,7 +174,7 @@ pub fn reserved_room_bytes(conn: &dyn Sql, room: Room, now: i64) -> anyhow::Resu
 }
 
 /// Bytes reserved by a user's uploads in progress into chat rooms, every room together.
-pub fn reserved_chat_bytes(conn: &dyn Sql, uploader: &str, now: i64) -> anyhow::Result<u64> {
+pub fn reserved_chat_bytes(conn: &dyn Sql, uploader: &UserId, now: i64) -> anyhow::Result<u64> {
     sum(
         conn,
         "SELECT ifnull(SUM(size), 0) FROM file_uploads
@@ -228,7 +228,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Chu
 pub fn delete_member(
     conn: &dyn Sql,
     group_id: GroupId,
-    uploader_id: &str,
+    uploader_id: &UserId,
 ) -> anyhow::Result<Vec<Chunked>> {
     delete_where(
         conn,

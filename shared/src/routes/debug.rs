@@ -19,7 +19,7 @@ use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
-use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId};
+use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId, UserId};
 use crate::limits;
 use crate::profiles;
 use crate::storage::Value as SqlValue;
@@ -534,7 +534,7 @@ pub struct GroupRow {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub creator_id: String,
+    pub creator_id: UserId,
     pub created: Time,
     pub dismissed: Option<Time>,
     pub user_cnt: i64,
@@ -581,7 +581,7 @@ impl MemberRole {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct MemberRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub role: MemberRole,
     pub joined: Time,
@@ -591,7 +591,7 @@ pub struct MemberRow {
 #[schemars(inline, deny_unknown_fields)]
 pub struct RequestRow {
     pub id: RequestId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub time: Time,
 }
 
@@ -609,7 +609,7 @@ pub struct AnnouncementRow {
     pub id: AnnouncementId,
     pub title: String,
     pub text: String,
-    pub author_id: String,
+    pub author_id: UserId,
     pub has_pic: bool,
     pub time: Time,
 }
@@ -630,14 +630,14 @@ pub struct FileRow {
     pub is_dir: bool,
     pub size: i64,
     pub file_type: Option<String>,
-    pub uploader_id: String,
+    pub uploader_id: UserId,
 }
 
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct ChatRow {
     pub id: i64,
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub msg_type: String,
     pub content: Option<String>,
@@ -746,7 +746,7 @@ pub struct UserView {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub nickname: String,
     pub info: String,
     pub star_rating: StarRating,
@@ -774,8 +774,8 @@ pub struct Ratings {
 #[schemars(inline, deny_unknown_fields)]
 pub struct RatingRow {
     pub group_id: GroupId,
-    pub rater_id: String,
-    pub target_id: String,
+    pub rater_id: UserId,
+    pub target_id: UserId,
     pub stars: f64,
     pub time: Time,
 }
@@ -871,9 +871,10 @@ async fn show_picture(app: &App, _admin: Admin, call: Call) -> Result<Response> 
     let req = &call.req;
     match kind {
         PictureKind::User => {
-            let source = profiles::avatar_source(app, id)?;
+            let id = UserId::from(id);
+            let source = profiles::avatar_source(app, &id)?;
             let etag = source.etag.clone();
-            picture(req, &etag, profiles::load_avatar(app, id, source)).await
+            picture(req, &etag, profiles::load_avatar(app, &id, source)).await
         }
         PictureKind::Group => {
             let id = number()?;

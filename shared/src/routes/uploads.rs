@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::fields::{Id, Time};
 use crate::files::resumable::{self, Via};
 use crate::files::upload::Destination;
-use crate::ids::FileId;
+use crate::ids::{FileId, UserId};
 
 // The size `begin` and `direct` reserve, after the destination's fields.
 #[derive(Deserialize, JsonSchema)]
@@ -110,7 +110,7 @@ pub struct DirectForm {
 /// `size`.
 pub async fn begin<D: Destination>(
     app: &App,
-    me: String,
+    me: UserId,
     call: Call,
     destination: fn(&Call) -> Result<D>,
     via: Via,
@@ -130,25 +130,25 @@ pub async fn begin<D: Destination>(
 }
 
 /// A part's bytes, as the body of a PUT (or POST) with `upload_id` and `part` in the query.
-pub async fn part<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn part<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let Part { upload_id, part } = call.fields()?;
     resumable::put_part::<D>(app, &me, upload_id.0, part.0, call.req.into_body()).await?;
     Ok(success())
 }
 
-pub async fn status<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn status<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
     let (up, _, parts) = resumable::get::<D>(app, &me, upload_id.0)?;
     Ok(ok(state(app, &up, &parts)))
 }
 
-pub async fn complete<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn complete<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
     let id = resumable::complete::<D>(app, &me, upload_id.0).await?;
     Ok(ok(NewFile { file_id: id }))
 }
 
-pub async fn abort<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn abort<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
     resumable::abort::<D>(app, &me, upload_id.0).await?;
     Ok(success())

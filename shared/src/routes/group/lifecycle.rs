@@ -10,7 +10,7 @@ use crate::error::Code::*;
 use crate::error::Result;
 use crate::fields::{Flag, Id, Time};
 use crate::groups::{lifecycle, Access};
-use crate::ids::{GroupId, RequestId};
+use crate::ids::{GroupId, RequestId, UserId};
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::{typed, user, Call};
 use crate::routes::{ok, Route};
@@ -47,7 +47,7 @@ pub struct Created {
     pub group_id: GroupId,
 }
 
-async fn create(app: &App, me: String, new: Create) -> Result<Created> {
+async fn create(app: &App, me: UserId, new: Create) -> Result<Created> {
     let group_id = lifecycle::create(app, &me, &new.kind, &new.name, new.user_limit.0)?;
     Ok(Created { group_id })
 }
@@ -64,7 +64,7 @@ pub struct Requested {
     pub request_id: RequestId,
 }
 
-async fn join(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<Requested> {
+async fn join(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<Requested> {
     let request_id = lifecycle::join(app, &me, group_id)?;
     Ok(Requested { request_id })
 }
@@ -88,14 +88,14 @@ pub struct JoinRequests {
 #[schemars(inline)]
 pub struct JoinRequest {
     pub id: RequestId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub group_id: GroupId,
     pub group_name: String,
     pub time: Time,
 }
 
-async fn join_requests(app: &App, me: String, _call: Call) -> Result<Response> {
+async fn join_requests(app: &App, me: UserId, _call: Call) -> Result<Response> {
     let join_requests = lifecycle::inbox(app, &me)?
         .into_iter()
         .map(|r| JoinRequest {
@@ -125,7 +125,7 @@ pub struct Process {
     pub action: Flag,
 }
 
-async fn process(app: &App, me: String, Process { request_id, action }: Process) -> Result<()> {
+async fn process(app: &App, me: UserId, Process { request_id, action }: Process) -> Result<()> {
     lifecycle::process(app, &me, request_id, action.0)
 }
 
@@ -138,7 +138,7 @@ const DISMISS: Doc = Doc::new(
 .takes::<InGroup>()
 .checks(Access::WRITES);
 
-async fn dismiss(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<()> {
+async fn dismiss(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<()> {
     lifecycle::dismiss(app, &me, group_id)
 }
 
@@ -148,6 +148,6 @@ const EXIT: Doc = Doc::new("groupExit", Tag::GroupSetting, "退出组队 Leave t
     .checks(Access::WRITES)
     .codes(&[CreatorCannotExit]);
 
-async fn exit(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<()> {
+async fn exit(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<()> {
     lifecycle::exit(app, &me, group_id).await
 }
