@@ -73,6 +73,10 @@ int_ids! {
     AnnouncementId,
     /// A request to join a group.
     RequestId,
+    /// A resumable upload (`file_uploads`; its parts in `file_upload_parts`).
+    UploadId,
+    /// A user's personal tag (`user_tags`).
+    UserTagId,
 }
 
 /// A user: an opaque string ([`UserId::new`]), a JSON string on the wire and `TEXT` in SQL. It

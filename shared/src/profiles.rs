@@ -7,7 +7,7 @@ use crate::db::user_tags::{self, UserTag};
 use crate::db::users::{self, User};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
-use crate::ids::UserId;
+use crate::ids::{UserId, UserTagId};
 use crate::imaging::{self, Picture};
 use crate::params::trimmed_text;
 use crate::storage::Sql;
@@ -93,18 +93,18 @@ pub fn add_tag_in(conn: &dyn Sql, user_id: &UserId, text: &str) -> Result<()> {
     if user_tags::count(conn, user_id)? >= TAGS_PER_USER {
         return Err(Error::new(Code::UserTagsFull));
     }
-    if user_tags::text_taken(conn, user_id, &text, 0)? {
+    if user_tags::text_taken(conn, user_id, &text, UserTagId(0))? {
         return Err(duplicate_tag());
     }
     user_tags::insert(conn, user_id, &text, time::now())?;
     Ok(())
 }
 
-pub fn edit_tag(app: &App, user_id: &UserId, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag(app: &App, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {
     app.db.tx(|c| edit_tag_in(c, user_id, tag_id, text))
 }
 
-pub fn edit_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {
     let text = tag_text(text)?;
     if user_tags::text_taken(conn, user_id, &text, tag_id)? {
         return Err(duplicate_tag());
@@ -115,11 +115,11 @@ pub fn edit_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: i64, text: &str) ->
     )
 }
 
-pub fn remove_tag(app: &App, user_id: &UserId, tag_id: i64) -> Result<()> {
+pub fn remove_tag(app: &App, user_id: &UserId, tag_id: UserTagId) -> Result<()> {
     app.db.tx(|c| remove_tag_in(c, user_id, tag_id))
 }
 
-pub fn remove_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: i64) -> Result<()> {
+pub fn remove_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: UserTagId) -> Result<()> {
     found(
         user_tags::delete(conn, user_id, tag_id)?,
         Code::UserTagNotFound,

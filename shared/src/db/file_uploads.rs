@@ -1,6 +1,6 @@
 //! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
 
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, UploadId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -21,7 +21,7 @@ pub enum UploadTo {
 
 #[derive(Debug, Clone)]
 pub struct Upload {
-    pub id: i64,
+    pub id: UploadId,
     pub to: UploadTo,
     pub name: String,
     pub size: i64,
@@ -51,7 +51,7 @@ fn from_row(r: &Row) -> anyhow::Result<Upload> {
         (None, None) => anyhow::bail!("upload {} goes nowhere", r.int(0)?),
     };
     Ok(Upload {
-        id: r.int(0)?,
+        id: r.id(0)?,
         to,
         name: r.text(5)?,
         size: r.int(6)?,
@@ -63,7 +63,7 @@ fn from_row(r: &Row) -> anyhow::Result<Upload> {
     })
 }
 
-pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
+pub fn get(conn: &dyn Sql, id: UploadId) -> anyhow::Result<Option<Upload>> {
     conn.query(
         &format!("SELECT {COLUMNS} FROM file_uploads WHERE id = ?"),
         params![id],
@@ -73,7 +73,7 @@ pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
     .transpose()
 }
 
-pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
+pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<UploadId> {
     let (group_id, parent_id, room_kind, room_id) = match u.to {
         UploadTo::Folder {
             group_id,
@@ -100,7 +100,7 @@ pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
             u.direct as i64
         ],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
 impl Upload {
@@ -134,7 +134,7 @@ fn leftover(r: &Row) -> anyhow::Result<Option<Chunked>> {
     }))
 }
 
-pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result<()> {
+pub fn put_part(conn: &dyn Sql, id: UploadId, part: i64, size: i64) -> anyhow::Result<()> {
     conn.execute(
         "INSERT OR REPLACE INTO file_upload_parts (upload_id, part, size) VALUES (?, ?, ?)",
         params![id, part, size],
@@ -143,7 +143,7 @@ pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result
 }
 
 /// The parts received so far, in order.
-pub fn parts(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
+pub fn parts(conn: &dyn Sql, id: UploadId) -> anyhow::Result<Vec<i64>> {
     conn.query(
         "SELECT part FROM file_upload_parts WHERE upload_id = ? ORDER BY part",
         params![id],
@@ -189,7 +189,7 @@ fn sum(conn: &dyn Sql, sql: &str, values: &[Value]) -> anyhow::Result<u64> {
 
 /// Deletes an upload and its parts; whether it was there (a concurrent `complete` or `abort`
 /// may have ended it first).
-pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<bool> {
+pub fn delete(conn: &dyn Sql, id: UploadId) -> anyhow::Result<bool> {
     // The upload first: outside a transaction, a reader then never sees it without its parts.
     let deleted = conn.execute("DELETE FROM file_uploads WHERE id = ?", params![id])? > 0;
     conn.execute(

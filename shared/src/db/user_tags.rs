@@ -1,11 +1,11 @@
 //! The `user_tags` table.
 
-use crate::ids::UserId;
+use crate::ids::{UserId, UserTagId};
 use crate::params;
 use crate::storage::Sql;
 
 pub struct UserTag {
-    pub id: i64,
+    pub id: UserTagId,
     pub user_id: UserId,
     pub tag_text: String,
 }
@@ -18,7 +18,7 @@ pub fn list(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<Vec<UserTag>> {
     .iter()
     .map(|r| {
         Ok(UserTag {
-            id: r.int(0)?,
+            id: r.id(0)?,
             user_id: r.user_id(1)?,
             tag_text: r.text(2)?,
         })
@@ -39,7 +39,7 @@ pub fn text_taken(
     conn: &dyn Sql,
     user_id: &UserId,
     text: &str,
-    except_id: i64,
+    except_id: UserTagId,
 ) -> anyhow::Result<bool> {
     Ok(!conn
         .query(
@@ -57,7 +57,7 @@ pub fn insert(conn: &dyn Sql, user_id: &UserId, text: &str, now: i64) -> anyhow:
 }
 
 /// Changes the text of the user's own tag; 0 when they have no tag `id`.
-pub fn update(conn: &dyn Sql, user_id: &UserId, id: i64, text: &str) -> anyhow::Result<u64> {
+pub fn update(conn: &dyn Sql, user_id: &UserId, id: UserTagId, text: &str) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE user_tags SET tag_text = ? WHERE id = ? AND user_id = ?",
         params![text, id, user_id],
@@ -65,7 +65,7 @@ pub fn update(conn: &dyn Sql, user_id: &UserId, id: i64, text: &str) -> anyhow::
 }
 
 /// Deletes the user's own tag; 0 when they have no tag `id`.
-pub fn delete(conn: &dyn Sql, user_id: &UserId, id: i64) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, user_id: &UserId, id: UserTagId) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM user_tags WHERE id = ? AND user_id = ?",
         params![id, user_id],
@@ -73,7 +73,7 @@ pub fn delete(conn: &dyn Sql, user_id: &UserId, id: i64) -> anyhow::Result<u64> 
 }
 
 /// The user a tag belongs to.
-pub fn owner(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<UserId>> {
+pub fn owner(conn: &dyn Sql, id: UserTagId) -> anyhow::Result<Option<UserId>> {
     conn.query("SELECT user_id FROM user_tags WHERE id = ?", params![id])?
         .first()
         .map(|r| r.user_id(0))

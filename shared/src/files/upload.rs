@@ -16,7 +16,7 @@ use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
 use crate::fields::{blank_is_none, Id};
 use crate::groups::{Access, Role};
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, UploadId, UserId};
 use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
@@ -259,7 +259,7 @@ async fn read_form<D: Destination>(
 /// which a concurrent `complete` may be committing too) or a copy made for this commit.
 #[derive(Debug, Clone, Copy)]
 pub struct Completes {
-    pub upload: i64,
+    pub upload: UploadId,
     pub shares_blob: bool,
 }
 
@@ -316,7 +316,7 @@ async fn store<D: Destination>(
     target: &D,
     written: &Written,
     thumb: Option<Bytes>,
-    completes: Option<i64>,
+    completes: Option<UploadId>,
 ) -> Result<Stored> {
     let kind = probe::classify(&written.sample.head, target.name());
     let duration = match kind.file_type {

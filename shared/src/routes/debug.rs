@@ -595,7 +595,7 @@ pub struct RequestRow {
     pub time: Time,
 }
 
-// A group's or a user's tag.
+// A group's or a user's tag (`TagId` or `UserTagId`: one shape for both).
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct TagRow {
@@ -809,7 +809,7 @@ async fn user(app: &App, _admin: Admin, call: Call) -> Result<Response> {
             .tags
             .into_iter()
             .map(|t| TagRow {
-                id: t.id,
+                id: t.id.0,
                 tag_text: t.tag_text,
             })
             .collect(),

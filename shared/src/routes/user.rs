@@ -10,8 +10,8 @@ use crate::app::App;
 use crate::body::Response;
 use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
-use crate::fields::{self, Id, StarRating, Time, UserRef};
-use crate::ids::UserId;
+use crate::fields::{self, StarRating, Time, UserRef};
+use crate::ids::{UserId, UserTagId};
 use crate::limits::Action;
 use crate::{imaging, multipart, profiles};
 
@@ -176,7 +176,7 @@ pub struct Tags {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct PersonalTag {
-    pub id: i64,
+    pub id: UserTagId,
     pub user_id: UserId,
     pub tag_text: String,
 }
@@ -205,11 +205,11 @@ const REMOVE_TAG: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct RemoveTag {
-    pub tag_id: Id,
+    pub tag_id: UserTagId,
 }
 
 async fn remove_tag(app: &App, me: UserId, RemoveTag { tag_id }: RemoveTag) -> Result<()> {
-    profiles::remove_tag(app, &me, tag_id.0)
+    profiles::remove_tag(app, &me, tag_id)
 }
 
 const EDIT_TAG: Doc = Doc::new(
@@ -223,11 +223,11 @@ const EDIT_TAG: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
-    pub tag_id: Id,
+    pub tag_id: UserTagId,
     #[schemars(length(max = profiles::TAG_MAX))]
     pub tag_text: String,
 }
 
 async fn edit_tag(app: &App, me: UserId, EditTag { tag_id, tag_text }: EditTag) -> Result<()> {
-    profiles::edit_tag(app, &me, tag_id.0, &tag_text)
+    profiles::edit_tag(app, &me, tag_id, &tag_text)
 }
