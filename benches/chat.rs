@@ -37,7 +37,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use zudui_shared::db::{groups, members};
-use zudui_shared::ids::GroupId;
+use zudui_shared::ids::{GroupId, UserId};
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 
@@ -108,7 +108,7 @@ async fn setup(
             .json()
             .await
             .expect("getInfo json");
-        ids.push(info["id"].as_str().expect("id").to_owned());
+        ids.push(UserId::from(info["id"].as_str().expect("id")));
         tokens.push(token);
     }
     let mut group_ids = Vec::new();

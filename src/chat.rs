@@ -7,28 +7,29 @@ use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::Result;
+use zudui_shared::ids::UserId;
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::{accounts, App};
 
 pub struct InProcess(pub Arc<App>);
 
 impl Backend for InProcess {
-    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>> {
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<UserId>> {
         Box::pin(async move { accounts::user_of(&self.0, token) })
     }
 
-    fn admit(&self, me: &str) -> Result<()> {
+    fn admit(&self, me: &UserId) -> Result<()> {
         chat::admit(&self.0, me)
     }
 
-    fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
+    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
         Box::pin(async move { chat::open(&self.0, me, target) })
     }
 
     fn history<'a>(
         &'a self,
         room: Room,
-        me: &'a str,
+        me: &'a UserId,
         before: Option<i64>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>> {
         Box::pin(async move {
@@ -40,7 +41,7 @@ impl Backend for InProcess {
     fn post<'a>(
         &'a self,
         room: Room,
-        me: &'a str,
+        me: &'a UserId,
         _frame: &'a str,
         message: &'a ClientMessage,
     ) -> BoxFuture<'a, Result<Posted>> {

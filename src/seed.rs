@@ -2,6 +2,7 @@
 //! and tags) for demos and benchmarks. Deterministic for a given `--seed`.
 
 use zudui_shared::db::{group_search, group_tags, group_types, groups, members, users};
+use zudui_shared::ids::UserId;
 use zudui_shared::native::SqliteDb;
 use zudui_shared::storage::Database;
 use zudui_shared::{migrate, time};
@@ -286,7 +287,7 @@ pub fn run(data_dir: &std::path::Path, args: &SeedArgs) -> anyhow::Result<(usize
     for batch in (0..args.users).collect::<Vec<_>>().chunks(2000) {
         db.tx(|c| {
             for &i in batch {
-                let id = format!("{:032x}", rng.next() as u128 | ((i as u128) << 64));
+                let id = UserId::from(format!("{:032x}", rng.next() as u128 | ((i as u128) << 64)));
                 let created = now - rng.below(365 * 86_400) as i64;
                 users::insert_if_new(
                     c,

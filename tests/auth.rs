@@ -128,11 +128,13 @@ async fn check_login_tells_valid_from_invalid_tokens() {
 
     let tokens = Tokens::new(JWT_SECRET.as_bytes(), 1);
     let now = zudui_shared::time::now() as u64;
-    let expired = tokens.issue_between(&id, now - 7200, now - 60).unwrap();
-    let foreign = Tokens::new(b"some-other-server-secret-123456", 1)
-        .issue(&id)
+    let expired = tokens
+        .issue_between(&id.as_str().into(), now - 7200, now - 60)
         .unwrap();
-    let unknown_user = tokens.issue("no-such-user").unwrap();
+    let foreign = Tokens::new(b"some-other-server-secret-123456", 1)
+        .issue(&id.as_str().into())
+        .unwrap();
+    let unknown_user = tokens.issue(&"no-such-user".into()).unwrap();
     let mut tampered = token.clone();
     tampered.insert(tampered.len() / 2, 'x');
     for bad in [
@@ -160,7 +162,7 @@ async fn check_login_tells_valid_from_invalid_tokens() {
 async fn a_read_as_the_first_request_answers() {
     let server = Server::start().await;
     let stranger = Tokens::new(JWT_SECRET.as_bytes(), 1)
-        .issue("no-such-user")
+        .issue(&"no-such-user".into())
         .unwrap();
     let (status, value) = server
         .post("/auth/checkLogin", Some(&stranger), json!({}))
@@ -193,18 +195,20 @@ async fn protected_endpoints_tell_token_errors_apart() {
     server.fails(path, Some(""), json!({}), 113, 401).await;
     let tokens = Tokens::new(JWT_SECRET.as_bytes(), 1);
     let now = zudui_shared::time::now() as u64;
-    let expired = tokens.issue_between(&id, now - 7200, now - 60).unwrap();
+    let expired = tokens
+        .issue_between(&id.as_str().into(), now - 7200, now - 60)
+        .unwrap();
     server
         .fails(path, Some(&expired), json!({}), 111, 401)
         .await;
     let foreign = Tokens::new(b"some-other-server-secret-123456", 1)
-        .issue(&id)
+        .issue(&id.as_str().into())
         .unwrap();
     server
         .fails(path, Some(&foreign), json!({}), 112, 401)
         .await;
     server.fails(path, Some("a.b.c"), json!({}), 112, 401).await;
-    let ghost = tokens.issue("no-such-user").unwrap();
+    let ghost = tokens.issue(&"no-such-user".into()).unwrap();
     server.fails(path, Some(&ghost), json!({}), 112, 401).await;
 
     // GET endpoints read the token from the query string.

@@ -6,25 +6,26 @@ use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::Result;
+use zudui_shared::ids::UserId;
 use zudui_shared::sendable::BoxFuture;
 
 pub trait Backend: Send + Sync + 'static {
     /// The user a session token names: 111/112 for a bad token.
-    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>>;
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<UserId>>;
 
     /// Takes a chat token of `me` before one of their frames is read: 105 when their bucket
     /// is empty.
-    fn admit(&self, me: &str) -> Result<()>;
+    fn admit(&self, me: &UserId) -> Result<()>;
 
     /// The room `me` asks for, checked (401, 402, 403).
-    fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>>;
+    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Room>>;
 
     /// A history page for `me` (the newest without `before`), oldest first, rendered with
     /// `history: true`.
     fn history<'a>(
         &'a self,
         room: Room,
-        me: &'a str,
+        me: &'a UserId,
         before: Option<i64>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>>;
 
@@ -33,7 +34,7 @@ pub trait Backend: Send + Sync + 'static {
     fn post<'a>(
         &'a self,
         room: Room,
-        me: &'a str,
+        me: &'a UserId,
         frame: &'a str,
         message: &'a ClientMessage,
     ) -> BoxFuture<'a, Result<Posted>>;

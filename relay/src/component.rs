@@ -11,6 +11,7 @@ use zudui_shared::chat::relay::{
 use zudui_shared::chat::{ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
+use zudui_shared::ids::UserId;
 use zudui_shared::limits::{self, Action, Limits, MemoryBuckets};
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::token::Tokens;
@@ -91,15 +92,15 @@ impl Component {
 }
 
 impl Backend for Component {
-    fn admit(&self, me: &str) -> Result<()> {
+    fn admit(&self, me: &UserId) -> Result<()> {
         limits::check_in(&self.limits, &self.buckets, Action::Chat, Some(me), None)
     }
 
-    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String>> {
+    fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<UserId>> {
         Box::pin(async move { self.tokens.verify(token) })
     }
 
-    fn open<'a>(&'a self, me: &'a str, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
+    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
         Box::pin(async move {
             let call = OpenRoom {
                 user_id: me.to_owned(),
@@ -112,7 +113,7 @@ impl Backend for Component {
     fn history<'a>(
         &'a self,
         room: Room,
-        me: &'a str,
+        me: &'a UserId,
         before: Option<i64>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>> {
         Box::pin(async move {
@@ -128,7 +129,7 @@ impl Backend for Component {
     fn post<'a>(
         &'a self,
         room: Room,
-        me: &'a str,
+        me: &'a UserId,
         frame: &'a str,
         _message: &'a ClientMessage,
     ) -> BoxFuture<'a, Result<Posted>> {

@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, watch, Semaphore};
 use zudui_shared::chat::live::{Event, Live, Posted};
 use zudui_shared::chat::AFTER_PAGE;
 use zudui_shared::db::chat_messages::Room;
+use zudui_shared::ids::UserId;
 
 use crate::backend::Backend;
 use crate::bus::Bus;
@@ -40,7 +41,7 @@ pub enum Delivery {
     /// A stored message, rendered once for every member.
     Message { id: i64, text: Utf8Bytes },
     /// A member left the group: their sessions end.
-    Left(String),
+    Left(UserId),
 }
 
 /// Where an event comes from: events of this host go to the other instances too.
@@ -434,19 +435,19 @@ mod tests {
     }
 
     impl Backend for Stored {
-        fn authenticate<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<String>> {
+        fn authenticate<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<UserId>> {
             unreachable!()
         }
-        fn admit(&self, _: &str) -> Result<()> {
+        fn admit(&self, _: &UserId) -> Result<()> {
             unreachable!()
         }
-        fn open<'a>(&'a self, _: &'a str, _: &'a Target) -> BoxFuture<'a, Result<Room>> {
+        fn open<'a>(&'a self, _: &'a UserId, _: &'a Target) -> BoxFuture<'a, Result<Room>> {
             unreachable!()
         }
         fn history<'a>(
             &'a self,
             _: Room,
-            _: &'a str,
+            _: &'a UserId,
             _: Option<i64>,
         ) -> BoxFuture<'a, Result<Vec<Posted>>> {
             unreachable!()
@@ -454,7 +455,7 @@ mod tests {
         fn post<'a>(
             &'a self,
             _: Room,
-            _: &'a str,
+            _: &'a UserId,
             _: &'a str,
             _: &'a ClientMessage,
         ) -> BoxFuture<'a, Result<Posted>> {

@@ -19,6 +19,7 @@ use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
+use zudui_shared::ids::UserId;
 use zudui_shared::params::Params;
 use zudui_shared::routes::chat::{GroupRoom, PrivateRoom, GROUP_SOCKET, PRIVATE_SOCKET};
 
@@ -102,7 +103,7 @@ async fn connect(
         .into_response()
 }
 
-async fn open(chat: &Chat, req: &Parts) -> Result<(String, Room)> {
+async fn open(chat: &Chat, req: &Parts) -> Result<(UserId, Room)> {
     let token = accounts::token_in(&req.headers, req.uri.query())
         .ok_or_else(|| Error::new(Code::TokenMissing))?;
     let me = chat.backend.authenticate(&token).await?;
@@ -138,7 +139,7 @@ fn log_internal(err: &Error) {
 async fn session(
     chat: Chat,
     room: Room,
-    me: String,
+    me: UserId,
     mut live: Listener,
     greeting: Vec<Posted>,
     socket: WebSocket,
@@ -200,7 +201,7 @@ async fn session(
 /// stored), a page for `history`, or an error frame. A repeated send (its `client_msg_id` names
 /// a stored message) that this socket was already given, live or in its greeting (`seen`), gets
 /// that message again as its acknowledgement; otherwise it comes live like any other.
-async fn answer(chat: &Chat, room: Room, me: &str, text: &str, seen: i64) -> Vec<String> {
+async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: i64) -> Vec<String> {
     let parsed = chat
         .backend
         .admit(me)

@@ -4,7 +4,8 @@ use crate::app::App;
 use crate::body::Request;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
-use crate::{ids, time, wechat};
+use crate::ids::UserId;
+use crate::{time, wechat};
 
 /// Longest `wx.login` code accepted, in bytes after trimming (WeChat's are 32 characters).
 pub const CODE_MAX: usize = 256;
@@ -22,7 +23,7 @@ pub async fn login(app: &App, code: &str) -> Result<Login> {
         return Err(Error::param("code"));
     }
     let openid = wechat::openid_for_code(app, code).await?;
-    let candidate = ids::new_user_id()?;
+    let candidate = UserId::new()?;
     let nickname = default_nickname(&candidate);
     let (user_id, first_login) = app.db.tx(|conn| {
         let created = users::insert_if_new(conn, &candidate, &openid, &nickname, time::now())?;
@@ -41,8 +42,8 @@ pub async fn login(app: &App, code: &str) -> Result<Login> {
 }
 
 /// The nickname of a new user, until they choose one.
-fn default_nickname(user_id: &str) -> String {
-    format!("用户{}", user_id[..6].to_ascii_uppercase())
+fn default_nickname(user_id: &UserId) -> String {
+    format!("用户{}", user_id.as_str()[..6].to_ascii_uppercase())
 }
 
 /// The token of a request: the `token` header, or the `token` query parameter (GET endpoints serve
@@ -65,13 +66,13 @@ pub fn token_in(headers: &http::HeaderMap, query: Option<&str>) -> Option<String
 
 /// The user a request acts as: 113 without a token, 111/112 for a bad one, 112 when its user no
 /// longer exists.
-pub fn authenticate(app: &App, req: &Request) -> Result<String> {
+pub fn authenticate(app: &App, req: &Request) -> Result<UserId> {
     let token = token_of(req).ok_or_else(|| Error::new(Code::TokenMissing))?;
     user_of(app, &token)
 }
 
 /// The user a token names: 111/112 for a bad token, 112 when its user no longer exists.
-pub fn user_of(app: &App, token: &str) -> Result<String> {
+pub fn user_of(app: &App, token: &str) -> Result<UserId> {
     let user_id = app.tokens.verify(token)?;
     if !app.db.run(|c| Ok(users::exists(c, &user_id)?))? {
         return Err(Error::new(Code::TokenInvalid));

@@ -8,6 +8,8 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::ids::UserId;
+
 /// An integer id: `42` or `"42"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Id(pub i64);
@@ -39,15 +41,15 @@ impl JsonSchema for Id {
     }
 }
 
-/// A user id (an opaque string); an integer is read as its decimal string.
+/// A user id as requests send it (an opaque string); an integer is read as its decimal string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRef(pub String);
+pub struct UserRef(pub UserId);
 
 impl UserRef {
     /// The id of a required field: empty counts as absent (101 naming `field`), as it always
     /// did for user ids.
-    pub fn required(self, field: &str) -> crate::error::Result<String> {
-        match self.0.is_empty() {
+    pub fn required(self, field: &str) -> crate::error::Result<UserId> {
+        match self.0.as_str().is_empty() {
             true => Err(crate::error::Error::param(field)),
             false => Ok(self.0),
         }
@@ -57,8 +59,8 @@ impl UserRef {
 impl<'de> Deserialize<'de> for UserRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UserRef, D::Error> {
         match Value::deserialize(deserializer)? {
-            Value::String(s) => Ok(UserRef(s.trim().to_owned())),
-            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(UserRef(n.to_string())),
+            Value::String(s) => Ok(UserRef(s.trim().to_owned().into())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(UserRef(n.to_string().into())),
             _ => Err(serde::de::Error::custom("应为字符串")),
         }
     }

@@ -1,5 +1,5 @@
 //! Identifiers: one type per kind of integer id, so that a group's id cannot be passed where a
-//! file's is expected, and the opaque user ids.
+//! file's is expected, and the opaque user id.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,11 +73,92 @@ int_ids! {
     AnnouncementId,
     /// A request to join a group.
     RequestId,
+    /// A resumable upload (`file_uploads`; its parts in `file_upload_parts`).
+    UploadId,
+    /// A user's personal tag (`user_tags`).
+    UserTagId,
 }
 
-/// A new opaque user id: 16 random bytes, hex. It says nothing about the WeChat openid.
-pub fn new_user_id() -> anyhow::Result<String> {
-    Ok(hex::encode(random_bytes::<16>()?))
+/// A user: an opaque string ([`UserId::new`]), a JSON string on the wire and `TEXT` in SQL. It
+/// does not deref to `str`, so that it cannot be passed where a nickname or an openid is expected
+/// (`as_str` when a text is wanted); requests read it leniently through `fields::UserRef`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+/// A plain string where it appears, as `String` was (no named schema, no description).
+impl JsonSchema for UserId {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "UserId".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<String>()
+    }
+}
+
+impl UserId {
+    /// A new user's id: 16 random bytes, hex. It says nothing about the WeChat openid.
+    pub fn new() -> anyhow::Result<UserId> {
+        Ok(UserId(hex::encode(random_bytes::<16>()?)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An id read from where it was stored or sent (a row, a token, a request, the relay).
+impl From<String> for UserId {
+    fn from(id: String) -> UserId {
+        UserId(id)
+    }
+}
+
+impl From<&str> for UserId {
+    fn from(id: &str) -> UserId {
+        UserId(id.to_owned())
+    }
+}
+
+impl From<&UserId> for crate::storage::Value {
+    fn from(id: &UserId) -> crate::storage::Value {
+        crate::storage::Value::Text(id.0.clone())
+    }
+}
+
+impl From<UserId> for crate::storage::Value {
+    fn from(id: UserId) -> crate::storage::Value {
+        crate::storage::Value::Text(id.0)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq<&UserId> for UserId {
+    fn eq(&self, other: &&UserId) -> bool {
+        self == *other
+    }
+}
+
+impl PartialEq<str> for UserId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for UserId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
 }
 
 /// Cryptographically random bytes from the host.
@@ -91,10 +172,12 @@ pub fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
 mod tests {
     #[test]
     fn user_ids_are_random_hex() {
-        let a = super::new_user_id().unwrap();
-        let b = super::new_user_id().unwrap();
-        assert_eq!(a.len(), 32);
+        let a = super::UserId::new().unwrap();
+        let b = super::UserId::new().unwrap();
+        assert_eq!(a.as_str().len(), 32);
         assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(a.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+        // On the wire, a plain string.
+        assert_eq!(serde_json::to_value(&a).unwrap(), a.as_str());
     }
 }

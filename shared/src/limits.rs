@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::App;
 use crate::db::rate_buckets;
 use crate::error::{Error, Result};
+use crate::ids::UserId;
 use crate::sendable::MaybeSend;
 use crate::storage::Database;
 
@@ -287,7 +288,7 @@ pub struct ClientAddr(pub IpAddr);
 /// Takes a token for `action` from the user's bucket and from the address's; 105 with
 /// `retry_after` when either is empty. Both are charged, so that neither a user with many
 /// addresses nor an address with many users gets around the limit.
-pub fn check(app: &App, action: Action, user: Option<&str>, addr: Option<IpAddr>) -> Result<()> {
+pub fn check(app: &App, action: Action, user: Option<&UserId>, addr: Option<IpAddr>) -> Result<()> {
     check_in(
         &app.settings.limits()?.rate_limits,
         &*app.buckets,
@@ -302,7 +303,7 @@ pub fn check_in(
     limits: &Limits,
     buckets: &dyn Buckets,
     action: Action,
-    user: Option<&str>,
+    user: Option<&UserId>,
     addr: Option<IpAddr>,
 ) -> Result<()> {
     let Some(rule) = limits.rule(action) else {
@@ -335,7 +336,7 @@ pub fn check_in(
 pub fn check_request<B>(
     app: &App,
     action: Action,
-    user: Option<&str>,
+    user: Option<&UserId>,
     req: &http::Request<B>,
 ) -> Result<()> {
     check(app, action, user, client_addr(app, req)?)

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Code, Error, Result};
+use crate::ids::UserId;
 
 /// Largest JSON body an endpoint accepts.
 pub const JSON_LIMIT: usize = 1 << 20;
@@ -137,17 +138,17 @@ impl Params {
     }
 
     /// An optional user id: a string, or an integer read as its decimal string. Empty means absent.
-    pub fn opt_user_id(&self, name: &str) -> Result<Option<String>> {
+    pub fn opt_user_id(&self, name: &str) -> Result<Option<UserId>> {
         match self.value(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned().into())),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string().into())),
             Some(_) => Err(Error::param_why(name, "应为字符串")),
         }
     }
 
-    pub fn user_id(&self, name: &str) -> Result<String> {
+    pub fn user_id(&self, name: &str) -> Result<UserId> {
         self.opt_user_id(name)?.ok_or_else(|| Error::param(name))
     }
 

@@ -7,6 +7,7 @@ use crate::db::user_tags::{self, UserTag};
 use crate::db::users::{self, User};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
+use crate::ids::{UserId, UserTagId};
 use crate::imaging::{self, Picture};
 use crate::params::trimmed_text;
 use crate::storage::Sql;
@@ -19,27 +20,27 @@ pub const TAG_MAX: usize = 20;
 pub const TAGS_PER_USER: i64 = 20;
 
 /// A user's profile; 202 when there is no such user.
-pub fn profile(app: &App, user_id: &str) -> Result<User> {
+pub fn profile(app: &App, user_id: &UserId) -> Result<User> {
     app.db
         .run(|c| Ok(users::get(c, user_id)?))?
         .ok_or_else(|| Error::new(Code::UserNotFound))
 }
 
 /// 202 unless the user exists.
-pub fn require_user(app: &App, user_id: &str) -> Result<()> {
+pub fn require_user(app: &App, user_id: &UserId) -> Result<()> {
     match app.db.run(|c| Ok(users::exists(c, user_id)?))? {
         true => Ok(()),
         false => Err(Error::new(Code::UserNotFound)),
     }
 }
 
-pub fn edit_info(app: &App, user_id: &str, text: &str) -> Result<()> {
+pub fn edit_info(app: &App, user_id: &UserId, text: &str) -> Result<()> {
     app.db.tx(|c| edit_info_in(c, user_id, text))
 }
 
 /// The profile rules of each edit, inside a caller's transaction (the admin console records its
 /// writes in the same one): 202 for an unknown user.
-pub fn edit_info_in(conn: &dyn Sql, user_id: &str, text: &str) -> Result<()> {
+pub fn edit_info_in(conn: &dyn Sql, user_id: &UserId, text: &str) -> Result<()> {
     let text = text.trim();
     if text.chars().count() > INFO_MAX {
         return Err(Error::param_why("text", &format!("最多 {INFO_MAX} 个字符")));
@@ -47,11 +48,11 @@ pub fn edit_info_in(conn: &dyn Sql, user_id: &str, text: &str) -> Result<()> {
     found(users::set_info(conn, user_id, text)?, Code::UserNotFound)
 }
 
-pub fn set_nickname(app: &App, user_id: &str, nickname: &str) -> Result<()> {
+pub fn set_nickname(app: &App, user_id: &UserId, nickname: &str) -> Result<()> {
     app.db.tx(|c| set_nickname_in(c, user_id, nickname))
 }
 
-pub fn set_nickname_in(conn: &dyn Sql, user_id: &str, nickname: &str) -> Result<()> {
+pub fn set_nickname_in(conn: &dyn Sql, user_id: &UserId, nickname: &str) -> Result<()> {
     let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
     found(
         users::set_nickname(conn, user_id, &nickname)?,
@@ -67,7 +68,7 @@ fn found(changed: u64, code: Code) -> Result<()> {
     }
 }
 
-pub fn tags(app: &App, user_id: &str) -> Result<Vec<UserTag>> {
+pub fn tags(app: &App, user_id: &UserId) -> Result<Vec<UserTag>> {
     require_user(app, user_id)?;
     app.db.run(|c| Ok(user_tags::list(c, user_id)?))
 }
@@ -80,11 +81,11 @@ fn duplicate_tag() -> Error {
     Error::param_why("tag_text", "已有相同的标签")
 }
 
-pub fn add_tag(app: &App, user_id: &str, text: &str) -> Result<()> {
+pub fn add_tag(app: &App, user_id: &UserId, text: &str) -> Result<()> {
     app.db.tx(|c| add_tag_in(c, user_id, text))
 }
 
-pub fn add_tag_in(conn: &dyn Sql, user_id: &str, text: &str) -> Result<()> {
+pub fn add_tag_in(conn: &dyn Sql, user_id: &UserId, text: &str) -> Result<()> {
     let text = tag_text(text)?;
     if !users::exists(conn, user_id)? {
         return Err(Error::new(Code::UserNotFound));
@@ -92,18 +93,18 @@ pub fn add_tag_in(conn: &dyn Sql, user_id: &str, text: &str) -> Result<()> {
     if user_tags::count(conn, user_id)? >= TAGS_PER_USER {
         return Err(Error::new(Code::UserTagsFull));
     }
-    if user_tags::text_taken(conn, user_id, &text, 0)? {
+    if user_tags::text_taken(conn, user_id, &text, UserTagId(0))? {
         return Err(duplicate_tag());
     }
     user_tags::insert(conn, user_id, &text, time::now())?;
     Ok(())
 }
 
-pub fn edit_tag(app: &App, user_id: &str, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag(app: &App, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {
     app.db.tx(|c| edit_tag_in(c, user_id, tag_id, text))
 }
 
-pub fn edit_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64, text: &str) -> Result<()> {
+pub fn edit_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {
     let text = tag_text(text)?;
     if user_tags::text_taken(conn, user_id, &text, tag_id)? {
         return Err(duplicate_tag());
@@ -114,11 +115,11 @@ pub fn edit_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64, text: &str) -> Re
     )
 }
 
-pub fn remove_tag(app: &App, user_id: &str, tag_id: i64) -> Result<()> {
+pub fn remove_tag(app: &App, user_id: &UserId, tag_id: UserTagId) -> Result<()> {
     app.db.tx(|c| remove_tag_in(c, user_id, tag_id))
 }
 
-pub fn remove_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64) -> Result<()> {
+pub fn remove_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: UserTagId) -> Result<()> {
     found(
         user_tags::delete(conn, user_id, tag_id)?,
         Code::UserTagNotFound,
@@ -126,7 +127,7 @@ pub fn remove_tag_in(conn: &dyn Sql, user_id: &str, tag_id: i64) -> Result<()> {
 }
 
 /// Verifies, normalizes and stores a new avatar, then forgets the old one.
-pub async fn set_avatar(app: &App, user_id: &str, upload: Bytes) -> Result<()> {
+pub async fn set_avatar(app: &App, user_id: &UserId, upload: Bytes) -> Result<()> {
     // The blob goes first: a row never points at bytes that are not there.
     let avatar = pictures::store(app, &format!("avatar/user/{user_id}"), upload).await?;
     let old = app.db.tx(|c| {
@@ -146,7 +147,7 @@ pub struct AvatarSource {
 }
 
 /// The avatar source of a user; 202 when there is no such user.
-pub fn avatar_source(app: &App, user_id: &str) -> Result<AvatarSource> {
+pub fn avatar_source(app: &App, user_id: &UserId) -> Result<AvatarSource> {
     let stored = app
         .db
         .run(|c| Ok(users::avatar(c, user_id)?))?
@@ -154,15 +155,15 @@ pub fn avatar_source(app: &App, user_id: &str) -> Result<AvatarSource> {
     Ok(AvatarSource {
         etag: match &stored {
             Some(avatar) => avatar.etag.clone(),
-            None => pictures::default_etag(user_id),
+            None => pictures::default_etag(user_id.as_str()),
         },
         stored,
     })
 }
 
 /// The avatar image itself: the uploaded one, or a default generated from the user id.
-pub async fn load_avatar(app: &App, user_id: &str, source: AvatarSource) -> Result<Picture> {
-    load_or_default(app, user_id, source.stored.as_ref(), source.etag).await
+pub async fn load_avatar(app: &App, user_id: &UserId, source: AvatarSource) -> Result<Picture> {
+    load_or_default(app, user_id.as_str(), source.stored.as_ref(), source.etag).await
 }
 
 /// A stored picture, or the identicon of `seed` when there is none (or its blob is lost).

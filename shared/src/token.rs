@@ -4,6 +4,7 @@ use jwt_simple::prelude::*;
 use jwt_simple::JWTError;
 
 use crate::error::{Code, Error, Result};
+use crate::ids::UserId;
 
 const ISSUER: &str = "zudui";
 
@@ -21,19 +22,24 @@ impl Tokens {
     }
 
     /// A token for `user_id`, valid for the configured lifetime.
-    pub fn issue(&self, user_id: &str) -> Result<String> {
+    pub fn issue(&self, user_id: &UserId) -> Result<String> {
         let claims = Claims::create(self.ttl)
             .with_issuer(ISSUER)
-            .with_subject(user_id);
+            .with_subject(user_id.as_str());
         Ok(self.key.authenticate(claims)?)
     }
 
     /// A token valid from `issued_at` to `expires_at` (Unix seconds); tests use it to make expired
     /// tokens without waiting.
-    pub fn issue_between(&self, user_id: &str, issued_at: u64, expires_at: u64) -> Result<String> {
+    pub fn issue_between(
+        &self,
+        user_id: &UserId,
+        issued_at: u64,
+        expires_at: u64,
+    ) -> Result<String> {
         let mut claims = Claims::create(self.ttl)
             .with_issuer(ISSUER)
-            .with_subject(user_id);
+            .with_subject(user_id.as_str());
         claims.issued_at = Some(UnixTimeStamp::from_secs(issued_at));
         claims.invalid_before = Some(UnixTimeStamp::from_secs(issued_at));
         claims.expires_at = Some(UnixTimeStamp::from_secs(expires_at));
@@ -42,7 +48,7 @@ impl Tokens {
 
     /// The user id in a valid token; 111 when it expired, 112 when it is not ours, is broken or
     /// never expires (jwt-simple accepts a token without `exp`; ours always have one).
-    pub fn verify(&self, token: &str) -> Result<String> {
+    pub fn verify(&self, token: &str) -> Result<UserId> {
         let options = VerificationOptions {
             allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
             time_tolerance: Some(Duration::from_secs(0)),
@@ -56,6 +62,7 @@ impl Tokens {
             Ok(claims) => claims
                 .subject
                 .filter(|s| !s.is_empty() && claims.expires_at.is_some())
+                .map(UserId::from)
                 .ok_or_else(|| Error::new(Code::TokenInvalid)),
             Err(err) => match err.downcast_ref::<JWTError>() {
                 Some(JWTError::TokenHasExpired) => Err(Error::new(Code::TokenExpired)),
@@ -76,7 +83,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let t = tokens();
-        let token = t.issue("u1").unwrap();
+        let token = t.issue(&"u1".into()).unwrap();
         assert_eq!(t.verify(&token).unwrap(), "u1");
     }
 
@@ -84,10 +91,12 @@ mod tests {
     fn expired_tampered_and_foreign_tokens_are_told_apart() {
         let t = tokens();
         let now = crate::time::now() as u64;
-        let expired = t.issue_between("u1", now - 7200, now - 3600).unwrap();
+        let expired = t
+            .issue_between(&"u1".into(), now - 7200, now - 3600)
+            .unwrap();
         assert_eq!(t.verify(&expired).unwrap_err().code(), Code::TokenExpired);
 
-        let good = t.issue("u1").unwrap();
+        let good = t.issue(&"u1".into()).unwrap();
         let mut tampered = good.clone().into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
@@ -95,7 +104,7 @@ mod tests {
         assert_eq!(t.verify(&tampered).unwrap_err().code(), Code::TokenInvalid);
 
         let foreign = Tokens::new(b"another secret of enough length", 1)
-            .issue("u1")
+            .issue(&"u1".into())
             .unwrap();
         assert_eq!(t.verify(&foreign).unwrap_err().code(), Code::TokenInvalid);
         assert_eq!(t.verify("garbage").unwrap_err().code(), Code::TokenInvalid);

@@ -21,7 +21,7 @@ use proptest::test_runner::Config;
 use serde_json::{Map, Value};
 
 use zudui_shared::chat::client::{parse, ClientMessage, AT_LIMIT, FRAME_LIMIT, TEXT_LIMIT};
-use zudui_shared::ids::FileId;
+use zudui_shared::ids::{FileId, UserId};
 use zudui_shared::multipart::{self, FIELDS_LIMIT, FIELDS_MAX, FORM_OVERHEAD};
 use zudui_shared::params::{Params, JSON_LIMIT};
 use zudui_shared::routes::table::json_body;
@@ -358,7 +358,9 @@ fn chat_model(value: &Value, group: bool) -> Result<ClientMessage, BTreeSet<u16>
         Some(Value::Array(ids)) => {
             for id in ids {
                 match id {
-                    Value::String(id) if !at.contains(id) => at.push(id.clone()),
+                    Value::String(id) if !at.iter().any(|a: &UserId| a == id.as_str()) => {
+                        at.push(id.as_str().into())
+                    }
                     Value::String(_) => {}
                     _ => {
                         faults.insert(409);
@@ -493,7 +495,11 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                         msg_type: "text",
                         content: Some(content),
                         file_id: None,
-                        at: at.clone().unwrap_or_default(),
+                        at: at
+                            .iter()
+                            .flatten()
+                            .map(|id| UserId::from(id.as_str()))
+                            .collect(),
                         client_msg_id: client_msg_id.clone(),
                     }
                 }
@@ -503,7 +509,11 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                         msg_type: kind,
                         content: None,
                         file_id: Some(FileId(id)),
-                        at: at.clone().unwrap_or_default(),
+                        at: at
+                            .iter()
+                            .flatten()
+                            .map(|id| UserId::from(id.as_str()))
+                            .collect(),
                         client_msg_id: client_msg_id.clone(),
                     }
                 }
@@ -653,10 +663,10 @@ proptest! {
     #[test]
     fn chat_at_drops_repeats(ids in prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "d"]), 0..10)) {
         let text = serde_json::json!({"msg_type": "image", "file_id": 1, "at": ids}).to_string();
-        let mut unique: Vec<String> = Vec::new();
+        let mut unique: Vec<UserId> = Vec::new();
         for id in &ids {
             if !unique.iter().any(|u| u == id) {
-                unique.push((*id).to_owned());
+                unique.push((*id).into());
             }
         }
         prop_assert_eq!(
@@ -1409,9 +1419,9 @@ proptest! {
         let user = match &value {
             Value::Null => Ok(None),
             Value::String(s) if s.trim().is_empty() => Ok(None),
-            Value::String(s) => Ok(Some(s.trim().to_owned())),
-            Value::Number(n) if n.is_i64() => Ok(Some(n.as_i64().unwrap().to_string())),
-            Value::Number(n) if n.is_u64() => Ok(Some(n.as_u64().unwrap().to_string())),
+            Value::String(s) => Ok(Some(UserId::from(s.trim()))),
+            Value::Number(n) if n.is_i64() => Ok(Some(n.as_i64().unwrap().to_string().into())),
+            Value::Number(n) if n.is_u64() => Ok(Some(n.as_u64().unwrap().to_string().into())),
             _ => Err(()),
         };
         match user {
@@ -1492,7 +1502,7 @@ proptest! {
         prop_assert_eq!(one("id", n.into()).id("id").ok(), Some(n));
         prop_assert_eq!(one("id", big.to_string().into()).id::<i64>("id").err().map(|e| e.code()), Some(Code::BadParam));
         prop_assert_eq!(one("id", big.into()).id::<i64>("id").err().map(|e| e.code()), Some(Code::BadParam));
-        prop_assert_eq!(one("id", big.into()).user_id("id").ok(), Some(big.to_string()));
+        prop_assert_eq!(one("id", big.into()).user_id("id").ok(), Some(UserId::from(big.to_string())));
     }
 
     /// Any query string, percent signs and broken UTF-8 included: no panic, every value a string.

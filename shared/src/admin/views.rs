@@ -15,7 +15,7 @@ use crate::db::users::{self, User};
 use crate::db::{group_pictures, StoredPicture};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
-use crate::ids::{AnnouncementId, GroupId, PictureId};
+use crate::ids::{AnnouncementId, GroupId, PictureId, UserId};
 
 /// Most files, chat messages and ratings a view lists.
 const FILES: i64 = 200;
@@ -80,7 +80,7 @@ pub struct UserView {
 
 /// A user with their tags, groups (and role in each) and ratings received and given; 202 when
 /// there is no such user.
-pub fn user(app: &App, user_id: &str) -> Result<UserView> {
+pub fn user(app: &App, user_id: &UserId) -> Result<UserView> {
     app.db.run(|c| {
         let user = users::get(c, user_id)?.ok_or_else(|| Error::new(Code::UserNotFound))?;
         let mut groups_of = Vec::new();

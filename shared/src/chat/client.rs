@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Code, Error, Result};
 use crate::files::FILE_TYPES;
-use crate::ids::FileId;
+use crate::ids::{FileId, UserId};
 
 /// Longest text message, in characters.
 pub const TEXT_LIMIT: usize = 4000;
@@ -30,7 +30,7 @@ pub enum ClientMessage {
         msg_type: &'static str,
         content: Option<String>,
         file_id: Option<FileId>,
-        at: Vec<String>,
+        at: Vec<UserId>,
         client_msg_id: Option<String>,
     },
     /// The messages before `msg_id`.
@@ -192,7 +192,7 @@ pub fn parse(text: &str, group: bool) -> Result<ClientMessage> {
                     return Err(bad("at 应为用户 id 字符串的数组"));
                 };
                 if seen.insert(id.as_str()) {
-                    at.push(id.clone());
+                    at.push(UserId::from(id.as_str()));
                 }
             }
             at

@@ -17,7 +17,7 @@ use crate::error::{Code, Error, Result};
 use crate::fields::Id;
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download, FileName};
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::storage::Sql;
 use crate::time;
 
@@ -55,7 +55,7 @@ pub fn room(kind: &str, id: i64) -> Result<Room> {
 
 /// `me` in `room`: 408 when the room does not exist (checked first), 407 when `me` is not in it.
 /// Returns whether the room is a dismissed group's.
-pub fn enter(conn: &dyn Sql, room: Room, me: &str) -> Result<bool> {
+pub fn enter(conn: &dyn Sql, room: Room, me: &UserId) -> Result<bool> {
     let (exists, inside, dismissed) = match room {
         Room::Group(id) => match groups::get(conn, id)? {
             Some(group) => (
@@ -101,7 +101,7 @@ impl Destination for ChatUpload {
 
     /// The room's and the uploader's totals of files not expired are capped too (412 when
     /// either is reached): a file may take at most what is left of both.
-    fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64> {
+    fn check(&self, conn: &dyn Sql, app: &App, me: &UserId) -> Result<u64> {
         if enter(conn, self.room, me)? {
             return Err(Error::new(Code::ChatGroupDismissed));
         }
@@ -145,7 +145,7 @@ impl Destination for ChatUpload {
         Error::new(Code::TempFileNotFound)
     }
 
-    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<FileId> {
+    fn insert(&self, conn: &dyn Sql, app: &App, me: &UserId, file: &Content) -> Result<FileId> {
         let now = time::now();
         let expires = now + i64::from(app.settings.quotas()?.chat_file_days) * 86_400;
         Ok(chat_files::insert(
@@ -155,7 +155,7 @@ impl Destination for ChatUpload {
 }
 
 /// `/chat/files/upload`: the new file's id.
-pub async fn receive(app: &App, me: &str, req: Request) -> Result<FileId> {
+pub async fn receive(app: &App, me: &UserId, req: Request) -> Result<FileId> {
     sweep(app).await?;
     upload::receive::<ChatUpload>(app, me, req).await
 }
@@ -169,7 +169,7 @@ pub fn get(conn: &dyn Sql, room: Room, id: FileId) -> Result<ChatFile> {
 /// into it (406 for anything else), whole or as its thumbnail.
 pub async fn download(
     app: &App,
-    me: &str,
+    me: &UserId,
     room: Room,
     id: FileId,
     thumbnail: bool,

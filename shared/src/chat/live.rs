@@ -13,7 +13,7 @@ use super::relay::SECRET_HEADER;
 use crate::app::App;
 use crate::config::Relay;
 use crate::db::chat_messages::{Message, Room};
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::outbound::HttpClient;
 use crate::sendable::MaybeSend;
 
@@ -51,7 +51,7 @@ pub enum Event {
     /// A message was stored.
     Message(Posted),
     /// `user_id` left group `group_id` (removed or exited): their open sessions there end.
-    Left { group_id: GroupId, user_id: String },
+    Left { group_id: GroupId, user_id: UserId },
 }
 
 pub trait Live: MaybeSend {

@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::db::{groups, members, private_rooms, users};
 use crate::error::{Code, Error, Result};
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::limits::{self, Action};
 use crate::storage::Sql;
 use crate::time;
@@ -33,12 +33,12 @@ pub enum Target {
     Group(GroupId),
     /// Another user, by id.
     #[serde(rename = "peer_id")]
-    Private(String),
+    Private(UserId),
 }
 
 /// Opens `target` for `me`: 402 for an unknown group, 403 for a non-member; 401 for an unknown
 /// user (or oneself). A private room is made on first contact.
-pub fn open(app: &App, me: &str, target: &Target) -> Result<Room> {
+pub fn open(app: &App, me: &UserId, target: &Target) -> Result<Room> {
     match target {
         Target::Group(id) => app.db.run(|c| {
             member_of(c, *id, me)?;
@@ -59,7 +59,7 @@ pub fn open(app: &App, me: &str, target: &Target) -> Result<Room> {
 }
 
 /// The group of a group room, checked: 402 unknown, 403 not a member.
-fn member_of(conn: &dyn Sql, group_id: GroupId, me: &str) -> Result<groups::Group> {
+fn member_of(conn: &dyn Sql, group_id: GroupId, me: &UserId) -> Result<groups::Group> {
     let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::ChatGroupNotFound))?;
     if members::membership(conn, group_id, me)?.is_none() {
         return Err(Error::new(Code::NotInGroup));
@@ -69,7 +69,7 @@ fn member_of(conn: &dyn Sql, group_id: GroupId, me: &str) -> Result<groups::Grou
 
 /// The messages before `before` (the newest without it), oldest first, for `me`, who must
 /// (still) be in the room: 403 for a group room, 407 for a private one.
-pub fn history(app: &App, room: Room, me: &str, before: Option<i64>) -> Result<Vec<Message>> {
+pub fn history(app: &App, room: Room, me: &UserId, before: Option<i64>) -> Result<Vec<Message>> {
     app.db.run(|c| {
         still_in(c, room, me)?;
         Ok(chat_messages::page(c, room, before, PAGE)?)
@@ -89,7 +89,7 @@ pub fn after(app: &App, room: Room, after: i64) -> Result<Vec<live::Posted>> {
 }
 
 /// Whether `me` is still in `room` (a member may be removed while connected): 403 or 407.
-pub fn still_in(conn: &dyn Sql, room: Room, me: &str) -> Result<()> {
+pub fn still_in(conn: &dyn Sql, room: Room, me: &UserId) -> Result<()> {
     match room {
         Room::Group(id) => {
             member_of(conn, id, me)?;
@@ -105,7 +105,7 @@ pub fn still_in(conn: &dyn Sql, room: Room, me: &str) -> Result<()> {
 }
 
 /// Stores a message from `me` and publishes it live.
-pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
+pub fn post(app: &App, room: Room, me: &UserId, message: &ClientMessage) -> Result<Message> {
     let stored = store(app, room, me, message)?;
     live::publish_message(app, &stored);
     Ok(stored)
@@ -113,7 +113,7 @@ pub fn post(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<
 
 /// Takes a chat token of `me` (105 when their bucket is empty): every frame a client sends costs
 /// one, taken before the frame is read.
-pub fn admit(app: &App, me: &str) -> Result<()> {
+pub fn admit(app: &App, me: &UserId) -> Result<()> {
     limits::check(app, Action::Chat, Some(me), None)
 }
 
@@ -127,7 +127,7 @@ pub const REPEAT_WINDOW: i64 = 24 * 60 * 60;
 /// `at` naming members only (409), and `file_id` naming a temporary file of the room (406).
 /// A repeat (the sender's `client_msg_id` in this room within [`REPEAT_WINDOW`]) stores nothing
 /// and returns the message stored first.
-pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result<Message> {
+pub fn store(app: &App, room: Room, me: &UserId, message: &ClientMessage) -> Result<Message> {
     let ClientMessage::Send {
         msg_type,
         content,
@@ -206,7 +206,7 @@ pub fn store(app: &App, room: Room, me: &str, message: &ClientMessage) -> Result
 }
 
 /// 409 unless everyone `at` names is a member of `group` (never more than it has).
-fn check_at(conn: &dyn Sql, group: &groups::Group, at: &[String]) -> Result<()> {
+fn check_at(conn: &dyn Sql, group: &groups::Group, at: &[UserId]) -> Result<()> {
     if at.len() as i64 > group.user_cnt {
         return Err(Error::with_message(
             Code::BadMessage,
@@ -246,7 +246,7 @@ pub struct Shaped {
     /// when it was stored
     #[schemars(with = "crate::fields::Time")]
     pub time: String,
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// What a [`Shaped`] message says; the stored `file_info` and `at` as they were stored.
@@ -302,7 +302,7 @@ pub struct Partner {
 }
 
 /// `/chat/getChat`: everyone `me` talks with privately, newest conversation first.
-pub fn partners(app: &App, me: &str) -> Result<Vec<Partner>> {
+pub fn partners(app: &App, me: &UserId) -> Result<Vec<Partner>> {
     app.db.run(|c| {
         let mut out = Vec::new();
         for (room_id, partner, last) in private_rooms::of_user(c, me)? {

@@ -17,6 +17,7 @@ use crate::app::App;
 use crate::db::chat_messages::Room;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
+use crate::ids::UserId;
 use crate::params::Params;
 
 pub const SECRET_HEADER: &str = "x-relay-secret";
@@ -77,7 +78,7 @@ impl JsonSchema for Room {
 /// token's user no longer exists.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct OpenRoom {
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(flatten)]
     pub target: Target,
 }
@@ -105,7 +106,7 @@ impl RelayCall for OpenRoom {
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ReadHistory {
     pub room: Room,
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
 }
@@ -132,7 +133,7 @@ impl RelayCall for ReadHistory {
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StoreFrame {
     pub room: Room,
-    pub user_id: String,
+    pub user_id: UserId,
     /// a ChatClientMessage as JSON text
     pub frame: String,
 }

@@ -1,6 +1,6 @@
 //! The `announcements` table.
 
-use crate::ids::{AnnouncementId, GroupId};
+use crate::ids::{AnnouncementId, GroupId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
@@ -10,7 +10,7 @@ pub struct Announcement {
     pub id: AnnouncementId,
     pub title: String,
     pub text: String,
-    pub author_id: String,
+    pub author_id: UserId,
     pub created_at: i64,
     pub updated_at: i64,
     pub has_pic: bool,
@@ -23,7 +23,7 @@ fn from_row(r: &crate::storage::Row) -> anyhow::Result<Announcement> {
         id: r.id(0)?,
         title: r.text(1)?,
         text: r.text(2)?,
-        author_id: r.text(3)?,
+        author_id: r.user_id(3)?,
         created_at: r.int(4)?,
         updated_at: r.int(5)?,
         has_pic: r.bool(6)?,
@@ -58,7 +58,7 @@ pub fn insert(
     group_id: GroupId,
     title: &str,
     text: &str,
-    author: &str,
+    author: &UserId,
     now: i64,
 ) -> anyhow::Result<AnnouncementId> {
     conn.query(

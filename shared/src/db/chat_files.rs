@@ -1,6 +1,6 @@
 //! The `chat_files` table: temporary files uploaded into a chat room.
 
-use crate::ids::FileId;
+use crate::ids::{FileId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql};
 
@@ -12,7 +12,7 @@ use super::Chunked;
 pub struct ChatFile {
     pub id: FileId,
     pub name: String,
-    pub uploader_id: String,
+    pub uploader_id: UserId,
     pub created_at: i64,
     pub content: Content,
 }
@@ -21,7 +21,7 @@ fn from_row(r: &Row) -> anyhow::Result<ChatFile> {
     Ok(ChatFile {
         id: r.id(0)?,
         name: r.text(1)?,
-        uploader_id: r.text(2)?,
+        uploader_id: r.user_id(2)?,
         created_at: r.int(3)?,
         content: Content::from_row(r, 4)?,
     })
@@ -52,7 +52,7 @@ pub fn room_bytes(conn: &dyn Sql, room: Room, now: i64) -> anyhow::Result<u64> {
 }
 
 /// Bytes held by a user's files that have not expired, in every room.
-pub fn uploader_bytes(conn: &dyn Sql, uploader: &str, now: i64) -> anyhow::Result<u64> {
+pub fn uploader_bytes(conn: &dyn Sql, uploader: &UserId, now: i64) -> anyhow::Result<u64> {
     sum(
         conn,
         "SELECT ifnull(SUM(size), 0) FROM chat_files WHERE uploader_id = ? AND expires_at > ?",
@@ -69,7 +69,7 @@ pub fn insert(
     conn: &dyn Sql,
     room: Room,
     name: &str,
-    uploader: &str,
+    uploader: &UserId,
     now: i64,
     expires_at: i64,
     c: &Content,

@@ -1,6 +1,6 @@
 //! The `chat_messages` table: every message of every room.
 
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
@@ -60,7 +60,7 @@ impl<'de> serde::Deserialize<'de> for Room {
 /// A message to store; `file_info` and `at` are JSON.
 pub struct NewMessage<'a> {
     pub room: Room,
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub msg_type: &'a str,
     pub content: Option<&'a str>,
     pub file_id: Option<FileId>,
@@ -101,7 +101,7 @@ pub struct Message {
     /// (relays, concurrent writers) use it to deliver them in order and to notice gaps.
     pub prev: Option<i64>,
     pub room: Room,
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub msg_type: String,
     pub content: Option<String>,
@@ -170,7 +170,7 @@ fn select(
                 id: r.int(0)?,
                 prev: r.opt_int(10)?,
                 room,
-                user_id: r.text(1)?,
+                user_id: r.user_id(1)?,
                 nickname: r.text(2)?,
                 msg_type: r.text(3)?,
                 content: r.opt_text(4)?,
@@ -188,7 +188,7 @@ fn select(
 pub fn by_client_msg_id(
     conn: &dyn Sql,
     room: Room,
-    user_id: &str,
+    user_id: &UserId,
     client_msg_id: &str,
 ) -> anyhow::Result<Option<(i64, i64)>> {
     let rows = conn.query(

@@ -1,6 +1,6 @@
 //! The `file_uploads` and `file_upload_parts` tables: resumable uploads in progress.
 
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UploadId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -21,12 +21,12 @@ pub enum UploadTo {
 
 #[derive(Debug, Clone)]
 pub struct Upload {
-    pub id: i64,
+    pub id: UploadId,
     pub to: UploadTo,
     pub name: String,
     pub size: i64,
     pub part_size: i64,
-    pub uploader_id: String,
+    pub uploader_id: UserId,
     pub blob: String,
     pub expires_at: i64,
     /// Sent by the client straight to object storage, as one object.
@@ -51,19 +51,19 @@ fn from_row(r: &Row) -> anyhow::Result<Upload> {
         (None, None) => anyhow::bail!("upload {} goes nowhere", r.int(0)?),
     };
     Ok(Upload {
-        id: r.int(0)?,
+        id: r.id(0)?,
         to,
         name: r.text(5)?,
         size: r.int(6)?,
         part_size: r.int(7)?,
-        uploader_id: r.text(8)?,
+        uploader_id: r.user_id(8)?,
         blob: r.text(9)?,
         expires_at: r.int(10)?,
         direct: r.int(11)? != 0,
     })
 }
 
-pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
+pub fn get(conn: &dyn Sql, id: UploadId) -> anyhow::Result<Option<Upload>> {
     conn.query(
         &format!("SELECT {COLUMNS} FROM file_uploads WHERE id = ?"),
         params![id],
@@ -73,7 +73,7 @@ pub fn get(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<Upload>> {
     .transpose()
 }
 
-pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
+pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<UploadId> {
     let (group_id, parent_id, room_kind, room_id) = match u.to {
         UploadTo::Folder {
             group_id,
@@ -100,7 +100,7 @@ pub fn insert(conn: &dyn Sql, u: &Upload, now: i64) -> anyhow::Result<i64> {
             u.direct as i64
         ],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
 impl Upload {
@@ -134,7 +134,7 @@ fn leftover(r: &Row) -> anyhow::Result<Option<Chunked>> {
     }))
 }
 
-pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result<()> {
+pub fn put_part(conn: &dyn Sql, id: UploadId, part: i64, size: i64) -> anyhow::Result<()> {
     conn.execute(
         "INSERT OR REPLACE INTO file_upload_parts (upload_id, part, size) VALUES (?, ?, ?)",
         params![id, part, size],
@@ -143,7 +143,7 @@ pub fn put_part(conn: &dyn Sql, id: i64, part: i64, size: i64) -> anyhow::Result
 }
 
 /// The parts received so far, in order.
-pub fn parts(conn: &dyn Sql, id: i64) -> anyhow::Result<Vec<i64>> {
+pub fn parts(conn: &dyn Sql, id: UploadId) -> anyhow::Result<Vec<i64>> {
     conn.query(
         "SELECT part FROM file_upload_parts WHERE upload_id = ? ORDER BY part",
         params![id],
@@ -174,7 +174,7 @@ pub fn reserved_room_bytes(conn: &dyn Sql, room: Room, now: i64) -> anyhow::Resu
 }
 
 /// Bytes reserved by a user's uploads in progress into chat rooms, every room together.
-pub fn reserved_chat_bytes(conn: &dyn Sql, uploader: &str, now: i64) -> anyhow::Result<u64> {
+pub fn reserved_chat_bytes(conn: &dyn Sql, uploader: &UserId, now: i64) -> anyhow::Result<u64> {
     sum(
         conn,
         "SELECT ifnull(SUM(size), 0) FROM file_uploads
@@ -189,7 +189,7 @@ fn sum(conn: &dyn Sql, sql: &str, values: &[Value]) -> anyhow::Result<u64> {
 
 /// Deletes an upload and its parts; whether it was there (a concurrent `complete` or `abort`
 /// may have ended it first).
-pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<bool> {
+pub fn delete(conn: &dyn Sql, id: UploadId) -> anyhow::Result<bool> {
     // The upload first: outside a transaction, a reader then never sees it without its parts.
     let deleted = conn.execute("DELETE FROM file_uploads WHERE id = ?", params![id])? > 0;
     conn.execute(
@@ -228,7 +228,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Chu
 pub fn delete_member(
     conn: &dyn Sql,
     group_id: GroupId,
-    uploader_id: &str,
+    uploader_id: &UserId,
 ) -> anyhow::Result<Vec<Chunked>> {
     delete_where(
         conn,

@@ -1,6 +1,6 @@
 //! The `group_files` table: the folder tree of each group and the files in it.
 
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql, Value};
 
@@ -43,7 +43,7 @@ pub struct Entry {
     pub group_id: GroupId,
     pub parent_id: Option<FileId>,
     pub name: String,
-    pub uploader_id: String,
+    pub uploader_id: UserId,
     pub created_at: i64,
     /// `None` for a folder.
     pub content: Option<Content>,
@@ -113,7 +113,7 @@ fn from_row(r: &Row) -> anyhow::Result<Entry> {
         group_id: r.id(1)?,
         parent_id: r.opt_int(2)?.map(FileId),
         name: r.text(3)?,
-        uploader_id: r.text(4)?,
+        uploader_id: r.user_id(4)?,
         created_at: r.int(5)?,
         content,
     })
@@ -215,7 +215,7 @@ pub fn insert_dir(
     group_id: GroupId,
     parent: Option<FileId>,
     name: &str,
-    maker: &str,
+    maker: &UserId,
     now: i64,
 ) -> anyhow::Result<FileId> {
     let id = next_id(conn)?;
@@ -232,7 +232,7 @@ pub fn insert_file(
     group_id: GroupId,
     parent: Option<FileId>,
     name: &str,
-    uploader: &str,
+    uploader: &UserId,
     now: i64,
     c: &Content,
 ) -> anyhow::Result<FileId> {

@@ -1,6 +1,6 @@
 //! The `groups` table.
 
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql};
 
@@ -14,7 +14,7 @@ pub struct Group {
     pub info: String,
     pub user_limit: i64,
     pub user_cnt: i64,
-    pub creator_id: String,
+    pub creator_id: UserId,
     pub created_at: i64,
     pub dismissed_at: Option<i64>,
 }
@@ -41,7 +41,7 @@ pub fn from_row(row: &Row) -> anyhow::Result<Group> {
         info: row.text(3)?,
         user_limit: row.int(4)?,
         user_cnt: row.int(5)?,
-        creator_id: row.text(6)?,
+        creator_id: row.user_id(6)?,
         created_at: row.int(7)?,
         dismissed_at: row.opt_int(8)?,
     })
@@ -52,7 +52,7 @@ pub fn insert(
     kind: &str,
     name: &str,
     user_limit: i64,
-    creator_id: &str,
+    creator_id: &UserId,
     now: i64,
 ) -> anyhow::Result<GroupId> {
     let rows = conn.query(
@@ -136,7 +136,7 @@ pub fn name_hints(
 }
 
 /// Every group `user_id` belongs to, active or dismissed.
-pub fn of_member(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<Group>> {
+pub fn of_member(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<Vec<Group>> {
     conn.query(
         &format!(
             "SELECT {COLUMNS} FROM group_members m JOIN groups g ON g.id = m.group_id

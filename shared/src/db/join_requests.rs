@@ -1,13 +1,13 @@
 //! The `join_requests` table.
 
-use crate::ids::{GroupId, RequestId};
+use crate::ids::{GroupId, RequestId, UserId};
 use crate::params;
 use crate::storage::{Row, Sql};
 
 pub struct JoinRequest {
     pub id: RequestId,
     pub group_id: GroupId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub created_at: i64,
 }
 
@@ -15,7 +15,7 @@ pub struct JoinRequest {
 pub fn pending_of(
     conn: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
 ) -> anyhow::Result<Option<RequestId>> {
     let rows = conn.query(
         "SELECT id FROM join_requests WHERE group_id = ? AND user_id = ? AND status = 'pending'",
@@ -27,7 +27,7 @@ pub fn pending_of(
 pub fn insert(
     conn: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
 ) -> anyhow::Result<RequestId> {
     conn.query(
@@ -50,12 +50,13 @@ fn request(r: &Row) -> anyhow::Result<JoinRequest> {
     Ok(JoinRequest {
         id: r.id(0)?,
         group_id: r.id(1)?,
-        user_id: r.text(2)?,
+        user_id: r.user_id(2)?,
         created_at: r.int(3)?,
     })
 }
 
 /// Closes a pending request with `status` (approved, rejected, closed).
+/// `by` is the manager's user id, or the console's actor (`Admin::actor`): a text, not a `UserId`.
 pub fn finish(
     conn: &dyn Sql,
     id: RequestId,
@@ -72,7 +73,7 @@ pub fn finish(
 
 /// Withdraws `user_id`'s own pending request `id` (status `withdrawn`); 0 rows when there is
 /// no such request of theirs pending.
-pub fn withdraw(conn: &dyn Sql, id: RequestId, user_id: &str, now: i64) -> anyhow::Result<u64> {
+pub fn withdraw(conn: &dyn Sql, id: RequestId, user_id: &UserId, now: i64) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE join_requests SET status = 'withdrawn', processed_by = user_id, processed_at = ?
          WHERE id = ? AND user_id = ? AND status = 'pending'",
@@ -92,7 +93,7 @@ pub fn close_all(conn: &dyn Sql, group_id: GroupId, now: i64) -> anyhow::Result<
 /// A pending request as the managers' inbox shows it.
 pub struct Inbox {
     pub id: RequestId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub group_id: GroupId,
     pub group_name: String,
@@ -100,7 +101,7 @@ pub struct Inbox {
 }
 
 /// Pending requests to every active group that `manager` manages (creator or admin), oldest first.
-pub fn inbox(conn: &dyn Sql, manager: &str) -> anyhow::Result<Vec<Inbox>> {
+pub fn inbox(conn: &dyn Sql, manager: &UserId) -> anyhow::Result<Vec<Inbox>> {
     conn.query(
         "SELECT r.id, r.user_id, COALESCE(u.nickname, ''), r.group_id, g.name, r.created_at
          FROM group_members m
@@ -115,7 +116,7 @@ pub fn inbox(conn: &dyn Sql, manager: &str) -> anyhow::Result<Vec<Inbox>> {
     .map(|r| {
         Ok(Inbox {
             id: r.id(0)?,
-            user_id: r.text(1)?,
+            user_id: r.user_id(1)?,
             nickname: r.text(2)?,
             group_id: r.id(3)?,
             group_name: r.text(4)?,

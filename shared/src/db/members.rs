@@ -1,12 +1,12 @@
 //! The `group_members` table.
 
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
 /// A member as `member/get` shows them.
 pub struct Member {
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub is_admin: bool,
     pub joined_at: i64,
@@ -16,7 +16,7 @@ pub struct Member {
 pub fn membership(
     conn: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
 ) -> anyhow::Result<Option<(bool, bool)>> {
     let rows = conn.query(
         "SELECT is_admin, has_rated FROM group_members WHERE group_id = ? AND user_id = ?",
@@ -30,7 +30,7 @@ pub fn membership(
 pub fn insert(
     conn: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
     is_admin: bool,
     now: i64,
 ) -> anyhow::Result<u64> {
@@ -41,7 +41,7 @@ pub fn insert(
     )
 }
 
-pub fn delete(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, group_id: GroupId, user_id: &UserId) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
         params![group_id, user_id],
@@ -49,7 +49,7 @@ pub fn delete(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Resul
 }
 
 /// Every member, the creator first, then by join time; nicknames fall back to the account's.
-pub fn list(conn: &dyn Sql, group_id: GroupId, creator_id: &str) -> anyhow::Result<Vec<Member>> {
+pub fn list(conn: &dyn Sql, group_id: GroupId, creator_id: &UserId) -> anyhow::Result<Vec<Member>> {
     conn.query(
         "SELECT m.user_id, COALESCE(m.nickname, u.nickname, ''), m.is_admin, m.joined_at
          FROM group_members m LEFT JOIN users u ON u.id = m.user_id
@@ -60,7 +60,7 @@ pub fn list(conn: &dyn Sql, group_id: GroupId, creator_id: &str) -> anyhow::Resu
     .iter()
     .map(|r| {
         Ok(Member {
-            user_id: r.text(0)?,
+            user_id: r.user_id(0)?,
             nickname: r.text(1)?,
             is_admin: r.bool(2)?,
             joined_at: r.int(3)?,
@@ -70,20 +70,20 @@ pub fn list(conn: &dyn Sql, group_id: GroupId, creator_id: &str) -> anyhow::Resu
 }
 
 /// User ids of the members.
-pub fn ids(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<String>> {
+pub fn ids(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<UserId>> {
     conn.query(
         "SELECT user_id FROM group_members WHERE group_id = ?",
         params![group_id],
     )?
     .iter()
-    .map(|r| r.text(0))
+    .map(|r| r.user_id(0))
     .collect()
 }
 
 pub fn set_nickname(
     conn: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
     nickname: &str,
 ) -> anyhow::Result<u64> {
     conn.execute(
@@ -95,7 +95,7 @@ pub fn set_nickname(
 pub fn set_admin(
     conn: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
     is_admin: bool,
 ) -> anyhow::Result<u64> {
     conn.execute(
@@ -105,7 +105,7 @@ pub fn set_admin(
 }
 
 /// Marks the member's one rating call as used; 0 when it already was.
-pub fn mark_rated(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::Result<u64> {
+pub fn mark_rated(conn: &dyn Sql, group_id: GroupId, user_id: &UserId) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE group_members SET has_rated = 1 WHERE group_id = ? AND user_id = ? AND has_rated = 0",
         params![group_id, user_id],
@@ -113,7 +113,7 @@ pub fn mark_rated(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> anyhow::R
 }
 
 /// Ids of the groups a user belongs to.
-pub fn groups_of(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<i64>> {
+pub fn groups_of(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<Vec<i64>> {
     conn.query(
         "SELECT group_id FROM group_members WHERE user_id = ?",
         params![user_id],
@@ -129,12 +129,12 @@ pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
 }
 
 /// Deletes every member of a group (the group is being deleted); returns their ids.
-pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<String>> {
+pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<UserId>> {
     conn.query(
         "DELETE FROM group_members WHERE group_id = ? RETURNING user_id",
         params![group_id],
     )?
     .iter()
-    .map(|r| r.text(0))
+    .map(|r| r.user_id(0))
     .collect()
 }

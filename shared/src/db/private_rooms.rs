@@ -1,10 +1,11 @@
 //! The `private_rooms` table: one room per pair of users.
 
+use crate::ids::UserId;
 use crate::params;
 use crate::storage::Sql;
 
 /// The pair as stored: the smaller id first.
-fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+fn ordered<'a>(a: &'a UserId, b: &'a UserId) -> (&'a UserId, &'a UserId) {
     if a <= b {
         (a, b)
     } else {
@@ -13,7 +14,7 @@ fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
 }
 
 /// The room of two users, made when it does not exist yet.
-pub fn get_or_create(conn: &dyn Sql, a: &str, b: &str, now: i64) -> anyhow::Result<i64> {
+pub fn get_or_create(conn: &dyn Sql, a: &UserId, b: &UserId, now: i64) -> anyhow::Result<i64> {
     let (a, b) = ordered(a, b);
     conn.execute(
         "INSERT INTO private_rooms (user_a, user_b, created_at) VALUES (?, ?, ?)
@@ -28,13 +29,13 @@ pub fn get_or_create(conn: &dyn Sql, a: &str, b: &str, now: i64) -> anyhow::Resu
 }
 
 /// The two users of a room.
-pub fn users(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<(String, String)>> {
+pub fn users(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<(UserId, UserId)>> {
     conn.query(
         "SELECT user_a, user_b FROM private_rooms WHERE id = ?",
         params![id],
     )?
     .first()
-    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .map(|r| Ok((r.user_id(0)?, r.user_id(1)?)))
     .transpose()
 }
 
@@ -48,7 +49,7 @@ pub fn touch(conn: &dyn Sql, id: i64, message: i64, now: i64) -> anyhow::Result<
 }
 
 /// A user's rooms that hold messages, newest first: (room id, partner id, last message time).
-pub fn of_user(conn: &dyn Sql, me: &str) -> anyhow::Result<Vec<(i64, String, i64)>> {
+pub fn of_user(conn: &dyn Sql, me: &UserId) -> anyhow::Result<Vec<(i64, UserId, i64)>> {
     conn.query(
         "SELECT id, CASE WHEN user_a = ?1 THEN user_b ELSE user_a END, last_message_at
          FROM private_rooms
@@ -57,6 +58,6 @@ pub fn of_user(conn: &dyn Sql, me: &str) -> anyhow::Result<Vec<(i64, String, i64
         params![me],
     )?
     .iter()
-    .map(|r| Ok((r.int(0)?, r.text(1)?, r.int(2)?)))
+    .map(|r| Ok((r.int(0)?, r.user_id(1)?, r.int(2)?)))
     .collect()
 }

@@ -1,6 +1,6 @@
 //! The `ratings` table, and the totals it adds to `users`.
 
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
@@ -8,8 +8,8 @@ use crate::storage::Sql;
 pub fn insert(
     conn: &dyn Sql,
     group_id: GroupId,
-    rater: &str,
-    target: &str,
+    rater: &UserId,
+    target: &UserId,
     stars: f64,
     now: i64,
 ) -> anyhow::Result<()> {
@@ -27,8 +27,8 @@ pub fn insert(
 /// A rating as the console lists it.
 pub struct Rating {
     pub group_id: GroupId,
-    pub rater_id: String,
-    pub target_id: String,
+    pub rater_id: UserId,
+    pub target_id: UserId,
     pub stars: f64,
     pub created_at: i64,
 }
@@ -36,7 +36,7 @@ pub struct Rating {
 /// Ratings a user received (`received`) or gave, newest first, up to `limit`.
 pub fn of_user(
     conn: &dyn Sql,
-    user_id: &str,
+    user_id: &UserId,
     received: bool,
     limit: i64,
 ) -> anyhow::Result<Vec<Rating>> {
@@ -55,8 +55,8 @@ pub fn of_user(
         .map(|r| {
             Ok(Rating {
                 group_id: r.id(0)?,
-                rater_id: r.text(1)?,
-                target_id: r.text(2)?,
+                rater_id: r.user_id(1)?,
+                target_id: r.user_id(2)?,
                 stars: r.real(3)?,
                 created_at: r.int(4)?,
             })
@@ -68,8 +68,8 @@ pub fn of_user(
 pub fn delete(
     conn: &dyn Sql,
     group_id: GroupId,
-    rater: &str,
-    target: &str,
+    rater: &UserId,
+    target: &UserId,
 ) -> anyhow::Result<bool> {
     let gone = conn.execute(
         "DELETE FROM ratings WHERE group_id = ? AND rater_id = ? AND target_id = ?",
@@ -89,7 +89,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<()> {
     )?;
     let mut targets = targets
         .iter()
-        .map(|r| r.text(0))
+        .map(|r| r.user_id(0))
         .collect::<anyhow::Result<Vec<_>>>()?;
     targets.sort();
     targets.dedup();
@@ -100,7 +100,7 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<()> {
 }
 
 /// Sets a user's totals from the ratings that remain.
-fn recount(conn: &dyn Sql, user_id: &str) -> anyhow::Result<()> {
+fn recount(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE users SET
              rating_sum = (SELECT total(stars) FROM ratings WHERE target_id = ?1),

@@ -1,15 +1,16 @@
 //! The `user_tags` table.
 
+use crate::ids::{UserId, UserTagId};
 use crate::params;
 use crate::storage::Sql;
 
 pub struct UserTag {
-    pub id: i64,
-    pub user_id: String,
+    pub id: UserTagId,
+    pub user_id: UserId,
     pub tag_text: String,
 }
 
-pub fn list(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<UserTag>> {
+pub fn list(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<Vec<UserTag>> {
     conn.query(
         "SELECT id, user_id, tag_text FROM user_tags WHERE user_id = ? ORDER BY id",
         params![user_id],
@@ -17,15 +18,15 @@ pub fn list(conn: &dyn Sql, user_id: &str) -> anyhow::Result<Vec<UserTag>> {
     .iter()
     .map(|r| {
         Ok(UserTag {
-            id: r.int(0)?,
-            user_id: r.text(1)?,
+            id: r.id(0)?,
+            user_id: r.user_id(1)?,
             tag_text: r.text(2)?,
         })
     })
     .collect()
 }
 
-pub fn count(conn: &dyn Sql, user_id: &str) -> anyhow::Result<i64> {
+pub fn count(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<i64> {
     conn.query(
         "SELECT COUNT(*) FROM user_tags WHERE user_id = ?",
         params![user_id],
@@ -36,9 +37,9 @@ pub fn count(conn: &dyn Sql, user_id: &str) -> anyhow::Result<i64> {
 /// True when the user already has a tag with this text, other than `except_id`.
 pub fn text_taken(
     conn: &dyn Sql,
-    user_id: &str,
+    user_id: &UserId,
     text: &str,
-    except_id: i64,
+    except_id: UserTagId,
 ) -> anyhow::Result<bool> {
     Ok(!conn
         .query(
@@ -48,7 +49,7 @@ pub fn text_taken(
         .is_empty())
 }
 
-pub fn insert(conn: &dyn Sql, user_id: &str, text: &str, now: i64) -> anyhow::Result<u64> {
+pub fn insert(conn: &dyn Sql, user_id: &UserId, text: &str, now: i64) -> anyhow::Result<u64> {
     conn.execute(
         "INSERT INTO user_tags (user_id, tag_text, created_at) VALUES (?, ?, ?)",
         params![user_id, text, now],
@@ -56,7 +57,7 @@ pub fn insert(conn: &dyn Sql, user_id: &str, text: &str, now: i64) -> anyhow::Re
 }
 
 /// Changes the text of the user's own tag; 0 when they have no tag `id`.
-pub fn update(conn: &dyn Sql, user_id: &str, id: i64, text: &str) -> anyhow::Result<u64> {
+pub fn update(conn: &dyn Sql, user_id: &UserId, id: UserTagId, text: &str) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE user_tags SET tag_text = ? WHERE id = ? AND user_id = ?",
         params![text, id, user_id],
@@ -64,7 +65,7 @@ pub fn update(conn: &dyn Sql, user_id: &str, id: i64, text: &str) -> anyhow::Res
 }
 
 /// Deletes the user's own tag; 0 when they have no tag `id`.
-pub fn delete(conn: &dyn Sql, user_id: &str, id: i64) -> anyhow::Result<u64> {
+pub fn delete(conn: &dyn Sql, user_id: &UserId, id: UserTagId) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM user_tags WHERE id = ? AND user_id = ?",
         params![id, user_id],
@@ -72,9 +73,9 @@ pub fn delete(conn: &dyn Sql, user_id: &str, id: i64) -> anyhow::Result<u64> {
 }
 
 /// The user a tag belongs to.
-pub fn owner(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<String>> {
+pub fn owner(conn: &dyn Sql, id: UserTagId) -> anyhow::Result<Option<UserId>> {
     conn.query("SELECT user_id FROM user_tags WHERE id = ?", params![id])?
         .first()
-        .map(|r| r.text(0))
+        .map(|r| r.user_id(0))
         .transpose()
 }

@@ -1,12 +1,13 @@
 //! The `users` table.
 
+use crate::ids::UserId;
 use crate::params;
 use crate::storage::{Row, Sql};
 
 use super::StoredPicture;
 
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub nickname: String,
     pub info: String,
     pub rating_sum: f64,
@@ -28,7 +29,7 @@ const COLUMNS: &str = "id, nickname, info, rating_sum, rating_count, created_at"
 
 fn user(row: &Row) -> anyhow::Result<User> {
     Ok(User {
-        id: row.text(0)?,
+        id: row.user_id(0)?,
         nickname: row.text(1)?,
         info: row.text(2)?,
         rating_sum: row.real(3)?,
@@ -40,7 +41,7 @@ fn user(row: &Row) -> anyhow::Result<User> {
 /// Creates the user of `openid` unless it exists; true when it was created.
 pub fn insert_if_new(
     conn: &dyn Sql,
-    id: &str,
+    id: &UserId,
     openid: &str,
     nickname: &str,
     now: i64,
@@ -53,18 +54,18 @@ pub fn insert_if_new(
     Ok(changed == 1)
 }
 
-pub fn id_by_openid(conn: &dyn Sql, openid: &str) -> anyhow::Result<Option<String>> {
+pub fn id_by_openid(conn: &dyn Sql, openid: &str) -> anyhow::Result<Option<UserId>> {
     let rows = conn.query("SELECT id FROM users WHERE openid = ?", params![openid])?;
-    rows.first().map(|r| r.text(0)).transpose()
+    rows.first().map(|r| r.user_id(0)).transpose()
 }
 
-pub fn exists(conn: &dyn Sql, id: &str) -> anyhow::Result<bool> {
+pub fn exists(conn: &dyn Sql, id: &UserId) -> anyhow::Result<bool> {
     Ok(!conn
         .query("SELECT 1 FROM users WHERE id = ?", params![id])?
         .is_empty())
 }
 
-pub fn get(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<User>> {
+pub fn get(conn: &dyn Sql, id: &UserId) -> anyhow::Result<Option<User>> {
     let rows = conn.query(
         &format!("SELECT {COLUMNS} FROM users WHERE id = ?"),
         params![id],
@@ -72,11 +73,11 @@ pub fn get(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<User>> {
     rows.first().map(user).transpose()
 }
 
-pub fn set_info(conn: &dyn Sql, id: &str, info: &str) -> anyhow::Result<u64> {
+pub fn set_info(conn: &dyn Sql, id: &UserId, info: &str) -> anyhow::Result<u64> {
     conn.execute("UPDATE users SET info = ? WHERE id = ?", params![info, id])
 }
 
-pub fn set_nickname(conn: &dyn Sql, id: &str, nickname: &str) -> anyhow::Result<u64> {
+pub fn set_nickname(conn: &dyn Sql, id: &UserId, nickname: &str) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE users SET nickname = ? WHERE id = ?",
         params![nickname, id],
@@ -84,7 +85,7 @@ pub fn set_nickname(conn: &dyn Sql, id: &str, nickname: &str) -> anyhow::Result<
 }
 
 /// The avatar of a user: `None` when the user does not exist, `Some(None)` when they have none.
-pub fn avatar(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<Option<StoredPicture>>> {
+pub fn avatar(conn: &dyn Sql, id: &UserId) -> anyhow::Result<Option<Option<StoredPicture>>> {
     let rows = conn.query(
         "SELECT avatar_blob, avatar_type, avatar_etag FROM users WHERE id = ?",
         params![id],
@@ -98,7 +99,7 @@ pub fn avatar(conn: &dyn Sql, id: &str) -> anyhow::Result<Option<Option<StoredPi
     }))
 }
 
-pub fn set_avatar(conn: &dyn Sql, id: &str, avatar: &StoredPicture) -> anyhow::Result<u64> {
+pub fn set_avatar(conn: &dyn Sql, id: &UserId, avatar: &StoredPicture) -> anyhow::Result<u64> {
     conn.execute(
         "UPDATE users SET avatar_blob = ?, avatar_type = ?, avatar_etag = ? WHERE id = ?",
         params![&avatar.blob, &avatar.content_type, &avatar.etag, id],

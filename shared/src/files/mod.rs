@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::db::group_files::{self, Content, Entry};
 use crate::error::{Code, Error, Result};
 use crate::groups::Role;
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::storage::Sql;
 
 /// Longest file or folder name, in bytes.
@@ -100,7 +100,7 @@ pub fn name_free(
 }
 
 /// Managers change any entry; members only what they made (303 otherwise).
-pub fn may_change(role: Role, entry: &Entry, me: &str) -> Result<()> {
+pub fn may_change(role: Role, entry: &Entry, me: &UserId) -> Result<()> {
     match role.is_manager() || entry.uploader_id == me {
         true => Ok(()),
         false => Err(Error::new(Code::NoPermission)),

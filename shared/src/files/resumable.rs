@@ -16,7 +16,7 @@ use crate::body::Body;
 use crate::db::blob_pending;
 use crate::db::file_uploads::{self, Upload};
 use crate::error::{Code, Error, Result};
-use crate::ids::FileId;
+use crate::ids::{FileId, UploadId, UserId};
 use crate::storage::{Adopted, ChunkKey, UploadForm};
 use crate::time;
 
@@ -46,7 +46,7 @@ pub enum Via {
 /// quota against the declared size). Returns the upload.
 pub async fn begin<D: Destination>(
     app: &App,
-    me: &str,
+    me: &UserId,
     to: &D,
     size: u64,
     via: Via,
@@ -81,7 +81,7 @@ pub async fn begin<D: Destination>(
         let now = time::now();
         let direct = via == Via::Direct;
         let mut up = Upload {
-            id: 0,
+            id: UploadId(0),
             to: to.upload_to(),
             name: to.name().to_string(),
             size: size as i64,
@@ -117,7 +117,7 @@ pub fn form(app: &App, up: &Upload) -> Option<(UploadForm, i64)> {
 
 /// The caller's upload `id` to a `D`; `D::not_found` when it does not exist, expired, goes
 /// elsewhere or is someone else's.
-pub fn get<D: Destination>(app: &App, me: &str, id: i64) -> Result<(Upload, D, Vec<i64>)> {
+pub fn get<D: Destination>(app: &App, me: &UserId, id: UploadId) -> Result<(Upload, D, Vec<i64>)> {
     app.db.run(|c| {
         let up = file_uploads::get(c, id)?
             .filter(|u| u.uploader_id == me && u.expires_at >= time::now());
@@ -137,8 +137,8 @@ pub fn part_count(up: &Upload) -> i64 {
 /// Writes part `part` from `body`, which must hold exactly that part's bytes (101 otherwise).
 pub async fn put_part<D: Destination>(
     app: &App,
-    me: &str,
-    id: i64,
+    me: &UserId,
+    id: UploadId,
     part: i64,
     body: Body,
 ) -> Result<()> {
@@ -177,7 +177,7 @@ pub async fn put_part<D: Destination>(
 }
 
 /// Makes the file once every part is there (or the direct upload's object); returns its id.
-pub async fn complete<D: Destination>(app: &App, me: &str, id: i64) -> Result<FileId> {
+pub async fn complete<D: Destination>(app: &App, me: &UserId, id: UploadId) -> Result<FileId> {
     let (up, to, parts) = get::<D>(app, me, id)?;
     let written = match up.direct {
         true => adopted(app, &up).await?,
@@ -215,13 +215,13 @@ pub async fn complete<D: Destination>(app: &App, me: &str, id: i64) -> Result<Fi
 }
 
 /// The error for an upload that another call ended, if it was: `None` while it is there.
-fn gone<D: Destination>(app: &App, id: i64) -> Result<Option<Error>> {
+fn gone<D: Destination>(app: &App, id: UploadId) -> Result<Option<Error>> {
     let there = app.db.run(|c| Ok(file_uploads::get(c, id)?.is_some()))?;
     Ok((!there).then(D::upload_gone))
 }
 
 /// Gives up an upload and frees its parts (or its posted object).
-pub async fn abort<D: Destination>(app: &App, me: &str, id: i64) -> Result<()> {
+pub async fn abort<D: Destination>(app: &App, me: &UserId, id: UploadId) -> Result<()> {
     let (up, _, _) = get::<D>(app, me, id)?;
     if !app.db.tx(|c| Ok(file_uploads::delete(c, id)?))? {
         // Completed or aborted meanwhile: what it had is that call's.

@@ -5,7 +5,7 @@ use crate::db::group_files::{self, Entry};
 use crate::db::Chunked;
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::leftovers::Leftovers;
 use crate::storage::Sql;
 use crate::time;
@@ -13,7 +13,12 @@ use crate::time;
 use super::{entry, folder, may_change, name_free, FileName};
 
 /// The entries of a folder (`None`: the root), for members.
-pub fn list(app: &App, me: &str, group_id: GroupId, parent: Option<FileId>) -> Result<Vec<Entry>> {
+pub fn list(
+    app: &App,
+    me: &UserId,
+    group_id: GroupId,
+    parent: Option<FileId>,
+) -> Result<Vec<Entry>> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         let parent = folder(c, group_id, parent)?;
@@ -23,7 +28,7 @@ pub fn list(app: &App, me: &str, group_id: GroupId, parent: Option<FileId>) -> R
 
 pub fn make_dir(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     parent: Option<FileId>,
     name: &FileName,
@@ -43,7 +48,13 @@ pub fn make_dir(
     })
 }
 
-pub fn rename(app: &App, me: &str, group_id: GroupId, id: FileId, name: &FileName) -> Result<()> {
+pub fn rename(
+    app: &App,
+    me: &UserId,
+    group_id: GroupId,
+    id: FileId,
+    name: &FileName,
+) -> Result<()> {
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
@@ -59,7 +70,7 @@ pub fn rename(app: &App, me: &str, group_id: GroupId, id: FileId, name: &FileNam
 /// Moves an entry into folder `parent`; 346 when that is the entry itself or inside it.
 pub fn move_to(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     id: FileId,
     parent: Option<FileId>,
@@ -85,7 +96,7 @@ pub fn move_to(
 
 /// Deletes a file, or a folder with everything inside it, and frees their space. A member may
 /// delete a folder only when everything in it is theirs too.
-pub async fn delete(app: &App, me: &str, group_id: GroupId, id: FileId) -> Result<()> {
+pub async fn delete(app: &App, me: &UserId, group_id: GroupId, id: FileId) -> Result<()> {
     Leftovers::tx(app, |c, after| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         delete_in(c, group_id, id, |e| may_change(role, e, me), after)

@@ -16,7 +16,7 @@ use crate::db::{blob_pending, file_uploads};
 use crate::error::{Code, Error, Result};
 use crate::fields::{blank_is_none, Id};
 use crate::groups::{Access, Role};
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UploadId, UserId};
 use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
@@ -57,13 +57,13 @@ pub trait Destination: Sized {
     fn from_fields(fields: Self::Fields, file_name: Option<&str>) -> Result<Self>;
     fn name(&self) -> &FileName;
     /// Checks that `me` may store a file here now; returns how many bytes it may hold.
-    fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64>;
+    fn check(&self, conn: &dyn Sql, app: &App, me: &UserId) -> Result<u64>;
     /// The error for a file over `left`, the size `check` allowed.
     fn too_large(&self, _left: u64) -> Error {
         Error::new(Code::SpaceFull)
     }
     /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
-    fn insert(&self, conn: &dyn Sql, app: &App, me: &str, file: &Content) -> Result<FileId>;
+    fn insert(&self, conn: &dyn Sql, app: &App, me: &UserId, file: &Content) -> Result<FileId>;
 
     /// Where a resumable or direct upload to here is recorded to go.
     fn upload_to(&self) -> UploadTo;
@@ -93,7 +93,7 @@ impl Destination for Target {
         &self.name
     }
 
-    fn check(&self, conn: &dyn Sql, app: &App, me: &str) -> Result<u64> {
+    fn check(&self, conn: &dyn Sql, app: &App, me: &UserId) -> Result<u64> {
         check(conn, app, me, self)
     }
 
@@ -122,7 +122,7 @@ impl Destination for Target {
         Error::new(Code::FileNotFound)
     }
 
-    fn insert(&self, conn: &dyn Sql, _app: &App, me: &str, file: &Content) -> Result<FileId> {
+    fn insert(&self, conn: &dyn Sql, _app: &App, me: &UserId, file: &Content) -> Result<FileId> {
         let parent = self.parent;
         let now = time::now();
         Ok(group_files::insert_file(
@@ -147,7 +147,7 @@ pub fn file_name(given: Option<&str>, from_part: Option<&str>) -> Result<FileNam
 /// Checks that `me` may put a file at `target` now (303/304, 342, 343, 344), and returns the
 /// bytes left in the group's quota: stored files and the declared sizes of uploads in progress
 /// both count, so resumable uploads cannot together promise more than the quota holds.
-pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64> {
+pub fn check(conn: &dyn Sql, app: &App, me: &UserId, target: &Target) -> Result<u64> {
     Access::load(conn, target.group_id, me)?.write(Role::Member)?;
     let parent = folder(conn, target.group_id, target.parent)?;
     name_free(conn, target.group_id, parent, &target.name)?;
@@ -161,7 +161,7 @@ pub fn check(conn: &dyn Sql, app: &App, me: &str, target: &Target) -> Result<u64
 
 /// A `wx.uploadFile` upload: form fields (or query parameters) first, then the `file` part, and
 /// for videos an optional `thumbnail` part before or after it. Returns the new file's id.
-pub async fn receive<D: Destination>(app: &App, me: &str, req: Request) -> Result<FileId> {
+pub async fn receive<D: Destination>(app: &App, me: &UserId, req: Request) -> Result<FileId> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -215,7 +215,7 @@ fn over_platform_limit(limit: u64) -> Error {
 /// the file cannot change where it goes. Returns the thumbnail part, if any.
 async fn read_form<D: Destination>(
     app: &App,
-    me: &str,
+    me: &UserId,
     form: &mut multipart::Form,
     fields: &mut TextFields,
     declared: Option<u64>,
@@ -259,7 +259,7 @@ async fn read_form<D: Destination>(
 /// which a concurrent `complete` may be committing too) or a copy made for this commit.
 #[derive(Debug, Clone, Copy)]
 pub struct Completes {
-    pub upload: i64,
+    pub upload: UploadId,
     pub shares_blob: bool,
 }
 
@@ -268,7 +268,7 @@ pub struct Completes {
 /// failure the blob is discarded, unless it is an upload's that another call ended first.
 pub async fn commit<D: Destination>(
     app: &App,
-    me: &str,
+    me: &UserId,
     target: &D,
     written: Written,
     thumb: Option<Bytes>,
@@ -312,11 +312,11 @@ enum Stored {
 
 async fn store<D: Destination>(
     app: &App,
-    me: &str,
+    me: &UserId,
     target: &D,
     written: &Written,
     thumb: Option<Bytes>,
-    completes: Option<i64>,
+    completes: Option<UploadId>,
 ) -> Result<Stored> {
     let kind = probe::classify(&written.sample.head, target.name());
     let duration = match kind.file_type {

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::db::announcements::{self, Announcement};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
-use crate::ids::{AnnouncementId, GroupId};
+use crate::ids::{AnnouncementId, GroupId, UserId};
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
 use crate::storage::Sql;
@@ -28,14 +28,14 @@ fn checked(title: &str, text: &str) -> Result<(String, String)> {
     Ok((title, text))
 }
 
-pub fn list(app: &App, me: &str, group_id: GroupId) -> Result<Vec<Announcement>> {
+pub fn list(app: &App, me: &UserId, group_id: GroupId) -> Result<Vec<Announcement>> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         Ok(announcements::list(c, group_id)?)
     })
 }
 
-pub fn get(app: &App, me: &str, group_id: GroupId, id: AnnouncementId) -> Result<Announcement> {
+pub fn get(app: &App, me: &UserId, group_id: GroupId, id: AnnouncementId) -> Result<Announcement> {
     app.db.run(|c| {
         Access::load(c, group_id, me)?.read()?;
         announcements::get(c, group_id, id)?.ok_or_else(not_found)
@@ -44,7 +44,7 @@ pub fn get(app: &App, me: &str, group_id: GroupId, id: AnnouncementId) -> Result
 
 pub fn add(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     title: &str,
     text: &str,
@@ -65,7 +65,7 @@ pub fn add(
 
 pub fn edit(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     id: AnnouncementId,
     title: &str,
@@ -94,7 +94,7 @@ pub fn edit_in(
     }
 }
 
-pub async fn delete(app: &App, me: &str, group_id: GroupId, id: AnnouncementId) -> Result<()> {
+pub async fn delete(app: &App, me: &UserId, group_id: GroupId, id: AnnouncementId) -> Result<()> {
     Leftovers::tx(app, |c, after| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         delete_in(c, group_id, id, after)
@@ -122,7 +122,7 @@ pub fn delete_in(
 /// Sets the picture of an announcement, replacing any earlier one.
 pub async fn set_picture(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     id: AnnouncementId,
     upload: Bytes,
@@ -157,7 +157,7 @@ pub async fn set_picture(
 /// Removes the picture of an announcement; 332 when it has none.
 pub async fn delete_picture(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     id: AnnouncementId,
 ) -> Result<()> {
@@ -176,7 +176,7 @@ pub async fn delete_picture(
 /// The stored picture of an announcement (members only); 332 when it has none.
 pub fn picture(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     id: AnnouncementId,
 ) -> Result<StoredPicture> {

@@ -11,7 +11,7 @@ use crate::db::{
     group_types, members, ratings, users,
 };
 use crate::error::{Code, Error, Result};
-use crate::ids::{GroupId, RequestId};
+use crate::ids::{GroupId, RequestId, UserId};
 use crate::leftovers::Leftovers;
 use crate::params::{refuse_bidi_controls, trimmed_text};
 use crate::storage::Sql;
@@ -50,7 +50,7 @@ impl std::ops::Deref for GroupName {
 /// Creates a group with the caller as creator and only member; returns its id.
 pub fn create(
     app: &App,
-    me: &str,
+    me: &UserId,
     kind: &str,
     name: &GroupName,
     user_limit: i64,
@@ -61,7 +61,7 @@ pub fn create(
 /// [`create`] in the caller's transaction: 101 for a bad limit, 351 for an unknown type.
 pub fn create_in(
     c: &dyn Sql,
-    me: &str,
+    me: &UserId,
     kind: &str,
     name: &GroupName,
     user_limit: i64,
@@ -80,7 +80,7 @@ pub fn create_in(
 }
 
 /// Asks to join a group; returns the request id.
-pub fn join(app: &App, me: &str, group_id: GroupId) -> Result<RequestId> {
+pub fn join(app: &App, me: &UserId, group_id: GroupId) -> Result<RequestId> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         if access.group.is_dismissed() {
@@ -100,25 +100,32 @@ pub fn join(app: &App, me: &str, group_id: GroupId) -> Result<RequestId> {
 }
 
 /// Pending requests to the active groups the caller manages.
-pub fn inbox(app: &App, me: &str) -> Result<Vec<Inbox>> {
+pub fn inbox(app: &App, me: &UserId) -> Result<Vec<Inbox>> {
     app.db.run(|c| Ok(join_requests::inbox(c, me)?))
 }
 
 /// Approves or rejects a pending request. An approval into a full group fails with 314 and leaves
 /// the request pending; the check and the insert share one write transaction, so two racing
 /// approvals can never pass the limit.
-pub fn process(app: &App, me: &str, request_id: RequestId, approve: bool) -> Result<()> {
+pub fn process(app: &App, me: &UserId, request_id: RequestId, approve: bool) -> Result<()> {
     app.db.tx(|c| {
         let request = pending_request(c, request_id)?;
         let access = Access::load(c, request.group_id, me)?;
         access.write(Role::Admin)?;
-        process_in(c, &request, &access.group, approve, me, time::now())
+        process_in(
+            c,
+            &request,
+            &access.group,
+            approve,
+            me.as_str(),
+            time::now(),
+        )
     })
 }
 
 /// The caller withdraws their own pending request. Another user's request is as unknown to
 /// them as a processed one (313), so ids cannot be probed.
-pub fn withdraw(app: &App, me: &str, request_id: RequestId) -> Result<()> {
+pub fn withdraw(app: &App, me: &UserId, request_id: RequestId) -> Result<()> {
     match app
         .db
         .tx(|c| Ok(join_requests::withdraw(c, request_id, me, time::now())?))?
@@ -162,7 +169,7 @@ pub fn process_in(
 pub fn add_member_in(
     c: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
     by: &str,
     now: i64,
 ) -> Result<()> {
@@ -189,7 +196,7 @@ pub fn add_member_in(
 
 /// Dismisses a group (creator only): it becomes read-only, leaves search, and its pending requests
 /// are closed. Members keep their membership, to rate each other.
-pub fn dismiss(app: &App, me: &str, group_id: GroupId) -> Result<()> {
+pub fn dismiss(app: &App, me: &UserId, group_id: GroupId) -> Result<()> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Creator)?;
@@ -243,7 +250,7 @@ pub fn purge_in(c: &dyn Sql, group_id: GroupId, after: &mut Leftovers) -> Result
 }
 
 /// Leaves a group. The creator cannot (315): they dismiss it instead.
-pub async fn exit(app: &App, me: &str, group_id: GroupId) -> Result<()> {
+pub async fn exit(app: &App, me: &UserId, group_id: GroupId) -> Result<()> {
     Leftovers::tx(app, |c, after| {
         let access = Access::load(c, group_id, me)?;
         if access.write(Role::Member)? == Role::Creator {

@@ -10,7 +10,7 @@ use crate::db::groups::{self, Group};
 use crate::db::members::{self, Member};
 use crate::db::{file_uploads, ratings};
 use crate::error::{Code, Error, Result};
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
 use crate::profiles::NICKNAME_MAX;
@@ -18,7 +18,7 @@ use crate::storage::Sql;
 use crate::time;
 
 /// The members (members only), creator first; the creator id comes along to mark them.
-pub fn list(app: &App, me: &str, group_id: GroupId) -> Result<(Vec<Member>, String)> {
+pub fn list(app: &App, me: &UserId, group_id: GroupId) -> Result<(Vec<Member>, UserId)> {
     app.db.run(|c| {
         let access = Access::load(c, group_id, me)?;
         access.read()?;
@@ -28,7 +28,7 @@ pub fn list(app: &App, me: &str, group_id: GroupId) -> Result<(Vec<Member>, Stri
 }
 
 /// The role of a member of `group`: 302 when they are not in it.
-fn role_of(c: &dyn Sql, group: &Group, user_id: &str) -> Result<Role> {
+fn role_of(c: &dyn Sql, group: &Group, user_id: &UserId) -> Result<Role> {
     match members::membership(c, group.id, user_id)? {
         None => Err(Error::new(Code::GroupUserNotFound)),
         Some((is_admin, _)) => Ok(Role::of(group.creator_id == user_id, is_admin)),
@@ -37,7 +37,7 @@ fn role_of(c: &dyn Sql, group: &Group, user_id: &str) -> Result<Role> {
 
 /// Removes a member. Managers remove ordinary members; only the creator removes admins; nobody
 /// removes the creator or themselves (that is `exit`).
-pub async fn remove(app: &App, me: &str, group_id: GroupId, target: &str) -> Result<()> {
+pub async fn remove(app: &App, me: &UserId, group_id: GroupId, target: &UserId) -> Result<()> {
     Leftovers::tx(app, |c, after| {
         let access = Access::load(c, group_id, me)?;
         let my_role = access.write(Role::Admin)?;
@@ -52,7 +52,7 @@ pub async fn remove(app: &App, me: &str, group_id: GroupId, target: &str) -> Res
 /// Removes a member of an active group other than its creator (303); their chat sessions in it
 /// end and their unfinished uploads go (so what they reserved of the quota is free) once the
 /// caller commits.
-pub fn remove_in(c: &dyn Sql, group: &Group, target: &str, after: &mut Leftovers) -> Result<()> {
+pub fn remove_in(c: &dyn Sql, group: &Group, target: &UserId, after: &mut Leftovers) -> Result<()> {
     if group.is_dismissed() {
         return Err(Error::new(Code::GroupDismissed));
     }
@@ -66,7 +66,7 @@ pub fn remove_in(c: &dyn Sql, group: &Group, target: &str, after: &mut Leftovers
 pub fn leave_in(
     c: &dyn Sql,
     group_id: GroupId,
-    user_id: &str,
+    user_id: &UserId,
     after: &mut Leftovers,
 ) -> Result<()> {
     members::delete(c, group_id, user_id)?;
@@ -74,12 +74,12 @@ pub fn leave_in(
     after.contents(c, file_uploads::delete_member(c, group_id, user_id)?)?;
     after.event(Event::Left {
         group_id,
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
     });
     Ok(())
 }
 
-pub fn set_nickname(app: &App, me: &str, group_id: GroupId, nickname: &str) -> Result<()> {
+pub fn set_nickname(app: &App, me: &UserId, group_id: GroupId, nickname: &str) -> Result<()> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Member)?;
@@ -88,7 +88,7 @@ pub fn set_nickname(app: &App, me: &str, group_id: GroupId, nickname: &str) -> R
 }
 
 /// A member's in-group nickname, with the account nickname's rules (201 when empty).
-pub fn set_nickname_in(c: &dyn Sql, group: &Group, user_id: &str, nickname: &str) -> Result<()> {
+pub fn set_nickname_in(c: &dyn Sql, group: &Group, user_id: &UserId, nickname: &str) -> Result<()> {
     let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
     role_of(c, group, user_id)?;
     members::set_nickname(c, group.id, user_id, &nickname)?;
@@ -96,7 +96,7 @@ pub fn set_nickname_in(c: &dyn Sql, group: &Group, user_id: &str, nickname: &str
 }
 
 /// Toggles a member's admin flag (creator only); returns the new flag.
-pub fn switch_admin(app: &App, me: &str, group_id: GroupId, target: &str) -> Result<bool> {
+pub fn switch_admin(app: &App, me: &UserId, group_id: GroupId, target: &UserId) -> Result<bool> {
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Creator)?;
@@ -107,7 +107,7 @@ pub fn switch_admin(app: &App, me: &str, group_id: GroupId, target: &str) -> Res
 }
 
 /// Makes a member an admin or not; the creator's role cannot change (303).
-pub fn set_admin_in(c: &dyn Sql, group: &Group, target: &str, admin: bool) -> Result<()> {
+pub fn set_admin_in(c: &dyn Sql, group: &Group, target: &UserId, admin: bool) -> Result<()> {
     if role_of(c, group, target)? == Role::Creator {
         return Err(Error::new(Code::NoPermission));
     }
@@ -118,19 +118,19 @@ pub fn set_admin_in(c: &dyn Sql, group: &Group, target: &str, admin: bool) -> Re
 /// One rating of a `rate` call: the member rated and the stars given, as the caller sent them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rating {
-    pub user_id: String,
+    pub user_id: UserId,
     pub stars: f64,
 }
 
 /// Rates other members of a dismissed group, once. Everything is checked before anything is
 /// written, so a refused call changes nothing and does not use up the one call.
-pub fn rate(app: &App, me: &str, group_id: GroupId, rates: &[Rating]) -> Result<()> {
+pub fn rate(app: &App, me: &UserId, group_id: GroupId, rates: &[Rating]) -> Result<()> {
     if rates.is_empty() {
         return Err(Error::param_why("rates", "不能为空"));
     }
     let mut parsed = Vec::with_capacity(rates.len());
     for Rating { user_id, stars } in rates {
-        if user_id.is_empty() {
+        if user_id.as_str().is_empty() {
             return Err(Error::param("user_id"));
         }
         if !(0.0..=10.0).contains(stars) {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::db::groups::{self, Group};
 use crate::db::members as member_rows;
 use crate::error::{Code, Error, Result};
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::storage::Sql;
 
 // A member's role, lowest first; answers name it in lowercase (`creator`).
@@ -62,7 +62,7 @@ impl Access {
     ];
 
     /// 301 when there is no such group.
-    pub fn load(conn: &dyn Sql, group_id: GroupId, user_id: &str) -> Result<Access> {
+    pub fn load(conn: &dyn Sql, group_id: GroupId, user_id: &UserId) -> Result<Access> {
         let group = groups::get(conn, group_id)?.ok_or_else(|| Error::new(Code::GroupNotFound))?;
         let membership = member_rows::membership(conn, group_id, user_id)?;
         let role = membership.map(|(is_admin, _)| Role::of(group.creator_id == user_id, is_admin));

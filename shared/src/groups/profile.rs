@@ -11,7 +11,7 @@ use crate::db::group_tags::{self, GroupTag};
 use crate::db::groups::{self, Group};
 use crate::db::{group_pictures, group_search, StoredPicture};
 use crate::error::{Code, Error, Result};
-use crate::ids::{GroupId, PictureId, TagId};
+use crate::ids::{GroupId, PictureId, TagId, UserId};
 use crate::imaging::Picture;
 use crate::leftovers::Leftovers;
 use crate::params::trimmed_text;
@@ -24,12 +24,12 @@ pub const TAG_MAX: usize = 20;
 pub const TAGS_MAX: i64 = 10;
 
 /// A group and the caller's role in it (`None` for outsiders); 301 when there is no such group.
-pub fn info(app: &App, me: &str, group_id: GroupId) -> Result<(Group, Option<Role>)> {
+pub fn info(app: &App, me: &UserId, group_id: GroupId) -> Result<(Group, Option<Role>)> {
     let access = app.db.run(|c| Access::load(c, group_id, me))?;
     Ok((access.group, access.role))
 }
 
-pub fn edit_info(app: &App, me: &str, group_id: GroupId, text: &str) -> Result<()> {
+pub fn edit_info(app: &App, me: &UserId, group_id: GroupId, text: &str) -> Result<()> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         edit_info_in(c, group_id, text)
@@ -47,7 +47,7 @@ pub fn edit_info_in(c: &dyn Sql, group_id: GroupId, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn set_name(app: &App, me: &str, group_id: GroupId, name: &str) -> Result<()> {
+pub fn set_name(app: &App, me: &UserId, group_id: GroupId, name: &str) -> Result<()> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Creator)?;
         set_name_in(c, group_id, &GroupName::parse(name)?)
@@ -62,7 +62,7 @@ pub fn set_name_in(c: &dyn Sql, group_id: GroupId, name: &GroupName) -> Result<(
 }
 
 /// Checks a manager's right before the (costly) image work, then again inside the write.
-fn check_manager(app: &App, me: &str, group_id: GroupId) -> Result<()> {
+fn check_manager(app: &App, me: &UserId, group_id: GroupId) -> Result<()> {
     app.db
         .run(|c| Access::load(c, group_id, me)?.write(Role::Admin).map(drop))
 }
@@ -82,7 +82,7 @@ async fn with_new_picture<T>(
     out
 }
 
-pub async fn set_avatar(app: &App, me: &str, group_id: GroupId, upload: Bytes) -> Result<()> {
+pub async fn set_avatar(app: &App, me: &UserId, group_id: GroupId, upload: Bytes) -> Result<()> {
     check_manager(app, me, group_id)?;
     let prefix = format!("avatar/group/{group_id}");
     let (old, new) = with_new_picture(app, &prefix, upload, |c, stored| {
@@ -159,7 +159,7 @@ pub async fn load_picture(app: &App, stored: &StoredPicture) -> Result<Picture> 
 /// Adds an intro picture (at most 9, 331); returns its id.
 pub async fn add_picture(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     upload: Bytes,
 ) -> Result<PictureId> {
@@ -181,7 +181,7 @@ pub async fn add_picture(
 
 pub async fn delete_picture(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     pic_id: PictureId,
 ) -> Result<()> {
@@ -227,7 +227,7 @@ fn duplicate_tag() -> Error {
 /// Runs a tag change of a manager (see the `*_in` functions).
 fn change_tags<T>(
     app: &App,
-    me: &str,
+    me: &UserId,
     group_id: GroupId,
     change: impl FnOnce(&dyn Sql, &Group) -> Result<T>,
 ) -> Result<T> {
@@ -248,7 +248,7 @@ fn tags_changed(c: &dyn Sql, group: &Group, texts: &[&str]) -> Result<()> {
     Ok(())
 }
 
-pub fn add_tag(app: &App, me: &str, group_id: GroupId, text: &str) -> Result<()> {
+pub fn add_tag(app: &App, me: &UserId, group_id: GroupId, text: &str) -> Result<()> {
     change_tags(app, me, group_id, |c, group| add_tag_in(c, group, text))
 }
 
@@ -265,7 +265,13 @@ pub fn add_tag_in(c: &dyn Sql, group: &Group, text: &str) -> Result<()> {
     tags_changed(c, group, &[&text])
 }
 
-pub fn edit_tag(app: &App, me: &str, group_id: GroupId, tag_id: TagId, text: &str) -> Result<()> {
+pub fn edit_tag(
+    app: &App,
+    me: &UserId,
+    group_id: GroupId,
+    tag_id: TagId,
+    text: &str,
+) -> Result<()> {
     change_tags(app, me, group_id, |c, group| {
         edit_tag_in(c, group, tag_id, text)
     })
@@ -283,7 +289,7 @@ pub fn edit_tag_in(c: &dyn Sql, group: &Group, tag_id: TagId, text: &str) -> Res
     tags_changed(c, group, &[&old, &text])
 }
 
-pub fn remove_tag(app: &App, me: &str, group_id: GroupId, tag_id: TagId) -> Result<()> {
+pub fn remove_tag(app: &App, me: &UserId, group_id: GroupId, tag_id: TagId) -> Result<()> {
     change_tags(app, me, group_id, |c, group| {
         remove_tag_in(c, group, tag_id)
     })

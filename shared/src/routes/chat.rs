@@ -20,7 +20,7 @@ use crate::error::{Code, Result};
 use crate::fields::{Id, StarRating, Time, UserRef};
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -139,7 +139,7 @@ pub struct Conversations {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline)]
 pub struct Conversation {
-    pub id: String,
+    pub id: UserId,
     pub nickname: String,
     pub info: String,
     pub star_rating: StarRating,
@@ -148,7 +148,7 @@ pub struct Conversation {
     pub room_id: i64,
 }
 
-async fn get_chat(app: &App, me: String, _call: Call) -> Result<Response> {
+async fn get_chat(app: &App, me: UserId, _call: Call) -> Result<Response> {
     let private = chat::partners(app, &me)?
         .into_iter()
         .map(|p| Conversation {
@@ -186,7 +186,7 @@ const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/�
     .gives::<NewFile>()
     .codes(&[BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
 
-async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
+async fn upload(app: &App, me: UserId, call: Call) -> Result<Response> {
     let id = chat::files::receive(app, &me, call.req).await?;
     Ok(ok(NewFile { file_id: id }))
 }
@@ -208,7 +208,7 @@ pub struct DownloadFile {
     pub thumbnail: Option<String>,
 }
 
-async fn download(app: &App, me: String, call: Call) -> Result<Response> {
+async fn download(app: &App, me: UserId, call: Call) -> Result<Response> {
     // The room first: an unknown `type` is 410 before a missing `file_id` is 101.
     let room = call.fields::<RoomFields>()?.room()?;
     let DownloadFile {
@@ -244,16 +244,16 @@ pub struct BeginUpload {
     pub size: UploadSize,
 }
 
-async fn begin(app: &App, me: String, call: Call) -> Result<Response> {
+async fn begin(app: &App, me: UserId, call: Call) -> Result<Response> {
     begin_upload(app, me, call, Via::Parts).await
 }
 
-async fn direct(app: &App, me: String, call: Call) -> Result<Response> {
+async fn direct(app: &App, me: UserId, call: Call) -> Result<Response> {
     begin_upload(app, me, call, Via::Direct).await
 }
 
 /// `begin` or `direct`: like every new chat file, sweeps a few expired ones first.
-async fn begin_upload(app: &App, me: String, call: Call, via: Via) -> Result<Response> {
+async fn begin_upload(app: &App, me: UserId, call: Call, via: Via) -> Result<Response> {
     chat::files::sweep(app).await?;
     uploads::begin(app, me, call, room_file, via).await
 }

@@ -19,7 +19,7 @@ use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
-use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId};
+use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId, UserId};
 use crate::limits;
 use crate::profiles;
 use crate::storage::Value as SqlValue;
@@ -534,7 +534,7 @@ pub struct GroupRow {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub creator_id: String,
+    pub creator_id: UserId,
     pub created: Time,
     pub dismissed: Option<Time>,
     pub user_cnt: i64,
@@ -561,7 +561,7 @@ impl GroupRow {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct MemberRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub role: Role,
     pub joined: Time,
@@ -571,11 +571,11 @@ pub struct MemberRow {
 #[schemars(inline, deny_unknown_fields)]
 pub struct RequestRow {
     pub id: RequestId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub time: Time,
 }
 
-// A group's or a user's tag.
+// A group's or a user's tag (`TagId` or `UserTagId`: one shape for both).
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct TagRow {
@@ -589,7 +589,7 @@ pub struct AnnouncementRow {
     pub id: AnnouncementId,
     pub title: String,
     pub text: String,
-    pub author_id: String,
+    pub author_id: UserId,
     pub has_pic: bool,
     pub time: Time,
 }
@@ -610,14 +610,14 @@ pub struct FileRow {
     pub is_dir: bool,
     pub size: i64,
     pub file_type: Option<String>,
-    pub uploader_id: String,
+    pub uploader_id: UserId,
 }
 
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct ChatRow {
     pub id: i64,
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub msg_type: String,
     pub content: Option<String>,
@@ -726,7 +726,7 @@ pub struct UserView {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub nickname: String,
     pub info: String,
     pub star_rating: StarRating,
@@ -754,8 +754,8 @@ pub struct Ratings {
 #[schemars(inline, deny_unknown_fields)]
 pub struct RatingRow {
     pub group_id: GroupId,
-    pub rater_id: String,
-    pub target_id: String,
+    pub rater_id: UserId,
+    pub target_id: UserId,
     pub stars: f64,
     pub time: Time,
 }
@@ -789,7 +789,7 @@ async fn user(app: &App, _admin: Admin, call: Call) -> Result<Response> {
             .tags
             .into_iter()
             .map(|t| TagRow {
-                id: t.id,
+                id: t.id.0,
                 tag_text: t.tag_text,
             })
             .collect(),
@@ -851,9 +851,10 @@ async fn show_picture(app: &App, _admin: Admin, call: Call) -> Result<Response> 
     let req = &call.req;
     match kind {
         PictureKind::User => {
-            let source = profiles::avatar_source(app, id)?;
+            let id = UserId::from(id);
+            let source = profiles::avatar_source(app, &id)?;
             let etag = source.etag.clone();
-            picture(req, &etag, profiles::load_avatar(app, id, source)).await
+            picture(req, &etag, profiles::load_avatar(app, &id, source)).await
         }
         PictureKind::Group => {
             let id = number()?;

@@ -17,7 +17,7 @@ use crate::files::resumable::Via;
 use crate::files::upload::Target;
 use crate::files::{download, entry, folder_param, listed, share, tree, upload, FileName};
 use crate::groups::Access;
-use crate::ids::{FileId, GroupId};
+use crate::ids::{FileId, GroupId, UserId};
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -127,7 +127,7 @@ impl JsonSchema for FileType {
 
 async fn get_dir(
     app: &App,
-    me: String,
+    me: UserId,
     ListFolder { group_id, folder }: ListFolder,
 ) -> Result<Listing> {
     let entries = tree::list(app, &me, group_id, folder.id())?;
@@ -164,7 +164,7 @@ pub struct MakeDir {
     pub name: String,
 }
 
-async fn mk_dir(app: &App, me: String, new: MakeDir) -> Result<()> {
+async fn mk_dir(app: &App, me: UserId, new: MakeDir) -> Result<()> {
     let name = FileName::parse(&new.name)?;
     tree::make_dir(app, &me, new.group_id, new.folder.id(), &name)?;
     Ok(())
@@ -186,7 +186,7 @@ pub struct DownloadFile {
     pub thumbnail: Option<String>,
 }
 
-async fn download(app: &App, me: String, call: Call) -> Result<Response> {
+async fn download(app: &App, me: UserId, call: Call) -> Result<Response> {
     let DownloadFile {
         group_id,
         file_id,
@@ -243,7 +243,7 @@ impl JsonSchema for Binary {
     }
 }
 
-async fn upload(app: &App, me: String, call: Call) -> Result<Response> {
+async fn upload(app: &App, me: UserId, call: Call) -> Result<Response> {
     let id = upload::receive::<Target>(app, &me, call.req).await?;
     Ok(ok(NewFile { file_id: id }))
 }
@@ -260,7 +260,7 @@ pub struct FileRef {
     pub file_id: FileId,
 }
 
-async fn delete(app: &App, me: String, FileRef { group_id, file_id }: FileRef) -> Result<()> {
+async fn delete(app: &App, me: UserId, FileRef { group_id, file_id }: FileRef) -> Result<()> {
     tree::delete(app, &me, group_id, file_id).await
 }
 
@@ -278,7 +278,7 @@ pub struct Rename {
     pub name: String,
 }
 
-async fn edit_name(app: &App, me: String, rename: Rename) -> Result<()> {
+async fn edit_name(app: &App, me: UserId, rename: Rename) -> Result<()> {
     let name = FileName::parse(&rename.name)?;
     tree::rename(app, &me, rename.group_id, rename.file_id, &name)
 }
@@ -297,7 +297,7 @@ pub struct Move {
     pub folder: Folder,
 }
 
-async fn move_entry(app: &App, me: String, to: Move) -> Result<()> {
+async fn move_entry(app: &App, me: UserId, to: Move) -> Result<()> {
     tree::move_to(app, &me, to.group_id, to.file_id, to.folder.id())
 }
 
@@ -311,7 +311,7 @@ const SHARE: Doc = Doc::new(
 .checks(Access::WRITES)
 .codes(&[FileNotFound, FolderDownload]);
 
-async fn share_file(app: &App, me: String, FileRef { group_id, file_id }: FileRef) -> Result<()> {
+async fn share_file(app: &App, me: UserId, FileRef { group_id, file_id }: FileRef) -> Result<()> {
     share::share(app, &me, group_id, file_id)?;
     Ok(())
 }
@@ -349,11 +349,11 @@ struct UploadTarget {
     name: String,
 }
 
-async fn begin(app: &App, me: String, call: Call) -> Result<Response> {
+async fn begin(app: &App, me: UserId, call: Call) -> Result<Response> {
     uploads::begin(app, me, call, target, Via::Parts).await
 }
 
-async fn direct(app: &App, me: String, call: Call) -> Result<Response> {
+async fn direct(app: &App, me: UserId, call: Call) -> Result<Response> {
     uploads::begin(app, me, call, target, Via::Direct).await
 }
 

@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::body::{Body, Request, Response};
 use crate::chat::relay::{check_secret, SECRET_HEADER};
 use crate::error::{Error, Result};
+use crate::ids::UserId;
 use crate::limits::{self, Action};
 use crate::params::{Params, JSON_LIMIT};
 use crate::sendable::BoxFuture;
@@ -80,7 +81,7 @@ pub enum Input {
 }
 
 pub type OpenFn = for<'a> fn(&'a App, Call) -> BoxFuture<'a, Result<Response>>;
-pub type UserFn = for<'a> fn(&'a App, String, Call) -> BoxFuture<'a, Result<Response>>;
+pub type UserFn = for<'a> fn(&'a App, UserId, Call) -> BoxFuture<'a, Result<Response>>;
 pub type ConsoleFn = for<'a> fn(&'a App, Admin, Call) -> BoxFuture<'a, Result<Response>>;
 pub type RelayFn = fn(&App, Params) -> Result<Value>;
 
@@ -264,21 +265,21 @@ macro_rules! boxed {
 }
 
 /// The [`Handler`] of a signed-in user's route: `user!(create)` for
-/// `async fn create(app: &App, me: String, call: Call) -> Result<Response>`.
+/// `async fn create(app: &App, me: UserId, call: Call) -> Result<Response>`.
 macro_rules! user {
     ($handler:expr) => {
-        $crate::routes::table::boxed!(User, $handler, me: String, call: $crate::routes::Call)
+        $crate::routes::table::boxed!(User, $handler, me: UserId, call: $crate::routes::Call)
     };
 }
 
 /// The [`Handler`] of a signed-in user's route that takes its typed fields (101 naming what does
 /// not fit) and answers the fields of its success (`()`: none): `typed!(edit_info)` for
-/// `async fn edit_info(app: &App, me: String, fields: EditInfo) -> Result<impl Serialize>`.
+/// `async fn edit_info(app: &App, me: UserId, fields: EditInfo) -> Result<impl Serialize>`.
 macro_rules! typed {
     ($handler:expr) => {{
         async fn with_fields(
             app: &$crate::app::App,
-            me: String,
+            me: UserId,
             call: $crate::routes::Call,
         ) -> $crate::error::Result<$crate::body::Response> {
             Ok($crate::routes::ok(

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::fields::{Id, Time};
 use crate::files::resumable::{self, Via};
 use crate::files::upload::Destination;
-use crate::ids::FileId;
+use crate::ids::{FileId, UploadId, UserId};
 
 // The size `begin` and `direct` reserve, after the destination's fields.
 #[derive(Deserialize, JsonSchema)]
@@ -36,13 +36,13 @@ fn size_schema(_: &mut SchemaGenerator) -> Schema {
 // An upload of the caller's.
 #[derive(Deserialize, JsonSchema)]
 pub struct UploadRef {
-    pub upload_id: Id,
+    pub upload_id: UploadId,
 }
 
 // A part of an upload (in the query; its bytes are the body).
 #[derive(Deserialize, JsonSchema)]
 pub struct Part {
-    pub upload_id: Id,
+    pub upload_id: UploadId,
     /// from 0
     #[schemars(schema_with = "part_schema")]
     pub part: Id,
@@ -80,7 +80,7 @@ pub struct DirectState {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline)]
 pub struct Progress {
-    pub upload_id: i64,
+    pub upload_id: UploadId,
     #[schemars(range(min = 0))]
     pub size: i64,
     /// every part's size but the last's; the file's size for a direct upload (one part)
@@ -110,7 +110,7 @@ pub struct DirectForm {
 /// `size`.
 pub async fn begin<D: Destination>(
     app: &App,
-    me: String,
+    me: UserId,
     call: Call,
     destination: fn(&Call) -> Result<D>,
     via: Via,
@@ -130,27 +130,27 @@ pub async fn begin<D: Destination>(
 }
 
 /// A part's bytes, as the body of a PUT (or POST) with `upload_id` and `part` in the query.
-pub async fn part<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn part<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let Part { upload_id, part } = call.fields()?;
-    resumable::put_part::<D>(app, &me, upload_id.0, part.0, call.req.into_body()).await?;
+    resumable::put_part::<D>(app, &me, upload_id, part.0, call.req.into_body()).await?;
     Ok(success())
 }
 
-pub async fn status<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn status<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
-    let (up, _, parts) = resumable::get::<D>(app, &me, upload_id.0)?;
+    let (up, _, parts) = resumable::get::<D>(app, &me, upload_id)?;
     Ok(ok(state(app, &up, &parts)))
 }
 
-pub async fn complete<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn complete<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
-    let id = resumable::complete::<D>(app, &me, upload_id.0).await?;
+    let id = resumable::complete::<D>(app, &me, upload_id).await?;
     Ok(ok(NewFile { file_id: id }))
 }
 
-pub async fn abort<D: Destination>(app: &App, me: String, call: Call) -> Result<Response> {
+pub async fn abort<D: Destination>(app: &App, me: UserId, call: Call) -> Result<Response> {
     let UploadRef { upload_id } = call.fields()?;
-    resumable::abort::<D>(app, &me, upload_id.0).await?;
+    resumable::abort::<D>(app, &me, upload_id).await?;
     Ok(success())
 }
 

@@ -10,7 +10,8 @@ use crate::app::App;
 use crate::body::Response;
 use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
-use crate::fields::{self, Id, StarRating, Time, UserRef};
+use crate::fields::{self, StarRating, Time, UserRef};
+use crate::ids::{UserId, UserTagId};
 use crate::limits::Action;
 use crate::{imaging, multipart, profiles};
 
@@ -38,7 +39,7 @@ pub struct Whose {
 }
 
 impl Whose {
-    fn or(self, me: String) -> String {
+    fn or(self, me: UserId) -> UserId {
         self.user_id.map_or(me, |who| who.0)
     }
 }
@@ -53,7 +54,7 @@ pub struct EditInfo {
     pub text: String,
 }
 
-async fn edit_info(app: &App, me: String, EditInfo { text }: EditInfo) -> Result<()> {
+async fn edit_info(app: &App, me: UserId, EditInfo { text }: EditInfo) -> Result<()> {
     profiles::edit_info(app, &me, &text)
 }
 
@@ -65,7 +66,7 @@ const GET_INFO: Doc = Doc::new("userGetInfo", Tag::User, "获取用户信息和�
 
 #[derive(Serialize, JsonSchema)]
 pub struct Profile {
-    pub id: String,
+    pub id: UserId,
     pub nickname: String,
     pub info: String,
     pub star_rating: StarRating,
@@ -74,7 +75,7 @@ pub struct Profile {
     pub time: Time,
 }
 
-async fn get_info(app: &App, me: String, call: Call) -> Result<Response> {
+async fn get_info(app: &App, me: UserId, call: Call) -> Result<Response> {
     let who = call.fields::<Whose>()?.or(me);
     let user = profiles::profile(app, &who)?;
     Ok(ok(Profile {
@@ -98,7 +99,7 @@ pub struct SetNickname {
     pub nickname: String,
 }
 
-async fn set_nickname(app: &App, me: String, SetNickname { nickname }: SetNickname) -> Result<()> {
+async fn set_nickname(app: &App, me: UserId, SetNickname { nickname }: SetNickname) -> Result<()> {
     profiles::set_nickname(app, &me, &nickname)
 }
 
@@ -111,7 +112,7 @@ const ADD_AVATAR: Doc = Doc::new("userAddAvatar", Tag::User, "添加用户头像
 #[derive(Deserialize, JsonSchema)]
 pub struct AvatarForm {}
 
-async fn add_avatar(app: &App, me: String, call: Call) -> Result<Response> {
+async fn add_avatar(app: &App, me: UserId, call: Call) -> Result<Response> {
     let upload =
         multipart::read_small(call.req, "avatar", imaging::MAX_UPLOAD, Code::BadPicture).await?;
     let file = upload.file.ok_or_else(|| Error::param("avatar"))?;
@@ -134,7 +135,7 @@ pub struct AvatarOf {
     pub user_id: Option<UserRef>,
 }
 
-async fn get_avatar(app: &App, me: String, call: Call) -> Result<Response> {
+async fn get_avatar(app: &App, me: UserId, call: Call) -> Result<Response> {
     let AvatarOf { user_id } = call.fields()?;
     let who = Whose { user_id }.or(me);
     let source = profiles::avatar_source(app, &who)?;
@@ -153,7 +154,7 @@ pub struct AddTag {
     pub tag_text: String,
 }
 
-async fn add_tag(app: &App, me: String, AddTag { tag_text }: AddTag) -> Result<()> {
+async fn add_tag(app: &App, me: UserId, AddTag { tag_text }: AddTag) -> Result<()> {
     profiles::add_tag(app, &me, &tag_text)
 }
 
@@ -175,12 +176,12 @@ pub struct Tags {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct PersonalTag {
-    pub id: i64,
-    pub user_id: String,
+    pub id: UserTagId,
+    pub user_id: UserId,
     pub tag_text: String,
 }
 
-async fn get_tags(app: &App, me: String, call: Call) -> Result<Response> {
+async fn get_tags(app: &App, me: UserId, call: Call) -> Result<Response> {
     let who = call.fields::<Whose>()?.or(me);
     let tags = profiles::tags(app, &who)?
         .into_iter()
@@ -204,11 +205,11 @@ const REMOVE_TAG: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct RemoveTag {
-    pub tag_id: Id,
+    pub tag_id: UserTagId,
 }
 
-async fn remove_tag(app: &App, me: String, RemoveTag { tag_id }: RemoveTag) -> Result<()> {
-    profiles::remove_tag(app, &me, tag_id.0)
+async fn remove_tag(app: &App, me: UserId, RemoveTag { tag_id }: RemoveTag) -> Result<()> {
+    profiles::remove_tag(app, &me, tag_id)
 }
 
 const EDIT_TAG: Doc = Doc::new(
@@ -222,11 +223,11 @@ const EDIT_TAG: Doc = Doc::new(
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
-    pub tag_id: Id,
+    pub tag_id: UserTagId,
     #[schemars(length(max = profiles::TAG_MAX))]
     pub tag_text: String,
 }
 
-async fn edit_tag(app: &App, me: String, EditTag { tag_id, tag_text }: EditTag) -> Result<()> {
-    profiles::edit_tag(app, &me, tag_id.0, &tag_text)
+async fn edit_tag(app: &App, me: UserId, EditTag { tag_id, tag_text }: EditTag) -> Result<()> {
+    profiles::edit_tag(app, &me, tag_id, &tag_text)
 }

@@ -22,6 +22,7 @@ use crate::db::groups::Group;
 use crate::db::{group_search, group_tags, group_types, groups};
 use crate::error::{Code, Error, Result};
 use crate::groups::profile;
+use crate::ids::UserId;
 
 pub const HINTS: i64 = 10;
 pub const PAGE_SIZE_DEFAULT: i64 = 20;
@@ -265,7 +266,7 @@ pub fn search_groups(app: &App, kind: &str, filter: &Filter) -> Result<(Vec<Grou
 /// the same normalization and blend as the index. An empty `kind` takes every type.
 pub fn my_groups(
     app: &App,
-    me: &str,
+    me: &UserId,
     kind: &str,
     filter: &Filter,
 ) -> Result<(Vec<Group>, i64, Vec<Group>)> {

@@ -255,8 +255,8 @@ mod tests {
                 };
                 let limit = [3, 10, 50][next(3) as usize] as i64;
                 let created = 1_700_000_000 + next(200 * 86_400) as i64;
-                let id = groups::insert(c, "学习", &name, limit, "creator", created)?;
-                members::insert(c, id, "creator", false, created)?;
+                let id = groups::insert(c, "学习", &name, limit, &"creator".into(), created)?;
+                members::insert(c, id, &"creator".into(), false, created)?;
                 groups::add_members(c, id, (next(limit as u64)) as i64)?;
                 if next(4) == 0 {
                     groups::set_info(c, id, "一起学习，互相监督")?;

@@ -36,6 +36,11 @@ impl Row {
         self.int(i).map(T::from)
     }
 
+    /// A user id column.
+    pub fn user_id(&self, i: usize) -> anyhow::Result<crate::ids::UserId> {
+        self.text(i).map(crate::ids::UserId::from)
+    }
+
     pub fn real(&self, i: usize) -> anyhow::Result<f64> {
         match self.at(i)? {
             Value::Real(v) => Ok(*v),

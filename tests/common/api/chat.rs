@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::common::paths::chat;
-use crate::common::{chat_file_form, Server, User};
+use super::super::paths::chat;
+use super::super::{chat_file_form, Server, User};
 
 impl Server {
     /// `who` uploads a temporary file into room `room` of type `kind` (`group`, `private`);

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::common::paths::files;
-use crate::common::{group_file_form, Server, User};
+use super::super::paths::files;
+use super::super::{group_file_form, Server, User};
 
 /// `{ "group_id": .., "parent_id": .. }` and `extra`, without `parent_id` for the root.
 fn in_folder(group: i64, parent: Option<i64>, extra: Value) -> Value {

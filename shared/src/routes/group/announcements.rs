@@ -11,7 +11,7 @@ use crate::error::Code::*;
 use crate::error::Result;
 use crate::fields::Time;
 use crate::groups::{announcements, profile, Access};
-use crate::ids::{AnnouncementId, GroupId};
+use crate::ids::{AnnouncementId, GroupId, UserId};
 use crate::limits::Action;
 use crate::routes::doc::{Doc, Gives, Tag};
 use crate::routes::table::{typed, user, Call};
@@ -63,7 +63,7 @@ pub struct AnnouncementEntry {
 
 async fn announcement_list(
     app: &App,
-    me: String,
+    me: UserId,
     InGroup { group_id }: InGroup,
 ) -> Result<Announcements> {
     let announcements = announcements::list(app, &me, group_id)?
@@ -105,13 +105,13 @@ pub struct AnnouncementPage {
     pub id: AnnouncementId,
     pub title: String,
     pub text: String,
-    pub author_id: String,
+    pub author_id: UserId,
     pub time: Time,
     pub edit_time: Time,
     pub has_pic: bool,
 }
 
-async fn announcement(app: &App, me: String, at: AnnouncementRef) -> Result<OneAnnouncement> {
+async fn announcement(app: &App, me: UserId, at: AnnouncementRef) -> Result<OneAnnouncement> {
     let a = announcements::get(app, &me, at.group_id, at.announcement_id)?;
     Ok(OneAnnouncement {
         announcement: AnnouncementPage {
@@ -148,7 +148,7 @@ pub struct Published {
     pub announcement_id: AnnouncementId,
 }
 
-async fn add_announcement(app: &App, me: String, new: AddAnnouncement) -> Result<Published> {
+async fn add_announcement(app: &App, me: UserId, new: AddAnnouncement) -> Result<Published> {
     let announcement_id = announcements::add(app, &me, new.group_id, &new.title, &new.text)?;
     Ok(Published { announcement_id })
 }
@@ -167,7 +167,7 @@ pub struct EditAnnouncement {
 
 async fn edit_announcement(
     app: &App,
-    me: String,
+    me: UserId,
     EditAnnouncement {
         announcement_id,
         announcement:
@@ -187,7 +187,7 @@ const DELETE_ANNOUNCEMENT: Doc =
         .takes::<AnnouncementRef>()
         .checks(Access::WRITES);
 
-async fn delete_announcement(app: &App, me: String, at: AnnouncementRef) -> Result<()> {
+async fn delete_announcement(app: &App, me: UserId, at: AnnouncementRef) -> Result<()> {
     announcements::delete(app, &me, at.group_id, at.announcement_id).await
 }
 
@@ -201,7 +201,7 @@ const SET_ANNOUNCEMENT_PICTURE: Doc = Doc::new(
 .checks(Access::WRITES)
 .codes(&[BadPicture]);
 
-async fn set_announcement_picture(app: &App, me: String, call: Call) -> Result<Response> {
+async fn set_announcement_picture(app: &App, me: UserId, call: Call) -> Result<Response> {
     let (form, data) = upload::<AnnouncementRef>(call.req, "pic").await?;
     let (group, id) = (form.group_id, form.announcement_id);
     announcements::set_picture(app, &me, group, id, data).await?;
@@ -218,7 +218,7 @@ const DELETE_ANNOUNCEMENT_PICTURE: Doc = Doc::new(
 .checks(Access::WRITES)
 .codes(&[PictureNotFound]);
 
-async fn delete_announcement_picture(app: &App, me: String, at: AnnouncementRef) -> Result<()> {
+async fn delete_announcement_picture(app: &App, me: UserId, at: AnnouncementRef) -> Result<()> {
     announcements::delete_picture(app, &me, at.group_id, at.announcement_id).await
 }
 
@@ -233,7 +233,7 @@ const GET_ANNOUNCEMENT_PICTURE: Doc = Doc::new(
 .checks(Access::READS)
 .codes(&[PictureNotFound]);
 
-async fn get_announcement_picture(app: &App, me: String, call: Call) -> Result<Response> {
+async fn get_announcement_picture(app: &App, me: UserId, call: Call) -> Result<Response> {
     let AnnouncementRef {
         group_id,
         announcement_id,

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::fields::{Flag, Id, Time};
 use crate::groups::lifecycle::{self, GroupName};
 use crate::groups::Access;
-use crate::ids::{GroupId, RequestId};
+use crate::ids::{GroupId, RequestId, UserId};
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::{typed, user, Call};
 use crate::routes::{ok, Route};
@@ -49,7 +49,7 @@ pub struct Created {
     pub group_id: GroupId,
 }
 
-async fn create(app: &App, me: String, new: Create) -> Result<Created> {
+async fn create(app: &App, me: UserId, new: Create) -> Result<Created> {
     let name = GroupName::parse(&new.name)?;
     let group_id = lifecycle::create(app, &me, &new.kind, &name, new.user_limit.0)?;
     Ok(Created { group_id })
@@ -67,7 +67,7 @@ pub struct Requested {
     pub request_id: RequestId,
 }
 
-async fn join(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<Requested> {
+async fn join(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<Requested> {
     let request_id = lifecycle::join(app, &me, group_id)?;
     Ok(Requested { request_id })
 }
@@ -91,14 +91,14 @@ pub struct JoinRequests {
 #[schemars(inline)]
 pub struct JoinRequest {
     pub id: RequestId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub group_id: GroupId,
     pub group_name: String,
     pub time: Time,
 }
 
-async fn join_requests(app: &App, me: String, _call: Call) -> Result<Response> {
+async fn join_requests(app: &App, me: UserId, _call: Call) -> Result<Response> {
     let join_requests = lifecycle::inbox(app, &me)?
         .into_iter()
         .map(|r| JoinRequest {
@@ -128,7 +128,7 @@ pub struct Process {
     pub action: Flag,
 }
 
-async fn process(app: &App, me: String, Process { request_id, action }: Process) -> Result<()> {
+async fn process(app: &App, me: UserId, Process { request_id, action }: Process) -> Result<()> {
     lifecycle::process(app, &me, request_id, action.0)
 }
 
@@ -146,7 +146,7 @@ pub struct RequestRef {
     pub request_id: RequestId,
 }
 
-async fn cancel(app: &App, me: String, RequestRef { request_id }: RequestRef) -> Result<()> {
+async fn cancel(app: &App, me: UserId, RequestRef { request_id }: RequestRef) -> Result<()> {
     lifecycle::withdraw(app, &me, request_id)
 }
 
@@ -159,7 +159,7 @@ const DISMISS: Doc = Doc::new(
 .takes::<InGroup>()
 .checks(Access::WRITES);
 
-async fn dismiss(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<()> {
+async fn dismiss(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<()> {
     lifecycle::dismiss(app, &me, group_id)
 }
 
@@ -169,6 +169,6 @@ const EXIT: Doc = Doc::new("groupExit", Tag::GroupSetting, "退出组队 Leave t
     .checks(Access::WRITES)
     .codes(&[CreatorCannotExit]);
 
-async fn exit(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<()> {
+async fn exit(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<()> {
     lifecycle::exit(app, &me, group_id).await
 }

@@ -10,7 +10,7 @@ use crate::error::Code::*;
 use crate::error::Result;
 use crate::fields::{Time, UserRef};
 use crate::groups::{members, Access};
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::typed;
 use crate::routes::Route;
@@ -39,14 +39,14 @@ pub struct Members {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline)]
 pub struct MemberEntry {
-    pub user_id: String,
+    pub user_id: UserId,
     pub nickname: String,
     pub is_admin: bool,
     pub is_creator: bool,
     pub time: Time,
 }
 
-async fn member_list(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<Members> {
+async fn member_list(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<Members> {
     let (list, creator) = members::list(app, &me, group_id)?;
     let users = list
         .into_iter()
@@ -77,7 +77,7 @@ pub struct MemberRef {
 
 async fn remove_member(
     app: &App,
-    me: String,
+    me: UserId,
     MemberRef { group_id, user_id }: MemberRef,
 ) -> Result<()> {
     let target = user_id.required("user_id")?;
@@ -103,7 +103,7 @@ pub struct SetNickname {
 
 async fn set_member_nickname(
     app: &App,
-    me: String,
+    me: UserId,
     SetNickname { group_id, nickname }: SetNickname,
 ) -> Result<()> {
     members::set_nickname(app, &me, group_id, &nickname)
@@ -164,7 +164,7 @@ impl JsonSchema for Stars {
     }
 }
 
-async fn rate(app: &App, me: String, Rate { group_id, rates }: Rate) -> Result<()> {
+async fn rate(app: &App, me: UserId, Rate { group_id, rates }: Rate) -> Result<()> {
     let rates: Vec<members::Rating> = rates
         .into_iter()
         .map(|r| members::Rating {
@@ -193,7 +193,7 @@ pub struct AdminSwitched {
 
 async fn switch_admin(
     app: &App,
-    me: String,
+    me: UserId,
     MemberRef { group_id, user_id }: MemberRef,
 ) -> Result<AdminSwitched> {
     let target = user_id.required("user_id")?;

@@ -11,7 +11,7 @@ use crate::error::Code::*;
 use crate::error::Result;
 use crate::fields::Time;
 use crate::groups::{lifecycle, profile, Access, Role};
-use crate::ids::{GroupId, PictureId, TagId};
+use crate::ids::{GroupId, PictureId, TagId, UserId};
 use crate::limits::Action;
 use crate::routes::doc::{Doc, Gives, Tag};
 use crate::routes::table::{typed, user, Call};
@@ -56,7 +56,7 @@ pub struct EditInfo {
     pub text: String,
 }
 
-async fn edit_info(app: &App, me: String, EditInfo { group_id, text }: EditInfo) -> Result<()> {
+async fn edit_info(app: &App, me: UserId, EditInfo { group_id, text }: EditInfo) -> Result<()> {
     profile::edit_info(app, &me, group_id, &text)
 }
 
@@ -84,7 +84,7 @@ pub struct GroupPage {
     pub my_role: Option<Role>,
 }
 
-async fn get_info(app: &App, me: String, InGroup { group_id }: InGroup) -> Result<GroupPage> {
+async fn get_info(app: &App, me: UserId, InGroup { group_id }: InGroup) -> Result<GroupPage> {
     let (g, role) = profile::info(app, &me, group_id)?;
     Ok(GroupPage {
         id: g.id,
@@ -115,7 +115,7 @@ pub struct SetName {
     pub name: String,
 }
 
-async fn set_name(app: &App, me: String, SetName { group_id, name }: SetName) -> Result<()> {
+async fn set_name(app: &App, me: UserId, SetName { group_id, name }: SetName) -> Result<()> {
     profile::set_name(app, &me, group_id, &name)
 }
 
@@ -129,7 +129,7 @@ const ADD_AVATAR: Doc = Doc::new(
 .checks(Access::WRITES)
 .codes(&[BadPicture]);
 
-async fn add_avatar(app: &App, me: String, call: Call) -> Result<Response> {
+async fn add_avatar(app: &App, me: UserId, call: Call) -> Result<Response> {
     let (InGroup { group_id }, data) = upload(call.req, "avatar").await?;
     profile::set_avatar(app, &me, group_id, data).await?;
     Ok(success())
@@ -145,7 +145,7 @@ const GET_AVATAR: Doc = Doc::new(
 .answers(Gives::Picture)
 .checks(Access::LOADS);
 
-async fn get_avatar(app: &App, _me: String, call: Call) -> Result<Response> {
+async fn get_avatar(app: &App, _me: UserId, call: Call) -> Result<Response> {
     let InGroup { group_id } = call.fields()?;
     let (etag, stored) = profile::avatar(app, group_id)?;
     let load = profile::load_avatar(app, group_id, stored, etag.clone());
@@ -173,7 +173,7 @@ pub struct PictureEntry {
     pub id: PictureId,
 }
 
-async fn pictures(app: &App, _me: String, InGroup { group_id }: InGroup) -> Result<Pictures> {
+async fn pictures(app: &App, _me: UserId, InGroup { group_id }: InGroup) -> Result<Pictures> {
     let pictures = profile::picture_ids(app, group_id)?
         .into_iter()
         .map(|id| PictureEntry { id })
@@ -198,7 +198,7 @@ pub struct PictureRef {
     pub pic_id: PictureId,
 }
 
-async fn get_picture(app: &App, _me: String, call: Call) -> Result<Response> {
+async fn get_picture(app: &App, _me: UserId, call: Call) -> Result<Response> {
     let PictureRef { group_id, pic_id } = call.fields()?;
     let stored = profile::picture(app, group_id, pic_id)?;
     picture(&call.req, &stored.etag, profile::load_picture(app, &stored)).await
@@ -220,7 +220,7 @@ pub struct PictureAdded {
     pub pic_id: PictureId,
 }
 
-async fn add_picture(app: &App, me: String, call: Call) -> Result<Response> {
+async fn add_picture(app: &App, me: UserId, call: Call) -> Result<Response> {
     let (InGroup { group_id }, data) = upload(call.req, "pic").await?;
     let pic_id = profile::add_picture(app, &me, group_id, data).await?;
     Ok(ok(PictureAdded { pic_id }))
@@ -238,7 +238,7 @@ const DELETE_PICTURE: Doc = Doc::new(
 
 async fn delete_picture(
     app: &App,
-    me: String,
+    me: UserId,
     PictureRef { group_id, pic_id }: PictureRef,
 ) -> Result<()> {
     profile::delete_picture(app, &me, group_id, pic_id).await
@@ -266,7 +266,7 @@ pub struct TagEntry {
     pub tag_text: String,
 }
 
-async fn tags(app: &App, _me: String, InGroup { group_id }: InGroup) -> Result<Tags> {
+async fn tags(app: &App, _me: UserId, InGroup { group_id }: InGroup) -> Result<Tags> {
     let tags = profile::tags(app, group_id)?
         .into_iter()
         .map(|t| TagEntry {
@@ -289,7 +289,7 @@ pub struct AddTag {
     pub tag_text: String,
 }
 
-async fn add_tag(app: &App, me: String, AddTag { group_id, tag_text }: AddTag) -> Result<()> {
+async fn add_tag(app: &App, me: UserId, AddTag { group_id, tag_text }: AddTag) -> Result<()> {
     profile::add_tag(app, &me, group_id, &tag_text)
 }
 
@@ -309,7 +309,7 @@ pub struct TagRef {
     pub tag_id: TagId,
 }
 
-async fn remove_tag(app: &App, me: String, TagRef { group_id, tag_id }: TagRef) -> Result<()> {
+async fn remove_tag(app: &App, me: UserId, TagRef { group_id, tag_id }: TagRef) -> Result<()> {
     profile::remove_tag(app, &me, group_id, tag_id)
 }
 
@@ -331,6 +331,6 @@ pub struct EditTag {
     pub tag_text: String,
 }
 
-async fn edit_tag(app: &App, me: String, edit: EditTag) -> Result<()> {
+async fn edit_tag(app: &App, me: UserId, edit: EditTag) -> Result<()> {
     profile::edit_tag(app, &me, edit.group_id, edit.tag_id, &edit.tag_text)
 }

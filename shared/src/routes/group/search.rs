@@ -9,7 +9,7 @@ use crate::error::Code::*;
 use crate::error::Result;
 use crate::fields::{self, Id, Time};
 use crate::groups::profile;
-use crate::ids::GroupId;
+use crate::ids::{GroupId, UserId};
 use crate::limits::Action;
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::typed;
@@ -53,7 +53,7 @@ pub struct Hints {
     pub hints: Vec<String>,
 }
 
-async fn name_hint(app: &App, _me: String, Hint { kind, key }: Hint) -> Result<Hints> {
+async fn name_hint(app: &App, _me: UserId, Hint { kind, key }: Hint) -> Result<Hints> {
     let hints = search::name_hints(app, &kind, key.as_deref())?;
     Ok(Hints { hints })
 }
@@ -64,7 +64,7 @@ const TAG_HINT: Doc = Doc::new("groupTagHint", Tag::Search, "群组标签提示 
     .gives::<Hints>()
     .codes(&[UnknownGroupType]);
 
-async fn tag_hint(app: &App, _me: String, Hint { kind, key }: Hint) -> Result<Hints> {
+async fn tag_hint(app: &App, _me: UserId, Hint { kind, key }: Hint) -> Result<Hints> {
     let hints = search::tag_hints(app, &kind, key.as_deref())?;
     Ok(Hints { hints })
 }
@@ -170,7 +170,7 @@ pub struct Found {
     pub total: i64,
 }
 
-async fn search_group(app: &App, _me: String, Search { kind, filter }: Search) -> Result<Found> {
+async fn search_group(app: &App, _me: UserId, Search { kind, filter }: Search) -> Result<Found> {
     let filter = filter.into();
     let (groups, total) = costly::run(&*app.costly, || search::search_groups(app, &kind, &filter))?;
     Ok(Found {
@@ -195,7 +195,7 @@ pub struct FoundMine {
 
 async fn search_my_group(
     app: &App,
-    me: String,
+    me: UserId,
     Search { kind, filter }: Search,
 ) -> Result<FoundMine> {
     let filter = filter.into();
