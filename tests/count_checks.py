@@ -3,7 +3,8 @@
 `assert_ne!`, `prop_assert*!`) and the harness calls that assert an answer (`.ok(`: code 0,
 `.fails(`: a given code and status), at their call sites in tests/*.rs, tests/*/*.rs (common/ and the tests split into modules) and
 shared/tests/*.rs (unit tests inside the crates are not counted), and each expected code in a
-row of a table of rules (`(Call, [0, 0, 303, 303]),`: four checks, one per role), and each call
+row of a table of rules (`(Call, [0, 0, 303, 303]),`: four checks, one per role), each row of a
+table of refusals (`(body, 101, 400),`: the code and status one call must get), and each call
 of a typed endpoint method of tests/common/api/ (it asserts success as `.ok(` does; the methods'
 own bodies there are not counted). A baseline for reshaping the suite: a rule moved into a table
 or a call folded into a typed method must keep its check.
@@ -18,6 +19,9 @@ import re
 CHECK = re.compile(r"\b(?:prop_)?assert(?:_eq|_ne)?!|\.ok\((?!\))|\.fails\(")
 # A row of a table of rules: a name and the code each role gets.
 RULE = re.compile(r"^\s*\(\w+,\s*\[([0-9,\s]+)\]\),\s*$", re.M)
+# A row of a table of refusals, ending in the code and the HTTP status it must get:
+# `(body, 101, 400),`.
+REFUSAL = re.compile(r",\s*[1-9][0-9]{2},\s*[1-5][0-9]{2}\),?\s*$", re.M)
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The typed endpoint methods (tests/common/api/*.rs): a call of one is a check.
@@ -33,6 +37,7 @@ for path in files:
     if API_CALL:
         count += len(API_CALL.findall(text))
     count += sum(len(row.split(",")) for row in RULE.findall(text))
+    count += len(REFUSAL.findall(text))
     total += count
     print(f"{count:6}  {os.path.relpath(path, root)}")
 print(f"{total:6}  checks in {len(files)} files")
