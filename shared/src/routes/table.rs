@@ -268,7 +268,7 @@ macro_rules! boxed {
 /// `async fn create(app: &App, me: UserId, call: Call) -> Result<Response>`.
 macro_rules! user {
     ($handler:expr) => {
-        $crate::routes::table::boxed!(User, $handler, me: UserId, call: $crate::routes::Call)
+        $crate::routes::table::boxed!(User, $handler, me: $crate::ids::UserId, call: $crate::routes::Call)
     };
 }
 
@@ -279,7 +279,7 @@ macro_rules! typed {
     ($handler:expr) => {{
         async fn with_fields(
             app: &$crate::app::App,
-            me: UserId,
+            me: $crate::ids::UserId,
             call: $crate::routes::Call,
         ) -> $crate::error::Result<$crate::body::Response> {
             Ok($crate::routes::ok(
