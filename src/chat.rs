@@ -7,7 +7,7 @@ use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::Result;
-use zudui_shared::ids::UserId;
+use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::{accounts, App};
 
@@ -30,7 +30,7 @@ impl Backend for InProcess {
         &'a self,
         room: Room,
         me: &'a UserId,
-        before: Option<i64>,
+        before: Option<MessageId>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>> {
         Box::pin(async move {
             let page = chat::history(&self.0, room, me, before)?;
@@ -51,7 +51,7 @@ impl Backend for InProcess {
         })
     }
 
-    fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
+    fn after(&self, room: Room, after: MessageId) -> BoxFuture<'_, Result<Vec<Posted>>> {
         Box::pin(async move { chat::after(&self.0, room, after) })
     }
 }

@@ -6,7 +6,7 @@ use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::Result;
-use zudui_shared::ids::UserId;
+use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::sendable::BoxFuture;
 
 pub trait Backend: Send + Sync + 'static {
@@ -26,7 +26,7 @@ pub trait Backend: Send + Sync + 'static {
         &'a self,
         room: Room,
         me: &'a UserId,
-        before: Option<i64>,
+        before: Option<MessageId>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>>;
 
     /// Stores a message `me` sent (the client's `frame`, already parsed as `message`) and
@@ -43,5 +43,5 @@ pub trait Backend: Send + Sync + 'static {
     /// when it reaches the newest one. To fill a gap.
     ///
     /// [`AFTER_PAGE`]: zudui_shared::chat::AFTER_PAGE
-    fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>>;
+    fn after(&self, room: Room, after: MessageId) -> BoxFuture<'_, Result<Vec<Posted>>>;
 }

@@ -11,7 +11,7 @@ use zudui_shared::chat::relay::{
 use zudui_shared::chat::{ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
-use zudui_shared::ids::UserId;
+use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::limits::{self, Action, Limits, MemoryBuckets};
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::token::Tokens;
@@ -114,7 +114,7 @@ impl Backend for Component {
         &'a self,
         room: Room,
         me: &'a UserId,
-        before: Option<i64>,
+        before: Option<MessageId>,
     ) -> BoxFuture<'a, Result<Vec<Posted>>> {
         Box::pin(async move {
             let call = ReadHistory {
@@ -143,7 +143,15 @@ impl Backend for Component {
         })
     }
 
-    fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
-        Box::pin(async move { Ok(self.call(ReadAfter { room, after }).await?.messages) })
+    fn after(&self, room: Room, after: MessageId) -> BoxFuture<'_, Result<Vec<Posted>>> {
+        Box::pin(async move {
+            Ok(self
+                .call(ReadAfter {
+                    room,
+                    after: after.0,
+                })
+                .await?
+                .messages)
+        })
     }
 }

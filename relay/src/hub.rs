@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, watch, Semaphore};
 use zudui_shared::chat::live::{Event, Live, Posted};
 use zudui_shared::chat::AFTER_PAGE;
 use zudui_shared::db::chat_messages::Room;
-use zudui_shared::ids::UserId;
+use zudui_shared::ids::{MessageId, UserId};
 
 use crate::backend::Backend;
 use crate::bus::Bus;
@@ -39,7 +39,7 @@ const SUBSCRIBE_WAIT: Duration = Duration::from_secs(3);
 /// What a room's sessions hear.
 pub enum Delivery {
     /// A stored message, rendered once for every member.
-    Message { id: i64, text: Utf8Bytes },
+    Message { id: MessageId, text: Utf8Bytes },
     /// A member left the group: their sessions end.
     Left(UserId),
 }
@@ -164,7 +164,7 @@ impl Hub {
 
     /// Starts the room's live stream after `last`, the newest message its first session read
     /// from storage. Later calls change nothing.
-    pub fn start(&self, room: Room, last: i64) {
+    pub fn start(&self, room: Room, last: MessageId) {
         if let Some(state) = self.room(room) {
             self.sequence(room, &state, |order| order.start(last));
         }
@@ -428,8 +428,8 @@ mod tests {
     fn posted_in(room: Room, id: i64) -> Posted {
         Posted {
             room,
-            id,
-            prev: (id > 1).then_some(id - 1),
+            id: MessageId(id),
+            prev: (id > 1).then_some(MessageId(id - 1)),
             frame: format!("m{id}"),
         }
     }
@@ -448,7 +448,7 @@ mod tests {
             &'a self,
             _: Room,
             _: &'a UserId,
-            _: Option<i64>,
+            _: Option<MessageId>,
         ) -> BoxFuture<'a, Result<Vec<Posted>>> {
             unreachable!()
         }
@@ -461,12 +461,12 @@ mod tests {
         ) -> BoxFuture<'a, Result<Posted>> {
             unreachable!()
         }
-        fn after(&self, room: Room, after: i64) -> BoxFuture<'_, Result<Vec<Posted>>> {
+        fn after(&self, room: Room, after: MessageId) -> BoxFuture<'_, Result<Vec<Posted>>> {
             self.reads.fetch_add(1, Ordering::Relaxed);
             if tokio::time::Instant::now() < *self.unreachable_until.lock().unwrap() {
                 return Box::pin(async { Err(anyhow::anyhow!("storage unreachable").into()) });
             }
-            let page = ((after + 1)..=self.stored)
+            let page = ((after.0 + 1)..=self.stored)
                 .take(AFTER_PAGE)
                 .map(|id| posted_in(room, id))
                 .collect();
@@ -496,7 +496,7 @@ mod tests {
         let hub = Hub::new(None);
         hub.fill_from(&(storage.clone() as Arc<dyn Backend>));
         let listener = hub.join(ROOM).await;
-        hub.start(ROOM, start);
+        hub.start(ROOM, MessageId(start));
         (hub, storage, listener)
     }
 
@@ -507,7 +507,7 @@ mod tests {
             tokio::time::timeout(Duration::from_secs(120), listener.recv()).await
         {
             if let Delivery::Message { id, .. } = *delivery {
-                ids.push(id);
+                ids.push(id.0);
             }
         }
         ids
@@ -540,7 +540,7 @@ mod tests {
         let mut listeners = Vec::new();
         for group in 2..=40 {
             listeners.push(hub.join(Room::Group(GroupId(group))).await);
-            hub.start(Room::Group(GroupId(group)), 0);
+            hub.start(Room::Group(GroupId(group)), MessageId(0));
         }
         hub.recheck_all();
         assert_eq!(heard(&mut first).await, vec![1, 2, 3]);
@@ -558,7 +558,7 @@ mod tests {
         // Message 9 names 8 before it, which storage does not have.
         let (hub, storage, mut listener) = hub(5, 5).await;
         let mut orphan = posted(9);
-        orphan.prev = Some(8);
+        orphan.prev = Some(MessageId(8));
         hub.accept(Event::Message(orphan), Origin::Bus);
         assert_eq!(heard(&mut listener).await, vec![9]);
         assert_eq!(reads(&storage), GAP_TRIES as usize);

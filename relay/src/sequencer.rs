@@ -6,23 +6,24 @@
 use std::collections::BTreeMap;
 
 use zudui_shared::chat::live::Posted;
+use zudui_shared::ids::MessageId;
 
 /// Most messages held back behind one gap; past it, the gap is given up on.
 pub const MAX_HELD: usize = 4096;
 
 #[derive(Default)]
 pub struct Sequencer {
-    /// The last id delivered (0: the room had none). `None` until the room's first session has
+    /// The last id delivered (`BEFORE_FIRST`: the room had none). `None` until the room's first session has
     /// read its history, which tells where the live stream starts.
-    last: Option<i64>,
+    last: Option<MessageId>,
     /// Messages waiting for their predecessor, by id.
-    held: BTreeMap<i64, Posted>,
+    held: BTreeMap<MessageId, Posted>,
 }
 
 impl Sequencer {
     /// Starts the stream after message `last` (the newest one in storage when the room's first
     /// session read it), unless it has started already. Returns what may now be delivered.
-    pub fn start(&mut self, last: i64) -> Vec<Posted> {
+    pub fn start(&mut self, last: MessageId) -> Vec<Posted> {
         if self.last.is_none() {
             self.last = Some(last);
         }
@@ -49,12 +50,12 @@ impl Sequencer {
     }
 
     /// `Some(last delivered id)` while messages wait behind a gap.
-    pub fn gap(&self) -> Option<i64> {
+    pub fn gap(&self) -> Option<MessageId> {
         self.last.filter(|_| !self.held.is_empty())
     }
 
     /// The last id delivered, once started.
-    pub fn last(&self) -> Option<i64> {
+    pub fn last(&self) -> Option<MessageId> {
         self.last
     }
 
@@ -62,7 +63,7 @@ impl Sequencer {
     /// that storage cannot provide any more.
     pub fn skip_gap(&mut self) -> Vec<Posted> {
         if let (Some(_), Some((_, first))) = (self.last, self.held.first_key_value()) {
-            self.last = Some(first.prev.unwrap_or(0));
+            self.last = Some(first.prev.unwrap_or(MessageId::BEFORE_FIRST));
         }
         self.drain()
     }
@@ -76,7 +77,7 @@ impl Sequencer {
             let posted = entry.get();
             if posted.id <= last {
                 entry.remove();
-            } else if posted.prev.unwrap_or(0) <= last {
+            } else if posted.prev.unwrap_or(MessageId::BEFORE_FIRST) <= last {
                 last = posted.id;
                 ready.push(entry.remove());
             } else {
@@ -96,14 +97,14 @@ mod tests {
     fn msg(id: i64, prev: Option<i64>) -> Posted {
         Posted {
             room: Room::Group(zudui_shared::ids::GroupId(1)),
-            id,
-            prev,
+            id: MessageId(id),
+            prev: prev.map(MessageId),
             frame: format!("m{id}"),
         }
     }
 
     fn ids(v: Vec<Posted>) -> Vec<i64> {
-        v.into_iter().map(|p| p.id).collect()
+        v.into_iter().map(|p| p.id.0).collect()
     }
 
     #[test]
@@ -113,16 +114,20 @@ mod tests {
         assert!(s.offer(msg(3, None)).is_empty());
         assert_eq!(s.gap(), None);
         // History showed up to 3: 3 is dropped, 5 follows.
-        assert_eq!(ids(s.start(3)), vec![5]);
-        assert_eq!(ids(s.start(1)), Vec::<i64>::new(), "started once");
+        assert_eq!(ids(s.start(MessageId(3))), vec![5]);
+        assert_eq!(
+            ids(s.start(MessageId(1))),
+            Vec::<i64>::new(),
+            "started once"
+        );
     }
 
     #[test]
     fn delivers_in_order_whatever_the_arrival_order() {
         let mut s = Sequencer::default();
-        s.start(0);
+        s.start(MessageId(0));
         assert!(s.offer(msg(9, Some(7))).is_empty());
-        assert_eq!(s.gap(), Some(0));
+        assert_eq!(s.gap(), Some(MessageId(0)));
         assert!(s.offer(msg(7, Some(2))).is_empty());
         assert_eq!(ids(s.offer(msg(2, None))), vec![2, 7, 9]);
         assert_eq!(s.gap(), None);
@@ -136,12 +141,12 @@ mod tests {
     #[test]
     fn a_gap_can_be_given_up() {
         let mut s = Sequencer::default();
-        s.start(4);
+        s.start(MessageId(4));
         s.offer(msg(8, Some(6)));
         s.offer(msg(11, Some(8)));
-        assert_eq!(s.gap(), Some(4));
+        assert_eq!(s.gap(), Some(MessageId(4)));
         assert_eq!(ids(s.skip_gap()), vec![8, 11]);
-        assert_eq!(s.last(), Some(11));
+        assert_eq!(s.last(), Some(MessageId(11)));
     }
 
     #[test]
@@ -151,7 +156,7 @@ mod tests {
             assert!(s.offer(msg(id, Some(id - 1))).is_empty());
         }
         assert_eq!(s.held.len(), MAX_HELD);
-        let delivered = ids(s.start(MAX_HELD as i64));
+        let delivered = ids(s.start(MessageId(MAX_HELD as i64)));
         assert_eq!(
             delivered,
             ((MAX_HELD as i64 + 1)..=(MAX_HELD as i64 + 10)).collect::<Vec<_>>()
@@ -161,7 +166,7 @@ mod tests {
     #[test]
     fn too_long_a_wait_skips_the_gap() {
         let mut s = Sequencer::default();
-        s.start(0);
+        s.start(MessageId(0));
         let mut delivered = Vec::new();
         for id in 2..(MAX_HELD as i64 + 3) {
             delivered.extend(ids(s.offer(msg(id, Some(id - 1)))));

@@ -19,7 +19,7 @@ use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::{self, ClientMessage, Target};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
-use zudui_shared::ids::UserId;
+use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::params::Params;
 use zudui_shared::routes::chat::{GroupRoom, PrivateRoom, GROUP_SOCKET, PRIVATE_SOCKET};
 
@@ -91,7 +91,10 @@ async fn connect(
         Ok(page) => page,
         Err(err) => return error_response(err),
     };
-    chat.hub.start(room, greeting.last().map_or(0, |m| m.id));
+    chat.hub.start(
+        room,
+        greeting.last().map_or(MessageId::BEFORE_FIRST, |m| m.id),
+    );
     // Small buffers: tens of thousands of sockets are held at once, and client frames are at
     // most a few kilobytes.
     upgrade
@@ -147,7 +150,7 @@ async fn session(
     let (mut sink, mut incoming) = socket.split();
     // Subscribed first, then the history read: a message stored in between comes both ways, and
     // the live copy of anything the history already showed is skipped.
-    let mut seen = greeting.last().map_or(0, |m| m.id);
+    let mut seen = greeting.last().map_or(MessageId::BEFORE_FIRST, |m| m.id);
     let greeting = greeting.into_iter().map(|m| m.frame).collect();
     let mut open = send_all(&mut sink, greeting).await;
     let mut ping = interval(PING);
@@ -201,7 +204,7 @@ async fn session(
 /// stored), a page for `history`, or an error frame. A repeated send (its `client_msg_id` names
 /// a stored message) that this socket was already given, live or in its greeting (`seen`), gets
 /// that message again as its acknowledgement; otherwise it comes live like any other.
-async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: i64) -> Vec<String> {
+async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: MessageId) -> Vec<String> {
     let parsed = chat
         .backend
         .admit(me)
@@ -209,7 +212,7 @@ async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: i64) -> 
     let outcome = match parsed {
         Ok(ClientMessage::History { msg_id }) => chat
             .backend
-            .history(room, me, Some(msg_id))
+            .history(room, me, Some(MessageId(msg_id)))
             .await
             .map(|page| page.into_iter().map(|m| m.frame).collect()),
         Ok(message) => match chat.backend.post(room, me, text, &message).await {

@@ -77,6 +77,15 @@ int_ids! {
     UploadId,
     /// A user's personal tag (`user_tags`).
     UserTagId,
+    /// A private room: one per pair of users (a group's room has the group's id).
+    PrivateRoomId,
+    /// A chat message, in the order messages were stored (across every room).
+    MessageId,
+}
+
+impl MessageId {
+    /// Before every message: where the stream of a room without messages starts.
+    pub const BEFORE_FIRST: MessageId = MessageId(0);
 }
 
 /// A user: an opaque string ([`UserId::new`]), a JSON string on the wire and `TEXT` in SQL. It

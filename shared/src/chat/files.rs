@@ -17,7 +17,7 @@ use crate::error::{Code, Error, Result};
 use crate::fields::Id;
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download, FileName};
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, PrivateRoomId, UserId};
 use crate::storage::Sql;
 use crate::time;
 
@@ -48,7 +48,7 @@ pub fn room_type(_: &mut SchemaGenerator) -> Schema {
 pub fn room(kind: &str, id: i64) -> Result<Room> {
     match kind {
         "group" => Ok(Room::Group(GroupId(id))),
-        "private" => Ok(Room::Private(id)),
+        "private" => Ok(Room::Private(PrivateRoomId(id))),
         _ => Err(Error::new(Code::BadRoomType)),
     }
 }

@@ -13,7 +13,7 @@ use super::relay::SECRET_HEADER;
 use crate::app::App;
 use crate::config::Relay;
 use crate::db::chat_messages::{Message, Room};
-use crate::ids::{GroupId, UserId};
+use crate::ids::{GroupId, MessageId, UserId};
 use crate::outbound::HttpClient;
 use crate::sendable::MaybeSend;
 
@@ -22,10 +22,10 @@ use crate::sendable::MaybeSend;
 #[schemars(description = "A stored message as the relay receives it.")]
 pub struct Posted {
     pub room: Room,
-    pub id: i64,
+    pub id: MessageId,
     /// The room's message before this one (see [`Message::prev`]).
     #[schemars(description = "the room's message before this one")]
-    pub prev: Option<i64>,
+    pub prev: Option<MessageId>,
     /// The JSON text clients receive, rendered once for all of them.
     #[schemars(description = "the ChatServerMessage as JSON text")]
     pub frame: String,
@@ -133,13 +133,14 @@ impl RelayLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::PrivateRoomId;
 
     #[test]
     fn events_travel_as_json() {
         let event = Event::Message(Posted {
-            room: Room::Private(7),
-            id: 12,
-            prev: Some(9),
+            room: Room::Private(PrivateRoomId(7)),
+            id: MessageId(12),
+            prev: Some(MessageId(9)),
             frame: "{\"id\":12}".into(),
         });
         let text = serde_json::to_string(&event).unwrap();

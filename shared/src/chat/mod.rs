@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::db::{groups, members, private_rooms, users};
 use crate::error::{Code, Error, Result};
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, MessageId, PrivateRoomId, UserId};
 use crate::limits::{self, Action};
 use crate::storage::Sql;
 use crate::time;
@@ -69,7 +69,12 @@ fn member_of(conn: &dyn Sql, group_id: GroupId, me: &UserId) -> Result<groups::G
 
 /// The messages before `before` (the newest without it), oldest first, for `me`, who must
 /// (still) be in the room: 403 for a group room, 407 for a private one.
-pub fn history(app: &App, room: Room, me: &UserId, before: Option<i64>) -> Result<Vec<Message>> {
+pub fn history(
+    app: &App,
+    room: Room,
+    me: &UserId,
+    before: Option<MessageId>,
+) -> Result<Vec<Message>> {
     app.db.run(|c| {
         still_in(c, room, me)?;
         Ok(chat_messages::page(c, room, before, PAGE)?)
@@ -78,7 +83,7 @@ pub fn history(app: &App, room: Room, me: &UserId, before: Option<i64>) -> Resul
 
 /// The messages of `room` stored after message `after`, oldest first (at most [`AFTER_PAGE`]),
 /// rendered as they are delivered live: for a host that noticed a gap.
-pub fn after(app: &App, room: Room, after: i64) -> Result<Vec<live::Posted>> {
+pub fn after(app: &App, room: Room, after: MessageId) -> Result<Vec<live::Posted>> {
     let page = app
         .db
         .run(|c| Ok(chat_messages::after(c, room, after, AFTER_PAGE as i64)?))?;
@@ -224,7 +229,7 @@ fn check_at(conn: &dyn Sql, group: &groups::Group, at: &[UserId]) -> Result<()> 
     Ok(())
 }
 
-fn stored_message(conn: &dyn Sql, room: Room, id: i64) -> Result<Message> {
+fn stored_message(conn: &dyn Sql, room: Room, id: MessageId) -> Result<Message> {
     chat_messages::get(conn, room, id)?
         .ok_or_else(|| anyhow::anyhow!("message {id} vanished").into())
 }
@@ -238,7 +243,7 @@ fn stored_message(conn: &dyn Sql, room: Room, id: i64) -> Result<Message> {
 )]
 pub struct Shaped {
     pub history: bool,
-    pub id: i64,
+    pub id: MessageId,
     pub msg: ShapedBody,
     /// the in-group nickname when set
     pub nickname: String,
@@ -297,7 +302,7 @@ pub fn shaped(app: &App, m: &Message, history: bool) -> Shaped {
 /// Someone `me` talks with privately: the user, their private room and its last message's time.
 pub struct Partner {
     pub user: users::User,
-    pub room_id: i64,
+    pub room_id: PrivateRoomId,
     pub last: i64,
 }
 

@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::db::chat_messages::Room;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
-use crate::ids::UserId;
+use crate::ids::{MessageId, UserId};
 use crate::params::Params;
 
 pub const SECRET_HEADER: &str = "x-relay-secret";
@@ -108,7 +108,7 @@ pub struct ReadHistory {
     pub room: Room,
     pub user_id: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<i64>,
+    pub before: Option<MessageId>,
 }
 
 /// Messages, oldest first.
@@ -170,7 +170,7 @@ impl RelayCall for ReadAfter {
     type Answer = Page;
 
     fn handle(self, app: &App) -> Result<Page> {
-        let messages = super::after(app, self.room, self.after.max(0))?;
+        let messages = super::after(app, self.room, MessageId(self.after.max(0)))?;
         Ok(Page { messages })
     }
 }
@@ -178,6 +178,7 @@ impl RelayCall for ReadAfter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::PrivateRoomId;
 
     #[test]
     fn calls_travel_as_the_relay_sends_them() {
@@ -199,7 +200,10 @@ mod tests {
         let text = serde_json::to_string(&history).unwrap();
         assert_eq!(text, r#"{"room":"group:5","user_id":"u1"}"#);
         let after: ReadAfter = serde_json::from_str(r#"{"room":"private:7"}"#).unwrap();
-        assert_eq!((after.room, after.after), (Room::Private(7), 0));
+        assert_eq!(
+            (after.room, after.after),
+            (Room::Private(PrivateRoomId(7)), 0)
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The `chat_messages` table: every message of every room.
 
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, MessageId, PrivateRoomId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
@@ -8,7 +8,7 @@ use crate::storage::Sql;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Room {
     Group(GroupId),
-    Private(i64),
+    Private(PrivateRoomId),
 }
 
 impl Room {
@@ -22,7 +22,7 @@ impl Room {
     pub fn id(self) -> i64 {
         match self {
             Room::Group(id) => id.0,
-            Room::Private(id) => id,
+            Room::Private(id) => id.0,
         }
     }
 
@@ -38,7 +38,7 @@ impl Room {
         let id = id.parse().ok().filter(|id| *id > 0)?;
         match kind {
             "group" => Some(Room::Group(GroupId(id))),
-            "private" => Some(Room::Private(id)),
+            "private" => Some(Room::Private(PrivateRoomId(id))),
             _ => None,
         }
     }
@@ -71,7 +71,7 @@ pub struct NewMessage<'a> {
 }
 
 /// Stores a message; ids grow across every room, so they grow within each.
-pub fn insert(conn: &dyn Sql, m: &NewMessage<'_>) -> anyhow::Result<i64> {
+pub fn insert(conn: &dyn Sql, m: &NewMessage<'_>) -> anyhow::Result<MessageId> {
     conn.query(
         "INSERT INTO chat_messages
              (room_kind, room_id, user_id, msg_type, content, file_id, file_info, at,
@@ -90,16 +90,16 @@ pub fn insert(conn: &dyn Sql, m: &NewMessage<'_>) -> anyhow::Result<i64> {
             m.created_at
         ],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
 /// A stored message with its sender's name in the room.
 #[derive(Debug, Clone)]
 pub struct Message {
-    pub id: i64,
+    pub id: MessageId,
     /// The id of the room's message before this one: hosts that receive messages out of order
     /// (relays, concurrent writers) use it to deliver them in order and to notice gaps.
-    pub prev: Option<i64>,
+    pub prev: Option<MessageId>,
     pub room: Room,
     pub user_id: UserId,
     pub nickname: String,
@@ -117,14 +117,14 @@ pub struct Message {
 pub fn page(
     conn: &dyn Sql,
     room: Room,
-    before: Option<i64>,
+    before: Option<MessageId>,
     limit: i64,
 ) -> anyhow::Result<Vec<Message>> {
     let mut page = select(
         conn,
         room,
         "m.id < ? ORDER BY m.id DESC",
-        before.unwrap_or(i64::MAX),
+        before.map_or(i64::MAX, |id| id.0),
         limit,
     )?;
     page.reverse();
@@ -132,13 +132,18 @@ pub fn page(
 }
 
 /// Up to `limit` messages of a room after message `after`, oldest first.
-pub fn after(conn: &dyn Sql, room: Room, after: i64, limit: i64) -> anyhow::Result<Vec<Message>> {
-    select(conn, room, "m.id > ? ORDER BY m.id", after, limit)
+pub fn after(
+    conn: &dyn Sql,
+    room: Room,
+    after: MessageId,
+    limit: i64,
+) -> anyhow::Result<Vec<Message>> {
+    select(conn, room, "m.id > ? ORDER BY m.id", after.0, limit)
 }
 
 /// One message of a room, as `page` reads it.
-pub fn get(conn: &dyn Sql, room: Room, id: i64) -> anyhow::Result<Option<Message>> {
-    Ok(page(conn, room, Some(id + 1), 1)?
+pub fn get(conn: &dyn Sql, room: Room, id: MessageId) -> anyhow::Result<Option<Message>> {
+    Ok(page(conn, room, Some(MessageId(id.0 + 1)), 1)?
         .into_iter()
         .find(|m| m.id == id))
 }
@@ -167,8 +172,8 @@ fn select(
     rows.iter()
         .map(|r| {
             Ok(Message {
-                id: r.int(0)?,
-                prev: r.opt_int(10)?,
+                id: r.id(0)?,
+                prev: r.opt_int(10)?.map(MessageId),
                 room,
                 user_id: r.user_id(1)?,
                 nickname: r.text(2)?,
@@ -190,17 +195,17 @@ pub fn by_client_msg_id(
     room: Room,
     user_id: &UserId,
     client_msg_id: &str,
-) -> anyhow::Result<Option<(i64, i64)>> {
+) -> anyhow::Result<Option<(MessageId, i64)>> {
     let rows = conn.query(
         "SELECT id, created_at FROM chat_messages
          WHERE room_kind = ? AND room_id = ? AND user_id = ? AND client_msg_id = ?",
         params![room.kind(), room.id(), user_id, client_msg_id],
     )?;
-    rows.first().map(|r| Ok((r.int(0)?, r.int(1)?))).transpose()
+    rows.first().map(|r| Ok((r.id(0)?, r.int(1)?))).transpose()
 }
 
 /// Clears message `id`'s `client_msg_id`, so that its sender may use it again.
-pub fn release_client_msg_id(conn: &dyn Sql, id: i64) -> anyhow::Result<()> {
+pub fn release_client_msg_id(conn: &dyn Sql, id: MessageId) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE chat_messages SET client_msg_id = NULL WHERE id = ?",
         params![id],
@@ -219,7 +224,7 @@ pub fn count_since(conn: &dyn Sql, since: i64) -> anyhow::Result<i64> {
 
 /// Deletes one message of any room; false when there was none. Later messages' `prev` is
 /// computed, so it skips the gap by itself.
-pub fn delete(conn: &dyn Sql, id: i64) -> anyhow::Result<bool> {
+pub fn delete(conn: &dyn Sql, id: MessageId) -> anyhow::Result<bool> {
     Ok(conn.execute("DELETE FROM chat_messages WHERE id = ?", params![id])? > 0)
 }
 

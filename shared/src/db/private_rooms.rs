@@ -1,6 +1,6 @@
 //! The `private_rooms` table: one room per pair of users.
 
-use crate::ids::UserId;
+use crate::ids::{MessageId, PrivateRoomId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
@@ -14,7 +14,12 @@ fn ordered<'a>(a: &'a UserId, b: &'a UserId) -> (&'a UserId, &'a UserId) {
 }
 
 /// The room of two users, made when it does not exist yet.
-pub fn get_or_create(conn: &dyn Sql, a: &UserId, b: &UserId, now: i64) -> anyhow::Result<i64> {
+pub fn get_or_create(
+    conn: &dyn Sql,
+    a: &UserId,
+    b: &UserId,
+    now: i64,
+) -> anyhow::Result<PrivateRoomId> {
     let (a, b) = ordered(a, b);
     conn.execute(
         "INSERT INTO private_rooms (user_a, user_b, created_at) VALUES (?, ?, ?)
@@ -25,11 +30,11 @@ pub fn get_or_create(conn: &dyn Sql, a: &UserId, b: &UserId, now: i64) -> anyhow
         "SELECT id FROM private_rooms WHERE user_a = ? AND user_b = ?",
         params![a, b],
     )?[0]
-        .int(0)
+        .id(0)
 }
 
 /// The two users of a room.
-pub fn users(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<(UserId, UserId)>> {
+pub fn users(conn: &dyn Sql, id: PrivateRoomId) -> anyhow::Result<Option<(UserId, UserId)>> {
     conn.query(
         "SELECT user_a, user_b FROM private_rooms WHERE id = ?",
         params![id],
@@ -40,7 +45,12 @@ pub fn users(conn: &dyn Sql, id: i64) -> anyhow::Result<Option<(UserId, UserId)>
 }
 
 /// Records message `message` (sent at `now`) as the room's latest.
-pub fn touch(conn: &dyn Sql, id: i64, message: i64, now: i64) -> anyhow::Result<()> {
+pub fn touch(
+    conn: &dyn Sql,
+    id: PrivateRoomId,
+    message: MessageId,
+    now: i64,
+) -> anyhow::Result<()> {
     conn.execute(
         "UPDATE private_rooms SET last_message_id = ?, last_message_at = ? WHERE id = ?",
         params![message, now, id],
@@ -49,7 +59,7 @@ pub fn touch(conn: &dyn Sql, id: i64, message: i64, now: i64) -> anyhow::Result<
 }
 
 /// A user's rooms that hold messages, newest first: (room id, partner id, last message time).
-pub fn of_user(conn: &dyn Sql, me: &UserId) -> anyhow::Result<Vec<(i64, UserId, i64)>> {
+pub fn of_user(conn: &dyn Sql, me: &UserId) -> anyhow::Result<Vec<(PrivateRoomId, UserId, i64)>> {
     conn.query(
         "SELECT id, CASE WHEN user_a = ?1 THEN user_b ELSE user_a END, last_message_at
          FROM private_rooms
@@ -58,6 +68,6 @@ pub fn of_user(conn: &dyn Sql, me: &UserId) -> anyhow::Result<Vec<(i64, UserId, 
         params![me],
     )?
     .iter()
-    .map(|r| Ok((r.int(0)?, r.user_id(1)?, r.int(2)?)))
+    .map(|r| Ok((r.id(0)?, r.user_id(1)?, r.int(2)?)))
     .collect()
 }

@@ -4,14 +4,14 @@ use crate::app::App;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, MessageId, UserId};
 use crate::time;
 
 use super::{entry, file_info};
 
 /// Posts a message of the file's type (`image`, `voice`, `video` or `file`) carrying `file_id`
 /// and `file_info` into the group room; returns the message id. A folder cannot be shared (345).
-pub fn share(app: &App, me: &UserId, group_id: GroupId, file_id: FileId) -> Result<i64> {
+pub fn share(app: &App, me: &UserId, group_id: GroupId, file_id: FileId) -> Result<MessageId> {
     let message = store(app, me, group_id, file_id)?;
     crate::chat::live::publish_message(app, &message);
     Ok(message.id)

@@ -20,7 +20,7 @@ use crate::error::{Code, Result};
 use crate::fields::{Id, StarRating, Time, UserRef};
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
-use crate::ids::{FileId, GroupId, UserId};
+use crate::ids::{FileId, GroupId, PrivateRoomId, UserId};
 use crate::limits::Action;
 
 #[rustfmt::skip]
@@ -145,7 +145,7 @@ pub struct Conversation {
     pub star_rating: StarRating,
     // When the last message was sent.
     pub time: Time,
-    pub room_id: i64,
+    pub room_id: PrivateRoomId,
 }
 
 async fn get_chat(app: &App, me: UserId, _call: Call) -> Result<Response> {

@@ -19,7 +19,7 @@ use crate::error::Code::*;
 use crate::error::{Code, Error, Result};
 use crate::fields::{self, Id, StarRating, Time, UserRef};
 use crate::groups::{profile, Role};
-use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, RequestId, UserId};
+use crate::ids::{AnnouncementId, FileId, GroupId, MessageId, PictureId, RequestId, UserId};
 use crate::limits;
 use crate::profiles;
 use crate::storage::Value as SqlValue;
@@ -616,7 +616,7 @@ pub struct FileRow {
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline, deny_unknown_fields)]
 pub struct ChatRow {
-    pub id: i64,
+    pub id: MessageId,
     pub user_id: UserId,
     pub nickname: String,
     pub msg_type: String,
