@@ -484,6 +484,7 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
         })
         .prop_flat_map(|((kind, group, content, id, client_msg_id), at)| {
             let mut fields = vec![("msg_type".to_owned(), Value::from(kind))];
+            let mentioned: Vec<UserId> = at.iter().flatten().map(|id| id.as_str().into()).collect();
             let expected = match kind {
                 "history" => {
                     fields.push(("msg_id".into(), id.into()));
@@ -495,11 +496,7 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                         msg_type: "text",
                         content: Some(content),
                         file_id: None,
-                        at: at
-                            .iter()
-                            .flatten()
-                            .map(|id| UserId::from(id.as_str()))
-                            .collect(),
+                        at: mentioned,
                         client_msg_id: client_msg_id.clone(),
                     }
                 }
@@ -509,11 +506,7 @@ fn valid_msg() -> impl Strategy<Value = Msg> {
                         msg_type: kind,
                         content: None,
                         file_id: Some(FileId(id)),
-                        at: at
-                            .iter()
-                            .flatten()
-                            .map(|id| UserId::from(id.as_str()))
-                            .collect(),
+                        at: mentioned,
                         client_msg_id: client_msg_id.clone(),
                     }
                 }

@@ -87,7 +87,16 @@ pub const CHAT: Component = Component {
 };
 pub const DEBUG: Component = Component {
     name: "debug",
-    areas: &[(Area::Debug, debug::ROUTES)],
+    areas: &[
+        (Area::Debug, debug::ROUTES),
+        (Area::Debug, debug::sessions::ROUTES),
+        (Area::Debug, debug::dashboard::ROUTES),
+        (Area::Debug, debug::tables::ROUTES),
+        (Area::Debug, debug::writes::ROUTES),
+        (Area::Debug, debug::views::ROUTES),
+        (Area::Debug, debug::pictures::ROUTES),
+        (Area::Debug, debug::audit::ROUTES),
+    ],
 };
 
 /// Every component: the whole API, as the native server serves it, the API description

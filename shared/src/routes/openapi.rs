@@ -470,7 +470,12 @@ fn codes(endpoint: &Endpoint, doc: &Doc) -> Vec<Code> {
     }
     match endpoint.caller {
         Caller::User => codes.extend([Code::TokenExpired, Code::TokenInvalid, Code::TokenMissing]),
-        Caller::Console => codes.extend([Code::TokenInvalid, Code::TokenMissing]),
+        // The guard limits wrong credentials per address (105) on every console route.
+        Caller::Console => codes.extend([
+            Code::TokenInvalid,
+            Code::TokenMissing,
+            Code::TooManyRequests,
+        ]),
         Caller::Relay => codes.push(Code::NoEndpoint),
         Caller::Anyone if doc.reads_token => codes.push(Code::TokenMissing),
         Caller::Anyone => {}
