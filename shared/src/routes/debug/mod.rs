@@ -19,10 +19,11 @@ macro_rules! about {
 
 pub mod audit;
 pub mod dashboard;
+pub mod group_view;
 pub mod pictures;
 pub mod sessions;
 pub mod tables;
-pub mod views;
+pub mod user_view;
 pub mod writes;
 
 use http::{header, HeaderValue};
