@@ -126,10 +126,11 @@ pub fn process(app: &App, me: &UserId, request_id: RequestId, approve: bool) -> 
 /// The caller withdraws their own pending request. Another user's request is as unknown to
 /// them as a processed one (313), so ids cannot be probed.
 pub fn withdraw(app: &App, me: &UserId, request_id: RequestId) -> Result<()> {
-    match app
+    // One conditional UPDATE: it checks and writes at once, no transaction needed.
+    let changed = app
         .db
-        .tx(|c| Ok(join_requests::withdraw(c, request_id, me, time::now())?))?
-    {
+        .run(|c| Ok(join_requests::withdraw(c, request_id, me, time::now())?))?;
+    match changed {
         0 => Err(Error::new(Code::JoinRequestNotFound)),
         _ => Ok(()),
     }
