@@ -4,11 +4,15 @@ use std::sync::Arc;
 
 use zudui_relay::Backend;
 use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::relay::Opened;
 use zudui_shared::chat::{self, ClientMessage, Target};
+use zudui_shared::content::{text, Checked};
 use zudui_shared::db::chat_messages::Room;
-use zudui_shared::error::Result;
+use zudui_shared::db::users;
+use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::sendable::BoxFuture;
+use zudui_shared::wechat::security::Scene;
 use zudui_shared::{accounts, App};
 
 pub struct InProcess(pub Arc<App>);
@@ -22,8 +26,22 @@ impl Backend for InProcess {
         chat::admit(&self.0, me)
     }
 
-    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
-        Box::pin(async move { chat::open(&self.0, me, target) })
+    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Opened>> {
+        Box::pin(async move {
+            let room = chat::open(&self.0, me, target)?;
+            let openid = self.0.db.run(|c| Ok(users::openid(c, me)?))?;
+            let openid = openid.ok_or_else(|| Error::new(Code::TokenInvalid))?;
+            Ok(Opened { room, openid })
+        })
+    }
+
+    fn check_text<'a>(
+        &'a self,
+        me: &'a UserId,
+        _openid: &'a str,
+        content: &'a str,
+    ) -> BoxFuture<'a, Result<Checked>> {
+        Box::pin(async move { text::check(&self.0, me, Scene::Comment, &[content]).await })
     }
 
     fn history<'a>(
@@ -44,9 +62,10 @@ impl Backend for InProcess {
         me: &'a UserId,
         _frame: &'a str,
         message: &'a ClientMessage,
+        checked: Checked,
     ) -> BoxFuture<'a, Result<Posted>> {
         Box::pin(async move {
-            let stored = chat::store(&self.0, room, me, message)?;
+            let stored = chat::store(&self.0, room, me, message, checked)?;
             Ok(Posted::of(&self.0, &stored, false))
         })
     }

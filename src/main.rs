@@ -4,7 +4,6 @@
 mod blocking;
 mod chat;
 mod chunks;
-mod client;
 mod env_config;
 mod seed;
 mod server;

@@ -20,8 +20,8 @@ use zudui_shared::{routes, App, Body};
 use crate::blocking::OffWorkers;
 use crate::chat::InProcess;
 use crate::chunks::NativeChunks;
-use crate::client::NativeHttp;
 use crate::env_config::EnvConfig;
+use zudui_relay::http::NativeHttp;
 
 /// Opens the data directory and builds the application the handlers run against, with
 /// messages delivered live by `hub` (or by the relays, when the settings name them).

@@ -3,7 +3,9 @@
 //! the hub publishes what `post` returns.
 
 use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::relay::Opened;
 use zudui_shared::chat::{ClientMessage, Target};
+use zudui_shared::content::Checked;
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::Result;
 use zudui_shared::ids::{MessageId, UserId};
@@ -17,8 +19,17 @@ pub trait Backend: Send + Sync + 'static {
     /// is empty.
     fn admit(&self, me: &UserId) -> Result<()>;
 
-    /// The room `me` asks for, checked (401, 402, 403).
-    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Room>>;
+    /// The room `me` asks for, checked (401, 402, 403), and `me`'s openid.
+    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Opened>>;
+
+    /// Judges a text `me` (WeChat's `openid`) sends before it is posted: 106 when WeChat calls it
+    /// risky, 107 while it cannot be asked; else what to queue with the message.
+    fn check_text<'a>(
+        &'a self,
+        me: &'a UserId,
+        openid: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Checked>>;
 
     /// A history page for `me` (the newest without `before`), oldest first, rendered with
     /// `history: true`.
@@ -37,6 +48,7 @@ pub trait Backend: Send + Sync + 'static {
         me: &'a UserId,
         frame: &'a str,
         message: &'a ClientMessage,
+        checked: Checked,
     ) -> BoxFuture<'a, Result<Posted>>;
 
     /// The messages stored after `after`, oldest first: at most [`AFTER_PAGE`], a shorter page

@@ -6,17 +6,22 @@
 use serde_json::Value;
 use zudui_shared::chat::live::Posted;
 use zudui_shared::chat::relay::{
-    OpenRoom, ReadAfter, ReadHistory, RelayCall, StoreFrame, SECRET_HEADER,
+    OpenRoom, Opened, ReadAfter, ReadHistory, RelayCall, StoreFrame, SECRET_HEADER,
 };
 use zudui_shared::chat::{ClientMessage, Target};
+use zudui_shared::config::{ContentChecks, WeChat};
+use zudui_shared::content::{Checked, MemoryVerdicts, TextJudge};
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::limits::{self, Action, Limits, MemoryBuckets};
 use zudui_shared::sendable::BoxFuture;
 use zudui_shared::token::Tokens;
+use zudui_shared::wechat::security::Scene;
+use zudui_shared::wechat::MemoryTokens;
 
 use crate::backend::Backend;
+use crate::http::NativeHttp;
 
 pub struct Component {
     client: reqwest::Client,
@@ -28,6 +33,43 @@ pub struct Component {
     base: String,
     secret: String,
     tokens: Tokens,
+    texts: TextChecks,
+}
+
+/// Chat texts judged by the relay itself, with its own access token and recent verdicts in
+/// memory: the relay is one long-lived native process without the hosted outbound budget.
+pub struct TextChecks {
+    wechat: WeChat,
+    settings: ContentChecks,
+    http: NativeHttp,
+    tokens: MemoryTokens,
+    verdicts: MemoryVerdicts,
+}
+
+impl TextChecks {
+    pub fn new(wechat: WeChat, settings: ContentChecks) -> anyhow::Result<TextChecks> {
+        Ok(TextChecks {
+            wechat,
+            settings,
+            http: NativeHttp::new()?,
+            tokens: MemoryTokens::default(),
+            verdicts: MemoryVerdicts::default(),
+        })
+    }
+
+    /// A chat text of `openid`, judged (chat tokens already paid for the frame).
+    async fn check(&self, openid: &str, text: &str) -> Result<Checked> {
+        let judge = TextJudge::new(
+            &self.wechat,
+            &self.settings,
+            &self.http,
+            &self.tokens,
+            &self.verdicts,
+        );
+        judge
+            .judge(openid, Scene::Comment, &[text], || Ok(()))
+            .await
+    }
 }
 
 impl Component {
@@ -36,6 +78,7 @@ impl Component {
         secret: &str,
         jwt_secret: &[u8],
         limits: Limits,
+        texts: TextChecks,
     ) -> anyhow::Result<Component> {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
@@ -49,6 +92,7 @@ impl Component {
             secret: secret.to_owned(),
             // Only verified here; the lifetime only matters when issuing.
             tokens: Tokens::new(jwt_secret, 1),
+            texts,
         })
     }
 
@@ -100,14 +144,23 @@ impl Backend for Component {
         Box::pin(async move { self.tokens.verify(token) })
     }
 
-    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Room>> {
+    fn open<'a>(&'a self, me: &'a UserId, target: &'a Target) -> BoxFuture<'a, Result<Opened>> {
         Box::pin(async move {
             let call = OpenRoom {
                 user_id: me.to_owned(),
                 target: target.clone(),
             };
-            Ok(self.call(call).await?.room)
+            self.call(call).await
         })
+    }
+
+    fn check_text<'a>(
+        &'a self,
+        _me: &'a UserId,
+        openid: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Checked>> {
+        Box::pin(self.texts.check(openid, text))
     }
 
     fn history<'a>(
@@ -132,12 +185,14 @@ impl Backend for Component {
         me: &'a UserId,
         frame: &'a str,
         _message: &'a ClientMessage,
+        checked: Checked,
     ) -> BoxFuture<'a, Result<Posted>> {
         Box::pin(async move {
             let call = StoreFrame {
                 room,
                 user_id: me.to_owned(),
                 frame: frame.to_owned(),
+                review: checked.review(),
             };
             Ok(self.call(call).await?.posted)
         })

@@ -401,7 +401,9 @@ impl Live for Hub {
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
+    use zudui_shared::chat::relay::Opened;
     use zudui_shared::chat::{ClientMessage, Target};
+    use zudui_shared::content::Checked;
     use zudui_shared::error::Result;
     use zudui_shared::ids::GroupId;
     use zudui_shared::sendable::BoxFuture;
@@ -441,7 +443,15 @@ mod tests {
         fn admit(&self, _: &UserId) -> Result<()> {
             unreachable!()
         }
-        fn open<'a>(&'a self, _: &'a UserId, _: &'a Target) -> BoxFuture<'a, Result<Room>> {
+        fn open<'a>(&'a self, _: &'a UserId, _: &'a Target) -> BoxFuture<'a, Result<Opened>> {
+            unreachable!()
+        }
+        fn check_text<'a>(
+            &'a self,
+            _: &'a UserId,
+            _: &'a str,
+            _: &'a str,
+        ) -> BoxFuture<'a, Result<Checked>> {
             unreachable!()
         }
         fn history<'a>(
@@ -458,6 +468,7 @@ mod tests {
             _: &'a UserId,
             _: &'a str,
             _: &'a ClientMessage,
+            _: Checked,
         ) -> BoxFuture<'a, Result<Posted>> {
             unreachable!()
         }

@@ -6,6 +6,7 @@
 pub mod backend;
 mod bus;
 pub mod component;
+pub mod http;
 pub mod hub;
 pub mod listener;
 mod sequencer;

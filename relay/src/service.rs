@@ -16,10 +16,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use zudui_shared::chat::live::Event;
 use zudui_shared::chat::relay::SECRET_HEADER;
-use zudui_shared::config::{Config, Values};
+use zudui_shared::config::{Config, ContentChecks, Values, WeChat};
 use zudui_shared::limits::Limits;
 
-use crate::component::Component;
+use crate::component::{Component, TextChecks};
 use crate::hub::Hub;
 use crate::listener::{ConnectionLimits, LimitedListener};
 use crate::session::Chat;
@@ -47,6 +47,10 @@ pub struct RelayConfig {
     pub rate_limits: Limits,
     /// `ZUDUI_MAX_CONNECTIONS` and the other limits of [`ConnectionLimits::load`].
     pub connections: ConnectionLimits,
+    /// WeChat's credentials and the content-check settings, as the components read them: the
+    /// relay judges chat texts itself (the components' outbound budget is small).
+    pub wechat: WeChat,
+    pub content: ContentChecks,
 }
 
 impl RelayConfig {
@@ -74,6 +78,8 @@ impl RelayConfig {
             )?,
             rate_limits: Limits::parse(values.get("rate_limits").as_deref())?,
             connections: ConnectionLimits::load(&values)?,
+            wechat: WeChat::read(&values)?,
+            content: ContentChecks::read(&values)?,
         };
         if config.secret.len() < 16 || config.jwt_secret.len() < 16 {
             anyhow::bail!("relay_secret and jwt_secret must be at least 16 bytes");
@@ -104,11 +110,13 @@ pub async fn run(
     let tls = config.tls.clone().map(Certificates::load).transpose()?;
     let shared = redis.is_some();
     let hub = Hub::new(redis);
+    let texts = TextChecks::new(config.wechat, config.content)?;
     let backend = Component::new(
         &config.chat_url,
         &config.secret,
         config.jwt_secret.as_bytes(),
         config.rate_limits.clone(),
+        texts,
     )?;
     let chat = Chat::new(Arc::new(backend), hub.clone());
     let publishing = Publishing {

@@ -16,7 +16,9 @@ use http::request::Parts;
 use tokio::time::{interval, timeout, Instant, MissedTickBehavior};
 use zudui_shared::accounts;
 use zudui_shared::chat::live::Posted;
+use zudui_shared::chat::relay::Opened;
 use zudui_shared::chat::{self, ClientMessage, Target};
+use zudui_shared::content::Checked;
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::ids::{MessageId, UserId};
@@ -75,7 +77,7 @@ async fn connect(
 ) -> Response {
     // Only the head: a request body is not `Sync`, and the handshake has none.
     let (head, _) = req.into_parts();
-    let (me, room) = match open(&chat, &head).await {
+    let (me, Opened { room, openid }) = match open(&chat, &head).await {
         Ok(opened) => opened,
         Err(err) => return error_response(err),
     };
@@ -102,11 +104,20 @@ async fn connect(
         .write_buffer_size(4 << 10)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| session(chat, room, me, live, greeting, socket))
+        .on_upgrade(move |socket| {
+            let who = Sender { me, openid };
+            session(chat, room, who, live, greeting, socket)
+        })
         .into_response()
 }
 
-async fn open(chat: &Chat, req: &Parts) -> Result<(UserId, Room)> {
+/// Who holds a socket: the user, and their openid for WeChat's checks of what they write.
+struct Sender {
+    me: UserId,
+    openid: String,
+}
+
+async fn open(chat: &Chat, req: &Parts) -> Result<(UserId, Opened)> {
     let token = accounts::token_in(&req.headers, req.uri.query())
         .ok_or_else(|| Error::new(Code::TokenMissing))?;
     let me = chat.backend.authenticate(&token).await?;
@@ -116,8 +127,8 @@ async fn open(chat: &Chat, req: &Parts) -> Result<(UserId, Room)> {
         // The only other route to here.
         _ => Target::Private(query.typed::<PrivateRoom>()?.user_id.required("user_id")?),
     };
-    let room = chat.backend.open(&me, &target).await?;
-    Ok((me, room))
+    let opened = chat.backend.open(&me, &target).await?;
+    Ok((me, opened))
 }
 
 fn error_response(err: Error) -> Response {
@@ -142,7 +153,7 @@ fn log_internal(err: &Error) {
 async fn session(
     chat: Chat,
     room: Room,
-    me: UserId,
+    who: Sender,
     mut live: Listener,
     greeting: Vec<Posted>,
     socket: WebSocket,
@@ -168,12 +179,12 @@ async fn session(
                     heard = Instant::now();
                     match frame {
                         Frame::Text(text) => {
-                            let replies = answer(&chat, room, &me, text.as_str(), seen).await;
+                            let replies = answer(&chat, room, &who, text.as_str(), seen).await;
                             send_all(&mut sink, replies).await
                         }
                         Frame::Binary(_) => {
                             // It costs a chat token like any message, then it is refused.
-                            let refusal = match chat.backend.admit(&me) {
+                            let refusal = match chat.backend.admit(&who.me) {
                                 Err(limited) => limited,
                                 Ok(()) => Error::with_message(Code::BadMessage, "消息应为 JSON 文本"),
                             };
@@ -191,7 +202,7 @@ async fn session(
                     seen = *id;
                     send(&mut sink, Frame::Text(text.clone())).await
                 }
-                Ok(Delivery::Left(user)) => *user != me,
+                Ok(Delivery::Left(user)) => *user != who.me,
                 // Too far behind (or the room is gone): close; the client pages back on return.
                 Err(_) => false,
             },
@@ -204,7 +215,8 @@ async fn session(
 /// stored), a page for `history`, or an error frame. A repeated send (its `client_msg_id` names
 /// a stored message) that this socket was already given, live or in its greeting (`seen`), gets
 /// that message again as its acknowledgement; otherwise it comes live like any other.
-async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: MessageId) -> Vec<String> {
+async fn answer(chat: &Chat, room: Room, who: &Sender, text: &str, seen: MessageId) -> Vec<String> {
+    let me = &who.me;
     let parsed = chat
         .backend
         .admit(me)
@@ -215,7 +227,7 @@ async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: MessageI
             .history(room, me, Some(MessageId(msg_id)))
             .await
             .map(|page| page.into_iter().map(|m| m.frame).collect()),
-        Ok(message) => match chat.backend.post(room, me, text, &message).await {
+        Ok(message) => match post_judged(chat, room, who, text, &message).await {
             Ok(posted) => {
                 // Only a repeat has an id this socket has seen: a new message's is the largest.
                 let acknowledgement = (posted.id <= seen).then(|| posted.frame.clone());
@@ -232,6 +244,30 @@ async fn answer(chat: &Chat, room: Room, me: &UserId, text: &str, seen: MessageI
         Err(err) => Err(err),
     };
     outcome.unwrap_or_else(|err| vec![error_frame(err)])
+}
+
+/// Posts a message; its text is judged with WeChat first (106 or 107 refuse it, unstored).
+async fn post_judged(
+    chat: &Chat,
+    room: Room,
+    who: &Sender,
+    frame: &str,
+    message: &ClientMessage,
+) -> Result<Posted> {
+    let checked = match message {
+        ClientMessage::Send {
+            content: Some(content),
+            ..
+        } => {
+            chat.backend
+                .check_text(&who.me, &who.openid, content)
+                .await?
+        }
+        _ => Checked::PASSED,
+    };
+    chat.backend
+        .post(room, &who.me, frame, message, checked)
+        .await
 }
 
 fn error_frame(err: Error) -> String {

@@ -42,6 +42,7 @@ pub struct Settings {
     /// Where the groups are read from on first use; `None` once [`Settings::load`] read them all.
     source: Option<Box<dyn Config>>,
     wechat: OnceLock<WeChat>,
+    content: OnceLock<ContentChecks>,
     relay: OnceLock<Relay>,
     quotas: OnceLock<Quotas>,
     limits: OnceLock<Limiting>,
@@ -55,6 +56,17 @@ pub struct WeChat {
     pub wechat_secret: Option<String>,
     pub wechat_api_base: String,
     pub dev_login: bool,
+}
+
+/// WeChat content security: on while WeChat's credentials are set (see `content`).
+pub struct ContentChecks {
+    /// `content_check`: `0` turns the checks off even with WeChat's credentials set.
+    pub content_check: bool,
+    /// `content_check_fail_open`: `1` stores texts unchecked while WeChat cannot be reached;
+    /// by default they are refused (107) until it can.
+    pub fail_open: bool,
+    /// Seconds a verdict on a text is reused for the same text (the hosted outbound budget).
+    pub verdict_reuse_seconds: i64,
 }
 
 /// The relay that holds the chat's sockets in front of Spin.
@@ -107,6 +119,11 @@ impl std::fmt::Debug for Settings {
                 .field("wechat_api_base", &w.wechat_api_base)
                 .field("dev_login", &w.dev_login);
         }
+        if let Some(content) = self.content.get() {
+            d.field("content_check", &content.content_check)
+                .field("content_check_fail_open", &content.fail_open)
+                .field("content_verdict_seconds", &content.verdict_reuse_seconds);
+        }
         if let Some(relay) = self.relay.get() {
             d.field("relay_url", &relay.relay_url);
         }
@@ -135,6 +152,7 @@ impl Settings {
         let read = Values(config);
         // Fresh cells: none of these `set`s can find a value already there.
         let _ = settings.wechat.set(WeChat::read(&read)?);
+        let _ = settings.content.set(ContentChecks::read(&read)?);
         let _ = settings.relay.set(Relay::read(&read)?);
         let _ = settings.quotas.set(Quotas::read(&read)?);
         let _ = settings.limits.set(Limiting::read(&read)?);
@@ -168,6 +186,7 @@ impl Settings {
             tz_offset_hours: read.number("tz_offset_hours", 8)?,
             source: None,
             wechat: OnceLock::new(),
+            content: OnceLock::new(),
             relay: OnceLock::new(),
             quotas: OnceLock::new(),
             limits: OnceLock::new(),
@@ -178,6 +197,10 @@ impl Settings {
 
     pub fn wechat(&self) -> Result<&WeChat> {
         self.group(&self.wechat, WeChat::read)
+    }
+
+    pub fn content(&self) -> Result<&ContentChecks> {
+        self.group(&self.content, ContentChecks::read)
     }
 
     pub fn relay(&self) -> Result<&Relay> {
@@ -252,7 +275,7 @@ impl Values<'_> {
 }
 
 impl WeChat {
-    fn read(read: &Values<'_>) -> Result<WeChat> {
+    pub fn read(read: &Values<'_>) -> Result<WeChat> {
         Ok(WeChat {
             wechat_appid: read.get("wechat_appid"),
             wechat_secret: read.get("wechat_secret"),
@@ -262,6 +285,16 @@ impl WeChat {
                 .trim_end_matches('/')
                 .to_owned(),
             dev_login: read.flag("dev_login"),
+        })
+    }
+}
+
+impl ContentChecks {
+    pub fn read(read: &Values<'_>) -> Result<ContentChecks> {
+        Ok(ContentChecks {
+            content_check: read.flag_on("content_check"),
+            fail_open: read.flag("content_check_fail_open"),
+            verdict_reuse_seconds: read.number("content_verdict_seconds", 600)?,
         })
     }
 }

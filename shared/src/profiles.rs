@@ -3,14 +3,17 @@
 use bytes::Bytes;
 
 use crate::app::App;
+use crate::content::text;
 use crate::db::user_tags::{self, UserTag};
 use crate::db::users::{self, User};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
 use crate::ids::{UserId, UserTagId};
 use crate::imaging::{self, Picture};
+use crate::moderation::Target;
 use crate::params::trimmed_text;
 use crate::storage::Sql;
+use crate::wechat::security::Scene;
 use crate::{pictures, time};
 
 pub const NICKNAME_MAX: usize = 32;
@@ -34,26 +37,50 @@ pub fn require_user(app: &App, user_id: &UserId) -> Result<()> {
     }
 }
 
-pub fn edit_info(app: &App, user_id: &UserId, text: &str) -> Result<()> {
-    app.db.tx(|c| edit_info_in(c, user_id, text))
+// A user's own edits are checked with WeChat ([`content::text`]) once their own rules pass, and
+// queued for review with the user when WeChat asks for it; the console's are not checked.
+
+pub async fn edit_info(app: &App, user_id: &UserId, text: &str) -> Result<()> {
+    let text = info_text(text)?;
+    let checked = text::check(app, user_id, Scene::Profile, &[text]).await?;
+    app.db.tx(|c| {
+        edit_info_in(c, user_id, text)?;
+        Ok(checked.queue(c, Target::User(user_id.clone()), text)?)
+    })
+}
+
+fn info_text(text: &str) -> Result<&str> {
+    let text = text.trim();
+    match text.chars().count() > INFO_MAX {
+        true => Err(Error::param_why("text", &format!("最多 {INFO_MAX} 个字符"))),
+        false => Ok(text),
+    }
 }
 
 /// The profile rules of each edit, inside a caller's transaction (the admin console records its
 /// writes in the same one): 202 for an unknown user.
 pub fn edit_info_in(conn: &dyn Sql, user_id: &UserId, text: &str) -> Result<()> {
-    let text = text.trim();
-    if text.chars().count() > INFO_MAX {
-        return Err(Error::param_why("text", &format!("最多 {INFO_MAX} 个字符")));
-    }
-    found(users::set_info(conn, user_id, text)?, Code::UserNotFound)
+    found(
+        users::set_info(conn, user_id, info_text(text)?)?,
+        Code::UserNotFound,
+    )
 }
 
-pub fn set_nickname(app: &App, user_id: &UserId, nickname: &str) -> Result<()> {
-    app.db.tx(|c| set_nickname_in(c, user_id, nickname))
+pub async fn set_nickname(app: &App, user_id: &UserId, nickname: &str) -> Result<()> {
+    let nickname = nickname_text(nickname)?;
+    let checked = text::check(app, user_id, Scene::Profile, &[&nickname]).await?;
+    app.db.tx(|c| {
+        set_nickname_in(c, user_id, &nickname)?;
+        Ok(checked.queue(c, Target::User(user_id.clone()), &nickname)?)
+    })
+}
+
+fn nickname_text(nickname: &str) -> Result<String> {
+    trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)
 }
 
 pub fn set_nickname_in(conn: &dyn Sql, user_id: &UserId, nickname: &str) -> Result<()> {
-    let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
+    let nickname = nickname_text(nickname)?;
     found(
         users::set_nickname(conn, user_id, &nickname)?,
         Code::UserNotFound,
@@ -81,8 +108,13 @@ fn duplicate_tag() -> Error {
     Error::param_why("tag_text", "已有相同的标签")
 }
 
-pub fn add_tag(app: &App, user_id: &UserId, text: &str) -> Result<()> {
-    app.db.tx(|c| add_tag_in(c, user_id, text))
+pub async fn add_tag(app: &App, user_id: &UserId, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    let checked = text::check(app, user_id, Scene::Profile, &[&text]).await?;
+    app.db.tx(|c| {
+        add_tag_in(c, user_id, &text)?;
+        Ok(checked.queue(c, Target::User(user_id.clone()), &text)?)
+    })
 }
 
 pub fn add_tag_in(conn: &dyn Sql, user_id: &UserId, text: &str) -> Result<()> {
@@ -100,8 +132,13 @@ pub fn add_tag_in(conn: &dyn Sql, user_id: &UserId, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn edit_tag(app: &App, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {
-    app.db.tx(|c| edit_tag_in(c, user_id, tag_id, text))
+pub async fn edit_tag(app: &App, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    let checked = text::check(app, user_id, Scene::Profile, &[&text]).await?;
+    app.db.tx(|c| {
+        edit_tag_in(c, user_id, tag_id, &text)?;
+        Ok(checked.queue(c, Target::User(user_id.clone()), &text)?)
+    })
 }
 
 pub fn edit_tag_in(conn: &dyn Sql, user_id: &UserId, tag_id: UserTagId, text: &str) -> Result<()> {

@@ -221,10 +221,17 @@ fn spin_variables() -> &'static BTreeSet<String> {
 }
 
 /// Settings the relay reads from its environment as well (`RelayConfig::from_env`).
-const RELAY_READS: [&str; 3] = [
+const RELAY_READS: [&str; 9] = [
     "ZUDUI_JWT_SECRET",
     "ZUDUI_RATE_LIMITS",
     "ZUDUI_RELAY_SECRET",
+    // It judges chat texts with WeChat itself.
+    "ZUDUI_WECHAT_APPID",
+    "ZUDUI_WECHAT_SECRET",
+    "ZUDUI_WECHAT_API_BASE",
+    "ZUDUI_CONTENT_CHECK",
+    "ZUDUI_CONTENT_CHECK_FAIL_OPEN",
+    "ZUDUI_CONTENT_VERDICT_SECONDS",
 ];
 
 /// The test's settings as Spin variables and as the relay's environment.

@@ -1,32 +1,146 @@
-//! A fake of WeChat's `jscode2session` on loopback.
+//! A fake of WeChat's server API on loopback.
 //!
-//! Codes: `good-X` signs in openid `wx-X`; `used` and anything else are refused with WeChat's
-//! error codes; `boom` answers HTTP 500; `garbage` answers something that is not JSON.
+//! `jscode2session`: `good-X` signs in openid `wx-X`; `used` and anything else are refused with
+//! WeChat's error codes; `boom` answers HTTP 500; `garbage` answers something that is not JSON.
+//!
+//! `stable_token` hands out `token-N` (N counts the tokens made); [`FakeWechat::expire_token`]
+//! makes the current one stale (WeChat's 40001 on the next call that carries it).
+//!
+//! `msg_sec_check` (version 2): a text containing `RISKY` is `risky` (label 20001), `REVIEW` is
+//! `review` (10001), `BROKEN` gets errcode 61010; anything else passes. Each check is recorded.
 
-use axum::extract::Query;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use std::collections::HashMap;
+use axum::routing::{get, post};
+use axum::Json;
+use serde_json::{json, Value};
 
 pub const APPID: &str = "wx-test-appid";
 pub const SECRET: &str = "wx-test-secret-do-not-log";
 
 pub struct FakeWechat {
     pub base: String,
-    _task: tokio::task::JoinHandle<()>,
+    state: Arc<Mutex<Calls>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// What the fake was asked.
+#[derive(Default, Clone, Debug)]
+pub struct Calls {
+    /// Tokens handed out by `stable_token`.
+    pub tokens: usize,
+    /// Whether the newest token was made stale.
+    pub stale: bool,
+    /// Every `msg_sec_check` body, in order.
+    pub text_checks: Vec<Value>,
 }
 
 impl FakeWechat {
     pub async fn start() -> FakeWechat {
-        let app = axum::Router::new().route("/sns/jscode2session", get(session));
+        let state = Arc::new(Mutex::new(Calls::default()));
+        let app = axum::Router::new()
+            .route("/sns/jscode2session", get(session))
+            .route("/cgi-bin/stable_token", post(stable_token))
+            .route("/wxa/msg_sec_check", post(msg_sec_check))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        FakeWechat { base, _task: task }
+        FakeWechat { base, state, task }
     }
+
+    /// The settings that point a server at this fake with the test credentials.
+    pub fn options(&self, options: super::Options) -> super::Options {
+        options
+            .env("ZUDUI_WECHAT_APPID", APPID)
+            .env("ZUDUI_WECHAT_SECRET", SECRET)
+            .env("ZUDUI_WECHAT_API_BASE", &self.base)
+    }
+
+    pub fn calls(&self) -> Calls {
+        self.state.lock().unwrap().clone()
+    }
+
+    /// The texts checked so far.
+    pub fn checked_texts(&self) -> Vec<String> {
+        let calls = self.calls();
+        let content = |c: &Value| c["content"].as_str().unwrap_or_default().to_owned();
+        calls.text_checks.iter().map(content).collect()
+    }
+
+    /// Makes the current access token stale: the next call carrying it gets errcode 40001.
+    pub fn expire_token(&self) {
+        self.state.lock().unwrap().stale = true;
+    }
+
+    /// Stops answering: WeChat is unreachable from now on.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for FakeWechat {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn stable_token(
+    State(state): State<Arc<Mutex<Calls>>>,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
+    if body["appid"] != APPID || body["secret"] != SECRET {
+        return json(r#"{"errcode":40013,"errmsg":"invalid appid"}"#);
+    }
+    if body["grant_type"] != "client_credential" {
+        return json(r#"{"errcode":40002,"errmsg":"invalid grant_type"}"#);
+    }
+    let mut calls = state.lock().unwrap();
+    calls.tokens += 1;
+    calls.stale = false;
+    Json(json!({"access_token": format!("token-{}", calls.tokens), "expires_in": 7200}))
+        .into_response()
+}
+
+async fn msg_sec_check(
+    State(state): State<Arc<Mutex<Calls>>>,
+    Query(q): Query<HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
+    let mut calls = state.lock().unwrap();
+    let current = format!("token-{}", calls.tokens);
+    let token = q.get("access_token").map(String::as_str).unwrap_or("");
+    if calls.tokens == 0 || token != current || calls.stale {
+        return json(r#"{"errcode":40001,"errmsg":"invalid credential"}"#);
+    }
+    if body["version"] != 2 || !body["openid"].is_string() || !body["scene"].is_u64() {
+        return json(r#"{"errcode":40003,"errmsg":"invalid args"}"#);
+    }
+    calls.text_checks.push(body.clone());
+    let content = body["content"].as_str().unwrap_or_default();
+    let (suggest, label) = if content.contains("BROKEN") {
+        return json(r#"{"errcode":61010,"errmsg":"user not access in 2 hours"}"#);
+    } else if content.contains("RISKY") {
+        ("risky", 20001)
+    } else if content.contains("REVIEW") {
+        ("review", 10001)
+    } else {
+        ("pass", 100)
+    };
+    Json(json!({
+        "errcode": 0,
+        "errmsg": "ok",
+        "trace_id": format!("trace-{}", calls.text_checks.len()),
+        "result": {"suggest": suggest, "label": label},
+        "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}],
+    }))
+    .into_response()
 }
 
 async fn session(Query(q): Query<HashMap<String, String>>) -> axum::response::Response {

@@ -11,11 +11,13 @@ pub mod relay;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::content::Checked;
 use crate::db::chat_messages::{self, Message, NewMessage, Room};
 use crate::db::{groups, members, private_rooms, users};
 use crate::error::{Code, Error, Result};
 use crate::ids::{FileId, GroupId, MessageId, PrivateRoomId, UserId};
 use crate::limits::{self, Action};
+use crate::moderation;
 use crate::storage::Sql;
 use crate::time;
 
@@ -111,7 +113,7 @@ pub fn still_in(conn: &dyn Sql, room: Room, me: &UserId) -> Result<()> {
 
 /// Stores a message from `me` and publishes it live.
 pub fn post(app: &App, room: Room, me: &UserId, message: &ClientMessage) -> Result<Message> {
-    let stored = store(app, room, me, message)?;
+    let stored = store(app, room, me, message, Checked::PASSED)?;
     live::publish_message(app, &stored);
     Ok(stored)
 }
@@ -132,7 +134,15 @@ pub const REPEAT_WINDOW: i64 = 24 * 60 * 60;
 /// `at` naming members only (409), and `file_id` naming a temporary file of the room (406).
 /// A repeat (the sender's `client_msg_id` in this room within [`REPEAT_WINDOW`]) stores nothing
 /// and returns the message stored first.
-pub fn store(app: &App, room: Room, me: &UserId, message: &ClientMessage) -> Result<Message> {
+/// `checked` is the verdict on its text (judged where it is cheapest: the relay or the native
+/// server), queued for review with the stored message when WeChat asks.
+pub fn store(
+    app: &App,
+    room: Room,
+    me: &UserId,
+    message: &ClientMessage,
+    checked: Checked,
+) -> Result<Message> {
     let ClientMessage::Send {
         msg_type,
         content,
@@ -206,6 +216,8 @@ pub fn store(app: &App, room: Room, me: &UserId, message: &ClientMessage) -> Res
         if let Room::Private(room_id) = room {
             private_rooms::touch(c, room_id, id, now)?;
         }
+        let text = content.as_deref().unwrap_or_default();
+        checked.queue(c, moderation::Target::Message { room, id }, text)?;
         stored_message(c, room, id)
     })
 }

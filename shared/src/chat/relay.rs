@@ -14,11 +14,13 @@ use serde_json::Value;
 use super::live::Posted;
 use super::{client, history, open, store, Target};
 use crate::app::App;
+use crate::content::Checked;
 use crate::db::chat_messages::Room;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
 use crate::ids::{MessageId, UserId};
 use crate::params::Params;
+use crate::wechat::security::Verdict;
 
 pub const SECRET_HEADER: &str = "x-relay-secret";
 
@@ -87,6 +89,8 @@ pub struct OpenRoom {
 pub struct Opened {
     // `group:5`, `private:7`.
     pub room: Room,
+    /// The user's openid: the relay names it when it asks WeChat about their texts.
+    pub openid: String,
 }
 
 impl RelayCall for OpenRoom {
@@ -98,7 +102,11 @@ impl RelayCall for OpenRoom {
             return Err(Error::new(Code::TokenInvalid));
         }
         let room = open(app, &self.user_id, &self.target)?;
-        Ok(Opened { room })
+        let openid = app.db.run(|c| Ok(users::openid(c, &self.user_id)?))?;
+        Ok(Opened {
+            room,
+            openid: openid.ok_or_else(|| Error::new(Code::TokenInvalid))?,
+        })
     }
 }
 
@@ -136,6 +144,9 @@ pub struct StoreFrame {
     pub user_id: UserId,
     /// a ChatClientMessage as JSON text
     pub frame: String,
+    /// WeChat's verdict on the text when the relay judged it `review` (queued with the message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Verdict>,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -149,7 +160,8 @@ impl RelayCall for StoreFrame {
 
     fn handle(self, app: &App) -> Result<Stored> {
         let message = client::parse(&self.frame, matches!(self.room, Room::Group(_)))?;
-        let stored = store(app, self.room, &self.user_id, &message)?;
+        let checked = Checked::judged(self.review);
+        let stored = store(app, self.room, &self.user_id, &message, checked)?;
         Ok(Stored {
             posted: Posted::of(app, &stored, false),
         })

@@ -14,10 +14,12 @@ pub mod group_tags;
 pub mod group_types;
 pub mod groups;
 pub mod join_requests;
+pub mod leases;
 pub mod members;
 pub mod private_rooms;
 pub mod rate_buckets;
 pub mod ratings;
+pub mod text_verdicts;
 pub mod user_tags;
 pub mod users;
 

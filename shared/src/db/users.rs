@@ -59,6 +59,12 @@ pub fn id_by_openid(conn: &dyn Sql, openid: &str) -> anyhow::Result<Option<UserI
     rows.first().map(|r| r.user_id(0)).transpose()
 }
 
+/// The openid of user `id` (WeChat's calls about what they wrote name it).
+pub fn openid(conn: &dyn Sql, id: &UserId) -> anyhow::Result<Option<String>> {
+    let rows = conn.query("SELECT openid FROM users WHERE id = ?", params![id])?;
+    rows.first().map(|r| r.text(0)).transpose()
+}
+
 pub fn exists(conn: &dyn Sql, id: &UserId) -> anyhow::Result<bool> {
     Ok(!conn
         .query("SELECT 1 FROM users WHERE id = ?", params![id])?

@@ -69,6 +69,8 @@ pub async fn begin<D: Destination>(
             ));
         }
     }
+    // Refused at once; the completion asks again (a recent verdict is kept) and queues it.
+    let _ = upload::check_name(app, me, to).await?;
     // Stateless hosts have no timer: each new upload collects a few leftovers.
     expire(app)?;
     content::sweep(app, LIFETIME, 20).await?;

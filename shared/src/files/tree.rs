@@ -7,6 +7,7 @@ use crate::error::{Code, Error, Result};
 use crate::groups::{Access, Role};
 use crate::ids::{FileId, GroupId, UserId};
 use crate::leftovers::Leftovers;
+use crate::moderation::Target;
 use crate::storage::Sql;
 use crate::time;
 
@@ -26,35 +27,32 @@ pub fn list(
     })
 }
 
-pub fn make_dir(
+pub async fn make_dir(
     app: &App,
     me: &UserId,
     group_id: GroupId,
     parent: Option<FileId>,
     name: &FileName,
 ) -> Result<FileId> {
+    let checked = Access::check_text(app, group_id, me, Role::Member, &[name]).await?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Member)?;
         let parent = folder(c, group_id, parent)?;
         name_free(c, group_id, parent, name)?;
-        Ok(group_files::insert_dir(
-            c,
-            group_id,
-            parent,
-            name,
-            me,
-            time::now(),
-        )?)
+        let id = group_files::insert_dir(c, group_id, parent, name, me, time::now())?;
+        checked.queue(c, Target::File(id), name)?;
+        Ok(id)
     })
 }
 
-pub fn rename(
+pub async fn rename(
     app: &App,
     me: &UserId,
     group_id: GroupId,
     id: FileId,
     name: &FileName,
 ) -> Result<()> {
+    let checked = Access::check_text(app, group_id, me, Role::Member, &[name]).await?;
     app.db.tx(|c| {
         let role = Access::load(c, group_id, me)?.write(Role::Member)?;
         let target = entry(c, group_id, id)?;
@@ -62,6 +60,7 @@ pub fn rename(
         if target.name != **name {
             name_free(c, group_id, target.parent_id, name)?;
             group_files::rename(c, id, name)?;
+            checked.queue(c, Target::File(id), name)?;
         }
         Ok(())
     })

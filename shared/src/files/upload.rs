@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::Request;
+use crate::content::{text, Checked};
 use crate::db::file_uploads::{Upload, UploadTo};
 use crate::db::group_files::{self, Content, Thumbnail};
 use crate::db::{blob_pending, file_uploads};
@@ -17,11 +18,13 @@ use crate::error::{Code, Error, Result};
 use crate::fields::{blank_is_none, Id};
 use crate::groups::{Access, Role};
 use crate::ids::{FileId, GroupId, UploadId, UserId};
+use crate::moderation;
 use crate::multipart::{self, form_error, TextFields, FORM_OVERHEAD};
 use crate::params::Params;
 use crate::storage::Sql;
 use crate::time;
 use crate::untrusted::{self, PROBE_TIME};
+use crate::wechat::security::Scene;
 
 use super::content::{self, Writer, Written};
 use super::{folder, folder_param, name_free, probe, thumbnails, FileName};
@@ -137,6 +140,13 @@ impl Destination for Target {
     }
 }
 
+/// The name of a file for `to`, checked with WeChat once `me` may store it there (a refused
+/// writer costs no check); the file's own write queues it when WeChat asks for a review.
+pub async fn check_name<D: Destination>(app: &App, me: &UserId, to: &D) -> Result<Checked> {
+    app.db.run(|c| to.check(c, app, me))?;
+    text::check(app, me, Scene::Forum, &[to.name()]).await
+}
+
 /// The name of an uploaded file: the `file_name` field (`given`), else the last path component
 /// of the part's file name, else `file`.
 pub fn file_name(given: Option<&str>, from_part: Option<&str>) -> Result<FileName> {
@@ -228,6 +238,8 @@ async fn read_form<D: Destination>(
             let given = Params::from_pairs(fields.pairs.clone()).into_typed()?;
             let target = D::from_fields(given, field.file_name())?;
             let left = app.db.run(|c| target.check(c, app, me))?;
+            // Refused before its bytes are read; `store` asks again (a recent verdict is kept).
+            let _ = check_name(app, me, &target).await?;
             if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
                 return Err(target.too_large(left));
             }
@@ -345,6 +357,7 @@ async fn store<D: Destination>(
         }
         _ => Thumbnail::None,
     };
+    let name = check_name(app, me, target).await?;
     let file = Content {
         blob: written.blob.clone(),
         chunk_size: written.chunk_size as i64,
@@ -368,6 +381,7 @@ async fn store<D: Destination>(
             return Err(target.too_large(left));
         }
         let id = target.insert(c, app, me, &file)?;
+        name.queue(c, moderation::Target::File(id), target.name())?;
         blob_pending::remove(c, &written.blob)?;
         Ok(Stored::File(id))
     })

@@ -9,6 +9,7 @@ use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
 use crate::ids::{AnnouncementId, GroupId, UserId};
 use crate::leftovers::Leftovers;
+use crate::moderation::Target;
 use crate::params::trimmed_text;
 use crate::storage::Sql;
 use crate::{pictures, time};
@@ -42,7 +43,7 @@ pub fn get(app: &App, me: &UserId, group_id: GroupId, id: AnnouncementId) -> Res
     })
 }
 
-pub fn add(
+pub async fn add(
     app: &App,
     me: &UserId,
     group_id: GroupId,
@@ -50,20 +51,23 @@ pub fn add(
     text: &str,
 ) -> Result<AnnouncementId> {
     let (title, text) = checked(title, text)?;
+    let verdict = Access::check_text(app, group_id, me, Role::Admin, &[&title, &text]).await?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        Ok(announcements::insert(
+        let id = announcements::insert(c, group_id, &title, &text, me, time::now())?;
+        verdict.queue(
             c,
-            group_id,
+            Target::Announcement {
+                group: group_id,
+                id,
+            },
             &title,
-            &text,
-            me,
-            time::now(),
-        )?)
+        )?;
+        Ok(id)
     })
 }
 
-pub fn edit(
+pub async fn edit(
     app: &App,
     me: &UserId,
     group_id: GroupId,
@@ -72,10 +76,19 @@ pub fn edit(
     text: &str,
 ) -> Result<()> {
     // The text's rules come before the group's (101 before 30x), as for a new one.
-    checked(title, text)?;
+    let (title, text) = checked(title, text)?;
+    let verdict = Access::check_text(app, group_id, me, Role::Admin, &[&title, &text]).await?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        edit_in(c, group_id, id, title, text)
+        edit_in(c, group_id, id, &title, &text)?;
+        Ok(verdict.queue(
+            c,
+            Target::Announcement {
+                group: group_id,
+                id,
+            },
+            &title,
+        )?)
     })
 }
 

@@ -3,6 +3,7 @@
 use super::{Access, Role};
 use crate::app::App;
 use crate::chat::live::Event;
+use crate::content::text;
 use crate::db::chat_messages::{self, Room};
 use crate::db::groups::{self, Group};
 use crate::db::join_requests::{self, Inbox, JoinRequest};
@@ -13,9 +14,11 @@ use crate::db::{
 use crate::error::{Code, Error, Result};
 use crate::ids::{GroupId, RequestId, UserId};
 use crate::leftovers::Leftovers;
+use crate::moderation::Target;
 use crate::params::{refuse_bidi_controls, trimmed_text};
 use crate::storage::Sql;
 use crate::time;
+use crate::wechat::security::Scene;
 
 pub const NAME_MAX: usize = 30;
 pub const USER_LIMIT_MIN: i64 = 2;
@@ -47,15 +50,21 @@ impl std::ops::Deref for GroupName {
     }
 }
 
-/// Creates a group with the caller as creator and only member; returns its id.
-pub fn create(
+/// Creates a group with the caller as creator and only member; returns its id. Its name is
+/// checked with WeChat first.
+pub async fn create(
     app: &App,
     me: &UserId,
     kind: &str,
     name: &GroupName,
     user_limit: i64,
 ) -> Result<GroupId> {
-    app.db.tx(|c| create_in(c, me, kind, name, user_limit))
+    let checked = text::check(app, me, Scene::Forum, &[name]).await?;
+    app.db.tx(|c| {
+        let id = create_in(c, me, kind, name, user_limit)?;
+        checked.queue(c, Target::Group(id), name)?;
+        Ok(id)
+    })
 }
 
 /// [`create`] in the caller's transaction: 101 for a bad limit, 351 for an unknown type.

@@ -6,16 +6,19 @@ use std::collections::HashSet;
 use super::{Access, Role};
 use crate::app::App;
 use crate::chat::live::Event;
+use crate::content::text;
 use crate::db::groups::{self, Group};
 use crate::db::members::{self, Member};
 use crate::db::{file_uploads, ratings};
 use crate::error::{Code, Error, Result};
 use crate::ids::{GroupId, UserId};
 use crate::leftovers::Leftovers;
+use crate::moderation::Target;
 use crate::params::trimmed_text;
 use crate::profiles::NICKNAME_MAX;
 use crate::storage::Sql;
 use crate::time;
+use crate::wechat::security::Scene;
 
 /// The members (members only), creator first; the creator id comes along to mark them.
 pub fn list(app: &App, me: &UserId, group_id: GroupId) -> Result<(Vec<Member>, UserId)> {
@@ -79,17 +82,25 @@ pub fn leave_in(
     Ok(())
 }
 
-pub fn set_nickname(app: &App, me: &UserId, group_id: GroupId, nickname: &str) -> Result<()> {
+pub async fn set_nickname(app: &App, me: &UserId, group_id: GroupId, nickname: &str) -> Result<()> {
+    let nickname = nickname_text(nickname)?;
+    Access::check(app, group_id, me, Role::Member)?;
+    let checked = text::check(app, me, Scene::Profile, &[&nickname]).await?;
     app.db.tx(|c| {
         let access = Access::load(c, group_id, me)?;
         access.write(Role::Member)?;
-        set_nickname_in(c, &access.group, me, nickname)
+        set_nickname_in(c, &access.group, me, &nickname)?;
+        Ok(checked.queue(c, Target::User(me.clone()), &nickname)?)
     })
+}
+
+fn nickname_text(nickname: &str) -> Result<String> {
+    trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)
 }
 
 /// A member's in-group nickname, with the account nickname's rules (201 when empty).
 pub fn set_nickname_in(c: &dyn Sql, group: &Group, user_id: &UserId, nickname: &str) -> Result<()> {
-    let nickname = trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)?;
+    let nickname = nickname_text(nickname)?;
     role_of(c, group, user_id)?;
     members::set_nickname(c, group.id, user_id, &nickname)?;
     Ok(())

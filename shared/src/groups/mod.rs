@@ -12,11 +12,14 @@ pub mod types;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::app::App;
+use crate::content::{text, Checked};
 use crate::db::groups::{self, Group};
 use crate::db::members as member_rows;
 use crate::error::{Code, Error, Result};
 use crate::ids::{GroupId, UserId};
 use crate::storage::Sql;
+use crate::wechat::security::Scene;
 
 // A member's role, lowest first; answers name it in lowercase (`creator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -76,6 +79,25 @@ impl Access {
     /// Reading what only members see: 303 for outsiders.
     pub fn read(&self) -> Result<Role> {
         self.role.ok_or_else(|| Error::new(Code::NoPermission))
+    }
+
+    /// Whether `me` may write to the group as `need` (see [`Access::write`]), read alone.
+    pub fn check(app: &App, group_id: GroupId, me: &UserId, need: Role) -> Result<()> {
+        app.db
+            .run(|c| Access::load(c, group_id, me)?.write(need).map(drop))
+    }
+
+    /// `texts` that `me` writes to the group as `need`, checked with WeChat ([`text::check`])
+    /// once `me` may write them: a refused writer costs no check. The write itself checks again.
+    pub async fn check_text(
+        app: &App,
+        group_id: GroupId,
+        me: &UserId,
+        need: Role,
+        texts: &[&str],
+    ) -> Result<Checked> {
+        Access::check(app, group_id, me, need)?;
+        text::check(app, me, Scene::Forum, texts).await
     }
 
     /// Writing with at least role `need`: 303 for outsiders, 304 once dismissed, then 303 when

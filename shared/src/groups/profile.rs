@@ -14,6 +14,7 @@ use crate::error::{Code, Error, Result};
 use crate::ids::{GroupId, PictureId, TagId, UserId};
 use crate::imaging::Picture;
 use crate::leftovers::Leftovers;
+use crate::moderation::Target;
 use crate::params::trimmed_text;
 use crate::storage::Sql;
 use crate::{pictures, profiles, time};
@@ -29,28 +30,38 @@ pub fn info(app: &App, me: &UserId, group_id: GroupId) -> Result<(Group, Option<
     Ok((access.group, access.role))
 }
 
-pub fn edit_info(app: &App, me: &UserId, group_id: GroupId, text: &str) -> Result<()> {
+pub async fn edit_info(app: &App, me: &UserId, group_id: GroupId, text: &str) -> Result<()> {
+    let text = info_text(text)?;
+    let checked = Access::check_text(app, group_id, me, Role::Admin, &[text]).await?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
-        edit_info_in(c, group_id, text)
+        edit_info_in(c, group_id, text)?;
+        Ok(checked.queue(c, Target::Group(group_id), text)?)
     })
 }
 
 /// A group's intro, at most 1000 characters (101).
-pub fn edit_info_in(c: &dyn Sql, group_id: GroupId, text: &str) -> Result<()> {
+fn info_text(text: &str) -> Result<&str> {
     let text = text.trim();
-    if text.chars().count() > INFO_MAX {
-        return Err(Error::param_why("text", "最多 1000 个字符"));
+    match text.chars().count() > INFO_MAX {
+        true => Err(Error::param_why("text", "最多 1000 个字符")),
+        false => Ok(text),
     }
-    groups::set_info(c, group_id, text)?;
+}
+
+pub fn edit_info_in(c: &dyn Sql, group_id: GroupId, text: &str) -> Result<()> {
+    groups::set_info(c, group_id, info_text(text)?)?;
     group_search::refresh(c, group_id)?;
     Ok(())
 }
 
-pub fn set_name(app: &App, me: &UserId, group_id: GroupId, name: &str) -> Result<()> {
+pub async fn set_name(app: &App, me: &UserId, group_id: GroupId, name: &str) -> Result<()> {
+    let name = GroupName::parse(name)?;
+    let checked = Access::check_text(app, group_id, me, Role::Creator, &[&name]).await?;
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Creator)?;
-        set_name_in(c, group_id, &GroupName::parse(name)?)
+        set_name_in(c, group_id, &name)?;
+        Ok(checked.queue(c, Target::Group(group_id), &name)?)
     })
 }
 
@@ -248,8 +259,13 @@ fn tags_changed(c: &dyn Sql, group: &Group, texts: &[&str]) -> Result<()> {
     Ok(())
 }
 
-pub fn add_tag(app: &App, me: &UserId, group_id: GroupId, text: &str) -> Result<()> {
-    change_tags(app, me, group_id, |c, group| add_tag_in(c, group, text))
+pub async fn add_tag(app: &App, me: &UserId, group_id: GroupId, text: &str) -> Result<()> {
+    let text = tag_text(text)?;
+    let checked = Access::check_text(app, group_id, me, Role::Admin, &[&text]).await?;
+    change_tags(app, me, group_id, |c, group| {
+        add_tag_in(c, group, &text)?;
+        Ok(checked.queue(c, Target::Group(group_id), &text)?)
+    })
 }
 
 /// Adds a tag: 362 when empty, 363 past ten, 101 for a duplicate.
@@ -265,15 +281,18 @@ pub fn add_tag_in(c: &dyn Sql, group: &Group, text: &str) -> Result<()> {
     tags_changed(c, group, &[&text])
 }
 
-pub fn edit_tag(
+pub async fn edit_tag(
     app: &App,
     me: &UserId,
     group_id: GroupId,
     tag_id: TagId,
     text: &str,
 ) -> Result<()> {
+    let text = tag_text(text)?;
+    let checked = Access::check_text(app, group_id, me, Role::Admin, &[&text]).await?;
     change_tags(app, me, group_id, |c, group| {
-        edit_tag_in(c, group, tag_id, text)
+        edit_tag_in(c, group, tag_id, &text)?;
+        Ok(checked.queue(c, Target::Group(group_id), &text)?)
     })
 }
 

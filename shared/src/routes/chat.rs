@@ -184,7 +184,8 @@ const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/�
     .about("Up to 100 MiB (104 beyond). An unknown room is 408, checked before membership (407); a dismissed group's room takes no new files (404). Kept `ZUDUI_CHAT_FILE_DAYS` days. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage. The files of a room that have not expired hold at most `ZUDUI_CHAT_ROOM_QUOTA_BYTES` (2 GiB) in all, and a user's in every room at most `ZUDUI_CHAT_USER_QUOTA_BYTES` (1 GiB): a file that does not fit what is left of both is 412 (HTTP 413), refused before its body when `Content-Length` says so, else the moment it would pass, and checked again in the transaction that stores it. Answers the new `file_id`. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
     .form::<RoomFileFields>("file")
     .gives::<NewFile>()
-    .codes(&[BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
+    .codes(&[BadPicture, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull])
+    .judges_text();
 
 async fn upload(app: &App, me: UserId, call: Call) -> Result<Response> {
     let id = chat::files::receive(app, &me, call.req).await?;
@@ -222,13 +223,15 @@ const BEGIN: Doc = Doc::new("chatFilesUploadBegin", Tag::Chat, "Begin a resumabl
     .about("Our addition: a temporary file of the room sent in parts, for files over a platform's body limit (the `/chat/files/upload` rules: 100 MiB, the room's and the user's totals, which open uploads reserve; 412 when full). The parts, `status`, `complete` and `abort` work as for group files, with this area's paths; an upload not there (or a group file upload) is 406.")
     .takes::<BeginUpload>()
     .gives::<uploads::UploadState>()
-    .codes(&[ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
+    .codes(&[ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull])
+    .judges_text();
 
 const DIRECT: Doc = Doc::new("chatFilesUploadDirect", Tag::Chat, "Begin an upload straight to object storage")
     .about("Our addition: a temporary file of the room posted straight to object storage, as `/group/internal/files/upload/direct` does for group files (102 without object storage), with the rules of `/chat/files/upload/begin`.")
     .takes::<BeginUpload>()
     .gives::<uploads::DirectState>()
-    .codes(&[NoEndpoint, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
+    .codes(&[NoEndpoint, ChatGroupDismissed, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull])
+    .judges_text();
 
 // Where a resumable or direct upload goes, and its size.
 #[derive(JsonSchema)]
@@ -287,7 +290,8 @@ const COMPLETE: Doc = Doc::new("chatFilesUploadComplete", Tag::Chat, "Complete a
     .about("Makes the temporary file (101 while parts or the direct upload's object are missing, or it was posted again during the check; the room is checked again); answers its `file_id`.")
     .takes::<uploads::UploadRef>()
     .gives::<NewFile>()
-    .codes(&[ChatGroupDismissed, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull]);
+    .codes(&[ChatGroupDismissed, TempFileNotFound, NotInRoom, RoomNotFound, BadRoomType, ChatFilesFull])
+    .judges_text();
 
 const ABORT: Doc = Doc::new("chatFilesUploadAbort", Tag::Chat, "Abort an upload")
     .about("Frees the parts.")

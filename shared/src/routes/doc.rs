@@ -35,6 +35,8 @@ pub struct Doc {
     pub success: &'static str,
     /// What the `Set-Cookie` header of a success does, for routes that set one.
     pub cookie: Option<&'static str>,
+    /// Judges user text with WeChat before storing it (`content::text`): 105, 106, 107.
+    pub judges_text: bool,
 }
 
 /// A chat socket: served by the relay (natively and in front of Spin), documented with the routes.
@@ -151,7 +153,14 @@ impl Doc {
             reads_token: false,
             success: "Success",
             cookie: None,
+            judges_text: false,
         }
+    }
+
+    /// Stores text that others read, judged by WeChat first (`content::text::CODES`).
+    pub const fn judges_text(mut self) -> Doc {
+        self.judges_text = true;
+        self
     }
 
     pub const fn about(mut self, about: &'static str) -> Doc {

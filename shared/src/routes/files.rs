@@ -153,7 +153,8 @@ async fn get_dir(
 const MK_DIR: Doc = Doc::new("filesMakeDir", Tag::Files, "创建文件夹 Make a folder")
     .about("Members. Names: trimmed, 1 to 255 bytes, no `/`, `\\`, control characters (bidirectional controls such as U+202E included), `.` or `..` (101); unique per folder (343).")
     .takes::<MakeDir>()
-    .checks(Access::WRITES).codes(&[FolderNotFound, FileExists]);
+    .checks(Access::WRITES).codes(&[FolderNotFound, FileExists])
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct MakeDir {
@@ -166,7 +167,7 @@ pub struct MakeDir {
 
 async fn mk_dir(app: &App, me: UserId, new: MakeDir) -> Result<()> {
     let name = FileName::parse(&new.name)?;
-    tree::make_dir(app, &me, new.group_id, new.folder.id(), &name)?;
+    tree::make_dir(app, &me, new.group_id, new.folder.id(), &name).await?;
     Ok(())
 }
 
@@ -213,7 +214,8 @@ const UPLOAD: Doc = Doc::new("filesUpload", Tag::Files, "上传文件 Upload a f
     .about("Members. The fields must come before the `file` part (as `wx.uploadFile` sends them) or be given in the query string. Streams into storage; the group quota (344) stops it the moment it would pass. Answers the new `file_id`. A video may bring its thumbnail in the optional `thumbnail` part. Over `ZUDUI_UPLOAD_BODY_LIMIT_BYTES` (when set: a hosted platform's request limit) it is 104, declared or not: such a file goes in parts (`upload/begin`) or direct (`upload/direct`).")
     .form::<UploadForm>("file")
     .gives::<NewFile>()
-    .checks(Access::WRITES).codes(&[BadPicture, FolderNotFound, FileExists, SpaceFull]);
+    .checks(Access::WRITES).codes(&[BadPicture, FolderNotFound, FileExists, SpaceFull])
+    .judges_text();
 
 // The text fields of an upload (read by `upload::receive`), and the optional thumbnail part.
 #[derive(JsonSchema)]
@@ -268,7 +270,8 @@ const EDIT_NAME: Doc = Doc::new("filesRename", Tag::Files, "修改文件/文件�
     .about("Name rules as `mk_dir`.")
     .takes::<Rename>()
     .checks(Access::WRITES)
-    .codes(&[FileNotFound, FileExists]);
+    .codes(&[FileNotFound, FileExists])
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Rename {
@@ -280,7 +283,7 @@ pub struct Rename {
 
 async fn edit_name(app: &App, me: UserId, rename: Rename) -> Result<()> {
     let name = FileName::parse(&rename.name)?;
-    tree::rename(app, &me, rename.group_id, rename.file_id, &name)
+    tree::rename(app, &me, rename.group_id, rename.file_id, &name).await
 }
 
 const MOVE: Doc = Doc::new("filesMove", Tag::Files, "移动文件/文件夹 Move")
@@ -320,13 +323,15 @@ const BEGIN: Doc = Doc::new("filesUploadBegin", Tag::FilesResumable, "Begin a re
     .about("Our addition, for files over a platform's body limit. Checks what `upload` checks and reserves `size` in the group's quota until it completes (the reservation becomes the file), is aborted or expires: stored bytes plus the sizes of open uploads never exceed the quota (344). Expires after 24 hours.")
     .takes::<BeginUpload>()
     .gives::<uploads::UploadState>()
-    .checks(Access::WRITES).codes(&[FolderNotFound, FileExists, SpaceFull]);
+    .checks(Access::WRITES).codes(&[FolderNotFound, FileExists, SpaceFull])
+    .judges_text();
 
 const DIRECT: Doc = Doc::new("filesUploadDirect", Tag::FilesResumable, "Begin an upload straight to object storage")
     .about("Our addition, with object storage (`ZUDUI_BLOB_STORE=s3`, `ZUDUI_S3_DIRECT` on; 102 otherwise): the file's bytes never pass through the API, so neither a platform's body limit (Fermyon Cloud: 10 MB) nor its time limit applies. Checks and reserves like `begin`, then answers a signed POST form: send it with `wx.uploadFile({url, formData: fields, name: 'file', filePath})` straight to the bucket (its host must be among the mini-program's uploadFile domains). The form fixes the object's key and exact size (`size` from 1 byte, an empty file goes through `upload`, to 5×10^9: 104 beyond) and may start a post until `form_expires` (an hour); `status` hands out a fresh one. Then `complete` copies the object where no form writes and checks the copy (type, duration, quota) like any upload. Expires after 24 hours, its object with it.")
     .takes::<BeginUpload>()
     .gives::<uploads::DirectState>()
-    .checks(Access::WRITES).codes(&[NoEndpoint, FolderNotFound, FileExists, SpaceFull]);
+    .checks(Access::WRITES).codes(&[NoEndpoint, FolderNotFound, FileExists, SpaceFull])
+    .judges_text();
 
 // Where a resumable or direct upload goes, and its size.
 #[derive(Deserialize, JsonSchema)]
@@ -386,7 +391,8 @@ const COMPLETE: Doc = Doc::new("filesUploadComplete", Tag::FilesResumable, "Comp
     .about("Makes the file (101 while parts are missing, or while a direct upload's object is not in the store or was posted again during the check); answers its `file_id`.")
     .takes::<uploads::UploadRef>()
     .gives::<NewFile>()
-    .checks(Access::WRITES).codes(&[FileNotFound, FolderNotFound, FileExists, SpaceFull]);
+    .checks(Access::WRITES).codes(&[FileNotFound, FolderNotFound, FileExists, SpaceFull])
+    .judges_text();
 
 const ABORT: Doc = Doc::new("filesUploadAbort", Tag::FilesResumable, "Abort an upload")
     .about("Frees the parts.")

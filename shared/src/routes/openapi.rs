@@ -484,6 +484,9 @@ fn codes(endpoint: &Endpoint, doc: &Doc) -> Vec<Code> {
         codes.push(Code::NoEndpoint);
     }
     codes.extend(doc.checks);
+    if doc.judges_text {
+        codes.extend(crate::content::text::CODES);
+    }
     codes.extend(doc.codes);
     codes.sort_by_key(|code| code.number());
     codes.dedup();
@@ -713,6 +716,7 @@ fn error_responses() -> Value {
             "Too many requests (105; `Retry-After` header and `retry_after` field)",
         ),
         (500, "Internal error (100)"),
+        (503, "Unavailable for now: try again later"),
     ] {
         let codes: Vec<String> = Code::ALL
             .iter()

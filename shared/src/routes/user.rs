@@ -46,7 +46,8 @@ impl Whose {
 
 const EDIT_INFO: Doc = Doc::new("userEditInfo", Tag::User, "修改个人简介 Edit my intro")
     .about("The intro is trimmed, up to 500 characters, and may be empty.")
-    .takes::<EditInfo>();
+    .takes::<EditInfo>()
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditInfo {
@@ -55,7 +56,7 @@ pub struct EditInfo {
 }
 
 async fn edit_info(app: &App, me: UserId, EditInfo { text }: EditInfo) -> Result<()> {
-    profiles::edit_info(app, &me, &text)
+    profiles::edit_info(app, &me, &text).await
 }
 
 const GET_INFO: Doc = Doc::new("userGetInfo", Tag::User, "获取用户信息和简介 A user's profile")
@@ -91,7 +92,8 @@ async fn get_info(app: &App, me: UserId, call: Call) -> Result<Response> {
 const SET_NICKNAME: Doc = Doc::new("userSetNickname", Tag::User, "设置用户昵称 Set my nickname")
     .about("Trimmed, 1 to 32 characters (empty: 201, longer: 101).")
     .takes::<SetNickname>()
-    .codes(&[NicknameEmpty]);
+    .codes(&[NicknameEmpty])
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetNickname {
@@ -100,7 +102,7 @@ pub struct SetNickname {
 }
 
 async fn set_nickname(app: &App, me: UserId, SetNickname { nickname }: SetNickname) -> Result<()> {
-    profiles::set_nickname(app, &me, &nickname)
+    profiles::set_nickname(app, &me, &nickname).await
 }
 
 const ADD_AVATAR: Doc = Doc::new("userAddAvatar", Tag::User, "添加用户头像 Upload my avatar")
@@ -146,7 +148,8 @@ async fn get_avatar(app: &App, me: UserId, call: Call) -> Result<Response> {
 const ADD_TAG: Doc = Doc::new("userAddTag", Tag::User, "增加用户个人标签 Add a personal tag")
     .about("Trimmed, 1 to 20 characters (empty: 212, longer or a duplicate of one of mine: 101); at most 20 tags (213).")
     .takes::<AddTag>()
-    .codes(&[UserTagEmpty, UserTagsFull]);
+    .codes(&[UserTagEmpty, UserTagsFull])
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddTag {
@@ -155,7 +158,7 @@ pub struct AddTag {
 }
 
 async fn add_tag(app: &App, me: UserId, AddTag { tag_text }: AddTag) -> Result<()> {
-    profiles::add_tag(app, &me, &tag_text)
+    profiles::add_tag(app, &me, &tag_text).await
 }
 
 const GET_TAGS: Doc = Doc::new(
@@ -219,7 +222,8 @@ const EDIT_TAG: Doc = Doc::new(
 )
 .about("Same text rules as adding; a tag that is not the caller's is 211.")
 .takes::<EditTag>()
-.codes(&[UserTagNotFound, UserTagEmpty]);
+.codes(&[UserTagNotFound, UserTagEmpty])
+.judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
@@ -229,5 +233,5 @@ pub struct EditTag {
 }
 
 async fn edit_tag(app: &App, me: UserId, EditTag { tag_id, tag_text }: EditTag) -> Result<()> {
-    profiles::edit_tag(app, &me, tag_id, &tag_text)
+    profiles::edit_tag(app, &me, tag_id, &tag_text).await
 }

@@ -132,7 +132,8 @@ const ADD_ANNOUNCEMENT: Doc = Doc::new("announcementAdd", Tag::Announcement, "�
     )
     .takes::<AddAnnouncement>()
     .gives::<Published>()
-    .checks(Access::WRITES);
+    .checks(Access::WRITES)
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddAnnouncement {
@@ -149,14 +150,15 @@ pub struct Published {
 }
 
 async fn add_announcement(app: &App, me: UserId, new: AddAnnouncement) -> Result<Published> {
-    let announcement_id = announcements::add(app, &me, new.group_id, &new.title, &new.text)?;
+    let announcement_id = announcements::add(app, &me, new.group_id, &new.title, &new.text).await?;
     Ok(Published { announcement_id })
 }
 
 const EDIT_ANNOUNCEMENT: Doc = Doc::new("announcementEdit", Tag::Announcement, "编辑公告 Edit")
     .about("Managers; an unknown announcement is 101.")
     .takes::<EditAnnouncement>()
-    .checks(Access::WRITES);
+    .checks(Access::WRITES)
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditAnnouncement {
@@ -178,7 +180,7 @@ async fn edit_announcement(
             },
     }: EditAnnouncement,
 ) -> Result<()> {
-    announcements::edit(app, &me, group_id, announcement_id, &title, &text)
+    announcements::edit(app, &me, group_id, announcement_id, &title, &text).await
 }
 
 const DELETE_ANNOUNCEMENT: Doc =

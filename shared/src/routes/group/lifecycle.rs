@@ -31,7 +31,8 @@ const CREATE: Doc = Doc::new("groupCreate", Tag::Group, "创建群组 Create a g
     .about("Names are trimmed, 1 to 30 characters, without bidirectional controls (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C; 101); `user_limit` 2 to 500; `type` one of the configured group types (351 otherwise). The caller becomes the creator. Answers the new `group_id`.")
     .takes::<Create>()
     .gives::<Created>()
-    .codes(&[UnknownGroupType]);
+    .codes(&[UnknownGroupType])
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Create {
@@ -51,7 +52,7 @@ pub struct Created {
 
 async fn create(app: &App, me: UserId, new: Create) -> Result<Created> {
     let name = GroupName::parse(&new.name)?;
-    let group_id = lifecycle::create(app, &me, &new.kind, &name, new.user_limit.0)?;
+    let group_id = lifecycle::create(app, &me, &new.kind, &name, new.user_limit.0).await?;
     Ok(Created { group_id })
 }
 

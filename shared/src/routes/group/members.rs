@@ -92,7 +92,8 @@ const SET_MEMBER_NICKNAME: Doc = Doc::new(
 .about("Account nickname rules (empty: 201).")
 .takes::<SetNickname>()
 .checks(Access::WRITES)
-.codes(&[NicknameEmpty]);
+.codes(&[NicknameEmpty])
+.judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetNickname {
@@ -106,7 +107,7 @@ async fn set_member_nickname(
     me: UserId,
     SetNickname { group_id, nickname }: SetNickname,
 ) -> Result<()> {
-    members::set_nickname(app, &me, group_id, &nickname)
+    members::set_nickname(app, &me, group_id, &nickname).await
 }
 
 const RATE: Doc = Doc::new("groupRate", Tag::GroupMember, "对小组其他成员评分 Rate members")

@@ -47,7 +47,8 @@ const EDIT_INFO: Doc = Doc::new(
 )
 .about("Managers. Trimmed, up to 1,000 characters, may be empty.")
 .takes::<EditInfo>()
-.checks(Access::WRITES);
+.checks(Access::WRITES)
+.judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditInfo {
@@ -57,7 +58,7 @@ pub struct EditInfo {
 }
 
 async fn edit_info(app: &App, me: UserId, EditInfo { group_id, text }: EditInfo) -> Result<()> {
-    profile::edit_info(app, &me, group_id, &text)
+    profile::edit_info(app, &me, group_id, &text).await
 }
 
 const GET_INFO: Doc = Doc::new(
@@ -106,7 +107,8 @@ const SET_NAME: Doc = Doc::new(
 )
 .about("Creator only. Trimmed, 1 to 30 characters, without bidirectional controls (101).")
 .takes::<SetName>()
-.checks(Access::WRITES);
+.checks(Access::WRITES)
+.judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct SetName {
@@ -116,7 +118,7 @@ pub struct SetName {
 }
 
 async fn set_name(app: &App, me: UserId, SetName { group_id, name }: SetName) -> Result<()> {
-    profile::set_name(app, &me, group_id, &name)
+    profile::set_name(app, &me, group_id, &name).await
 }
 
 const ADD_AVATAR: Doc = Doc::new(
@@ -280,7 +282,8 @@ async fn tags(app: &App, _me: UserId, InGroup { group_id }: InGroup) -> Result<T
 const ADD_TAG: Doc = Doc::new("groupAddTag", Tag::GroupInfo, "添加群组标签 Add a group tag")
     .about("Managers. Trimmed, 1 to 20 characters (empty: 362), at most 10 (363), unique in the group (101).")
     .takes::<AddTag>()
-    .checks(Access::WRITES).codes(&[GroupTagEmpty, GroupTagsFull]);
+    .checks(Access::WRITES).codes(&[GroupTagEmpty, GroupTagsFull])
+    .judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AddTag {
@@ -290,7 +293,7 @@ pub struct AddTag {
 }
 
 async fn add_tag(app: &App, me: UserId, AddTag { group_id, tag_text }: AddTag) -> Result<()> {
-    profile::add_tag(app, &me, group_id, &tag_text)
+    profile::add_tag(app, &me, group_id, &tag_text).await
 }
 
 const REMOVE_TAG: Doc = Doc::new(
@@ -321,7 +324,8 @@ const EDIT_TAG: Doc = Doc::new(
 .about("Managers (the doc repeats `tag/add` by mistake; the contract fixes it to `tag/edit`).")
 .takes::<EditTag>()
 .checks(Access::WRITES)
-.codes(&[GroupTagNotFound, GroupTagEmpty]);
+.codes(&[GroupTagNotFound, GroupTagEmpty])
+.judges_text();
 
 #[derive(Deserialize, JsonSchema)]
 pub struct EditTag {
@@ -332,5 +336,5 @@ pub struct EditTag {
 }
 
 async fn edit_tag(app: &App, me: UserId, edit: EditTag) -> Result<()> {
-    profile::edit_tag(app, &me, edit.group_id, edit.tag_id, &edit.tag_text)
+    profile::edit_tag(app, &me, edit.group_id, edit.tag_id, &edit.tag_text).await
 }

@@ -1,4 +1,4 @@
-//! Outbound HTTP for the native server (reqwest with rustls).
+//! Outbound HTTP of the native processes (the server, the relay): reqwest with rustls.
 
 use std::time::Duration;
 

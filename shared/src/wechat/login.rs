@@ -1,4 +1,4 @@
-//! WeChat's `jscode2session`: turns the `code` of `wx.login` into the user's openid.
+//! Signing in: `jscode2session` turns the `code` of `wx.login` into the user's openid.
 
 use serde::Deserialize;
 
