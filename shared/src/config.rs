@@ -67,6 +67,12 @@ pub struct ContentChecks {
     pub fail_open: bool,
     /// Seconds a verdict on a text is reused for the same text (the hosted outbound budget).
     pub verdict_reuse_seconds: i64,
+    /// `public_url`: where WeChat reaches this server (`https://api.example.com`), to fetch
+    /// media to check. Media checks need it and `wechat_push_token`.
+    pub public_url: Option<String>,
+    /// `wechat_push_token`: the token of message push (消息推送) in the mini-program's console,
+    /// which signs the verdicts WeChat pushes to `/wechat/push`.
+    pub wechat_push_token: Option<String>,
 }
 
 /// The relay that holds the chat's sockets in front of Spin.
@@ -122,7 +128,9 @@ impl std::fmt::Debug for Settings {
         if let Some(content) = self.content.get() {
             d.field("content_check", &content.content_check)
                 .field("content_check_fail_open", &content.fail_open)
-                .field("content_verdict_seconds", &content.verdict_reuse_seconds);
+                .field("content_verdict_seconds", &content.verdict_reuse_seconds)
+                .field("public_url", &content.public_url)
+                .field("wechat_push", &content.wechat_push_token.is_some());
         }
         if let Some(relay) = self.relay.get() {
             d.field("relay_url", &relay.relay_url);
@@ -295,6 +303,8 @@ impl ContentChecks {
             content_check: read.flag_on("content_check"),
             fail_open: read.flag("content_check_fail_open"),
             verdict_reuse_seconds: read.number("content_verdict_seconds", 600)?,
+            public_url: read.get("public_url"),
+            wechat_push_token: read.get("wechat_push_token"),
         })
     }
 }

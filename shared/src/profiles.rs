@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use crate::app::App;
+use crate::content::media::{self, Media};
 use crate::content::text;
 use crate::db::user_tags::{self, UserTag};
 use crate::db::users::{self, User};
@@ -173,6 +174,11 @@ pub async fn set_avatar(app: &App, user_id: &UserId, upload: Bytes) -> Result<()
         Ok(old)
     })?;
     pictures::discard(app, old.as_ref(), Some(&avatar)).await;
+    let media = Media::Avatar {
+        user: user_id.clone(),
+        blob: avatar.blob.clone(),
+    };
+    media::submit(app, user_id, media, &avatar.content_type).await;
     Ok(())
 }
 

@@ -8,6 +8,10 @@
 //!
 //! `msg_sec_check` (version 2): a text containing `RISKY` is `risky` (label 20001), `REVIEW` is
 //! `review` (10001), `BROKEN` gets errcode 61010; anything else passes. Each check is recorded.
+//!
+//! `media_check_async` records each submission and answers trace id `media-N`; while
+//! [`FakeWechat::refuse_media`] is on it answers errcode 45009 instead. Verdicts are pushed by
+//! the test itself ([`push`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +41,10 @@ pub struct Calls {
     pub stale: bool,
     /// Every `msg_sec_check` body, in order.
     pub text_checks: Vec<Value>,
+    /// Every `media_check_async` body taken, in order.
+    pub media_checks: Vec<Value>,
+    /// Whether `media_check_async` refuses (errcode 45009, over its quota).
+    pub refuse_media: bool,
 }
 
 impl FakeWechat {
@@ -46,6 +54,7 @@ impl FakeWechat {
             .route("/sns/jscode2session", get(session))
             .route("/cgi-bin/stable_token", post(stable_token))
             .route("/wxa/msg_sec_check", post(msg_sec_check))
+            .route("/wxa/media_check_async", post(media_check_async))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -72,6 +81,11 @@ impl FakeWechat {
         let calls = self.calls();
         let content = |c: &Value| c["content"].as_str().unwrap_or_default().to_owned();
         calls.text_checks.iter().map(content).collect()
+    }
+
+    /// Makes `media_check_async` refuse (or take again) what it is given.
+    pub fn refuse_media(&self, refuse: bool) {
+        self.state.lock().unwrap().refuse_media = refuse;
     }
 
     /// Makes the current access token stale: the next call carrying it gets errcode 40001.
@@ -106,6 +120,27 @@ async fn stable_token(
     calls.stale = false;
     Json(json!({"access_token": format!("token-{}", calls.tokens), "expires_in": 7200}))
         .into_response()
+}
+
+async fn media_check_async(
+    State(state): State<Arc<Mutex<Calls>>>,
+    Query(q): Query<HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
+    let mut calls = state.lock().unwrap();
+    let current = format!("token-{}", calls.tokens);
+    if q.get("access_token") != Some(&current) || calls.stale {
+        return json(r#"{"errcode":40001,"errmsg":"invalid credential"}"#);
+    }
+    if body["version"] != 2 || !body["media_url"].is_string() || !body["media_type"].is_u64() {
+        return json(r#"{"errcode":40003,"errmsg":"invalid args"}"#);
+    }
+    if calls.refuse_media {
+        return json(r#"{"errcode":45009,"errmsg":"reach max api daily quota limit"}"#);
+    }
+    calls.media_checks.push(body);
+    let trace_id = format!("media-{}", calls.media_checks.len());
+    Json(json!({"errcode": 0, "errmsg": "ok", "trace_id": trace_id})).into_response()
 }
 
 async fn msg_sec_check(
@@ -166,4 +201,31 @@ async fn session(Query(q): Query<HashMap<String, String>>) -> axum::response::Re
 
 fn json(body: &str) -> axum::response::Response {
     ([("content-type", "application/json")], body.to_owned()).into_response()
+}
+
+/// The query that signs a push with `token`, as WeChat makes it.
+pub fn push_signature(token: &str, timestamp: &str, nonce: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let mut parts = [token, timestamp, nonce];
+    parts.sort_unstable();
+    let digest = hex::encode(Sha1::digest(parts.concat().as_bytes()));
+    format!("signature={digest}&timestamp={timestamp}&nonce={nonce}")
+}
+
+/// WeChat's push of a media check's verdict.
+pub fn media_verdict(trace_id: &str, suggest: &str, label: i64) -> Value {
+    json!({
+        "ToUserName": "gh_test",
+        "FromUserName": "o-system",
+        "CreateTime": 1_700_000_000,
+        "MsgType": "event",
+        "Event": "wxa_media_check",
+        "appid": APPID,
+        "trace_id": trace_id,
+        "version": 2,
+        "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}],
+        "errcode": 0,
+        "errmsg": "ok",
+        "result": {"suggest": suggest, "label": label},
+    })
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::{Request, Response};
+use crate::content::media::Media;
 use crate::db::chat_files::{self, ChatFile};
 use crate::db::chat_messages::Room;
 use crate::db::file_uploads::{self, Upload, UploadTo};
@@ -143,6 +144,10 @@ impl Destination for ChatUpload {
 
     fn not_found() -> Error {
         Error::new(Code::TempFileNotFound)
+    }
+
+    fn media(&self, id: FileId) -> Option<Media> {
+        Some(Media::ChatFile { file: id })
     }
 
     fn insert(&self, conn: &dyn Sql, app: &App, me: &UserId, file: &Content) -> Result<FileId> {

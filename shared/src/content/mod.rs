@@ -2,6 +2,7 @@
 //! security API before it is stored. Without WeChat's credentials (`wechat_appid`,
 //! `wechat_secret`), or with `content_check = 0`, nothing is checked.
 
+pub mod media;
 pub mod text;
 mod verdicts;
 

@@ -41,6 +41,20 @@ pub fn get(conn: &dyn Sql, room: Room, id: FileId, now: i64) -> anyhow::Result<O
     .transpose()
 }
 
+/// A file that has not expired, whatever its room, with its room.
+pub fn find(conn: &dyn Sql, id: FileId, now: i64) -> anyhow::Result<Option<(Room, ChatFile)>> {
+    let rows = conn.query(
+        "SELECT room_kind, room_id FROM chat_files WHERE id = ?",
+        params![id],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let room = Room::from_key(&format!("{}:{}", row.text(0)?, row.int(1)?))
+        .ok_or_else(|| anyhow::anyhow!("chat file {id} has no room"))?;
+    Ok(get(conn, room, id, now)?.map(|file| (room, file)))
+}
+
 /// Bytes held by a room's files that have not expired.
 pub fn room_bytes(conn: &dyn Sql, room: Room, now: i64) -> anyhow::Result<u64> {
     sum(

@@ -142,6 +142,17 @@ pub fn after(
 }
 
 /// One message of a room, as `page` reads it.
+/// The messages of `room` that carry file `file_id`.
+pub fn with_file(conn: &dyn Sql, room: Room, file_id: FileId) -> anyhow::Result<Vec<MessageId>> {
+    conn.query(
+        "SELECT id FROM chat_messages WHERE room_kind = ? AND room_id = ? AND file_id = ?",
+        params![room.kind(), room.id(), file_id],
+    )?
+    .iter()
+    .map(|r| Ok(MessageId(r.int(0)?)))
+    .collect()
+}
+
 pub fn get(conn: &dyn Sql, room: Room, id: MessageId) -> anyhow::Result<Option<Message>> {
     Ok(page(conn, room, Some(MessageId(id.0 + 1)), 1)?
         .into_iter()

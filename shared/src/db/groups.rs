@@ -115,6 +115,15 @@ pub fn set_avatar(conn: &dyn Sql, id: GroupId, avatar: &StoredPicture) -> anyhow
     Ok(())
 }
 
+/// Back to the default avatar, if the avatar is still `blob`; whether it was.
+pub fn clear_avatar(conn: &dyn Sql, id: GroupId, blob: &str) -> anyhow::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE groups SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL
+         WHERE id = ? AND avatar_blob = ?",
+        params![id, blob],
+    )? == 1)
+}
+
 /// Up to `limit` names of active groups of `kind` containing `key`, largest groups first.
 pub fn name_hints(
     conn: &dyn Sql,

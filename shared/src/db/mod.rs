@@ -15,6 +15,7 @@ pub mod group_types;
 pub mod groups;
 pub mod join_requests;
 pub mod leases;
+pub mod media_checks;
 pub mod members;
 pub mod private_rooms;
 pub mod rate_buckets;

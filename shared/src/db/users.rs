@@ -112,6 +112,15 @@ pub fn set_avatar(conn: &dyn Sql, id: &UserId, avatar: &StoredPicture) -> anyhow
     )
 }
 
+/// Back to the default avatar, if the avatar is still `blob`; whether it was.
+pub fn clear_avatar(conn: &dyn Sql, id: &UserId, blob: &str) -> anyhow::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE users SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL
+         WHERE id = ? AND avatar_blob = ?",
+        params![id, blob],
+    )? == 1)
+}
+
 /// How many users there are (the admin dashboard).
 pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
     conn.query("SELECT count(*) FROM users", params![])?[0].int(0)

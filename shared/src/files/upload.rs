@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::Request;
+use crate::content::media::{self, Media, MEDIA_MAX_BYTES};
 use crate::content::{text, Checked};
 use crate::db::file_uploads::{Upload, UploadTo};
 use crate::db::group_files::{self, Content, Thumbnail};
@@ -67,6 +68,12 @@ pub trait Destination: Sized {
     }
     /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
     fn insert(&self, conn: &dyn Sql, app: &App, me: &UserId, file: &Content) -> Result<FileId>;
+
+    /// What WeChat is asked about once file `id` is stored here as a picture or a voice; `None`:
+    /// nothing (a group's file space).
+    fn media(&self, _id: FileId) -> Option<Media> {
+        None
+    }
 
     /// Where a resumable or direct upload to here is recorded to go.
     fn upload_to(&self) -> UploadTo;
@@ -368,7 +375,7 @@ async fn store<D: Destination>(
         etag: written.etag.clone(),
         thumbnail,
     };
-    app.db.tx(|c| {
+    let stored = app.db.tx(|c| {
         // A completed upload's reservation becomes the file: it goes before the quota is checked
         // (and comes back if the check fails, with the rest of the transaction).
         if let Some(upload) = completes {
@@ -384,5 +391,15 @@ async fn store<D: Destination>(
         name.queue(c, moderation::Target::File(id), target.name())?;
         blob_pending::remove(c, &written.blob)?;
         Ok(Stored::File(id))
-    })
+    })?;
+    if let Stored::File(id) = stored {
+        let checked = matches!(file.file_type.as_str(), "image" | "voice");
+        if let Some(media) = target
+            .media(id)
+            .filter(|_| checked && written.size <= MEDIA_MAX_BYTES)
+        {
+            media::submit(app, me, media, &file.content_type).await;
+        }
+    }
+    Ok(stored)
 }

@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::{Access, Role};
 use crate::app::App;
+use crate::content::media::{self, Media};
 use crate::db::announcements::{self, Announcement};
 use crate::db::StoredPicture;
 use crate::error::{Code, Error, Result};
@@ -158,6 +159,12 @@ pub async fn set_picture(
     match old {
         Ok(old) => {
             pictures::discard(app, old.as_ref(), Some(&stored)).await;
+            let media = Media::AnnouncementPicture {
+                group: group_id,
+                id,
+                blob: stored.blob.clone(),
+            };
+            media::submit(app, me, media, &stored.content_type).await;
             Ok(())
         }
         Err(err) => {

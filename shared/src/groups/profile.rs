@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::lifecycle::GroupName;
 use super::{Access, Role};
 use crate::app::App;
+use crate::content::media::{self, Media};
 use crate::db::group_tags::{self, GroupTag};
 use crate::db::groups::{self, Group};
 use crate::db::{group_pictures, group_search, StoredPicture};
@@ -104,6 +105,11 @@ pub async fn set_avatar(app: &App, me: &UserId, group_id: GroupId, upload: Bytes
     })
     .await?;
     pictures::discard(app, old.as_ref(), Some(&new)).await;
+    let media = Media::GroupAvatar {
+        group: group_id,
+        blob: new.blob.clone(),
+    };
+    media::submit(app, me, media, &new.content_type).await;
     Ok(())
 }
 
@@ -180,14 +186,21 @@ pub async fn add_picture(
         return Err(full());
     }
     let prefix = format!("picture/group/{group_id}");
-    with_new_picture(app, &prefix, upload, |c, stored| {
+    let (picture, content_type) = with_new_picture(app, &prefix, upload, |c, stored| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
         if group_pictures::ids(c, group_id)?.len() >= PICTURES_MAX {
             return Err(full());
         }
-        Ok(group_pictures::insert(c, group_id, stored, time::now())?)
+        let id = group_pictures::insert(c, group_id, stored, time::now())?;
+        Ok((id, stored.content_type.clone()))
     })
-    .await
+    .await?;
+    let media = Media::GroupPicture {
+        group: group_id,
+        picture,
+    };
+    media::submit(app, me, media, &content_type).await;
+    Ok(picture)
 }
 
 pub async fn delete_picture(

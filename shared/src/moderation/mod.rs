@@ -20,6 +20,9 @@ pub struct NewReview<'a> {
     pub reason: &'a str,
     pub excerpt: &'a str,
 }
+pub fn withdraw_message(_conn: &dyn Sql, _room: Room, _id: MessageId) -> anyhow::Result<bool> {
+    Ok(false)
+}
 pub fn enqueue(_conn: &dyn Sql, _item: &NewReview<'_>) -> anyhow::Result<()> {
     Ok(())
 }

@@ -75,6 +75,10 @@ pub enum Gives {
     Socket,
     /// This document.
     Document,
+    /// Plain text, as described (WeChat's message push wants its `echostr` or `success`).
+    Text(&'static str),
+    /// A picture's or a voice's bytes, as stored.
+    Media,
 }
 
 /// The groups of operations in the description, in its order.
@@ -92,12 +96,13 @@ pub enum Tag {
     FilesResumable,
     Chat,
     ChatRelay,
+    Wechat,
     Debug,
     Docs,
 }
 
 impl Tag {
-    pub const ALL: [Tag; 14] = [
+    pub const ALL: [Tag; 15] = [
         Tag::Auth,
         Tag::User,
         Tag::Group,
@@ -110,6 +115,7 @@ impl Tag {
         Tag::FilesResumable,
         Tag::Chat,
         Tag::ChatRelay,
+        Tag::Wechat,
         Tag::Debug,
         Tag::Docs,
     ];
@@ -132,6 +138,10 @@ impl Tag {
                 "聊天 WebSocket rooms, conversations, temporary files",
             ),
             Tag::ChatRelay => ("chat-relay", "the relay's internal API (our addition)"),
+            Tag::Wechat => (
+                "wechat",
+                "WeChat's calls: message push and media to check (our addition)",
+            ),
             Tag::Debug => ("debug", "the admin console (`ZUDUI_ADMIN_TOKEN`)"),
             Tag::Docs => ("docs", "this document"),
         }

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod table;
 mod uploads;
 pub mod user;
+pub mod wechat;
 
 use http::{header, HeaderValue, StatusCode};
 use serde_json::{json, Value};
@@ -61,7 +62,11 @@ pub struct Component {
 /// `/auth`, the API description, and the 102 of every path no other component takes.
 pub const AUTH: Component = Component {
     name: "auth",
-    areas: &[(Area::Auth, auth::ROUTES), (Area::Docs, docs::ROUTES)],
+    areas: &[
+        (Area::Auth, auth::ROUTES),
+        (Area::Auth, wechat::ROUTES),
+        (Area::Docs, docs::ROUTES),
+    ],
 };
 pub const USER: Component = Component {
     name: "user",

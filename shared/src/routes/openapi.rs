@@ -399,6 +399,27 @@ fn operation(
             parameters.extend(file_headers());
             responses.extend(file_responses());
         }
+        Gives::Text(what) => {
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": what,
+                    "content": { "text/plain": { "schema": { "type": "string" } } },
+                }),
+            );
+        }
+        Gives::Media => {
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "The bytes, with their `Content-Type` (`image/*` or `audio/*`).",
+                    "content": {
+                        "image/*": { "schema": { "type": "string", "format": "binary" } },
+                        "audio/*": { "schema": { "type": "string", "format": "binary" } },
+                    },
+                }),
+            );
+        }
         Gives::Page => {
             responses.insert("200".into(), json!({
                 "description": "The console (`text/html; charset=utf-8`, `Cache-Control: no-store`, a strict CSP).",

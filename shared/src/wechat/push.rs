@@ -1,1 +1,31 @@
-//! Message push (消息推送): WeChat calls us back with the verdicts of media checks.
+//! Message push (消息推送): WeChat calls the configured URL, signing each call with the token set
+//! in the mini-program's console, and posts events as JSON (the plain-text mode).
+
+use serde::Deserialize;
+use sha1::{Digest, Sha1};
+
+use super::security::Verdict;
+
+/// Whether `signature` is WeChat's for `token`: the SHA-1 of token, timestamp and nonce, sorted
+/// and joined.
+pub fn signed(token: &str, timestamp: &str, nonce: &str, signature: &str) -> bool {
+    let mut parts = [token, timestamp, nonce];
+    parts.sort_unstable();
+    let digest = hex::encode(Sha1::digest(parts.concat().as_bytes()));
+    crate::chat::relay::secrets_match(&digest, &signature.to_ascii_lowercase())
+}
+
+/// A pushed event; only a media check's verdict (`wxa_media_check`) matters here.
+#[derive(Debug, Deserialize)]
+pub struct Event {
+    #[serde(rename = "Event", default)]
+    pub event: String,
+    #[serde(default)]
+    pub trace_id: String,
+    #[serde(default)]
+    pub errcode: i64,
+    pub result: Option<Verdict>,
+}
+
+/// The event that carries a media check's verdict.
+pub const MEDIA_CHECK: &str = "wxa_media_check";
