@@ -79,6 +79,8 @@ codes! {
     BadRoomType,
     MessageTooLong,
     ChatFilesFull,
+    Muted,
+    MessageNotFound,
 }
 
 impl Code {
@@ -146,6 +148,8 @@ impl Code {
             BadRoomType => (410, "房间类型错误", BAD),
             MessageTooLong => (411, "消息过长", BAD),
             ChatFilesFull => (412, "聊天临时文件空间已满", FULL),
+            Muted => (413, "禁言中", DENY),
+            MessageNotFound => (414, "消息不存在", MISSING),
         }
     }
 
@@ -297,7 +301,7 @@ mod tests {
     fn codes_are_unique_and_statuses_fit_their_family() {
         use Code::*;
         let all = Code::ALL;
-        assert_eq!(all.len(), 54);
+        assert_eq!(all.len(), 56);
         let mut numbers: Vec<u16> = all.iter().map(|c| c.number()).collect();
         numbers.sort();
         numbers.dedup();

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod chat;
 pub mod files;
 pub mod groups;
+pub mod moderation;
 pub mod pictures;
 pub mod profiles;
 pub mod search;

@@ -28,16 +28,19 @@ pub enum Action {
     Upload,
     Chat,
     Search,
+    /// Reports of users, groups, messages and files.
+    Report,
     /// Wrong admin credentials (`/debug` sign-in and bearer tokens), per address.
     Admin,
 }
 
 impl Action {
-    const ALL: [Action; 5] = [
+    const ALL: [Action; 6] = [
         Action::Login,
         Action::Upload,
         Action::Chat,
         Action::Search,
+        Action::Report,
         Action::Admin,
     ];
 
@@ -47,6 +50,7 @@ impl Action {
             Action::Upload => "upload",
             Action::Chat => "chat",
             Action::Search => "search",
+            Action::Report => "report",
             Action::Admin => "admin",
         }
     }
@@ -67,7 +71,7 @@ const ADDRESS_FACTOR: u32 = 10;
 /// admin credentials have no user, so their rule is the address's own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    rules: Option<[Rule; 5]>,
+    rules: Option<[Rule; 6]>,
 }
 
 impl Default for Limits {
@@ -79,6 +83,7 @@ impl Default for Limits {
                 rule(20, 60),
                 rule(30, 120),
                 rule(30, 120),
+                rule(10, 10),
                 rule(10, 10),
             ]),
         }

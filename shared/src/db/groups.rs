@@ -115,6 +115,16 @@ pub fn set_avatar(conn: &dyn Sql, id: GroupId, avatar: &StoredPicture) -> anyhow
     Ok(())
 }
 
+/// Takes a group's avatar away (back to the default); the old one, to delete after the commit.
+pub fn clear_avatar(conn: &dyn Sql, id: GroupId) -> anyhow::Result<Option<StoredPicture>> {
+    let old = avatar(conn, id)?;
+    conn.execute(
+        "UPDATE groups SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL WHERE id = ?",
+        params![id],
+    )?;
+    Ok(old)
+}
+
 /// Up to `limit` names of active groups of `kind` containing `key`, largest groups first.
 pub fn name_hints(
     conn: &dyn Sql,

@@ -15,9 +15,12 @@ pub mod group_types;
 pub mod groups;
 pub mod join_requests;
 pub mod members;
+pub mod mutes;
 pub mod private_rooms;
 pub mod rate_buckets;
 pub mod ratings;
+pub mod review_items;
+pub mod review_reports;
 pub mod user_tags;
 pub mod users;
 
