@@ -142,7 +142,7 @@ pub struct ItemRef {
 const DISMISS: Doc = Doc::new("debugReviewDismiss", Tag::Debug, "Dismiss an item")
     .about(about!("Leaves the target as it is and resolves the item (`dismissed`); a later report opens a new one. 101 when the item is not open. Recorded in the audit log (`review`)."))
     .takes::<ItemRef>()
-    .codes(&[BadParam]);
+    .codes(&[BadParam, NoPermission]);
 
 async fn dismiss(app: &App, admin: Admin, call: Call) -> Result<Response> {
     let ItemRef { item_id } = call.fields()?;
@@ -153,7 +153,7 @@ async fn dismiss(app: &App, admin: Admin, call: Call) -> Result<Response> {
 const REMOVE: Doc = Doc::new("debugReviewRemove", Tag::Debug, "Remove an item's content")
     .about(about!("Removes what the target shows and resolves the item (`removed`): a user's nickname (back to the default), intro, tags and avatar; a group's name (back to `群组<id>`), intro, avatar and intro pictures (deleting a whole group stays the group view's action); a message is withdrawn (`withdrawn: true`, its content and temporary file gone, for everybody); a group file is deleted; an announcement is deleted. A target gone already counts as removed. 101 when the item is not open. Recorded in the audit log (`review`)."))
     .takes::<ItemRef>()
-    .codes(&[BadParam]);
+    .codes(&[BadParam, NoPermission]);
 
 async fn remove(app: &App, admin: Admin, call: Call) -> Result<Response> {
     let ItemRef { item_id } = call.fields()?;
@@ -165,7 +165,7 @@ const MUTE: Doc = Doc::new("debugReviewMute", Tag::Debug, "Mute a user in a grou
     .about(about!("The user may not send in the group's room (socket frames and file shares are 413, saying when it ends) for `seconds` (1 to 2592000, 30 days; 101), replacing any mute there; it ends by itself. With `item_id`, also resolves that item (`muted`; 101 when it is not open). 301 unknown group, 202 unknown user. Answers when it ends. Recorded in the audit log (`mute`)."))
     .takes::<Mute>()
     .gives::<Muted>()
-    .codes(&[BadParam, UserNotFound, GroupNotFound]);
+    .codes(&[BadParam, NoPermission, UserNotFound, GroupNotFound]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Mute {
@@ -205,7 +205,7 @@ const UNMUTE: Doc = Doc::new("debugReviewUnmute", Tag::Debug, "Lift a mute")
         "101 when the user is not muted in the group. Recorded in the audit log (`unmute`)."
     ))
     .takes::<Unmute>()
-    .codes(&[BadParam]);
+    .codes(&[BadParam, NoPermission]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Unmute {
@@ -223,7 +223,7 @@ async fn unmute(app: &App, admin: Admin, call: Call) -> Result<Response> {
 const BAN: Doc = Doc::new("debugReviewBan", Tag::Debug, "Ban a user")
     .about(about!("At once, every token of the user answers 112 (HTTP and new chat sockets; open sockets at their next message) and signing in is 112 saying until when and why. For `seconds` (1 to 31536000, a year; 101) or, without it, for good; `reason` optional, at most 200 characters (101). Replaces any ban. With `item_id`, also resolves that item (`banned`; 101 when it is not open). 202 unknown user. Recorded in the audit log (`ban`)."))
     .takes::<BanUser>()
-    .codes(&[BadParam, UserNotFound]);
+    .codes(&[BadParam, NoPermission, UserNotFound]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct BanUser {
@@ -252,7 +252,7 @@ async fn ban(app: &App, admin: Admin, call: Call) -> Result<Response> {
 const UNBAN: Doc = Doc::new("debugReviewUnban", Tag::Debug, "Lift a ban")
     .about(about!("The user's tokens work again and they may sign in. 101 when the user is not banned. Recorded in the audit log (`unban`)."))
     .takes::<Unban>()
-    .codes(&[BadParam]);
+    .codes(&[BadParam, NoPermission]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct Unban {
