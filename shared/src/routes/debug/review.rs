@@ -93,7 +93,8 @@ async fn queue(app: &App, _admin: Admin, _call: Call) -> Result<Response> {
                     (l.item.wechat > 0, "wechat"),
                 ]
                 .into_iter()
-                .filter_map(|(has, name)| has.then(|| name.to_owned()))
+                .filter(|(has, _)| *has)
+                .map(|(_, name)| name.to_owned())
                 .collect(),
                 reports: l.item.reports,
                 wechat_label: l.item.wechat_label,
