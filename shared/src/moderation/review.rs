@@ -276,3 +276,107 @@ pub fn remove_in(conn: &dyn Sql, target: &Target, after: &mut Leftovers) -> Resu
     }
     Ok(())
 }
+
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::db::chat_messages::NewMessage;
+    use crate::ids::AnnouncementId;
+    use crate::storage::Database;
+
+    fn database() -> (std::path::PathBuf, Arc<dyn Database>) {
+        let name = format!("zudui-review-{}-{}", std::process::id(), time::now_ms());
+        let dir = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db: Arc<dyn Database> =
+            Arc::new(crate::native::SqliteDb::open(&dir.join("t.sqlite")).unwrap());
+        crate::migrate::ensure(&*db).unwrap();
+        (dir, db)
+    }
+
+    /// The lead's side of the queue: WeChat's verdicts join reports on one open item.
+    #[test]
+    fn verdicts_and_reports_share_one_open_item_and_old_ones_go() {
+        let (dir, db) = database();
+        let target = Target::Announcement {
+            group: GroupId(3),
+            id: AnnouncementId(4),
+        };
+        let (ann, bob) = (UserId::from("ann"), UserId::from("bob"));
+        let add = |source, reason: &str| {
+            let item = NewReview {
+                source,
+                target: &target,
+                reason,
+                excerpt: "公告正文",
+            };
+            db.tx(|c| Ok(enqueue(c, &item)?)).unwrap();
+        };
+        add(Source::Wechat, "porn");
+        add(Source::Report { reporter: &ann }, "色情");
+        add(Source::Report { reporter: &ann }, "again");
+        add(Source::Report { reporter: &bob }, &"长".repeat(300));
+        add(Source::Wechat, "ad");
+        let open = db.run(|c| Ok(review_items::open_items(c, 10)?)).unwrap();
+        assert_eq!(open.len(), 1, "{open:?}");
+        let item = &open[0];
+        assert_eq!(item.target, "announcement:3:4");
+        assert_eq!((item.reports, item.wechat), (2, 2));
+        assert_eq!(item.wechat_label.as_deref(), Some("ad"));
+        let reasons = db
+            .run(|c| Ok(review_reports::of_item(c, item.id, 10)?))
+            .unwrap();
+        let longest = reasons.iter().map(|r| r.1.chars().count()).max();
+        assert_eq!(longest, Some(REASON_MAX), "reasons are bounded");
+
+        // Resolved long ago: the next report deletes it (and opens a new item).
+        db.tx(|c| Ok(review_items::resolve(c, item.id, "dismissed", 1)?))
+            .unwrap();
+        add(Source::Wechat, "ad");
+        let gone = db.run(|c| Ok(review_items::get(c, item.id)?)).unwrap();
+        assert_eq!(gone, None);
+        let left = db
+            .run(|c| Ok(review_reports::of_item(c, item.id, 10)?))
+            .unwrap();
+        assert!(left.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_message_is_withdrawn_once() {
+        let (dir, db) = database();
+        let room = Room::Group(GroupId(5));
+        let sender = UserId::from("sender");
+        let id = db
+            .tx(|c| {
+                Ok(chat_messages::insert(
+                    c,
+                    &NewMessage {
+                        room,
+                        user_id: &sender,
+                        msg_type: "text",
+                        content: Some("违规"),
+                        file_id: None,
+                        file_info: None,
+                        at: Some("[\"x\"]".into()),
+                        client_msg_id: None,
+                        created_at: 1,
+                    },
+                )?)
+            })
+            .unwrap();
+        let withdraw = |room| db.tx(|c| Ok(withdraw_message(c, room, id)?)).unwrap();
+        assert!(!withdraw(Room::Group(GroupId(6))), "not that room's");
+        assert!(withdraw(room));
+        assert!(!withdraw(room), "once");
+        let m = db
+            .run(|c| Ok(chat_messages::get(c, room, id)?))
+            .unwrap()
+            .unwrap();
+        assert!(m.withdrawn && m.content.is_none() && m.at.is_none());
+        assert_eq!((m.user_id, m.msg_type.as_str()), (sender, "text"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
