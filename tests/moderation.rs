@@ -423,7 +423,16 @@ async fn a_withdrawn_message_keeps_its_place_without_its_content() {
     assert_eq!(first["user_id"], alice.id.as_str());
     assert_eq!(ws::content(&second), "正常内容");
     assert_eq!(second["msg"].get("withdrawn"), None, "{second}");
-    // It can still be reported (an item of its own), and removing it again changes nothing.
+    // The console's group view shows it withdrawn.
+    let (_, view) = console(&server, &format!("/debug/api/group?group_id={group}"), None).await;
+    let shown = &view["chat"][0];
+    assert_eq!(
+        (shown["id"].as_i64(), &shown["withdrawn"]),
+        (Some(bad), &json!(true)),
+        "{view}"
+    );
+    assert_eq!(view["chat"][1]["withdrawn"], false, "{view}");
+    // It can still be reported (an item of its own).
     let body = json!({ "type": "group", "room_id": group, "msg_id": bad, "reason": "再次" });
     server.ok(chat::REPORT, &bob.token, body).await;
     let items = queue(&server).await;

@@ -41,11 +41,13 @@ fn item(r: &Row) -> anyhow::Result<Item> {
     })
 }
 
-/// The open item of `target`, made when there is none; its id.
+/// The open item of `target`, made when there is none; its id. A non-empty `excerpt` replaces
+/// the item's (the target as it reads now).
 pub fn open(conn: &dyn Sql, target: &str, excerpt: &str, now: i64) -> anyhow::Result<ReviewId> {
     conn.execute(
         "INSERT INTO review_items (target, excerpt, created_at, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (target) WHERE resolved_at IS NULL DO UPDATE SET excerpt = excluded.excerpt",
+         ON CONFLICT (target) WHERE resolved_at IS NULL DO UPDATE SET
+             excerpt = CASE excluded.excerpt WHEN '' THEN excerpt ELSE excluded.excerpt END",
         params![target, excerpt, now, now],
     )?;
     conn.query(
