@@ -1,7 +1,8 @@
 //! The admin console end to end in real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, which `tests/run.sh` installs), driven over WebDriver: sign in, open a
 //! table, edit a user's nickname, delete a tag, see both through the public API, sign out; and a
-//! group's page with its pictures, members and the group's deletion. Screenshots of the dashboard
+//! group's page with its pictures, members and the group's deletion; the review queue, where a
+//! reported profile is removed and its author banned. Screenshots of the dashboard
 //! and of a group are kept in `target/test-artifacts/`.
 
 mod common;
@@ -338,5 +339,82 @@ async fn an_operator_looks_after_a_group_in_the_browser() {
         )
         .await;
     assert_eq!(res["code"], 301, "{status} {res}");
+    c.close().await.expect("close the browser");
+}
+
+#[tokio::test]
+async fn an_operator_works_through_the_review_queue_in_the_browser() {
+    let server = Server::with(Options::dev_login().env("ZUDUI_ADMIN_TOKEN", ADMIN)).await;
+    let spammer = user(&server, "queue-spammer").await;
+    let reporter = user(&server, "queue-reporter").await;
+    server.set_account_nickname(&spammer, "加我领红包").await;
+    server.report_user(&reporter, &spammer.id, "广告骚扰").await;
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    sign_in(&c, &server).await;
+
+    // The queue lists the report: what, who, why.
+    find(&c, "#nav-review").await.click().await.unwrap();
+    let queue = until_text(&c, "#review tbody", |t| t.contains("广告骚扰")).await;
+    assert!(
+        queue.contains("加我领红包") && queue.contains("用户"),
+        "{queue}"
+    );
+    screenshot(&c, "debug-review.png").await;
+
+    // Remove the profile's content (confirmed): the API shows the default nickname.
+    find(&c, "#review tbody button.danger")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.accept_alert().await.expect("the confirmation dialog");
+    until_text(&c, "#message", |t| t == "已删除内容").await;
+    find(&c, "#review-empty").await;
+    let info = server
+        .ok("/user/info/text/getInfo", &spammer.token, json!({}))
+        .await;
+    assert_ne!(info["nickname"], "加我领红包", "{info}");
+
+    // Reported again, the author is banned for good from the queue: their token stops working.
+    server.report_user(&reporter, &spammer.id, "又来了").await;
+    find(&c, "#nav-review").await.click().await.unwrap();
+    until_text(&c, "#review tbody", |t| t.contains("又来了")).await;
+    let ban_for = find(&c, "#review tbody select[id^=review-ban-for]").await;
+    ban_for.select_by_value("").await.unwrap();
+    find(&c, "#review tbody button[id^=review-ban-]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.accept_alert().await.expect("the confirmation dialog");
+    until_text(&c, "#message", |t| t == "已封禁").await;
+    server
+        .fails(
+            "/user/info/text/getInfo",
+            Some(&spammer.token),
+            json!({}),
+            112,
+            401,
+        )
+        .await;
+
+    // Lifted from the form below the queue; the audit log has every verdict.
+    find(&c, "#review-user")
+        .await
+        .send_keys(&spammer.id)
+        .await
+        .unwrap();
+    find(&c, "#review-unban").await.click().await.unwrap();
+    until_text(&c, "#message", |t| t == "已解封").await;
+    server
+        .ok("/user/info/text/getInfo", &spammer.token, json!({}))
+        .await;
+    find(&c, "#nav-audit").await.click().await.unwrap();
+    let log = until_text(&c, "#audit tbody", |t| t.contains("unban")).await;
+    assert!(
+        log.contains("review") && log.contains(&format!("users:{}", spammer.id)),
+        "{log}"
+    );
     c.close().await.expect("close the browser");
 }

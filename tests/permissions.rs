@@ -60,6 +60,9 @@ enum Call {
     DeleteMembersFile,
     Share,
     BeginUpload,
+    /// Reports (moderation): anyone may report a group, members its files.
+    ReportGroup,
+    ReportFile,
 }
 
 use Call::*;
@@ -109,6 +112,8 @@ const ACTIVE: &[(Call, [u16; 4])] = &[
     (DeleteMembersFile,         [0,   0,   0,   303]),
     (Share,                     [0,   0,   0,   303]),
     (BeginUpload,               [0,   0,   0,   303]),
+    (ReportGroup,               [0,   0,   0,   0  ]),
+    (ReportFile,                [0,   0,   0,   303]),
     (Dismiss,                   [0,   303, 303, 303]),
 ];
 
@@ -159,6 +164,8 @@ const DISMISSED: &[(Call, [u16; 4])] = &[
     (DeleteMembersFile,         [304, 304, 304, 303]),
     (Share,                     [304, 304, 304, 303]),
     (BeginUpload,               [304, 304, 304, 303]),
+    (ReportGroup,               [0,   0,   0,   0  ]),
+    (ReportFile,                [0,   0,   0,   303]),
     (Rate,                      [0,   0,   0,   303]),
 ];
 
@@ -450,6 +457,11 @@ impl Call {
                 post(files::DELETE, json!({ "file_id": file })).await
             }
             Share => post(files::SHARE, json!({ "file_id": roles.creators_file })).await,
+            ReportGroup => post(group::REPORT, json!({ "reason": "广告" })).await,
+            ReportFile => {
+                let body = json!({ "file_id": roles.creators_file, "reason": "盗版" });
+                post(files::REPORT, body).await
+            }
             BeginUpload => {
                 let body = json!({ "name": roles.unique("big") + ".bin", "size": 10 });
                 post(files::BEGIN, body).await

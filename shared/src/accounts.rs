@@ -32,6 +32,7 @@ pub async fn login(app: &App, code: &str) -> Result<Login> {
             false => users::id_by_openid(conn, &openid)?
                 .ok_or_else(|| anyhow::anyhow!("user of an openid vanished during login"))?,
         };
+        crate::moderation::bans::check(app, conn, &id, time::now())?;
         Ok((id, created))
     })?;
     Ok(Login {
@@ -42,7 +43,7 @@ pub async fn login(app: &App, code: &str) -> Result<Login> {
 }
 
 /// The nickname of a new user, until they choose one.
-fn default_nickname(user_id: &UserId) -> String {
+pub fn default_nickname(user_id: &UserId) -> String {
     format!("用户{}", user_id.as_str()[..6].to_ascii_uppercase())
 }
 
@@ -65,16 +66,20 @@ pub fn token_in(headers: &http::HeaderMap, query: Option<&str>) -> Option<String
 }
 
 /// The user a request acts as: 113 without a token, 111/112 for a bad one, 112 when its user no
-/// longer exists.
+/// longer exists or is banned.
 pub fn authenticate(app: &App, req: &Request) -> Result<UserId> {
     let token = token_of(req).ok_or_else(|| Error::new(Code::TokenMissing))?;
     user_of(app, &token)
 }
 
-/// The user a token names: 111/112 for a bad token, 112 when its user no longer exists.
+/// The user a token names: 111/112 for a bad token, 112 when its user no longer exists or is
+/// banned (one query checks both).
 pub fn user_of(app: &App, token: &str) -> Result<UserId> {
     let user_id = app.tokens.verify(token)?;
-    if !app.db.run(|c| Ok(users::exists(c, &user_id)?))? {
+    if !app
+        .db
+        .run(|c| Ok(users::active(c, &user_id, time::now())?))?
+    {
         return Err(Error::new(Code::TokenInvalid));
     }
     Ok(user_id)

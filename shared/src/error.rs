@@ -81,6 +81,8 @@ codes! {
     BadRoomType,
     MessageTooLong,
     ChatFilesFull,
+    Muted,
+    MessageNotFound,
 }
 
 impl Code {
@@ -154,6 +156,8 @@ impl Code {
             BadRoomType => (410, "房间类型错误", BAD),
             MessageTooLong => (411, "消息过长", BAD),
             ChatFilesFull => (412, "聊天临时文件空间已满", FULL),
+            Muted => (413, "禁言中", DENY),
+            MessageNotFound => (414, "消息不存在", MISSING),
         }
     }
 

@@ -81,6 +81,8 @@ int_ids! {
     PrivateRoomId,
     /// A chat message, in the order messages were stored (across every room).
     MessageId,
+    /// An item of the moderation queue (`review_items`).
+    ReviewId,
 }
 
 impl MessageId {

@@ -28,6 +28,8 @@ pub enum Action {
     Upload,
     Chat,
     Search,
+    /// Reports of users, groups, messages and files.
+    Report,
     /// Wrong admin credentials (`/debug` sign-in and bearer tokens), per address.
     Admin,
     /// Texts sent to WeChat's content check (`msgSecCheck`), per user: the hosted outbound
@@ -36,11 +38,12 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 6] = [
+    const ALL: [Action; 7] = [
         Action::Login,
         Action::Upload,
         Action::Chat,
         Action::Search,
+        Action::Report,
         Action::Admin,
         Action::TextCheck,
     ];
@@ -51,6 +54,7 @@ impl Action {
             Action::Upload => "upload",
             Action::Chat => "chat",
             Action::Search => "search",
+            Action::Report => "report",
             Action::Admin => "admin",
             Action::TextCheck => "text_check",
         }
@@ -72,7 +76,7 @@ const ADDRESS_FACTOR: u32 = 10;
 /// admin credentials have no user, so their rule is the address's own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    rules: Option<[Rule; 6]>,
+    rules: Option<[Rule; 7]>,
 }
 
 impl Default for Limits {
@@ -84,6 +88,7 @@ impl Default for Limits {
                 rule(20, 60),
                 rule(30, 120),
                 rule(30, 120),
+                rule(10, 10),
                 rule(10, 10),
                 rule(20, 10),
             ]),

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/0011_uploads_anywhere.sql"),
     ),
+    (12, include_str!("../../migrations/0012_moderation.sql")),
     (14, include_str!("../../migrations/0014_content_checks.sql")),
 ];
 

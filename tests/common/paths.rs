@@ -29,6 +29,7 @@ pub mod user {
         TAG_GET = "/user/info/tag/get",
         TAG_REMOVE = "/user/info/tag/remove",
         TAG_EDIT = "/user/info/tag/edit",
+        REPORT = "/user/report",
     }
 }
 
@@ -40,6 +41,7 @@ pub mod group {
         JOIN_REQUESTS = "/group/external/joinRequest/getAll",
         PROCESS = "/group/external/joinRequest/process",
         CANCEL = "/group/external/joinRequest/cancel",
+        REPORT = "/group/external/report",
         NAME_HINT = "/group/external/search/name_hint",
         TAG_HINT = "/group/external/search/tag_hint",
         SEARCH = "/group/external/search/group",
@@ -86,6 +88,7 @@ pub mod files {
         EDIT_NAME = "/group/internal/files/edit_name",
         MOVE = "/group/internal/files/move",
         SHARE = "/group/internal/files/share",
+        REPORT = "/group/internal/files/report",
         BEGIN = "/group/internal/files/upload/begin",
         DIRECT = "/group/internal/files/upload/direct",
         PART = "/group/internal/files/upload/part",
@@ -101,6 +104,7 @@ pub mod chat {
         GET_CHAT = "/chat/getChat",
         UPLOAD = "/chat/files/upload",
         DOWNLOAD = "/chat/files/download",
+        REPORT = "/chat/report",
         BEGIN = "/chat/files/upload/begin",
         DIRECT = "/chat/files/upload/direct",
         PART = "/chat/files/upload/part",

@@ -7,5 +7,6 @@ mod common;
 mod support;
 
 mod reading;
+mod review;
 mod sessions;
 mod writes;

@@ -131,7 +131,8 @@ pub const REPEAT_WINDOW: i64 = 24 * 60 * 60;
 /// Stores a message from `me`, admitted by [`admit`] (the relay's own buckets in front of Spin);
 /// the checks that depend on the room happen here: membership (403)
 /// and a dismissed group (404) for group rooms, being one of the pair (407) in private ones,
-/// `at` naming members only (409), and `file_id` naming a temporary file of the room (406).
+/// a sender banned since the socket opened (112) or muted in the group (413), `at` naming
+/// members only (409), and `file_id` naming a temporary file of the room (406).
 /// A repeat (the sender's `client_msg_id` in this room within [`REPEAT_WINDOW`]) stores nothing
 /// and returns the message stored first.
 /// `checked` is the verdict on its text (judged where it is cheapest: the relay or the native
@@ -158,12 +159,16 @@ pub fn store(
     };
     app.db.tx(|c| {
         let now = time::now();
+        if !users::active(c, me, now)? {
+            return Err(Error::new(Code::TokenInvalid));
+        }
         let group = match room {
             Room::Group(id) => {
                 let group = member_of(c, id, me)?;
                 if group.is_dismissed() {
                     return Err(Error::new(Code::ChatGroupDismissed));
                 }
+                crate::moderation::mutes::check(app, c, id, me, now)?;
                 Some(group)
             }
             Room::Private(_) => {
@@ -288,6 +293,10 @@ pub struct ShapedBody {
     pub file_info: Option<Value>,
     #[schemars(extend("enum" = ["text", "image", "voice", "video", "file"]))]
     pub msg_type: String,
+    /// present (true) once moderation withdrew the message: its content, file and mentions are gone
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(with = "Option<bool>")]
+    pub withdrawn: bool,
 }
 
 /// A message as clients receive it.
@@ -303,6 +312,7 @@ pub fn shaped(app: &App, m: &Message, history: bool) -> Shaped {
             file_id: m.file_id,
             file_info: stored(m.file_info.as_deref()),
             msg_type: m.msg_type.clone(),
+            withdrawn: m.withdrawn,
         },
         nickname: m.nickname.clone(),
         room_id: m.room.id(),

@@ -77,7 +77,7 @@ impl JsonSchema for Room {
 }
 
 /// Opens the room of a socket: `{user_id, group_id}` or `{user_id, peer_id}`. 112 when the
-/// token's user no longer exists.
+/// token's user no longer exists or is banned.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct OpenRoom {
     pub user_id: UserId,
@@ -98,7 +98,8 @@ impl RelayCall for OpenRoom {
     type Answer = Opened;
 
     fn handle(self, app: &App) -> Result<Opened> {
-        if !app.db.run(|c| Ok(users::exists(c, &self.user_id)?))? {
+        let now = crate::time::now();
+        if !app.db.run(|c| Ok(users::active(c, &self.user_id, now)?))? {
             return Err(Error::new(Code::TokenInvalid));
         }
         let room = open(app, &self.user_id, &self.target)?;

@@ -334,21 +334,9 @@ pub async fn on_verdict(app: &App, event: &Event) -> Result<()> {
 /// away, a chat file goes and the messages that carried it are withdrawn. Whether it was there.
 fn take_down(c: &dyn Sql, media: &Media, after: &mut Leftovers) -> Result<bool> {
     Ok(match media {
-        Media::Avatar { user, blob } => {
-            let stored = users::avatar(c, user)?.flatten();
-            let gone = users::clear_avatar(c, user, blob)?;
-            if gone {
-                after.picture(stored);
-            }
-            gone
-        }
+        Media::Avatar { user, blob } => taken(users::clear_avatar(c, user, blob)?, after),
         Media::GroupAvatar { group, blob } => {
-            let stored = groups::avatar(c, *group)?;
-            let gone = groups::clear_avatar(c, *group, blob)?;
-            if gone {
-                after.picture(stored);
-            }
-            gone
+            taken(groups::clear_avatar(c, *group, Some(blob))?, after)
         }
         Media::GroupPicture { group, picture } => match group_pictures::get(c, *group, *picture)? {
             Some(_) => {
@@ -380,6 +368,13 @@ fn take_down(c: &dyn Sql, media: &Media, after: &mut Leftovers) -> Result<bool> 
             None => false,
         },
     })
+}
+
+/// Whether a picture was taken away; its blob goes after the commit.
+fn taken(old: Option<StoredPicture>, after: &mut Leftovers) -> bool {
+    let gone = old.is_some();
+    after.picture(old);
+    gone
 }
 
 /// What a media to review is shown as in the queue.

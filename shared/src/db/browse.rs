@@ -23,6 +23,9 @@ pub const TABLES: &[&str] = &[
     "private_rooms",
     "chat_messages",
     "chat_files",
+    "review_items",
+    "review_reports",
+    "mutes",
     "admin_audit",
 ];
 

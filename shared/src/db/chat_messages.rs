@@ -110,6 +110,8 @@ pub struct Message {
     pub at: Option<String>,
     pub client_msg_id: Option<String>,
     pub created_at: i64,
+    /// Moderation withdrew it: its content, file and mentions are gone.
+    pub withdrawn: bool,
 }
 
 /// Up to `limit` messages of a room before message `before` (the newest without it), oldest
@@ -172,7 +174,8 @@ fn select(
         "SELECT m.id, m.user_id, coalesce(gm.nickname, u.nickname, ''), m.msg_type, m.content,
                 m.file_id, m.file_info, m.at, m.created_at, m.client_msg_id,
                 (SELECT max(p.id) FROM chat_messages p
-                 WHERE p.room_kind = m.room_kind AND p.room_id = m.room_id AND p.id < m.id)
+                 WHERE p.room_kind = m.room_kind AND p.room_id = m.room_id AND p.id < m.id),
+                m.withdrawn_at IS NOT NULL
          FROM chat_messages m
          LEFT JOIN users u ON u.id = m.user_id
          LEFT JOIN group_members gm
@@ -195,6 +198,7 @@ fn select(
                 at: r.opt_text(7)?,
                 client_msg_id: r.opt_text(9)?,
                 created_at: r.int(8)?,
+                withdrawn: r.int(11)? != 0,
             })
         })
         .collect()
@@ -222,6 +226,18 @@ pub fn release_client_msg_id(conn: &dyn Sql, id: MessageId) -> anyhow::Result<()
         params![id],
     )?;
     Ok(())
+}
+
+/// Withdraws message `id` of `room` at `now`: its content, file and mentions are cleared; its
+/// id, sender, type and time stay. False when the room has no such message, or it was
+/// withdrawn already.
+pub fn withdraw(conn: &dyn Sql, room: Room, id: MessageId, now: i64) -> anyhow::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE chat_messages
+         SET content = NULL, file_id = NULL, file_info = NULL, at = NULL, withdrawn_at = ?
+         WHERE room_kind = ? AND room_id = ? AND id = ? AND withdrawn_at IS NULL",
+        params![now, room.kind(), room.id(), id],
+    )? > 0)
 }
 
 /// Messages stored since `since` (the admin dashboard's messages today).

@@ -115,13 +115,22 @@ pub fn set_avatar(conn: &dyn Sql, id: GroupId, avatar: &StoredPicture) -> anyhow
     Ok(())
 }
 
-/// Back to the default avatar, if the avatar is still `blob`; whether it was.
-pub fn clear_avatar(conn: &dyn Sql, id: GroupId, blob: &str) -> anyhow::Result<bool> {
-    Ok(conn.execute(
-        "UPDATE groups SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL
-         WHERE id = ? AND avatar_blob = ?",
-        params![id, blob],
-    )? == 1)
+/// Takes a group's avatar away (back to the default) if it is still `pinned` (any without);
+/// the old one, to delete after the commit.
+pub fn clear_avatar(
+    conn: &dyn Sql,
+    id: GroupId,
+    pinned: Option<&str>,
+) -> anyhow::Result<Option<StoredPicture>> {
+    let old = avatar(conn, id)?.filter(|old| pinned.is_none_or(|blob| old.blob == blob));
+    if old.is_some() {
+        conn.execute(
+            "UPDATE groups SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL
+             WHERE id = ?",
+            params![id],
+        )?;
+    }
+    Ok(old)
 }
 
 /// Up to `limit` names of active groups of `kind` containing `key`, largest groups first.

@@ -71,6 +71,79 @@ pub fn exists(conn: &dyn Sql, id: &UserId) -> anyhow::Result<bool> {
         .is_empty())
 }
 
+/// Whether the user exists and no ban holds at `now`: what every token is checked against.
+pub fn active(conn: &dyn Sql, id: &UserId, now: i64) -> anyhow::Result<bool> {
+    Ok(!conn
+        .query(
+            "SELECT 1 FROM users WHERE id = ?
+             AND (banned_at IS NULL OR (banned_until IS NOT NULL AND banned_until <= ?))",
+            params![id, now],
+        )?
+        .is_empty())
+}
+
+/// A ban in force: when it ends (`None`: never) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ban {
+    pub at: i64,
+    pub until: Option<i64>,
+    pub reason: String,
+}
+
+/// The ban holding on a user at `now`, if any.
+pub fn ban(conn: &dyn Sql, id: &UserId, now: i64) -> anyhow::Result<Option<Ban>> {
+    let rows = conn.query(
+        "SELECT banned_at, banned_until, coalesce(ban_reason, '') FROM users
+         WHERE id = ? AND banned_at IS NOT NULL AND (banned_until IS NULL OR banned_until > ?)",
+        params![id, now],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(Ban {
+                at: r.int(0)?,
+                until: r.opt_int(1)?,
+                reason: r.text(2)?,
+            })
+        })
+        .transpose()
+}
+
+/// Bans a user (again: the new ban replaces the old); false when there is no such user.
+pub fn set_ban(conn: &dyn Sql, id: &UserId, ban: &Ban) -> anyhow::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE users SET banned_at = ?, banned_until = ?, ban_reason = ? WHERE id = ?",
+        params![ban.at, ban.until, &ban.reason, id],
+    )? > 0)
+}
+
+/// Lifts a user's ban; false when there was none in force at `now`.
+pub fn clear_ban(conn: &dyn Sql, id: &UserId, now: i64) -> anyhow::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE users SET banned_at = NULL, banned_until = NULL, ban_reason = NULL
+         WHERE id = ? AND banned_at IS NOT NULL AND (banned_until IS NULL OR banned_until > ?)",
+        params![id, now],
+    )? > 0)
+}
+
+/// Resets a user's profile texts (moderation removed them): the nickname to `nickname`, the
+/// intro empty, the avatar to the default; the old avatar, to delete after the commit.
+pub fn reset_profile(
+    conn: &dyn Sql,
+    id: &UserId,
+    nickname: &str,
+) -> anyhow::Result<Option<Option<StoredPicture>>> {
+    let old = avatar(conn, id)?;
+    if old.is_some() {
+        conn.execute(
+            "UPDATE users SET nickname = ?, info = '', avatar_blob = NULL, avatar_type = NULL,
+                 avatar_etag = NULL
+             WHERE id = ?",
+            params![nickname, id],
+        )?;
+    }
+    Ok(old)
+}
+
 pub fn get(conn: &dyn Sql, id: &UserId) -> anyhow::Result<Option<User>> {
     let rows = conn.query(
         &format!("SELECT {COLUMNS} FROM users WHERE id = ?"),
@@ -112,13 +185,22 @@ pub fn set_avatar(conn: &dyn Sql, id: &UserId, avatar: &StoredPicture) -> anyhow
     )
 }
 
-/// Back to the default avatar, if the avatar is still `blob`; whether it was.
-pub fn clear_avatar(conn: &dyn Sql, id: &UserId, blob: &str) -> anyhow::Result<bool> {
-    Ok(conn.execute(
-        "UPDATE users SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL
-         WHERE id = ? AND avatar_blob = ?",
-        params![id, blob],
-    )? == 1)
+/// Takes a user's avatar away (back to the default) if it is still `pinned`; the old one, to
+/// delete after the commit.
+pub fn clear_avatar(
+    conn: &dyn Sql,
+    id: &UserId,
+    pinned: &str,
+) -> anyhow::Result<Option<StoredPicture>> {
+    let old = avatar(conn, id)?.flatten().filter(|old| old.blob == pinned);
+    if old.is_some() {
+        conn.execute(
+            "UPDATE users SET avatar_blob = NULL, avatar_type = NULL, avatar_etag = NULL
+             WHERE id = ?",
+            params![id],
+        )?;
+    }
+    Ok(old)
 }
 
 /// How many users there are (the admin dashboard).

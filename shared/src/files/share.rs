@@ -10,7 +10,8 @@ use crate::time;
 use super::{entry, file_info};
 
 /// Posts a message of the file's type (`image`, `voice`, `video` or `file`) carrying `file_id`
-/// and `file_info` into the group room; returns the message id. A folder cannot be shared (345).
+/// and `file_info` into the group room; returns the message id. A folder cannot be shared (345);
+/// a user muted in the group cannot share (413).
 pub fn share(app: &App, me: &UserId, group_id: GroupId, file_id: FileId) -> Result<MessageId> {
     let message = store(app, me, group_id, file_id)?;
     crate::chat::live::publish_message(app, &message);
@@ -20,6 +21,7 @@ pub fn share(app: &App, me: &UserId, group_id: GroupId, file_id: FileId) -> Resu
 fn store(app: &App, me: &UserId, group_id: GroupId, file_id: FileId) -> Result<Message> {
     app.db.tx(|c| {
         Access::load(c, group_id, me)?.write(Role::Member)?;
+        crate::moderation::mutes::check(app, c, group_id, me, time::now())?;
         let file = entry(c, group_id, file_id)?;
         let Some(content) = &file.content else {
             return Err(Error::new(Code::FolderDownload));

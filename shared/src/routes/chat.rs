@@ -20,8 +20,9 @@ use crate::error::{Code, Result};
 use crate::fields::{Id, StarRating, Time, UserRef};
 use crate::files::resumable::Via;
 use crate::files::upload::Destination;
-use crate::ids::{FileId, GroupId, PrivateRoomId, UserId};
+use crate::ids::{FileId, GroupId, MessageId, PrivateRoomId, UserId};
 use crate::limits::Action;
+use crate::moderation;
 
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
@@ -31,6 +32,7 @@ pub const ROUTES: &[Route] = &[
         .limited(Action::Upload)
         .doc(&UPLOAD),
     Route::get("/chat/files/download", user!(download)).doc(&DOWNLOAD),
+    Route::post("/chat/report", user!(report)).limited(Action::Report).doc(&REPORT),
 
     // Resumable uploads (parts through the API) and direct ones (a form posted to object storage).
     Route::post("/chat/files/upload/begin", user!(begin)).limited(Action::Upload).doc(&BEGIN),
@@ -78,7 +80,7 @@ macro_rules! socket_about {
         concat!(
             "A WebSocket upgrade (`Connection: Upgrade`, `Upgrade: websocket`), held by the native server or by `zudui-relay` in front of Spin. The token (header or query), the room and membership are checked before the upgrade; a refusal is the JSON error with its status (",
             $refusals,
-            "); a plain GET without an upgrade is 101. On connect the server sends the newest 20 messages (`history: true`), then every new one (`history: false`); clients send `ChatClientMessage` frames and get `ChatServerMessage` frames or `{code, errorMsg}` error frames (405, 406, 409, 411, 404, 403, and 105 with `retry_after` when sending too fast). Pings every 5 s; a connection silent for 15 s is closed. Not an HTTP operation for fuzzers: excluded from `tests/fuzz_api.sh`.",
+            "); a plain GET without an upgrade is 101. On connect the server sends the newest 20 messages (`history: true`), then every new one (`history: false`); clients send `ChatClientMessage` frames and get `ChatServerMessage` frames or `{code, errorMsg}` error frames (405, 406, 409, 411, 404, 403, 413 while muted in the group, saying when it ends, 112 once the user is banned, and 105 with `retry_after` when sending too fast). Pings every 5 s; a connection silent for 15 s is closed. Not an HTTP operation for fuzzers: excluded from `tests/fuzz_api.sh`.",
         )
     };
 }
@@ -178,6 +180,29 @@ impl RoomFields {
     fn room(&self) -> Result<Room> {
         chat::files::room(&self.kind, self.room_id.0)
     }
+}
+
+const REPORT: Doc = Doc::new("chatReport", Tag::Chat, "Report a message")
+    .about("Our addition: someone in the room puts one of its messages in the review queue of the console, with `reason` (trimmed, 1 to 200 characters; 101). An unknown `type` is 410, an unknown room 408, checked before being in it (407); a message the room does not have is 414. A reporter counts once per open item: reporting again changes nothing. Limited (`report`, 105).")
+    .takes::<ReportMessage>()
+    .codes(&[NotInRoom, RoomNotFound, BadRoomType, MessageNotFound]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct ReportMessage {
+    #[serde(flatten)]
+    pub room: RoomFields,
+    pub msg_id: MessageId,
+    #[schemars(length(min = 1, max = moderation::reports::REASON_MAX))]
+    pub reason: String,
+}
+
+async fn report(app: &App, me: UserId, call: Call) -> Result<Response> {
+    // The room first: an unknown `type` is 410 before anything else is read.
+    let room = call.fields::<RoomFields>()?.room()?;
+    let ReportMessage { msg_id, reason, .. } = call.fields()?;
+    let reason = moderation::reports::Reason::parse(&reason)?;
+    moderation::reports::message(app, &me, room, msg_id, &reason)?;
+    Ok(super::success())
 }
 
 const UPLOAD: Doc = Doc::new("chatFilesUpload", Tag::Chat, "上传临时语音/图片/视频/文件 Upload a temporary file")
@@ -342,7 +367,7 @@ const STORE_FRAME: Doc = Doc::new("chatInternalPost", Tag::ChatRelay, "Store a c
 const FRAME_CODES: &[Code] = &[
     BadMessage, MessageTooLong, UnknownMsgType, TempFileNotFound,
     ChatGroupNotFound, ChatGroupDismissed, NotInGroup, NotInRoom,
-    TooManyRequests,
+    TokenInvalid, Muted, TooManyRequests,
 ];
 
 const READ_AFTER: Doc = Doc::new("chatInternalAfter", Tag::ChatRelay, "Messages after one")

@@ -19,6 +19,7 @@ use crate::files::{download, entry, folder_param, listed, share, tree, upload, F
 use crate::groups::Access;
 use crate::ids::{FileId, GroupId, UserId};
 use crate::limits::Action;
+use crate::moderation;
 
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
@@ -33,6 +34,7 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/internal/files/edit_name", typed!(edit_name)).doc(&EDIT_NAME),
     Route::post("/group/internal/files/move", typed!(move_entry)).doc(&MOVE),
     Route::post("/group/internal/files/share", typed!(share_file)).doc(&SHARE),
+    Route::post("/group/internal/files/report", typed!(report)).limited(Action::Report).doc(&REPORT),
 
     // Resumable uploads (parts through the API) and direct ones (a form posted to object storage).
     Route::post("/group/internal/files/upload/begin", user!(begin))
@@ -309,10 +311,29 @@ const SHARE: Doc = Doc::new(
     Tag::Files,
     "分享文件至群聊 Share into the group chat",
 )
-.about("Posts a file message into the group room; a folder is 345.")
+.about("Posts a file message into the group room; a folder is 345; a member muted in the group (console) is 413, saying when it ends.")
 .takes::<FileRef>()
 .checks(Access::WRITES)
-.codes(&[FileNotFound, FolderDownload]);
+.codes(&[FileNotFound, FolderDownload, Muted]);
+
+const REPORT: Doc = Doc::new("filesReport", Tag::Files, "Report a file")
+    .about("Our addition: members put a file of their group in the review queue of the console, with `reason` (trimmed, 1 to 200 characters; 101); a folder is 345 (report its files). A reporter counts once per open item: reporting again changes nothing. Limited (`report`, 105).")
+    .takes::<ReportFile>()
+    .checks(Access::READS)
+    .codes(&[FileNotFound, FolderDownload]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct ReportFile {
+    pub group_id: GroupId,
+    pub file_id: FileId,
+    #[schemars(length(min = 1, max = moderation::reports::REASON_MAX))]
+    pub reason: String,
+}
+
+async fn report(app: &App, me: UserId, r: ReportFile) -> Result<()> {
+    let reason = moderation::reports::Reason::parse(&r.reason)?;
+    moderation::reports::group_file(app, &me, r.group_id, r.file_id, &reason)
+}
 
 async fn share_file(app: &App, me: UserId, FileRef { group_id, file_id }: FileRef) -> Result<()> {
     share::share(app, &me, group_id, file_id)?;

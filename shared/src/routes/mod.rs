@@ -102,6 +102,7 @@ pub const DEBUG: Component = Component {
         (Area::Debug, debug::user_view::ROUTES),
         (Area::Debug, debug::pictures::ROUTES),
         (Area::Debug, debug::audit::ROUTES),
+        (Area::Debug, debug::review::ROUTES),
     ],
 };
 

@@ -13,7 +13,7 @@ use crate::error::{Code, Error, Result};
 use crate::fields::{self, StarRating, Time, UserRef};
 use crate::ids::{UserId, UserTagId};
 use crate::limits::Action;
-use crate::{imaging, multipart, profiles};
+use crate::{imaging, moderation, multipart, profiles};
 
 pub const ROUTES: &[Route] = &[
     Route::post("/user/info/text/editInfo", typed!(edit_info)).doc(&EDIT_INFO),
@@ -28,7 +28,29 @@ pub const ROUTES: &[Route] = &[
     Route::post("/user/info/tag/get", user!(get_tags)).doc(&GET_TAGS),
     Route::post("/user/info/tag/remove", typed!(remove_tag)).doc(&REMOVE_TAG),
     Route::post("/user/info/tag/edit", typed!(edit_tag)).doc(&EDIT_TAG),
+    Route::post("/user/report", typed!(report))
+        .limited(Action::Report)
+        .doc(&REPORT),
 ];
+
+const REPORT: Doc = Doc::new("userReport", Tag::User, "Report a user")
+    .about("Our addition: puts the user (their nickname, intro, avatar and tags) in the review queue of the console, with `reason` (trimmed, 1 to 200 characters; 101). A reporter counts once per open item: reporting again changes nothing. Reporting oneself is 101. Limited (`report`, 105).")
+    .takes::<ReportUser>()
+    .codes(&[UserNotFound]);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct ReportUser {
+    #[schemars(with = "String")]
+    pub user_id: UserRef,
+    #[schemars(length(min = 1, max = moderation::reports::REASON_MAX))]
+    pub reason: String,
+}
+
+async fn report(app: &App, me: UserId, ReportUser { user_id, reason }: ReportUser) -> Result<()> {
+    let user_id = user_id.required("user_id")?;
+    let reason = moderation::reports::Reason::parse(&reason)?;
+    moderation::reports::user(app, &me, &user_id, &reason)
+}
 
 // Whose profile or tags: another user, or (absent, null or empty) the caller.
 #[derive(Deserialize, JsonSchema)]

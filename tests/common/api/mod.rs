@@ -16,4 +16,5 @@ mod chat;
 mod files;
 mod group_profile;
 mod groups;
+mod reports;
 mod users;

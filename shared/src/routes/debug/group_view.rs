@@ -137,6 +137,8 @@ pub struct ChatRow {
     pub msg_type: String,
     pub content: Option<String>,
     pub time: Time,
+    /// moderation withdrew its content
+    pub withdrawn: bool,
 }
 
 async fn group(app: &App, _admin: Admin, call: Call) -> Result<Response> {
@@ -211,6 +213,7 @@ async fn group(app: &App, _admin: Admin, call: Call) -> Result<Response> {
                 msg_type: m.msg_type,
                 content: m.content,
                 time: time(m.created_at),
+                withdrawn: m.withdrawn,
             })
             .collect(),
     }))

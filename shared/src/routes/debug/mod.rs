@@ -21,6 +21,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod group_view;
 pub mod pictures;
+pub mod review;
 pub mod sessions;
 pub mod tables;
 pub mod user_view;

@@ -12,6 +12,8 @@ use crate::fields::{Flag, Id, Time};
 use crate::groups::lifecycle::{self, GroupName};
 use crate::groups::Access;
 use crate::ids::{GroupId, RequestId, UserId};
+use crate::limits::Action;
+use crate::moderation;
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::{typed, user, Call};
 use crate::routes::{ok, Route};
@@ -23,9 +25,27 @@ pub const ROUTES: &[Route] = &[
     Route::post("/group/external/joinRequest/getAll", user!(join_requests)).doc(&JOIN_REQUESTS),
     Route::post("/group/external/joinRequest/process", typed!(process)).doc(&PROCESS),
     Route::post("/group/external/joinRequest/cancel", typed!(cancel)).doc(&CANCEL),
+    Route::post("/group/external/report", typed!(report)).limited(Action::Report).doc(&REPORT),
     Route::post("/group/internal/setting/dismiss", typed!(dismiss)).doc(&DISMISS),
     Route::post("/group/internal/setting/exit", typed!(exit)).doc(&EXIT),
 ];
+
+const REPORT: Doc = Doc::new("groupReport", Tag::Group, "Report a group")
+    .about("Our addition: puts the group (its name, intro, avatar and pictures) in the review queue of the console, with `reason` (trimmed, 1 to 200 characters; 101). Anyone may report any group, dismissed ones too. A reporter counts once per open item: reporting again changes nothing. Limited (`report`, 105).")
+    .takes::<ReportGroup>()
+    .checks(Access::LOADS);
+
+#[derive(Deserialize, JsonSchema)]
+pub struct ReportGroup {
+    pub group_id: GroupId,
+    #[schemars(length(min = 1, max = moderation::reports::REASON_MAX))]
+    pub reason: String,
+}
+
+async fn report(app: &App, me: UserId, r: ReportGroup) -> Result<()> {
+    let reason = moderation::reports::Reason::parse(&r.reason)?;
+    moderation::reports::group(app, &me, r.group_id, &reason)
+}
 
 const CREATE: Doc = Doc::new("groupCreate", Tag::Group, "创建群组 Create a group")
     .about("Names are trimmed, 1 to 30 characters, without bidirectional controls (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C; 101); `user_limit` 2 to 500; `type` one of the configured group types (351 otherwise). The caller becomes the creator. Answers the new `group_id`.")
