@@ -30,15 +30,18 @@ pub enum Action {
     Search,
     /// Wrong admin credentials (`/debug` sign-in and bearer tokens), per address.
     Admin,
+    /// Exporting one's data and deleting one's account: whole-account work, rarely needed.
+    Account,
 }
 
 impl Action {
-    const ALL: [Action; 5] = [
+    const ALL: [Action; 6] = [
         Action::Login,
         Action::Upload,
         Action::Chat,
         Action::Search,
         Action::Admin,
+        Action::Account,
     ];
 
     fn name(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Action {
             Action::Chat => "chat",
             Action::Search => "search",
             Action::Admin => "admin",
+            Action::Account => "account",
         }
     }
 }
@@ -67,7 +71,7 @@ const ADDRESS_FACTOR: u32 = 10;
 /// admin credentials have no user, so their rule is the address's own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    rules: Option<[Rule; 5]>,
+    rules: Option<[Rule; 6]>,
 }
 
 impl Default for Limits {
@@ -80,6 +84,7 @@ impl Default for Limits {
                 rule(30, 120),
                 rule(30, 120),
                 rule(10, 10),
+                rule(5, 2),
             ]),
         }
     }

@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/0011_uploads_anywhere.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/0013_account_deletion.sql"),
+    ),
 ];
 
 pub fn latest() -> i64 {
