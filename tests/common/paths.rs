@@ -29,6 +29,8 @@ pub mod user {
         TAG_GET = "/user/info/tag/get",
         TAG_REMOVE = "/user/info/tag/remove",
         TAG_EDIT = "/user/info/tag/edit",
+        ACCOUNT_DELETE = "/user/account/delete",
+        ACCOUNT_EXPORT = "/user/account/export",
     }
 }
 
