@@ -25,13 +25,13 @@ const DELETE: Doc = Doc::new("debugUserDelete", Tag::Debug, "Delete a user's acc
     .about(about!("As `/user/account/delete` would (see the README's deletion rules), in one transaction with its audit entry (`delete` of `users:<id>`); answers what happened to their groups. 202 for an unknown user."))
     .takes::<AccountOf>()
     .gives::<Deleted>()
-    .codes(&[BadParam, UserNotFound]);
+    .codes(&[BadParam, NoPermission, UserNotFound]);
 
 const EXPORT: Doc = Doc::new("debugUserExport", Tag::Debug, "Export a user's data")
     .about(about!("What `/user/account/export` answers the user, recorded in the audit log (`export` of `users:<id>`). 202 for an unknown user."))
     .takes::<AccountOf>()
     .gives::<Export>()
-    .codes(&[BadParam, UserNotFound]);
+    .codes(&[BadParam, NoPermission, UserNotFound]);
 
 #[derive(Deserialize, JsonSchema)]
 pub struct AccountOf {
