@@ -347,6 +347,13 @@ async fn chat_files_private_rooms_avatar_and_their_blobs_go() {
     let listed = server.list_folder(&friend, team, None).await;
     assert!(listed.iter().any(|f| f["id"] == group_file));
 
+    // Sockets open on the room when it went refuse every message: the room is gone (407).
+    for socket in [&mut private, &mut reply] {
+        drain(socket).await;
+        ws::say(socket, "还在吗").await;
+        let frame = ws::next_json(socket, WAIT).await;
+        assert_eq!(frame["code"], 407, "{frame}");
+    }
     // The chat refuses the token at once, in groups and private rooms.
     for path in [ws::group_path(team), private_path(&friend)] {
         ws::refused(&server.ws_base(), leaver.t(), None, &path, 112, 401, WAIT).await;
@@ -428,6 +435,13 @@ async fn the_export_holds_every_section() {
     let chat_file = server
         .upload_chat_file(&me, "private", room, "私.bin", vec![5; 100])
         .await;
+    // A file made in a group they left is listed, without a link they could not open.
+    let left = create_group(&server, &friend, "退出的组").await;
+    admit(&server, &friend, &me, left).await;
+    let left_file = server
+        .upload_file_into(&me, left, None, "留下的.txt", b"kept".to_vec())
+        .await;
+    server.exit_group(&me, left).await;
     let rated = create_group(&server, &friend, "评过的组").await;
     admit(&server, &friend, &me, rated).await;
     server.dismiss_group(&friend, rated).await;
@@ -471,7 +485,7 @@ async fn the_export_holds_every_section() {
         (&json!(true), &json!(true))
     );
     let requests = export["join_requests"].as_array().unwrap();
-    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests.len(), 3, "{requests:?}");
     let pending = requests
         .iter()
         .find(|r| r["id"] == request)
@@ -503,7 +517,12 @@ async fn the_export_holds_every_section() {
     assert_eq!(notices[0]["picture"], Value::Null);
 
     let made = export["group_files"].as_array().unwrap();
-    assert_eq!(made.len(), 2, "{made:?}");
+    assert_eq!(made.len(), 3, "{made:?}");
+    let kept = made.iter().find(|f| f["id"] == left_file).expect("left");
+    assert_eq!(
+        (&kept["group_id"], &kept["download"]),
+        (&json!(left), &Value::Null)
+    );
     let folder = made
         .iter()
         .find(|f| f["is_dir"] == true)
@@ -603,4 +622,15 @@ async fn refusals_and_the_rate_limit() {
         .fails(paths::ACCOUNT_DELETE, me.t(), json!({}), 105, 429)
         .await;
     assert_eq!(server.own_profile(&me).await["id"], me.id.as_str());
+
+    // Two deletions at once: one deletes, the other finds the token naming nobody (112).
+    let both = user(&server, "twice").await;
+    let body = || json!({});
+    let (first, second) = tokio::join!(
+        server.post(paths::ACCOUNT_DELETE, both.t(), body()),
+        server.post(paths::ACCOUNT_DELETE, both.t(), body()),
+    );
+    let mut codes = [first.1["code"].as_u64(), second.1["code"].as_u64()];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(112)], "{first:?} {second:?}");
 }
