@@ -182,8 +182,7 @@ pub fn export(app: &App, user_id: &UserId) -> Result<Export> {
 
 /// Keeps the first `limit` of `rows` (read with one more), naming `list` in `truncated` when
 /// there were more.
-fn bounded<T>(rows: Vec<T>, limit: i64, list: &str, truncated: &mut Vec<String>) -> Vec<T> {
-    let mut rows = rows;
+fn bounded<T>(mut rows: Vec<T>, limit: i64, list: &str, truncated: &mut Vec<String>) -> Vec<T> {
     if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         truncated.push(list.to_owned());

@@ -150,6 +150,7 @@ pub fn of_uploader(
     .iter()
     .map(|r| {
         let file = from_row(r)?;
+        // The three columns after the content's.
         let at = r.0.len() - 3;
         let key = format!("{}:{}", r.text(at)?, r.int(at + 1)?);
         let room = Room::from_key(&key).ok_or_else(|| anyhow::anyhow!("chat file in {key}"))?;
