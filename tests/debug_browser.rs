@@ -2,7 +2,8 @@
 //! `chromium-driver`, which `tests/run.sh` installs), driven over WebDriver: sign in, open a
 //! table, edit a user's nickname, delete a tag, see both through the public API, sign out; and a
 //! group's page with its pictures, members and the group's deletion; the review queue, where a
-//! reported profile is removed and its author banned. Screenshots of the dashboard
+//! reported profile is removed and its author banned; a user's data exported and their account
+//! deleted from their page. Screenshots of the dashboard
 //! and of a group are kept in `target/test-artifacts/`.
 
 mod common;
@@ -415,6 +416,84 @@ async fn an_operator_works_through_the_review_queue_in_the_browser() {
     assert!(
         log.contains("review") && log.contains(&format!("users:{}", spammer.id)),
         "{log}"
+    );
+    c.close().await.expect("close the browser");
+}
+
+#[tokio::test]
+async fn an_operator_exports_and_deletes_an_account_in_the_browser() {
+    let server = Server::with(Options::dev_login().env("ZUDUI_ADMIN_TOKEN", ADMIN)).await;
+    let carol = user(&server, "page-carol").await;
+    let dave = user(&server, "page-dave").await;
+    let group = create_group(&server, &carol, "要交接的群").await;
+    admit(&server, &carol, &dave, group).await;
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    sign_in(&c, &server).await;
+
+    // Carol's page, found by id.
+    find(&c, "#find-kind")
+        .await
+        .select_by_value("user")
+        .await
+        .unwrap();
+    find(&c, "#find-id")
+        .await
+        .send_keys(&carol.id)
+        .await
+        .unwrap();
+    find(&c, "#nav-find button").await.click().await.unwrap();
+    until_text(&c, "#user-groups", |t| t.contains("要交接的群")).await;
+
+    // Her data, exported on the page.
+    find(&c, "#user-export-button").await.click().await.unwrap();
+    until_text(&c, "#message", |t| t == "已导出").await;
+    until_text(&c, "#user-export", |t| {
+        t.contains("page-carol") && t.contains("要交接的群")
+    })
+    .await;
+
+    // Her account, deleted (confirmed): her token is refused, Dave holds the group.
+    find(&c, "#user-delete").await.click().await.unwrap();
+    c.accept_alert().await.expect("the confirmation dialog");
+    until_text(&c, "#message", |t| t == "已注销").await;
+    find(&c, "#dashboard").await;
+    let (status, res) = server
+        .post("/user/info/text/getInfo", Some(&carol.token), json!({}))
+        .await;
+    assert_eq!((status, &res["code"]), (401, &json!(112)), "{res}");
+    let page = server
+        .ok(
+            "/group/internal/info/text/get",
+            &dave.token,
+            json!({ "group_id": group }),
+        )
+        .await;
+    assert_eq!(page["my_role"], "creator", "{page}");
+    let audit = server
+        .client
+        .get(server.url("/debug/api/audit"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let target = format!("users:{}", carol.id);
+    let actions: Vec<_> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == target.as_str())
+        .map(|e| (e["actor"].clone(), e["action"].clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (json!("console"), json!("delete")),
+            (json!("console"), json!("export"))
+        ]
     );
     c.close().await.expect("close the browser");
 }

@@ -1,4 +1,8 @@
-//! Sign-in and the identity behind a token.
+//! Sign-in and the identity behind a token; deleting an account and exporting its data in the
+//! modules below.
+
+pub mod deletion;
+pub mod export;
 
 use crate::app::App;
 use crate::body::Request;

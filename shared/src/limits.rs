@@ -35,10 +35,12 @@ pub enum Action {
     /// Texts sent to WeChat's content check (`msgSecCheck`), per user: the hosted outbound
     /// budget is small.
     TextCheck,
+    /// Exporting one's data and deleting one's account: whole-account work, rarely needed.
+    Account,
 }
 
 impl Action {
-    const ALL: [Action; 7] = [
+    const ALL: [Action; 8] = [
         Action::Login,
         Action::Upload,
         Action::Chat,
@@ -46,6 +48,7 @@ impl Action {
         Action::Report,
         Action::Admin,
         Action::TextCheck,
+        Action::Account,
     ];
 
     fn name(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Action {
             Action::Report => "report",
             Action::Admin => "admin",
             Action::TextCheck => "text_check",
+            Action::Account => "account",
         }
     }
 }
@@ -76,7 +80,7 @@ const ADDRESS_FACTOR: u32 = 10;
 /// admin credentials have no user, so their rule is the address's own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    rules: Option<[Rule; 7]>,
+    rules: Option<[Rule; 8]>,
 }
 
 impl Default for Limits {
@@ -91,6 +95,7 @@ impl Default for Limits {
                 rule(10, 10),
                 rule(10, 10),
                 rule(20, 10),
+                rule(5, 2),
             ]),
         }
     }

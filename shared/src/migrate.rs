@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0011_uploads_anywhere.sql"),
     ),
     (12, include_str!("../../migrations/0012_moderation.sql")),
+    (
+        13,
+        include_str!("../../migrations/0013_account_deletion.sql"),
+    ),
     (14, include_str!("../../migrations/0014_content_checks.sql")),
 ];
 

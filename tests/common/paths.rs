@@ -30,6 +30,8 @@ pub mod user {
         TAG_REMOVE = "/user/info/tag/remove",
         TAG_EDIT = "/user/info/tag/edit",
         REPORT = "/user/report",
+        ACCOUNT_DELETE = "/user/account/delete",
+        ACCOUNT_EXPORT = "/user/account/export",
     }
 }
 

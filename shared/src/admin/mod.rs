@@ -1,6 +1,7 @@
 //! The admin console behind `/debug`: its guard, the dashboard's figures and the audit log of
 //! every write made through it.
 
+pub mod accounts;
 pub mod guard;
 pub mod tables;
 pub mod views;

@@ -145,3 +145,21 @@ pub fn group_of(conn: &dyn Sql, id: AnnouncementId) -> anyhow::Result<Option<Gro
     )?;
     rows.first().map(|r| r.id(0)).transpose()
 }
+
+/// Up to `limit` announcements a user wrote, newest first, with their groups.
+pub fn by_author(
+    conn: &dyn Sql,
+    author: &UserId,
+    limit: i64,
+) -> anyhow::Result<Vec<(GroupId, Announcement)>> {
+    conn.query(
+        &format!(
+            "SELECT {COLUMNS}, group_id FROM announcements WHERE author_id = ?
+             ORDER BY id DESC LIMIT ?"
+        ),
+        params![author, limit],
+    )?
+    .iter()
+    .map(|r| Ok((r.id(7)?, from_row(r)?)))
+    .collect()
+}

@@ -144,3 +144,43 @@ pub fn delete_room(conn: &dyn Sql, room: Room) -> anyhow::Result<Vec<Chunked>> {
     .map(Chunked::from_row)
     .collect()
 }
+
+/// Up to `limit` temporary files a user uploaded that have not expired, newest first, with
+/// their rooms and expiry.
+pub fn of_uploader(
+    conn: &dyn Sql,
+    uploader: &UserId,
+    now: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<(Room, i64, ChatFile)>> {
+    conn.query(
+        &format!(
+            "SELECT id, name, uploader_id, created_at, {CONTENT_COLUMNS}, room_kind, room_id,
+                    expires_at
+             FROM chat_files WHERE uploader_id = ? AND expires_at > ? ORDER BY id DESC LIMIT ?"
+        ),
+        params![uploader, now, limit],
+    )?
+    .iter()
+    .map(|r| {
+        let file = from_row(r)?;
+        // The three columns after the content's.
+        let at = r.0.len() - 3;
+        let key = format!("{}:{}", r.text(at)?, r.int(at + 1)?);
+        let room = Room::from_key(&key).ok_or_else(|| anyhow::anyhow!("chat file in {key}"))?;
+        Ok((room, r.int(at + 2)?, file))
+    })
+    .collect()
+}
+
+/// Deletes every temporary file a user uploaded, in any room (their account is deleted);
+/// returns their contents.
+pub fn delete_uploader(conn: &dyn Sql, uploader: &UserId) -> anyhow::Result<Vec<Chunked>> {
+    conn.query(
+        "DELETE FROM chat_files WHERE uploader_id = ? RETURNING blob, size, chunk_size",
+        params![uploader],
+    )?
+    .iter()
+    .map(Chunked::from_row)
+    .collect()
+}

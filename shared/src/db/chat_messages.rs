@@ -4,6 +4,8 @@ use crate::ids::{FileId, GroupId, MessageId, PrivateRoomId, UserId};
 use crate::params;
 use crate::storage::Sql;
 
+use super::users::DELETED_NICKNAME;
+
 /// A room: a group's (its id is the group id) or a private one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Room {
@@ -171,7 +173,7 @@ fn select(
     limit: i64,
 ) -> anyhow::Result<Vec<Message>> {
     let sql = format!(
-        "SELECT m.id, m.user_id, coalesce(gm.nickname, u.nickname, ''), m.msg_type, m.content,
+        "SELECT m.id, m.user_id, coalesce(gm.nickname, u.nickname, ?), m.msg_type, m.content,
                 m.file_id, m.file_info, m.at, m.created_at, m.client_msg_id,
                 (SELECT max(p.id) FROM chat_messages p
                  WHERE p.room_kind = m.room_kind AND p.room_id = m.room_id AND p.id < m.id),
@@ -182,7 +184,11 @@ fn select(
              ON m.room_kind = 'group' AND gm.group_id = m.room_id AND gm.user_id = m.user_id
          WHERE m.room_kind = ? AND m.room_id = ? AND {order} LIMIT ?"
     );
-    let rows = conn.query(&sql, params![room.kind(), room.id(), bound, limit])?;
+    // A sender without a row deleted their account: their messages stay, under a placeholder.
+    let rows = conn.query(
+        &sql,
+        params![DELETED_NICKNAME, room.kind(), room.id(), bound, limit],
+    )?;
     rows.iter()
         .map(|r| {
             Ok(Message {
@@ -261,4 +267,36 @@ pub fn delete_room(conn: &dyn Sql, room: Room) -> anyhow::Result<u64> {
         "DELETE FROM chat_messages WHERE room_kind = ? AND room_id = ?",
         params![room.kind(), room.id()],
     )
+}
+
+/// A message as its sender's export shows it.
+pub struct Sent {
+    pub id: MessageId,
+    pub room: Room,
+    pub msg_type: String,
+    pub content: Option<String>,
+    pub file_id: Option<FileId>,
+    pub created_at: i64,
+}
+
+/// Up to `limit` messages a user sent, in any room, newest first.
+pub fn of_user(conn: &dyn Sql, user_id: &UserId, limit: i64) -> anyhow::Result<Vec<Sent>> {
+    conn.query(
+        "SELECT id, room_kind, room_id, msg_type, content, file_id, created_at
+         FROM chat_messages WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+        params![user_id, limit],
+    )?
+    .iter()
+    .map(|r| {
+        let key = format!("{}:{}", r.text(1)?, r.int(2)?);
+        Ok(Sent {
+            id: r.id(0)?,
+            room: Room::from_key(&key).ok_or_else(|| anyhow::anyhow!("message in {key}"))?,
+            msg_type: r.text(3)?,
+            content: r.opt_text(4)?,
+            file_id: r.opt_int(5)?.map(FileId),
+            created_at: r.int(6)?,
+        })
+    })
+    .collect()
 }

@@ -237,6 +237,26 @@ pub fn delete_member(
     )
 }
 
+/// Deletes every upload to a chat room (the room is being deleted), and their parts; returns
+/// their blobs.
+pub fn delete_room(conn: &dyn Sql, room: Room) -> anyhow::Result<Vec<Chunked>> {
+    delete_where(
+        conn,
+        "room_kind = ? AND room_id = ?",
+        params![room.kind(), room.id()],
+    )
+}
+
+/// Deletes every upload of a user to any chat room (their account is deleted), and their
+/// parts; returns their blobs.
+pub fn delete_to_rooms(conn: &dyn Sql, uploader: &UserId) -> anyhow::Result<Vec<Chunked>> {
+    delete_where(
+        conn,
+        "uploader_id = ? AND room_kind IS NOT NULL",
+        params![uploader],
+    )
+}
+
 fn delete_where(conn: &dyn Sql, filter: &str, params: &[Value]) -> anyhow::Result<Vec<Chunked>> {
     conn.execute(
         &format!(

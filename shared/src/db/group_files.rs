@@ -325,3 +325,16 @@ pub fn of_group(conn: &dyn Sql, group_id: GroupId, limit: i64) -> anyhow::Result
     .map(from_row)
     .collect()
 }
+
+/// Up to `limit` files and folders a user made, in any group, newest first.
+pub fn by_uploader(conn: &dyn Sql, uploader: &UserId, limit: i64) -> anyhow::Result<Vec<Entry>> {
+    conn.query(
+        &format!(
+            "SELECT {COLUMNS} FROM group_files WHERE uploader_id = ? ORDER BY id DESC LIMIT ?"
+        ),
+        params![uploader, limit],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}

@@ -235,3 +235,12 @@ pub fn delete(conn: &dyn Sql, id: GroupId) -> anyhow::Result<Option<StoredPictur
         _ => Ok(None),
     }
 }
+
+/// Hands a group to a new creator (the old one's account is deleted).
+pub fn set_creator(conn: &dyn Sql, id: GroupId, creator: &UserId) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE groups SET creator_id = ? WHERE id = ?",
+        params![creator, id],
+    )?;
+    Ok(())
+}

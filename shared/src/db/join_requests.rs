@@ -154,3 +154,40 @@ pub fn pending_to(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<JoinR
     .map(request)
     .collect()
 }
+
+/// A request as its sender's export shows it.
+pub struct Sent {
+    pub id: RequestId,
+    pub group_id: GroupId,
+    pub status: String,
+    pub created_at: i64,
+    pub processed_at: Option<i64>,
+}
+
+/// Up to `limit` requests a user sent, newest first.
+pub fn of_user(conn: &dyn Sql, user_id: &UserId, limit: i64) -> anyhow::Result<Vec<Sent>> {
+    conn.query(
+        "SELECT id, group_id, status, created_at, processed_at FROM join_requests
+         WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+        params![user_id, limit],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Sent {
+            id: r.id(0)?,
+            group_id: r.id(1)?,
+            status: r.text(2)?,
+            created_at: r.int(3)?,
+            processed_at: r.opt_int(4)?,
+        })
+    })
+    .collect()
+}
+
+/// Deletes every request a user sent (their account is deleted).
+pub fn delete_user(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<u64> {
+    conn.execute(
+        "DELETE FROM join_requests WHERE user_id = ?",
+        params![user_id],
+    )
+}

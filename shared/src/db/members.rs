@@ -138,3 +138,46 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<Vec<Use
     .map(|r| r.user_id(0))
     .collect()
 }
+
+/// Who takes a group over from a creator whose account is deleted: the longest-standing admin,
+/// else the longest-standing member; `None` when the creator is alone.
+pub fn heir(conn: &dyn Sql, group_id: GroupId, creator: &UserId) -> anyhow::Result<Option<UserId>> {
+    conn.query(
+        "SELECT user_id FROM group_members WHERE group_id = ? AND user_id != ?
+         ORDER BY is_admin DESC, joined_at, user_id LIMIT 1",
+        params![group_id, creator],
+    )?
+    .first()
+    .map(|r| r.user_id(0))
+    .transpose()
+}
+
+/// A user's membership as their export shows it.
+pub struct Membership {
+    pub group_id: GroupId,
+    pub is_admin: bool,
+    /// Their in-group nickname, if they set one.
+    pub nickname: Option<String>,
+    pub joined_at: i64,
+    pub has_rated: bool,
+}
+
+/// Up to `limit` memberships of a user, oldest first.
+pub fn of_user(conn: &dyn Sql, user_id: &UserId, limit: i64) -> anyhow::Result<Vec<Membership>> {
+    conn.query(
+        "SELECT group_id, is_admin, nickname, joined_at, has_rated FROM group_members
+         WHERE user_id = ? ORDER BY joined_at, group_id LIMIT ?",
+        params![user_id, limit],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Membership {
+            group_id: r.id(0)?,
+            is_admin: r.bool(1)?,
+            nickname: r.opt_text(2)?,
+            joined_at: r.int(3)?,
+            has_rated: r.bool(4)?,
+        })
+    })
+    .collect()
+}

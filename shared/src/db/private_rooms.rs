@@ -71,3 +71,41 @@ pub fn of_user(conn: &dyn Sql, me: &UserId) -> anyhow::Result<Vec<(PrivateRoomId
     .map(|r| Ok((r.id(0)?, r.user_id(1)?, r.int(2)?)))
     .collect()
 }
+
+/// A private room as one of its users' export shows it.
+pub struct OfUser {
+    pub id: PrivateRoomId,
+    pub partner: UserId,
+    pub created_at: i64,
+    pub last_message_at: Option<i64>,
+}
+
+/// Up to `limit` private rooms of a user, with or without messages, newest first.
+pub fn all_of_user(conn: &dyn Sql, me: &UserId, limit: i64) -> anyhow::Result<Vec<OfUser>> {
+    conn.query(
+        "SELECT id, CASE WHEN user_a = ?1 THEN user_b ELSE user_a END, created_at, last_message_at
+         FROM private_rooms WHERE user_a = ?1 OR user_b = ?1 ORDER BY id DESC LIMIT ?2",
+        params![me, limit],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(OfUser {
+            id: r.id(0)?,
+            partner: r.user_id(1)?,
+            created_at: r.int(2)?,
+            last_message_at: r.opt_int(3)?,
+        })
+    })
+    .collect()
+}
+
+/// Deletes every private room of a user (their account is deleted); returns their ids.
+pub fn delete_user(conn: &dyn Sql, me: &UserId) -> anyhow::Result<Vec<PrivateRoomId>> {
+    conn.query(
+        "DELETE FROM private_rooms WHERE user_a = ?1 OR user_b = ?1 RETURNING id",
+        params![me],
+    )?
+    .iter()
+    .map(|r| r.id(0))
+    .collect()
+}

@@ -99,6 +99,26 @@ pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Deletes every rating a user gave or received (their account is deleted) and recounts the
+/// totals of those they rated.
+pub fn delete_user(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<()> {
+    conn.execute("DELETE FROM ratings WHERE target_id = ?", params![user_id])?;
+    let targets = conn.query(
+        "DELETE FROM ratings WHERE rater_id = ? RETURNING target_id",
+        params![user_id],
+    )?;
+    let mut targets = targets
+        .iter()
+        .map(|r| r.user_id(0))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    targets.sort();
+    targets.dedup();
+    for target in &targets {
+        recount(conn, target)?;
+    }
+    Ok(())
+}
+
 /// Sets a user's totals from the ratings that remain.
 fn recount(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<()> {
     conn.execute(

@@ -79,3 +79,8 @@ pub fn owner(conn: &dyn Sql, id: UserTagId) -> anyhow::Result<Option<UserId>> {
         .map(|r| r.user_id(0))
         .transpose()
 }
+
+/// Deletes every tag of a user (their account is deleted).
+pub fn delete_user(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<u64> {
+    conn.execute("DELETE FROM user_tags WHERE user_id = ?", params![user_id])
+}

@@ -59,7 +59,8 @@ pub fn id_by_openid(conn: &dyn Sql, openid: &str) -> anyhow::Result<Option<UserI
     rows.first().map(|r| r.user_id(0)).transpose()
 }
 
-/// The openid of user `id` (WeChat's calls about what they wrote name it).
+/// The openid of user `id`: WeChat's calls about what they wrote name it, and their export
+/// shows it.
 pub fn openid(conn: &dyn Sql, id: &UserId) -> anyhow::Result<Option<String>> {
     let rows = conn.query("SELECT openid FROM users WHERE id = ?", params![id])?;
     rows.first().map(|r| r.text(0)).transpose()
@@ -206,4 +207,14 @@ pub fn clear_avatar(
 /// How many users there are (the admin dashboard).
 pub fn count(conn: &dyn Sql) -> anyhow::Result<i64> {
     conn.query("SELECT count(*) FROM users", params![])?[0].int(0)
+}
+
+/// How a user whose account was deleted (注销) is named where their past content stays: the
+/// messages they sent. Their id stays on those rows, but it names nobody any more (202).
+pub const DELETED_NICKNAME: &str = "已注销用户";
+
+/// Deletes a user's row (their account, 注销); false when there was none. Their tokens are 112
+/// from now on, and their openid signs in as a new user.
+pub fn delete(conn: &dyn Sql, id: &UserId) -> anyhow::Result<bool> {
+    Ok(conn.execute("DELETE FROM users WHERE id = ?", params![id])? > 0)
 }

@@ -3,6 +3,7 @@
 //! native server all); [`table`] checks what a route declares; handlers call the domain and shape
 //! the answer.
 
+pub mod account;
 pub mod auth;
 pub mod chat;
 pub mod debug;
@@ -70,7 +71,7 @@ pub const AUTH: Component = Component {
 };
 pub const USER: Component = Component {
     name: "user",
-    areas: &[(Area::User, user::ROUTES)],
+    areas: &[(Area::User, user::ROUTES), (Area::User, account::ROUTES)],
 };
 pub const GROUP: Component = Component {
     name: "group",
@@ -100,6 +101,7 @@ pub const DEBUG: Component = Component {
         (Area::Debug, debug::writes::ROUTES),
         (Area::Debug, debug::group_view::ROUTES),
         (Area::Debug, debug::user_view::ROUTES),
+        (Area::Debug, debug::accounts::ROUTES),
         (Area::Debug, debug::pictures::ROUTES),
         (Area::Debug, debug::audit::ROUTES),
         (Area::Debug, debug::review::ROUTES),

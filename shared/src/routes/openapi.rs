@@ -332,7 +332,7 @@ fn operation(
 ) -> Value {
     let codes = codes(endpoint, doc);
     let id = match endpoint.methods {
-        Methods::PutOrPost => format!("{}{}", doc.id, capitalized(method)),
+        Methods::PutOrPost | Methods::GetOrPost => format!("{}{}", doc.id, capitalized(method)),
         _ => doc.id.to_owned(),
     };
     let listed: Vec<String> = codes

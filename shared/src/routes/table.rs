@@ -40,6 +40,8 @@ pub enum Methods {
     Post,
     /// An upload part: `PUT` as S3 does, or `POST` (all `wx.request` offers besides GET).
     PutOrPost,
+    /// WeChat's message push: one URL, `GET` for its handshake and `POST` for events.
+    GetOrPost,
 }
 
 impl Methods {
@@ -48,6 +50,7 @@ impl Methods {
             Methods::Get => method == Method::GET,
             Methods::Post => method == Method::POST,
             Methods::PutOrPost => method == Method::PUT || method == Method::POST,
+            Methods::GetOrPost => method == Method::GET || method == Method::POST,
         }
     }
 
@@ -57,6 +60,7 @@ impl Methods {
             Methods::Get => "GET",
             Methods::Post => "POST",
             Methods::PutOrPost => "PUT, POST",
+            Methods::GetOrPost => "GET, POST",
         }
     }
 
@@ -66,6 +70,7 @@ impl Methods {
             Methods::Get => &["get"],
             Methods::Post => &["post"],
             Methods::PutOrPost => &["put", "post"],
+            Methods::GetOrPost => &["get", "post"],
         }
     }
 }

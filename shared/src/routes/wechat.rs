@@ -7,80 +7,59 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::doc::{Doc, Gives, Tag};
-use super::table::{open, Call};
+use super::table::{open, Call, Methods};
 use super::Route;
 use crate::app::App;
 use crate::body::{Body, Response};
 use crate::content::media;
 use crate::error::Code::*;
 use crate::error::{Error, Result};
-use crate::params::Params;
-use crate::wechat::push;
+use crate::wechat::push as wechat_push;
 
 pub const ROUTES: &[Route] = &[
-    Route::get("/wechat/push", open!(handshake)).doc(&HANDSHAKE),
-    Route::post("/wechat/push", open!(pushed)).doc(&PUSHED),
+    Route::get("/wechat/push", open!(push))
+        .methods(Methods::GetOrPost)
+        .raw_body()
+        .doc(&PUSH),
     Route::get("/wechat/media", open!(fetch)).doc(&MEDIA),
 ];
 
-const HANDSHAKE: Doc = Doc::new("wechatPushHandshake", Tag::Wechat, "Message push: verify the URL")
-    .about("WeChat's check of the push URL set in the mini-program's console: with a good signature (`sha1` of `wechat_push_token`, `timestamp` and `nonce`, sorted), the `echostr` comes back as it came. A bad signature is 112.")
-    .takes::<Handshake>()
-    .answers(Gives::Text("The `echostr`, unchanged."))
+const PUSH: Doc = Doc::new("wechatPush", Tag::Wechat, "Message push (消息推送)")
+    .about("The URL set for message push in the mini-program's console, signed by WeChat in the query (`signature`: the SHA-1 of `wechat_push_token`, `timestamp` and `nonce`, sorted; 112 otherwise). GET is WeChat's check of the URL: the `echostr` comes back as it came. POST carries an event as JSON (the plain-text mode, at most 64 KiB): a `wxa_media_check` verdict with `suggest: risky` takes the media down (a picture back to the default or away, a chat file removed and its messages withdrawn; audited as `wechat`), `review` queues it for the console; other events are ignored. The POST answers `success`.")
+    .takes::<Push>()
+    .answers(Gives::Text("The `echostr` (GET), or `success` (POST)."))
     .codes(&[NoEndpoint, TokenInvalid]);
 
-/// WeChat's signature of a push.
+/// WeChat's signature of a push, and the handshake's `echostr`.
 #[derive(Deserialize, JsonSchema)]
-pub struct Signed {
+pub struct Push {
     #[schemars(length(max = 64))]
     pub signature: String,
     #[schemars(length(max = 32))]
     pub timestamp: String,
     #[schemars(length(max = 64))]
     pub nonce: String,
-}
-
-#[derive(Deserialize, JsonSchema)]
-pub struct Handshake {
-    #[serde(flatten)]
-    pub signed: Signed,
+    #[serde(default)]
     #[schemars(length(max = 128))]
-    pub echostr: String,
+    pub echostr: Option<String>,
 }
 
-/// 102 without media checks, 112 unless WeChat signed the call.
-fn verify(app: &App, signed: &Signed) -> Result<()> {
+/// The largest pushed event read.
+const EVENT_MAX: usize = 64 << 10;
+
+async fn push(app: &App, call: Call) -> Result<Response> {
+    let push: Push = call.fields()?;
     let configured = media::configured(app)?.ok_or_else(|| Error::new(NoEndpoint))?;
-    match push::signed(
-        configured.push_token,
-        &signed.timestamp,
-        &signed.nonce,
-        &signed.signature,
-    ) {
-        true => Ok(()),
-        false => Err(Error::with_message(TokenInvalid, "推送签名无效")),
+    let token = configured.push_token;
+    if !wechat_push::signed(token, &push.timestamp, &push.nonce, &push.signature) {
+        return Err(Error::with_message(TokenInvalid, "推送签名无效"));
     }
-}
-
-async fn handshake(app: &App, call: Call) -> Result<Response> {
-    let Handshake { signed, echostr } = call.fields()?;
-    verify(app, &signed)?;
-    text(echostr)
-}
-
-const PUSHED: Doc = Doc::new("wechatPush", Tag::Wechat, "Message push: a media check's verdict")
-    .about("WeChat posts events as JSON (the plain-text mode), signed in the query as for the handshake (112 otherwise). A `wxa_media_check` event with `suggest: risky` takes the media down (a picture back to the default or away, a chat file removed and its messages withdrawn; audited as `wechat`), `review` queues it for the console; other events are ignored. Answers `success`.")
-    .takes::<Signed>()
-    .answers(Gives::Text("`success`"))
-    .codes(&[NoEndpoint, TokenInvalid]);
-
-async fn pushed(app: &App, call: Call) -> Result<Response> {
-    let signed: Signed = Params::from_query(call.req.uri().query().unwrap_or_default()).typed()?;
-    verify(app, &signed)?;
-    let event: push::Event = call
-        .params
-        .into_typed()
-        .map_err(|_| Error::param("event"))?;
+    if call.req.method() == http::Method::GET {
+        return text(push.echostr.unwrap_or_default());
+    }
+    let body = call.req.into_body().collect(EVENT_MAX).await?;
+    let event: wechat_push::Event =
+        serde_json::from_slice(&body).map_err(|_| Error::param("event"))?;
     media::on_verdict(app, &event).await?;
     text("success".into())
 }

@@ -1,4 +1,5 @@
-//! `/user/info/*`: a user's profile text, nickname and personal tags.
+//! `/user/info/*`: a user's profile text, nickname and personal tags; `/user/account/*`:
+//! deleting an account and exporting its data.
 
 use serde_json::{json, Value};
 
@@ -54,5 +55,16 @@ impl Server {
             .await;
         let success = json!({ "code": 0, "msg": "success" });
         assert_eq!((status, &res), (200, &success), "{}", user::AVATAR_ADD);
+    }
+
+    /// `who` deletes their account (注销); the answer is exactly success.
+    pub async fn delete_account(&self, who: &User) {
+        let res = self.ok(user::ACCOUNT_DELETE, &who.token, json!({})).await;
+        assert_eq!(res, json!({ "code": 0, "msg": "success" }));
+    }
+
+    /// Everything stored about `who`, as their export answers it.
+    pub async fn export_account(&self, who: &User) -> Value {
+        self.ok(user::ACCOUNT_EXPORT, &who.token, json!({})).await
     }
 }

@@ -17,6 +17,7 @@ macro_rules! about {
     };
 }
 
+pub mod accounts;
 pub mod audit;
 pub mod dashboard;
 pub mod group_view;
