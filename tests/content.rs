@@ -381,3 +381,54 @@ async fn without_wechat_credentials_or_with_checks_off_nothing_is_checked() {
     assert!(fake.checked_texts().is_empty());
     assert_eq!(fake.calls().tokens, 0);
 }
+
+#[tokio::test]
+async fn texts_wechat_wants_reviewed_are_queued_with_what_they_were_stored_as() {
+    const ADMIN: &str = "admin-token-for-content-0123456789";
+    let fake = FakeWechat::start().await;
+    let server = checked_server(&fake, &[("ZUDUI_ADMIN_TOKEN", ADMIN)]).await;
+    let owner = sign_in(&server, "owner").await;
+    let g = create_group(&server, &owner, "普通的组").await;
+    server.edit_profile_text(&owner, "REVIEW 简介").await;
+    server.edit_group_intro(&owner, g, "REVIEW 群简介").await;
+    let a = server
+        .add_group_announcement(&owner, g, "REVIEW 公告", "正文")
+        .await;
+    server.make_folder(&owner, g, None, "REVIEW 文件夹").await;
+    let f = server.list_folder(&owner, g, None).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let wait = Duration::from_secs(10);
+    let mut socket = ws::connect(&server.ws_base(), &owner, &group_path(g), wait).await;
+    ws::say(&mut socket, "REVIEW 聊天").await;
+    let message = ws::id(&ws::next_live(&mut socket, wait).await);
+    let queue = reqwest::Client::new()
+        .get(server.url("/debug/api/review"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let targets: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["target"].as_str().unwrap())
+        .collect();
+    let expected = [
+        format!("user:{}", owner.id),
+        format!("group:{g}"),
+        format!("announcement:{g}:{a}"),
+        format!("file:{f}"),
+        format!("message:group:{g}:{message}"),
+    ];
+    for target in &expected {
+        assert!(
+            targets.contains(&target.as_str()),
+            "{target} not in {queue}"
+        );
+    }
+    assert_eq!(targets.len(), expected.len(), "{queue}");
+}

@@ -14,6 +14,7 @@ use crate::body::{Body, Response};
 use crate::content::media;
 use crate::error::Code::*;
 use crate::error::{Error, Result};
+use crate::fields::Id;
 use crate::wechat::push as wechat_push;
 
 pub const ROUTES: &[Route] = &[
@@ -72,15 +73,16 @@ const MEDIA: Doc = Doc::new("wechatMedia", Tag::Wechat, "Media for WeChat to che
 
 #[derive(Deserialize, JsonSchema)]
 pub struct MediaRef {
-    pub id: i64,
-    pub expires: i64,
+    pub id: Id,
+    /// Unix seconds
+    pub expires: Id,
     #[schemars(length(max = 64))]
     pub sig: String,
 }
 
 async fn fetch(app: &App, call: Call) -> Result<Response> {
     let MediaRef { id, expires, sig } = call.fields()?;
-    let (bytes, content_type) = media::fetch(app, id, expires, &sig).await?;
+    let (bytes, content_type) = media::fetch(app, id.0, expires.0, &sig).await?;
     let res = http::Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-store")
