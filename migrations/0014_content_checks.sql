@@ -20,10 +20,11 @@ CREATE TABLE text_verdicts (
 CREATE INDEX text_verdicts_by_time ON text_verdicts (checked_at);
 
 -- Pictures and voice submitted to mediaCheckAsync, until WeChat's verdict arrives (or they are
--- given up after a day). `target` names what to take down: `avatar:<user>`,
--- `group_avatar:<group>`, `group_picture:<group>:<picture>`, `announcement_picture:<group>:<id>`,
--- `file:<file id>`, `chat_file:<file id>`. `trace_id` is NULL while WeChat could not be reached
--- (queued for a later submission).
+-- given up: after a day, or five refused submissions). `target` names what to take down, pinned
+-- to the bytes checked (`content::media::Media::key`): `avatar:<user>:<blob>`,
+-- `group_avatar:<group>:<blob>`, `group_picture:<group>:<picture>`,
+-- `announcement_picture:<group>:<id>:<blob>`, `chat_file:<file id>`. `trace_id` is NULL while
+-- WeChat has not taken it (queued for a later submission).
 CREATE TABLE media_checks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     trace_id TEXT UNIQUE,

@@ -12,7 +12,6 @@ use zudui_shared::db::users;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::ids::{MessageId, UserId};
 use zudui_shared::sendable::BoxFuture;
-use zudui_shared::wechat::security::Scene;
 use zudui_shared::{accounts, App};
 
 pub struct InProcess(pub Arc<App>);
@@ -37,11 +36,11 @@ impl Backend for InProcess {
 
     fn check_text<'a>(
         &'a self,
-        me: &'a UserId,
-        _openid: &'a str,
+        _me: &'a UserId,
+        openid: &'a str,
         content: &'a str,
     ) -> BoxFuture<'a, Result<Checked>> {
-        Box::pin(async move { text::check(&self.0, me, Scene::Comment, &[content]).await })
+        Box::pin(text::check_chat(&self.0, openid, content))
     }
 
     fn history<'a>(

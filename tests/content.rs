@@ -264,9 +264,31 @@ async fn the_access_token_is_kept_refreshed_when_stale_and_a_verdict_is_reused()
     fake.expire_token();
     server.edit_profile_text(&a, "四").await;
     assert_eq!(fake.calls().tokens, 2);
+    assert_eq!(
+        fake.calls().forced,
+        1,
+        "the refused token is replaced by force"
+    );
     assert_eq!(fake.checked_texts().last().unwrap(), "四");
     server.edit_profile_text(&a, "五").await;
     assert_eq!(fake.calls().tokens, 2, "the fresh token is kept");
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
+    let fake = FakeWechat::start().await;
+    // Within the five minutes before expiry a token counts as expired.
+    fake.token_seconds(299);
+    let server = checked_server(&fake, &[]).await;
+    let a = sign_in(&server, "a").await;
+    server.edit_profile_text(&a, "一").await;
+    server.edit_profile_text(&a, "二").await;
+    assert_eq!(fake.calls().tokens, 2, "one token per check");
+    assert_eq!(fake.calls().token_calls, 2);
+    fake.token_seconds(7200);
+    server.edit_profile_text(&a, "三").await;
+    server.edit_profile_text(&a, "四").await;
+    assert_eq!(fake.calls().token_calls, 3, "a lasting one is kept");
 }
 
 #[tokio::test]
@@ -431,4 +453,59 @@ async fn texts_wechat_wants_reviewed_are_queued_with_what_they_were_stored_as() 
         );
     }
     assert_eq!(targets.len(), expected.len(), "{queue}");
+}
+
+#[tokio::test]
+async fn failing_open_stores_unchecked_texts_and_queues_them_for_people() {
+    const ADMIN: &str = "admin-token-for-content-0123456789";
+    let fake = FakeWechat::start().await;
+    let extra = [
+        ("ZUDUI_ADMIN_TOKEN", ADMIN),
+        ("ZUDUI_CONTENT_CHECK_FAIL_OPEN", "1"),
+    ];
+    let server = checked_server(&fake, &extra).await;
+    let a = sign_in(&server, "a").await;
+    fake.stop();
+    server.edit_profile_text(&a, "没人检查的简介").await;
+    let queue = reqwest::Client::new()
+        .get(server.url("/debug/api/review"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let item = &queue["items"][0];
+    assert_eq!(item["target"], format!("user:{}", a.id), "{queue}");
+    assert!(queue.to_string().contains("未经微信检查"), "{queue}");
+}
+
+#[tokio::test]
+async fn past_the_apps_hourly_budget_texts_are_as_if_wechat_were_down() {
+    let fake = FakeWechat::start().await;
+    let server = checked_server(&fake, &[("ZUDUI_WECHAT_CALLS_PER_HOUR", "2")]).await;
+    let a = sign_in(&server, "a").await;
+    let b = sign_in(&server, "b").await;
+    server.edit_profile_text(&a, "一").await;
+    server.edit_profile_text(&b, "二").await;
+    let body = json!({"text": "三"});
+    server.fails(user::EDIT_INFO, a.t(), body, 107, 503).await;
+    // A text judged recently costs nothing, so it still goes through.
+    server.edit_profile_text(&b, "一").await;
+    assert_eq!(fake.checked_texts(), ["一", "二"]);
+}
+
+#[tokio::test]
+async fn chat_texts_do_not_spend_the_text_check_allowance() {
+    let fake = FakeWechat::start().await;
+    let server = checked_server(&fake, &[("ZUDUI_RATE_LIMITS", "text_check=1/1")]).await;
+    let owner = sign_in(&server, "owner").await;
+    let g = create_group(&server, &owner, "聊得很多").await;
+    let wait = Duration::from_secs(10);
+    let mut socket = ws::connect(&server.ws_base(), &owner, &group_path(g), wait).await;
+    for text in ["第一句", "第二句", "第三句"] {
+        ws::say(&mut socket, text).await;
+        assert_eq!(ws::content(&ws::next_live(&mut socket, wait).await), text);
+    }
 }

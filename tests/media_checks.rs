@@ -8,8 +8,9 @@
 mod common;
 
 use common::wechat::{media_verdict, push_signature, FakeWechat};
-use common::{admit, create_group, png, user, Options, Server, User};
+use common::{admit, create_group, png, user, Options, Server, User, JWT_SECRET};
 use serde_json::{json, Value};
+use zudui_shared::content::media::url_signature;
 
 const PUBLIC: &str = "https://zudui.example";
 const PUSH_TOKEN: &str = "push-token-for-tests";
@@ -38,6 +39,12 @@ fn submitted(server: &Server, fake: &FakeWechat, n: usize) -> (Value, String) {
     (body, local)
 }
 
+/// Now, as a push's `timestamp`.
+fn now() -> String {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.unwrap().as_secs().to_string()
+}
+
 /// What WeChat would fetch at `url`: the status and the bytes.
 async fn fetch(url: &str) -> (u16, Vec<u8>) {
     let res = reqwest::get(url).await.unwrap();
@@ -46,7 +53,7 @@ async fn fetch(url: &str) -> (u16, Vec<u8>) {
 
 /// WeChat pushes `body`, signed with `token`: the status and the answer's text.
 async fn push(server: &Server, token: &str, body: &Value) -> (u16, String) {
-    let query = push_signature(token, "1700000000", "nonce-1");
+    let query = push_signature(token, &now(), "nonce-1");
     let res = reqwest::Client::new()
         .post(server.url(&format!("/wechat/push?{query}")))
         .json(body)
@@ -113,10 +120,15 @@ async fn a_risky_avatar_is_taken_down_after_wechat_fetched_it_and_the_takedown_i
     assert_eq!(body["version"], 2);
     // WeChat fetches what everyone sees.
     assert_eq!(fetch(&url).await, (200, shown.clone()));
-    // A tampered signature or expiry fetches nothing.
+    // A tampered signature or expiry fetches nothing, nor does a well-signed expired URL.
     for (from, to) in [("sig=", "sig=0"), ("expires=", "expires=9")] {
         assert_eq!(fetch(&url.replacen(from, to, 1)).await.0, 404, "{from}");
     }
+    let id = url.split("id=").nth(1).unwrap().split('&').next().unwrap();
+    let past = 1_700_000_000;
+    let sig = url_signature(JWT_SECRET.as_bytes(), id.parse().unwrap(), past);
+    let expired = server.url(&format!("/wechat/media?id={id}&expires={past}&sig={sig}"));
+    assert_eq!(fetch(&expired).await.0, 404, "expired");
     verdict(&server, 1, "risky").await;
     assert_eq!(
         avatar(&server, &bob, &alice).await,
@@ -229,7 +241,7 @@ async fn a_review_verdict_queues_the_media_for_the_console() {
 async fn pushes_must_be_signed_and_the_url_handshake_echoes() {
     let fake = FakeWechat::start().await;
     let server = media_server(&fake).await;
-    let query = push_signature(PUSH_TOKEN, "1700000001", "n2");
+    let query = push_signature(PUSH_TOKEN, &now(), "n2");
     let res = reqwest::get(server.url(&format!("/wechat/push?{query}&echostr=hello-42")))
         .await
         .unwrap();
@@ -269,7 +281,7 @@ async fn without_public_url_or_push_token_media_are_not_checked_and_push_does_no
     let alice = user(&server, "alice").await;
     server.set_user_avatar(&alice, png(40, 30, 255)).await;
     assert!(fake.calls().media_checks.is_empty());
-    let query = push_signature(PUSH_TOKEN, "1", "n");
+    let query = push_signature(PUSH_TOKEN, &now(), "n");
     let res = reqwest::get(server.url(&format!("/wechat/push?{query}&echostr=x")))
         .await
         .unwrap();

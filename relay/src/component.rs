@@ -57,6 +57,11 @@ impl TextChecks {
         })
     }
 
+    /// Whether the relay checks chat texts (WeChat's settings are given to it).
+    fn is_on(&self) -> bool {
+        self.settings.on(&self.wechat)
+    }
+
     /// A chat text of `openid`, judged (chat tokens already paid for the frame).
     async fn check(&self, openid: &str, text: &str) -> Result<Checked> {
         let judge = TextJudge::new(
@@ -67,7 +72,7 @@ impl TextChecks {
             &self.verdicts,
         );
         judge
-            .judge(openid, Scene::Comment, &[text], || Ok(()))
+            .judge(openid, Scene::Comment, &[text], |_| Ok(true))
             .await
     }
 }
@@ -193,6 +198,7 @@ impl Backend for Component {
                 user_id: me.to_owned(),
                 frame: frame.to_owned(),
                 review: checked.review(),
+                judged: self.texts.is_on(),
             };
             Ok(self.call(call).await?.posted)
         })

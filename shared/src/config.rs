@@ -66,7 +66,11 @@ pub struct ContentChecks {
     /// by default they are refused (107) until it can.
     pub fail_open: bool,
     /// Seconds a verdict on a text is reused for the same text (the hosted outbound budget).
-    pub verdict_reuse_seconds: i64,
+    pub content_verdict_seconds: i64,
+    /// `wechat_calls_per_hour`: the most calls to WeChat's content security the whole app makes
+    /// in an hour (0: no cap). Past it texts are as if WeChat were unreachable and media wait
+    /// queued; on Fermyon Cloud (500 outbound requests an hour for everything) about 300.
+    pub wechat_calls_per_hour: u32,
     /// `public_url`: where WeChat reaches this server (`https://api.example.com`), to fetch
     /// media to check. Media checks need it and `wechat_push_token`.
     pub public_url: Option<String>,
@@ -128,7 +132,7 @@ impl std::fmt::Debug for Settings {
         if let Some(content) = self.content.get() {
             d.field("content_check", &content.content_check)
                 .field("content_check_fail_open", &content.fail_open)
-                .field("content_verdict_seconds", &content.verdict_reuse_seconds)
+                .field("content_verdict_seconds", &content.content_verdict_seconds)
                 .field("public_url", &content.public_url)
                 .field("wechat_push", &content.wechat_push_token.is_some());
         }
@@ -298,11 +302,17 @@ impl WeChat {
 }
 
 impl ContentChecks {
+    /// Whether content is checked: with WeChat's credentials, unless `content_check = 0`.
+    pub fn on(&self, wechat: &WeChat) -> bool {
+        self.content_check && wechat.wechat_appid.is_some() && wechat.wechat_secret.is_some()
+    }
+
     pub fn read(read: &Values<'_>) -> Result<ContentChecks> {
         Ok(ContentChecks {
             content_check: read.flag_on("content_check"),
             fail_open: read.flag("content_check_fail_open"),
-            verdict_reuse_seconds: read.number("content_verdict_seconds", 600)?,
+            content_verdict_seconds: read.number("content_verdict_seconds", 600)?,
+            wechat_calls_per_hour: read.number("wechat_calls_per_hour", 0)?,
             public_url: read.get("public_url"),
             wechat_push_token: read.get("wechat_push_token"),
         })

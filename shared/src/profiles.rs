@@ -76,7 +76,8 @@ pub async fn set_nickname(app: &App, user_id: &UserId, nickname: &str) -> Result
     })
 }
 
-fn nickname_text(nickname: &str) -> Result<String> {
+/// A nickname as stored: trimmed, 1 to 32 characters (201 when empty, 101 when longer).
+pub fn nickname_text(nickname: &str) -> Result<String> {
     trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)
 }
 

@@ -3,8 +3,10 @@
 //! `jscode2session`: `good-X` signs in openid `wx-X`; `used` and anything else are refused with
 //! WeChat's error codes; `boom` answers HTTP 500; `garbage` answers something that is not JSON.
 //!
-//! `stable_token` hands out `token-N` (N counts the tokens made); [`FakeWechat::expire_token`]
-//! makes the current one stale (WeChat's 40001 on the next call that carries it).
+//! `stable_token` hands out `token-N` (N counts the tokens made): in the normal mode the current
+//! one while it lasts (more than 300 s), a new one with `force_refresh`;
+//! [`FakeWechat::expire_token`] makes the current one stale (WeChat's 40001 on the next call that
+//! carries it, and the normal mode still hands it out).
 //!
 //! `msg_sec_check` (version 2): a text containing `RISKY` is `risky` (label 20001), `REVIEW` is
 //! `review` (10001), `BROKEN` gets errcode 61010; anything else passes. Each check is recorded.
@@ -45,6 +47,11 @@ pub struct Calls {
     pub media_checks: Vec<Value>,
     /// Whether `media_check_async` refuses (errcode 45009, over its quota).
     pub refuse_media: bool,
+    /// `expires_in` of the tokens handed out (WeChat's is 7200).
+    pub token_seconds: Option<i64>,
+    /// `stable_token` calls, and those with `force_refresh`.
+    pub token_calls: usize,
+    pub forced: usize,
 }
 
 impl FakeWechat {
@@ -83,6 +90,11 @@ impl FakeWechat {
         calls.text_checks.iter().map(content).collect()
     }
 
+    /// Hands out tokens that expire in `seconds`.
+    pub fn token_seconds(&self, seconds: i64) {
+        self.state.lock().unwrap().token_seconds = Some(seconds);
+    }
+
     /// Makes `media_check_async` refuse (or take again) what it is given.
     pub fn refuse_media(&self, refuse: bool) {
         self.state.lock().unwrap().refuse_media = refuse;
@@ -116,9 +128,17 @@ async fn stable_token(
         return json(r#"{"errcode":40002,"errmsg":"invalid grant_type"}"#);
     }
     let mut calls = state.lock().unwrap();
-    calls.tokens += 1;
-    calls.stale = false;
-    Json(json!({"access_token": format!("token-{}", calls.tokens), "expires_in": 7200}))
+    // The normal mode hands out the current token while it lasts, even one made stale; a forced
+    // refresh (or an expiring token) makes a new one.
+    let expires_in = calls.token_seconds.unwrap_or(7200);
+    let lasts = calls.tokens > 0 && expires_in > 300;
+    calls.token_calls += 1;
+    calls.forced += usize::from(body["force_refresh"] == true);
+    if !lasts || body["force_refresh"] == true {
+        calls.tokens += 1;
+        calls.stale = false;
+    }
+    Json(json!({"access_token": format!("token-{}", calls.tokens), "expires_in": expires_in}))
         .into_response()
 }
 

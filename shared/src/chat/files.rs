@@ -19,6 +19,7 @@ use crate::fields::Id;
 use crate::files::upload::{self, Destination};
 use crate::files::{content, download, FileName};
 use crate::ids::{FileId, GroupId, PrivateRoomId, UserId};
+use crate::moderation;
 use crate::storage::Sql;
 use crate::time;
 
@@ -144,6 +145,11 @@ impl Destination for ChatUpload {
 
     fn not_found() -> Error {
         Error::new(Code::TempFileNotFound)
+    }
+
+    /// A temporary file is reviewed as its uploader (the queue's files are a group's).
+    fn reviewed_as(&self, _id: FileId, me: &UserId) -> moderation::Target {
+        moderation::Target::User(me.clone())
     }
 
     fn media(&self, id: FileId) -> Option<Media> {

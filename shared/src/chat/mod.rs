@@ -111,13 +111,6 @@ pub fn still_in(conn: &dyn Sql, room: Room, me: &UserId) -> Result<()> {
     Ok(())
 }
 
-/// Stores a message from `me` and publishes it live.
-pub fn post(app: &App, room: Room, me: &UserId, message: &ClientMessage) -> Result<Message> {
-    let stored = store(app, room, me, message, Checked::PASSED)?;
-    live::publish_message(app, &stored);
-    Ok(stored)
-}
-
 /// Takes a chat token of `me` (105 when their bucket is empty): every frame a client sends costs
 /// one, taken before the frame is read.
 pub fn admit(app: &App, me: &UserId) -> Result<()> {

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::live::Posted;
-use super::{client, history, open, store, Target};
+use super::{client, history, open, store, ClientMessage, Target};
 use crate::app::App;
-use crate::content::Checked;
+use crate::content::{text, Checked};
 use crate::db::chat_messages::Room;
 use crate::db::users;
 use crate::error::{Code, Error, Result};
@@ -148,6 +148,10 @@ pub struct StoreFrame {
     /// WeChat's verdict on the text when the relay judged it `review` (queued with the message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Verdict>,
+    /// Whether the relay judged the text (it checks content); a text it did not is as if
+    /// WeChat were unreachable when this app checks content.
+    #[serde(default)]
+    pub judged: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -161,7 +165,15 @@ impl RelayCall for StoreFrame {
 
     fn handle(self, app: &App) -> Result<Stored> {
         let message = client::parse(&self.frame, matches!(self.room, Room::Group(_)))?;
-        let checked = Checked::judged(self.review);
+        let checked = match (&message, self.judged) {
+            (
+                ClientMessage::Send {
+                    content: Some(_), ..
+                },
+                false,
+            ) => text::unjudged_chat(app)?,
+            _ => Checked::judged(self.review),
+        };
         let stored = store(app, self.room, &self.user_id, &message, checked)?;
         Ok(Stored {
             posted: Posted::of(app, &stored, false),

@@ -1,6 +1,7 @@
 //! Pictures and voice: once stored, each is submitted to WeChat's `mediaCheckAsync` with a
 //! signed, expiring URL (`GET /wechat/media`) from which WeChat fetches it; the verdict comes later
-//! to the message-push endpoint (`content::push`), and a `risky` one is taken down. While WeChat
+//! to the message-push endpoint (`routes::wechat`, [`on_verdict`]), and a `risky` one is taken
+//! down. While WeChat
 //! cannot be reached a submission stays queued, and later submissions retry a few queued ones.
 //! Media checks need `public_url` (where WeChat reaches us) and `wechat_push_token` besides the
 //! text checks' settings.
@@ -18,6 +19,8 @@ use crate::time;
 use crate::wechat::push::{Event, MEDIA_CHECK};
 use crate::wechat::security::{self, Scene, Suggest};
 use crate::wechat::{KvTokens, ServerApi};
+
+use super::text;
 
 /// A picture or a voice others see. Pictures are pinned by their blob: a verdict on bytes since
 /// replaced takes nothing down.
@@ -88,11 +91,23 @@ impl Media {
         })
     }
 
-    fn kind(&self, content_type: &str) -> security::Media {
-        match content_type.starts_with("audio/") {
-            true => security::Media::Audio,
-            false => security::Media::Image,
+    /// Where it is shown, as WeChat's scene.
+    fn scene(&self) -> Scene {
+        match self {
+            Media::Avatar { .. } => Scene::Profile,
+            Media::GroupAvatar { .. }
+            | Media::GroupPicture { .. }
+            | Media::AnnouncementPicture { .. } => Scene::Forum,
+            Media::ChatFile { .. } => Scene::Comment,
         }
+    }
+}
+
+/// WeChat's kind of a stored media.
+fn kind(content_type: &str) -> security::Media {
+    match content_type.starts_with("audio/") {
+        true => security::Media::Audio,
+        false => security::Media::Image,
     }
 }
 
@@ -103,6 +118,8 @@ pub const MEDIA_MAX_BYTES: u64 = 10 << 20;
 const URL_LIFETIME: i64 = 30 * 60;
 /// Queued submissions retried by each new one.
 const RETRIES: i64 = 2;
+/// Submissions WeChat refused this often are given up.
+const ATTEMPTS_MAX: i64 = 5;
 /// Checks WeChat has not answered within this are given up.
 const GIVE_UP_AFTER: i64 = 24 * 3600;
 
@@ -114,8 +131,7 @@ pub struct Configured<'a> {
 
 pub fn configured(app: &App) -> Result<Option<Configured<'_>>> {
     let (wechat, content) = (app.settings.wechat()?, app.settings.content()?);
-    let on =
-        content.content_check && wechat.wechat_appid.is_some() && wechat.wechat_secret.is_some();
+    let on = content.on(wechat);
     Ok(
         match (on, &content.public_url, &content.wechat_push_token) {
             (true, Some(public_url), Some(push_token)) => Some(Configured {
@@ -139,7 +155,7 @@ async fn try_submit(app: &App, author: &UserId, media: Media, content_type: &str
     let Some(configured) = configured(app)? else {
         return Ok(());
     };
-    let kind = media.kind(content_type) as i64;
+    let kind = kind(content_type) as i64;
     let now = time::now();
     let id = app.db.tx(|c| {
         media_checks::give_up(c, now - GIVE_UP_AFTER)?;
@@ -152,27 +168,42 @@ async fn try_submit(app: &App, author: &UserId, media: Media, content_type: &str
     Ok(())
 }
 
-/// Asks WeChat to check the media of row `id`; on failure the row stays queued.
+/// Asks WeChat to check the media of row `id`; on failure the row stays queued, until it has
+/// failed [`ATTEMPTS_MAX`] times. A media gone meanwhile, or whose author is, is forgotten.
 async fn send(app: &App, configured: &Configured<'_>, id: i64) {
     let result = async {
         let Some(check) = app.db.run(|c| Ok(media_checks::get(c, id)?))? else {
             return Ok(());
         };
-        let openid = app
-            .db
-            .run(|c| Ok(users::openid(c, &check.user_id)?))?
-            .unwrap_or_default();
+        let openid = app.db.run(|c| Ok(users::openid(c, &check.user_id)?))?;
+        let media = Media::parse(&check.target);
+        let present = match &media {
+            Some(media) => current(app, media)?.is_some(),
+            None => false,
+        };
+        let (Some(openid), Some(media), true) = (openid, media, present) else {
+            return app.db.run(|c| Ok(media_checks::delete(c, id)?));
+        };
+        if check.attempts >= ATTEMPTS_MAX {
+            log::warn!(
+                "media check {} given up after {ATTEMPTS_MAX} attempts",
+                check.target
+            );
+            return app.db.run(|c| Ok(media_checks::delete(c, id)?));
+        }
+        if !text::within_budget(app, 1)? {
+            return Err(anyhow::anyhow!("the app's budget of WeChat calls is spent").into());
+        }
         let tokens = KvTokens::new(&*app.kv, &*app.db);
         let wechat = app.settings.wechat()?;
         let api = ServerApi::new(wechat, &*app.http, &tokens)
             .ok_or_else(|| anyhow::anyhow!("WeChat credentials vanished"))?;
-        let media = match check.media_type {
+        let kind = match check.media_type {
             1 => security::Media::Audio,
             _ => security::Media::Image,
         };
         let url = media_url(app, configured.public_url, id, time::now() + URL_LIFETIME)?;
-        let scene = Scene::Profile;
-        match security::check_media(&api, &openid, scene, media, &url).await {
+        match security::check_media(&api, &openid, media.scene(), kind, &url).await {
             Ok(trace_id) => app.db.run(|c| Ok(media_checks::sent(c, id, &trace_id)?)),
             Err(failure) => {
                 app.db.run(|c| Ok(media_checks::failed(c, id)?))?;
@@ -191,7 +222,7 @@ fn media_url(app: &App, public_url: &str, id: i64, expires: i64) -> Result<Strin
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("id", &id.to_string())
         .append_pair("expires", &expires.to_string())
-        .append_pair("sig", &signature(app, id, expires))
+        .append_pair("sig", &url_signature(&app.settings.jwt_secret, id, expires))
         .finish();
     Ok(format!(
         "{}/wechat/media?{query}",
@@ -200,9 +231,9 @@ fn media_url(app: &App, public_url: &str, id: i64, expires: i64) -> Result<Strin
 }
 
 /// What proves a media URL ours: an HMAC of the check and its expiry under a key derived from
-/// the token secret.
-fn signature(app: &App, id: i64, expires: i64) -> String {
-    let key = hmac_sha256::HMAC::mac(b"zudui media check url", &app.settings.jwt_secret);
+/// the token secret (`jwt_secret`).
+pub fn url_signature(secret: &[u8], id: i64, expires: i64) -> String {
+    let key = hmac_sha256::HMAC::mac(b"zudui media check url", secret);
     hex::encode(hmac_sha256::HMAC::mac(format!("{id}.{expires}"), key))
 }
 
@@ -210,7 +241,8 @@ fn signature(app: &App, id: i64, expires: i64) -> String {
 /// longer there (the same answer, so URLs cannot be probed).
 pub async fn fetch(app: &App, id: i64, expires: i64, sig: &str) -> Result<(Vec<u8>, String)> {
     let gone = || Error::new(Code::NoEndpoint);
-    let good = crate::chat::relay::secrets_match(sig, &signature(app, id, expires));
+    let expected = url_signature(&app.settings.jwt_secret, id, expires);
+    let good = crate::chat::relay::secrets_match(sig, &expected);
     if !good || expires < time::now() || configured(app)?.is_none() {
         return Err(gone());
     }

@@ -11,7 +11,7 @@ use crate::config::{ContentChecks, WeChat};
 use crate::db::users;
 use crate::error::{Code, Error, Result};
 use crate::ids::UserId;
-use crate::limits::{self, Action};
+use crate::limits::{self, Action, Change, Rule};
 use crate::moderation::{self, NewReview, Source, Target};
 use crate::outbound::HttpClient;
 use crate::storage::Sql;
@@ -83,7 +83,7 @@ impl<'a> TextJudge<'a> {
         tokens: &'a dyn TokenStore,
         verdicts: &'a dyn Verdicts,
     ) -> TextJudge<'a> {
-        let api = match settings.content_check {
+        let api = match settings.on(wechat) {
             true => ServerApi::new(wechat, http, tokens),
             false => None,
         };
@@ -99,14 +99,15 @@ impl<'a> TextJudge<'a> {
         self.api.is_some()
     }
 
-    /// Judges `texts`, written by `openid`, as one. `admit` runs before WeChat is asked (a
-    /// recent verdict on the same text costs nothing).
+    /// Judges `texts`, written by `openid`, as one. Before WeChat is asked (a recent verdict on
+    /// the same text costs nothing), `admit` is given the number of calls it takes: an error
+    /// refuses the text, `false` (the app's budget of calls is spent) leaves it unchecked.
     pub async fn judge(
         &self,
         openid: &str,
         scene: Scene,
         texts: &[&str],
-        admit: impl FnOnce() -> Result<()>,
+        admit: impl FnOnce(u32) -> Result<bool>,
     ) -> Result<Checked> {
         let Some(api) = &self.api else {
             return Ok(Checked::PASSED);
@@ -122,11 +123,15 @@ impl<'a> TextJudge<'a> {
         }
         let digest = digest(scene, &text);
         let now = time::now();
-        let outdated = now - self.settings.verdict_reuse_seconds;
+        let outdated = now - self.settings.content_verdict_seconds;
         let verdict = match self.verdicts.recent(&digest, outdated)? {
             Some(kept) => kept,
             None => {
-                admit()?;
+                let calls = text.chars().count().div_ceil(TEXT_MAX_CHARS) as u32;
+                if !admit(calls)? {
+                    return self
+                        .unchecked(Failure::Unreachable("the app's budget is spent".into()));
+                }
                 match ask(api, openid, scene, &text).await {
                     Ok(verdict) => {
                         self.verdicts.put(&digest, verdict, now, outdated)?;
@@ -148,13 +153,30 @@ impl<'a> TextJudge<'a> {
         }
     }
 
-    /// A text WeChat did not judge: refused, or passed under `content_check_fail_open`.
     fn unchecked(&self, failure: Failure) -> Result<Checked> {
-        log::warn!("content check: {failure}");
-        match self.settings.fail_open {
-            true => Ok(Checked::PASSED),
-            false => Err(Error::new(Code::ContentUnchecked)),
-        }
+        unchecked(self.settings, &failure.to_string())
+    }
+}
+
+/// A text WeChat did not judge (`why`): refused (107), or under `content_check_fail_open` stored
+/// and queued for people to look at.
+pub fn unchecked(settings: &ContentChecks, why: &str) -> Result<Checked> {
+    log::warn!("content check: {why}");
+    match settings.fail_open {
+        true => Ok(Checked {
+            review: Some(Verdict::UNCHECKED),
+        }),
+        false => Err(Error::new(Code::ContentUnchecked)),
+    }
+}
+
+/// A chat text the relay says it did not judge (a relay without WeChat's settings): unchecked
+/// when this app checks texts, else as it came.
+pub fn unjudged_chat(app: &App) -> Result<Checked> {
+    let (wechat, settings) = (app.settings.wechat()?, app.settings.content()?);
+    match settings.on(wechat) {
+        true => unchecked(settings, "the relay did not judge a chat text"),
+        false => Ok(Checked::PASSED),
     }
 }
 
@@ -172,9 +194,53 @@ pub async fn check(app: &App, author: &UserId, scene: Scene, texts: &[&str]) -> 
         .db
         .run(|c| Ok(users::openid(c, author)?))?
         .ok_or_else(|| Error::new(Code::TokenInvalid))?;
-    let admit = || limits::check(app, Action::TextCheck, Some(author), None);
+    let admit = |calls| {
+        for _ in 0..calls {
+            limits::check(app, Action::TextCheck, Some(author), None)?;
+        }
+        within_budget(app, calls)
+    };
     judge.judge(&openid, scene, texts, admit).await
 }
+
+/// Checks a chat text of `openid` in the native server, which judges its chat like the relay:
+/// chat tokens already paid for the frame, and no hosted budget applies.
+pub async fn check_chat(app: &App, openid: &str, content: &str) -> Result<Checked> {
+    let tokens = KvTokens::new(&*app.kv, &*app.db);
+    let verdicts = SqlVerdicts(&*app.db);
+    let (wechat, settings) = (app.settings.wechat()?, app.settings.content()?);
+    let judge = TextJudge::new(wechat, settings, &*app.http, &tokens, &verdicts);
+    judge
+        .judge(openid, Scene::Comment, &[content], |_| Ok(true))
+        .await
+}
+
+/// Takes `calls` from the app's hourly budget of calls to WeChat (`wechat_calls_per_hour`, one
+/// bucket for the whole app); false when it is spent. Unlimited when unset.
+pub fn within_budget(app: &App, calls: u32) -> Result<bool> {
+    let per_hour = app.settings.content()?.wechat_calls_per_hour;
+    if per_hour == 0 {
+        return Ok(true);
+    }
+    let rule = Rule {
+        burst: per_hour,
+        per_minute: per_hour.div_ceil(60),
+    };
+    let keys = [(BUDGET_KEY.to_owned(), rule)];
+    for _ in 0..calls {
+        if app
+            .buckets
+            .change(&keys, time::now_ms(), Change::Take)?
+            .is_some()
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The bucket of the app's calls to WeChat's content security.
+const BUDGET_KEY: &str = "rate/wechat_calls/app";
 
 /// The verdict on `text`: the gravest over its pieces of at most [`TEXT_MAX_CHARS`].
 async fn ask(

@@ -14,8 +14,11 @@ pub fn take(conn: &dyn Sql, name: &str, now_ms: i64, until_ms: i64) -> anyhow::R
     Ok(changed == 1)
 }
 
-/// Gives lease `name` back before it runs out.
-pub fn release(conn: &dyn Sql, name: &str) -> anyhow::Result<()> {
-    conn.execute("DELETE FROM leases WHERE name = ?", params![name])?;
+/// Gives back lease `name` taken until `until_ms`; nothing when another took it since.
+pub fn release(conn: &dyn Sql, name: &str, until_ms: i64) -> anyhow::Result<()> {
+    conn.execute(
+        "DELETE FROM leases WHERE name = ? AND until_ms = ?",
+        params![name, until_ms],
+    )?;
     Ok(())
 }

@@ -9,9 +9,11 @@ pub struct MediaCheck {
     pub target: String,
     pub user_id: UserId,
     pub media_type: i64,
+    /// Submissions WeChat did not take.
+    pub attempts: i64,
 }
 
-const COLUMNS: &str = "id, target, user_id, media_type";
+const COLUMNS: &str = "id, target, user_id, media_type, attempts";
 
 fn from_row(r: &crate::storage::Row) -> anyhow::Result<MediaCheck> {
     Ok(MediaCheck {
@@ -19,6 +21,7 @@ fn from_row(r: &crate::storage::Row) -> anyhow::Result<MediaCheck> {
         target: r.text(1)?,
         user_id: r.user_id(2)?,
         media_type: r.int(3)?,
+        attempts: r.int(4)?,
     })
 }
 
@@ -54,10 +57,12 @@ pub fn by_trace(conn: &dyn Sql, trace_id: &str) -> anyhow::Result<Option<MediaCh
     rows.first().map(from_row).transpose()
 }
 
-/// Up to `limit` checks still waiting to be sent, oldest first, other than `but`.
+/// Up to `limit` checks still waiting to be sent, other than `but`: the least tried first, so
+/// that one WeChat keeps refusing does not hold up the rest.
 pub fn queued(conn: &dyn Sql, but: i64, limit: i64) -> anyhow::Result<Vec<i64>> {
     conn.query(
-        "SELECT id FROM media_checks WHERE trace_id IS NULL AND id <> ? ORDER BY id LIMIT ?",
+        "SELECT id FROM media_checks WHERE trace_id IS NULL AND id <> ?
+         ORDER BY attempts, id LIMIT ?",
         params![but, limit],
     )?
     .iter()
@@ -67,7 +72,7 @@ pub fn queued(conn: &dyn Sql, but: i64, limit: i64) -> anyhow::Result<Vec<i64>> 
 
 pub fn sent(conn: &dyn Sql, id: i64, trace_id: &str) -> anyhow::Result<()> {
     conn.execute(
-        "UPDATE media_checks SET trace_id = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE media_checks SET trace_id = ? WHERE id = ?",
         params![trace_id, id],
     )?;
     Ok(())

@@ -69,7 +69,12 @@ pub async fn begin<D: Destination>(
             ));
         }
     }
-    // Refused at once; the completion asks again (a recent verdict is kept) and queues it.
+    // The name is judged once the upload may go there (rights, quota): refused at once, and the
+    // completion asks again (a recent verdict is kept) and queues it.
+    let left = app.db.run(|c| to.check(c, app, me))?;
+    if size > left {
+        return Err(to.too_large(left));
+    }
     let _ = upload::check_name(app, me, to).await?;
     // Stateless hosts have no timer: each new upload collects a few leftovers.
     expire(app)?;

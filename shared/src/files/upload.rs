@@ -69,6 +69,12 @@ pub trait Destination: Sized {
     /// Adds the row owning the stored file, in the transaction that ran `check`; its id.
     fn insert(&self, conn: &dyn Sql, app: &App, me: &UserId, file: &Content) -> Result<FileId>;
 
+    /// What a name WeChat wants reviewed is queued as, once file `id` by `me` is stored here:
+    /// the file (a group's file space).
+    fn reviewed_as(&self, id: FileId, _me: &UserId) -> moderation::Target {
+        moderation::Target::File(id)
+    }
+
     /// What WeChat is asked about once file `id` is stored here as a picture or a voice; `None`:
     /// nothing (a group's file space).
     fn media(&self, _id: FileId) -> Option<Media> {
@@ -245,11 +251,11 @@ async fn read_form<D: Destination>(
             let given = Params::from_pairs(fields.pairs.clone()).into_typed()?;
             let target = D::from_fields(given, field.file_name())?;
             let left = app.db.run(|c| target.check(c, app, me))?;
-            // Refused before its bytes are read; `store` asks again (a recent verdict is kept).
-            let _ = check_name(app, me, &target).await?;
             if declared.is_some_and(|d| d > left + FORM_OVERHEAD) {
                 return Err(target.too_large(left));
             }
+            // Refused before its bytes are read; `store` asks again (a recent verdict is kept).
+            let _ = check_name(app, me, &target).await?;
             let (target, writer) = file.insert((target, Writer::begin(app, left)?));
             while let Some(chunk) = field.chunk().await.map_err(form_error)? {
                 writer.write(&chunk).await.map_err(|err| match err.code() {
@@ -388,7 +394,7 @@ async fn store<D: Destination>(
             return Err(target.too_large(left));
         }
         let id = target.insert(c, app, me, &file)?;
-        name.queue(c, moderation::Target::File(id), target.name())?;
+        name.queue(c, target.reviewed_as(id, me), target.name())?;
         blob_pending::remove(c, &written.blob)?;
         Ok(Stored::File(id))
     })?;

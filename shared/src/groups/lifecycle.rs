@@ -59,6 +59,8 @@ pub async fn create(
     name: &GroupName,
     user_limit: i64,
 ) -> Result<GroupId> {
+    // The group's own rules first: a refused group costs no check.
+    app.db.run(|c| valid_group(c, kind, user_limit))?;
     let checked = text::check(app, me, Scene::Forum, &[name]).await?;
     app.db.tx(|c| {
         let id = create_in(c, me, kind, name, user_limit)?;
@@ -75,17 +77,23 @@ pub fn create_in(
     name: &GroupName,
     user_limit: i64,
 ) -> Result<GroupId> {
+    valid_group(c, kind, user_limit)?;
+    let now = time::now();
+    let id = groups::insert(c, kind, name, user_limit, me, now)?;
+    members::insert(c, id, me, false, now)?;
+    group_search::refresh(c, id)?;
+    Ok(id)
+}
+
+/// 101 for a bad member limit, 351 for an unknown type.
+fn valid_group(c: &dyn Sql, kind: &str, user_limit: i64) -> Result<()> {
     if !(USER_LIMIT_MIN..=USER_LIMIT_MAX).contains(&user_limit) {
         return Err(Error::param_why("user_limit", "应为 2 到 500"));
     }
     if !group_types::exists(c, kind)? {
         return Err(Error::new(Code::UnknownGroupType));
     }
-    let now = time::now();
-    let id = groups::insert(c, kind, name, user_limit, me, now)?;
-    members::insert(c, id, me, false, now)?;
-    group_search::refresh(c, id)?;
-    Ok(id)
+    Ok(())
 }
 
 /// Asks to join a group; returns the request id.

@@ -14,8 +14,7 @@ use crate::error::{Code, Error, Result};
 use crate::ids::{GroupId, UserId};
 use crate::leftovers::Leftovers;
 use crate::moderation::Target;
-use crate::params::trimmed_text;
-use crate::profiles::NICKNAME_MAX;
+use crate::profiles::nickname_text;
 use crate::storage::Sql;
 use crate::time;
 use crate::wechat::security::Scene;
@@ -92,10 +91,6 @@ pub async fn set_nickname(app: &App, me: &UserId, group_id: GroupId, nickname: &
         set_nickname_in(c, &access.group, me, &nickname)?;
         Ok(checked.queue(c, Target::User(me.clone()), &nickname)?)
     })
-}
-
-fn nickname_text(nickname: &str) -> Result<String> {
-    trimmed_text(nickname, "nickname", NICKNAME_MAX, Code::NicknameEmpty)
 }
 
 /// A member's in-group nickname, with the account nickname's rules (201 when empty).

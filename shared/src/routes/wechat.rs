@@ -15,6 +15,7 @@ use crate::content::media;
 use crate::error::Code::*;
 use crate::error::{Error, Result};
 use crate::fields::Id;
+use crate::time;
 use crate::wechat::push as wechat_push;
 
 pub const ROUTES: &[Route] = &[
@@ -26,7 +27,7 @@ pub const ROUTES: &[Route] = &[
 ];
 
 const PUSH: Doc = Doc::new("wechatPush", Tag::Wechat, "Message push (消息推送)")
-    .about("The URL set for message push in the mini-program's console, signed by WeChat in the query (`signature`: the SHA-1 of `wechat_push_token`, `timestamp` and `nonce`, sorted; 112 otherwise). GET is WeChat's check of the URL: the `echostr` comes back as it came. POST carries an event as JSON (the plain-text mode, at most 64 KiB): a `wxa_media_check` verdict with `suggest: risky` takes the media down (a picture back to the default or away, a chat file removed and its messages withdrawn; audited as `wechat`), `review` queues it for the console; other events are ignored. The POST answers `success`.")
+    .about("The URL set for message push in the mini-program's console, signed by WeChat in the query (`signature`: the SHA-1 of `wechat_push_token`, `timestamp` and `nonce`, sorted; 112 otherwise, and for a `timestamp` more than 5 minutes from now, so that a signed query seen once cannot be replayed later). GET is WeChat's check of the URL: the `echostr` comes back as it came. POST carries an event as JSON (the plain-text mode, at most 64 KiB): a `wxa_media_check` verdict with `suggest: risky` takes the media down (a picture back to the default or away, a chat file removed and its messages withdrawn; audited as `wechat`), `review` queues it for the console; other events are ignored. The POST answers `success`.")
     .takes::<Push>()
     .answers(Gives::Text("The `echostr` (GET), or `success` (POST)."))
     .codes(&[NoEndpoint, TokenInvalid]);
@@ -54,6 +55,9 @@ async fn push(app: &App, call: Call) -> Result<Response> {
     let token = configured.push_token;
     if !wechat_push::signed(token, &push.timestamp, &push.nonce, &push.signature) {
         return Err(Error::with_message(TokenInvalid, "推送签名无效"));
+    }
+    if !wechat_push::recent(&push.timestamp, time::now()) {
+        return Err(Error::with_message(TokenInvalid, "推送已过期"));
     }
     if call.req.method() == http::Method::GET {
         return text(push.echostr.unwrap_or_default());

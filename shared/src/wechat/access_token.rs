@@ -19,8 +19,10 @@ const MARGIN_MS: i64 = 5 * 60 * 1000;
 /// How long one caller may take to refresh before another may try.
 const LEASE_MS: i64 = 10_000;
 /// How a caller that finds another refreshing waits for its token: this many looks, this far
-/// apart (longer than a refresh normally takes, shorter than a request may wait).
-const WAIT_LOOKS: u32 = 30;
+/// apart (longer than a refresh normally takes, shorter than a request may wait). The wait
+/// blocks its thread: it happens only when two callers need a token at the same moment, once
+/// every two hours.
+const WAIT_LOOKS: u32 = 20;
 const WAIT_STEP: Duration = Duration::from_millis(100);
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -46,9 +48,11 @@ impl Cached {
 pub trait TokenStore: crate::sendable::MaybeSend {
     fn get(&self) -> anyhow::Result<Option<Cached>>;
     fn put(&self, token: &Cached) -> anyhow::Result<()>;
-    /// Whether this caller may refresh now (until `until_ms`): nobody else is.
+    /// Whether this caller may refresh now (until `until_ms`, which names its lease): nobody
+    /// else is.
     fn lease(&self, now_ms: i64, until_ms: i64) -> anyhow::Result<bool>;
-    fn release(&self) -> anyhow::Result<()>;
+    /// Gives back the lease taken until `until_ms`, unless it ran out and another took it.
+    fn release(&self, until_ms: i64) -> anyhow::Result<()>;
 }
 
 /// A token that can be used: the kept one unless it is about to expire or is `stale` (WeChat
@@ -63,12 +67,17 @@ pub async fn current(api: &ServerApi<'_>, stale: Option<&str>) -> Result<String,
                 return Ok(kept.token);
             }
         }
-        if store.lease(now, now + LEASE_MS).map_err(failed)? {
-            let fetched = api.fetch_token().await;
+        let until = now + LEASE_MS;
+        if store.lease(now, until).map_err(failed)? {
+            // A token WeChat refused is refreshed by force: the normal mode would hand it back.
+            let fetched = api.fetch_token(stale.is_some()).await;
             if let Ok(fresh) = &fetched {
-                store.put(fresh).map_err(failed)?;
+                if let Err(err) = store.put(fresh) {
+                    // This call still has its token; the next refreshes again.
+                    log::warn!("the access token could not be kept: {err:#}");
+                }
             }
-            store.release().map_err(failed)?;
+            store.release(until).map_err(failed)?;
             return fetched.map(|fresh| fresh.token);
         }
         if look + 1 < WAIT_LOOKS {
@@ -116,8 +125,8 @@ impl TokenStore for KvTokens<'_> {
             .run(|c| Ok(leases::take(c, LEASE, now_ms, until_ms)?))?)
     }
 
-    fn release(&self) -> anyhow::Result<()> {
-        Ok(self.db.run(|c| Ok(leases::release(c, LEASE)?))?)
+    fn release(&self, until_ms: i64) -> anyhow::Result<()> {
+        Ok(self.db.run(|c| Ok(leases::release(c, LEASE, until_ms)?))?)
     }
 }
 
@@ -147,8 +156,10 @@ impl TokenStore for MemoryTokens {
                 .is_ok())
     }
 
-    fn release(&self) -> anyhow::Result<()> {
-        self.leased_until_ms.store(0, Ordering::Release);
+    fn release(&self, until_ms: i64) -> anyhow::Result<()> {
+        let _ =
+            self.leased_until_ms
+                .compare_exchange(until_ms, 0, Ordering::AcqRel, Ordering::Acquire);
         Ok(())
     }
 }

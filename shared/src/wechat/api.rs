@@ -97,14 +97,15 @@ impl<'a> ServerApi<'a> {
             .await
     }
 
-    /// A fresh access token from `stable_token` (which hands every caller the same token until it
-    /// expires, so that one refresh cannot invalidate another's).
-    pub(super) async fn fetch_token(&self) -> Result<Cached, Failure> {
+    /// An access token from `stable_token`, which hands every caller the same token until it
+    /// expires (so that one refresh cannot invalidate another's), or with `force` a new one
+    /// (WeChat allows a few a day: only for a token it refused).
+    pub(super) async fn fetch_token(&self, force: bool) -> Result<Cached, Failure> {
         let body = serde_json::json!({
             "grant_type": "client_credential",
             "appid": self.appid,
             "secret": self.secret,
-            "force_refresh": false,
+            "force_refresh": force,
         });
         let answer: StableToken = self
             .send(&format!("{}/cgi-bin/stable_token", self.base), &body)

@@ -15,6 +15,17 @@ pub fn signed(token: &str, timestamp: &str, nonce: &str, signature: &str) -> boo
     crate::chat::relay::secrets_match(&digest, &signature.to_ascii_lowercase())
 }
 
+/// How far a push's `timestamp` may be from now, in seconds: a signed query seen once (a proxy's
+/// log) cannot be replayed later.
+pub const TIMESTAMP_SLACK: i64 = 300;
+
+/// Whether `timestamp` (Unix seconds, as WeChat sends it) is within [`TIMESTAMP_SLACK`] of `now`.
+pub fn recent(timestamp: &str, now: i64) -> bool {
+    timestamp
+        .parse::<i64>()
+        .is_ok_and(|at| (at - now).abs() <= TIMESTAMP_SLACK)
+}
+
 /// A pushed event; only a media check's verdict (`wxa_media_check`) matters here.
 #[derive(Debug, Deserialize)]
 pub struct Event {

@@ -59,6 +59,13 @@ impl Verdict {
         label: 100,
     };
 
+    /// What a text stored unchecked (`content_check_fail_open`) is queued with: not WeChat's
+    /// (label 0 is none of its labels).
+    pub const UNCHECKED: Verdict = Verdict {
+        suggest: Suggest::Review,
+        label: 0,
+    };
+
     /// The graver of two verdicts.
     pub fn worse(self, other: Verdict) -> Verdict {
         if other.suggest > self.suggest {
@@ -71,6 +78,7 @@ impl Verdict {
     /// What the label means, for people (the console, logs).
     pub fn label_name(self) -> &'static str {
         match self.label {
+            0 => "未经微信检查",
             100 => "正常",
             10001 => "广告",
             20001 => "时政",
