@@ -126,6 +126,19 @@ async fn readable(server: &Server, s: &Scene) -> Value {
     })
 }
 
+const ADMIN: &str = "admin-token-for-content-0123456789";
+
+/// The console's review queue.
+async fn review_queue(server: &Server, admin: &str) -> Value {
+    let res = reqwest::Client::new()
+        .get(server.url("/debug/api/review"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    res.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn risky_text_is_refused_everywhere_and_nothing_is_stored() {
     let fake = FakeWechat::start().await;
@@ -406,7 +419,6 @@ async fn without_wechat_credentials_or_with_checks_off_nothing_is_checked() {
 
 #[tokio::test]
 async fn texts_wechat_wants_reviewed_are_queued_with_what_they_were_stored_as() {
-    const ADMIN: &str = "admin-token-for-content-0123456789";
     let fake = FakeWechat::start().await;
     let server = checked_server(&fake, &[("ZUDUI_ADMIN_TOKEN", ADMIN)]).await;
     let owner = sign_in(&server, "owner").await;
@@ -424,15 +436,7 @@ async fn texts_wechat_wants_reviewed_are_queued_with_what_they_were_stored_as() 
     let mut socket = ws::connect(&server.ws_base(), &owner, &group_path(g), wait).await;
     ws::say(&mut socket, "REVIEW 聊天").await;
     let message = ws::id(&ws::next_live(&mut socket, wait).await);
-    let queue = reqwest::Client::new()
-        .get(server.url("/debug/api/review"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let queue = review_queue(&server, ADMIN).await;
     let targets: Vec<&str> = queue["items"]
         .as_array()
         .unwrap()
@@ -457,7 +461,6 @@ async fn texts_wechat_wants_reviewed_are_queued_with_what_they_were_stored_as() 
 
 #[tokio::test]
 async fn failing_open_stores_unchecked_texts_and_queues_them_for_people() {
-    const ADMIN: &str = "admin-token-for-content-0123456789";
     let fake = FakeWechat::start().await;
     let extra = [
         ("ZUDUI_ADMIN_TOKEN", ADMIN),
@@ -467,15 +470,7 @@ async fn failing_open_stores_unchecked_texts_and_queues_them_for_people() {
     let a = sign_in(&server, "a").await;
     fake.stop();
     server.edit_profile_text(&a, "没人检查的简介").await;
-    let queue = reqwest::Client::new()
-        .get(server.url("/debug/api/review"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let queue = review_queue(&server, ADMIN).await;
     let item = &queue["items"][0];
     assert_eq!(item["target"], format!("user:{}", a.id), "{queue}");
     assert!(queue.to_string().contains("未经微信检查"), "{queue}");

@@ -54,6 +54,16 @@ pub struct Calls {
     pub forced: usize,
 }
 
+impl Calls {
+    /// WeChat's 40001 for a call that carries no current token (or a stale one).
+    fn refuse_token(&self, query: &HashMap<String, String>) -> Option<axum::response::Response> {
+        let current = format!("token-{}", self.tokens);
+        let carried = query.get("access_token");
+        let refused = self.tokens == 0 || carried != Some(&current) || self.stale;
+        refused.then(|| json(r#"{"errcode":40001,"errmsg":"invalid credential"}"#))
+    }
+}
+
 impl FakeWechat {
     pub async fn start() -> FakeWechat {
         let state = Arc::new(Mutex::new(Calls::default()));
@@ -148,9 +158,8 @@ async fn media_check_async(
     Json(body): Json<Value>,
 ) -> axum::response::Response {
     let mut calls = state.lock().unwrap();
-    let current = format!("token-{}", calls.tokens);
-    if q.get("access_token") != Some(&current) || calls.stale {
-        return json(r#"{"errcode":40001,"errmsg":"invalid credential"}"#);
+    if let Some(refused) = calls.refuse_token(&q) {
+        return refused;
     }
     if body["version"] != 2 || !body["media_url"].is_string() || !body["media_type"].is_u64() {
         return json(r#"{"errcode":40003,"errmsg":"invalid args"}"#);
@@ -169,10 +178,8 @@ async fn msg_sec_check(
     Json(body): Json<Value>,
 ) -> axum::response::Response {
     let mut calls = state.lock().unwrap();
-    let current = format!("token-{}", calls.tokens);
-    let token = q.get("access_token").map(String::as_str).unwrap_or("");
-    if calls.tokens == 0 || token != current || calls.stale {
-        return json(r#"{"errcode":40001,"errmsg":"invalid credential"}"#);
+    if let Some(refused) = calls.refuse_token(&q) {
+        return refused;
     }
     if body["version"] != 2 || !body["openid"].is_string() || !body["scene"].is_u64() {
         return json(r#"{"errcode":40003,"errmsg":"invalid args"}"#);

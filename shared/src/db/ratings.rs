@@ -83,31 +83,28 @@ pub fn delete(
 
 /// Deletes every rating given in a group and recounts the totals of those who got them.
 pub fn delete_group(conn: &dyn Sql, group_id: GroupId) -> anyhow::Result<()> {
-    let targets = conn.query(
+    let rows = conn.query(
         "DELETE FROM ratings WHERE group_id = ? RETURNING target_id",
         params![group_id],
     )?;
-    let mut targets = targets
-        .iter()
-        .map(|r| r.user_id(0))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    targets.sort();
-    targets.dedup();
-    for target in &targets {
-        recount(conn, target)?;
-    }
-    Ok(())
+    recount_targets(conn, &rows)
 }
 
 /// Deletes every rating a user gave or received (their account is deleted) and recounts the
 /// totals of those they rated.
 pub fn delete_user(conn: &dyn Sql, user_id: &UserId) -> anyhow::Result<()> {
     conn.execute("DELETE FROM ratings WHERE target_id = ?", params![user_id])?;
-    let targets = conn.query(
+    let rows = conn.query(
         "DELETE FROM ratings WHERE rater_id = ? RETURNING target_id",
         params![user_id],
     )?;
-    let mut targets = targets
+    recount_targets(conn, &rows)
+}
+
+/// Recounts the totals of the users in the first column of `rows` (deleted ratings' targets),
+/// each once.
+fn recount_targets(conn: &dyn Sql, rows: &[crate::storage::Row]) -> anyhow::Result<()> {
+    let mut targets = rows
         .iter()
         .map(|r| r.user_id(0))
         .collect::<anyhow::Result<Vec<_>>>()?;
