@@ -84,6 +84,22 @@ async fn avatar(server: &Server, viewer: &User, who: &User) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
+/// The status of downloading chat file `file` of group `g`'s room as `who`.
+async fn chat_file_status(server: &Server, who: &User, g: i64, file: i64) -> u16 {
+    let (room, file) = (g.to_string(), file.to_string());
+    let query = [
+        ("type", "group"),
+        ("room_id", room.as_str()),
+        ("file_id", file.as_str()),
+        ("token", who.token.as_str()),
+    ];
+    server
+        .get("/chat/files/download", &query)
+        .await
+        .status()
+        .as_u16()
+}
+
 async fn console(server: &Server, path: &str) -> Value {
     let res = reqwest::Client::new()
         .get(server.url(path))
@@ -195,15 +211,11 @@ async fn group_pictures_announcement_pictures_and_chat_images_are_taken_down() {
     assert_eq!(server.group_picture_ids(&owner, g).await, [keep]);
     let info = server.group_announcement(&owner, g, announcement).await;
     assert_eq!(info["has_pic"], json!(false), "{info}");
-    let query = [
-        ("type", "group".to_owned()),
-        ("room_id", g.to_string()),
-        ("file_id", image.to_string()),
-        ("token", member.token.clone()),
-    ];
-    let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let res = server.get("/chat/files/download", &query).await;
-    assert_eq!(res.status(), 404, "the chat image is gone");
+    assert_eq!(
+        chat_file_status(&server, &member, g, image).await,
+        404,
+        "the image is gone"
+    );
     let log = audited(&server).await.join("\n");
     for target in [
         format!("group_avatar:{g}:"),
@@ -312,5 +324,50 @@ async fn while_wechat_refuses_submissions_stay_queued_and_later_ones_retry_them(
     assert!(
         log.contains("take_down avatar:") && log.contains("take_down group_avatar:"),
         "{log}"
+    );
+}
+
+#[tokio::test]
+async fn the_picture_beside_a_chat_video_is_checked_and_takes_the_video_down() {
+    let fake = FakeWechat::start().await;
+    let server = media_server(&fake).await;
+    let owner = user(&server, "owner").await;
+    let g = create_group(&server, &owner, "视频组").await;
+    let clip = include_bytes!("fixtures/clip-2s.mp4").to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("type", "group")
+        .text("room_id", g.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(clip).file_name("clip.mp4"),
+        )
+        .part(
+            "thumbnail",
+            reqwest::multipart::Part::bytes(png(64, 48, 255)).file_name("thumb.png"),
+        );
+    let (status, res) = server
+        .send_form("/chat/files/upload", owner.t(), form)
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let video = res["file_id"].as_i64().unwrap();
+    let (body, url) = submitted(&server, &fake, 1);
+    assert_eq!(
+        (body["media_type"].as_u64(), body["scene"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let (status, bytes) = fetch(&url).await;
+    assert_eq!(status, 200);
+    let thumb = image::load_from_memory(&bytes).expect("the thumbnail, a picture");
+    assert!(thumb.width() <= 256);
+    verdict(&server, 1, "risky").await;
+    let log = audited(&server).await.join("\n");
+    assert!(
+        log.contains(&format!("wechat take_down chat_thumbnail:{video}")),
+        "{log}"
+    );
+    assert_eq!(
+        chat_file_status(&server, &owner, g, video).await,
+        404,
+        "the video went too"
     );
 }

@@ -181,7 +181,7 @@ async fn publish(
     body: axum::body::Bytes,
 ) -> StatusCode {
     let given = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok());
-    if !given.is_some_and(|g| zudui_shared::chat::relay::secrets_match(g, &publishing.secret)) {
+    if !given.is_some_and(|g| zudui_shared::secrets::matches(g, &publishing.secret)) {
         return StatusCode::NOT_FOUND;
     }
     match serde_json::from_slice::<Event>(&body) {

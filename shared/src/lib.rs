@@ -39,6 +39,7 @@ pub mod multipart;
 pub mod outbound;
 pub mod outbound_hosts;
 pub mod params;
+pub mod secrets;
 pub mod time;
 pub mod token;
 pub mod untrusted;

@@ -10,10 +10,10 @@ use std::net::IpAddr;
 use http::{header, HeaderMap, Method};
 
 use crate::app::App;
-use crate::chat::relay::secrets_match;
 use crate::error::{Code, Error, Result};
 use crate::ids::random_bytes;
 use crate::limits::{Action, Attempt};
+use crate::secrets;
 
 pub const COOKIE: &str = "zudui_admin";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -79,7 +79,7 @@ pub fn check(
     let csrf = csrf_of(token, session);
     let safe = matches!(*method, Method::GET | Method::HEAD);
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-    if !safe && !sent.is_some_and(|s| secrets_match(s, &csrf)) {
+    if !safe && !sent.is_some_and(|s| secrets::matches(s, &csrf)) {
         return Err(Error::with_message(
             Code::NoPermission,
             "缺少或错误的 CSRF token",
@@ -93,7 +93,7 @@ pub fn check(
 pub fn token_matches(app: &App, addr: Option<IpAddr>, given: &str) -> Result<()> {
     let token = admin_token(app)?;
     let attempt = Attempt::start(app, Action::Admin, addr)?;
-    if !secrets_match(given, token) {
+    if !secrets::matches(given, token) {
         return Err(Error::new(Code::TokenInvalid));
     }
     attempt.succeeded(app)
@@ -154,8 +154,8 @@ fn session_valid(token: &str, epoch: &str, session: &str, now: i64) -> bool {
     let Ok(expiry) = expires.parse::<i64>() else {
         return false;
     };
-    secrets_match(given, &mac(token, &format!("session|{signed}")))
-        && secrets_match(named, epoch)
+    secrets::matches(given, &mac(token, &format!("session|{signed}")))
+        && secrets::matches(named, epoch)
         && now < expiry
 }
 

@@ -152,8 +152,8 @@ impl Destination for ChatUpload {
         moderation::Target::User(me.clone())
     }
 
-    fn media(&self, id: FileId) -> Option<Media> {
-        Some(Media::ChatFile { file: id })
+    fn media(&self, id: FileId, file: &Content) -> Option<(Media, String)> {
+        Media::of_chat_file(id, file)
     }
 
     fn insert(&self, conn: &dyn Sql, app: &App, me: &UserId, file: &Content) -> Result<FileId> {

@@ -7,13 +7,16 @@
 //! text checks' settings.
 
 use crate::app::App;
-use crate::db::chat_messages::{self, Room};
+use crate::db::chat_messages;
+use crate::db::group_files::{Content, Thumbnail};
 use crate::db::{admin_audit, announcements, chat_files, group_pictures, groups, media_checks};
 use crate::db::{users, StoredPicture};
 use crate::error::{Code, Error, Result};
+use crate::files::content::{read_all, THUMBNAIL};
 use crate::ids::{AnnouncementId, FileId, GroupId, PictureId, UserId};
 use crate::leftovers::Leftovers;
 use crate::moderation::{self, NewReview, Source, Target};
+use crate::storage::ChunkKey;
 use crate::storage::Sql;
 use crate::time;
 use crate::wechat::push::{Event, MEDIA_CHECK};
@@ -47,6 +50,10 @@ pub enum Media {
     ChatFile {
         file: FileId,
     },
+    /// The picture uploaded beside a chat video (its message shows it).
+    ChatThumbnail {
+        file: FileId,
+    },
 }
 
 impl Media {
@@ -60,6 +67,7 @@ impl Media {
                 format!("announcement_picture:{group}:{id}:{blob}")
             }
             Media::ChatFile { file } => format!("chat_file:{file}"),
+            Media::ChatThumbnail { file } => format!("chat_thumbnail:{file}"),
         }
     }
 
@@ -87,6 +95,9 @@ impl Media {
             ["chat_file", file] => Media::ChatFile {
                 file: FileId(int(file)?),
             },
+            ["chat_thumbnail", file] => Media::ChatThumbnail {
+                file: FileId(int(file)?),
+            },
             _ => return None,
         })
     }
@@ -98,7 +109,21 @@ impl Media {
             Media::GroupAvatar { .. }
             | Media::GroupPicture { .. }
             | Media::AnnouncementPicture { .. } => Scene::Forum,
-            Media::ChatFile { .. } => Scene::Comment,
+            Media::ChatFile { .. } | Media::ChatThumbnail { .. } => Scene::Comment,
+        }
+    }
+
+    /// What of a chat file just stored is checked, with its type: an image or a voice up to
+    /// [`MEDIA_MAX_BYTES`], the picture uploaded beside a video.
+    pub fn of_chat_file(id: FileId, file: &Content) -> Option<(Media, String)> {
+        match file.file_type.as_str() {
+            "image" | "voice" if file.size as u64 <= MEDIA_MAX_BYTES => {
+                Some((Media::ChatFile { file: id }, file.content_type.clone()))
+            }
+            "video" if file.thumbnail == Thumbnail::Stored => {
+                Some((Media::ChatThumbnail { file: id }, "image/jpeg".into()))
+            }
+            _ => None,
         }
     }
 }
@@ -242,7 +267,7 @@ pub fn url_signature(secret: &[u8], id: i64, expires: i64) -> String {
 pub async fn fetch(app: &App, id: i64, expires: i64, sig: &str) -> Result<(Vec<u8>, String)> {
     let gone = || Error::new(Code::NoEndpoint);
     let expected = url_signature(&app.settings.jwt_secret, id, expires);
-    let good = crate::chat::relay::secrets_match(sig, &expected);
+    let good = crate::secrets::matches(sig, &expected);
     if !good || expires < time::now() || configured(app)?.is_none() {
         return Err(gone());
     }
@@ -253,15 +278,18 @@ pub async fn fetch(app: &App, id: i64, expires: i64, sig: &str) -> Result<(Vec<u
     let media = Media::parse(&check.target).ok_or_else(gone)?;
     let stored = match current(app, &media)? {
         Some(Current::Picture(stored)) => stored,
-        Some(Current::ChatFile(room, file)) => {
-            let _ = room;
-            let bytes = crate::files::content::read_all(
-                &*app.chunks,
-                &file.content.blob,
-                file.content.size as u64,
-            )
-            .await?;
-            return Ok((bytes, file.content.content_type));
+        Some(Current::ChatFile(file)) => {
+            let content = &file.content;
+            let blob = &content.blob;
+            let bytes = match media {
+                Media::ChatThumbnail { .. } => {
+                    let key = ChunkKey::Part(blob, THUMBNAIL);
+                    let jpeg = app.chunks.get(key).await?.ok_or_else(gone)?;
+                    return Ok((jpeg.to_vec(), "image/jpeg".into()));
+                }
+                _ => read_all(&*app.chunks, blob, content.size as u64).await?,
+            };
+            return Ok((bytes, content.content_type.clone()));
         }
         None => return Err(gone()),
     };
@@ -274,7 +302,7 @@ pub async fn fetch(app: &App, id: i64, expires: i64, sig: &str) -> Result<(Vec<u
 /// What a media names, while it is still what was checked.
 pub enum Current {
     Picture(StoredPicture),
-    ChatFile(Room, chat_files::ChatFile),
+    ChatFile(chat_files::ChatFile),
 }
 
 pub fn current(app: &App, media: &Media) -> Result<Option<Current>> {
@@ -293,7 +321,10 @@ pub fn current(app: &App, media: &Media) -> Result<Option<Current>> {
             }
             Media::ChatFile { file } => chat_files::find(c, *file, time::now())?
                 .filter(|(_, f)| (f.content.size as u64) <= MEDIA_MAX_BYTES)
-                .map(|(room, f)| Current::ChatFile(room, f)),
+                .map(|(_, f)| Current::ChatFile(f)),
+            Media::ChatThumbnail { file } => chat_files::find(c, *file, time::now())?
+                .filter(|(_, f)| f.content.thumbnail == Thumbnail::Stored)
+                .map(|(_, f)| Current::ChatFile(f)),
         })
     })
 }
@@ -387,18 +418,20 @@ fn take_down(c: &dyn Sql, media: &Media, after: &mut Leftovers) -> Result<bool> 
                 _ => false,
             }
         }
-        Media::ChatFile { file } => match chat_files::find(c, *file, time::now())? {
-            Some((room, _)) => {
-                for message in chat_messages::with_file(c, room, *file)? {
-                    moderation::withdraw_message(c, room, message)?;
+        Media::ChatFile { file } | Media::ChatThumbnail { file } => {
+            match chat_files::find(c, *file, time::now())? {
+                Some((room, _)) => {
+                    for message in chat_messages::with_file(c, room, *file)? {
+                        moderation::withdraw_message(c, room, message)?;
+                    }
+                    if let Some(content) = chat_files::delete(c, *file)? {
+                        after.content(c, content)?;
+                    }
+                    true
                 }
-                if let Some(content) = chat_files::delete(c, *file)? {
-                    after.content(c, content)?;
-                }
-                true
+                None => false,
             }
-            None => false,
-        },
+        }
     })
 }
 
@@ -420,12 +453,14 @@ fn review_target(c: &dyn Sql, media: &Media, author: &UserId) -> Result<Target> 
             group: *group,
             id: *id,
         },
-        Media::ChatFile { file } => match chat_files::find(c, *file, time::now())? {
-            Some((room, _)) => match chat_messages::with_file(c, room, *file)?.first() {
-                Some(id) => Target::Message { room, id: *id },
+        Media::ChatFile { file } | Media::ChatThumbnail { file } => {
+            match chat_files::find(c, *file, time::now())? {
+                Some((room, _)) => match chat_messages::with_file(c, room, *file)?.first() {
+                    Some(id) => Target::Message { room, id: *id },
+                    None => Target::User(author.clone()),
+                },
                 None => Target::User(author.clone()),
-            },
-            None => Target::User(author.clone()),
-        },
+            }
+        }
     })
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::body::Request;
-use crate::content::media::{self, Media, MEDIA_MAX_BYTES};
+use crate::content::media::{self, Media};
 use crate::content::{text, Checked};
 use crate::db::file_uploads::{Upload, UploadTo};
 use crate::db::group_files::{self, Content, Thumbnail};
@@ -75,9 +75,9 @@ pub trait Destination: Sized {
         moderation::Target::File(id)
     }
 
-    /// What WeChat is asked about once file `id` is stored here as a picture or a voice; `None`:
-    /// nothing (a group's file space).
-    fn media(&self, _id: FileId) -> Option<Media> {
+    /// What WeChat is asked about once file `id` is stored here, and its type; `None`: nothing
+    /// (a group's file space).
+    fn media(&self, _id: FileId, _file: &Content) -> Option<(Media, String)> {
         None
     }
 
@@ -400,12 +400,8 @@ async fn store<D: Destination>(
         Ok(Stored::File(id))
     })?;
     if let Stored::File(id) = stored {
-        let checked = matches!(file.file_type.as_str(), "image" | "voice");
-        if let Some(media) = target
-            .media(id)
-            .filter(|_| checked && written.size <= MEDIA_MAX_BYTES)
-        {
-            media::submit(app, me, media, &file.content_type).await;
+        if let Some((media, content_type)) = target.media(id, &file) {
+            media::submit(app, me, media, &content_type).await;
         }
     }
     Ok(stored)

@@ -12,7 +12,7 @@ pub fn signed(token: &str, timestamp: &str, nonce: &str, signature: &str) -> boo
     let mut parts = [token, timestamp, nonce];
     parts.sort_unstable();
     let digest = hex::encode(Sha1::digest(parts.concat().as_bytes()));
-    crate::chat::relay::secrets_match(&digest, &signature.to_ascii_lowercase())
+    crate::secrets::matches(&digest, &signature.to_ascii_lowercase())
 }
 
 /// How far a push's `timestamp` may be from now, in seconds: a signed query seen once (a proxy's
