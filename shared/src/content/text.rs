@@ -180,13 +180,41 @@ pub fn unjudged_chat(app: &App) -> Result<Checked> {
     }
 }
 
+/// Where an app keeps what judging texts needs: the token in its key-value store, the verdicts
+/// in its database.
+struct AppStores<'a> {
+    app: &'a App,
+    tokens: KvTokens<'a>,
+    verdicts: SqlVerdicts<'a>,
+}
+
+impl<'a> AppStores<'a> {
+    fn of(app: &'a App) -> AppStores<'a> {
+        AppStores {
+            app,
+            tokens: KvTokens::new(&*app.kv, &*app.db),
+            verdicts: SqlVerdicts(&*app.db),
+        }
+    }
+
+    fn judge(&self) -> Result<TextJudge<'_>> {
+        let (wechat, settings) = (self.app.settings.wechat()?, self.app.settings.content()?);
+        let http = &*self.app.http;
+        Ok(TextJudge::new(
+            wechat,
+            settings,
+            http,
+            &self.tokens,
+            &self.verdicts,
+        ))
+    }
+}
+
 /// Checks what `author` writes for others before it is stored: [`TextJudge::judge`] over the
 /// app's stores, each call to WeChat costing the author a `text_check` token (105 past it).
 pub async fn check(app: &App, author: &UserId, scene: Scene, texts: &[&str]) -> Result<Checked> {
-    let tokens = KvTokens::new(&*app.kv, &*app.db);
-    let verdicts = SqlVerdicts(&*app.db);
-    let (wechat, settings) = (app.settings.wechat()?, app.settings.content()?);
-    let judge = TextJudge::new(wechat, settings, &*app.http, &tokens, &verdicts);
+    let stores = AppStores::of(app);
+    let judge = stores.judge()?;
     if !judge.is_on() {
         return Ok(Checked::PASSED);
     }
@@ -206,11 +234,8 @@ pub async fn check(app: &App, author: &UserId, scene: Scene, texts: &[&str]) -> 
 /// Checks a chat text of `openid` in the native server, which judges its chat like the relay:
 /// chat tokens already paid for the frame, and no hosted budget applies.
 pub async fn check_chat(app: &App, openid: &str, content: &str) -> Result<Checked> {
-    let tokens = KvTokens::new(&*app.kv, &*app.db);
-    let verdicts = SqlVerdicts(&*app.db);
-    let (wechat, settings) = (app.settings.wechat()?, app.settings.content()?);
-    let judge = TextJudge::new(wechat, settings, &*app.http, &tokens, &verdicts);
-    judge
+    AppStores::of(app)
+        .judge()?
         .judge(openid, Scene::Comment, &[content], |_| Ok(true))
         .await
 }

@@ -73,12 +73,6 @@ pub fn set_name_in(c: &dyn Sql, group_id: GroupId, name: &GroupName) -> Result<(
     Ok(())
 }
 
-/// Checks a manager's right before the (costly) image work, then again inside the write.
-fn check_manager(app: &App, me: &UserId, group_id: GroupId) -> Result<()> {
-    app.db
-        .run(|c| Access::load(c, group_id, me)?.write(Role::Admin).map(drop))
-}
-
 /// Stores a picture, runs `write` with it in a transaction, and drops the picture if that fails.
 async fn with_new_picture<T>(
     app: &App,
@@ -95,7 +89,8 @@ async fn with_new_picture<T>(
 }
 
 pub async fn set_avatar(app: &App, me: &UserId, group_id: GroupId, upload: Bytes) -> Result<()> {
-    check_manager(app, me, group_id)?;
+    // A manager's right before the (costly) image work; the write checks again.
+    Access::check(app, group_id, me, Role::Admin)?;
     let prefix = format!("avatar/group/{group_id}");
     let (old, new) = with_new_picture(app, &prefix, upload, |c, stored| {
         Access::load(c, group_id, me)?.write(Role::Admin)?;
@@ -181,7 +176,8 @@ pub async fn add_picture(
     upload: Bytes,
 ) -> Result<PictureId> {
     let full = || Error::new(Code::PicturesFull);
-    check_manager(app, me, group_id)?;
+    // A manager's right before the (costly) image work; the write checks again.
+    Access::check(app, group_id, me, Role::Admin)?;
     if app.db.run(|c| Ok(group_pictures::ids(c, group_id)?))?.len() >= PICTURES_MAX {
         return Err(full());
     }
