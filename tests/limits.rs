@@ -141,6 +141,90 @@ async fn searches_are_limited_per_user_and_per_address() {
     assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
 }
 
+/// Behind trusted proxies (`ZUDUI_TRUSTED_PROXIES`), the client is the right-most
+/// `X-Forwarded-For` entry no trusted proxy wrote: what a client writes itself, however it is
+/// placed, does not give it a fresh bucket.
+#[tokio::test]
+async fn forged_forwarded_entries_do_not_dodge_the_limit() {
+    let server = Server::with(
+        Options::dev_login()
+            .env("ZUDUI_RATE_LIMITS", "login=2/1")
+            .env("ZUDUI_CLIENT_IP_HEADER", "x-forwarded-for")
+            // The test connects over loopback: that is the proxy in front.
+            .env("ZUDUI_TRUSTED_PROXIES", "127.0.0.1, ::1, 10.0.0.0/8"),
+    )
+    .await;
+    let login = |headers: &'static [(&'static str, &'static str)]| {
+        post(
+            &server,
+            "/auth/login",
+            None,
+            headers,
+            json!({ "code": "xff" }),
+        )
+    };
+    for _ in 0..2 {
+        let (status, _, body) = login(&[("x-forwarded-for", "203.0.113.9")]).await;
+        assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
+    }
+    // (what the client's request carried when it reached us): each is still 203.0.113.9.
+    let forgeries: [&[(&str, &str)]; 4] = [
+        // an address of its choosing before the one the proxy appended;
+        &[("x-forwarded-for", "198.51.100.7, 203.0.113.9")],
+        // a trusted proxy's address, hoping to be skipped over;
+        &[("x-forwarded-for", "10.0.0.5, 203.0.113.9")],
+        // a header of its own, the proxy adding a second one;
+        &[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ],
+        // garbage before the proxy's entry.
+        &[("x-forwarded-for", "not-an-address, 203.0.113.9")],
+    ];
+    for headers in forgeries {
+        let (status, retry, body) = login(headers).await;
+        refused(status, retry, &body);
+    }
+    // Through a second proxy of ours, the client is still the one the outer proxy saw.
+    let (status, retry, body) = login(&[("x-forwarded-for", "203.0.113.9, 10.0.0.4")]).await;
+    refused(status, retry, &body);
+    // Another client behind the same proxies has its own bucket.
+    let (status, _, body) = login(&[("x-forwarded-for", "203.0.113.10")]).await;
+    assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
+}
+
+/// A client reaching the server directly, not through a trusted proxy, is believed about
+/// nothing it writes: every header it sends shares its own connection's bucket.
+#[tokio::test]
+async fn forwarded_entries_from_an_untrusted_peer_are_ignored() {
+    let server = Server::with(
+        Options::dev_login()
+            .env("ZUDUI_RATE_LIMITS", "login=2/1")
+            .env("ZUDUI_CLIENT_IP_HEADER", "x-forwarded-for")
+            .env("ZUDUI_TRUSTED_PROXIES", "10.0.0.0/8"),
+    )
+    .await;
+    let mut answers = Vec::new();
+    for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        let headers = [("x-forwarded-for", client)];
+        answers.push(
+            post(
+                &server,
+                "/auth/login",
+                None,
+                &headers,
+                json!({ "code": "direct" }),
+            )
+            .await,
+        );
+    }
+    let (status, retry, body) = answers.pop().unwrap();
+    refused(status, retry, &body);
+    for (status, _, body) in answers {
+        assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn uploads_are_limited_per_user_across_kinds() {
     let server = limited("upload=2/1").await;

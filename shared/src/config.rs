@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use crate::client_addr::TrustedProxies;
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::sendable::MaybeSend;
@@ -105,9 +106,11 @@ pub struct Quotas {
 pub struct Limiting {
     /// Rate limits (`rate_limits`: unset for the defaults, `off`, or overrides).
     pub rate_limits: Limits,
-    /// A header that a trusted reverse proxy sets to the client's address (`x-forwarded-for`:
-    /// its first entry); unset, the address of the connection is the client's.
+    /// A header that trusted reverse proxies append the client's address to
+    /// (`x-forwarded-for`); unset, the address of the connection is the client's.
     pub client_ip_header: Option<String>,
+    /// Whose entries in that header to believe (`trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The admin console.
@@ -144,7 +147,8 @@ impl std::fmt::Debug for Settings {
         }
         if let Some(limits) = self.limits.get() {
             d.field("rate_limits", &limits.rate_limits)
-                .field("client_ip_header", &limits.client_ip_header);
+                .field("client_ip_header", &limits.client_ip_header)
+                .field("trusted_proxies", &limits.trusted_proxies);
         }
         if let Some(console) = self.console.get() {
             d.field("admin_console", &console.admin_token.is_some())
@@ -350,6 +354,7 @@ impl Limiting {
             client_ip_header: read
                 .get("client_ip_header")
                 .map(|h| h.trim().to_ascii_lowercase()),
+            trusted_proxies: TrustedProxies::parse(read.get("trusted_proxies").as_deref())?,
         })
     }
 }

@@ -27,6 +27,7 @@ pub mod search;
 // send, and outbound calls.
 pub mod app;
 pub mod body;
+pub mod client_addr;
 pub mod config;
 pub mod costly;
 pub mod error;

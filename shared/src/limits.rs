@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::client_addr::client_addr;
 use crate::db::rate_buckets;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
@@ -297,10 +298,6 @@ impl Buckets for MemoryBuckets {
     }
 }
 
-/// Where a request came from, as the host saw it; handlers find it in the request's extensions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
-
 /// Takes a token for `action` from the user's bucket and from the address's; 105 with
 /// `retry_after` when either is empty. Both are charged, so that neither a user with many
 /// addresses nor an address with many users gets around the limit.
@@ -368,7 +365,7 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// Takes the token for an attempt from `addr` (see [`client_addr`]).
+    /// Takes the token for an attempt from `addr` (see [`crate::client_addr`]).
     pub fn start(app: &App, action: Action, addr: Option<IpAddr>) -> Result<Attempt> {
         let (Some(rule), Some(addr)) = (app.settings.limits()?.rate_limits.rule(action), addr)
         else {
@@ -397,24 +394,6 @@ impl Attempt {
 /// The bucket of `action` for a client address.
 fn address_key(action: Action, addr: IpAddr) -> String {
     format!("rate/{}/addr/{addr}", action.name())
-}
-
-/// The client's address: from the configured proxy header when there is one (the entry the
-/// proxy added), else as the host saw the connection.
-pub fn client_addr<B>(app: &App, req: &http::Request<B>) -> Result<Option<IpAddr>> {
-    let peer = req.extensions().get::<ClientAddr>().map(|a| a.0);
-    let Some(name) = &app.settings.limits()?.client_ip_header else {
-        return Ok(peer);
-    };
-    // The proxy appends what it saw: the last entry of the last such header. Earlier entries are
-    // whatever the client sent. Without a usable one, the peer (the proxy) stands in, so that a
-    // client leaving the header out shares the proxy's bucket rather than having none.
-    let forwarded = req.headers().get_all(name.as_str()).iter().next_back();
-    let last = forwarded
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|v| v.trim().parse().ok());
-    Ok(last.or(peer))
 }
 
 #[cfg(test)]

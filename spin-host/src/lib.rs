@@ -15,8 +15,8 @@ use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam
 use zudui_shared::admin::guard::OverTls;
 use zudui_shared::body::ByteStream;
 use zudui_shared::chat::live::{Outbox, RelayLink};
+use zudui_shared::client_addr::ClientAddr;
 use zudui_shared::config::{Config, Settings};
-use zudui_shared::limits::ClientAddr;
 use zudui_shared::outbound::HttpClient;
 use zudui_shared::sendable::{send_stream, BoxFuture};
 use zudui_shared::transport::{self, Lent};

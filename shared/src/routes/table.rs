@@ -206,7 +206,7 @@ pub async fn call(app: &App, route: &Route, req: Request) -> Result<Response> {
             handler(app, me, read(route.input, req).await?).await
         }
         Handler::Console(handler) => {
-            let addr = limits::client_addr(app, &req)?;
+            let addr = crate::client_addr::client_addr(app, &req)?;
             let admin = guard::check(app, req.method(), req.headers(), addr, time::now())?;
             handler(app, admin, read(route.input, req).await?).await
         }

@@ -8,9 +8,9 @@ use serde_json::Value;
 use crate::admin::{self, guard, guard::Admin};
 use crate::app::App;
 use crate::body::{Request, Response};
+use crate::client_addr::client_addr;
 use crate::error::Code::*;
 use crate::error::Result;
-use crate::limits;
 use crate::routes::doc::{Doc, Tag};
 use crate::routes::table::{console, open, Call};
 use crate::routes::{ok, success, Route};
@@ -45,7 +45,7 @@ pub struct NewSession {
 async fn login(app: &App, call: Call) -> Result<Response> {
     let SignIn { token } = call.fields()?;
     let now = time::now();
-    let addr = limits::client_addr(app, &call.req)?;
+    let addr = client_addr(app, &call.req)?;
     guard::token_matches(app, addr, &token)?;
     let (cookie, admin) = guard::new_session(app, now)?;
     app.db
