@@ -11,6 +11,8 @@ pub struct EnvConfig {
     pub listen: String,
     pub data_dir: PathBuf,
     pub connections: ConnectionLimits,
+    /// `ZUDUI_METRICS_LISTEN`: where Prometheus metrics are served (none when unset).
+    pub metrics_listen: Option<String>,
     jwt_secret: String,
 }
 
@@ -29,6 +31,7 @@ impl EnvConfig {
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
             connections: ConnectionLimits::load(&values)?,
+            metrics_listen: values.get("metrics_listen"),
             jwt_secret,
         })
     }

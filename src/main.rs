@@ -8,6 +8,7 @@ mod env_config;
 mod seed;
 mod server;
 mod spin_manifest;
+mod telemetry;
 mod untrusted;
 
 use std::process::ExitCode;
@@ -23,7 +24,13 @@ that the settings need (hosted Spin does not expand variables there), to standar
 --out. Every setting is an environment variable; see README.md.";
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let _telemetry = match telemetry::init() {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("{err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Panics go to the log like every other failure; the request that hit one gets 100.
     std::panic::set_hook(Box::new(|info| log::error!("panic: {info}")));
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, State};
 use futures_util::{FutureExt, TryStreamExt};
+use tracing::Instrument;
 use zudui_relay::listener::{LimitedListener, Peer};
 use zudui_relay::{Chat, Hub};
 use zudui_shared::chat::live::{Event, Live, RelayLink};
@@ -14,9 +15,10 @@ use zudui_shared::config::Settings;
 use zudui_shared::limits::MemoryBuckets;
 use zudui_shared::native::{DirKv, SqliteDb};
 use zudui_shared::outbound::HttpClient;
+use zudui_shared::routes::exchange::Exchange;
 use zudui_shared::storage::{Database, KeyValue};
 use zudui_shared::transport::{self, Lent};
-use zudui_shared::{routes, App, Body};
+use zudui_shared::{metrics, routes, App, Body};
 
 use crate::blocking::OffWorkers;
 use crate::chat::InProcess;
@@ -86,6 +88,7 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     // The chat's WebSocket rooms are held here; every other route goes to the shared handlers.
     let hub = Hub::new(None);
     let app = Arc::new(open_app(&config, hub.clone())?);
+    zudui_relay::metrics_http::serve(config.metrics_listen.clone()).await?;
     // Uploads that expired while the server was down go with the crash's leftovers.
     let leftovers = zudui_shared::files::resumable::expire(&app)
         .and_then(|()| zudui_shared::files::content::leftovers(&app))
@@ -125,7 +128,9 @@ impl Live for Forward {
     }
 }
 
-/// Every request: convert, route through the shared handlers, convert back, log one line.
+/// Every request: convert, route through the shared handlers, convert back; one log line, its
+/// metrics, and a span (the request's id and route on every event inside it, and what
+/// OpenTelemetry exports when configured).
 async fn handle(
     State(app): State<Arc<App>>,
     req: axum::extract::Request,
@@ -134,9 +139,6 @@ async fn handle(
     let method = req.method().clone();
     // The path only: query strings may carry tokens.
     let path = req.uri().path().to_owned();
-    if let Err(err) = transport::check_headers(req.headers()) {
-        return into_axum(routes::finish(Err(err)));
-    }
     let (mut parts, body) = req.into_parts();
     if let Some(ConnectInfo(Peer(peer))) = parts.extensions.get::<ConnectInfo<Peer>>() {
         let peer = ClientAddr(peer.ip());
@@ -144,13 +146,26 @@ async fn handle(
     }
     // hyper knows whether the request has a body (a length over 0, or chunked).
     let may_have_body = !axum::body::HttpBody::is_end_stream(&body);
-    let lent = Lent::new(
-        body.into_data_stream().map_err(std::io::Error::other),
-        may_have_body,
+    let read = body
+        .into_data_stream()
+        .inspect_ok(|chunk| metrics::bytes_in(chunk.len()))
+        .map_err(std::io::Error::other);
+    let lent = Lent::new(read, may_have_body);
+    let mut request = http::Request::from_parts(parts, Body::stream(lent.stream()));
+    let exchange = Exchange::begin(&app, &mut request);
+    let span = tracing::info_span!(
+        "request",
+        otel.name = tracing::field::Empty,
+        http.request.method = %method,
+        http.route = tracing::field::Empty,
+        request_id = %exchange.id,
     );
-    let request = http::Request::from_parts(parts, Body::stream(lent.stream()));
-    let mut response =
-        routes::finish(survive_panics(routes::serve(&app, request, routes::COMPONENTS)).await);
+    let answered = async {
+        transport::check_headers(request.headers())?;
+        survive_panics(routes::serve(&app, request, routes::COMPONENTS)).await
+    };
+    let result = answered.instrument(span.clone()).await;
+    let mut response = exchange.respond(result);
     if let Some(rest) = lent.unread() {
         // The handler answered before reading the whole body (an early refusal): the rest of it
         // is still on the wire, so this connection cannot carry another request.
@@ -160,11 +175,33 @@ async fn handle(
         );
         tokio::spawn(linger(rest));
     }
-    log::info!(
-        "{method} {path} {} {:.1}ms",
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
+    let status = response.status().as_u16();
+    let latency = started.elapsed();
+    let route = exchange.route();
+    span.record(
+        "otel.name",
+        format!("{method} {}", route.unwrap_or(metrics::UNMATCHED)),
     );
+    span.record("http.route", route);
+    metrics::request(route, &method, status, latency.as_secs_f64());
+    let access = exchange.access(&method, &path, status, latency);
+    span.in_scope(|| {
+        tracing::info!(
+            target: "zudui::access",
+            method = access.method,
+            path = access.path,
+            route = access.route,
+            status = access.status,
+            latency_ms = access.latency_ms,
+            user = access.user,
+            client = access.client.map(|c| c.to_string()),
+            request_id = access.request_id,
+            "{} {} {}",
+            access.method,
+            access.path,
+            access.status,
+        )
+    });
     into_axum(response)
 }
 
@@ -191,8 +228,14 @@ async fn survive_panics(
 fn into_axum(response: zudui_shared::Response) -> axum::response::Response {
     let (parts, body) = response.into_parts();
     let body = match body.as_full() {
-        Some(bytes) => axum::body::Body::from(bytes.clone()),
-        None => axum::body::Body::from_stream(body.into_stream()),
+        Some(bytes) => {
+            metrics::bytes_out(bytes.len());
+            axum::body::Body::from(bytes.clone())
+        }
+        None => axum::body::Body::from_stream(
+            body.into_stream()
+                .inspect_ok(|chunk| metrics::bytes_out(chunk.len())),
+        ),
     };
     axum::response::Response::from_parts(parts, body)
 }
@@ -210,20 +253,27 @@ async fn linger(rest: impl zudui_shared::body::ByteStream + Unpin) {
 async fn sweep_blobs(app: Arc<App>, leftovers: Vec<(String, Option<i64>)>) {
     if !leftovers.is_empty() {
         let gone = zudui_shared::files::content::discard_all(&app, leftovers).await;
+        metrics::swept("leftovers", Some(gone));
         log::info!("collected {gone} blobs left by an interrupted run");
     }
     let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         hourly.tick().await;
-        if let Err(err) = zudui_shared::files::resumable::expire(&app) {
+        let expired = zudui_shared::files::resumable::expire(&app);
+        metrics::swept("uploads", expired.as_ref().ok().map(|()| 0));
+        if let Err(err) = expired {
             log::warn!("expiring uploads failed: {err}");
         }
         loop {
-            if let Err(err) = zudui_shared::chat::files::sweep(&app).await {
+            let chat_files = zudui_shared::chat::files::sweep(&app).await;
+            metrics::swept("chat_files", chat_files.as_ref().ok().copied());
+            if let Err(err) = chat_files {
                 log::warn!("chat file sweep failed: {err}");
             }
             let age = zudui_shared::files::resumable::LIFETIME;
-            match zudui_shared::files::content::sweep(&app, age, 1000).await {
+            let blobs = zudui_shared::files::content::sweep(&app, age, 1000).await;
+            metrics::swept("blobs", blobs.as_ref().ok().copied());
+            match blobs {
                 Ok(n) if n < 1000 => {
                     if n > 0 {
                         log::info!("collected {n} orphaned blobs");

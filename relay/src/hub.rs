@@ -149,7 +149,9 @@ impl Hub {
                     subscribed,
                 })
             });
-            (state.live.subscribe(), state.subscribed.subscribe())
+            let listening = (state.live.subscribe(), state.subscribed.subscribe());
+            zudui_shared::metrics::chat_rooms(rooms.len());
+            listening
         };
         let confirmed = tokio::time::timeout(SUBSCRIBE_WAIT, subscribed.wait_for(|s| *s)).await;
         if !matches!(confirmed, Ok(Ok(_))) {
@@ -178,6 +180,7 @@ impl Hub {
             .is_some_and(|c| c.live.receiver_count() == 0)
         {
             rooms.remove(&room);
+            zudui_shared::metrics::chat_rooms(rooms.len());
             if let Some(bus) = &self.bus {
                 bus.unsubscribe(room);
             }

@@ -4,7 +4,7 @@
 //!
 //! Besides the chat routes it serves `POST /internal/publish` (an [`Event`] from a component,
 //! such as a shared file or a removed member; same secret header as the component's internal
-//! routes) and `GET /health`.
+//! routes) and the probes `GET /healthz` and `GET /readyz` (`crate::probes`).
 //!
 //! It serves HTTPS/WSS itself when given a certificate (see [`crate::tls`]), or plain HTTP behind
 //! a proxy that terminates TLS.
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::post;
 use zudui_shared::chat::live::Event;
 use zudui_shared::chat::relay::SECRET_HEADER;
 use zudui_shared::config::{Config, ContentChecks, Values, WeChat};
@@ -22,6 +22,7 @@ use zudui_shared::limits::Limits;
 use crate::component::{Component, TextChecks};
 use crate::hub::Hub;
 use crate::listener::{ConnectionLimits, LimitedListener};
+use crate::probes::Probes;
 use crate::session::Chat;
 use crate::tls::{Certificates, TlsFiles};
 
@@ -51,6 +52,8 @@ pub struct RelayConfig {
     /// relay judges chat texts itself (the components' outbound budget is small).
     pub wechat: WeChat,
     pub content: ContentChecks,
+    /// `ZUDUI_METRICS_LISTEN`: where Prometheus metrics are served (none when unset).
+    pub metrics_listen: Option<String>,
 }
 
 impl RelayConfig {
@@ -80,6 +83,7 @@ impl RelayConfig {
             connections: ConnectionLimits::load(&values)?,
             wechat: WeChat::read(&values)?,
             content: ContentChecks::read(&values)?,
+            metrics_listen: values.get("metrics_listen"),
         };
         if config.secret.len() < 16 || config.jwt_secret.len() < 16 {
             anyhow::bail!("relay_secret and jwt_secret must be at least 16 bytes");
@@ -106,9 +110,11 @@ pub async fn run(
         .as_deref()
         .map(|url| redis_client(url, config.redis_ca_cert.as_deref()))
         .transpose()?;
+    crate::metrics_http::serve(config.metrics_listen.clone()).await?;
     // The pair is read before listening: a relay with a bad certificate does not start.
     let tls = config.tls.clone().map(Certificates::load).transpose()?;
     let shared = redis.is_some();
+    let probes = Probes::new(redis.clone(), &config.chat_url)?;
     let hub = Hub::new(redis);
     let texts = TextChecks::new(config.wechat, config.content)?;
     let backend = Component::new(
@@ -126,7 +132,7 @@ pub async fn run(
     let router = chat
         .routes()
         .route("/internal/publish", post(publish).with_state(publishing))
-        .route("/health", get(|| async { "ok" }));
+        .merge(probes.routes());
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
         "zudui-relay listening on {}://{} for {}{}",

@@ -22,6 +22,7 @@ use zudui_shared::content::Checked;
 use zudui_shared::db::chat_messages::Room;
 use zudui_shared::error::{Code, Error, Result};
 use zudui_shared::ids::{MessageId, UserId};
+use zudui_shared::metrics;
 use zudui_shared::params::Params;
 use zudui_shared::routes::chat::{GroupRoom, PrivateRoom, GROUP_SOCKET, PRIVATE_SOCKET};
 
@@ -158,11 +159,13 @@ async fn session(
     greeting: Vec<Posted>,
     socket: WebSocket,
 ) {
+    let _open = metrics::chat_session();
     let (mut sink, mut incoming) = socket.split();
     // Subscribed first, then the history read: a message stored in between comes both ways, and
     // the live copy of anything the history already showed is skipped.
     let mut seen = greeting.last().map_or(MessageId::BEFORE_FIRST, |m| m.id);
-    let greeting = greeting.into_iter().map(|m| m.frame).collect();
+    let greeting: Vec<String> = greeting.into_iter().map(|m| m.frame).collect();
+    metrics::chat_frames_out(greeting.len());
     let mut open = send_all(&mut sink, greeting).await;
     let mut ping = interval(PING);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -177,6 +180,9 @@ async fn session(
             frame = incoming.next() => match frame {
                 Some(Ok(frame)) => {
                     heard = Instant::now();
+                    if matches!(frame, Frame::Text(_) | Frame::Binary(_)) {
+                        metrics::chat_frame_in();
+                    }
                     match frame {
                         Frame::Text(text) => {
                             let replies = answer(&chat, room, &who, text.as_str(), seen).await;
@@ -200,6 +206,7 @@ async fn session(
                 Ok(Delivery::Message { id, .. }) if *id <= seen => true,
                 Ok(Delivery::Message { id, text }) => {
                     seen = *id;
+                    metrics::chat_frames_out(1);
                     send(&mut sink, Frame::Text(text.clone())).await
                 }
                 Ok(Delivery::Left(user)) => *user != who.me,

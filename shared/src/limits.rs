@@ -341,7 +341,10 @@ pub fn check_in(
     }
     match buckets.change(&keys, crate::time::now_ms(), Change::Take)? {
         None => Ok(()),
-        Some(retry_after) => Err(Error::Limited { retry_after }),
+        Some(retry_after) => {
+            crate::metrics::rate_limited(action.name());
+            Err(Error::Limited { retry_after })
+        }
     }
 }
 
@@ -376,7 +379,10 @@ impl Attempt {
             .buckets
             .change(&taken, crate::time::now_ms(), Change::Take)?
         {
-            Some(retry_after) => Err(Error::Limited { retry_after }),
+            Some(retry_after) => {
+                crate::metrics::rate_limited(action.name());
+                Err(Error::Limited { retry_after })
+            }
             None => Ok(Attempt { taken }),
         }
     }

@@ -20,6 +20,13 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Now, as logs write it (RFC 3339 in UTC, microseconds): the shape of the native JSON lines.
+pub fn log_timestamp() -> String {
+    DateTime::from_timestamp_millis(now_ms())
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// Formats stored seconds for clients.
 pub fn format(unix_seconds: i64, offset_hours: i32) -> String {
     let offset = FixedOffset::east_opt(offset_hours.clamp(-23, 23) * 3600)

@@ -18,6 +18,7 @@ use zudui_shared::chat::live::{Outbox, RelayLink};
 use zudui_shared::client_addr::ClientAddr;
 use zudui_shared::config::{Config, Settings};
 use zudui_shared::outbound::HttpClient;
+use zudui_shared::routes::exchange::Exchange;
 use zudui_shared::sendable::{send_stream, BoxFuture};
 use zudui_shared::transport::{self, Lent};
 use zudui_shared::{migrate, App, Body, Request, Response, Result};
@@ -27,6 +28,11 @@ pub use zudui_shared::routes;
 /// Serves one request to `component` (`routes::GROUP`, say) with its routes.
 pub async fn serve(req: IncomingRequest, out: ResponseOutparam, component: routes::Component) {
     install_logger();
+    let started = std::time::Instant::now();
+    let method: http::Method = req.method().into();
+    // The path only: query strings may carry tokens.
+    let path = req.path_with_query().unwrap_or_default();
+    let path = path.split('?').next().unwrap_or_default().to_owned();
     let mut unread = None;
     // Messages and departures a handler publishes go to the relay, which holds the sockets,
     // once the handler is done.
@@ -34,12 +40,26 @@ pub async fn serve(req: IncomingRequest, out: ResponseOutparam, component: route
     let response = match open_app(outbox.clone()) {
         Ok(app) => {
             let response = match into_request(req) {
-                Ok((request, lent)) => {
+                Ok((mut request, lent)) => {
                     unread = Some(lent);
-                    match transport::check_headers(request.headers()) {
-                        Ok(()) => routes::finish(routes::serve(&app, request, &[component]).await),
-                        Err(err) => routes::finish(Err(err)),
-                    }
+                    let exchange = Exchange::begin(&app, &mut request);
+                    let result = match transport::check_headers(request.headers()) {
+                        Ok(()) => routes::serve(&app, request, &[component]).await,
+                        Err(err) => Err(err),
+                    };
+                    let response = exchange.respond(result);
+                    let access = exchange.access(
+                        &method,
+                        &path,
+                        response.status().as_u16(),
+                        started.elapsed(),
+                    );
+                    log_line(
+                        log::Level::Info,
+                        "zudui::access",
+                        serde_json::to_value(&access).ok(),
+                    );
+                    response
                 }
                 Err(err) => routes::finish(Err(err.into())),
             };
@@ -180,7 +200,8 @@ impl HttpClient for SpinHttp {
     }
 }
 
-/// Log lines go to stderr, which Spin keeps in the component's log.
+/// Log lines go to stderr, which Spin keeps in the component's log: one JSON object per line,
+/// in the shape of the native server's (`timestamp`, `level`, `fields`, `target`).
 fn install_logger() {
     struct Stderr;
     impl log::Log for Stderr {
@@ -189,7 +210,8 @@ fn install_logger() {
         }
         fn log(&self, record: &log::Record) {
             if self.enabled(record.metadata()) {
-                eprintln!("[{} {}] {}", record.level(), record.target(), record.args());
+                let message = serde_json::json!({ "message": record.args().to_string() });
+                log_line(record.level(), record.target(), Some(message));
             }
         }
         fn flush(&self) {}
@@ -198,4 +220,14 @@ fn install_logger() {
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(log::LevelFilter::Info);
     }
+}
+
+fn log_line(level: log::Level, target: &str, fields: Option<serde_json::Value>) {
+    let line = serde_json::json!({
+        "timestamp": zudui_shared::time::log_timestamp(),
+        "level": level.as_str(),
+        "fields": fields,
+        "target": target,
+    });
+    eprintln!("{line}");
 }

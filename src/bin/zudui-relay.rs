@@ -10,7 +10,12 @@ use zudui_relay::service::{run, stopped, RelayConfig};
 use zudui_shared::config::Environment;
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    if let Err(err) =
+        zudui_relay::logging::lines().and_then(|l| zudui_relay::logging::install(vec![l]))
+    {
+        eprintln!("{err:#}");
+        return ExitCode::FAILURE;
+    }
     let served = RelayConfig::load(&Environment).and_then(|config| {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()

@@ -114,6 +114,11 @@ impl RelayLink {
         format!("{}/internal/publish", relay_url.trim_end_matches('/'))
     }
 
+    /// Where the relay at `relay_url` says it is alive.
+    pub fn health_url(relay_url: &str) -> String {
+        format!("{}/healthz", relay_url.trim_end_matches('/'))
+    }
+
     /// Sends one event. A relay that cannot be reached costs only live delivery: the message is
     /// stored, relays fill the gap when the room's next message arrives, and history has it.
     pub async fn send(&self, http: &dyn HttpClient, event: &Event) {

@@ -79,6 +79,8 @@ pub enum Gives {
     Text(&'static str),
     /// A picture's or a voice's bytes, as stored.
     Media,
+    /// A probe's JSON (not the envelope): 200 when well, 503 when not.
+    Probe(SchemaFn),
 }
 
 /// The groups of operations in the description, in its order.
@@ -99,10 +101,11 @@ pub enum Tag {
     Wechat,
     Debug,
     Docs,
+    Operations,
 }
 
 impl Tag {
-    pub const ALL: [Tag; 15] = [
+    pub const ALL: [Tag; 16] = [
         Tag::Auth,
         Tag::User,
         Tag::Group,
@@ -118,6 +121,7 @@ impl Tag {
         Tag::Wechat,
         Tag::Debug,
         Tag::Docs,
+        Tag::Operations,
     ];
 
     /// Its name and description.
@@ -144,6 +148,7 @@ impl Tag {
             ),
             Tag::Debug => ("debug", "the admin console (`ZUDUI_ADMIN_TOKEN`)"),
             Tag::Docs => ("docs", "this document"),
+            Tag::Operations => ("operations", "liveness and readiness probes (our addition)"),
         }
     }
 }
@@ -213,6 +218,12 @@ impl Doc {
     /// Answers the fields of `T` in the success envelope.
     pub const fn gives<T: JsonSchema>(mut self) -> Doc {
         self.gives = Gives::Fields(inline::<T>);
+        self
+    }
+
+    /// Answers a probe's `T` with 200 or 503.
+    pub const fn probe<T: JsonSchema>(mut self) -> Doc {
+        self.gives = Gives::Probe(inline::<T>);
         self
     }
 

@@ -9,8 +9,10 @@ pub mod chat;
 pub mod debug;
 pub mod doc;
 pub mod docs;
+pub mod exchange;
 pub mod files;
 pub mod group;
+pub mod health;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod table;
@@ -39,6 +41,8 @@ pub enum Area {
     Debug,
     /// The API description.
     Docs,
+    /// Liveness and readiness.
+    Probes,
 }
 
 impl Area {
@@ -60,13 +64,14 @@ pub struct Component {
     pub areas: &'static [(Area, &'static [Route])],
 }
 
-/// `/auth`, the API description, and the 102 of every path no other component takes.
+/// `/auth`, the API description, the probes, and the 102 of every path no other component takes.
 pub const AUTH: Component = Component {
     name: "auth",
     areas: &[
         (Area::Auth, auth::ROUTES),
         (Area::Auth, wechat::ROUTES),
         (Area::Docs, docs::ROUTES),
+        (Area::Probes, health::ROUTES),
     ],
 };
 pub const USER: Component = Component {
@@ -149,6 +154,7 @@ pub async fn serve(app: &App, req: Request, components: &[Component]) -> Result<
     let Some(found) = find(components, req.uri().path()) else {
         return Err(Error::new(Code::NoEndpoint));
     };
+    exchange::note_route(&req, found.route.path);
     found.area.gate(app)?;
     table::call(app, found.route, req).await
 }
@@ -156,11 +162,23 @@ pub async fn serve(app: &App, req: Request, components: &[Component]) -> Result<
 /// The response for a handler's result: errors become the contract's envelope, and internal
 /// errors are logged here (and only here) without reaching the client.
 pub fn finish(result: Result<Response>) -> Response {
+    finish_request(result, None)
+}
+
+/// [`finish`] for the request `id`: a 100 carries it (`request_id`), and so does its log line.
+fn finish_request(result: Result<Response>, id: Option<&str>) -> Response {
     result.unwrap_or_else(|err| {
+        let mut body = err.envelope();
         if let Error::Internal(cause) = &err {
-            log::error!("internal error: {cause:#}");
+            match id {
+                Some(id) => {
+                    log::error!("internal error (request {id}): {cause:#}");
+                    body["request_id"] = id.into();
+                }
+                None => log::error!("internal error: {cause:#}"),
+            }
         }
-        let mut res = json_response(err.status(), &err.envelope());
+        let mut res = json_response(err.status(), &body);
         if let Some((name, value)) = err.headers() {
             res.headers_mut().insert(name, value);
         }

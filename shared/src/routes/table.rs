@@ -200,6 +200,7 @@ pub async fn call(app: &App, route: &Route, req: Request) -> Result<Response> {
         }
         Handler::User(handler) => {
             let me = authenticate(app, &req)?;
+            super::exchange::note_user(&req, &me);
             if let Some(action) = route.limit {
                 limits::check_request(app, action, Some(&me), &req)?;
             }

@@ -1,0 +1,53 @@
+//! The native server's telemetry: its log lines (`zudui_relay::logging`), and its request spans
+//! exported to an OpenTelemetry collector when `OTEL_EXPORTER_OTLP_ENDPOINT` names one (OTLP
+//! over plain HTTP with protobuf, as to a collector or agent beside the server; the standard
+//! `OTEL_*` variables tune it; the service is `zudui` unless `OTEL_SERVICE_NAME` says otherwise).
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::SpanExporter;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+use zudui_relay::logging;
+
+/// Installs the process's subscriber. Keep the guard until the process ends: dropping it sends
+/// the spans still waiting.
+pub fn init() -> anyhow::Result<Guard> {
+    let mut layers = vec![logging::lines()?];
+    let provider = match configured("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .or_else(|| configured("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    {
+        None => None,
+        Some(_) => {
+            let exporter = SpanExporter::builder().with_http().build()?;
+            let mut resource = Resource::builder();
+            if configured("OTEL_SERVICE_NAME").is_none() {
+                resource = resource.with_service_name("zudui");
+            }
+            let provider = SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(resource.build())
+                .build();
+            let tracer = provider.tracer("zudui");
+            layers.push(Box::new(tracing_opentelemetry::layer().with_tracer(tracer)));
+            Some(provider)
+        }
+    };
+    logging::install(layers)?;
+    Ok(Guard(provider))
+}
+
+fn configured(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub struct Guard(Option<SdkTracerProvider>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.0.take() {
+            if let Err(err) = provider.shutdown() {
+                eprintln!("OpenTelemetry: the last spans were not sent: {err}");
+            }
+        }
+    }
+}
