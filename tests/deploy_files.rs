@@ -642,6 +642,36 @@ fn the_spinapp_sets_spin_tomls_variables_from_the_secret() {
     for key in keys(&spec["runtimeConfig"]) {
         assert!(RUNTIME_CONFIG.contains(&key), "runtimeConfig.{key}");
     }
+    // A store is a name, a type and options; an option or a variable a name and a value.
+    let fields = |value: &Value, allowed: &[&str], what: &str| {
+        for key in keys(value) {
+            assert!(allowed.contains(&key), "{what}: {key}");
+        }
+    };
+    for list in ["sqliteDatabases", "keyValueStores"] {
+        for store in spec["runtimeConfig"][list].as_array().expect(list) {
+            fields(store, &["name", "type", "options"], list);
+            for option in store["options"].as_array().into_iter().flatten() {
+                fields(option, &["name", "value", "valueFrom"], "an option");
+            }
+        }
+    }
+    for var in spec["variables"].as_array().expect("variables") {
+        fields(var, &["name", "value", "valueFrom"], "a variable");
+    }
+    for probe in ["liveness", "readiness"] {
+        let check = &spec["checks"][probe];
+        let allowed = [
+            "httpGet",
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "failureThreshold",
+            "successThreshold",
+        ];
+        fields(check, &allowed, probe);
+        fields(&check["httpGet"], &["path", "httpHeaders"], probe);
+    }
     // The stores every component of spin.toml opens, each named once with a type.
     for (list, manifest_key) in [
         ("sqliteDatabases", "sqlite_databases"),
@@ -766,6 +796,14 @@ fn the_relay_ingress_and_redis_find_each_other() {
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
 
     let ingress = &yaml("deploy/spinkube/ingress.yaml")[0];
+    // The same body limit as the nginx site's.
+    let body_limit = ingress["metadata"]["annotations"]
+        ["nginx.ingress.kubernetes.io/proxy-body-size"]
+        .as_str()
+        .expect("proxy-body-size");
+    assert!(
+        read("deploy/nginx/zudui.conf").contains(&format!("client_max_body_size {body_limit};"))
+    );
     let mut socket_paths = BTreeSet::new();
     for path in ingress["spec"]["rules"][0]["http"]["paths"]
         .as_array()
