@@ -123,8 +123,9 @@ impl Nginx {
         let conf = dir.join("nginx.conf");
         std::fs::write(&conf, main).expect("nginx.conf");
         let nginx = nginx_binary();
+        // `-e stderr`: no default log file is opened before the configuration is read.
         let tested = Command::new(&nginx)
-            .arg("-t")
+            .args(["-t", "-e", "stderr"])
             .arg("-p")
             .arg(dir)
             .arg("-c")
@@ -138,7 +139,11 @@ impl Nginx {
         );
         drop((held_tls, held_plain));
         let mut command = Command::new(&nginx);
-        command.arg("-p").arg(dir).arg("-c").arg(&conf);
+        command
+            .args(["-e", "stderr", "-p"])
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf);
         let mut process = Process::spawn("nginx", command);
         let addr = format!("127.0.0.1:{tls_port}");
         let deadline = Instant::now() + WAIT;
