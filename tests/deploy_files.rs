@@ -32,14 +32,6 @@ use tokio_tungstenite::tungstenite::Error::Http;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Settings the deploy files set that are being added to the project beside them (metrics, JSON
-/// logs, trusted proxies): known here until the README's Configuration tables name them.
-const ADDED_BESIDE: [&str; 3] = [
-    "ZUDUI_METRICS_LISTEN",
-    "ZUDUI_LOG_FORMAT",
-    "ZUDUI_TRUSTED_PROXIES",
-];
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -427,8 +419,7 @@ const DEPLOY_FILES: [&str; 11] = [
 
 #[test]
 fn every_setting_the_deploy_files_name_is_a_real_one() {
-    let mut known = documented_settings();
-    known.extend(ADDED_BESIDE.map(String::from));
+    let known = documented_settings();
     for file in DEPLOY_FILES {
         let unknown: Vec<_> = settings_in(&read(file))
             .into_iter()
