@@ -168,3 +168,102 @@ fn remove(path: &Path) -> std::io::Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file under `dir` (`<shard>/<name>`) and its bytes.
+    fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for shard in std::fs::read_dir(dir).unwrap() {
+            let shard = shard.unwrap();
+            for file in std::fs::read_dir(shard.path()).unwrap() {
+                let file = file.unwrap();
+                let name = format!(
+                    "{}/{}",
+                    shard.file_name().to_string_lossy(),
+                    file.file_name().to_string_lossy()
+                );
+                out.push((name, std::fs::read(file.path()).unwrap()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// As `DirKv::set` writes: a temporary file renamed over the key.
+    fn set(live: &Path, rel: &str, bytes: &[u8]) {
+        let temp = live.join(TEMP).join("next");
+        std::fs::write(&temp, bytes).unwrap();
+        let path = live.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::rename(temp, path).unwrap();
+    }
+
+    fn passes_follow_the_live_directory(way: Way) {
+        let root = tempfile::tempdir().unwrap();
+        let (live, copy) = (root.path().join("kv"), root.path().join("backup/kv"));
+        std::fs::create_dir_all(live.join(TEMP)).unwrap();
+        set(&live, "0a/file%2Fb1%2F0", b"one");
+        set(&live, "0a/file%2Fb2%2F0", b"two");
+        set(&live, "ff/token", b"old");
+        std::fs::write(live.join("ff/token.tmp1"), b"an old temporary file").unwrap();
+        std::fs::write(live.join(TEMP).join("half"), b"a write in progress").unwrap();
+
+        let mut mirror = Mirror::new(&live, &copy).unwrap();
+        assert_eq!(mirror.way, Way::Link, "one filesystem");
+        mirror.way = way;
+        let first = mirror.pass().unwrap();
+        assert_eq!((first.placed, first.removed), (3, 0));
+        // Neither the write in progress nor the older temporary file is a key.
+        assert_eq!(
+            tree(&copy),
+            [
+                ("0a/file%2Fb1%2F0".to_owned(), b"one".to_vec()),
+                ("0a/file%2Fb2%2F0".to_owned(), b"two".to_vec()),
+                ("ff/token".to_owned(), b"old".to_vec()),
+            ]
+        );
+
+        // A value replaced, one deleted, one new: only those are touched.
+        set(&live, "ff/token", b"new");
+        std::fs::remove_file(live.join("0a/file%2Fb1%2F0")).unwrap();
+        set(&live, "7c/file%2Fb3%2F0", b"three");
+        let second = mirror.pass().unwrap();
+        assert_eq!((second.placed, second.removed), (2, 1));
+        assert_eq!(
+            tree(&copy),
+            [
+                ("0a/file%2Fb2%2F0".to_owned(), b"two".to_vec()),
+                ("7c/file%2Fb3%2F0".to_owned(), b"three".to_vec()),
+                ("ff/token".to_owned(), b"new".to_vec()),
+            ]
+        );
+        assert_eq!(mirror.files(), 3);
+        let third = mirror.pass().unwrap();
+        assert_eq!((third.placed, third.removed), (0, 0));
+
+        // A file of the copy keeps its bytes whatever happens to the live name afterwards.
+        set(&live, "0a/file%2Fb2%2F0", b"TWO");
+        std::fs::remove_file(live.join("7c/file%2Fb3%2F0")).unwrap();
+        assert_eq!(
+            std::fs::read(copy.join("0a/file%2Fb2%2F0")).unwrap(),
+            b"two"
+        );
+        assert_eq!(
+            std::fs::read(copy.join("7c/file%2Fb3%2F0")).unwrap(),
+            b"three"
+        );
+    }
+
+    #[test]
+    fn linked_passes_follow_the_live_directory() {
+        passes_follow_the_live_directory(Way::Link);
+    }
+
+    #[test]
+    fn copied_passes_follow_the_live_directory() {
+        passes_follow_the_live_directory(Way::Copy);
+    }
+}
