@@ -16,7 +16,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: zudui [serve]
        zudui seed [--users N] [--groups M] [--seed S]
        zudui spin-manifest [--from spin.toml] [--out spin.cloud.toml]
-       zudui backup DIR
+       zudui backup [--copy] DIR
        zudui restore [--force] DIR
 
 serve (the default) serves the Zudui API on ZUDUI_LISTEN (default 127.0.0.1:8080) with data in

@@ -314,9 +314,10 @@ fn check_references(data: &Path) -> usize {
 // The tests
 // ---------------------------------------------------------------------------------------------
 
-/// A backup taken while every kind of write goes on (deletions of stored files among them)
-/// restores, row for row, into a data directory where every object a row references is there
-/// with its bytes, and a server started on it serves the users, groups, files and avatars.
+/// A backup taken while every kind of write goes on (deletions of stored files among them),
+/// by hard links and by copies, restores row for row into a data directory where every object a
+/// row references is there with its bytes, and a server started on it serves the users, groups,
+/// files and avatars.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_under_load_restores_every_row_and_file() {
     let started = Instant::now();
@@ -337,30 +338,56 @@ async fn a_backup_under_load_restores_every_row_and_file() {
     let load = Load::start(&server, &owner, group, socket);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let scratch = tempfile::tempdir().unwrap();
-    let backup = scratch.path().join("backup");
-    let before = load.done();
-    let out = zudui(server.data_dir(), &["backup", path(&backup)], &[]).await;
-    let after = load.done();
-    assert!(out.status.success(), "backup failed");
-    let summary = String::from_utf8_lossy(&out.stdout);
-    assert!(summary.starts_with("backed up "), "{summary}");
+    let mut backups = Vec::new();
+    for (way, flags) in [("hard links", &[][..]), ("copies", &["--copy"][..])] {
+        let backup = scratch.path().join(way.replace(' ', "-"));
+        let before = load.done();
+        let args: Vec<&str> = ["backup"]
+            .iter()
+            .chain(flags)
+            .copied()
+            .chain([path(&backup)])
+            .collect();
+        let out = zudui(server.data_dir(), &args, &[]).await;
+        let after = load.done();
+        assert!(out.status.success(), "backup by {way} failed");
+        let summary = String::from_utf8_lossy(&out.stdout);
+        assert!(summary.starts_with("backed up "), "{summary}");
+        assert!(summary.contains(&format!("({way})")), "{summary}");
+        assert!(
+            before > 20 && after > before,
+            "the writes did not go on during the backup: {before}, then {after}"
+        );
+        backups.push(backup);
+    }
+    let before_end = load.done();
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let at_end = load.done();
+    assert!(load.done() > before_end, "the writes stopped");
     load.finish().await;
-    assert!(
-        before > 20 && after > before && at_end > after,
-        "the writes did not go on around and during the backup: {before}, {after}, {at_end}"
-    );
-    eprintln!("writes: {before} before the backup, {after} when it ended, {at_end} in all");
 
-    // What the live server kept deleting after the backup is no longer in its kv/, but the
-    // backup's rows still reference it: those are the objects a careless copy loses.
+    // What the live server deleted after a backup is no longer in its kv/, but the backup's
+    // rows may still reference it: those are the objects a careless copy loses.
     let restored_root = tempfile::tempdir().unwrap();
-    let restored = restored_root.path().join("data");
-    let out = zudui(&restored, &["restore", path(&backup)], &[]).await;
-    assert!(out.status.success(), "restore failed");
+    for (i, backup) in backups.iter().enumerate() {
+        let restored = restored_root.path().join(format!("data-{i}"));
+        let out = zudui(&restored, &["restore", path(backup)], &[]).await;
+        assert!(out.status.success(), "restore failed");
+        let files = same_rows(backup, &restored);
+        // Every object those rows reference, with its bytes (a deleted file's row is gone from
+        // the backup, or its chunks are in it).
+        let checked = check_references(&restored);
+        eprintln!(
+            "{}: {checked} stored files and pictures checked",
+            backup.display()
+        );
+        serves(&restored, &owner, group, files).await;
+    }
+    eprintln!("in {:.1}s", started.elapsed().as_secs_f64());
+}
 
-    // Row for row, every table.
+/// Every table of the backup's database and the restored one holds the same rows, and there are
+/// users, files and messages among them; returns the number of group files.
+fn same_rows(backup: &Path, restored: &Path) -> i64 {
     let (copy, back) = (
         open(&backup.join("zudui.sqlite")),
         open(&restored.join("zudui.sqlite")),
@@ -388,23 +415,20 @@ async fn a_backup_under_load_restores_every_row_and_file() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(integrity, "ok");
+    files
+}
 
-    // Every object those rows reference, with its bytes (a deleted file's row is gone from the
-    // backup, or its chunks are in it).
-    let checked = check_references(&restored);
-    eprintln!("{checked} stored files and pictures checked");
-    drop((copy, back));
-
-    // A server on the restored data serves it: the same accounts (the same signing key, so
-    // the same tokens), profiles, groups, files and avatars.
-    let again = start("restored", Some(&restored)).await;
+/// A server on the restored data serves it: the same accounts (the same signing key, so the same
+/// tokens), profiles, groups, `files` files with their bytes, and avatars.
+async fn serves(restored: &Path, owner: &User, group: i64, files: i64) {
+    let again = start("restored", Some(restored)).await;
     let me = user(&again, "backup-owner").await;
     assert_eq!(me.id, owner.id);
-    let profile = again.own_profile(&owner).await;
+    let profile = again.own_profile(owner).await;
     assert_eq!(profile["id"], owner.id.as_str());
     let loaded = user(&again, "load-user-0").await;
     assert_eq!(again.own_profile(&loaded).await["nickname"], "负载0");
-    let info = again.group_profile(&owner, group).await;
+    let info = again.group_profile(owner, group).await;
     assert!(info.to_string().contains("备份组"), "{info}");
     let avatar = again
         .get(user_paths::AVATAR_GET, &[("token", &owner.token)])
@@ -412,7 +436,7 @@ async fn a_backup_under_load_restores_every_row_and_file() {
     assert_eq!(avatar.status(), 200);
     let avatar = image::load_from_memory(&avatar.bytes().await.unwrap()).unwrap();
     assert_eq!((avatar.width(), avatar.height()), (64, 48));
-    let listed = again.list_folder(&owner, group, None).await;
+    let listed = again.list_folder(owner, group, None).await;
     assert!(
         listed.len() as i64 == files,
         "{} listed, {files} rows",
@@ -434,7 +458,6 @@ async fn a_backup_under_load_restores_every_row_and_file() {
         let body = res.bytes().await.unwrap();
         assert!(Some(body.to_vec()) == expected(name), "{name}: other bytes");
     }
-    eprintln!("in {:.1}s", started.elapsed().as_secs_f64());
 }
 
 /// Copies a tree byte for byte (a backup made of hard links shares its files with the live
@@ -519,6 +542,11 @@ async fn damaged_backups_and_occupied_directories_are_refused() {
     );
     let out = zudui(&target, &["restore", "--force", path(&good)], &[]).await;
     assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("\"team-files\""),
+        "the bucket not named: {said}"
+    );
     let aside: Vec<_> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -24,12 +24,15 @@ pub struct Manifest {
     pub files: Vec<Entry>,
     pub schema_version: i64,
     pub created: String,
+    /// The bucket the files were in, when they were in object storage.
+    pub bucket: Option<String>,
 }
 
 /// Every file under `dir` but the manifest, hashed (in parallel: hashing is most of the work).
 pub fn entries(dir: &Path) -> anyhow::Result<Vec<Entry>> {
     let mut paths = Vec::new();
-    walk(dir, dir, &mut paths)?;
+    let mut dirs = vec![dir.to_owned()];
+    walk(dir, dir, &mut paths, &mut dirs)?;
     let mut entries = paths
         .par_iter()
         .map(|(path, rel)| {
@@ -44,21 +47,33 @@ pub fn entries(dir: &Path) -> anyhow::Result<Vec<Entry>> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // The names too (hard links are nothing but names).
+    for dir in dirs {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> anyhow::Result<()> {
+/// Every file under `dir` (with its path inside `root`) into `files`, every directory into
+/// `dirs`.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<(PathBuf, String)>,
+    dirs: &mut Vec<PathBuf>,
+) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, files, dirs)?;
+            dirs.push(path);
         } else if path != root.join(NAME) {
             let rel = path.strip_prefix(root)?;
             let rel: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
             let rel = rel.join("/");
-            out.push((path, rel));
+            files.push((path, rel));
         }
     }
     Ok(())
@@ -97,6 +112,7 @@ pub fn write(dir: &Path, mut facts: Value, files: &[Entry]) -> anyhow::Result<()
     std::fs::write(&temp, serde_json::to_vec_pretty(&facts)?)?;
     std::fs::File::open(&temp)?.sync_all()?;
     std::fs::rename(&temp, dir.join(NAME))?;
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 
@@ -148,6 +164,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Manifest> {
             .as_i64()
             .ok_or_else(|| bad("no schema_version"))?,
         created: value["created"].as_str().unwrap_or_default().to_owned(),
+        bucket: value["bucket"].as_str().map(str::to_owned),
     })
 }
 

@@ -30,7 +30,14 @@ pub struct Mirror {
     pub way: Way,
     /// Each file of the copy (`<shard>/<name>`) and the inode of the live file it came from.
     placed: HashMap<PathBuf, u64>,
+    /// Copies to make later: where, and the live file held open. An open file keeps its bytes
+    /// as a hard link does, so a pass under the lock opens and [`Mirror::finish`] copies after.
+    deferred: Option<Vec<(PathBuf, std::fs::File)>>,
 }
+
+/// Files held open at most for later copies; past them a pass copies at once (the process may
+/// open only so many files).
+const DEFERRED_MAX: usize = 512;
 
 /// What one pass did.
 #[derive(Default, Debug)]
@@ -54,7 +61,21 @@ impl Mirror {
             to: to.to_owned(),
             way,
             placed: HashMap::new(),
+            deferred: None,
         })
+    }
+
+    /// From now on, copies are only opened by a pass, and made by [`Mirror::finish`].
+    pub fn defer_copies(&mut self) {
+        self.deferred.get_or_insert_with(Vec::new);
+    }
+
+    /// Makes the copies deferred so far.
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        for (copy, mut source) in self.deferred.take().unwrap_or_default() {
+            std::io::copy(&mut source, &mut std::fs::File::create(copy)?)?;
+        }
+        Ok(())
     }
 
     /// Every file of the copy and how many there are.
@@ -156,6 +177,10 @@ impl Mirror {
             Err(err) => return Err(err.into()),
         };
         let inode = source.metadata()?.ino();
+        if let Some(deferred) = self.deferred.as_mut().filter(|d| d.len() < DEFERRED_MAX) {
+            deferred.push((copy.to_owned(), source));
+            return Ok(Some(inode));
+        }
         let mut target = std::fs::File::create(copy)?;
         std::io::copy(&mut source, &mut target)?;
         Ok(Some(inode))
@@ -244,9 +269,19 @@ mod tests {
         let third = mirror.pass().unwrap();
         assert_eq!((third.placed, third.removed), (0, 0));
 
-        // A file of the copy keeps its bytes whatever happens to the live name afterwards.
+        // A file of the copy keeps its bytes whatever happens to the live name afterwards, a
+        // deferred copy too.
+        set(&live, "c3/file%2Fb4%2F0", b"four");
+        mirror.defer_copies();
+        assert_eq!(mirror.pass().unwrap().placed, 1);
         set(&live, "0a/file%2Fb2%2F0", b"TWO");
         std::fs::remove_file(live.join("7c/file%2Fb3%2F0")).unwrap();
+        std::fs::remove_file(live.join("c3/file%2Fb4%2F0")).unwrap();
+        mirror.finish().unwrap();
+        assert_eq!(
+            std::fs::read(copy.join("c3/file%2Fb4%2F0")).unwrap(),
+            b"four"
+        );
         assert_eq!(
             std::fs::read(copy.join("0a/file%2Fb2%2F0")).unwrap(),
             b"two"

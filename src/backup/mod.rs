@@ -16,14 +16,15 @@ use zudui_shared::config::{Environment, Values};
 
 use crate::env_config;
 
-pub const USAGE: &str = "usage: zudui backup DIR
+pub const USAGE: &str = "usage: zudui backup [--copy] DIR
        zudui restore [--force] DIR
 
 backup writes a consistent copy of ZUDUI_DATA_DIR (default ./data) into DIR, a new or empty
 directory, while the server runs: the database as of one instant, every key-value file it
 references (file contents, pictures), the token signing key, and backup.json listing each file
-with its size and SHA-256. Files on the data's filesystem are hard-linked, others copied. With
-ZUDUI_BLOB_STORE=s3 the bucket is not included.
+with its size and SHA-256. Key-value files are hard-linked when DIR is on the data's
+filesystem, else copied; --copy copies them always (a backup that shares no file with the data).
+With ZUDUI_BLOB_STORE=s3 the bucket is not included.
 
 restore checks every file of backup DIR against backup.json, then puts the backup in place as
 ZUDUI_DATA_DIR, which must be empty or missing; --force moves the data it holds aside (to
@@ -37,8 +38,13 @@ pub fn command(name: &str, args: &[String]) -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let force = args.iter().any(|a| a == "--force") && name == "restore";
-    let dirs: Vec<&String> = args.iter().filter(|a| *a != "--force" || !force).collect();
+    // `--force` for a restore, `--copy` for a backup; anything else is misuse.
+    let flag = match name {
+        "backup" => "--copy",
+        _ => "--force",
+    };
+    let flagged = args.iter().any(|a| a == flag);
+    let dirs: Vec<&String> = args.iter().filter(|a| *a != flag).collect();
     let [dir] = dirs[..] else {
         eprintln!("zudui {name} takes one directory\n\n{USAGE}");
         return ExitCode::from(2);
@@ -49,8 +55,8 @@ pub fn command(name: &str, args: &[String]) -> ExitCode {
     }
     let dir = Path::new(dir);
     let done = match name {
-        "backup" => backup(dir),
-        _ => restore(dir, force),
+        "backup" => backup(dir, flagged),
+        _ => restore(dir, flagged),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,11 +67,11 @@ pub fn command(name: &str, args: &[String]) -> ExitCode {
     }
 }
 
-fn backup(dir: &Path) -> anyhow::Result<()> {
+fn backup(dir: &Path, copy: bool) -> anyhow::Result<()> {
     let data = env_config::data_dir();
     let started = Instant::now();
     prepare(dir, &data)?;
-    match backup_into(&data, dir) {
+    match backup_into(&data, dir, copy) {
         Ok(summary) => {
             println!("{summary} in {:.1}s", started.elapsed().as_secs_f64());
             Ok(())
@@ -121,8 +127,8 @@ fn clear(dir: &Path) -> std::io::Result<()> {
 const JWT_SECRET: &str = "jwt_secret";
 
 /// Takes the backup; returns its one-line summary.
-fn backup_into(data: &Path, dir: &Path) -> anyhow::Result<String> {
-    let taken = snapshot::take(data, dir)?;
+fn backup_into(data: &Path, dir: &Path, copy: bool) -> anyhow::Result<String> {
+    let taken = snapshot::take(data, dir, copy)?;
     let secret = data.join(JWT_SECRET);
     if secret.is_file() {
         // `copy` keeps its owner-only permissions.
@@ -146,6 +152,7 @@ fn backup_into(data: &Path, dir: &Path) -> anyhow::Result<String> {
         "data_dir": data.display().to_string(),
         "schema_version": taken.schema_version,
         "blob_store": if bucket.is_some() { "s3" } else { "kv" },
+        "bucket": bucket,
         "rows": counts,
         "kv_files": taken.kv_files,
     });
@@ -188,6 +195,12 @@ fn restore(backup: &Path, force: bool) -> anyhow::Result<()> {
     let target: PathBuf = env_config::data_dir();
     let started = Instant::now();
     let restored = restore::run(backup, &target, force)?;
+    if let Some(bucket) = &restored.bucket {
+        println!(
+            "note: the files and pictures are in the object storage bucket {bucket:?}, which the \
+             backup did not include: restore the bucket to the backup's time as well"
+        );
+    }
     if let Some(aside) = &restored.aside {
         println!(
             "the data {} held is now in {}",

@@ -13,6 +13,8 @@ pub struct Restored {
     pub bytes: u64,
     pub schema_version: i64,
     pub created: String,
+    /// The object storage bucket the backup's files are in, not in the backup.
+    pub bucket: Option<String>,
     /// Where the data the target held went, with `--force`.
     pub aside: Option<PathBuf>,
 }
@@ -76,6 +78,7 @@ pub fn run(backup: &Path, target: &Path, force: bool) -> anyhow::Result<Restored
         bytes,
         schema_version: manifest.schema_version,
         created: manifest.created,
+        bucket: manifest.bucket,
         aside,
     })
 }

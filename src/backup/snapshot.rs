@@ -20,7 +20,9 @@
 //! never changed in place (see `mirror.rs`), so a hard link or copy holds the right bytes.
 //!
 //! To keep the lock short, passes run first without it until one finds little to do: the pass
-//! under the lock then only handles what changed since.
+//! under the lock then only handles what changed since, and where it must copy (another
+//! filesystem) it only opens the files, copied once the lock is released (an open file keeps
+//! its bytes as a hard link does).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -49,8 +51,9 @@ pub struct Taken {
     pub locked: Duration,
 }
 
-/// Copies the database and key-value files of `data` into `dir` (which exists and is empty).
-pub fn take(data: &Path, dir: &Path) -> anyhow::Result<Taken> {
+/// Copies the database and key-value files of `data` into `dir` (which exists and is empty),
+/// by copies only when `copy`.
+pub fn take(data: &Path, dir: &Path, copy: bool) -> anyhow::Result<Taken> {
     let database = data.join(DATABASE);
     if !database.is_file() {
         anyhow::bail!("{} holds no database ({DATABASE})", data.display());
@@ -58,6 +61,9 @@ pub fn take(data: &Path, dir: &Path) -> anyhow::Result<Taken> {
     let db = SqliteDb::open(&database)?;
     let db: &dyn Database = &db;
     let mut mirror = Mirror::new(&data.join(KV), &dir.join(KV))?;
+    if copy {
+        mirror.way = Way::Copy;
+    }
     for _ in 0..UNLOCKED_PASSES {
         let pass = mirror.pass()?;
         log::info!("key-value pass: {pass:?}");
@@ -82,6 +88,7 @@ pub fn take(data: &Path, dir: &Path) -> anyhow::Result<Taken> {
                 reader.execute("VACUUM INTO ?", std::slice::from_ref(&target))?;
                 reader.execute("BEGIN", &[])?;
                 reader.query("SELECT COUNT(*) FROM schema_migrations", &[])?;
+                mirror.defer_copies();
                 let pass = mirror.pass()?;
                 log::info!("key-value pass under the write lock: {pass:?}");
                 anyhow::Ok(())
@@ -108,6 +115,7 @@ pub fn take(data: &Path, dir: &Path) -> anyhow::Result<Taken> {
         taken = Some(facts?);
         Ok(())
     })?;
+    mirror.finish()?;
     let (schema_version, counts) =
         taken.ok_or_else(|| anyhow::anyhow!("the snapshot did not run"))?;
     Ok(Taken {
