@@ -613,7 +613,7 @@ async fn damaged_backups_and_occupied_directories_are_refused() {
         damage(&copy);
         let parent = root.join(format!("restore-{i}"));
         std::fs::create_dir(&parent).unwrap();
-        let target = parent.join("data");
+        let target = parent.join("nested/data");
         let out = zudui(&target, &["restore", path(&copy)], &[]).await;
         assert_eq!(out.status.code(), Some(1), "{what}: not refused");
         let written: Vec<_> = std::fs::read_dir(&parent).unwrap().collect();

@@ -3,7 +3,8 @@
 //!
 //! `DirKv` never changes a file in place: a value is written to `kv/tmp/` and renamed over its
 //! key. So a file's inode names its bytes for good, and a pass need only compare inodes to know
-//! what changed; a hard link to a file keeps exactly the bytes it had, whatever the server does
+//! what changed (with the size and modification time, as an inode number may be reused once its
+//! file is gone); a hard link to a file keeps exactly the bytes it had, whatever the server does
 //! to the name afterwards.
 
 use std::collections::{HashMap, HashSet};
@@ -28,8 +29,8 @@ pub struct Mirror {
     from: PathBuf,
     to: PathBuf,
     pub way: Way,
-    /// Each file of the copy (`<shard>/<name>`) and the inode of the live file it came from.
-    placed: HashMap<PathBuf, u64>,
+    /// Each file of the copy (`<shard>/<name>`) and the live file it came from.
+    placed: HashMap<PathBuf, Identity>,
     /// Copies to make later: where, and the live file held open. An open file keeps its bytes
     /// as a hard link does, so a pass under the lock opens and [`Mirror::finish`] copies after.
     deferred: Option<Vec<(PathBuf, std::fs::File)>>,
@@ -38,6 +39,16 @@ pub struct Mirror {
 /// Files held open at most for later copies; past them a pass copies at once (the process may
 /// open only so many files).
 const DEFERRED_MAX: usize = 512;
+
+/// Which live file a copy came from: its inode, size and modification time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Identity(u64, u64, i64, i64);
+
+impl Identity {
+    fn of(meta: &std::fs::Metadata) -> Identity {
+        Identity(meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec())
+    }
+}
 
 /// What one pass did.
 #[derive(Default, Debug)]
@@ -133,13 +144,13 @@ impl Mirror {
     /// Brings over live file `rel` if it is new or replaced; false when it is gone.
     fn visit(&mut self, rel: &Path, pass: &mut Pass) -> anyhow::Result<bool> {
         let live = self.from.join(rel);
-        let inode = match std::fs::symlink_metadata(&live) {
-            Ok(meta) if meta.is_file() => meta.ino(),
+        let identity = match std::fs::symlink_metadata(&live) {
+            Ok(meta) if meta.is_file() => Identity::of(&meta),
             Ok(_) => return Ok(false),
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(false),
             Err(err) => return Err(err.into()),
         };
-        if self.placed.get(rel) == Some(&inode) {
+        if self.placed.get(rel) == Some(&identity) {
             return Ok(true);
         }
         let copy = self.to.join(rel);
@@ -155,13 +166,13 @@ impl Mirror {
         Ok(true)
     }
 
-    /// Puts the live file at `copy`; returns the inode of the live file it took (the name may
-    /// have been replaced since it was looked at), or `None` when it is gone.
-    fn place(&mut self, live: &Path, copy: &Path) -> anyhow::Result<Option<u64>> {
+    /// Puts the live file at `copy`; returns which live file it took (the name may have been
+    /// replaced since it was looked at), or `None` when it is gone.
+    fn place(&mut self, live: &Path, copy: &Path) -> anyhow::Result<Option<Identity>> {
         remove(copy)?;
         if self.way == Way::Link {
             match std::fs::hard_link(live, copy) {
-                Ok(()) => return Ok(Some(std::fs::metadata(copy)?.ino())),
+                Ok(()) => return Ok(Some(Identity::of(&std::fs::metadata(copy)?))),
                 Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
                 // Some filesystems refuse hard links (or the device check was wrong): copy.
                 Err(err) => {
@@ -170,20 +181,20 @@ impl Mirror {
                 }
             }
         }
-        // The inode is read from the opened file, so it names the bytes copied.
+        // The identity is read from the opened file, so it names the bytes copied.
         let mut source = match std::fs::File::open(live) {
             Ok(source) => source,
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err.into()),
         };
-        let inode = source.metadata()?.ino();
+        let identity = Identity::of(&source.metadata()?);
         if let Some(deferred) = self.deferred.as_mut().filter(|d| d.len() < DEFERRED_MAX) {
             deferred.push((copy.to_owned(), source));
-            return Ok(Some(inode));
+            return Ok(Some(identity));
         }
         let mut target = std::fs::File::create(copy)?;
         std::io::copy(&mut source, &mut target)?;
-        Ok(Some(inode))
+        Ok(Some(identity))
     }
 }
 

@@ -3,6 +3,7 @@
 //! directory beside the target, made durable, and renamed into place. So the target is either
 //! untouched or the whole backup: an interrupted restore leaves only `.<name>.restoring-*`.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::manifest::{self, Entry};
@@ -39,7 +40,6 @@ pub fn run(backup: &Path, target: &Path, force: bool) -> anyhow::Result<Restored
             target.display()
         );
     }
-    manifest::verify(backup, &manifest)?;
 
     let name = target
         .file_name()
@@ -50,6 +50,18 @@ pub fn run(backup: &Path, target: &Path, force: bool) -> anyhow::Result<Restored
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
+    // The backup is put in place by a rename from beside the target, which cannot cross
+    // filesystems: refused now rather than after the copy.
+    if let Ok(meta) = std::fs::metadata(target) {
+        if meta.dev() != std::fs::metadata(&parent)?.dev() {
+            anyhow::bail!(
+                "{} is a mount point: restore into a directory inside it, and point \
+                 ZUDUI_DATA_DIR there",
+                target.display()
+            );
+        }
+    }
+    manifest::verify(backup, &manifest)?;
     std::fs::create_dir_all(&parent)?;
     warn_of_leftovers(&parent, &name);
     let suffix = hex::encode(zudui_shared::ids::random_bytes::<6>()?);
