@@ -510,6 +510,10 @@ async fn damaged_backups_and_occupied_directories_are_refused() {
     let inside = data.join("backups");
     let out = zudui(data, &["backup", path(&inside)], &[]).await;
     assert_eq!(out.status.code(), Some(1), "a backup inside the data");
+    assert!(
+        !inside.exists(),
+        "a directory was left in the data directory"
+    );
 
     // With files in object storage, the operator is told the bucket is not in the backup.
     let good = root.join("good");

@@ -95,8 +95,12 @@ fn prepare(dir: &Path, data: &Path) -> anyhow::Result<()> {
             dir.display()
         )
     }
+    let made = !dir.exists();
     std::fs::create_dir_all(dir)?;
     if dir.canonicalize()?.starts_with(&data) {
+        if made {
+            std::fs::remove_dir(dir)?;
+        }
         anyhow::bail!("{} is inside the data directory", dir.display());
     }
     Ok(())
