@@ -5,19 +5,21 @@
 //! chunks and thumbnails, pictures, parts of resumable uploads): an object is complete under its
 //! name before the transaction that makes a row reference it commits, and it is deleted only
 //! after the transaction that removes the last reference commits (`files/content.rs`:
-//! `blob_pending`, then chunks, then the owning row; deletion releases in the row's transaction
-//! and discards after it; `pictures.rs`, `thumbnails.rs` and `resumable.rs` store before they
-//! record). So while no transaction can commit, every object the database references exists.
+//! `blob_pending`, then chunks, then the owning row; `leftovers.rs`: deletions release in the
+//! row's transaction and discard after it; `pictures.rs`, `thumbnails.rs` and `resumable.rs`
+//! store before they record). So while no transaction can commit, every object the database
+//! references exists.
 //!
 //! The backup takes SQLite's write lock (`BEGIN IMMEDIATE`, the lock every server transaction
 //! takes first) and, holding it, copies the database (`VACUUM INTO`, on another connection: it
 //! only reads) and brings the copy of `kv/` up to date. The server's writes wait meanwhile (its
 //! busy timeout is 10 s); its reads go on. The database copy is the state when the lock was
 //! taken, no object it references can disappear before the lock is released, so the pass under
-//! the lock finds every one of them; what it may catch besides (an upload's chunks written under
-//! a pending blob, a picture not yet recorded) is what a crash at that instant would have left,
-//! and the restored server collects it as it collects a crash's leftovers. Key-value files are
-//! never changed in place (see `mirror.rs`), so a hard link or copy holds the right bytes.
+//! the lock finds every one of them. What it may catch besides is what a crash at that instant
+//! would have left: an upload's chunks under a pending blob (the restored server collects them
+//! at start, as after a crash) or a picture not yet recorded (left unreferenced, as after a
+//! crash). Key-value files are never changed in place (see `mirror.rs`), so a hard link or copy
+//! holds the right bytes.
 //!
 //! To keep the lock short, passes run first without it until one finds little to do: the pass
 //! under the lock then only handles what changed since, and where it must copy (another
