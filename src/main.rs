@@ -17,7 +17,7 @@ const USAGE: &str = "usage: zudui [serve]
        zudui seed [--users N] [--groups M] [--seed S]
        zudui spin-manifest [--from spin.toml] [--out spin.cloud.toml]
        zudui backup [--copy] DIR
-       zudui restore [--force] DIR
+       zudui restore [--force | --check] DIR
 
 serve (the default) serves the Zudui API on ZUDUI_LISTEN (default 127.0.0.1:8080) with data in
 ZUDUI_DATA_DIR (default ./data). seed fills ZUDUI_DATA_DIR with realistic users and groups for

@@ -563,7 +563,11 @@ async fn damaged_backups_and_occupied_directories_are_refused() {
     );
     assert_eq!(check_references(&target), 1);
 
-    // Damaged copies of the good backup, each refused with nothing written.
+    // Damaged copies of the good backup, each found out by the check and refused by a restore
+    // with nothing written; the good one passes the check.
+    let out = zudui(&target, &["restore", "--check", path(&good)], &[]).await;
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is whole"));
     let chunk = {
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(good.join("backup.json")).unwrap()).unwrap();
@@ -618,6 +622,8 @@ async fn damaged_backups_and_occupied_directories_are_refused() {
         let parent = root.join(format!("restore-{i}"));
         std::fs::create_dir(&parent).unwrap();
         let target = parent.join("nested/data");
+        let out = zudui(&target, &["restore", "--check", path(&copy)], &[]).await;
+        assert_eq!(out.status.code(), Some(1), "{what}: the check passed");
         let out = zudui(&target, &["restore", path(&copy)], &[]).await;
         assert_eq!(out.status.code(), Some(1), "{what}: not refused");
         let written: Vec<_> = std::fs::read_dir(&parent).unwrap().collect();

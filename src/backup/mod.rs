@@ -18,6 +18,7 @@ use crate::env_config;
 
 pub const USAGE: &str = "usage: zudui backup [--copy] DIR
        zudui restore [--force] DIR
+       zudui restore --check DIR
 
 backup writes a consistent copy of ZUDUI_DATA_DIR (default ./data) into DIR, a new or empty
 directory, while the server runs: the database as of one instant, every key-value file it
@@ -28,7 +29,8 @@ With ZUDUI_BLOB_STORE=s3 the bucket is not included.
 
 restore checks every file of backup DIR against backup.json, then puts the backup in place as
 ZUDUI_DATA_DIR, which must be empty or missing; --force moves the data it holds aside (to
-<name>.replaced-<time>) instead. Stop the server first.
+<name>.replaced-<time>) instead. Stop the server first. restore --check only checks the
+backup (after copying it elsewhere, say) and writes nothing.
 
 Exit status: 0 done, 1 failed or refused, 2 misused.";
 
@@ -38,13 +40,16 @@ pub fn command(name: &str, args: &[String]) -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    // `--force` for a restore, `--copy` for a backup; anything else is misuse.
-    let flag = match name {
-        "backup" => "--copy",
-        _ => "--force",
+    // `--copy` for a backup, `--force` or `--check` for a restore; anything else is misuse.
+    let flags: &[&str] = match name {
+        "backup" => &["--copy"],
+        _ => &["--force", "--check"],
     };
-    let flagged = args.iter().any(|a| a == flag);
-    let dirs: Vec<&String> = args.iter().filter(|a| *a != flag).collect();
+    let flagged = |flag: &str| args.iter().any(|a| a == flag);
+    let dirs: Vec<&String> = args
+        .iter()
+        .filter(|a| !flags.contains(&a.as_str()))
+        .collect();
     let [dir] = dirs[..] else {
         eprintln!("zudui {name} takes one directory\n\n{USAGE}");
         return ExitCode::from(2);
@@ -55,8 +60,9 @@ pub fn command(name: &str, args: &[String]) -> ExitCode {
     }
     let dir = Path::new(dir);
     let done = match name {
-        "backup" => backup(dir, flagged),
-        _ => restore(dir, flagged),
+        "backup" => backup(dir, flagged("--copy")),
+        _ if flagged("--check") => check(dir),
+        _ => restore(dir, flagged("--force")),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,
@@ -193,6 +199,22 @@ fn backup_into(data: &Path, dir: &Path, copy: bool) -> anyhow::Result<String> {
         bytes as f64 / 1e6,
         taken.locked.as_millis(),
     ))
+}
+
+fn check(backup: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let checked = restore::check(backup)?;
+    println!(
+        "{} (taken {}, schema {}) is whole: {} files, {:.1} MB, every one as backup.json says, in \
+         {:.1}s",
+        backup.display(),
+        checked.created,
+        checked.schema_version,
+        checked.files.len(),
+        checked.files.iter().map(|f| f.size).sum::<u64>() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn restore(backup: &Path, force: bool) -> anyhow::Result<()> {

@@ -20,9 +20,15 @@ pub struct Restored {
     pub aside: Option<PathBuf>,
 }
 
-/// Restores backup `backup` into data directory `target`, which must hold nothing unless
-/// `force`: its data is then moved aside, never deleted.
-pub fn run(backup: &Path, target: &Path, force: bool) -> anyhow::Result<Restored> {
+/// Checks backup `backup` whole against its manifest, which it returns; writes nothing.
+pub fn check(backup: &Path) -> anyhow::Result<manifest::Manifest> {
+    let manifest = readable(backup)?;
+    manifest::verify(backup, &manifest)?;
+    Ok(manifest)
+}
+
+/// The manifest of a backup this zudui can restore.
+fn readable(backup: &Path) -> anyhow::Result<manifest::Manifest> {
     let manifest = manifest::read(backup)?;
     let known = zudui_shared::migrate::latest();
     if manifest.schema_version > known {
@@ -32,6 +38,13 @@ pub fn run(backup: &Path, target: &Path, force: bool) -> anyhow::Result<Restored
             manifest.schema_version
         );
     }
+    Ok(manifest)
+}
+
+/// Restores backup `backup` into data directory `target`, which must hold nothing unless
+/// `force`: its data is then moved aside, never deleted.
+pub fn run(backup: &Path, target: &Path, force: bool) -> anyhow::Result<Restored> {
+    let manifest = readable(backup)?;
     let holds_data = super::holds_anything(target)?;
     if holds_data && !force {
         anyhow::bail!(
