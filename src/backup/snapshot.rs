@@ -41,6 +41,8 @@ pub const KV: &str = "kv";
 /// Unlocked passes at most before the locked one, and how few changes end them early.
 const UNLOCKED_PASSES: usize = 5;
 const QUIET: usize = 100;
+/// A hold of the server's writes worth a warning.
+const LONG_LOCK: Duration = Duration::from_secs(3);
 
 /// What the snapshot holds, for the manifest and the summary.
 pub struct Taken {
@@ -117,6 +119,13 @@ pub fn take(data: &Path, dir: &Path, copy: bool) -> anyhow::Result<Taken> {
         taken = Some(facts?);
         Ok(())
     })?;
+    if locked > LONG_LOCK {
+        log::warn!(
+            "the server's writes waited {:.1}s for the backup (its busy timeout is 10 s): the \
+             database copy takes longer as it grows; back up at a quiet hour",
+            locked.as_secs_f64()
+        );
+    }
     mirror.finish()?;
     let (schema_version, counts) =
         taken.ok_or_else(|| anyhow::anyhow!("the snapshot did not run"))?;
