@@ -615,20 +615,67 @@ async fn damaged_backups_and_occupied_directories_are_refused() {
             }),
         ),
     ];
+    // A restore cut short earlier left its directory beside the target: the next one says so.
+    let earlier = root.join("restore-0/.data.restoring-0123456789ab");
+    std::fs::create_dir_all(&earlier).unwrap();
     for (i, (what, damage)) in damages.iter().enumerate() {
         let copy = root.join(format!("damaged-{i}"));
         copy_tree(&good, &copy);
         damage(&copy);
         let parent = root.join(format!("restore-{i}"));
-        std::fs::create_dir(&parent).unwrap();
+        std::fs::create_dir_all(&parent).unwrap();
         let target = parent.join("nested/data");
         let out = zudui(&target, &["restore", "--check", path(&copy)], &[]).await;
         assert_eq!(out.status.code(), Some(1), "{what}: the check passed");
         let out = zudui(&target, &["restore", path(&copy)], &[]).await;
         assert_eq!(out.status.code(), Some(1), "{what}: not refused");
-        let written: Vec<_> = std::fs::read_dir(&parent).unwrap().collect();
+        let written: Vec<_> = std::fs::read_dir(&parent)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| *p != earlier)
+            .collect();
         assert!(written.is_empty(), "{what}: {written:?} written");
     }
     // The live data was never touched by any of it.
     assert_eq!(check_references(data), 1);
+
+    // The good backup restored where the cut one lay: the leftover is named.
+    let out = zudui(&root.join("restore-0/data"), &["restore", path(&good)], &[]).await;
+    assert!(out.status.success());
+    let said = stderr(&out);
+    assert!(
+        said.contains(".data.restoring-0123456789ab") && said.contains("did not finish"),
+        "{said}"
+    );
+}
+
+/// A server killed mid-work (its last writes still in SQLite's write-ahead log) is backed up
+/// with those writes, and the backup restores whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_is_backed_up_with_its_last_writes() {
+    let mut server = start("server", None).await;
+    let owner = user(&server, "killed-owner").await;
+    let group = create_group(&server, &owner, "停机组").await;
+    let name = named("f", 11, SIZES[1]);
+    server
+        .upload_file_into(&owner, group, None, &name, content(11, SIZES[1]))
+        .await;
+    server.kill();
+    let wal = server.data_dir().join("zudui.sqlite-wal");
+    assert!(
+        wal.metadata().is_ok_and(|m| m.len() > 0),
+        "no write-ahead log"
+    );
+
+    let scratch = tempfile::tempdir().unwrap();
+    let backup = scratch.path().join("backup");
+    let out = zudui(server.data_dir(), &["backup", path(&backup)], &[]).await;
+    assert!(out.status.success());
+    let restored = scratch.path().join("data");
+    let out = zudui(&restored, &["restore", path(&backup)], &[]).await;
+    assert!(out.status.success());
+    let db = open(&restored.join("zudui.sqlite"));
+    let sql = "SELECT COUNT(*) FROM users WHERE openid = 'killed-owner'";
+    assert_eq!(count(&db, sql), 1);
+    assert_eq!(check_references(&restored), 1);
 }
