@@ -50,14 +50,14 @@ pub fn command(name: &str, args: &[String]) -> ExitCode {
         .iter()
         .filter(|a| !flags.contains(&a.as_str()))
         .collect();
+    if let Some(unknown) = dirs.iter().find(|a| a.starts_with('-')) {
+        eprintln!("zudui {name}: unknown option {unknown:?}\n\n{USAGE}");
+        return ExitCode::from(2);
+    }
     let [dir] = dirs[..] else {
         eprintln!("zudui {name} takes one directory\n\n{USAGE}");
         return ExitCode::from(2);
     };
-    if dir.starts_with('-') {
-        eprintln!("unknown option {dir:?}\n\n{USAGE}");
-        return ExitCode::from(2);
-    }
     let dir = Path::new(dir);
     let done = match name {
         "backup" => backup(dir, flagged("--copy")),
