@@ -1,6 +1,7 @@
 //! `zudui`: the native server. It serves every route of the API (and, later, the chat) on one port,
 //! with SQLite and local storage under a data directory, and needs no setup.
 
+mod backup;
 mod blocking;
 mod chat;
 mod chunks;
@@ -16,12 +17,15 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: zudui [serve]
        zudui seed [--users N] [--groups M] [--seed S]
        zudui spin-manifest [--from spin.toml] [--out spin.cloud.toml]
+       zudui backup [--copy] DIR
+       zudui restore [--force | --check] DIR
 
 serve (the default) serves the Zudui API on ZUDUI_LISTEN (default 127.0.0.1:8080) with data in
 ZUDUI_DATA_DIR (default ./data). seed fills ZUDUI_DATA_DIR with realistic users and groups for
 demos and benchmarks. spin-manifest writes spin.toml with the literal allowed_outbound_hosts
 that the settings need (hosted Spin does not expand variables there), to standard output without
---out. Every setting is an environment variable; see README.md.";
+--out. backup copies ZUDUI_DATA_DIR consistently into DIR while the server runs; restore puts
+such a copy back (`zudui backup --help`). Every setting is an environment variable; see README.md.";
 
 fn main() -> ExitCode {
     let _telemetry = match telemetry::init() {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Some("spin-manifest") => {
             spin_manifest::ManifestArgs::parse(&args[1..]).and_then(|a| spin_manifest::run(&a))
         }
+        Some(command @ ("backup" | "restore")) => return backup::command(command, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
