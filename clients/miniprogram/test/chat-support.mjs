@@ -27,7 +27,6 @@ export function chat(who, room, options = {}) {
   const waiters = [];
   const client = new ChatClient(who.api, {
     room,
-    quietMs: 300,
     ...options,
     onMessage(message) {
       got.push(message);
