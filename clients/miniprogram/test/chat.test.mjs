@@ -1,6 +1,9 @@
 // The chat client: sends acknowledged by their echo, history pages, reconnecting with backoff
 // and on wx.onAppShow, catch-up without gaps, and resends stored once.
 import { test } from "node:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { ChatClient, ErrorCode } from "../miniprogram_dist/index.js";
 import { member, groupOf, chat, assertOrdered, texts, eventually, sleep } from "./chat-support.mjs";
@@ -165,6 +168,29 @@ test("a send past the chat's rate limit (105) waits retry_after and goes through
   await a.until(33);
   assertOrdered(a.got);
   a.client.close();
+});
+
+test("a private room carries a temporary file uploaded with wx.uploadFile", async () => {
+  const alice = await member("privately");
+  const bob = await member("friend");
+  const a = chat(alice, { type: "private", user_id: bob.id });
+  const b = chat(bob, { type: "private", user_id: alice.id });
+  await Promise.all([a.client.connect(), b.client.connect()]);
+  const hello = await a.client.sendText("文件发你了");
+  const path = join(mkdtempSync(join(tmpdir(), "zudui-chat-")), "notes.txt");
+  writeFileSync(path, "会议纪要");
+  const { file_id } = await alice.api.upload("/chat/files/upload", {
+    name: "file",
+    filePath: path,
+    formData: { type: "private", room_id: hello.room_id },
+  });
+  const sent = await a.client.sendFile("file", file_id);
+  assert.equal(sent.msg.file_id, file_id);
+  assert.equal(sent.msg.file_info.name, "notes.txt");
+  await b.until(2);
+  assert.deepEqual(b.got.at(-1), sent);
+  a.client.close();
+  b.client.close();
 });
 
 test("close() ends the socket for good and rejects what waits", async () => {
