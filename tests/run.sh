@@ -21,6 +21,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# Node and npm for tests/miniprogram.rs (the mini-program SDK's build and Node tests; the test
+# installs the SDK's locked npm packages itself).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 # nginx runs deploy/nginx/zudui.conf and systemd-analyze verifies deploy/systemd/ (tests/deploy_files.rs).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
@@ -30,7 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for tool in redis-server chromium chromedriver; do
+for tool in redis-server chromium chromedriver node npm; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required by the tests" >&2; exit 1; }
 done
 
