@@ -14,56 +14,32 @@ const types = astToString(await openapiTS(document));
 writeFileSync(new URL("openapi.ts", out), banner + types);
 writeFileSync(new URL("codes.ts", out), banner + codesModule(document));
 
-/** The codes every operation lists in `x-codes`, each with the message its description gives
- * ("Codes: 111 token已过期; ...") and the HTTP statuses of the shared error responses naming it. */
+/** Every code the description names (`x-error-codes`: number, name, message, HTTP status). */
 function codesModule(doc) {
-  const messages = new Map();
-  const listed = new Set();
-  for (const item of Object.values(doc.paths)) {
-    for (const op of Object.values(item)) {
-      if (typeof op !== "object" || !Array.isArray(op["x-codes"])) continue;
-      op["x-codes"].forEach((code) => listed.add(code));
-      const line = /Codes: (.*)\.$/m.exec(op.description ?? "");
-      for (const entry of line ? line[1].split("; ") : []) {
-        const [, number, message] = /^(\d+) (.+)$/.exec(entry) ?? fail(`bad code entry "${entry}"`);
-        const known = messages.get(Number(number));
-        if (known && known !== message) fail(`code ${number} has two messages`);
-        messages.set(Number(number), message);
-      }
+  const codes = doc["x-error-codes"] ?? fail("no x-error-codes");
+  for (const { code, name, message, status } of codes) {
+    if (!Number.isInteger(code) || !/^[A-Z]\w*$/.test(name) || !message || !Number.isInteger(status)) {
+      fail(`bad x-error-codes entry ${JSON.stringify({ code, name, message, status })}`);
     }
-  }
-  const statuses = new Map();
-  for (const [name, response] of Object.entries(doc.components.responses)) {
-    const status = Number(name.replace(/^Error/, ""));
-    const named = /codes? ([\d, ]+)/.exec(response.description);
-    for (const code of named ? named[1].split(",").map(Number).filter(Boolean) : []) {
-      statuses.set(code, [...(statuses.get(code) ?? []), status]);
-    }
-  }
-  const codes = [...listed].sort((a, b) => a - b);
-  for (const code of codes) {
-    if (!messages.has(code)) fail(`code ${code} has no message`);
-    if (!statuses.has(code)) fail(`code ${code} has no HTTP status`);
   }
   const members = codes
-    .map((c) => `  /** ${messages.get(c)} (HTTP ${statuses.get(c).join(" or ")}) */\n  E${c} = ${c},`)
+    .map((c) => `  /** ${c.code} ${c.message} (HTTP ${c.status}) */\n  ${c.name} = ${c.code},`)
     .join("\n");
-  const table = (map, show) =>
-    codes.map((c) => `  [ErrorCode.E${c}]: ${show(map.get(c))},`).join("\n");
+  const table = (show) => codes.map((c) => `  [ErrorCode.${c.name}]: ${show(c)},`).join("\n");
   return `
-/** Every code the API documents (\`x-codes\` of its operations), named by its number. */
+/** Every code the API documents, by the server's name for it. */
 export enum ErrorCode {
 ${members}
 }
 
 /** The short Chinese message the server sends with each code (\`errorMsg\` may say more). */
 export const errorMessages: Readonly<Record<ErrorCode, string>> = {
-${table(messages, JSON.stringify)}
+${table((c) => JSON.stringify(c.message))}
 };
 
-/** The HTTP statuses each code comes with. */
-export const errorStatuses: Readonly<Record<ErrorCode, readonly number[]>> = {
-${table(statuses, (s) => `[${s.join(", ")}]`)}
+/** The HTTP status each code comes with. */
+export const errorStatuses: Readonly<Record<ErrorCode, number>> = {
+${table((c) => String(c.status))}
 };
 `;
 }

@@ -280,7 +280,7 @@ export class ChatClient {
     const request = this.inFlight;
     if (!request || this.greeting) return this.options.onError?.(error);
     this.stopQuiet();
-    if (error.code === ErrorCode.E105 && request.tries < (this.options.maxRateRetries ?? 3)) {
+    if (error.code === ErrorCode.TooManyRequests && request.tries < (this.options.maxRateRetries ?? 3)) {
       request.tries += 1;
       this.inFlight = undefined;
       this.busy = true;

@@ -26,7 +26,7 @@ interface Exchange {
   header: Record<string, unknown>;
 }
 
-const TOKEN_CODES: readonly number[] = [ErrorCode.E111, ErrorCode.E112, ErrorCode.E113];
+const TOKEN_CODES: readonly number[] = [ErrorCode.TokenExpired, ErrorCode.TokenInvalid, ErrorCode.TokenMissing];
 
 /** The API client: typed calls over `wx.request` that sign in with `wx.login` when the token is
  * missing, expired (111) or refused (112, 113) — once per call, then the call is tried again —
@@ -114,7 +114,7 @@ export class Zudui {
           token = await this.signIn(token);
           continue;
         }
-        if (err.code === ErrorCode.E105 && waited < this.maxRateRetries && (err.retryAfter ?? 1) <= this.maxRetryAfter) {
+        if (err.code === ErrorCode.TooManyRequests && waited < this.maxRateRetries && (err.retryAfter ?? 1) <= this.maxRetryAfter) {
           waited += 1;
           await sleep((err.retryAfter ?? 1) * 1000);
           continue;

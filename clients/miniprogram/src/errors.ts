@@ -23,7 +23,7 @@ export class ZuduiError extends Error {
   static from(body: unknown, status: number, header: Record<string, unknown> = {}): ZuduiError | undefined {
     const answer = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
     if (answer.code === 0 && status === 200) return undefined;
-    const code = typeof answer.code === "number" ? answer.code : status >= 500 ? ErrorCode.E100 : ErrorCode.E101;
+    const code = typeof answer.code === "number" ? answer.code : status >= 500 ? ErrorCode.Internal : ErrorCode.BadParam;
     const errorMsg = typeof answer.errorMsg === "string" ? answer.errorMsg : (errorMessages[code as ErrorCode] ?? `HTTP ${status}`);
     const retryAfter = Number(headerValue(header, "retry-after") ?? answer.retry_after) || undefined;
     return new ZuduiError(code, errorMsg, status, headerValue(header, "x-request-id"), retryAfter);

@@ -109,7 +109,7 @@ export class ResumableUpload {
       return this.save(status);
     } catch (err) {
       // Expired (24 h), aborted or never there: begin again.
-      const gone = err instanceof ZuduiError && (err.code === ErrorCode.E341 || err.code === ErrorCode.E406);
+      const gone = err instanceof ZuduiError && (err.code === ErrorCode.FileNotFound || err.code === ErrorCode.TempFileNotFound);
       if (!gone) throw err;
       this.client.wx.removeStorageSync(this.key);
       return undefined;

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { Zudui, ZuduiError, ErrorCode, errorMessages } from "../miniprogram_dist/index.js";
+import { Zudui, ZuduiError, ErrorCode, errorMessages, errorStatuses } from "../miniprogram_dist/index.js";
 import { makeWx, openid, HTTP_BASE } from "./wx-shim.mjs";
 
 function client(name) {
@@ -41,8 +41,8 @@ test("a forged token (112) and an expired one (111) sign in again once and retry
   const { wx, api } = client("bob");
   const me = await api.call("/user/info/text/getInfo");
   for (const [token, code] of [
-    [`${api.token.slice(0, -4)}AAAA`, ErrorCode.E112],
-    [expiredToken(me.id), ErrorCode.E111],
+    [`${api.token.slice(0, -4)}AAAA`, ErrorCode.TokenInvalid],
+    [expiredToken(me.id), ErrorCode.TokenExpired],
   ]) {
     // The token really is refused with that code.
     const check = await fetch(`${HTTP_BASE}/user/info/text/getInfo`, { method: "POST", headers: { token } });
@@ -69,14 +69,16 @@ test("a documented code is a typed ZuduiError with status, message and code", as
   const { api } = client("dave");
   await assert.rejects(api.call("/user/info/text/getInfo", { user_id: "nobody-has-this-id" }), (err) => {
     assert.ok(err instanceof ZuduiError);
-    assert.equal(err.code, ErrorCode.E202);
+    assert.equal(err.code, ErrorCode.UserNotFound);
     assert.equal(err.status, 404);
-    assert.equal(err.errorMsg, errorMessages[ErrorCode.E202]);
-    assert.equal(err.requestId, undefined, "the server sends no x-request-id");
+    assert.equal(err.status, errorStatuses[ErrorCode.UserNotFound]);
+    assert.equal(err.errorMsg, errorMessages[ErrorCode.UserNotFound]);
+    // The server's id of the request, to find its log line.
+    assert.match(err.requestId, /^[0-9a-f]{32}$/);
     return true;
   });
   await assert.rejects(api.call("/group/external/group/create", { type: "学习", name: "", user_limit: 5 }), {
-    code: ErrorCode.E101,
+    code: ErrorCode.BadParam,
     status: 400,
   });
 });
@@ -98,7 +100,7 @@ test("105 beyond the retries allowed is thrown with retryAfter", async () => {
   const api = new Zudui({ baseUrl: HTTP_BASE, wx, maxRateRetries: 0 });
   await api.call("/group/external/search/group", { type: "学习", key: "y" });
   await assert.rejects(api.call("/group/external/search/group", { type: "学习", key: "y" }), (err) => {
-    assert.equal(err.code, ErrorCode.E105);
+    assert.equal(err.code, ErrorCode.TooManyRequests);
     assert.equal(err.status, 429);
     assert.ok(err.retryAfter >= 1, `retryAfter ${err.retryAfter}`);
     return true;

@@ -34,7 +34,7 @@ test("a message sent is acknowledged by its echo and reaches the other member", 
   await b.until(1);
   assert.deepEqual(b.got[0], sent);
   // A refused send rejects with the error frame's code; the socket stays usable.
-  await assert.rejects(a.client.sendText("x".repeat(4001)), { name: "ZuduiError", code: ErrorCode.E411 });
+  await assert.rejects(a.client.sendText("x".repeat(4001)), { name: "ZuduiError", code: ErrorCode.MessageTooLong });
   assert.equal((await a.client.sendText("还在")).msg.content, "还在");
   a.client.close();
   b.client.close();
@@ -158,7 +158,7 @@ test("a send past the chat's rate limit (105) waits retry_after and goes through
   const refusals = [];
   alice.wx.sockets.at(-1).socket.on("message", (data) => {
     const frame = JSON.parse(String(data));
-    if (frame.code === ErrorCode.E105) refusals.push(frame);
+    if (frame.code === ErrorCode.TooManyRequests) refusals.push(frame);
   });
   // The default rule is a burst of 30 messages, then two a second.
   const sent = await Promise.all(Array.from({ length: 33 }, (_, i) => a.client.sendText(`n${i}`)));

@@ -17,7 +17,7 @@ Page({
       await api.call("/user/info/text/setNickname", { nickname: event.detail.value });
       this.setData({ profile: await api.call("/user/info/text/getInfo") });
     } catch (err) {
-      if (err instanceof ZuduiError && err.code === ErrorCode.E201) {
+      if (err instanceof ZuduiError && err.code === ErrorCode.NicknameEmpty) {
         this.setData({ error: "昵称不能为空" });
       } else if (err instanceof ZuduiError) {
         this.setData({ error: err.errorMsg });
