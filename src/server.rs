@@ -91,7 +91,7 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
     zudui_relay::metrics_http::serve(config.metrics_listen.clone()).await?;
     // Uploads that expired while the server was down go with the crash's leftovers.
     let leftovers = zudui_shared::files::resumable::expire(&app)
-        .and_then(|()| zudui_shared::files::content::leftovers(&app))
+        .and_then(|_expired| zudui_shared::files::content::leftovers(&app))
         .map_err(|e| anyhow::anyhow!("listing pending blobs: {e}"))?;
     tokio::spawn(sweep_blobs(app.clone(), leftovers));
     let chat = Chat::new(Arc::new(InProcess(app.clone())), hub.clone());
@@ -156,10 +156,11 @@ async fn handle(
     let span = tracing::info_span!(
         "request",
         otel.name = tracing::field::Empty,
-        http.request.method = %method,
+        http.request.method = metrics::method_label(&method),
         http.route = tracing::field::Empty,
         request_id = %exchange.id,
     );
+    crate::telemetry::adopt_parent(&span, request.headers());
     let answered = async {
         transport::check_headers(request.headers())?;
         survive_panics(routes::serve(&app, request, routes::COMPONENTS)).await
@@ -178,11 +179,13 @@ async fn handle(
     let status = response.status().as_u16();
     let latency = started.elapsed();
     let route = exchange.route();
+    let named = route.unwrap_or(metrics::UNMATCHED);
     span.record(
         "otel.name",
-        format!("{method} {}", route.unwrap_or(metrics::UNMATCHED)),
+        format!("{} {named}", metrics::method_label(&method)),
     );
     span.record("http.route", route);
+    crate::telemetry::answered(&span, status);
     metrics::request(route, &method, status, latency.as_secs_f64());
     let access = exchange.access(&method, &path, status, latency);
     span.in_scope(|| {
@@ -260,7 +263,7 @@ async fn sweep_blobs(app: Arc<App>, leftovers: Vec<(String, Option<i64>)>) {
     loop {
         hourly.tick().await;
         let expired = zudui_shared::files::resumable::expire(&app);
-        metrics::swept("uploads", expired.as_ref().ok().map(|()| 0));
+        metrics::swept("uploads", expired.as_ref().ok().map(|n| *n as usize));
         if let Err(err) = expired {
             log::warn!("expiring uploads failed: {err}");
         }

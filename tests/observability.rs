@@ -68,11 +68,10 @@ async fn metrics_count_requests_refusals_sockets_bytes_and_sweeps() {
             .env("ZUDUI_RATE_LIMITS", "search=1/1"),
     )
     .await;
-    // The sweeps ran once at start.
-    let scraped = scrape(&metrics).await;
+    // The sweeps ran once at start (beside the first requests).
     for kind in ["uploads", "chat_files", "blobs"] {
         let series = format!("zudui_sweeps_total{{kind=\"{kind}\",outcome=\"ok\"}}");
-        assert_eq!(value(&scraped, &series), Some(1.0), "{series}\n{scraped}");
+        until(&metrics, &series, 1.0).await;
     }
 
     let alice = user(&server, "m-alice").await;
@@ -83,6 +82,15 @@ async fn metrics_count_requests_refusals_sockets_bytes_and_sweeps() {
     assert_eq!(status, 429);
     // A made-up path is counted, but under one label: clients cannot mint series.
     let res = server.get("/made/up/path/12345", &[]).await;
+    assert_eq!(res.status(), 404);
+    // Methods a client makes up share one label too.
+    let made_up = reqwest::Method::from_bytes(b"BREW").unwrap();
+    let res = server
+        .client
+        .request(made_up, server.url("/coffee"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     // Metrics are not on the public port.
     let res = server.get("/metrics", &[]).await;
@@ -107,6 +115,10 @@ async fn metrics_count_requests_refusals_sockets_bytes_and_sweeps() {
             r#"zudui_http_request_duration_seconds_count{route="/group/external/search/group"}"#,
             2.0,
         ),
+        (
+            r#"zudui_http_requests_total{route="unmatched",method="_OTHER",status="404"}"#,
+            1.0,
+        ),
     ];
     for (series, expected) in rules {
         assert_eq!(
@@ -115,7 +127,10 @@ async fn metrics_count_requests_refusals_sockets_bytes_and_sweeps() {
             "{series}\n{scraped}"
         );
     }
-    assert!(!scraped.contains("made/up"), "{scraped}");
+    assert!(
+        !scraped.contains("made/up") && !scraped.contains("BREW"),
+        "{scraped}"
+    );
     for bytes in [
         "zudui_http_request_body_bytes_total",
         "zudui_http_response_body_bytes_total",
@@ -282,28 +297,38 @@ async fn request_spans_reach_an_opentelemetry_collector() {
     let server = Server::with(
         Options::dev_login()
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+            .env("OTEL_SERVICE_NAME", "zudui-under-test")
             .env("OTEL_BSP_SCHEDULE_DELAY", "100"),
     )
     .await;
+    // The caller's trace (W3C Trace Context), which the request's span joins.
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let res = server
         .client
         .post(server.url("/auth/login"))
         .header("x-request-id", "trace-me-7")
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
         .json(&json!({ "code": "traced" }))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    // Protobuf keeps strings as they are: the span's request id, route and service name.
+    let trace_id: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&trace[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    // Protobuf keeps strings and ids as they are: the span's name, request id, status and
+    // trace, and the service's name.
     let started = Instant::now();
     loop {
         let found = received.lock().unwrap().iter().any(|(path, kind, body)| {
-            let has = |text: &str| body.windows(text.len()).any(|w| w == text.as_bytes());
+            let has = |bytes: &[u8]| body.windows(bytes.len()).any(|w| w == bytes);
             path == "/v1/traces"
                 && kind == "application/x-protobuf"
-                && has("trace-me-7")
-                && has("POST /auth/login")
-                && has("zudui")
+                && has(b"trace-me-7")
+                && has(b"POST /auth/login")
+                && has(b"http.response.status_code")
+                && has(b"zudui-under-test")
+                && has(&trace_id)
         });
         if found {
             break;
@@ -354,6 +379,19 @@ async fn probe(base: &str, path: &str) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.expect("JSON"))
 }
 
+/// `/readyz` once it answers `status` (within the 2 s an answer stands, and a little).
+async fn probe_until(base: &str, status: u16) -> (u16, Value) {
+    let started = Instant::now();
+    loop {
+        let answer = probe(base, "/readyz").await;
+        if answer.0 == status {
+            return answer;
+        }
+        assert!(started.elapsed() < WAIT, "/readyz stayed {answer:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_relay_is_ready_while_redis_and_the_chat_backend_answer() {
     let server = Server::start().await;
@@ -367,7 +405,8 @@ async fn the_relay_is_ready_while_redis_and_the_chat_backend_answer() {
     assert_eq!(probe(&base, "/readyz").await, (200, ready));
 
     redis.kill();
-    let (status, body) = probe(&base, "/readyz").await;
+    // An answer stands 2 s.
+    let (status, body) = probe_until(&base, 503).await;
     assert_eq!(
         (status, &body["checks"]["redis"]),
         (503, &json!(false)),
@@ -375,7 +414,7 @@ async fn the_relay_is_ready_while_redis_and_the_chat_backend_answer() {
     );
     assert_eq!(probe(&base, "/healthz").await.0, 200);
     redis.start_again().await;
-    assert_eq!(probe(&base, "/readyz").await.0, 200);
+    probe_until(&base, 200).await;
 
     // Without Redis it has nothing to check there; a backend that is gone makes it unready.
     let (reserved, closed) = reserve_port();

@@ -1,8 +1,9 @@
 //! The relay's probes: `GET /healthz` (the process answers) and `GET /readyz` (Redis answers a
 //! PING when rooms are shared through it, and the Spin application behind, at `ZUDUI_CHAT_URL`,
-//! answers its own `/healthz`), with the shape of the API's probes.
+//! answers its own `/healthz`), with the shape of the API's probes. An answer stands [`KEPT`].
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,12 +13,17 @@ use serde_json::{json, Value};
 
 /// Each look waits this long at most: a probe must answer before its orchestrator gives up.
 const WAIT: Duration = Duration::from_secs(2);
+/// An answer stands this long: asking in a loop (the relay is public) opens no Redis connection
+/// and sends no request to the backend more often than this.
+const KEPT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct Probes {
     redis: Option<redis::Client>,
     chat_health: String,
     http: reqwest::Client,
+    /// The last answer and when it was made; held while a look is under way, so one looks.
+    last: Arc<tokio::sync::Mutex<Option<(Instant, StatusCode, Value)>>>,
 }
 
 impl Probes {
@@ -26,6 +32,7 @@ impl Probes {
             redis,
             chat_health: format!("{}/healthz", chat_url.trim_end_matches('/')),
             http: reqwest::Client::builder().timeout(WAIT).build()?,
+            last: Arc::default(),
         })
     }
 
@@ -43,7 +50,19 @@ async fn alive() -> Response {
 }
 
 async fn ready(State(probes): State<Probes>) -> Response {
-    let (redis, chat) = tokio::join!(redis_answers(probes.redis.as_ref()), chat_answers(&probes));
+    let mut last = probes.last.lock().await;
+    if let Some((at, status, body)) = &*last {
+        if at.elapsed() < KEPT {
+            return answer(*status, body.clone());
+        }
+    }
+    let (status, body) = look(&probes).await;
+    *last = Some((Instant::now(), status, body.clone()));
+    answer(status, body)
+}
+
+async fn look(probes: &Probes) -> (StatusCode, Value) {
+    let (redis, chat) = tokio::join!(redis_answers(probes.redis.as_ref()), chat_answers(probes));
     let ready = chat && redis != Some(false);
     let status = match ready {
         true => StatusCode::OK,
@@ -51,7 +70,7 @@ async fn ready(State(probes): State<Probes>) -> Response {
     };
     let word = if ready { "ready" } else { "unready" };
     let checks = json!({ "redis": redis, "chat": chat });
-    answer(status, json!({ "status": word, "checks": checks }))
+    (status, json!({ "status": word, "checks": checks }))
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {

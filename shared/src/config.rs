@@ -235,6 +235,19 @@ impl Settings {
         self.group(&self.console, Console::read)
     }
 
+    /// Reads every group now: whether the settings are all valid (readiness asks, so that a
+    /// component whose settings fail only when a route needs them is not ready).
+    pub fn check_all(&self) -> Result<()> {
+        self.wechat()?;
+        self.content()?;
+        self.relay()?;
+        self.quotas()?;
+        self.limits()?;
+        self.console()?;
+        self.s3()?;
+        Ok(())
+    }
+
     /// Object storage for file contents (`blob_store = s3`); `None` keeps them in the key-value
     /// store.
     pub fn s3(&self) -> Result<Option<&S3Settings>> {

@@ -54,10 +54,32 @@ pub fn describe() {
     describe_counter!(SWEPT, "Items a sweep removed, by kind");
 }
 
+/// A method as a label: the standard ones by name, any other (a client may send any token) as
+/// `_OTHER`, as OpenTelemetry's conventions name it, so that clients cannot mint series.
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::CONNECT,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::PATCH,
+    ];
+    match STANDARD.iter().find(|m| *m == method) {
+        Some(m) => m.as_str(),
+        None => "_OTHER",
+    }
+}
+
 /// One answered request.
 pub fn request(route: Option<&'static str>, method: &http::Method, status: u16, seconds: f64) {
     let route = route.unwrap_or(UNMATCHED);
-    counter!(HTTP_REQUESTS, "route" => route, "method" => method.to_string(), "status" => status.to_string())
+    let method = method_label(method);
+    counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status.to_string())
         .increment(1);
     histogram!(HTTP_SECONDS, "route" => route).record(seconds);
 }

@@ -200,7 +200,8 @@ pub fn delete(conn: &dyn Sql, id: UploadId) -> anyhow::Result<bool> {
 }
 
 /// Uploads past their expiry: their blobs stay pending, so the sweep collects the parts.
-pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
+/// Deletes the uploads past their lifetime, and their parts; how many uploads.
+pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<u64> {
     conn.execute(
         "DELETE FROM file_upload_parts WHERE upload_id IN
              (SELECT id FROM file_uploads WHERE expires_at < ?)",
@@ -209,8 +210,7 @@ pub fn delete_expired(conn: &dyn Sql, now: i64) -> anyhow::Result<()> {
     conn.execute(
         "DELETE FROM file_uploads WHERE expires_at < ?",
         params![now],
-    )?;
-    Ok(())
+    )
 }
 
 /// Deletes every upload to a group, its space or its chat room, and their parts; returns their

@@ -323,8 +323,8 @@ async fn read_range(
     Ok(out.freeze())
 }
 
-/// Ends uploads past their lifetime; their parts are collected by the sweep.
-pub fn expire(app: &App) -> Result<()> {
+/// Ends uploads past their lifetime (their parts are collected by the sweep); how many.
+pub fn expire(app: &App) -> Result<u64> {
     app.db
         .run(|c| Ok(file_uploads::delete_expired(c, time::now())?))
 }

@@ -79,8 +79,8 @@ pub enum Gives {
     Text(&'static str),
     /// A picture's or a voice's bytes, as stored.
     Media,
-    /// A probe's JSON (not the envelope): 200 when well, 503 when not.
-    Probe(SchemaFn),
+    /// A probe's JSON (not the envelope): 200 when well, and 503 when not if it `can_fail`.
+    Probe { schema: SchemaFn, can_fail: bool },
 }
 
 /// The groups of operations in the description, in its order.
@@ -221,9 +221,12 @@ impl Doc {
         self
     }
 
-    /// Answers a probe's `T` with 200 or 503.
-    pub const fn probe<T: JsonSchema>(mut self) -> Doc {
-        self.gives = Gives::Probe(inline::<T>);
+    /// Answers a probe's `T`: with 200, or 503 too if it `can_fail`.
+    pub const fn probe<T: JsonSchema>(mut self, can_fail: bool) -> Doc {
+        self.gives = Gives::Probe {
+            schema: inline::<T>,
+            can_fail,
+        };
         self
     }
 

@@ -21,11 +21,11 @@ pub const ROUTES: &[Route] = &[
 
 const HEALTHZ: Doc = Doc::new("healthz", Tag::Operations, "Liveness")
     .about("200 while the process answers requests; it looks at nothing else (a liveness probe that restarts the process only when restarting helps).")
-    .probe::<Alive>();
+    .probe::<Alive>(false);
 
 const READYZ: Doc = Doc::new("readyz", Tag::Operations, "Readiness")
-    .about("200 when the database, the key-value store, the file store (object storage when `blob_store` is `s3`) and the relay (when `relay_url` is set) answer, else 503 naming which did not (causes go to the log, not to the caller). Remote answers (object storage, the relay) are kept for 5 minutes, so that asking in a loop costs at most two outbound requests per 5 minutes.")
-    .probe::<Readiness>();
+    .about("200 when the settings are valid and the database, the key-value store, the file store (object storage when `blob_store` is `s3`) and the relay (when `relay_url` is set) answer, else 503 naming which did not (causes go to the log, not to the caller). Remote answers (object storage, the relay) are kept, a good one for 5 minutes and a bad one for 1, and one request at a time looks again (`null` while it does, and where nothing is configured), so that asking in a loop costs at most two outbound requests a minute.")
+    .probe::<Readiness>(true);
 
 #[derive(Serialize, JsonSchema)]
 pub struct Alive {

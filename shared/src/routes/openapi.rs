@@ -153,7 +153,7 @@ fn one_line(value: &Value) -> String {
     }
 }
 
-const INTRODUCTION: &str = "The backend of the Zudui mini-program. Paths and fields follow `api.zh.md`, settled by `contract.md`; the README records the remaining decisions.\n\nSuccess is HTTP 200 with `{\"code\": 0, \"msg\": \"success\", ...fields}`; failure is `{\"code\": N, \"errorMsg\": \"...\"}` with the contract's status. POST endpoints take a JSON object (an empty body counts as `{}`; unknown fields are ignored; over 1 MiB is 104) or `multipart/form-data` for uploads; GET endpoints take their parameters in the query string, the token included. Unknown paths are 102, methods an operation does not list are 103 (`x-unlisted-methods` on a path notes the exceptions). Each operation lists the codes it can answer in `x-codes` (`x-error-codes` names every code, with its message and HTTP status), 100 (an internal error) and 104 (request headers over 32 KiB, native server) included. The native server and the relay close, without an answer, a connection whose request headers are not complete 10 s after their first byte (`ZUDUI_HEADER_TIMEOUT_SECS`) or that waits 75 s for its next request (`ZUDUI_IDLE_TIMEOUT_SECS`), and hold at most 1,000 connections per client address (`ZUDUI_MAX_CONNECTIONS_PER_IP`).\n\nEvery answer carries `x-request-id`: the request's own when it sent one of 1 to 64 letters, digits, `-`, `_`, `.` or `:`, else a new one; a 100's body carries it too (`request_id`), and so does the server's log line of the request, so a user's report of a failure finds it.\n\nNot here: the relay binary's own routes (`POST /internal/publish`, `GET /healthz`, `GET /readyz` of `zudui-relay`), which the API server does not route.";
+const INTRODUCTION: &str = "The backend of the Zudui mini-program. Paths and fields follow `api.zh.md`, settled by `contract.md`; the README records the remaining decisions.\n\nSuccess is HTTP 200 with `{\"code\": 0, \"msg\": \"success\", ...fields}`; failure is `{\"code\": N, \"errorMsg\": \"...\"}` with the contract's status. POST endpoints take a JSON object (an empty body counts as `{}`; unknown fields are ignored; over 1 MiB is 104) or `multipart/form-data` for uploads; GET endpoints take their parameters in the query string, the token included. Unknown paths are 102, methods an operation does not list are 103 (`x-unlisted-methods` on a path notes the exceptions). Each operation lists the codes it can answer in `x-codes` (`x-error-codes` names every code, with its message and HTTP status), 100 (an internal error) and 104 (request headers over 32 KiB, native server) included. The native server and the relay close, without an answer, a connection whose request headers are not complete 10 s after their first byte (`ZUDUI_HEADER_TIMEOUT_SECS`) or that waits 75 s for its next request (`ZUDUI_IDLE_TIMEOUT_SECS`), and hold at most 1,000 connections per client address (`ZUDUI_MAX_CONNECTIONS_PER_IP`).\n\nEvery answer (but a chat socket's handshake) carries `x-request-id`: the request's own when it sent one of 1 to 64 letters, digits, `-`, `_`, `.` or `:`, else a new one; a 100's body carries it too (`request_id`), and so does the server's log line of the request, so a user's report of a failure finds it.\n\nNot here: the relay binary's own routes (`POST /internal/publish`, `GET /healthz`, `GET /readyz` of `zudui-relay`), which the API server does not route.";
 
 /// Who may call an endpoint (see [`Handler`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -440,11 +440,12 @@ fn operation(
                 "error": { "$ref": "#/components/schemas/Error" },
             });
         }
-        Gives::Probe(fields) => {
-            let schema = fields(answers);
-            for (status, what) in [("200", "Well"), ("503", "Not ready")] {
+        Gives::Probe { schema, can_fail } => {
+            let schema = schema(answers);
+            let statuses = [("200", "Well"), ("503", "Not ready")];
+            for (status, what) in &statuses[..if can_fail { 2 } else { 1 }] {
                 responses.insert(
-                    status.into(),
+                    (*status).into(),
                     json!({
                         "description": what,
                         "content": { "application/json": { "schema": schema.clone() } },
