@@ -13,21 +13,16 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::cluster::Cluster;
 use common::process::{reserve_port, Process};
-use common::tls::Pair;
+use common::tls::{self, Pair, TlsSocket};
 use common::ws::{content, group_path, next_live, say};
 use common::{group_file_form, team, Options, Server};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
-use tokio_rustls::TlsConnector;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Error::Http;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -191,8 +186,6 @@ async fn login(client: &reqwest::Client, base: &str, forged: Option<&str>) -> (u
     )
 }
 
-type TlsSocket = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<TcpStream>>;
-
 /// A chat socket through nginx over WSS, or the handshake's error.
 async fn wss(
     nginx: &Nginx,
@@ -200,31 +193,7 @@ async fn wss(
     token: &str,
     path: &str,
 ) -> Result<TlsSocket, tokio_tungstenite::tungstenite::Error> {
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(cert_pem) {
-        roots.add(cert.expect("PEM")).expect("a root");
-    }
-    let config = ClientConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let tcp = TcpStream::connect(&nginx.addr).await.expect("connect");
-    let tls = TlsConnector::from(Arc::new(config))
-        .connect(ServerName::IpAddress(Ipv4Addr::LOCALHOST.into()), tcp)
-        .await
-        .expect("TLS handshake with nginx");
-    let mut req = format!("wss://{}{path}", nginx.addr)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut()
-        .insert("token", token.parse().expect("header"));
-    tokio::time::timeout(WAIT, tokio_tungstenite::client_async(req, tls))
-        .await
-        .expect("a WebSocket handshake answer through nginx")
-        .map(|(socket, _)| socket)
+    tls::wss(&nginx.addr, cert_pem, token, path, WAIT).await
 }
 
 #[tokio::test]

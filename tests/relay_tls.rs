@@ -8,24 +8,16 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::process::{reserve_port, Process};
-use common::tls::Pair;
+use common::tls::{self, Pair, TlsSocket};
 use common::ws::{self, content, group_path, next_live, say};
 use common::{team, Options, Server, JWT_SECRET};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
-use tokio_rustls::TlsConnector;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::WebSocketStream;
 
 const RELAY_SECRET: &str = "relay-secret-for-tls-tests-0123456789";
 /// How long a frame or an answer that should come may take.
@@ -184,39 +176,11 @@ async fn server() -> Server {
 // WSS
 // ---------------------------------------------------------------------------------------------
 
-type TlsSocket = WebSocketStream<tokio_rustls::client::TlsStream<TcpStream>>;
-
 /// Opens `wss://{relay}{path_and_query}` as `token`, trusting `cert_pem` alone.
 async fn wss(relay: &TlsRelay, cert_pem: &[u8], token: &str, path_and_query: &str) -> TlsSocket {
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(cert_pem) {
-        roots.add(cert.expect("a PEM certificate")).expect("a root");
-    }
-    let config = ClientConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let tcp = TcpStream::connect(&relay.addr).await.expect("connect");
-    let tls = TlsConnector::from(Arc::new(config))
-        .connect(
-            ServerName::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST).into()),
-            tcp,
-        )
+    tls::wss(&relay.addr, cert_pem, token, path_and_query, WAIT)
         .await
-        .expect("TLS handshake");
-    let mut req = format!("wss://{}{path_and_query}", relay.addr)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut()
-        .insert("token", token.parse().expect("header value"));
-    let (socket, _) = tokio::time::timeout(WAIT, tokio_tungstenite::client_async(req, tls))
-        .await
-        .expect("a WebSocket handshake answer")
-        .unwrap_or_else(|e| panic!("WebSocket handshake: {}", ws::describe(e)));
-    socket
+        .unwrap_or_else(|e| panic!("WebSocket handshake: {}", ws::describe(e)))
 }
 
 // ---------------------------------------------------------------------------------------------
