@@ -22,7 +22,6 @@ use common::ws::{content, group_path, next_live, say};
 use common::{group_file_form, team, Options, Server};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_tungstenite::tungstenite::Error::Http;
 
 const WAIT: Duration = Duration::from_secs(10);
