@@ -14,13 +14,23 @@ use common::Options;
 pub use common::Server;
 
 /// The server a benchmark measures, natively, on `data_dir` (kept): the `zudui` cargo built, or
-/// `binary` (another build, to compare), else the one `ZUDUI_BENCH_BINARY` names. Rate limits are
-/// off (the benches measure throughput) and every simulated client connects from loopback.
+/// `binary` (another build, to compare), else the one `ZUDUI_BENCH_BINARY` names, with the settings
+/// of `ZUDUI_BENCH_SERVER_ENV`. Rate limits are off (the benches measure throughput) and every
+/// simulated client connects from loopback.
 pub async fn start(data_dir: &Path, binary: Option<&Path>) -> Server {
     let mut options = Options::dev_login()
         .env("ZUDUI_MAX_CONNECTIONS_PER_IP", "1000000")
         .data_dir(data_dir)
         .quiet();
+    // Settings of the server under measure, to compare one build with and without them:
+    // `ZUDUI_BENCH_SERVER_ENV="ZUDUI_METRICS_LISTEN=127.0.0.1:0 RUST_LOG=warn"`.
+    let settings = std::env::var("ZUDUI_BENCH_SERVER_ENV").unwrap_or_default();
+    for pair in settings.split_whitespace() {
+        let (name, value) = pair
+            .split_once('=')
+            .unwrap_or_else(|| panic!("ZUDUI_BENCH_SERVER_ENV: {pair:?} is not NAME=VALUE"));
+        options = options.env(name, value);
+    }
     let named = std::env::var_os("ZUDUI_BENCH_BINARY").map(PathBuf::from);
     if let Some(binary) = binary.map(Path::to_owned).or(named) {
         options = options.binary(&binary);
