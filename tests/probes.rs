@@ -163,3 +163,38 @@ async fn an_internal_error_names_its_request() {
         (&json!(101), &Value::Null)
     );
 }
+
+/// A setting that does not parse: the native server reads every setting at start and does not
+/// start; a Spin component reads each group when a request first needs it, so there `/readyz`
+/// reads them all and says the instance is not ready (while `/healthz` says it runs).
+#[tokio::test]
+async fn a_broken_setting_is_seen_before_traffic() {
+    let broken = ("ZUDUI_TRUSTED_PROXIES", "not-a-network");
+    match common::Host::current() {
+        common::Host::Native => {
+            let data = tempfile::tempdir().unwrap();
+            let out = std::process::Command::new(common::binary())
+                .env_clear()
+                .env("ZUDUI_DATA_DIR", data.path())
+                .env("ZUDUI_LISTEN", "127.0.0.1:0")
+                .env(broken.0, broken.1)
+                .output()
+                .expect("zudui runs");
+            assert!(!out.status.success());
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(said.contains("trusted_proxies"), "{said}");
+        }
+        common::Host::Spin => {
+            let server = Server::with(Options::dev_login().env(broken.0, broken.1)).await;
+            let (status, _, body) = get(&server, "/readyz").await;
+            assert_eq!(
+                (status, &body["checks"]["settings"]),
+                (503, &json!(false)),
+                "{body}"
+            );
+            assert_eq!(body["checks"]["database"], true, "{body}");
+            let (status, _, _) = get(&server, "/healthz").await;
+            assert_eq!(status, 200);
+        }
+    }
+}
