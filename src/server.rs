@@ -95,7 +95,13 @@ pub async fn run(config: EnvConfig) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("listing pending blobs: {e}"))?;
     tokio::spawn(sweep_blobs(app.clone(), leftovers));
     let chat = Chat::new(Arc::new(InProcess(app.clone())), hub.clone());
-    let router = chat.routes().fallback(handle).with_state(app);
+    // The sockets' handshakes get their request id and log line from the relay's layer; every
+    // other request from `handle`.
+    let router = chat
+        .routes()
+        .layer(axum::middleware::from_fn(zudui_relay::access::logged))
+        .fallback(handle)
+        .with_state(app);
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
         "zudui listening on http://{} with data in {}",

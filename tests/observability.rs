@@ -156,6 +156,10 @@ async fn metrics_count_requests_refusals_sockets_bytes_and_sweeps() {
     drop(socket);
     until(&metrics, "zudui_chat_sessions", 0.0).await;
     until(&metrics, "zudui_chat_rooms", 0.0).await;
+    // The handshake is a request like the others, under its route's template.
+    let scraped = scrape(&metrics).await;
+    let handshake = r#"zudui_http_requests_total{route="/chat/group",method="GET",status="101"}"#;
+    assert_eq!(value(&scraped, handshake), Some(1.0), "{scraped}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,6 +401,13 @@ async fn the_relay_is_ready_while_redis_and_the_chat_backend_answer() {
     let server = Server::start().await;
     let mut redis = Redis::spawn().await;
     let (_relay, base) = relay(&server.url(""), Some(&redis.url)).await;
+    // The relay's answers carry request ids as the API's do.
+    let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
     assert_eq!(
         probe(&base, "/healthz").await,
         (200, json!({ "status": "ok" }))

@@ -3,6 +3,7 @@
 //! the standalone relay (`zudui-relay`) runs it in front of Spin over the `chat` component's
 //! internal routes.
 
+pub mod access;
 pub mod backend;
 mod bus;
 pub mod component;

@@ -132,7 +132,8 @@ pub async fn run(
     let router = chat
         .routes()
         .route("/internal/publish", post(publish).with_state(publishing))
-        .merge(probes.routes());
+        .merge(probes.routes())
+        .layer(axum::middleware::from_fn(crate::access::logged));
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     log::info!(
         "zudui-relay listening on {}://{} for {}{}",

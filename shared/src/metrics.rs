@@ -75,11 +75,11 @@ pub fn method_label(method: &http::Method) -> &'static str {
     }
 }
 
-/// One answered request.
-pub fn request(route: Option<&'static str>, method: &http::Method, status: u16, seconds: f64) {
-    let route = route.unwrap_or(UNMATCHED);
+/// One answered request; `route` is a route's template, never a path a client wrote.
+pub fn request(route: Option<&str>, method: &http::Method, status: u16, seconds: f64) {
+    let route = route.unwrap_or(UNMATCHED).to_owned();
     let method = method_label(method);
-    counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status.to_string())
+    counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status.to_string())
         .increment(1);
     histogram!(HTTP_SECONDS, "route" => route).record(seconds);
 }

@@ -110,7 +110,7 @@ pub(crate) fn note_user(req: &Request, user: &UserId) {
 }
 
 /// The client's `x-request-id` when it is sane, else a new one.
-fn request_id(headers: &HeaderMap) -> String {
+pub fn request_id(headers: &HeaderMap) -> String {
     let given = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok());
     match given {
         Some(id) if sane(id) => id.to_owned(),
