@@ -194,23 +194,7 @@ async fn handle(
     crate::telemetry::answered(&span, status);
     metrics::request(route, &method, status, latency.as_secs_f64());
     let access = exchange.access(&method, &path, status, latency);
-    span.in_scope(|| {
-        tracing::info!(
-            target: "zudui::access",
-            method = access.method,
-            path = access.path,
-            route = access.route,
-            status = access.status,
-            latency_ms = access.latency_ms,
-            user = access.user,
-            client = access.client.map(|c| c.to_string()),
-            request_id = access.request_id,
-            "{} {} {}",
-            access.method,
-            access.path,
-            access.status,
-        )
-    });
+    span.in_scope(|| zudui_relay::access::line(&access));
     into_axum(response)
 }
 

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
 use zudui_shared::metrics;
-use zudui_shared::routes::exchange::{request_id, REQUEST_ID};
+use zudui_shared::routes::exchange::{millis, request_id, Access, REQUEST_ID};
 
 use crate::listener::Peer;
 
@@ -27,7 +27,7 @@ pub async fn logged(req: Request, next: Next) -> Response {
     let client = req
         .extensions()
         .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0 .0.ip().to_string());
+        .map(|c| c.0 .0.ip());
     let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -35,17 +35,34 @@ pub async fn logged(req: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let latency = started.elapsed();
     metrics::request(route.as_deref(), &method, status, latency.as_secs_f64());
+    line(&Access {
+        method: metrics::method_label(&method),
+        path: &path,
+        route: route.as_deref(),
+        status,
+        latency_ms: millis(latency),
+        user: None,
+        client,
+        request_id: &id,
+    });
+    response
+}
+
+/// A request's one log line (target `zudui::access`), the native server's and the relay's.
+pub fn line(access: &Access<'_>) {
     tracing::info!(
         target: "zudui::access",
-        method = metrics::method_label(&method),
-        path = path,
-        route = route,
-        status = status,
-        latency_ms = (latency.as_secs_f64() * 1e4).round() / 10.0,
-        client = client,
-        request_id = id,
-        "{} {path} {status}",
-        metrics::method_label(&method),
+        method = access.method,
+        path = access.path,
+        route = access.route,
+        status = access.status,
+        latency_ms = access.latency_ms,
+        user = access.user,
+        client = access.client.map(|c| c.to_string()),
+        request_id = access.request_id,
+        "{} {} {}",
+        access.method,
+        access.path,
+        access.status,
     );
-    response
 }

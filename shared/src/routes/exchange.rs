@@ -74,12 +74,17 @@ impl Exchange {
             path,
             route: self.route(),
             status,
-            latency_ms: (latency.as_secs_f64() * 1e4).round() / 10.0,
+            latency_ms: millis(latency),
             user: self.user().map(UserId::as_str),
             client: self.client,
             request_id: &self.id,
         }
     }
+}
+
+/// A latency as the log line writes it: milliseconds to a tenth.
+pub fn millis(latency: Duration) -> f64 {
+    (latency.as_secs_f64() * 1e4).round() / 10.0
 }
 
 /// The fields of a request's log line (both hosts log these, by these names).
